@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The aggregated, symbolized profile: what every renderer (folded, SVG, pprof) reads and what
+ * the folded/pprof parsers produce. Strings, mappings and frames are interned, so a stack is a
+ * short array of frame ids and equal frames compare by id.
+ */
+#ifndef FLAMED_PROFILE_H
+#define FLAMED_PROFILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum frame_kind {
+	FRAME_USER = 0,	/* native user-space code */
+	FRAME_KERNEL,	/* kernel, folded suffix _[k] */
+	FRAME_INLINE,	/* inlined function, _[i] */
+	FRAME_JIT,	/* JIT-compiled code, _[j] */
+	FRAME_KIND_MAX,
+};
+
+/* Why samples were lost; counted in BPF or by the loader, reported in every output. */
+enum profile_lost {
+	LOST_COUNTS_FULL = 0,	/* the in-kernel counts map was full */
+	LOST_USTACK,		/* user stack could not be fetched (collision, fault) */
+	LOST_KSTACK,		/* kernel stack could not be fetched */
+	LOST_DRAIN,		/* stack id vanished before the loader read it */
+	LOST_MAX,
+};
+
+extern const char *const profile_lost_names[LOST_MAX];
+
+struct profile_mapping {
+	uint32_t file;		/* string id of the file name */
+	uint32_t build_id;	/* string id of the hex build id, 0 if none */
+	uint64_t start, limit;	/* address range in the process (0 when unknown) */
+	uint64_t offset;	/* file offset of start */
+};
+
+struct profile_frame {
+	uint32_t name;		/* string id */
+	uint32_t mapping;	/* mapping id, 0 = none */
+	uint64_t addr;		/* address in the process, or 0 when unknown */
+	uint32_t kind;		/* enum frame_kind */
+};
+
+struct profile_sample {
+	uint32_t first;		/* index of the first frame id in the frame-id pool */
+	uint32_t nframes;	/* frames, outermost (root) first */
+	uint64_t count;
+	uint32_t pid;		/* 0 when unknown (folded input) */
+	uint32_t comm;		/* string id of the process name; 0 = no process frame */
+	uint32_t thread;	/* string id of the thread name; 0 = unknown */
+};
+
+struct profile_meta {
+	uint64_t start_ns;	/* wall clock (CLOCK_REALTIME) at the start, 0 = unknown */
+	uint64_t duration_ns;	/* 0 = unknown */
+	uint32_t freq_hz;	/* sampling frequency, 0 = unknown (folded input) */
+	uint64_t samples;	/* samples counted (sum of the counts) */
+	uint64_t lost[LOST_MAX];
+	char host[256];		/* empty = unknown */
+	char mode[64];		/* e.g. "system-wide", "pid 1234", "command ./prog" */
+};
+
+struct profile;
+
+struct profile *profile__new(void);
+void profile__free(struct profile *p);
+
+/* Interns a string (may contain any bytes but NUL); returns its id. Id 0 is always "". */
+uint32_t profile__intern(struct profile *p, const char *s, size_t len);
+uint32_t profile__intern_str(struct profile *p, const char *s);
+const char *profile__str(const struct profile *p, uint32_t id);
+size_t profile__str_len(const struct profile *p, uint32_t id);
+size_t profile__nr_strs(const struct profile *p);
+
+/* Interned mappings and frames. Ids start at 1; 0 means "none". Return 0 on ENOMEM. */
+uint32_t profile__add_mapping(struct profile *p, const struct profile_mapping *m);
+const struct profile_mapping *profile__mapping(const struct profile *p, uint32_t id);
+size_t profile__nr_mappings(const struct profile *p);
+
+uint32_t profile__add_frame(struct profile *p, const struct profile_frame *f);
+const struct profile_frame *profile__frame(const struct profile *p, uint32_t id);
+size_t profile__nr_frames(const struct profile *p);
+
+/*
+ * Adds a sample. frames are frame ids, outermost first. Samples are not merged here; renderers
+ * merge equal stacks (folded writer, SVG tree). Returns 0 or -ENOMEM.
+ */
+int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframes, uint64_t count,
+			uint32_t pid, uint32_t comm, uint32_t thread);
+size_t profile__nr_samples(const struct profile *p);
+const struct profile_sample *profile__sample(const struct profile *p, size_t i);
+const uint32_t *profile__sample_frames(const struct profile *p, const struct profile_sample *s);
+
+struct profile_meta *profile__meta(struct profile *p);
+const struct profile_meta *profile__meta_const(const struct profile *p);
+
+/* Sum of sample counts. */
+uint64_t profile__total(const struct profile *p);
+
+#endif

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Small helpers shared by every module. */
+#ifndef FLAMED_UTIL_H
+#define FLAMED_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static inline uint64_t hash_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	h ^= h >> 33;
+	return h;
+}
+
+/* A fast non-cryptographic 64-bit hash: 8 bytes per step, murmur3's finaliser at the end. */
+static inline uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
+{
+	const unsigned char *p = data;
+	uint64_t h = seed ^ (len * 0x9e3779b97f4a7c15ULL);
+
+	while (len >= 8) {
+		uint64_t w;
+
+		memcpy(&w, p, 8);
+		h = (h ^ hash_mix(w)) * 0x9e3779b97f4a7c15ULL;
+		p += 8;
+		len -= 8;
+	}
+	if (len) {
+		uint64_t w = 0;
+
+		memcpy(&w, p, len);
+		h = (h ^ hash_mix(w ^ 0xa5)) * 0x9e3779b97f4a7c15ULL;
+	}
+	return hash_mix(h);
+}
+
+/* Parses a whole decimal unsigned number; -EINVAL on junk, -ERANGE above max. */
+int parse_u64(const char *s, uint64_t max, uint64_t *ret);
+
+/* Monotonic and wall clocks in nanoseconds. */
+uint64_t now_mono_ns(void);
+uint64_t now_real_ns(void);
+
+#endif
