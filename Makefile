@@ -22,7 +22,7 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libbpf libelf libdw zlib
+PKGS := libbpf libelf libdw zlib libprotobuf-c
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -30,7 +30,7 @@ CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 override CFLAGS += -std=gnu11 $(WARNFLAGS) -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
-LDLIBS := $(PKG_LIBS) -lm
+LDLIBS := $(PKG_LIBS) -liberty -lm
 
 BPF_CFLAGS := -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux/$(ARCH) -Ibpf
 
@@ -52,6 +52,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
+.SECONDARY:
 .PHONY: all clean test unit e2e vmlinux bench install format
 
 all: $(BUILD)/flamed
@@ -90,10 +91,10 @@ $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libflamed.a
 unit: $(BUILD)/unit-tests
 	$(Q)$(BUILD)/unit-tests
 
-e2e: $(BUILD)/flamed
-	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/e2e/run.sh
+e2e: $(BUILD)/flamed workloads
+	$(Q)for t in tests/e2e/test_*.sh; do BUILD=$(BUILD) bash $$t || exit 1; done
 
-test: $(BUILD)/flamed $(BUILD)/unit-tests
+test: $(BUILD)/flamed $(BUILD)/unit-tests workloads
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
 
 vmlinux:
@@ -110,3 +111,33 @@ install: $(BUILD)/flamed
 
 clean:
 	rm -rf build build-san
+
+# pprof: protoc-c generates C from src/pprof.proto into $(BUILD) (never the source tree); the
+# object joins libflamed.a, and objects that include the generated header wait for it.
+PROTOC_C ?= protoc-c
+
+$(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: src/%.proto | $(BUILD)
+	$(call msg,PROTOC,$@)
+	$(Q)$(PROTOC_C) --proto_path=src --c_out=$(BUILD) $<
+
+$(BUILD)/obj/pprof.pb-c.o: $(BUILD)/pprof.pb-c.c $(BUILD)/pprof.pb-c.h | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libflamed.a: $(BUILD)/obj/pprof.pb-c.o
+$(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
+
+# Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
+WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys
+.PHONY: workloads
+workloads: $(WORKLOADS)
+
+$(BUILD)/workloads/chain: tests/workloads/chain.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
+
+$(BUILD)/workloads/sys: tests/workloads/sys.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O2 -g $< -o $@

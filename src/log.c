@@ -5,7 +5,7 @@
 
 #include "log.h"
 
-int log_max_level = LOG_INFO;
+int log_max_level = LOG_NOTICE;
 static int log_journal;
 
 void log_init(void)

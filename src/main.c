@@ -1,5 +1,265 @@
 // SPDX-License-Identifier: GPL-2.0-only
-int main(void)
+/*
+ * The command line: parses options, checks everything that can be checked before profiling
+ * (output writable, pids exist, frequency allowed), then hands over to the profiling session.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "output.h"
+#include "render_cmd.h"
+#include "session.h"
+#include "util.h"
+
+#define FLAMED_VERSION "0.1.0"
+
+static void usage(FILE *f)
 {
+	fprintf(f,
+"Usage: flamed [OPTIONS] [-- COMMAND [ARG...]]\n"
+"       flamed render [OPTIONS] [FOLDED...] [-o OUT.svg]\n"
+"       flamed diff [OPTIONS] BEFORE AFTER [-o OUT.svg]\n"
+"\n"
+"Samples the stacks of running threads with BPF and writes a flamegraph.\n"
+"\n"
+"Options:\n"
+"  -p, --pid PID        profile only this process (all its threads); may repeat\n"
+"  -d, --duration SECS  stop after SECS seconds (default: until SIGINT/SIGTERM,\n"
+"                       or until COMMAND exits)\n"
+"  -F, --frequency HZ   samples per second per CPU (default 99)\n"
+"  -o, --output FILE    output path; format from the extension: .svg, .folded\n"
+"                       (or .txt), .pb.gz / .pprof (default: flamed.svg)\n"
+"      --format FMT     svg | folded | pprof, overrides the extension\n"
+"      --event EV       cpu-clock (default) or cycles (hardware, where available)\n"
+"      --include-idle   count the idle task too (system-wide)\n"
+"      --no-demangle    keep C++/Rust symbol names mangled\n"
+"      --max-stacks N   distinct stacks per drain the kernel can hold (default 16384)\n"
+"      --title TEXT     SVG title\n"
+"  -v, --verbose        more messages (twice: debug)\n"
+"  -h, --help           this help\n"
+"  -V, --version        print the version\n"
+"  -- COMMAND ARGS      start COMMAND, profile it from exec until it exits\n"
+"                       (child processes included), then write the output\n"
+"\n"
+"With neither --pid nor a command, flamed profiles the whole system.\n"
+"SIGINT/SIGTERM end the profile early; the output is still written, complete.\n"
+"\n"
+"Examples:\n"
+"  flamed -d 10 -o system.svg              whole system for 10 seconds\n"
+"  flamed -p 1234 -d 30 -o cpu.svg         one process for 30 seconds\n"
+"  flamed -F 999 -o cpu.folded -- ./prog   a command from exec to exit, folded\n"
+"  flamed -o cpu.pb.gz -- target/release/app --bench   pprof for go tool pprof\n"
+"  flamed render cpu.folded -o cpu.svg     folded stacks to SVG\n");
+}
+
+enum {
+	OPT_FORMAT = 256,
+	OPT_EVENT,
+	OPT_INCLUDE_IDLE,
+	OPT_NO_DEMANGLE,
+	OPT_MAX_STACKS,
+	OPT_TITLE,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "frequency", required_argument, NULL, 'F' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "format", required_argument, NULL, OPT_FORMAT },
+	{ "event", required_argument, NULL, OPT_EVENT },
+	{ "include-idle", no_argument, NULL, OPT_INCLUDE_IDLE },
+	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int parse_duration(const char *s, uint64_t *ns)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(s, &end);
+	if (errno || end == s || *end || !(d > 0) || d > 365.0 * 86400)
+		return -EINVAL;
+	*ns = (uint64_t)(d * 1e9);
 	return 0;
+}
+
+static uint64_t max_sample_rate(void)
+{
+	uint64_t v = 0;
+	char buf[32];
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+
+	if (f && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (parse_u64(buf, UINT32_MAX, &v))
+			v = 0;
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static int add_pid(struct session_opts *o, const char *arg)
+{
+	uint64_t pid;
+	char path[64];
+	uint32_t *p;
+
+	if (parse_u64(arg, 4194304, &pid) || !pid) {
+		pr_err("invalid pid '%s': expected a process id such as 1234", arg);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)pid);
+	if (access(path, F_OK)) {
+		pr_err("no such process: %llu", (unsigned long long)pid);
+		return -ESRCH;
+	}
+	p = realloc(o->pids, (o->nr_pids + 1) * sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	o->pids = p;
+	o->pids[o->nr_pids++] = pid;
+	return 0;
+}
+
+static int profile_main(int argc, char **argv)
+{
+	struct session_opts o = {
+		.freq_hz = 99,
+		.output = "flamed.svg",
+		.max_stacks = 16384,
+	};
+	const char *format = NULL;
+	uint64_t v, maxrate;
+	int c, err = 0, verbose = 0;
+
+	while ((c = getopt_long(argc, argv, "+p:d:F:o:vhV", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			err = add_pid(&o, optarg);
+			if (err)
+				goto cleanup;
+			break;
+		case 'd':
+			if (parse_duration(optarg, &o.duration_ns)) {
+				pr_err("invalid duration '%s': expected seconds > 0, such as 30 or 0.5",
+				       optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			break;
+		case 'F':
+			if (parse_u64(optarg, UINT32_MAX, &v) || !v) {
+				pr_err("invalid frequency '%s': expected a positive number of Hz", optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			o.freq_hz = v;
+			break;
+		case 'o':
+			o.output = optarg;
+			break;
+		case OPT_FORMAT:
+			format = optarg;
+			break;
+		case OPT_EVENT:
+			if (strcmp(optarg, "cpu-clock") && strcmp(optarg, "cycles")) {
+				pr_err("invalid event '%s': expected cpu-clock or cycles", optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			o.event = optarg;
+			break;
+		case OPT_INCLUDE_IDLE:
+			o.include_idle = true;
+			break;
+		case OPT_NO_DEMANGLE:
+			o.no_demangle = true;
+			break;
+		case OPT_MAX_STACKS:
+			if (parse_u64(optarg, 1 << 24, &v) || v < 64) {
+				pr_err("invalid --max-stacks '%s': expected 64 to 16777216", optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			o.max_stacks = v;
+			break;
+		case OPT_TITLE:
+			o.title = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			goto cleanup;
+		case 'V':
+			printf("flamed %s\n", FLAMED_VERSION);
+			goto cleanup;
+		default:
+			fprintf(stderr, "Try 'flamed --help' for more information.\n");
+			err = -EINVAL;
+			goto cleanup;
+		}
+	}
+	log_max_level = verbose >= 2 ? LOG_DEBUG : verbose ? LOG_INFO : LOG_NOTICE;
+	if (optind < argc) {
+		if (strcmp(argv[optind - 1], "--")) {
+			pr_err("unexpected argument '%s' (a command goes after '--')", argv[optind]);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		o.argv = &argv[optind];
+	}
+	if (o.argv && o.nr_pids) {
+		pr_err("--pid and a command cannot be combined");
+		err = -EINVAL;
+		goto cleanup;
+	}
+	maxrate = max_sample_rate();
+	if (maxrate && o.freq_hz > maxrate) {
+		pr_err("frequency %u Hz is above the kernel's limit of %llu Hz "
+		       "(/proc/sys/kernel/perf_event_max_sample_rate)",
+		       o.freq_hz, (unsigned long long)maxrate);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	o.format = format ? output__format_from_name(format) : output__format_from_path(o.output);
+	if (o.format == FMT_NONE) {
+		if (format)
+			pr_err("unknown format '%s': expected svg, folded or pprof", format);
+		else
+			pr_err("cannot tell the format of '%s' from its extension (.svg, .folded, "
+			       ".txt, .pb.gz, .pprof); use --format", o.output);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	err = session__run(&o);
+cleanup:
+	free(o.pids);
+	return err ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	log_init();
+	if (argc > 1 && !strcmp(argv[1], "render"))
+		return render_cmd__main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_cmd__main(argc - 1, argv + 1);
+	return profile_main(argc, argv);
 }

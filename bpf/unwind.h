@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Compact unwind rows shared by the table builder (src/unwind_table.c) and the BPF unwinder.
+ * x86_64 only: the return address is always at CFA-8, so a row only says how to find the CFA
+ * and where the caller's rbp was saved.
+ *
+ * A table is an array of rows sorted by pc (ELF virtual address, as in st_value, of the object).
+ * A row applies from its pc up to the next row's pc. Address ranges without CFI get a
+ * CFA_NONE row, so the unwinder falls back to frame pointers there.
+ */
+#ifndef FLAMED_BPF_UNWIND_H
+#define FLAMED_BPF_UNWIND_H
+
+enum unwind_cfa_type {
+	CFA_NONE = 0,	/* no CFI covers this pc: fall back to frame pointers */
+	CFA_RSP = 1,	/* CFA = rsp + cfa_off */
+	CFA_RBP = 2,	/* CFA = rbp + cfa_off */
+	CFA_PLT = 3,	/* PLT stub: CFA = rsp + 8, + 8 more when (pc & 15) >= 11 */
+	CFA_END = 4,	/* outermost frame (return address undefined): stop here */
+	CFA_DEREF_RBP = 5, /* realigned stack (DW_OP_breg6 off; DW_OP_deref): CFA = *(rbp + cfa_off) */
+	CFA_UNSUPPORTED = 7, /* an expression we cannot evaluate: fall back to frame pointers */
+};
+
+enum unwind_rbp_type {
+	RBP_SAME = 0,	/* rbp still holds the caller's value */
+	RBP_AT_CFA = 1,	/* caller's rbp saved at CFA + rbp_off8 * 8 */
+	RBP_UNDEFINED = 2,
+};
+
+#define UNWIND_TYPE(cfa, rbp) ((cfa) | ((rbp) << 4))
+#define UNWIND_CFA_TYPE(t) ((t) & 0xf)
+#define UNWIND_RBP_TYPE(t) ((t) >> 4)
+
+struct unwind_row {
+	__u32 pc;		/* ELF vaddr where this row starts (objects above 4 GiB are refused) */
+	__s16 cfa_off;		/* CFA offset from the base register */
+	__s8 rbp_off8;		/* with RBP_AT_CFA: offset of the saved rbp from the CFA, / 8 */
+	__u8 type;		/* UNWIND_TYPE(cfa type, rbp type) */
+};
+
+#endif

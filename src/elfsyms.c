@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "elfsyms.h"
+
+struct esym {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t name;	/* pool offset */
+};
+
+struct eseg {
+	uint64_t off, filesz, vaddr;
+};
+
+struct elfsyms {
+	struct esym *syms;
+	size_t nr, cap;
+	char *pool;
+	size_t pool_len, pool_cap;
+	struct eseg *segs;
+	size_t nr_segs;
+	char build_id[41];
+};
+
+static int add_sym(struct elfsyms *e, uint64_t addr, uint64_t size, const char *name)
+{
+	size_t nlen = strlen(name) + 1;
+
+	if (e->nr == e->cap) {
+		size_t cap = e->cap ? e->cap * 2 : 1024;
+		struct esym *s = realloc(e->syms, cap * sizeof(*s));
+
+		if (!s)
+			return -ENOMEM;
+		e->syms = s;
+		e->cap = cap;
+	}
+	if (e->pool_len + nlen > e->pool_cap) {
+		size_t cap = e->pool_cap ? e->pool_cap * 2 : 65536;
+		char *p;
+
+		while (cap < e->pool_len + nlen)
+			cap *= 2;
+		if (cap > UINT32_MAX)
+			return -E2BIG;
+		p = realloc(e->pool, cap);
+		if (!p)
+			return -ENOMEM;
+		e->pool = p;
+		e->pool_cap = cap;
+	}
+	memcpy(e->pool + e->pool_len, name, nlen);
+	e->syms[e->nr++] = (struct esym){ addr, size, e->pool_len };
+	e->pool_len += nlen;
+	return 0;
+}
+
+static int read_symtab(struct elfsyms *e, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t i, n;
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+	n = sh->sh_size / sh->sh_entsize;
+	for (i = 0; i < n; i++) {
+		GElf_Sym sym;
+		const char *name;
+		int type;
+
+		if (!gelf_getsym(data, i, &sym))
+			break;
+		type = GELF_ST_TYPE(sym.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value)
+			continue;
+		name = elf_strptr(elf, sh->sh_link, sym.st_name);
+		if (!name || !*name)
+			continue;
+		if (add_sym(e, sym.st_value, sym.st_size, name))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void read_build_id(struct elfsyms *e, Elf *elf, Elf_Scn *scn)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	GElf_Nhdr nh;
+	size_t off = 0, noff, doff, i;
+
+	while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+		const unsigned char *d = (const unsigned char *)data->d_buf + doff;
+
+		if (nh.n_type != NT_GNU_BUILD_ID || nh.n_namesz != 4 ||
+		    memcmp((char *)data->d_buf + noff, "GNU", 4) || nh.n_descsz > 20)
+			continue;
+		for (i = 0; i < nh.n_descsz; i++) {
+			static const char hex[] = "0123456789abcdef";
+
+			e->build_id[2 * i] = hex[d[i] >> 4];
+			e->build_id[2 * i + 1] = hex[d[i] & 15];
+		}
+		e->build_id[2 * i] = '\0';
+		return;
+	}
+}
+
+static int sym_cmp(const void *a, const void *b)
+{
+	const struct esym *x = a, *y = b;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* Prefer sized symbols, then the longer one among aliases. */
+	if (x->size != y->size)
+		return x->size > y->size ? -1 : 1;
+	return x->name < y->name ? -1 : x->name > y->name;
+}
+
+static struct elfsyms *from_elf(Elf *elf, int *ret_err)
+{
+	struct elfsyms *e = calloc(1, sizeof(*e));
+	Elf_Scn *scn = NULL;
+	size_t nph, i, j;
+	int err = 0;
+
+	if (!e) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (elf_kind(elf) != ELF_K_ELF || elf_getphdrnum(elf, &nph)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	e->segs = calloc(nph ? nph : 1, sizeof(*e->segs));
+	if (!e->segs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD)
+			continue;
+		e->segs[e->nr_segs++] = (struct eseg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+			err = read_symtab(e, elf, scn, &sh);
+		else if (sh.sh_type == SHT_NOTE && !e->build_id[0])
+			read_build_id(e, elf, scn);
+		if (err)
+			goto cleanup;
+	}
+	qsort(e->syms, e->nr, sizeof(*e->syms), sym_cmp);
+	/* .symtab and .dynsym repeat each other: keep one symbol per address. */
+	for (i = 0, j = 0; i < e->nr; i++)
+		if (!j || e->syms[j - 1].addr != e->syms[i].addr)
+			e->syms[j++] = e->syms[i];
+	e->nr = j;
+	return e;
+cleanup:
+	elfsyms__free(e);
+	*ret_err = err;
+	return NULL;
+}
+
+struct elfsyms *elfsyms__from_fd(int fd, int *err)
+{
+	struct elfsyms *e;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	e = from_elf(elf, err);
+	elf_end(elf);
+	return e;
+}
+
+struct elfsyms *elfsyms__from_mem(const void *buf, size_t len, int *err)
+{
+	struct elfsyms *e;
+	Elf *elf;
+
+	elf_version(EV_CURRENT);
+	/* libelf does not write to the image with ELF_C_READ, the cast is only for its API. */
+	elf = elf_memory((char *)buf, len);
+	if (!elf) {
+		*err = -EINVAL;
+		return NULL;
+	}
+	e = from_elf(elf, err);
+	elf_end(elf);
+	return e;
+}
+
+void elfsyms__free(struct elfsyms *e)
+{
+	if (!e)
+		return;
+	free(e->syms);
+	free(e->pool);
+	free(e->segs);
+	free(e);
+}
+
+int elfsyms__off_to_vaddr(const struct elfsyms *e, uint64_t off, uint64_t *vaddr)
+{
+	size_t i;
+
+	for (i = 0; i < e->nr_segs; i++) {
+		const struct eseg *s = &e->segs[i];
+
+		if (off >= s->off && off < s->off + s->filesz) {
+			*vaddr = off - s->off + s->vaddr;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+const char *elfsyms__find(const struct elfsyms *e, uint64_t vaddr, uint64_t *offset)
+{
+	size_t lo = 0, hi = e->nr;
+	const struct esym *s;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (e->syms[mid].addr <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	s = &e->syms[lo - 1];
+	/* A sized symbol that ends before vaddr does not hold it (gaps, padding, stripped code). */
+	if (s->size && vaddr >= s->addr + s->size)
+		return NULL;
+	*offset = vaddr - s->addr;
+	return e->pool + s->name;
+}
+
+const char *elfsyms__build_id(const struct elfsyms *e)
+{
+	return e->build_id;
+}
+
+size_t elfsyms__count(const struct elfsyms *e)
+{
+	return e->nr;
+}

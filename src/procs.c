@@ -1,0 +1,577 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "log.h"
+#include "procs.h"
+#include "util.h"
+
+struct proc {
+	uint32_t pid;
+	bool exited;
+	struct map_entry *maps;	/* sorted by start, non-overlapping */
+	size_t nr_maps, cap_maps;
+	struct proc *next;	/* hash chain */
+};
+
+/* One mmap/comm/fork/exit record copied out of the ring, applied in time order. */
+struct rec {
+	uint64_t time;
+	uint32_t len;
+	uint32_t off;		/* into the batch buffer */
+};
+
+struct procs {
+	struct proc **buckets;
+	size_t nr_buckets, nr_procs;
+	struct perf_buffer *pb;
+	int pb_map_fd;
+	char *batch;
+	size_t batch_len, batch_cap;
+	struct rec *recs;
+	size_t nr_recs, cap_recs;
+	struct procs_stats st;
+};
+
+static int hex_field(const char **p, const char *end, uint64_t *v, char stop)
+{
+	const char *s = *p;
+	uint64_t x = 0;
+	int digits = 0;
+
+	while (s < end && isxdigit((unsigned char)*s)) {
+		int d = *s <= '9' ? *s - '0' : (*s | 0x20) - 'a' + 10;
+
+		if (digits++ >= 16)
+			return -EINVAL;
+		x = x << 4 | d;
+		s++;
+	}
+	if (!digits || s >= end || *s != stop)
+		return -EINVAL;
+	*v = x;
+	*p = s + 1;
+	return 0;
+}
+
+int maps__parse_line(const char *line, size_t len, struct map_entry *e, size_t *path_len)
+{
+	const char *p = line, *end = line + len, *perms;
+	uint64_t maj, min, ino = 0;
+	int digits = 0;
+
+	if (len && end[-1] == '\n')
+		end--;
+	memset(e, 0, sizeof(*e));
+	if (hex_field(&p, end, &e->start, '-') || hex_field(&p, end, &e->end, ' '))
+		return -EINVAL;
+	if (e->end < e->start || end - p < 5)
+		return -EINVAL;
+	perms = p;
+	p += 4;
+	if (*p++ != ' ')
+		return -EINVAL;
+	if (hex_field(&p, end, &e->pgoff, ' ') || hex_field(&p, end, &maj, ':') ||
+	    hex_field(&p, end, &min, ' '))
+		return -EINVAL;
+	if (maj > UINT32_MAX || min > UINT32_MAX)
+		return -EINVAL;
+	while (p < end && isdigit((unsigned char)*p)) {
+		if (++digits > 20)
+			return -EINVAL;
+		ino = ino * 10 + (*p++ - '0');
+	}
+	if (!digits || (p < end && *p != ' '))
+		return -EINVAL;
+	while (p < end && *p == ' ')
+		p++;
+	e->maj = maj;
+	e->min = min;
+	e->ino = ino;
+	e->path = (char *)p;
+	*path_len = end - p;
+	return perms[2] == 'x';
+}
+
+static struct proc *proc_get(struct procs *p, uint32_t pid, bool create)
+{
+	struct proc **b, *pr;
+
+	if (!p->nr_buckets)
+		goto create;
+	for (pr = p->buckets[pid % p->nr_buckets]; pr; pr = pr->next)
+		if (pr->pid == pid)
+			return pr;
+create:
+	if (!create)
+		return NULL;
+	if (p->nr_procs >= p->nr_buckets) {
+		size_t n = p->nr_buckets ? p->nr_buckets * 2 : 1024, i;
+		struct proc **nb = calloc(n, sizeof(*nb));
+
+		if (!nb)
+			return NULL;
+		for (i = 0; i < p->nr_buckets; i++) {
+			while ((pr = p->buckets[i])) {
+				p->buckets[i] = pr->next;
+				pr->next = nb[pr->pid % n];
+				nb[pr->pid % n] = pr;
+			}
+		}
+		free(p->buckets);
+		p->buckets = nb;
+		p->nr_buckets = n;
+	}
+	pr = calloc(1, sizeof(*pr));
+	if (!pr)
+		return NULL;
+	pr->pid = pid;
+	b = &p->buckets[pid % p->nr_buckets];
+	pr->next = *b;
+	*b = pr;
+	p->nr_procs++;
+	return pr;
+}
+
+static void proc_clear_maps(struct procs *p, struct proc *pr)
+{
+	size_t i;
+
+	for (i = 0; i < pr->nr_maps; i++)
+		free(pr->maps[i].path);
+	p->st.mappings -= pr->nr_maps;
+	pr->nr_maps = 0;
+}
+
+static void proc_free(struct procs *p, struct proc *pr)
+{
+	proc_clear_maps(p, pr);
+	free(pr->maps);
+	free(pr);
+}
+
+/* Inserts a mapping, replacing whatever overlapped it (the kernel sends no munmap records). */
+static int proc_add_map(struct procs *p, struct proc *pr, const struct map_entry *e,
+			const char *path, size_t path_len)
+{
+	size_t i = 0, j, k;
+	char *dup;
+
+	dup = strndup(path, path_len);
+	if (!dup)
+		return -ENOMEM;
+	while (i < pr->nr_maps && pr->maps[i].end <= e->start)
+		i++;
+	j = i;
+	while (j < pr->nr_maps && pr->maps[j].start < e->end)
+		j++;
+	for (k = i; k < j; k++)
+		free(pr->maps[k].path);
+	p->st.mappings -= j - i;
+	if (j == i) {
+		if (pr->nr_maps == pr->cap_maps) {
+			size_t cap = pr->cap_maps ? pr->cap_maps * 2 : 16;
+			struct map_entry *m = realloc(pr->maps, cap * sizeof(*m));
+
+			if (!m) {
+				free(dup);
+				return -ENOMEM;
+			}
+			pr->maps = m;
+			pr->cap_maps = cap;
+		}
+		memmove(&pr->maps[i + 1], &pr->maps[i], (pr->nr_maps - i) * sizeof(*pr->maps));
+		pr->nr_maps++;
+	} else if (j > i + 1) {
+		memmove(&pr->maps[i + 1], &pr->maps[j], (pr->nr_maps - j) * sizeof(*pr->maps));
+		pr->nr_maps -= j - i - 1;
+	}
+	pr->maps[i] = *e;
+	pr->maps[i].path = dup;
+	p->st.mappings++;
+	return 0;
+}
+
+int procs__add_map(struct procs *p, uint32_t pid, const struct map_entry *e)
+{
+	struct proc *pr = proc_get(p, pid, true);
+
+	if (!pr)
+		return -ENOMEM;
+	return proc_add_map(p, pr, e, e->path ? e->path : "", e->path ? strlen(e->path) : 0);
+}
+
+int procs__scan(struct procs *p, uint32_t pid)
+{
+	char path[64], *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	struct proc *pr;
+	FILE *f;
+	int err = 0;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	pr = proc_get(p, pid, true);
+	if (!pr) {
+		fclose(f);
+		return -ENOMEM;
+	}
+	proc_clear_maps(p, pr);
+	pr->exited = false;
+	while ((n = getline(&line, &cap, f)) > 0) {
+		struct map_entry e;
+		size_t plen;
+
+		if (maps__parse_line(line, n, &e, &plen) != 1)
+			continue;
+		err = proc_add_map(p, pr, &e, e.path, plen);
+		if (err)
+			break;
+	}
+	free(line);
+	fclose(f);
+	return err;
+}
+
+int procs__scan_all(struct procs *p)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		uint64_t pid;
+
+		if (parse_u64(de->d_name, UINT32_MAX, &pid))
+			continue;
+		/* Processes may vanish while we read; that is fine. */
+		procs__scan(p, pid);
+	}
+	closedir(d);
+	return 0;
+}
+
+static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *h)
+{
+	struct procs *p = ctx;
+	uint64_t time = 0;
+
+	if (h->type == PERF_RECORD_LOST) {
+		const struct {
+			struct perf_event_header h;
+			uint64_t id, lost;
+		} *l = (void *)h;
+
+		p->st.records_lost += l->lost;
+		return LIBBPF_PERF_EVENT_CONT;
+	}
+	if (h->type != PERF_RECORD_MMAP2 && h->type != PERF_RECORD_COMM &&
+	    h->type != PERF_RECORD_FORK && h->type != PERF_RECORD_EXIT)
+		return LIBBPF_PERF_EVENT_CONT;
+	/* sample_id_all with PERF_SAMPLE_TIME puts the time in the record's last 8 bytes. */
+	if (h->size >= sizeof(*h) + 8)
+		memcpy(&time, (char *)h + h->size - 8, 8);
+	if (p->batch_len + h->size > p->batch_cap) {
+		size_t cap = p->batch_cap ? p->batch_cap * 2 : 65536;
+		char *b;
+
+		while (cap < p->batch_len + h->size)
+			cap *= 2;
+		b = realloc(p->batch, cap);
+		if (!b)
+			goto lost;
+		p->batch = b;
+		p->batch_cap = cap;
+	}
+	if (p->nr_recs == p->cap_recs) {
+		size_t cap = p->cap_recs ? p->cap_recs * 2 : 1024;
+		struct rec *r = realloc(p->recs, cap * sizeof(*r));
+
+		if (!r)
+			goto lost;
+		p->recs = r;
+		p->cap_recs = cap;
+	}
+	memcpy(p->batch + p->batch_len, h, h->size);
+	p->recs[p->nr_recs++] = (struct rec){ time, h->size, p->batch_len };
+	p->batch_len += h->size;
+	return LIBBPF_PERF_EVENT_CONT;
+lost:
+	p->st.records_lost++;
+	return LIBBPF_PERF_EVENT_CONT;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+	const struct rec *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+struct mmap2_rec {
+	struct perf_event_header h;
+	uint32_t pid, tid;
+	uint64_t addr, len, pgoff;
+	uint32_t maj, min;
+	uint64_t ino, ino_generation;
+	uint32_t prot, flags;
+	char filename[];
+};
+
+struct task_rec {
+	struct perf_event_header h;
+	uint32_t pid, ppid, tid, ptid;
+	uint64_t time;
+};
+
+struct comm_rec {
+	struct perf_event_header h;
+	uint32_t pid, tid;
+	char comm[];
+};
+
+static void apply_fork(struct procs *p, const struct task_rec *r)
+{
+	struct proc *parent, *child;
+	size_t i;
+
+	if (r->pid == r->ppid)
+		return;	/* a new thread shares its process's mappings */
+	child = proc_get(p, r->pid, true);
+	if (!child)
+		return;
+	proc_clear_maps(p, child);
+	child->exited = false;
+	parent = proc_get(p, r->ppid, false);
+	if (!parent)
+		return;
+	for (i = 0; i < parent->nr_maps; i++) {
+		const struct map_entry *e = &parent->maps[i];
+
+		if (proc_add_map(p, child, e, e->path, strlen(e->path)))
+			break;
+	}
+}
+
+static void apply_record(struct procs *p, const struct perf_event_header *h)
+{
+	struct proc *pr;
+
+	switch (h->type) {
+	case PERF_RECORD_MMAP2: {
+		const struct mmap2_rec *r = (const void *)h;
+		size_t max = h->size - sizeof(*r);
+		struct map_entry e = {
+			.start = r->addr,
+			.end = r->addr + r->len,
+			.pgoff = r->pgoff,
+			.maj = r->maj,
+			.min = r->min,
+			.ino = r->ino,
+		};
+
+		if (h->size < sizeof(*r) || !(r->prot & PROT_EXEC))
+			return;
+		pr = proc_get(p, r->pid, true);
+		if (pr)
+			proc_add_map(p, pr, &e, r->filename, strnlen(r->filename, max));
+		break;
+	}
+	case PERF_RECORD_COMM: {
+		const struct comm_rec *r = (const void *)h;
+
+		/* exec replaces every mapping; the new image's mmaps follow. */
+		if (!(h->misc & PERF_RECORD_MISC_COMM_EXEC) || r->pid != r->tid)
+			return;
+		pr = proc_get(p, r->pid, true);
+		if (pr) {
+			proc_clear_maps(p, pr);
+			pr->exited = false;
+		}
+		break;
+	}
+	case PERF_RECORD_FORK:
+		apply_fork(p, (const void *)h);
+		break;
+	case PERF_RECORD_EXIT: {
+		const struct task_rec *r = (const void *)h;
+
+		if (r->pid != r->tid)
+			return;
+		pr = proc_get(p, r->pid, false);
+		if (pr)
+			pr->exited = true;
+		break;
+	}
+	}
+}
+
+int procs__consume(struct procs *p)
+{
+	size_t i;
+	int err;
+
+	if (!p->pb)
+		return 0;
+	err = perf_buffer__consume(p->pb);
+	if (err < 0)
+		return err;
+	/* Rings are per CPU; a process that migrated may have its exec and mmaps in two. */
+	qsort(p->recs, p->nr_recs, sizeof(*p->recs), rec_cmp);
+	for (i = 0; i < p->nr_recs; i++)
+		apply_record(p, (const void *)(p->batch + p->recs[i].off));
+	p->st.records += p->nr_recs;
+	p->nr_recs = 0;
+	p->batch_len = 0;
+	return 0;
+}
+
+int procs__epoll_fd(struct procs *p)
+{
+	return p->pb ? perf_buffer__epoll_fd(p->pb) : -1;
+}
+
+struct procs *procs__new(bool track, int *ret_err)
+{
+	struct procs *p = calloc(1, sizeof(*p));
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.type = PERF_TYPE_SOFTWARE,
+		.config = PERF_COUNT_SW_DUMMY,
+		.sample_type = PERF_SAMPLE_TIME,
+		.sample_id_all = 1,
+		.mmap = 1,
+		.mmap2 = 1,
+		.comm = 1,
+		.comm_exec = 1,
+		.task = 1,
+		.watermark = 1,
+	};
+	const size_t pages = 64;
+	int err = 0, ncpus;
+
+	if (!p) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	p->pb_map_fd = -1;
+	if (!track)
+		return p;
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0) {
+		err = ncpus ? ncpus : -EINVAL;
+		goto cleanup;
+	}
+	p->pb_map_fd = bpf_map_create(BPF_MAP_TYPE_PERF_EVENT_ARRAY, "flamed_mmaps", sizeof(int),
+				      sizeof(int), ncpus, NULL);
+	if (p->pb_map_fd < 0) {
+		err = -errno;
+		pr_err("cannot create the mapping-events map: %s", strerror(-err));
+		goto cleanup;
+	}
+	/* Wake up when a quarter full; the drain reads whatever is pending anyway. */
+	attr.wakeup_watermark = pages * getpagesize() / 4;
+	p->pb = perf_buffer__new_raw(p->pb_map_fd, pages, &attr, on_record, p, NULL);
+	if (!p->pb) {
+		err = -errno;
+		pr_err("cannot open mapping-event perf buffers: %s", strerror(-err));
+		goto cleanup;
+	}
+	return p;
+cleanup:
+	procs__free(p);
+	*ret_err = err;
+	return NULL;
+}
+
+void procs__free(struct procs *p)
+{
+	size_t i;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->nr_buckets; i++) {
+		struct proc *pr, *next;
+
+		for (pr = p->buckets[i]; pr; pr = next) {
+			next = pr->next;
+			proc_free(p, pr);
+		}
+	}
+	free(p->buckets);
+	perf_buffer__free(p->pb);
+	if (p->pb_map_fd >= 0)
+		close(p->pb_map_fd);
+	free(p->batch);
+	free(p->recs);
+	free(p);
+}
+
+const struct map_entry *procs__find(struct procs *p, uint32_t pid, uint64_t addr)
+{
+	struct proc *pr = proc_get(p, pid, false);
+	size_t lo = 0, hi;
+
+	if (!pr)
+		return NULL;
+	hi = pr->nr_maps;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (addr < pr->maps[mid].start)
+			hi = mid;
+		else if (addr >= pr->maps[mid].end)
+			lo = mid + 1;
+		else
+			return &pr->maps[mid];
+	}
+	return NULL;
+}
+
+bool procs__alive(struct procs *p, uint32_t pid)
+{
+	struct proc *pr = proc_get(p, pid, false);
+
+	return pr && !pr->exited;
+}
+
+void procs__gc(struct procs *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nr_buckets; i++) {
+		struct proc **pp = &p->buckets[i], *pr;
+
+		while ((pr = *pp)) {
+			if (pr->exited) {
+				*pp = pr->next;
+				proc_free(p, pr);
+				p->nr_procs--;
+			} else {
+				pp = &pr->next;
+			}
+		}
+	}
+}
+
+void procs__stats(const struct procs *p, struct procs_stats *st)
+{
+	*st = p->st;
+	st->processes = p->nr_procs;
+}

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Process and mapping tracking. The executable mappings of every process are learnt from
+ * /proc/PID/maps when profiling starts and then from the kernel's own mmap, exec, fork and exit
+ * records (a dummy perf event per CPU), so processes that exit before the loader looks at them
+ * are still known when their samples are symbolized.
+ */
+#ifndef FLAMED_PROCS_H
+#define FLAMED_PROCS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct map_entry {
+	uint64_t start, end;	/* [start, end) in the process */
+	uint64_t pgoff;		/* file offset of start */
+	uint32_t maj, min;	/* device of the file */
+	uint64_t ino;		/* inode; 0 for anonymous and special mappings */
+	char *path;		/* as the kernel printed it: "/usr/lib/...", "[vdso]", "" */
+};
+
+/*
+ * Parses one /proc/PID/maps line (without or with its newline). Fills *e with path pointing
+ * into line (not NUL-terminated: *path_len says how long). Returns 1 for an executable
+ * mapping, 0 for a non-executable one, -EINVAL for a malformed line.
+ */
+int maps__parse_line(const char *line, size_t len, struct map_entry *e, size_t *path_len);
+
+struct procs;
+
+/* With track = false no perf events are opened (tests, or reading /proc only). */
+struct procs *procs__new(bool track, int *err);
+void procs__free(struct procs *p);
+
+/* Reads /proc/PID/maps; -ESRCH when the process does not exist. */
+int procs__scan(struct procs *p, uint32_t pid);
+/* Scans every process in /proc. */
+int procs__scan_all(struct procs *p);
+/* Applies pending mmap/exec/fork/exit records. Safe to call at any time. */
+int procs__consume(struct procs *p);
+/* An fd that becomes readable when records are pending (for epoll); -1 without tracking. */
+int procs__epoll_fd(struct procs *p);
+
+/* The mapping that holds addr in process pid, or NULL. */
+const struct map_entry *procs__find(struct procs *p, uint32_t pid, uint64_t addr);
+/* True while the process has not been seen exiting. */
+bool procs__alive(struct procs *p, uint32_t pid);
+/* Forgets processes that exited. Call after their samples were symbolized. */
+void procs__gc(struct procs *p);
+
+struct procs_stats {
+	uint64_t processes;
+	uint64_t mappings;
+	uint64_t records;
+	uint64_t records_lost;	/* mmap records the kernel dropped (buffer full) */
+};
+void procs__stats(const struct procs *p, struct procs_stats *st);
+
+/* Adds a mapping by hand (tests, and the /proc scan). */
+int procs__add_map(struct procs *p, uint32_t pid, const struct map_entry *e);
+
+#endif

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "log.h"
+#include "procs.h"
+#include "profile.h"
+#include "render.h"
+#include "sampler.h"
+#include "session.h"
+#include "stacks.h"
+#include "symbolize.h"
+#include "util.h"
+
+#define DRAIN_INTERVAL_NS 1000000000ULL
+
+struct session {
+	const struct session_opts *o;
+	struct sampler *smp;
+	struct procs *procs;
+	struct stacks *stacks;
+	uint64_t lost_drain;
+	uint64_t lost_oom;
+	pid_t child;
+	int child_status;
+	bool child_exited;
+	bool child_started;	/* exec'd: from then on it runs on its own */
+};
+
+static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, const uint64_t *u,
+		     int nu, const uint64_t *kk, int nk)
+{
+	struct session *s = ctx;
+
+	if (stacks__add(s->stacks, k->tgid, k->comm, k->pcomm, u, nu, kk, nk, count))
+		s->lost_oom += count;
+	return 0;
+}
+
+/* Mappings first: a sample's process must be known before its stacks are symbolized. */
+static int drain(struct session *s)
+{
+	int err;
+
+	procs__consume(s->procs);
+	err = sampler__drain(s->smp, on_sample, s, &s->lost_drain);
+	if (err)
+		pr_err("cannot read the in-kernel counts: %s", strerror(-err));
+	return err;
+}
+
+static int arm_timer(int fd, uint64_t first_ns, uint64_t interval_ns)
+{
+	struct itimerspec its = {
+		.it_value = { first_ns / 1000000000ULL, first_ns % 1000000000ULL },
+		.it_interval = { interval_ns / 1000000000ULL, interval_ns % 1000000000ULL },
+	};
+
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+/*
+ * Forks the command stopped before exec: it waits for a byte on go[0] so its exec happens
+ * once it is in the BPF target set and sampling runs. An exec failure comes back as an errno
+ * on a close-on-exec pipe.
+ */
+static pid_t spawn(char **argv, int go[2], int fail[2], const sigset_t *blocked)
+{
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(fail, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char b;
+		int e;
+
+		sigprocmask(SIG_UNBLOCK, blocked, NULL);
+		close(go[1]);
+		close(fail[0]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(fail[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(fail[1]);
+	go[0] = fail[1] = -1;
+	return pid;
+}
+
+static bool any_alive(const struct session_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->nr_pids; i++)
+		if (!kill(o->pids[i], 0) || errno == EPERM)
+			return true;
+	return false;
+}
+
+static void fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur)
+{
+	struct profile_meta *m = profile__meta(p);
+	const struct session_opts *o = s->o;
+	uint64_t st[STAT_MAX];
+
+	m->start_ns = start_real;
+	m->duration_ns = dur;
+	m->freq_hz = o->freq_hz;
+	m->samples = profile__total(p);
+	if (!sampler__read_stats(s->smp, st)) {
+		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL];
+		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST];
+		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST];
+	}
+	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom;
+	gethostname(m->host, sizeof(m->host) - 1);
+	if (o->argv)
+		snprintf(m->mode, sizeof(m->mode), "command %s", o->argv[0]);
+	else if (o->nr_pids == 1)
+		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
+	else if (o->nr_pids)
+		snprintf(m->mode, sizeof(m->mode), "%d pids", o->nr_pids);
+	else
+		snprintf(m->mode, sizeof(m->mode), "system-wide");
+}
+
+static void report(const struct session *s, const struct profile *p, const char *path)
+{
+	const struct profile_meta *m = profile__meta_const(p);
+	struct procs_stats ps;
+	char lost[256] = "";
+	size_t len = 0;
+	uint64_t total_lost = 0;
+	int i;
+
+	procs__stats(s->procs, &ps);
+	for (i = 0; i < LOST_MAX; i++) {
+		if (!m->lost[i])
+			continue;
+		total_lost += m->lost[i];
+		len += snprintf(lost + len, sizeof(lost) - len, "%s%s %llu", len ? ", " : " (",
+				profile_lost_names[i], (unsigned long long)m->lost[i]);
+		if (len >= sizeof(lost))
+			break;
+	}
+	if (len && len < sizeof(lost) - 1)
+		strcat(lost, ")");
+	pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or incomplete: %llu%s",
+		  path, (unsigned long long)m->samples, m->duration_ns / 1e9, m->freq_hz,
+		  sampler__nr_cpus(s->smp), (unsigned long long)total_lost, lost);
+	if (ps.records_lost)
+		pr_warn("%llu mapping events were lost: some frames may be unnamed",
+			(unsigned long long)ps.records_lost);
+}
+
+int session__run(const struct session_opts *o)
+{
+	struct session s = { .o = o };
+	struct sampler_opts so = {
+		.freq_hz = o->freq_hz,
+		.filter_pids = o->nr_pids || o->argv,
+		.follow_forks = o->argv != NULL,
+		.include_idle = o->include_idle,
+		.max_stacks = o->max_stacks,
+		.event = o->event,
+	};
+	struct symbolizer_opts syo = { .no_demangle = o->no_demangle };
+	struct symbolizer *sym = NULL;
+	struct profile *prof = NULL;
+	struct output *out = NULL;
+	int epfd = -1, sfd = -1, tdrain = -1, tend = -1, go[2] = { -1, -1 }, fail[2] = { -1, -1 };
+	uint64_t start_mono = 0, start_real = 0;
+	sigset_t mask, oldmask;
+	bool stop = false;
+	int err = 0, i;
+
+	out = output__open(o->output, 0640);
+	if (!out) {
+		err = -errno;
+		pr_err("cannot write the output %s: %s", o->output, strerror(errno));
+		return err;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tdrain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	tend = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	s.stacks = stacks__new();
+	if (sfd < 0 || epfd < 0 || tdrain < 0 || tend < 0 || !s.stacks) {
+		err = -errno ? -errno : -ENOMEM;
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+		goto cleanup;
+	}
+	s.smp = sampler__new(&so, &err);
+	if (!s.smp)
+		goto cleanup;
+	/* Mapping events start before sampling so no process's mappings are missed. */
+	s.procs = procs__new(true, &err);
+	if (!s.procs)
+		goto cleanup;
+	if (o->argv) {
+		s.child = spawn(o->argv, go, fail, &mask);
+		if (s.child < 0) {
+			err = s.child;
+			s.child = 0;
+			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
+			goto cleanup;
+		}
+		err = sampler__add_pid(s.smp, s.child);
+	}
+	for (i = 0; !err && i < o->nr_pids; i++)
+		err = sampler__add_pid(s.smp, o->pids[i]);
+	if (err) {
+		pr_err("cannot add the process to the BPF target map: %s", strerror(-err));
+		goto cleanup;
+	}
+	err = sampler__attach(s.smp);
+	if (err)
+		goto cleanup;
+	if (o->nr_pids) {
+		for (i = 0; i < o->nr_pids; i++)
+			if (procs__scan(s.procs, o->pids[i]) == -ESRCH)
+				pr_warn("process %u exited before profiling started", o->pids[i]);
+	} else if (!o->argv) {
+		procs__scan_all(s.procs);
+	}
+	start_mono = now_mono_ns();
+	start_real = now_real_ns();
+	if (o->argv) {
+		int e = 0;
+		ssize_t n;
+
+		if (write(go[1], "g", 1) != 1) {
+			err = -errno;
+			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
+			goto cleanup;
+		}
+		close(go[1]);
+		go[1] = -1;
+		/* EOF: exec succeeded (the pipe was close-on-exec); an errno: it failed. */
+		n = read(fail[0], &e, sizeof(e));
+		s.child_started = n != sizeof(e);
+		if (n == sizeof(e)) {
+			err = -e;
+			pr_err("cannot run %s: %s", o->argv[0], strerror(e));
+			goto cleanup;
+		}
+	}
+	pr_info("profiling %s at %u Hz%s", o->argv ? o->argv[0] : o->nr_pids ? "processes" :
+		"the whole system", o->freq_hz, o->duration_ns ? "" : " (Ctrl-C to stop)");
+
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tdrain;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tdrain, &ev);
+	ev.data.fd = procs__epoll_fd(s.procs);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	arm_timer(tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
+	if (o->duration_ns) {
+		ev.data.fd = tend;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, tend, &ev);
+		arm_timer(tend, o->duration_ns, 0);
+	}
+	while (!stop) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			pr_err("epoll_wait: %s", strerror(errno));
+			goto cleanup;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			uint64_t ticks;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo != SIGCHLD) {
+						pr_info("signal %d: stopping", si.ssi_signo);
+						stop = true;
+					}
+				}
+				if (s.child && !s.child_exited &&
+				    waitpid(s.child, &s.child_status, WNOHANG) == s.child) {
+					s.child_exited = true;
+					stop = true;
+				}
+			} else if (fd == tdrain) {
+				if (read(tdrain, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					break;
+				drain(&s);
+				if (o->nr_pids && !any_alive(o)) {
+					pr_info("every profiled process has exited");
+					stop = true;
+				}
+			} else if (fd == tend) {
+				stop = true;
+			} else {
+				procs__consume(s.procs);
+			}
+		}
+	}
+
+	err = drain(&s);
+	if (err)
+		goto cleanup;
+	prof = profile__new();
+	sym = symbolizer__new(s.procs, &syo);
+	if (!prof || !sym) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = symbolizer__build_profile(sym, s.stacks, prof);
+	if (err) {
+		pr_err("cannot build the profile: %s", strerror(-err));
+		goto cleanup;
+	}
+	fill_meta(&s, prof, start_real, now_mono_ns() - start_mono);
+	err = render__write(prof, o->format, o->title, output__file(out));
+	if (!err) {
+		err = output__commit(out);
+		out = NULL;
+	}
+	if (err) {
+		pr_err("cannot write %s: %s", o->output, strerror(-err));
+		goto cleanup;
+	}
+	report(&s, prof, o->output);
+	if (s.child_exited && WIFEXITED(s.child_status) && WEXITSTATUS(s.child_status))
+		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(s.child_status));
+	else if (s.child_exited && WIFSIGNALED(s.child_status))
+		pr_warn("%s was killed by signal %d", o->argv[0], WTERMSIG(s.child_status));
+cleanup:
+	output__abort(out);
+	if (s.child && !s.child_exited) {
+		/* The command never ran (or we failed): do not leave it waiting for its go. */
+		if (go[1] >= 0) {
+			close(go[1]);
+			go[1] = -1;
+		}
+		if (!s.child_started)
+			waitpid(s.child, NULL, 0);
+	}
+	for (i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (fail[i] >= 0)
+			close(fail[i]);
+	}
+	symbolizer__free(sym);
+	profile__free(prof);
+	sampler__free(s.smp);
+	procs__free(s.procs);
+	stacks__free(s.stacks);
+	if (sfd >= 0)
+		close(sfd);
+	if (epfd >= 0)
+		close(epfd);
+	if (tdrain >= 0)
+		close(tdrain);
+	if (tend >= 0)
+		close(tend);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return err;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One profiling session: the event loop (epoll over signalfd, timerfds, the mapping-event
+ * buffers and the profiled command's pidfd) that drives sample -> aggregate, and at the end
+ * symbolize -> render -> the output file.
+ */
+#ifndef FLAMED_SESSION_H
+#define FLAMED_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "output.h"
+
+struct session_opts {
+	uint32_t *pids;
+	int nr_pids;
+	char **argv;		/* command to run, NULL-terminated, or NULL */
+	uint64_t duration_ns;	/* 0 = until signal / command exit */
+	uint32_t freq_hz;
+	const char *output;
+	enum output_format format;
+	const char *event;
+	const char *title;
+	bool include_idle;
+	bool no_demangle;
+	uint32_t max_stacks;
+};
+
+/* Runs the session; 0 when the output was written, negative errno otherwise (logged). */
+int session__run(const struct session_opts *o);
+
+#endif

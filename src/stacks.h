@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 2, aggregate: the drained (key, count, stacks) of every generation summed by content.
+ * Stack ids are reused between generations, so raw stacks are interned by their addresses and
+ * samples keyed by (process, thread name, user stack, kernel stack).
+ */
+#ifndef FLAMED_STACKS_H
+#define FLAMED_STACKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define STACKS_COMM_LEN 16
+
+struct stacks_sample {
+	uint32_t tgid;
+	uint32_t ustack;	/* raw stack id, 0 = none */
+	uint32_t kstack;	/* raw stack id, 0 = none */
+	uint32_t pad;
+	char comm[STACKS_COMM_LEN];
+	char pcomm[STACKS_COMM_LEN];
+	uint64_t count;
+};
+
+struct stacks;
+
+struct stacks *stacks__new(void);
+void stacks__free(struct stacks *st);
+/* Adds count samples; stacks leaf first as BPF returns them. 0 or -ENOMEM. */
+int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *pcomm,
+		const uint64_t *ustack, int nu, const uint64_t *kstack, int nk, uint64_t count);
+size_t stacks__nr_samples(const struct stacks *st);
+const struct stacks_sample *stacks__sample(const struct stacks *st, size_t i);
+/* Frames of raw stack id (leaf first). */
+const uint64_t *stacks__raw(const struct stacks *st, uint32_t id, uint32_t *n);
+size_t stacks__nr_raw(const struct stacks *st);
+uint64_t stacks__total(const struct stacks *st);
+/* Empties the aggregate (a new window) but keeps allocated memory. */
+void stacks__reset(struct stacks *st);
+
+#endif

@@ -1,0 +1,38 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# Helpers for the end-to-end tests: ok/fail counting, root checks, temp dirs.
+# Each test script sources this, calls check/ok/fail, and ends with `finish`.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+FLAMED="$BUILD/flamed"
+WL="$BUILD/workloads"
+T=$(mktemp -d /tmp/flamed-test.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+PASSED=0
+FAILED=0
+
+ok() { PASSED=$((PASSED + 1)); echo "ok   $*"; }
+fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+# check NAME CMD...: runs CMD, ok if it succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then ok "$name"; else fail "$name"; fi
+}
+# Privileged tests: skipping is only allowed outside CI.
+need_root() {
+	if [ "$(id -u)" != 0 ]; then
+		if [ "${CI:-}" = true ]; then
+			fail "$1: needs root (CI must run as root)"
+		else
+			echo "skip $1: needs root"
+		fi
+		return 1
+	fi
+	return 0
+}
+finish() {
+	echo "$PASSED passed, $FAILED failed"
+	[ "$FAILED" = 0 ]
+}

@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: profile real workloads with known call chains and check what flamed wrote.
+. "$(dirname "$0")/lib.sh"
+
+# fraction PROCESS PATTERN FILE: percentage of PROCESS's samples whose stack matches PATTERN.
+fraction() {
+	awk -v proc="$1" -v pat="$2" '
+		{ n = $NF; stack = substr($0, 1, length($0) - length(n) - 1) }
+		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
+		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"
+}
+samples() {
+	awk -v proc="$1" 'index($0, proc ";") == 1 { t += $NF } END { print t + 0 }' "$2"
+}
+
+if need_root "profiling"; then
+	# Command mode: main -> a -> b -> c, built with frame pointers (leaf frames kept).
+	"$FLAMED" -F 499 -o "$T/chain.folded" -- "$WL/chain" 2 2>"$T/chain.err"
+	check "command mode exits 0" test $? = 0
+	check "command mode writes folded stacks" test -s "$T/chain.folded"
+	pct=$(fraction chain ';main;a;b;c$' "$T/chain.folded")
+	n=$(samples chain "$T/chain.folded")
+	echo "     chain: $n samples, $pct% with main;a;b;c"
+	check "chain: >= 90% of samples carry main;a;b;c ($pct%)" test "$pct" -ge 90
+	check "chain: about 499 Hz x 2 s of samples ($n)" test "$n" -ge 700 -a "$n" -le 1250
+	check "folded lines are 'stack COUNT'" \
+		bash -c "! grep -vqE '^[^ ].* [0-9]+\$' '$T/chain.folded'"
+	check "summary on stderr" grep -q "samples in" "$T/chain.err"
+
+	# --pid mode on a running process: sample count within 25% of frequency x duration.
+	"$WL/chain" 8 &
+	pid=$!
+	sleep 0.3
+	"$FLAMED" -p "$pid" -d 3 -F 99 -o "$T/pid.folded" 2>"$T/pid.err"
+	check "pid mode exits 0" test $? = 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	n=$(samples chain "$T/pid.folded")
+	echo "     pid mode: $n samples (expected ~297)"
+	check "pid mode: samples within 25% of 99 Hz x 3 s ($n)" test "$n" -ge 223 -a "$n" -le 371
+	check "pid mode: only the profiled process" \
+		bash -c "! grep -qv '^chain;' '$T/pid.folded'"
+	pct=$(fraction chain ';main;a;b;c$' "$T/pid.folded")
+	check "pid mode: main;a;b;c ($pct%)" test "$pct" -ge 90
+
+	# Kernel frames named on a syscall-heavy workload.
+	"$FLAMED" -F 499 -o "$T/sys.folded" -- "$WL/sys" 1.5 2>/dev/null
+	check "sys: exits 0" test $? = 0
+	kpct=$(fraction sys '(ksys_read|vfs_read|read_zero|__x64_sys_read)_\[k\]' "$T/sys.folded")
+	echo "     sys: $kpct% of samples in the read path (named kernel frames)"
+	check "sys: kernel frames named (${kpct}% in ksys_read/vfs_read)" test "$kpct" -ge 50
+	check "sys: kernel frames come after user frames" \
+		bash -c "! grep -E '_\[k\];[^;]*[^]] [0-9]+\$' '$T/sys.folded' | grep -vq '_\[k\] [0-9]*\$' || true"
+	check "sys: user frames symbolized through libc" grep -q ';read;\|;__libc_read;\|;__GI___libc_read;' "$T/sys.folded"
+
+	# SVG output that xmllint accepts.
+	"$FLAMED" -o "$T/chain.svg" -- "$WL/chain" 1 2>/dev/null
+	check "svg: exits 0" test $? = 0
+	check "svg: well-formed XML (xmllint)" xmllint --noout "$T/chain.svg"
+	check "svg: has the chain's frames" grep -q '>c<\|>c (' "$T/chain.svg"
+
+	# System-wide until SIGINT: the output is still written, complete.
+	"$FLAMED" -o "$T/sys.svg" 2>"$T/sigint.err" &
+	fpid=$!
+	"$WL/chain" 1.5
+	kill -INT "$fpid"
+	wait "$fpid"
+	check "SIGINT: exit 0" test $? = 0
+	check "SIGINT: complete SVG" xmllint --noout "$T/sys.svg"
+	check "system-wide: sees the chain workload" grep -q 'chain' "$T/sys.svg"
+
+	"$FLAMED" -d 1 -o "$T/term.folded" 2>/dev/null &
+	fpid=$!
+	sleep 0.5
+	kill -TERM "$fpid"
+	wait "$fpid"
+	check "SIGTERM: exit 0" test $? = 0
+	check "SIGTERM: folded written" test -s "$T/term.folded"
+
+	# pprof output, decoded by go tool pprof.
+	if command -v go >/dev/null; then
+		"$FLAMED" -F 299 -o "$T/chain.pb.gz" -- "$WL/chain" 1 2>/dev/null
+		check "pprof: exits 0" test $? = 0
+		go tool pprof -symbolize=none -traces "$T/chain.pb.gz" >"$T/traces.txt" 2>&1
+		check "pprof: go tool pprof -traces decodes it" grep -q 'main' "$T/traces.txt"
+	fi
+fi
+
+# Bad input: clear error, non-zero exit, no output file left behind.
+bad() {
+	local name=$1 pattern=$2
+	shift 2
+	rm -f "$T"/bad.*
+	"$@" >"$T/bad.out" 2>"$T/bad.err"
+	local rc=$?
+	if [ $rc != 0 ] && grep -qiE "$pattern" "$T/bad.err" && [ -z "$(ls -A "$T" | grep '^\.\?bad\.svg')" ]; then
+		ok "bad input: $name"
+	else
+		fail "bad input: $name (exit $rc: $(head -c 300 "$T/bad.err"))"
+	fi
+}
+bad "unknown pid" "no such process" "$FLAMED" -p 999999 -d 1 -o "$T/bad.svg"
+bad "pid not a number" "invalid pid" "$FLAMED" -p abc -o "$T/bad.svg"
+bad "frequency 0" "invalid frequency" "$FLAMED" -F 0 -o "$T/bad.svg"
+bad "negative frequency" "invalid frequency" "$FLAMED" -F -5 -o "$T/bad.svg"
+bad "frequency above the kernel limit" "above the kernel" "$FLAMED" -F 100000000 -o "$T/bad.svg"
+bad "unwritable output" "cannot write" "$FLAMED" -d 1 -o /nonexistent/dir/bad.svg
+bad "unknown extension" "format" "$FLAMED" -d 1 -o "$T/bad.xyz"
+bad "unknown format" "unknown format" "$FLAMED" --format png -o "$T/bad.svg"
+bad "bad flag" "unrecognized|invalid option" "$FLAMED" --no-such-flag
+bad "bad duration" "invalid duration" "$FLAMED" -d soon -o "$T/bad.svg"
+bad "missing command" "cannot run" "$FLAMED" -o "$T/bad.svg" -- /nonexistent/prog
+if need_root "unprivileged user refused"; then
+	chmod 0777 "$T"
+	bad "not root" "CAP_BPF|root" setpriv --reuid=65534 --regid=65534 --clear-groups \
+		"$FLAMED" -d 1 -o "$T/bad.svg"
+fi
+check "help shows examples" bash -c "'$FLAMED' --help | grep -q Examples"
+
+finish

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * A CPU-bound program with a known call chain main -> a -> b -> c, all time spent in c.
+ * Usage: chain SECONDS
+ */
+#include <stdlib.h>
+#include <time.h>
+
+static volatile unsigned long sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) void c(void)
+{
+	unsigned long x = sink;
+	int i;
+
+	for (i = 0; i < 1000000; i++)
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+	sink = x;
+}
+
+__attribute__((noinline)) void b(void)
+{
+	c();
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void a(void)
+{
+	b();
+	__asm__ volatile("" ::: "memory");
+}
+
+int main(int argc, char **argv)
+{
+	double end = now() + (argc > 1 ? atof(argv[1]) : 2.0);
+
+	while (now() < end)
+		a();
+	return 0;
+}
