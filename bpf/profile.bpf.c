@@ -15,13 +15,16 @@
 #include <bpf/bpf_core_read.h>
 
 #include "profile.h"
+#include "unwind.h"
 
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
+#define E2BIG 7
 
 const volatile bool filter_pids = false;
 const volatile bool include_idle = false;
 const volatile bool follow_forks = false;
+const volatile bool dwarf_unwind = false;
 
 /* Which generation of maps the programs write; flipped by the loader. */
 __u32 gen = 0;
@@ -59,6 +62,47 @@ struct {
 	__type(value, __u8);
 	__uint(max_entries, 65536);
 } targets SEC(".maps");
+
+/* DWARF unwinding: per-process mapping index, and every loaded table's rows in one array. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct unwind_proc);
+	__uint(max_entries, 1);
+} unwind_procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, struct unwind_row);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} unwind_rows SEC(".maps");
+
+struct ustacks_map {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, struct ustack_val);
+	__uint(max_entries, 16384);
+};
+
+struct ustacks_map ustacks0 SEC(".maps");
+struct ustacks_map ustacks1 SEC(".maps");
+
+/* Per-CPU scratch of one unwind: the stack is too big for the 512-byte BPF stack. */
+struct uw_state {
+	struct ustack_val stack;	/* first: stored as is into ustacks */
+	__u64 ip, sp, bp;
+	__u32 fp_frames;
+	__u32 truncated;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct uw_state);
+	__uint(max_entries, 1);
+} unwind_scratch SEC(".maps");
 
 /* Only here so the loader can update it: that update waits for running BPF programs. */
 struct barrier_inner {
@@ -108,6 +152,190 @@ static __always_inline void count_key(void *counts, struct sample_key *key)
 		stat_inc(STAT_COUNTS_FULL);
 }
 
+struct loop_ctx {
+	struct uw_state *st;
+	struct unwind_proc *proc;
+};
+
+/* Last row at or below vaddr in [start, start + count), or NULL. At most 2^24 rows per table. */
+static __always_inline struct unwind_row *find_row(__u32 start, __u32 count, __u32 vaddr)
+{
+	__u32 lo = 0, hi = count, i;
+	struct unwind_row *row;
+
+	for (i = 0; i < 24 && lo < hi; i++) {
+		__u32 mid = lo + (hi - lo) / 2, idx = start + mid;
+
+		row = bpf_map_lookup_elem(&unwind_rows, &idx);
+		if (!row)
+			return NULL;
+		if (row->pc <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return NULL;
+	i = start + lo - 1;
+	return bpf_map_lookup_elem(&unwind_rows, &i);
+}
+
+static __always_inline struct unwind_map *find_map(struct unwind_proc *proc, __u64 addr)
+{
+	__u32 lo = 0, hi = proc->nr, i;
+
+	if (hi > UNWIND_MAX_MAPS)
+		hi = UNWIND_MAX_MAPS;
+	for (i = 0; i < 8 && lo < hi; i++) {
+		__u32 mid = (lo + hi) / 2;
+		struct unwind_map *m;
+
+		if (mid >= UNWIND_MAX_MAPS)
+			return NULL;
+		m = &proc->maps[mid];
+		if (addr < m->start)
+			hi = mid;
+		else if (addr >= m->end)
+			lo = mid + 1;
+		else
+			return m;
+	}
+	return NULL;
+}
+
+/* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
+static long unwind_step(__u32 i, struct loop_ctx *c)
+{
+	struct uw_state *st = c->st;
+	struct unwind_map *m;
+	struct unwind_row *row = NULL;
+	__u64 ip = st->ip, pc, cfa, ra = 0, bp = st->bp;
+	__u32 n = st->stack.n;
+	__u8 cfa_type = CFA_NONE;
+
+	if (n >= MAX_STACK_DEPTH || !ip)
+		return 1;
+	st->stack.ips[n] = ip;
+	st->stack.n = n + 1;
+	/* Callers' ips are return addresses: look up the call instruction itself. */
+	pc = n ? ip - 1 : ip;
+	m = find_map(c->proc, pc);
+	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {
+		row = find_row(m->row_start, m->row_count, (__u32)(pc - m->bias));
+		if (row)
+			cfa_type = UNWIND_CFA_TYPE(row->type);
+	}
+	switch (cfa_type) {
+	case CFA_END:
+		return 1;
+	case CFA_RSP:
+		cfa = st->sp + row->cfa_off;
+		break;
+	case CFA_RBP:
+		cfa = st->bp + row->cfa_off;
+		break;
+	case CFA_PLT:
+		cfa = st->sp + 8 + ((ip & 15) >= 11 ? 8 : 0);
+		break;
+	case CFA_DEREF_RBP:
+		if (bpf_probe_read_user(&cfa, sizeof(cfa), (void *)(st->bp + row->cfa_off)))
+			goto truncated;
+		break;
+	default:
+		/* No usable CFI here: this frame's caller through frame pointers. */
+		if (!st->bp)
+			return 1;
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(st->bp + 8)) ||
+		    bpf_probe_read_user(&bp, sizeof(bp), (void *)st->bp))
+			goto truncated;
+		st->fp_frames++;
+		if (st->bp + 16 <= st->sp)
+			goto truncated;
+		st->sp = st->bp + 16;
+		st->bp = bp;
+		st->ip = ra;
+		return 0;
+	}
+	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+		goto truncated;
+	if (UNWIND_RBP_TYPE(row->type) == RBP_AT_CFA &&
+	    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + row->rbp_off8 * 8)))
+		goto truncated;
+	/* The stack grows down: a caller's frame is always above. Anything else is a loop. */
+	if (cfa <= st->sp)
+		goto truncated;
+	st->sp = cfa;
+	st->bp = bp;
+	st->ip = ra;
+	return 0;
+truncated:
+	st->truncated = 1;
+	return 1;
+}
+
+static __always_inline __u64 hash_stack(struct ustack_val *v)
+{
+	__u64 h = 0xcbf29ce484222325ULL;
+	__u32 i;
+
+	for (i = 0; i < MAX_STACK_DEPTH; i++) {
+		if (i >= v->n)
+			break;
+		h ^= v->ips[i];
+		h *= 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+/*
+ * Unwinds the user stack of the current task with the loaded tables, into the ustacks map.
+ * Returns its id (hash), or 0 when this process has no unwind index (frame pointers then).
+ */
+static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, __u32 tgid,
+					      bool in_kernel, void *ustacks)
+{
+	struct loop_ctx c;
+	struct pt_regs *regs;
+	__u32 zero = 0;
+	__u64 h;
+
+	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
+	if (!c.proc)
+		return 0;
+	c.st = bpf_map_lookup_elem(&unwind_scratch, &zero);
+	if (!c.st)
+		return 0;
+	if (in_kernel) {
+		/* The user registers saved at kernel entry. */
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		c.st->ip = BPF_CORE_READ(regs, ip);
+		c.st->sp = BPF_CORE_READ(regs, sp);
+		c.st->bp = BPF_CORE_READ(regs, bp);
+	} else {
+		c.st->ip = ctx->regs.ip;
+		c.st->sp = ctx->regs.sp;
+		c.st->bp = ctx->regs.bp;
+	}
+	c.st->stack.n = 0;
+	c.st->fp_frames = 0;
+	c.st->truncated = 0;
+	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
+	if (!c.st->stack.n)
+		return 0;
+	stat_inc(STAT_DWARF);
+	if (c.st->fp_frames)
+		stat_inc(STAT_DWARF_FP);
+	if (c.st->truncated)
+		stat_inc(STAT_DWARF_TRUNC);
+	h = hash_stack(&c.st->stack);
+	if (bpf_map_update_elem(ustacks, &h, &c.st->stack, BPF_NOEXIST) == -E2BIG) {
+		stat_inc(STAT_USTACKS_FULL);
+		return 0;
+	}
+	return h;
+}
+
 SEC("perf_event")
 int do_sample(struct bpf_perf_event_data *ctx)
 {
@@ -116,7 +344,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	struct sample_key key = {};
 	bool in_kernel, kthread;
-	void *counts, *stacks;
+	void *counts, *stacks, *ustacks;
 
 	if (pid == 0 && !include_idle) {
 		stat_inc(STAT_IDLE);
@@ -131,9 +359,11 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	if (*(volatile __u32 *)&gen) {
 		counts = &counts1;
 		stacks = &stacks1;
+		ustacks = &ustacks1;
 	} else {
 		counts = &counts0;
 		stacks = &stacks0;
+		ustacks = &ustacks0;
 	}
 
 	task = (struct task_struct *)bpf_get_current_task();
@@ -152,7 +382,9 @@ int do_sample(struct bpf_perf_event_data *ctx)
 			stat_inc(STAT_KSTACK_LOST);
 	}
 	key.user_stack_id = -1;
-	if (!kthread) {
+	if (!kthread && dwarf_unwind)
+		key.ustack_hash = dwarf_user_stack(ctx, tgid, in_kernel, ustacks);
+	if (!kthread && !key.ustack_hash) {
 		key.user_stack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
 		if (key.user_stack_id < 0)
 			stat_inc(STAT_USTACK_LOST);

@@ -12,6 +12,7 @@ struct sample_key {
 	__s32 user_stack_id;	/* < 0: none (kernel thread) or failed, see stats */
 	__s32 kern_stack_id;	/* < 0: none (sample in user mode) or failed */
 	__u32 pad;
+	__u64 ustack_hash;	/* != 0: user stack unwound in BPF, in the ustacks map */
 	char comm[TASK_COMM_LEN];	/* thread name */
 	char pcomm[TASK_COMM_LEN];	/* process (group leader) name */
 };
@@ -24,6 +25,10 @@ enum stat_idx {
 	STAT_COUNTS_FULL,	/* lost: counts map full */
 	STAT_USTACK_LOST,	/* user stack id failed (bucket collision or fault) */
 	STAT_KSTACK_LOST,	/* kernel stack id failed */
+	STAT_DWARF,		/* user stacks unwound with unwind tables */
+	STAT_DWARF_FP,		/* frames unwound with frame pointers inside a DWARF unwind */
+	STAT_DWARF_TRUNC,	/* DWARF unwinds that stopped on a bad read or a loop */
+	STAT_USTACKS_FULL,	/* lost: ustacks map full */
 	STAT_MAX,
 };
 

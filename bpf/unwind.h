@@ -38,4 +38,29 @@ struct unwind_row {
 	__u8 type;		/* UNWIND_TYPE(cfa type, rbp type) */
 };
 
+/* Executable mappings per process the BPF unwinder can see; more fall back to frame pointers. */
+#define UNWIND_MAX_MAPS 128
+
+/* One executable mapping of a process, as the BPF unwinder sees it. */
+struct unwind_map {
+	__u64 start, end;	/* [start, end) in the process */
+	__u64 bias;		/* ELF vaddr = address - bias */
+	__u32 row_start;	/* first row of its table in the global rows array */
+	__u32 row_count;	/* 0: no table, unwind this mapping with frame pointers */
+};
+
+/* The per-process index: mappings sorted by start. */
+struct unwind_proc {
+	__u32 nr;
+	__u32 pad;
+	struct unwind_map maps[UNWIND_MAX_MAPS];
+};
+
+/* A user stack unwound in BPF, stored under flamed's own 64-bit stack id (a hash of it). */
+struct ustack_val {
+	__u32 n;
+	__u32 pad;
+	__u64 ips[127];
+};
+
 #endif

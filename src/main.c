@@ -40,6 +40,9 @@ static void usage(FILE *f)
 "      --include-idle   count the idle task too (system-wide)\n"
 "      --no-demangle    keep C++/Rust symbol names mangled\n"
 "      --max-stacks N   distinct stacks per drain the kernel can hold (default 16384)\n"
+"      --unwind MODE    auto (default: DWARF unwind tables where a binary has them,\n"
+"                       frame pointers elsewhere), fp, or dwarf (fail if unavailable)\n"
+"      --unwind-max-mb N  memory cap for unwind tables in the kernel (default 256)\n"
 "      --title TEXT     SVG title\n"
 "  -v, --verbose        more messages (twice: debug)\n"
 "  -h, --help           this help\n"
@@ -65,6 +68,8 @@ enum {
 	OPT_NO_DEMANGLE,
 	OPT_MAX_STACKS,
 	OPT_TITLE,
+	OPT_UNWIND,
+	OPT_UNWIND_MAX_MB,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +83,8 @@ static const struct option long_opts[] = {
 	{ "no-demangle", no_argument, NULL, OPT_NO_DEMANGLE },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "title", required_argument, NULL, OPT_TITLE },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "unwind-max-mb", required_argument, NULL, OPT_UNWIND_MAX_MB },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -197,6 +204,27 @@ static int profile_main(int argc, char **argv)
 				goto cleanup;
 			}
 			o.max_stacks = v;
+			break;
+		case OPT_UNWIND:
+			if (!strcmp(optarg, "auto")) {
+				o.unwind = UNWIND_AUTO;
+			} else if (!strcmp(optarg, "fp")) {
+				o.unwind = UNWIND_FP;
+			} else if (!strcmp(optarg, "dwarf")) {
+				o.unwind = UNWIND_DWARF;
+			} else {
+				pr_err("invalid --unwind '%s': expected auto, fp or dwarf", optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			break;
+		case OPT_UNWIND_MAX_MB:
+			if (parse_u64(optarg, 16384, &v) || !v) {
+				pr_err("invalid --unwind-max-mb '%s': expected 1 to 16384", optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			o.unwind_max_mb = v;
 			break;
 		case OPT_TITLE:
 			o.title = optarg;

@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -19,6 +22,7 @@
 struct proc {
 	uint32_t pid;
 	bool exited;
+	bool dirty;		/* mappings changed since procs__visit_dirty() */
 	struct map_entry *maps;	/* sorted by start, non-overlapping */
 	size_t nr_maps, cap_maps;
 	struct proc *next;	/* hash chain */
@@ -151,6 +155,7 @@ static void proc_clear_maps(struct procs *p, struct proc *pr)
 		free(pr->maps[i].path);
 	p->st.mappings -= pr->nr_maps;
 	pr->nr_maps = 0;
+	pr->dirty = true;
 }
 
 static void proc_free(struct procs *p, struct proc *pr)
@@ -198,6 +203,7 @@ static int proc_add_map(struct procs *p, struct proc *pr, const struct map_entry
 	}
 	pr->maps[i] = *e;
 	pr->maps[i].path = dup;
+	pr->dirty = true;
 	p->st.mappings++;
 	return 0;
 }
@@ -415,8 +421,10 @@ static void apply_record(struct procs *p, const struct perf_event_header *h)
 		if (r->pid != r->tid)
 			return;
 		pr = proc_get(p, r->pid, false);
-		if (pr)
+		if (pr) {
 			pr->exited = true;
+			pr->dirty = true;
+		}
 		break;
 	}
 	}
@@ -461,7 +469,12 @@ struct procs *procs__new(bool track, int *ret_err)
 		.comm = 1,
 		.comm_exec = 1,
 		.task = 1,
+		/*
+		 * Wake up on any data (wakeup_events counts only samples, which a dummy event has
+		 * none of): a new process's unwind tables should load at once.
+		 */
 		.watermark = 1,
+		.wakeup_watermark = 1,
 	};
 	const size_t pages = 64;
 	int err = 0, ncpus;
@@ -485,8 +498,6 @@ struct procs *procs__new(bool track, int *ret_err)
 		pr_err("cannot create the mapping-events map: %s", strerror(-err));
 		goto cleanup;
 	}
-	/* Wake up when a quarter full; the drain reads whatever is pending anyway. */
-	attr.wakeup_watermark = pages * getpagesize() / 4;
 	p->pb = perf_buffer__new_raw(p->pb_map_fd, pages, &attr, on_record, p, NULL);
 	if (!p->pb) {
 		err = -errno;
@@ -551,6 +562,21 @@ bool procs__alive(struct procs *p, uint32_t pid)
 	return pr && !pr->exited;
 }
 
+void procs__visit_dirty(struct procs *p, procs_visit_fn fn, void *ctx)
+{
+	size_t i;
+	struct proc *pr;
+
+	for (i = 0; i < p->nr_buckets; i++) {
+		for (pr = p->buckets[i]; pr; pr = pr->next) {
+			if (!pr->dirty)
+				continue;
+			pr->dirty = false;
+			fn(ctx, pr->pid, pr->maps, pr->nr_maps, pr->exited);
+		}
+	}
+}
+
 void procs__gc(struct procs *p)
 {
 	size_t i;
@@ -574,4 +600,31 @@ void procs__stats(const struct procs *p, struct procs_stats *st)
 {
 	*st = p->st;
 	st->processes = p->nr_procs;
+}
+
+int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m)
+{
+	char path[PATH_MAX + 64];
+	struct stat sb;
+	int fd = -1;
+
+	if (alive) {
+		snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid,
+			 (unsigned long)m->start, (unsigned long)m->end);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0) {
+			snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
+			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		}
+	}
+	if (fd < 0)
+		fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_ino != m->ino ||
+	    major(sb.st_dev) != m->maj || minor(sb.st_dev) != m->min) {
+		close(fd);
+		return -ESTALE;
+	}
+	return fd;
 }

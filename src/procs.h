@@ -46,6 +46,13 @@ int procs__epoll_fd(struct procs *p);
 const struct map_entry *procs__find(struct procs *p, uint32_t pid, uint64_t addr);
 /* True while the process has not been seen exiting. */
 bool procs__alive(struct procs *p, uint32_t pid);
+/*
+ * Calls fn for every process whose mappings changed (or that exited) since the last visit,
+ * with its mappings sorted by start.
+ */
+typedef void (*procs_visit_fn)(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n,
+			       bool exited);
+void procs__visit_dirty(struct procs *p, procs_visit_fn fn, void *ctx);
 /* Forgets processes that exited. Call after their samples were symbolized. */
 void procs__gc(struct procs *p);
 
@@ -56,6 +63,14 @@ struct procs_stats {
 	uint64_t records_lost;	/* mmap records the kernel dropped (buffer full) */
 };
 void procs__stats(const struct procs *p, struct procs_stats *st);
+
+/*
+ * Opens the file behind a mapping, read-only and without blocking: through
+ * /proc/PID/map_files while the process lives (deleted files, other mount namespaces), else by
+ * path. -ESTALE when what the path names now is not the mapped file (other device or inode)
+ * or not a regular file, so a replaced binary never names another's addresses.
+ */
+int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m);
 
 /* Adds a mapping by hand (tests, and the /proc scan). */
 int procs__add_map(struct procs *p, uint32_t pid, const struct map_entry *e);

@@ -6,13 +6,16 @@
 #include <string.h>
 #include <unistd.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "util.h"
 #include "sampler.h"
 #include "profile.skel.h"
+#include "../bpf/unwind.h"
 
 #define MAX_CPUS 4096
 
@@ -27,6 +30,9 @@ struct sampler {
 	struct sample_key *keys;
 	size_t keys_cap;
 	uint64_t *stack_buf;
+	struct ustack_val *uval;
+	void *rows;		/* mmap of unwind_rows */
+	size_t rows_len;
 };
 
 int parse_cpu_list(const char *s, bool *cpus, int max)
@@ -121,8 +127,20 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	bpf_map__set_max_entries(s->skel->maps.counts1, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.stacks0, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.stacks1, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.ustacks0, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.ustacks1, s->opts.max_stacks);
 	if (!o->filter_pids)
 		bpf_map__set_max_entries(s->skel->maps.targets, 1);
+	s->skel->rodata->dwarf_unwind = o->dwarf;
+	if (o->dwarf) {
+		bpf_map__set_max_entries(s->skel->maps.unwind_procs,
+					 o->unwind_procs ? o->unwind_procs : 4096);
+		bpf_map__set_max_entries(s->skel->maps.unwind_rows,
+					 o->unwind_rows ? o->unwind_rows : 1 << 22);
+	} else {
+		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
+		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
+	}
 	err = profile_bpf__load(s->skel);
 	if (err) {
 		pr_err("cannot load the BPF programs: %s%s", strerror(-err), perm_hint(err));
@@ -130,9 +148,25 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	}
 	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
 	s->stack_buf = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
-	if (!s->stack_buf) {
+	s->uval = calloc(1, sizeof(*s->uval));
+	if (!s->stack_buf || !s->uval) {
 		err = -ENOMEM;
 		goto cleanup;
+	}
+	if (o->dwarf) {
+		size_t pg = getpagesize();
+
+		s->rows_len = (size_t)bpf_map__max_entries(s->skel->maps.unwind_rows) *
+			      sizeof(struct unwind_row);
+		s->rows_len = (s->rows_len + pg - 1) / pg * pg;
+		s->rows = mmap(NULL, s->rows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+			       bpf_map__fd(s->skel->maps.unwind_rows), 0);
+		if (s->rows == MAP_FAILED) {
+			s->rows = NULL;
+			err = -errno;
+			pr_err("cannot map the unwind table array: %s", strerror(-err));
+			goto cleanup;
+		}
 	}
 	return s;
 cleanup:
@@ -268,6 +302,18 @@ static int fetch_stack(int fd, __s32 id, uint64_t *buf)
 	return n;
 }
 
+static void clear_ustacks(int fd)
+{
+	__u64 key, next;
+	int have = 0;
+
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		bpf_map_delete_elem(fd, &next);
+		key = next;
+		have = 1;
+	}
+}
+
 static void clear_stacks(int fd)
 {
 	__u32 key, next;
@@ -285,7 +331,7 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 {
 	uint64_t kstack[MAX_STACK_DEPTH];
 	__u32 old = s->skel->bss->gen, zero = 0;
-	int counts_fd, stacks_fd, err = 0;
+	int counts_fd, stacks_fd, ustacks_fd, err = 0;
 	size_t nr = 0, i;
 	struct sample_key *prev = NULL;
 
@@ -296,6 +342,7 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 		return -errno;
 	counts_fd = bpf_map__fd(old ? s->skel->maps.counts1 : s->skel->maps.counts0);
 	stacks_fd = bpf_map__fd(old ? s->skel->maps.stacks1 : s->skel->maps.stacks0);
+	ustacks_fd = bpf_map__fd(old ? s->skel->maps.ustacks1 : s->skel->maps.ustacks0);
 
 	for (;;) {
 		if (nr == s->keys_cap) {
@@ -319,19 +366,30 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 
 		if (bpf_map_lookup_elem(counts_fd, k, &count))
 			continue;
-		nu = fetch_stack(stacks_fd, k->user_stack_id, s->stack_buf);
+		const uint64_t *ustack = s->stack_buf;
+
+		if (k->ustack_hash) {
+			nu = -ENOENT;
+			if (!bpf_map_lookup_elem(ustacks_fd, &k->ustack_hash, s->uval))
+				nu = MIN(s->uval->n, MAX_STACK_DEPTH);
+			ustack = (const uint64_t *)s->uval->ips;
+		} else {
+			nu = fetch_stack(stacks_fd, k->user_stack_id, s->stack_buf);
+		}
 		nk = fetch_stack(stacks_fd, k->kern_stack_id, kstack);
 		if (nu < 0 || nk < 0) {
 			*lost_drain += count;
 			continue;
 		}
-		err = fn(ctx, k, count, s->stack_buf, nu, kstack, nk);
+		err = fn(ctx, k, count, ustack, nu, kstack, nk);
 		if (err)
 			break;
 	}
 	for (i = 0; i < nr; i++)
 		bpf_map_delete_elem(counts_fd, &s->keys[i]);
 	clear_stacks(stacks_fd);
+	if (s->opts.dwarf)
+		clear_ustacks(ustacks_fd);
 	return err;
 }
 
@@ -359,12 +417,37 @@ int sampler__nr_cpus(const struct sampler *s)
 	return s->nr_links;
 }
 
+bool sampler__is_target(struct sampler *s, uint32_t tgid)
+{
+	__u8 v;
+
+	if (!s->opts.filter_pids)
+		return true;
+	return !bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.targets), &tgid, &v);
+}
+
+int sampler__unwind_procs_fd(struct sampler *s)
+{
+	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.unwind_procs) : -1;
+}
+
+void *sampler__unwind_rows(struct sampler *s, uint32_t *cap)
+{
+	if (!s->rows)
+		return NULL;
+	*cap = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	return s->rows;
+}
+
 void sampler__free(struct sampler *s)
 {
 	int i;
 
 	if (!s)
 		return;
+	if (s->rows)
+		munmap(s->rows, s->rows_len);
+	free(s->uval);
 	for (i = 0; i < s->nr_links; i++) {
 		bpf_link__destroy(s->links[i]);
 		close(s->pfds[i]);

@@ -20,6 +20,9 @@ struct sampler_opts {
 	bool include_idle;
 	uint32_t max_stacks;	/* entries of the counts and stack maps, per generation */
 	const char *event;	/* "cpu-clock" (default) or "cycles" */
+	bool dwarf;		/* unwind user stacks with tables where processes have an index */
+	uint32_t unwind_rows;	/* capacity of the shared unwind-row array */
+	uint32_t unwind_procs;	/* processes that can have an unwind index */
 };
 
 struct sampler;
@@ -40,6 +43,12 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 /* Cumulative statistics summed over CPUs, indexed by enum stat_idx. */
 int sampler__read_stats(struct sampler *s, uint64_t out[STAT_MAX]);
 int sampler__nr_cpus(const struct sampler *s);
+/* True when the process is profiled (always true without a pid filter). */
+bool sampler__is_target(struct sampler *s, uint32_t tgid);
+/* The unwind index map (tgid -> struct unwind_proc); -1 without DWARF unwinding. */
+int sampler__unwind_procs_fd(struct sampler *s);
+/* The shared unwind-row array, mapped writable; NULL without DWARF unwinding. */
+void *sampler__unwind_rows(struct sampler *s, uint32_t *cap);
 void sampler__free(struct sampler *s);
 
 /* Parses a CPU list such as "0-3,8,10-11" into a bitmap of up to max cpus; count or -EINVAL. */

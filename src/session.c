@@ -19,7 +19,9 @@
 #include "session.h"
 #include "stacks.h"
 #include "symbolize.h"
+#include "unwinder.h"
 #include "util.h"
+#include "../bpf/unwind.h"
 
 #define DRAIN_INTERVAL_NS 1000000000ULL
 
@@ -28,6 +30,7 @@ struct session {
 	struct sampler *smp;
 	struct procs *procs;
 	struct stacks *stacks;
+	struct unwinder *unwinder;
 	uint64_t lost_drain;
 	uint64_t lost_oom;
 	pid_t child;
@@ -46,12 +49,20 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 	return 0;
 }
 
+/* New mappings: known to the symbolizer at once, and to the BPF unwinder as soon as loaded. */
+static void consume_procs(struct session *s)
+{
+	procs__consume(s->procs);
+	if (s->unwinder)
+		unwinder__sync(s->unwinder, s->procs);
+}
+
 /* Mappings first: a sample's process must be known before its stacks are symbolized. */
 static int drain(struct session *s)
 {
 	int err;
 
-	procs__consume(s->procs);
+	consume_procs(s);
 	err = sampler__drain(s->smp, on_sample, s, &s->lost_drain);
 	if (err)
 		pr_err("cannot read the in-kernel counts: %s", strerror(-err));
@@ -164,6 +175,21 @@ static void report(const struct session *s, const struct profile *p, const char 
 	pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or incomplete: %llu%s",
 		  path, (unsigned long long)m->samples, m->duration_ns / 1e9, m->freq_hz,
 		  sampler__nr_cpus(s->smp), (unsigned long long)total_lost, lost);
+	if (s->unwinder) {
+		struct unwinder_stats us;
+		uint64_t st[STAT_MAX];
+
+		unwinder__stats(s->unwinder, &us);
+		sampler__read_stats(s->smp, st);
+		pr_info("unwind tables: %llu loaded (%.1f MiB of %.0f MiB), %llu without CFI, %llu over "
+			"the cap, built in %.0f ms; %llu processes indexed; %llu user stacks unwound "
+			"with tables, %llu of them partly by frame pointers, %llu truncated",
+			(unsigned long long)us.tables, us.rows_used * 8 / 1048576.0,
+			us.rows_cap * 8 / 1048576.0, (unsigned long long)us.tables_failed,
+			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
+			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
+			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
+	}
 	if (ps.records_lost)
 		pr_warn("%llu mapping events were lost: some frames may be unnamed",
 			(unsigned long long)ps.records_lost);
@@ -179,6 +205,9 @@ int session__run(const struct session_opts *o)
 		.include_idle = o->include_idle,
 		.max_stacks = o->max_stacks,
 		.event = o->event,
+		.dwarf = o->unwind != UNWIND_FP,
+		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 256) * 1048576 /
+			       sizeof(struct unwind_row),
 	};
 	struct symbolizer_opts syo = { .no_demangle = o->no_demangle };
 	struct symbolizer *sym = NULL;
@@ -212,8 +241,21 @@ int session__run(const struct session_opts *o)
 		goto cleanup;
 	}
 	s.smp = sampler__new(&so, &err);
+	if (!s.smp && so.dwarf && o->unwind == UNWIND_AUTO) {
+		pr_warn("DWARF unwinding is not available on this kernel: user stacks will use "
+			"frame pointers only");
+		so.dwarf = false;
+		s.smp = sampler__new(&so, &err);
+	}
 	if (!s.smp)
 		goto cleanup;
+	if (so.dwarf) {
+		s.unwinder = unwinder__new(s.smp);
+		if (!s.unwinder) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
 	/* Mapping events start before sampling so no process's mappings are missed. */
 	s.procs = procs__new(true, &err);
 	if (!s.procs)
@@ -244,6 +286,8 @@ int session__run(const struct session_opts *o)
 	} else if (!o->argv) {
 		procs__scan_all(s.procs);
 	}
+	if (s.unwinder)
+		unwinder__sync(s.unwinder, s.procs);
 	start_mono = now_mono_ns();
 	start_real = now_real_ns();
 	if (o->argv) {
@@ -322,7 +366,7 @@ int session__run(const struct session_opts *o)
 			} else if (fd == tend) {
 				stop = true;
 			} else {
-				procs__consume(s.procs);
+				consume_procs(&s);
 			}
 		}
 	}
@@ -375,6 +419,7 @@ cleanup:
 	}
 	symbolizer__free(sym);
 	profile__free(prof);
+	unwinder__free(s.unwinder);
 	sampler__free(s.smp);
 	procs__free(s.procs);
 	stacks__free(s.stacks);

@@ -12,6 +12,12 @@
 
 #include "output.h"
 
+enum session_unwind {
+	UNWIND_AUTO = 0,	/* tables where they load, frame pointers elsewhere */
+	UNWIND_FP,		/* frame pointers only */
+	UNWIND_DWARF,		/* like auto, but failing to load the unwinder is an error */
+};
+
 struct session_opts {
 	uint32_t *pids;
 	int nr_pids;
@@ -25,6 +31,8 @@ struct session_opts {
 	bool include_idle;
 	bool no_demangle;
 	uint32_t max_stacks;
+	enum session_unwind unwind;
+	uint32_t unwind_max_mb;	/* cap on unwind table memory */
 };
 
 /* Runs the session; 0 when the output was written, negative errno otherwise (logged). */

@@ -88,36 +88,6 @@ char *symbolize__demangle(const char *name)
 	return cplus_demangle(name, DMGL_PARAMS | DMGL_ANSI | DMGL_AUTO);
 }
 
-/* Opens the file behind a mapping without blocking and only if it is still the same file. */
-static int open_mapping(uint32_t pid, bool alive, const struct map_entry *m)
-{
-	char path[PATH_MAX + 64];
-	struct stat sb;
-	int fd = -1;
-
-	if (alive) {
-		/* map_files works for deleted files and other mount namespaces. */
-		snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid,
-			 (unsigned long)m->start, (unsigned long)m->end);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0) {
-			snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		}
-	}
-	if (fd < 0)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_ino != m->ino ||
-	    major(sb.st_dev) != m->maj || minor(sb.st_dev) != m->min) {
-		/* Replaced or not a regular file: its symbols would be wrong. */
-		close(fd);
-		return -ESTALE;
-	}
-	return fd;
-}
-
 /* Every process maps the same vDSO image as ours: read our own, sized by our [vdso] mapping. */
 static struct elfsyms *vdso_syms(int *err)
 {
@@ -176,7 +146,7 @@ static struct filesym *file_lookup(struct symbolizer *s, uint32_t pid, const str
 		if (!strcmp(m->path, "[vdso]"))
 			f->syms = vdso_syms(&err);
 	} else {
-		fd = open_mapping(pid, procs__alive(s->procs, pid), m);
+		fd = procs__open_mapping(pid, procs__alive(s->procs, pid), m);
 		if (fd >= 0) {
 			f->syms = elfsyms__from_fd(fd, &err);
 			close(fd);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * A CPU-bound program with a known call chain main -> a -> b -> c, all time spent in c.
- * Usage: chain SECONDS
+ * Usage: chain SECONDS     run for that long
+ *        chain -n COUNT    call a() COUNT times (fixed work, for overhead benchmarks)
  */
 #include <stdlib.h>
 #include <time.h>
@@ -40,8 +41,16 @@ __attribute__((noinline)) void a(void)
 
 int main(int argc, char **argv)
 {
-	double end = now() + (argc > 1 ? atof(argv[1]) : 2.0);
+	double end;
 
+	if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'n') {
+		long n = atol(argv[2]);
+
+		while (n-- > 0)
+			a();
+		return 0;
+	}
+	end = now() + (argc > 1 ? atof(argv[1]) : 2.0);
 	while (now() < end)
 		a();
 	return 0;

@@ -1,0 +1,234 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Keeps the BPF unwinder's view in line with the profiled processes: one unwind table per file
+ * (by device + inode, whatever number of processes map it) in the shared row array, and one
+ * mapping index per process.
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/bpf.h>
+
+#include "log.h"
+#include "procs.h"
+#include "sampler.h"
+#include "unwind_table.h"
+#include "unwinder.h"
+#include "util.h"
+
+struct seg {
+	uint64_t off, filesz, vaddr;
+};
+
+/* A file's table in the row array; row_count == 0 when it has none (frame pointers). */
+struct utable {
+	uint32_t maj, min;
+	uint64_t ino;
+	uint32_t row_start, row_count;
+	struct seg *segs;
+	size_t nr_segs;
+	struct utable *next;
+};
+
+struct unwinder {
+	struct sampler *smp;
+	int procs_fd;
+	struct unwind_row *rows;
+	uint32_t cap, used;
+	struct utable *tables[512];
+	struct unwind_proc *scratch;
+	struct unwinder_stats st;
+	bool cap_warned;
+};
+
+struct unwinder *unwinder__new(struct sampler *smp)
+{
+	struct unwinder *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->smp = smp;
+	u->procs_fd = sampler__unwind_procs_fd(smp);
+	u->rows = sampler__unwind_rows(smp, &u->cap);
+	u->scratch = calloc(1, sizeof(*u->scratch));
+	if (u->procs_fd < 0 || !u->rows || !u->scratch) {
+		unwinder__free(u);
+		return NULL;
+	}
+	u->st.rows_cap = u->cap;
+	return u;
+}
+
+void unwinder__free(struct unwinder *u)
+{
+	size_t i;
+
+	if (!u)
+		return;
+	for (i = 0; i < ARRAY_SIZE(u->tables); i++) {
+		struct utable *t, *next;
+
+		for (t = u->tables[i]; t; t = next) {
+			next = t->next;
+			free(t->segs);
+			free(t);
+		}
+	}
+	free(u->scratch);
+	free(u);
+}
+
+static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool alive,
+		       const struct map_entry *m)
+{
+	struct unwind_table *tab = NULL;
+	uint64_t t0 = now_mono_ns();
+	Elf *elf = NULL;
+	size_t nph, i, n;
+	int fd, err = 0;
+
+	fd = procs__open_mapping(pid, alive, m);
+	if (fd < 0) {
+		err = fd;
+		goto cleanup;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_getphdrnum(elf, &nph)) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	t->segs = calloc(nph ? nph : 1, sizeof(*t->segs));
+	if (!t->segs) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
+			t->segs[t->nr_segs++] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+	}
+	tab = unwind_table__from_elf(elf, &err);
+	if (!tab)
+		goto cleanup;
+	n = unwind_table__nr_rows(tab);
+	if (n > u->cap - u->used) {
+		err = -ENOSPC;
+		u->st.tables_over_cap++;
+		if (!u->cap_warned)
+			pr_warn("unwind table memory cap reached (%u rows, %.1f MiB): %s and later "
+				"binaries fall back to frame pointers (raise --unwind-max-mb)",
+				u->cap, u->cap * sizeof(struct unwind_row) / 1048576.0, m->path);
+		else
+			pr_info("unwind table cap: %s falls back to frame pointers", m->path);
+		u->cap_warned = true;
+		goto cleanup;
+	}
+	memcpy(u->rows + u->used, unwind_table__rows(tab), n * sizeof(struct unwind_row));
+	t->row_start = u->used;
+	t->row_count = n;
+	u->used += n;
+	u->st.rows_used = u->used;
+	u->st.tables++;
+	u->st.build_ns += now_mono_ns() - t0;
+	pr_debug("unwind table for %s: %zu rows", m->path, n);
+cleanup:
+	if (err && err != -ENOSPC) {
+		u->st.tables_failed++;
+		pr_debug("no unwind table for %s: %s", m->path, strerror(-err));
+	}
+	unwind_table__free(tab);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+}
+
+static struct utable *table_for(struct unwinder *u, uint32_t pid, const struct map_entry *m)
+{
+	size_t b = hash_mix(m->ino ^ ((uint64_t)m->maj << 40 | m->min)) % ARRAY_SIZE(u->tables);
+	struct utable *t;
+
+	for (t = u->tables[b]; t; t = t->next)
+		if (t->ino == m->ino && t->maj == m->maj && t->min == m->min)
+			return t;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->maj = m->maj;
+	t->min = m->min;
+	t->ino = m->ino;
+	load_table(u, t, pid, true, m);
+	t->next = u->tables[b];
+	u->tables[b] = t;
+	return t;
+}
+
+static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
+{
+	struct unwinder *u = ctx;
+	struct unwind_proc *up = u->scratch;
+	size_t i, j;
+
+	if (exited) {
+		if (!bpf_map_delete_elem(u->procs_fd, &pid))
+			u->st.procs--;
+		return;
+	}
+	if (!sampler__is_target(u->smp, pid))
+		return;
+	pr_debug("unwind index for process %u: %zu mappings", pid, n);
+	memset(up, 0, sizeof(*up));
+	for (i = 0; i < n; i++) {
+		const struct map_entry *m = &maps[i];
+		struct unwind_map *um;
+		struct utable *t = NULL;
+
+		if (up->nr == UNWIND_MAX_MAPS) {
+			u->st.maps_over_cap++;
+			break;
+		}
+		um = &up->maps[up->nr++];
+		um->start = m->start;
+		um->end = m->end;
+		if (m->ino)
+			t = table_for(u, pid, m);
+		if (!t || !t->row_count)
+			continue;
+		/* The segment holding the mapping's file offset gives the address -> vaddr bias. */
+		for (j = 0; j < t->nr_segs; j++) {
+			const struct seg *sg = &t->segs[j];
+
+			if (m->pgoff >= (sg->off & ~4095ULL) && m->pgoff < sg->off + sg->filesz) {
+				um->bias = m->start - (m->pgoff - sg->off + sg->vaddr);
+				um->row_start = t->row_start;
+				um->row_count = t->row_count;
+				break;
+			}
+		}
+	}
+	if (!bpf_map_update_elem(u->procs_fd, &pid, up, BPF_NOEXIST)) {
+		u->st.procs++;
+		return;
+	}
+	if (errno != EEXIST || bpf_map_update_elem(u->procs_fd, &pid, up, BPF_EXIST)) {
+		if (!u->st.procs_failed++)
+			pr_warn("cannot add process %u to the unwind index: %s (more processes than "
+				"--unwind-procs?), ignoring", pid, strerror(errno));
+	}
+}
+
+void unwinder__sync(struct unwinder *u, struct procs *procs)
+{
+	procs__visit_dirty(procs, sync_proc, u);
+}
+
+void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)
+{
+	*st = u->st;
+}
