@@ -58,6 +58,14 @@ struct profile_meta {
 	uint32_t freq_hz;	/* sampling frequency, 0 = unknown (folded input) */
 	uint64_t samples;	/* samples counted (sum of the counts) */
 	uint64_t lost[LOST_MAX];
+	/* User-stack unwinding, when samples came from the live profiler. */
+	uint64_t dwarf_stacks;		/* user stacks unwound with DWARF tables in BPF */
+	uint64_t dwarf_fp_stacks;	/* ... that used frame pointers for some frames */
+	uint64_t dwarf_truncated;	/* ... that stopped early (bad read, loop) */
+	uint64_t unwind_table_bytes;	/* kernel memory of loaded unwind tables */
+	uint32_t unwind_tables;		/* tables loaded */
+	uint32_t unwind_tables_over_cap; /* binaries left to frame pointers by the memory cap */
+	char unwind[8];			/* "fp", "dwarf" or "" */
 	char host[256];		/* empty = unknown */
 	char mode[64];		/* e.g. "system-wide", "pid 1234", "command ./prog" */
 };

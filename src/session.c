@@ -136,8 +136,20 @@ static void fill_meta(struct session *s, struct profile *p, uint64_t start_real,
 	m->samples = profile__total(p);
 	if (!sampler__read_stats(s->smp, st)) {
 		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL];
-		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST];
+		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST] + st[STAT_USTACKS_FULL];
 		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST];
+		m->dwarf_stacks = st[STAT_DWARF];
+		m->dwarf_fp_stacks = st[STAT_DWARF_FP];
+		m->dwarf_truncated = st[STAT_DWARF_TRUNC];
+	}
+	snprintf(m->unwind, sizeof(m->unwind), "%s", s->unwinder ? "dwarf" : "fp");
+	if (s->unwinder) {
+		struct unwinder_stats us;
+
+		unwinder__stats(s->unwinder, &us);
+		m->unwind_table_bytes = us.rows_used * sizeof(struct unwind_row);
+		m->unwind_tables = us.tables;
+		m->unwind_tables_over_cap = us.tables_over_cap;
 	}
 	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom;
 	gethostname(m->host, sizeof(m->host) - 1);
