@@ -128,7 +128,9 @@ $(BUILD)/libflamed.a: $(BUILD)/obj/pprof.pb-c.o
 $(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
 
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
-WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys
+WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
+	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
+	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog
 .PHONY: workloads
 workloads: $(WORKLOADS)
 
@@ -141,3 +143,34 @@ $(BUILD)/workloads/sys: tests/workloads/sys.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O2 -g $< -o $@
+
+# gcc -O2 without frame pointers (Debian's default), and with them (gcc still omits leaf frames).
+$(BUILD)/workloads/nofp: tests/workloads/nofp.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/fpgcc: tests/workloads/nofp.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fno-omit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/deep: tests/workloads/deep.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/deepfp: tests/workloads/deep.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)clang -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
+
+$(BUILD)/workloads/cppprog: tests/workloads/cppprog.cpp
+	$(call msg,CXX,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)g++ -O2 -g $< -o $@
+
+$(BUILD)/workloads/rustprog: tests/workloads/rustprog.rs
+	$(call msg,RUSTC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)rustc -O -C force-frame-pointers=no -o $@ $<

@@ -22,6 +22,7 @@
 
 struct seg {
 	uint64_t off, filesz, vaddr;
+	bool exec;
 };
 
 /* A file's table in the row array; row_count == 0 when it has none (frame pointers). */
@@ -111,7 +112,8 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 		GElf_Phdr ph;
 
 		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
-			t->segs[t->nr_segs++] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr };
+			t->segs[t->nr_segs++] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr,
+							      ph.p_flags & PF_X };
 	}
 	tab = unwind_table__from_elf(elf, &err);
 	if (!tab)
@@ -176,8 +178,7 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 	size_t i, j;
 
 	if (exited) {
-		if (!bpf_map_delete_elem(u->procs_fd, &pid))
-			u->st.procs--;
+		bpf_map_delete_elem(u->procs_fd, &pid);
 		return;
 	}
 	if (!sampler__is_target(u->smp, pid))
@@ -200,11 +201,16 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 			t = table_for(u, pid, m);
 		if (!t || !t->row_count)
 			continue;
-		/* The segment holding the mapping's file offset gives the address -> vaddr bias. */
+		/*
+		 * The executable segment holding the mapping's file offset gives the address ->
+		 * vaddr bias. Its first page may also hold the end of the previous (read-only)
+		 * segment, whose offset-to-vaddr shift can differ: hence PF_X.
+		 */
 		for (j = 0; j < t->nr_segs; j++) {
 			const struct seg *sg = &t->segs[j];
 
-			if (m->pgoff >= (sg->off & ~4095ULL) && m->pgoff < sg->off + sg->filesz) {
+			if (sg->exec && m->pgoff >= (sg->off & ~4095ULL) &&
+			    m->pgoff < sg->off + sg->filesz) {
 				um->bias = m->start - (m->pgoff - sg->off + sg->vaddr);
 				um->row_start = t->row_start;
 				um->row_count = t->row_count;

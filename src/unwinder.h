@@ -17,7 +17,7 @@ struct unwinder_stats {
 	uint64_t tables_failed;	/* files without usable CFI (frame pointers there) */
 	uint64_t tables_over_cap; /* files that did not fit under the memory cap */
 	uint64_t rows_used, rows_cap;
-	uint64_t procs;		/* processes with an unwind index */
+	uint64_t procs;		/* processes given an unwind index (ever) */
 	uint64_t procs_failed;
 	uint64_t maps_over_cap;	/* mappings beyond UNWIND_MAX_MAPS in a process */
 	uint64_t build_ns;	/* time spent building and loading tables */

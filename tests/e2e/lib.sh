@@ -36,3 +36,20 @@ finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]
 }
+
+# fraction PROCESS PATTERN FILE: percentage of PROCESS's samples (folded FILE) whose user part
+# of the stack (kernel _[k] frames removed) matches the awk regex PATTERN.
+fraction() {
+	awk -v proc="$1" -v pat="$2" '
+		{
+			n = $NF
+			stack = substr($0, 1, length($0) - length(n) - 1)
+			gsub(/;[^;]*_\[k\]/, "", stack)
+		}
+		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
+		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"
+}
+# samples PROCESS FILE: samples of PROCESS in a folded FILE.
+samples() {
+	awk -v proc="$1" 'index($0, proc ";") == 1 { t += $NF } END { print t + 0 }' "$2"
+}

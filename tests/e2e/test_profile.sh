@@ -3,17 +3,6 @@
 # End-to-end: profile real workloads with known call chains and check what flamed wrote.
 . "$(dirname "$0")/lib.sh"
 
-# fraction PROCESS PATTERN FILE: percentage of PROCESS's samples whose stack matches PATTERN.
-fraction() {
-	awk -v proc="$1" -v pat="$2" '
-		{ n = $NF; stack = substr($0, 1, length($0) - length(n) - 1) }
-		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
-		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"
-}
-samples() {
-	awk -v proc="$1" 'index($0, proc ";") == 1 { t += $NF } END { print t + 0 }' "$2"
-}
-
 if need_root "profiling"; then
 	# Command mode: main -> a -> b -> c, built with frame pointers (leaf frames kept).
 	"$FLAMED" -F 499 -o "$T/chain.folded" -- "$WL/chain" 2 2>"$T/chain.err"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: user stacks without frame pointers, unwound in BPF from DWARF CFI tables.
+. "$(dirname "$0")/lib.sh"
+
+# profile NAME CMD...: profiles CMD into $T/NAME.folded at 499 Hz, prints the unwind summary.
+profile() {
+	local name=$1
+	shift
+	"$FLAMED" -v -F 499 -o "$T/$name.folded" -- "$@" 2>"$T/$name.err"
+	local rc=$?
+	grep -h "unwind tables" "$T/$name.err" | sed 's/^/     /'
+	return $rc
+}
+
+if need_root "dwarf unwinding"; then
+	profile nofp "$WL/nofp" 2
+	check "gcc -O2 without frame pointers: exit 0" test $? = 0
+	pct=$(fraction nofp '^nofp;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/nofp.folded")
+	echo "     nofp: $pct% of $(samples nofp "$T/nofp.folded") samples _start..main;top;mid;leaf"
+	check "nofp: >= 99% full chain from _start ($pct%)" test "$pct" -ge 99
+
+	profile fpgcc "$WL/fpgcc" 2
+	pct=$(fraction fpgcc '^fpgcc;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/fpgcc.folded")
+	check "gcc -fno-omit-frame-pointer (leaf frames omitted): >= 99% full ($pct%)" \
+		test "$pct" -ge 99
+
+	"$FLAMED" --unwind fp -F 499 -o "$T/fp.folded" -- "$WL/nofp" 1 2>/dev/null
+	pct=$(fraction nofp ';main;top;mid;leaf$' "$T/fp.folded")
+	echo "     the same binary with --unwind fp: $pct% full chains"
+	check "--unwind fp really uses frame pointers only ($pct% < 50%)" test "$pct" -lt 50
+
+	profile python /usr/bin/python3 -c 'sum(i * i for i in range(30000000))'
+	pct=$(fraction python3 '^python3;_start;__libc_start_main;.*Py_BytesMain;.*_PyEval_EvalFrameDefault' "$T/python.folded")
+	echo "     python3: $pct% through Py_BytesMain to _start"
+	check "Debian python3: >= 95% unwind to _start/main ($pct%)" test "$pct" -ge 95
+
+	profile rust "$WL/rustprog" 2
+	pct=$(fraction rustprog '^rustprog;_start;.*;rustprog::main;rustprog::outer;rustprog::inner' "$T/rust.folded")
+	check "rustc -O: >= 95% reach main ($pct%)" test "$pct" -ge 95
+
+	profile cpp "$WL/cppprog" 2
+	pct=$(fraction cppprog '^cppprog;_start;.*;main;run\(double\);Worker<long>::work\(int\)' "$T/cpp.folded")
+	check "C++ with libstdc++: >= 95% reach main ($pct%)" test "$pct" -ge 95
+
+	profile deep "$WL/deep" 2 100
+	rec=$(printf ';recurse%.0s' $(seq 101))
+	pct=$(fraction deep "^deep;_start;__libc_start_main;.*;main$rec;spin\$" "$T/deep.folded")
+	check "100 frames deep: >= 95% complete ($pct%)" test "$pct" -ge 95
+
+	check "--unwind dwarf accepted" "$FLAMED" --unwind dwarf -d 0.3 -o "$T/x.folded"
+	"$FLAMED" --unwind bogus -o "$T/x.folded" 2>"$T/bad.err"
+	check "--unwind bogus refused" grep -q "invalid --unwind" "$T/bad.err"
+fi
+finish

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * main -> top -> mid -> leaf, all time in leaf. Built twice by the Makefile with gcc -O2:
+ * without frame pointers (nofp) and with -fno-omit-frame-pointer (fpgcc, where gcc still drops
+ * the leaf's frame setup). Usage: nofp SECONDS
+ */
+#include <stdlib.h>
+#include <time.h>
+
+static volatile unsigned long sink;
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) void leaf(void)
+{
+	unsigned long x = sink;
+	int i;
+
+	for (i = 0; i < 1000000; i++)
+		x = x * 6364136223846793005UL + 1442695040888963407UL;
+	sink = x;
+}
+
+__attribute__((noinline)) void mid(void)
+{
+	leaf();
+	__asm__ volatile("" ::: "memory");
+}
+
+__attribute__((noinline)) void top(void)
+{
+	mid();
+	__asm__ volatile("" ::: "memory");
+}
+
+int main(int argc, char **argv)
+{
+	double end = now() + (argc > 1 ? atof(argv[1]) : 2.0);
+
+	while (now() < end)
+		top();
+	return 0;
+}
