@@ -19,6 +19,7 @@
 #include "util.h"
 
 #define KERNEL_MAPPING "[kernel.kallsyms]"
+#define JIT_MAPPING "[jit]"
 #define UNKNOWN_NAME "[unknown]"
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -146,7 +147,8 @@ static long seqmap_get(struct seqmap *m, const uint32_t *ids, uint32_t len, bool
 /* ---- writing ---- */
 
 struct wmap {
-	uint32_t prof_id; /* profile mapping id, 0 = the made-up kernel mapping */
+	uint32_t prof_id; /* profile mapping id, 0 = made up for kind */
+	uint32_t kind;
 	bool has_functions, has_inline;
 };
 
@@ -172,7 +174,7 @@ struct writer {
 	uint32_t *map_of;  /* profile mapping id -> pprof mapping id, 0 = not yet */
 	struct wmap *maps; /* pprof mapping id - 1 -> what it stands for */
 	size_t nr_maps, cap_maps;
-	uint32_t kernel_map; /* pprof id of the made-up kernel mapping, 0 = none */
+	uint32_t made_up[FRAME_KIND_MAX]; /* pprof ids of made-up kernel and JIT mappings */
 };
 
 static int64_t w_str(struct writer *w, uint32_t id)
@@ -217,28 +219,31 @@ static int64_t w_cstr(struct writer *w, const char *str)
 	return w->nr_strs++;
 }
 
-static uint32_t w_add_map(struct writer *w, uint32_t prof_id)
+static uint32_t w_add_map(struct writer *w, uint32_t prof_id, uint32_t kind)
 {
 	if (grow((void **)&w->maps, &w->cap_maps, w->nr_maps + 1, sizeof(*w->maps))) {
 		w->err = -ENOMEM;
 		return 0;
 	}
-	w->maps[w->nr_maps] = (struct wmap){.prof_id = prof_id};
+	w->maps[w->nr_maps] = (struct wmap){.prof_id = prof_id, .kind = kind};
 	return ++w->nr_maps;
 }
 
-/* The pprof mapping of a location whose physical frame is f; 0 = none. */
+/*
+ * The pprof mapping of a location whose physical frame is f; 0 = none. Kernel and JIT frames
+ * without one get a made-up mapping, which is how a reader tells their kind.
+ */
 static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 {
 	if (f->mapping && profile__mapping(w->p, f->mapping)) {
 		if (!w->map_of[f->mapping])
-			w->map_of[f->mapping] = w_add_map(w, f->mapping);
+			w->map_of[f->mapping] = w_add_map(w, f->mapping, FRAME_USER);
 		return w->map_of[f->mapping];
 	}
-	if (f->kind == FRAME_KERNEL) {
-		if (!w->kernel_map)
-			w->kernel_map = w_add_map(w, 0);
-		return w->kernel_map;
+	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT) {
+		if (!w->made_up[f->kind])
+			w->made_up[f->kind] = w_add_map(w, 0, f->kind);
+		return w->made_up[f->kind];
 	}
 	return 0;
 }
@@ -469,7 +474,8 @@ static void w_mappings(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 			mp->filename = w_str(w, pm->file);
 			mp->build_id = w_str(w, pm->build_id);
 		} else {
-			mp->filename = w_cstr(w, KERNEL_MAPPING);
+			mp->filename = w_cstr(w, w->maps[i].kind == FRAME_JIT ? JIT_MAPPING
+									      : KERNEL_MAPPING);
 		}
 		mp->has_functions = w->maps[i].has_functions;
 		mp->has_inline_frames = w->maps[i].has_inline;
@@ -880,8 +886,8 @@ struct reader {
 	struct profile *p;
 	uint32_t *str_ids; /* string index -> profile string id + 1, 0 = not interned yet */
 	struct idtab maps, fns, locs;
-	uint32_t *map_ids; /* mapping index -> profile mapping id */
-	bool *map_kernel;
+	uint32_t *map_ids;	       /* mapping index -> profile mapping id */
+	uint8_t *map_kinds;	       /* mapping index -> the kind of its frames */
 	uint32_t *fn_names;	       /* function index -> profile string id */
 	uint8_t *fn_kinds;	       /* kind forced by a name suffix, FRAME_KIND_MAX = none */
 	uint32_t *loc_first, *loc_len; /* location index -> its frames in loc_frames */
@@ -941,17 +947,30 @@ static bool has_suffix(const char *s, size_t len, const char *suf)
 	return len >= n && !memcmp(s + len - n, suf, n);
 }
 
-static bool is_kernel_file(const char *s, size_t len)
+/* The kind of frames a mapping file holds: the kernel or a module, JIT code, or user code. */
+static uint8_t file_kind(const char *s, size_t len)
 {
 	static const char *const mods[] = {".ko", ".ko.gz", ".ko.xz", ".ko.zst"};
+	const char *base = s + len;
 	size_t i;
 
 	if (len >= 7 && !memcmp(s, "[kernel", 7))
-		return true;
+		return FRAME_KERNEL;
 	for (i = 0; i < ARRAY_SIZE(mods); i++)
 		if (has_suffix(s, len, mods[i]))
-			return true;
-	return false;
+			return FRAME_KERNEL;
+	if (len == strlen(JIT_MAPPING) && !memcmp(s, JIT_MAPPING, len))
+		return FRAME_JIT;
+	/* perf's symbol maps for JIT code, /tmp/perf-PID.map */
+	while (base > s && base[-1] != '/')
+		base--;
+	len -= base - s;
+	if (len <= 9 || memcmp(base, "perf-", 5) || !has_suffix(base, len, ".map"))
+		return FRAME_USER;
+	for (i = 5; i < len - 4; i++)
+		if (base[i] < '0' || base[i] > '9')
+			return FRAME_USER;
+	return FRAME_JIT;
 }
 
 static int r_mappings(struct reader *r)
@@ -962,8 +981,8 @@ static int r_mappings(struct reader *r)
 	int ret;
 
 	r->map_ids = calloc_n(m->n_mapping, sizeof(*r->map_ids));
-	r->map_kernel = calloc_n(m->n_mapping, sizeof(*r->map_kernel));
-	if (!ids || !r->map_ids || !r->map_kernel) {
+	r->map_kinds = calloc_n(m->n_mapping, sizeof(*r->map_kinds));
+	if (!ids || !r->map_ids || !r->map_kinds) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -988,7 +1007,7 @@ static int r_mappings(struct reader *r)
 		if (ret)
 			goto cleanup;
 		r_bytes(r, mp->filename, &file, &len);
-		r->map_kernel[i] = is_kernel_file(file, len);
+		r->map_kinds[i] = file_kind(file, len);
 		r->map_ids[i] = profile__add_mapping(r->p, &pm);
 		if (!r->map_ids[i]) {
 			ret = -ENOMEM;
@@ -1096,7 +1115,7 @@ static int r_locations(struct reader *r)
 	for (i = 0; i < m->n_location; i++) {
 		const Pprof__Location *l = m->location[i];
 		struct profile_frame f = {.addr = l->address};
-		bool kernel = false;
+		uint8_t kind = FRAME_USER;
 		long mi = -1;
 
 		ret = -EINVAL;
@@ -1105,7 +1124,7 @@ static int r_locations(struct reader *r)
 			if (mi < 0)
 				goto cleanup;
 			f.mapping = r->map_ids[mi];
-			kernel = r->map_kernel[mi];
+			kind = r->map_kinds[mi];
 		}
 		if (r->nr_loc_frames + MAX(l->n_line, 1) > UINT32_MAX) {
 			ret = -EFBIG;
@@ -1120,7 +1139,7 @@ static int r_locations(struct reader *r)
 			else
 				snprintf(buf, sizeof(buf), "%s", UNKNOWN_NAME);
 			f.name = profile__intern_str(r->p, buf);
-			f.kind = kernel ? FRAME_KERNEL : FRAME_USER;
+			f.kind = kind;
 			ret = f.name ? r_add_loc_frame(r, &f) : -ENOMEM;
 			if (ret)
 				goto cleanup;
@@ -1138,7 +1157,7 @@ static int r_locations(struct reader *r)
 			else if (r->fn_kinds[fi] != FRAME_KIND_MAX)
 				f.kind = r->fn_kinds[fi];
 			else
-				f.kind = kernel ? FRAME_KERNEL : FRAME_USER;
+				f.kind = kind;
 			ret = r_add_loc_frame(r, &f);
 			if (ret)
 				goto cleanup;
@@ -1341,7 +1360,7 @@ static void reader_free(struct reader *r)
 	free(r->fns.refs);
 	free(r->locs.refs);
 	free(r->map_ids);
-	free(r->map_kernel);
+	free(r->map_kinds);
 	free(r->fn_names);
 	free(r->fn_kinds);
 	free(r->loc_first);

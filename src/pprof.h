@@ -20,16 +20,17 @@
  *   no non-inline frame before it gets a location of its own. The location's address and
  *   mapping are the physical frame's; frames without an address get address 0. A frame with an
  *   empty name gives a location without lines (pprof shows its address).
- * - kernel frames without a mapping go into a mapping named "[kernel.kallsyms]", created when
- *   needed. A mapping has has_functions set when at least one of its locations has a name.
+ * - kernel frames without a mapping go into a mapping named "[kernel.kallsyms]", JIT frames
+ *   without one into "[jit]", each made up when needed (pprof has no frame kinds; the mapping is
+ *   how readers tell). A mapping has has_functions set when one of its locations has a name.
  * - the process name is not a location but a `process` label (string); `pid` (number) and
  *   `thread` (string) labels when known. Samples with equal stacks and labels are merged.
- * - JIT frames are written as plain user frames: pprof has no notion of JIT code.
  *
  * Reading takes the same shapes back: stacks root-first, inlined lines as FRAME_INLINE frames,
  * the count from the first samples/count value (else value 0), names from function names, kernel
- * frames from a "[kernel.kallsyms]" (or kernel module) mapping or a `_[k]` suffix (`_[j]` and
- * `_[i]` likewise; suffixes are removed), the `process` (or `comm`) label as the process name.
+ * frames from a "[kernel...]" or kernel module (.ko) mapping or a `_[k]` suffix, JIT frames from
+ * a "[jit]" or perf-PID.map mapping or a `_[j]` suffix (`_[i]` likewise; suffixes are removed),
+ * the `process` (or `comm`) label as the process name, `pid` and `thread` labels.
  * A location without lines becomes a frame named by its address. Samples with a value <= 0 are
  * skipped. Every index is checked: malformed or hostile input fails with -EINVAL, never a crash.
  */

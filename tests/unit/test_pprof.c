@@ -329,6 +329,35 @@ TEST(pprof_no_freq_and_empty)
 	free(buf);
 }
 
+/* JIT frames keep their kind through a made-up "[jit]" mapping. */
+TEST(pprof_jit_frames)
+{
+	struct profile *p = profile__new(), *q;
+	uint32_t f[] = {
+		frame(p, "interp_main", 0, 0x1000, FRAME_USER),
+		frame(p, "Lcom/example/Foo;.bar", 0, 0x7f0000001000, FRAME_JIT),
+		frame(p, "Lcom/example/Foo;.baz", 0, 0, FRAME_JIT),
+	};
+	char *buf = NULL, *a, *b;
+	size_t len = 0;
+	int err = 1;
+
+	profile__add_sample(p, f, 3, 4, 0, 0, 0);
+	CHECK_EQ_INT(write_mem(p, &buf, &len), 0);
+	q = pprof__read(buf, len, &err);
+	CHECK_EQ_INT(err, 0);
+	if (q) {
+		a = canon(p);
+		b = canon(q);
+		CHECK_EQ_STR(b, a);
+		free(a);
+		free(b);
+	}
+	profile__free(q);
+	profile__free(p);
+	free(buf);
+}
+
 /* A small well-formed message built by hand, which the hostile tests then break. */
 struct handmade {
 	Pprof__Profile pb;
@@ -466,6 +495,35 @@ TEST(pprof_read_raw_handmade)
 		return;
 	c = canon(p);
 	CHECK_EQ_STR(c, "myproc|0||outer:3;0xffffffff81000010:1 9\n");
+	free(c);
+	profile__free(p);
+
+	/* perf's JIT symbol maps and kernel modules give their mappings' frames a kind. */
+	handmade_init(&h);
+	h.strs[7] = (ProtobufCBinaryData){13, (uint8_t *)"perf-1234.map"};
+	CHECK_EQ_INT(handmade_read(&h, &p), 0);
+	if (!p)
+		return;
+	c = canon(p);
+	CHECK_EQ_STR(c, "myproc|0||outer:0;inner_k:3 9\n");
+	free(c);
+	profile__free(p);
+	h.strs[7] = (ProtobufCBinaryData){18, (uint8_t *)"/tmp/perf-12x4.map"};
+	CHECK_EQ_INT(handmade_read(&h, &p), 0);
+	if (!p)
+		return;
+	c = canon(p);
+	CHECK_EQ_STR(c, "myproc|0||outer:0;inner_k:0 9\n");
+	free(c);
+	profile__free(p);
+	h.strs[7] = (ProtobufCBinaryData){27, (uint8_t *)"/lib/modules/6.1/ext4.ko.xz"};
+	/* A NUL inside a string ends it: profile strings hold none. */
+	h.strs[3] = (ProtobufCBinaryData){10, (uint8_t *)"outer\0junk"};
+	CHECK_EQ_INT(handmade_read(&h, &p), 0);
+	if (!p)
+		return;
+	c = canon(p);
+	CHECK_EQ_STR(c, "myproc|0||outer:0;inner_k:1 9\n");
 	free(c);
 	profile__free(p);
 
