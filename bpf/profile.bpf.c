@@ -95,6 +95,11 @@ struct uw_state {
 	__u64 ip, sp, bp;
 	__u32 fp_frames;
 	__u32 truncated;
+	/*
+	 * Consecutive frames are often in the same binary. A copy, not a pointer: a pointer
+	 * whose offset changes every iteration keeps the verifier from converging.
+	 */
+	struct unwind_map last;
 };
 
 struct {
@@ -157,27 +162,26 @@ struct loop_ctx {
 	struct unwind_proc *proc;
 };
 
-/* Last row at or below vaddr in [start, start + count), or NULL. At most 2^24 rows per table. */
-static __always_inline struct unwind_row *find_row(__u32 start, __u32 count, __u32 vaddr)
+/*
+ * Index of the last row at or below vaddr in [start, start + count), or -1. At most 2^24 rows
+ * per table. A global function: the verifier checks it once, not once per path of its caller.
+ */
+__noinline int find_row(__u32 start, __u32 count, __u32 vaddr)
 {
 	__u32 lo = 0, hi = count, i;
-	struct unwind_row *row;
 
 	for (i = 0; i < 24 && lo < hi; i++) {
 		__u32 mid = lo + (hi - lo) / 2, idx = start + mid;
+		struct unwind_row *row = bpf_map_lookup_elem(&unwind_rows, &idx);
 
-		row = bpf_map_lookup_elem(&unwind_rows, &idx);
 		if (!row)
-			return NULL;
+			return -1;
 		if (row->pc <= vaddr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (!lo)
-		return NULL;
-	i = start + lo - 1;
-	return bpf_map_lookup_elem(&unwind_rows, &i);
+	return lo ? (int)(start + lo - 1) : -1;
 }
 
 static __always_inline struct unwind_map *find_map(struct unwind_proc *proc, __u64 addr)
@@ -209,6 +213,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	struct uw_state *st = c->st;
 	struct unwind_map *m;
 	struct unwind_row *row = NULL;
+	__u64 start, bias = 0;
+	__u32 row_start = 0, row_count = 0;
 	__u64 ip = st->ip, pc, cfa, ra = 0, bp = st->bp;
 	__u32 n = st->stack.n;
 	__u8 cfa_type = CFA_NONE;
@@ -219,11 +225,30 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	st->stack.n = n + 1;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
 	pc = n ? ip - 1 : ip;
-	m = find_map(c->proc, pc);
-	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {
-		row = find_row(m->row_start, m->row_count, (__u32)(pc - m->bias));
-		if (row)
-			cfa_type = UNWIND_CFA_TYPE(row->type);
+	start = st->last.start;
+	if (pc >= start && pc < st->last.end) {
+		bias = st->last.bias;
+		row_start = st->last.row_start;
+		row_count = st->last.row_count;
+	} else {
+		m = find_map(c->proc, pc);
+		if (m) {
+			bias = m->bias;
+			row_start = m->row_start;
+			row_count = m->row_count;
+			st->last = *m;
+		}
+	}
+	if (row_count && pc - bias < 0xffffffffULL) {
+		int idx = find_row(row_start, row_count, (__u32)(pc - bias));
+
+		if (idx >= 0) {
+			__u32 k = idx;
+
+			row = bpf_map_lookup_elem(&unwind_rows, &k);
+			if (row)
+				cfa_type = UNWIND_CFA_TYPE(row->type);
+		}
 	}
 	switch (cfa_type) {
 	case CFA_END:
@@ -256,11 +281,21 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		st->ip = ra;
 		return 0;
 	}
-	if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
-		goto truncated;
-	if (UNWIND_RBP_TYPE(row->type) == RBP_AT_CFA &&
-	    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + row->rbp_off8 * 8)))
-		goto truncated;
+	if (UNWIND_RBP_TYPE(row->type) == RBP_AT_CFA && row->rbp_off8 == -2) {
+		/* The usual prologue (push rbp after the call): one read for both words. */
+		__u64 pair[2];
+
+		if (bpf_probe_read_user(pair, sizeof(pair), (void *)(cfa - 16)))
+			goto truncated;
+		bp = pair[0];
+		ra = pair[1];
+	} else {
+		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
+			goto truncated;
+		if (UNWIND_RBP_TYPE(row->type) == RBP_AT_CFA &&
+		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + row->rbp_off8 * 8)))
+			goto truncated;
+	}
 	/* The stack grows down: a caller's frame is always above. Anything else is a loop. */
 	if (cfa <= st->sp)
 		goto truncated;
@@ -318,6 +353,8 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 		c.st->bp = ctx->regs.bp;
 	}
 	c.st->stack.n = 0;
+	c.st->last.start = 0;
+	c.st->last.end = 0;
 	c.st->fp_frames = 0;
 	c.st->truncated = 0;
 	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);

@@ -33,10 +33,9 @@ struct session {
 	struct unwinder *unwinder;
 	uint64_t lost_drain;
 	uint64_t lost_oom;
-	pid_t child;
-	int child_status;
-	bool child_exited;
-	bool child_started;	/* exec'd: from then on it runs on its own */
+	/* What fill_meta last reported, so each span gets only its own losses. */
+	uint64_t stats_base[STAT_MAX];
+	uint64_t lost_base;
 };
 
 static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, const uint64_t *u,
@@ -50,7 +49,7 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 }
 
 /* New mappings: known to the symbolizer at once, and to the BPF unwinder as soon as loaded. */
-static void consume_procs(struct session *s)
+void session__consume(struct session *s)
 {
 	procs__consume(s->procs);
 	if (s->unwinder)
@@ -58,16 +57,235 @@ static void consume_procs(struct session *s)
 }
 
 /* Mappings first: a sample's process must be known before its stacks are symbolized. */
-static int drain(struct session *s)
+int session__drain(struct session *s)
 {
 	int err;
 
-	consume_procs(s);
+	session__consume(s);
 	err = sampler__drain(s->smp, on_sample, s, &s->lost_drain);
 	if (err)
 		pr_err("cannot read the in-kernel counts: %s", strerror(-err));
 	return err;
 }
+
+struct session *session__new(const struct session_opts *o, int *err)
+{
+	struct sampler_opts so = {
+		.freq_hz = o->freq_hz,
+		.filter_pids = o->nr_pids || o->argv,
+		.follow_forks = o->argv != NULL,
+		.include_idle = o->include_idle,
+		.max_stacks = o->max_stacks,
+		.event = o->event,
+		.dwarf = o->unwind != UNWIND_FP,
+		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 256) * 1048576 /
+			       sizeof(struct unwind_row),
+	};
+	struct session *s = calloc(1, sizeof(*s));
+	int i;
+
+	*err = 0;
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->o = o;
+	s->stacks = stacks__new();
+	if (!s->stacks) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	s->smp = sampler__new(&so, err);
+	if (!s->smp && so.dwarf && o->unwind == UNWIND_AUTO) {
+		pr_warn("DWARF unwinding is not available on this kernel: user stacks will use "
+			"frame pointers only");
+		so.dwarf = false;
+		s->smp = sampler__new(&so, err);
+	}
+	if (!s->smp)
+		goto cleanup;
+	if (so.dwarf) {
+		s->unwinder = unwinder__new(s->smp);
+		if (!s->unwinder) {
+			*err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	/* Mapping events start before sampling so no process's mappings are missed. */
+	s->procs = procs__new(true, err);
+	if (!s->procs)
+		goto cleanup;
+	for (i = 0; i < o->nr_pids; i++) {
+		*err = sampler__add_pid(s->smp, o->pids[i]);
+		if (*err) {
+			pr_err("cannot add process %u to the BPF target map: %s", o->pids[i],
+			       strerror(-*err));
+			goto cleanup;
+		}
+	}
+	return s;
+cleanup:
+	if (!*err)
+		*err = -ENOMEM;
+	session__free(s);
+	return NULL;
+}
+
+int session__add_pid(struct session *s, uint32_t pid)
+{
+	int err = sampler__add_pid(s->smp, pid);
+
+	if (err)
+		pr_err("cannot add process %u to the BPF target map: %s", pid, strerror(-err));
+	return err;
+}
+
+int session__attach(struct session *s)
+{
+	const struct session_opts *o = s->o;
+	int err, i;
+
+	err = sampler__attach(s->smp);
+	if (err)
+		return err;
+	if (o->nr_pids) {
+		for (i = 0; i < o->nr_pids; i++)
+			if (procs__scan(s->procs, o->pids[i]) == -ESRCH)
+				pr_warn("process %u exited before profiling started", o->pids[i]);
+	} else if (!o->argv) {
+		procs__scan_all(s->procs);
+	}
+	if (s->unwinder)
+		unwinder__sync(s->unwinder, s->procs);
+	return 0;
+}
+
+int session__events_fd(const struct session *s)
+{
+	return procs__epoll_fd(s->procs);
+}
+
+struct stacks *session__stacks(struct session *s)
+{
+	return s->stacks;
+}
+
+struct procs *session__procs(struct session *s)
+{
+	return s->procs;
+}
+
+int session__nr_cpus(const struct session *s)
+{
+	return sampler__nr_cpus(s->smp);
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	unwinder__free(s->unwinder);
+	sampler__free(s->smp);
+	procs__free(s->procs);
+	stacks__free(s->stacks);
+	free(s);
+}
+
+void session__fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur)
+{
+	struct profile_meta *m = profile__meta(p);
+	const struct session_opts *o = s->o;
+	uint64_t st[STAT_MAX], *b = s->stats_base;
+
+	m->start_ns = start_real;
+	m->duration_ns = dur;
+	m->freq_hz = o->freq_hz;
+	m->samples = profile__total(p);
+	if (!sampler__read_stats(s->smp, st)) {
+		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL] - b[STAT_COUNTS_FULL];
+		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST] - b[STAT_USTACK_LOST] +
+				       st[STAT_USTACKS_FULL] - b[STAT_USTACKS_FULL];
+		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST] - b[STAT_KSTACK_LOST];
+		m->dwarf_stacks = st[STAT_DWARF] - b[STAT_DWARF];
+		m->dwarf_fp_stacks = st[STAT_DWARF_FP] - b[STAT_DWARF_FP];
+		m->dwarf_truncated = st[STAT_DWARF_TRUNC] - b[STAT_DWARF_TRUNC];
+		memcpy(b, st, sizeof(st));
+	}
+	snprintf(m->unwind, sizeof(m->unwind), "%s", s->unwinder ? "dwarf" : "fp");
+	if (s->unwinder) {
+		struct unwinder_stats us;
+
+		unwinder__stats(s->unwinder, &us);
+		m->unwind_table_bytes = us.rows_used * sizeof(struct unwind_row);
+		m->unwind_tables = us.tables;
+		m->unwind_tables_over_cap = us.tables_over_cap;
+	}
+	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom - s->lost_base;
+	s->lost_base = s->lost_drain + s->lost_oom;
+	gethostname(m->host, sizeof(m->host) - 1);
+	if (o->argv)
+		snprintf(m->mode, sizeof(m->mode), "command %s", o->argv[0]);
+	else if (o->nr_pids == 1)
+		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
+	else if (o->nr_pids)
+		snprintf(m->mode, sizeof(m->mode), "%d pids", o->nr_pids);
+	else
+		snprintf(m->mode, sizeof(m->mode), "system-wide");
+}
+
+void session__report(const struct session *s, const struct profile *p, const char *path)
+{
+	const struct profile_meta *m = profile__meta_const(p);
+	struct procs_stats ps;
+	char lost[256] = "";
+	size_t len = 0;
+	uint64_t total_lost = 0;
+	int i;
+
+	procs__stats(s->procs, &ps);
+	for (i = 0; i < LOST_MAX; i++) {
+		if (!m->lost[i])
+			continue;
+		total_lost += m->lost[i];
+		len += snprintf(lost + len, sizeof(lost) - len, "%s%s %llu", len ? ", " : " (",
+				profile_lost_names[i], (unsigned long long)m->lost[i]);
+		if (len >= sizeof(lost))
+			break;
+	}
+	if (len && len < sizeof(lost) - 1)
+		strcat(lost, ")");
+	pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or incomplete: %llu%s",
+		  path, (unsigned long long)m->samples, m->duration_ns / 1e9, m->freq_hz,
+		  sampler__nr_cpus(s->smp), (unsigned long long)total_lost, lost);
+	if (s->unwinder) {
+		struct unwinder_stats us;
+		uint64_t st[STAT_MAX];
+
+		unwinder__stats(s->unwinder, &us);
+		sampler__read_stats(s->smp, st);
+		pr_info("unwind tables: %llu loaded (%.1f MiB of %.0f MiB), %llu without CFI, %llu over "
+			"the cap, built in %.0f ms; %llu processes indexed; %llu user stacks unwound "
+			"with tables, %llu of them partly by frame pointers, %llu truncated",
+			(unsigned long long)us.tables, us.rows_used * 8 / 1048576.0,
+			us.rows_cap * 8 / 1048576.0, (unsigned long long)us.tables_failed,
+			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
+			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
+			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
+	}
+	if (ps.records_lost)
+		pr_warn("%llu mapping events were lost: some frames may be unnamed",
+			(unsigned long long)ps.records_lost);
+}
+
+/* The one-shot loop's own state: the command it runs, if any. */
+struct oneshot {
+	struct session *s;
+	const struct session_opts *o;
+	pid_t child;
+	int child_status;
+	bool child_exited;
+	bool child_started;	/* exec'd: from then on it runs on its own */
+};
 
 static int arm_timer(int fd, uint64_t first_ns, uint64_t interval_ns)
 {
@@ -124,103 +342,9 @@ static bool any_alive(const struct session_opts *o)
 	return false;
 }
 
-static void fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur)
-{
-	struct profile_meta *m = profile__meta(p);
-	const struct session_opts *o = s->o;
-	uint64_t st[STAT_MAX];
-
-	m->start_ns = start_real;
-	m->duration_ns = dur;
-	m->freq_hz = o->freq_hz;
-	m->samples = profile__total(p);
-	if (!sampler__read_stats(s->smp, st)) {
-		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL];
-		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST] + st[STAT_USTACKS_FULL];
-		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST];
-		m->dwarf_stacks = st[STAT_DWARF];
-		m->dwarf_fp_stacks = st[STAT_DWARF_FP];
-		m->dwarf_truncated = st[STAT_DWARF_TRUNC];
-	}
-	snprintf(m->unwind, sizeof(m->unwind), "%s", s->unwinder ? "dwarf" : "fp");
-	if (s->unwinder) {
-		struct unwinder_stats us;
-
-		unwinder__stats(s->unwinder, &us);
-		m->unwind_table_bytes = us.rows_used * sizeof(struct unwind_row);
-		m->unwind_tables = us.tables;
-		m->unwind_tables_over_cap = us.tables_over_cap;
-	}
-	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom;
-	gethostname(m->host, sizeof(m->host) - 1);
-	if (o->argv)
-		snprintf(m->mode, sizeof(m->mode), "command %s", o->argv[0]);
-	else if (o->nr_pids == 1)
-		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
-	else if (o->nr_pids)
-		snprintf(m->mode, sizeof(m->mode), "%d pids", o->nr_pids);
-	else
-		snprintf(m->mode, sizeof(m->mode), "system-wide");
-}
-
-static void report(const struct session *s, const struct profile *p, const char *path)
-{
-	const struct profile_meta *m = profile__meta_const(p);
-	struct procs_stats ps;
-	char lost[256] = "";
-	size_t len = 0;
-	uint64_t total_lost = 0;
-	int i;
-
-	procs__stats(s->procs, &ps);
-	for (i = 0; i < LOST_MAX; i++) {
-		if (!m->lost[i])
-			continue;
-		total_lost += m->lost[i];
-		len += snprintf(lost + len, sizeof(lost) - len, "%s%s %llu", len ? ", " : " (",
-				profile_lost_names[i], (unsigned long long)m->lost[i]);
-		if (len >= sizeof(lost))
-			break;
-	}
-	if (len && len < sizeof(lost) - 1)
-		strcat(lost, ")");
-	pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or incomplete: %llu%s",
-		  path, (unsigned long long)m->samples, m->duration_ns / 1e9, m->freq_hz,
-		  sampler__nr_cpus(s->smp), (unsigned long long)total_lost, lost);
-	if (s->unwinder) {
-		struct unwinder_stats us;
-		uint64_t st[STAT_MAX];
-
-		unwinder__stats(s->unwinder, &us);
-		sampler__read_stats(s->smp, st);
-		pr_info("unwind tables: %llu loaded (%.1f MiB of %.0f MiB), %llu without CFI, %llu over "
-			"the cap, built in %.0f ms; %llu processes indexed; %llu user stacks unwound "
-			"with tables, %llu of them partly by frame pointers, %llu truncated",
-			(unsigned long long)us.tables, us.rows_used * 8 / 1048576.0,
-			us.rows_cap * 8 / 1048576.0, (unsigned long long)us.tables_failed,
-			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
-			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
-			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
-	}
-	if (ps.records_lost)
-		pr_warn("%llu mapping events were lost: some frames may be unnamed",
-			(unsigned long long)ps.records_lost);
-}
-
 int session__run(const struct session_opts *o)
 {
-	struct session s = { .o = o };
-	struct sampler_opts so = {
-		.freq_hz = o->freq_hz,
-		.filter_pids = o->nr_pids || o->argv,
-		.follow_forks = o->argv != NULL,
-		.include_idle = o->include_idle,
-		.max_stacks = o->max_stacks,
-		.event = o->event,
-		.dwarf = o->unwind != UNWIND_FP,
-		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 256) * 1048576 /
-			       sizeof(struct unwind_row),
-	};
+	struct oneshot r = { .o = o };
 	struct symbolizer_opts syo = { .no_demangle = o->no_demangle };
 	struct symbolizer *sym = NULL;
 	struct profile *prof = NULL;
@@ -246,60 +370,29 @@ int session__run(const struct session_opts *o)
 	epfd = epoll_create1(EPOLL_CLOEXEC);
 	tdrain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	tend = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	s.stacks = stacks__new();
-	if (sfd < 0 || epfd < 0 || tdrain < 0 || tend < 0 || !s.stacks) {
-		err = -errno ? -errno : -ENOMEM;
+	if (sfd < 0 || epfd < 0 || tdrain < 0 || tend < 0) {
+		err = -errno;
 		pr_err("cannot set up the event loop: %s", strerror(-err));
 		goto cleanup;
 	}
-	s.smp = sampler__new(&so, &err);
-	if (!s.smp && so.dwarf && o->unwind == UNWIND_AUTO) {
-		pr_warn("DWARF unwinding is not available on this kernel: user stacks will use "
-			"frame pointers only");
-		so.dwarf = false;
-		s.smp = sampler__new(&so, &err);
-	}
-	if (!s.smp)
-		goto cleanup;
-	if (so.dwarf) {
-		s.unwinder = unwinder__new(s.smp);
-		if (!s.unwinder) {
-			err = -ENOMEM;
-			goto cleanup;
-		}
-	}
-	/* Mapping events start before sampling so no process's mappings are missed. */
-	s.procs = procs__new(true, &err);
-	if (!s.procs)
+	r.s = session__new(o, &err);
+	if (!r.s)
 		goto cleanup;
 	if (o->argv) {
-		s.child = spawn(o->argv, go, fail, &mask);
-		if (s.child < 0) {
-			err = s.child;
-			s.child = 0;
+		r.child = spawn(o->argv, go, fail, &mask);
+		if (r.child < 0) {
+			err = r.child;
+			r.child = 0;
 			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
 			goto cleanup;
 		}
-		err = sampler__add_pid(s.smp, s.child);
+		err = session__add_pid(r.s, r.child);
+		if (err)
+			goto cleanup;
 	}
-	for (i = 0; !err && i < o->nr_pids; i++)
-		err = sampler__add_pid(s.smp, o->pids[i]);
-	if (err) {
-		pr_err("cannot add the process to the BPF target map: %s", strerror(-err));
-		goto cleanup;
-	}
-	err = sampler__attach(s.smp);
+	err = session__attach(r.s);
 	if (err)
 		goto cleanup;
-	if (o->nr_pids) {
-		for (i = 0; i < o->nr_pids; i++)
-			if (procs__scan(s.procs, o->pids[i]) == -ESRCH)
-				pr_warn("process %u exited before profiling started", o->pids[i]);
-	} else if (!o->argv) {
-		procs__scan_all(s.procs);
-	}
-	if (s.unwinder)
-		unwinder__sync(s.unwinder, s.procs);
 	start_mono = now_mono_ns();
 	start_real = now_real_ns();
 	if (o->argv) {
@@ -315,7 +408,7 @@ int session__run(const struct session_opts *o)
 		go[1] = -1;
 		/* EOF: exec succeeded (the pipe was close-on-exec); an errno: it failed. */
 		n = read(fail[0], &e, sizeof(e));
-		s.child_started = n != sizeof(e);
+		r.child_started = n != sizeof(e);
 		if (n == sizeof(e)) {
 			err = -e;
 			pr_err("cannot run %s: %s", o->argv[0], strerror(e));
@@ -330,7 +423,7 @@ int session__run(const struct session_opts *o)
 	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tdrain;
 	epoll_ctl(epfd, EPOLL_CTL_ADD, tdrain, &ev);
-	ev.data.fd = procs__epoll_fd(s.procs);
+	ev.data.fd = session__events_fd(r.s);
 	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	arm_timer(tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
 	if (o->duration_ns) {
@@ -362,15 +455,15 @@ int session__run(const struct session_opts *o)
 						stop = true;
 					}
 				}
-				if (s.child && !s.child_exited &&
-				    waitpid(s.child, &s.child_status, WNOHANG) == s.child) {
-					s.child_exited = true;
+				if (r.child && !r.child_exited &&
+				    waitpid(r.child, &r.child_status, WNOHANG) == r.child) {
+					r.child_exited = true;
 					stop = true;
 				}
 			} else if (fd == tdrain) {
 				if (read(tdrain, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
 					break;
-				drain(&s);
+				session__drain(r.s);
 				if (o->nr_pids && !any_alive(o)) {
 					pr_info("every profiled process has exited");
 					stop = true;
@@ -378,26 +471,26 @@ int session__run(const struct session_opts *o)
 			} else if (fd == tend) {
 				stop = true;
 			} else {
-				consume_procs(&s);
+				session__consume(r.s);
 			}
 		}
 	}
 
-	err = drain(&s);
+	err = session__drain(r.s);
 	if (err)
 		goto cleanup;
 	prof = profile__new();
-	sym = symbolizer__new(s.procs, &syo);
+	sym = symbolizer__new(session__procs(r.s), &syo);
 	if (!prof || !sym) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = symbolizer__build_profile(sym, s.stacks, prof);
+	err = symbolizer__build_profile(sym, session__stacks(r.s), prof);
 	if (err) {
 		pr_err("cannot build the profile: %s", strerror(-err));
 		goto cleanup;
 	}
-	fill_meta(&s, prof, start_real, now_mono_ns() - start_mono);
+	session__fill_meta(r.s, prof, start_real, now_mono_ns() - start_mono);
 	err = render__write(prof, o->format, o->title, output__file(out));
 	if (!err) {
 		err = output__commit(out);
@@ -407,21 +500,21 @@ int session__run(const struct session_opts *o)
 		pr_err("cannot write %s: %s", o->output, strerror(-err));
 		goto cleanup;
 	}
-	report(&s, prof, o->output);
-	if (s.child_exited && WIFEXITED(s.child_status) && WEXITSTATUS(s.child_status))
-		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(s.child_status));
-	else if (s.child_exited && WIFSIGNALED(s.child_status))
-		pr_warn("%s was killed by signal %d", o->argv[0], WTERMSIG(s.child_status));
+	session__report(r.s, prof, o->output);
+	if (r.child_exited && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status))
+		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(r.child_status));
+	else if (r.child_exited && WIFSIGNALED(r.child_status))
+		pr_warn("%s was killed by signal %d", o->argv[0], WTERMSIG(r.child_status));
 cleanup:
 	output__abort(out);
-	if (s.child && !s.child_exited) {
+	if (r.child && !r.child_exited) {
 		/* The command never ran (or we failed): do not leave it waiting for its go. */
 		if (go[1] >= 0) {
 			close(go[1]);
 			go[1] = -1;
 		}
-		if (!s.child_started)
-			waitpid(s.child, NULL, 0);
+		if (!r.child_started)
+			waitpid(r.child, NULL, 0);
 	}
 	for (i = 0; i < 2; i++) {
 		if (go[i] >= 0)
@@ -431,10 +524,7 @@ cleanup:
 	}
 	symbolizer__free(sym);
 	profile__free(prof);
-	unwinder__free(s.unwinder);
-	sampler__free(s.smp);
-	procs__free(s.procs);
-	stacks__free(s.stacks);
+	session__free(r.s);
 	if (sfd >= 0)
 		close(sfd);
 	if (epfd >= 0)

@@ -14,13 +14,13 @@ profile() {
 }
 
 if need_root "dwarf unwinding"; then
-	profile nofp "$WL/nofp" 2
+	profile nofp "$WL/nofp" 3
 	check "gcc -O2 without frame pointers: exit 0" test $? = 0
 	pct=$(fraction nofp '^nofp;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/nofp.folded")
 	echo "     nofp: $pct% of $(samples nofp "$T/nofp.folded") samples _start..main;top;mid;leaf"
 	check "nofp: >= 99% full chain from _start ($pct%)" test "$pct" -ge 99
 
-	profile fpgcc "$WL/fpgcc" 2
+	profile fpgcc "$WL/fpgcc" 3
 	pct=$(fraction fpgcc '^fpgcc;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/fpgcc.folded")
 	check "gcc -fno-omit-frame-pointer (leaf frames omitted): >= 99% full ($pct%)" \
 		test "$pct" -ge 99
@@ -39,11 +39,11 @@ if need_root "dwarf unwinding"; then
 	pct=$(fraction rustprog '^rustprog;_start;.*;rustprog::main;rustprog::outer;rustprog::inner' "$T/rust.folded")
 	check "rustc -O: >= 95% reach main ($pct%)" test "$pct" -ge 95
 
-	profile cpp "$WL/cppprog" 2
+	profile cpp "$WL/cppprog" 3
 	pct=$(fraction cppprog '^cppprog;_start;.*;main;run\(double\);Worker<long>::work\(int\)' "$T/cpp.folded")
 	check "C++ with libstdc++: >= 95% reach main ($pct%)" test "$pct" -ge 95
 
-	profile deep "$WL/deep" 2 100
+	profile deep "$WL/deep" 3 100
 	rec=$(printf ';recurse%.0s' $(seq 101))
 	pct=$(fraction deep "^deep;_start;__libc_start_main;.*;main$rec;spin\$" "$T/deep.folded")
 	check "100 frames deep: >= 95% complete ($pct%)" test "$pct" -ge 95
