@@ -22,7 +22,7 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libbpf libelf libdw zlib libprotobuf-c
+PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -130,7 +130,7 @@ $(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
-	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog
+	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso
 .PHONY: workloads
 workloads: $(WORKLOADS)
 
@@ -154,6 +154,11 @@ $(BUILD)/workloads/fpgcc: tests/workloads/nofp.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fno-omit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/vdso: tests/workloads/vdso.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
 
 $(BUILD)/workloads/deep: tests/workloads/deep.c
 	$(call msg,CC,$@)

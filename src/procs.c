@@ -11,6 +11,7 @@
 #include <linux/perf_event.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -627,4 +628,38 @@ int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m)
 		return -ESTALE;
 	}
 	return fd;
+}
+
+int procs__self_vdso(const void **base, size_t *len)
+{
+	static size_t size;
+	unsigned long b = getauxval(AT_SYSINFO_EHDR);
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t n;
+	FILE *f;
+
+	if (!b)
+		return -ENOENT;
+	if (!size) {
+		f = fopen("/proc/self/maps", "re");
+		if (!f)
+			return -errno;
+		while ((n = getline(&line, &cap, f)) > 0) {
+			struct map_entry m;
+			size_t plen;
+
+			if (maps__parse_line(line, n, &m, &plen) >= 0 && m.start == b) {
+				size = m.end - m.start;
+				break;
+			}
+		}
+		free(line);
+		fclose(f);
+		if (!size)
+			return -ENOENT;
+	}
+	*base = (const void *)b;
+	*len = size;
+	return 0;
 }

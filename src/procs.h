@@ -72,6 +72,12 @@ void procs__stats(const struct procs *p, struct procs_stats *st);
  */
 int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m);
 
+/*
+ * Our own vDSO image: every process on this kernel maps the same one, so it stands in for
+ * theirs (symbols and unwind tables). 0 or -ENOENT.
+ */
+int procs__self_vdso(const void **base, size_t *len);
+
 /* Adds a mapping by hand (tests, and the /proc scan). */
 int procs__add_map(struct procs *p, uint32_t pid, const struct map_entry *e);
 

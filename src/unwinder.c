@@ -41,6 +41,7 @@ struct unwinder {
 	struct unwind_row *rows;
 	uint32_t cap, used;
 	struct utable *tables[512];
+	struct utable *vdso;
 	struct unwind_proc *scratch;
 	struct unwinder_stats st;
 	bool cap_warned;
@@ -79,27 +80,22 @@ void unwinder__free(struct unwinder *u)
 			free(t);
 		}
 	}
+	if (u->vdso)
+		free(u->vdso->segs);
+	free(u->vdso);
 	free(u->scratch);
 	free(u);
 }
 
-static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool alive,
-		       const struct map_entry *m)
+/* Builds the table of an open ELF into the row array; 0 or negative errno. */
+static int load_elf(struct unwinder *u, struct utable *t, Elf *elf, const char *path)
 {
 	struct unwind_table *tab = NULL;
 	uint64_t t0 = now_mono_ns();
-	Elf *elf = NULL;
 	size_t nph, i, n;
-	int fd, err = 0;
+	int err = 0;
 
-	fd = procs__open_mapping(pid, alive, m);
-	if (fd < 0) {
-		err = fd;
-		goto cleanup;
-	}
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	if (!elf || elf_getphdrnum(elf, &nph)) {
+	if (elf_getphdrnum(elf, &nph)) {
 		err = -EINVAL;
 		goto cleanup;
 	}
@@ -125,9 +121,9 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 		if (!u->cap_warned)
 			pr_warn("unwind table memory cap reached (%u rows, %.1f MiB): %s and later "
 				"binaries fall back to frame pointers (raise --unwind-max-mb)",
-				u->cap, u->cap * sizeof(struct unwind_row) / 1048576.0, m->path);
+				u->cap, u->cap * sizeof(struct unwind_row) / 1048576.0, path);
 		else
-			pr_info("unwind table cap: %s falls back to frame pointers", m->path);
+			pr_info("unwind table cap: %s falls back to frame pointers", path);
 		u->cap_warned = true;
 		goto cleanup;
 	}
@@ -138,17 +134,58 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 	u->st.rows_used = u->used;
 	u->st.tables++;
 	u->st.build_ns += now_mono_ns() - t0;
-	pr_debug("unwind table for %s: %zu rows", m->path, n);
+	pr_debug("unwind table for %s: %zu rows", path, n);
 cleanup:
 	if (err && err != -ENOSPC) {
 		u->st.tables_failed++;
-		pr_debug("no unwind table for %s: %s", m->path, strerror(-err));
+		pr_debug("no unwind table for %s: %s", path, strerror(-err));
 	}
 	unwind_table__free(tab);
+	return err;
+}
+
+static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool alive,
+		       const struct map_entry *m)
+{
+	Elf *elf = NULL;
+	int fd;
+
+	fd = procs__open_mapping(pid, alive, m);
+	if (fd < 0) {
+		u->st.tables_failed++;
+		pr_debug("no unwind table for %s: %s", m->path, strerror(-fd));
+		return;
+	}
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (elf)
+		load_elf(u, t, elf, m->path);
+	else
+		u->st.tables_failed++;
 	if (elf)
 		elf_end(elf);
-	if (fd >= 0)
-		close(fd);
+	close(fd);
+}
+
+/* The vDSO has CFI too (clock_gettime and friends are hot): ours stands in for everyone's. */
+static struct utable *vdso_table(struct unwinder *u)
+{
+	const void *base;
+	size_t len;
+	Elf *elf;
+
+	if (u->vdso)
+		return u->vdso;
+	u->vdso = calloc(1, sizeof(*u->vdso));
+	if (!u->vdso || procs__self_vdso(&base, &len))
+		return u->vdso;
+	elf_version(EV_CURRENT);
+	elf = elf_memory((char *)base, len);
+	if (elf) {
+		load_elf(u, u->vdso, elf, "[vdso]");
+		elf_end(elf);
+	}
+	return u->vdso;
 }
 
 static struct utable *table_for(struct unwinder *u, uint32_t pid, const struct map_entry *m)
@@ -199,6 +236,8 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 		um->end = m->end;
 		if (m->ino)
 			t = table_for(u, pid, m);
+		else if (!strcmp(m->path, "[vdso]"))
+			t = vdso_table(u);
 		if (!t || !t->row_count)
 			continue;
 		/*

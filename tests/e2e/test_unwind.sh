@@ -43,6 +43,10 @@ if need_root "dwarf unwinding"; then
 	pct=$(fraction cppprog '^cppprog;_start;.*;main;run\(double\);Worker<long>::work\(int\)' "$T/cpp.folded")
 	check "C++ with libstdc++: >= 95% reach main ($pct%)" test "$pct" -ge 95
 
+	profile vdso "$WL/vdso" 2
+	pct=$(fraction vdso '^vdso;_start;.*;main;g;f' "$T/vdso.folded")
+	check "through the vDSO (clock_gettime): >= 95% reach main ($pct%)" test "$pct" -ge 95
+
 	profile deep "$WL/deep" 3 100
 	rec=$(printf ';recurse%.0s' $(seq 101))
 	pct=$(fraction deep "^deep;_start;__libc_start_main;.*;main$rec;spin\$" "$T/deep.folded")
