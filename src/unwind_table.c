@@ -92,6 +92,7 @@ struct cie {
 	uint64_t ra_reg;
 	uint8_t fde_enc;	/* DW_EH_PE_* of FDE addresses */
 	bool aug_z;		/* FDEs carry a length-prefixed augmentation */
+	bool header_ok;		/* FDEs can be parsed (their address encoding is known) */
 	bool bad;		/* initial instructions not understood: FDEs become BAD_CFI */
 	struct cfa_state init;
 };
@@ -450,6 +451,25 @@ static void set_rule(struct interp *in, uint64_t ra_reg, uint64_t reg, int kind,
 		*r = (struct reg_rule){ .kind = kind, .val = val };
 }
 
+/* DW_CFA_restore: back to the CIE's rule (to "unspecified" inside the CIE itself). */
+static void restore_rule(struct interp *in, uint64_t reg, uint64_t ra_reg)
+{
+	struct reg_rule *r = rule_of(in, reg, ra_reg);
+
+	if (!r)
+		return;
+	if (!in->cie)
+		*r = (struct reg_rule){ 0 };
+	else
+		*r = reg == REG_RBP ? in->cie->init.rbp : in->cie->init.ra;
+}
+
+/* Factored offsets from hostile input may overflow: wrap instead of invoking UB. */
+static int64_t factor(uint64_t v, int64_t align)
+{
+	return (int64_t)(v * (uint64_t)align);
+}
+
 /*
  * Runs CFA instructions [p, end) from @cie (or the CIE being set up, @c). Emits a row before
  * each location advance. Returns -ENOMEM, or 0; malformed or unknown instructions set in->bad
@@ -475,14 +495,10 @@ static int run(struct interp *in, const struct cie *c, const uint8_t *p, const u
 			break;
 		case DW_CFA_offset:
 			u = rd_uleb(&r);
-			set_rule(in, c->ra_reg, op & 0x3f, RULE_OFFSET, (int64_t)(u * (uint64_t)da));
+			set_rule(in, c->ra_reg, op & 0x3f, RULE_OFFSET, factor(u, da));
 			break;
 		case DW_CFA_restore:
-			reg = op & 0x3f;
-			rr = rule_of(in, reg, c->ra_reg);
-			if (rr)
-				*rr = !in->cie ? (struct reg_rule){ 0 }
-					       : *(reg == REG_RBP ? &in->cie->init.rbp : &in->cie->init.ra);
+			restore_rule(in, op & 0x3f, c->ra_reg);
 			break;
 		default:
 			switch (op) {
@@ -507,34 +523,29 @@ static int run(struct interp *in, const struct cie *c, const uint8_t *p, const u
 			case DW_CFA_offset_extended:
 				reg = rd_uleb(&r);
 				u = rd_uleb(&r);
-				set_rule(in, c->ra_reg, reg, RULE_OFFSET, (int64_t)(u * (uint64_t)da));
+				set_rule(in, c->ra_reg, reg, RULE_OFFSET, factor(u, da));
 				break;
 			case DW_CFA_offset_extended_sf:
 				reg = rd_uleb(&r);
-				set_rule(in, c->ra_reg, reg, RULE_OFFSET, rd_sleb(&r) * da);
+				set_rule(in, c->ra_reg, reg, RULE_OFFSET, factor(rd_sleb(&r), da));
 				break;
 			case DW_CFA_GNU_negative_offset_extended:
 				reg = rd_uleb(&r);
 				u = rd_uleb(&r);
-				set_rule(in, c->ra_reg, reg, RULE_OFFSET, -(int64_t)(u * (uint64_t)da));
+				set_rule(in, c->ra_reg, reg, RULE_OFFSET,
+					 (int64_t)(0 - (uint64_t)factor(u, da)));
 				break;
 			case DW_CFA_val_offset:
 				reg = rd_uleb(&r);
 				u = rd_uleb(&r);
-				set_rule(in, c->ra_reg, reg, RULE_VAL_OFFSET,
-					 (int64_t)(u * (uint64_t)da));
+				set_rule(in, c->ra_reg, reg, RULE_VAL_OFFSET, factor(u, da));
 				break;
 			case DW_CFA_val_offset_sf:
 				reg = rd_uleb(&r);
-				set_rule(in, c->ra_reg, reg, RULE_VAL_OFFSET, rd_sleb(&r) * da);
+				set_rule(in, c->ra_reg, reg, RULE_VAL_OFFSET, factor(rd_sleb(&r), da));
 				break;
 			case DW_CFA_restore_extended:
-				reg = rd_uleb(&r);
-				rr = rule_of(in, reg, c->ra_reg);
-				if (rr)
-					*rr = !in->cie ? (struct reg_rule){ 0 }
-						       : *(reg == REG_RBP ? &in->cie->init.rbp
-									  : &in->cie->init.ra);
+				restore_rule(in, rd_uleb(&r), c->ra_reg);
 				break;
 			case DW_CFA_undefined:
 				set_rule(in, c->ra_reg, rd_uleb(&r), RULE_UNDEF, 0);
@@ -567,7 +578,7 @@ static int run(struct interp *in, const struct cie *c, const uint8_t *p, const u
 				break;
 			case DW_CFA_def_cfa_sf:
 				in->st.cfa = (struct cfa_rule){ .reg = rd_uleb(&r) };
-				in->st.cfa.off = rd_sleb(&r) * da;
+				in->st.cfa.off = factor(rd_sleb(&r), da);
 				break;
 			case DW_CFA_def_cfa_register:
 				in->bad |= in->st.cfa.is_expr;
@@ -579,7 +590,7 @@ static int run(struct interp *in, const struct cie *c, const uint8_t *p, const u
 				break;
 			case DW_CFA_def_cfa_offset_sf:
 				in->bad |= in->st.cfa.is_expr;
-				in->st.cfa.off = rd_sleb(&r) * da;
+				in->st.cfa.off = factor(rd_sleb(&r), da);
 				break;
 			case DW_CFA_def_cfa_expression:
 				u = rd_uleb(&r);
@@ -697,6 +708,8 @@ static int parse_cie(struct builder *b, uint64_t off, struct cie *c)
 	while (r.p < r.end && *r.p)
 		r.p++;
 	rd_skip(&r, 1);
+	if (r.bad)
+		return 0;	/* no NUL: aug must not be read */
 	c->fde_enc = DW_EH_PE_absptr;
 	if (aug[0] == 'e' && aug[1] == 'h') {
 		rd_skip(&r, 8);	/* old gcc: address of the exception table */
@@ -733,6 +746,7 @@ static int parse_cie(struct builder *b, uint64_t off, struct cie *c)
 	}
 	if (r.bad)
 		return 0;
+	c->header_ok = true;
 
 	in = calloc(1, sizeof(*in));
 	if (!in)
@@ -848,8 +862,7 @@ static int do_fde(struct builder *b, const struct entry *e, struct interp *in)
 	c = get_cie(b, e->cie_off, &err);
 	if (!c)
 		return err;
-	if (c->bad && c->code_align == 0) {
-		/* not even the FDE's address encoding is known */
+	if (!c->header_ok) {
 		b->stats.fdes_skipped++;
 		return 0;
 	}

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Compiles an object's DWARF call frame information (.eh_frame, or .debug_frame when there is
- * none) into the compact rows of bpf/unwind.h, which the BPF unwinder binary-searches to walk
- * user stacks that have no frame pointers. x86_64 only.
+ * Compiles an object's DWARF call frame information (.eh_frame, plus .debug_frame where
+ * .eh_frame has no FDE) into the compact rows of bpf/unwind.h, which the BPF unwinder
+ * binary-searches to walk user stacks that have no frame pointers. x86_64 only.
  *
  * Rows are sorted by pc (ELF vaddr), adjacent equal rows are merged, and the ranges between
  * FDEs get a CFA_NONE row, so a lookup outside any FDE finds CFA_NONE (or nothing, below the
  * first FDE). One exception saves ~10% of the rows: a gap that is only alignment padding (it
  * starts unaligned and ends at the next 16-byte boundary) keeps the previous row, since no code
  * runs there. Rules a row cannot express become CFA_UNSUPPORTED; the reason is counted.
+ *
+ * CFA_PLT rows carry the whole PLT expression: CFA = rsp + cfa_off + ((pc & 15) >= rbp_off8 ?
+ * 8 : 0); ld's 16-byte .plt entries give cfa_off 8 and rbp_off8 11 (rbp is untouched there).
  *
  * unwind_table__step() is a userspace reference unwinder over the same rows, for tests.
  */
@@ -59,10 +62,11 @@ struct unwind_table_stats {
 };
 
 /*
- * Builds the table of an ET_EXEC or ET_DYN x86_64 object from its .eh_frame, or its
- * .debug_frame when .eh_frame is missing. NULL on failure with *err: -ENOENT (no CFI),
- * -E2BIG (executable segment above 4 GiB), -ENOTSUP (not x86_64 / not EXEC or DYN),
- * -EINVAL (malformed), -ENOMEM.
+ * Builds the table of an ET_EXEC or ET_DYN x86_64 object from its .eh_frame, and its
+ * .debug_frame for code .eh_frame does not cover (all of it when .eh_frame is missing). FDEs
+ * outside executable PT_LOADs (discarded code) are dropped. NULL on failure with *err: -ENOENT
+ * (no CFI), -E2BIG (an executable segment ends above 4 GiB), -ENOTSUP (not x86_64, not EXEC or
+ * DYN), -EINVAL (not ELF, or CFI malformed before its first FDE), -ENOMEM.
  */
 struct unwind_table *unwind_table__from_elf(Elf *elf, int *err);
 

@@ -24,6 +24,8 @@
 #include "harness.h"
 #include "unwind_table.h"
 
+#define MIN_SIZE(a, b) ((a) < (b) ? (a) : (b))
+
 /*
  * Functions made of one-byte nops, so row N of a function starts at offset N. They never run;
  * only their CFI matters. A 16-byte gap without CFI follows each.
@@ -162,14 +164,30 @@ static struct unwind_table *self_table(uint64_t *bias)
 	return unwind_table__from_path(q.path, &err);
 }
 
+struct name_query {
+	char *buf;
+	size_t len;
+	bool found;
+};
+
+static int find_libc_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct name_query *q = data;
+
+	if (!strstr(info->dlpi_name, "/libc.so"))
+		return 0;
+	snprintf(q->buf, q->len, "%s", info->dlpi_name);
+	q->found = true;
+	return 1;
+}
+
+/* By name: under ASan, &qsort is the sanitizer's interceptor, not libc. */
 static const char *libc_path(char *buf, size_t len)
 {
-	struct obj_query q;
+	struct name_query q = { buf, len, false };
 
-	if (!find_obj((uint64_t)(uintptr_t)&qsort, &q))
-		return NULL;
-	snprintf(buf, len, "%s", q.path);
-	return buf;
+	dl_iterate_phdr(find_libc_cb, &q);
+	return q.found ? buf : NULL;
 }
 
 #define ROW_CFA(r) UNWIND_CFA_TYPE((r)->type)
@@ -869,7 +887,8 @@ static void close_len(struct bytes *s, size_t at, bool is64)
 struct section {
 	const char *name;
 	uint64_t addr;
-	const struct bytes *data;
+	const uint8_t *data;
+	size_t len;
 };
 
 /*
@@ -880,7 +899,7 @@ static int make_elf(uint64_t seg_lo, uint64_t seg_hi, const struct section *secs
 		    Elf **ret)
 {
 	char shstr[256] = "";
-	size_t shlen = 1, names[8];
+	size_t shlen = 1, names[4];
 	GElf_Ehdr eh;
 	GElf_Phdr ph = { .p_type = PT_LOAD, .p_flags = PF_R | PF_X, .p_vaddr = seg_lo,
 			 .p_memsz = seg_hi - seg_lo, .p_filesz = 0, .p_align = 0x1000 };
@@ -909,8 +928,8 @@ static int make_elf(uint64_t seg_lo, uint64_t seg_hi, const struct section *secs
 		shlen += sprintf(shstr + shlen, "%s", secs[i].name) + 1;
 		scn = elf_newscn(elf);
 		d = elf_newdata(scn);
-		d->d_buf = (void *)secs[i].data->b;
-		d->d_size = secs[i].data->n;
+		d->d_buf = (void *)secs[i].data;
+		d->d_size = secs[i].len;
 		d->d_align = 8;
 		gelf_getshdr(scn, &sh);
 		sh.sh_type = SHT_PROGBITS;
@@ -1089,7 +1108,7 @@ TEST(unwind_table_crafted_sections)
 	build_eh_frame(&eh, 0x2000);
 
 	/* .debug_frame alone */
-	secs[0] = (struct section){ ".debug_frame", 0, &dbg };
+	secs[0] = (struct section){ ".debug_frame", 0, dbg.b, dbg.n };
 	fd = make_elf(0x1000, 0x2000, secs, 1, &elf);
 	CHECK(fd >= 0 && elf);
 	if (fd < 0 || !elf)
@@ -1120,7 +1139,7 @@ TEST(unwind_table_crafted_sections)
 	unwind_table__free(t);
 
 	/* .eh_frame in the object, .debug_frame in a separate debug file: both, eh_frame first */
-	secs[0] = (struct section){ ".eh_frame", 0x2000, &eh };
+	secs[0] = (struct section){ ".eh_frame", 0x2000, eh.b, eh.n };
 	fd2 = make_elf(0x1000, 0x2000, secs, 1, &elf2);
 	CHECK(fd2 >= 0 && elf2);
 	t = unwind_table__from_elf2(elf2, elf, &err);
@@ -1187,4 +1206,98 @@ TEST(unwind_table_errors)
 	close(fd);
 	unlink(path);
 	unwind_table__free(NULL);
+}
+
+/* Copies the first @max bytes of @path's .eh_frame and its executable segment. */
+static uint8_t *grab_eh_frame(const char *path, size_t max, size_t *len, uint64_t *addr,
+			      uint64_t *seg_lo, uint64_t *seg_hi)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	Elf *elf = elf_version(EV_CURRENT) != EV_NONE && fd >= 0
+			   ? elf_begin(fd, ELF_C_READ_MMAP, NULL)
+			   : NULL;
+	uint8_t *out = NULL;
+	Elf_Scn *scn = NULL;
+	size_t shstrndx, i, nph;
+
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) || elf_getphdrnum(elf, &nph))
+		goto cleanup;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			*seg_lo = ph.p_vaddr;
+			*seg_hi = ph.p_vaddr + ph.p_memsz;
+		}
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    strcmp(elf_strptr(elf, shstrndx, sh.sh_name) ?: "", ".eh_frame"))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d)
+			break;
+		*len = MIN_SIZE(d->d_size, max);
+		*addr = sh.sh_addr;
+		out = malloc(*len);
+		if (out)
+			memcpy(out, d->d_buf, *len);
+		break;
+	}
+cleanup:
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+	return out;
+}
+
+/* Random damage to real CFI must never crash the builder (run it under SANITIZE=1 too). */
+TEST(unwind_table_mutations)
+{
+	uint64_t addr = 0, lo = 0, hi = 0, rng = 0x9e3779b97f4a7c15ULL;
+	char buf[4096];
+	const char *libc = libc_path(buf, sizeof(buf));
+	size_t len = 0, built = 0;
+	uint8_t *orig, *mut;
+	int round, i;
+
+	orig = libc ? grab_eh_frame(libc, 16384, &len, &addr, &lo, &hi) : NULL;
+	CHECK(orig != NULL);
+	if (!orig)
+		return;
+	mut = malloc(len);
+	for (round = 0; mut && round < 300; round++) {
+		struct section sec = { ".eh_frame", addr, mut, len };
+		struct unwind_table *t;
+		Elf *elf = NULL;
+		int fd, err = 0;
+
+		memcpy(mut, orig, len);
+		for (i = 0; i < 1 + round % 8; i++) {
+			rng ^= rng << 13;
+			rng ^= rng >> 7;
+			rng ^= rng << 17;
+			mut[rng % len] = round % 3 ? (uint8_t)(rng >> 32) : mut[rng % len] ^ 0x80;
+		}
+		fd = make_elf(lo, hi, &sec, 1, &elf);
+		if (fd < 0 || !elf) {
+			CHECK(0);
+			break;
+		}
+		t = unwind_table__from_elf(elf, &err);
+		if (t) {
+			built++;
+			check_invariants(failed, t);
+		}
+		unwind_table__free(t);
+		elf_end(elf);
+		close(fd);
+	}
+	CHECK(built > 100);
+	free(mut);
+	free(orig);
 }
