@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "config.h"
+#include "daemon.h"
 #include "log.h"
 #include "output.h"
 #include "render_cmd.h"
@@ -23,6 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "Usage: flamed [OPTIONS] [-- COMMAND [ARG...]]\n"
+"       flamed --output-dir DIR [--interval SECS] [OPTIONS]   (continuous mode)\n"
 "       flamed render [OPTIONS] [FOLDED...] [-o OUT.svg]\n"
 "       flamed diff [OPTIONS] BEFORE AFTER [-o OUT.svg]\n"
 "\n"
@@ -50,6 +53,20 @@ static void usage(FILE *f)
 "  -- COMMAND ARGS      start COMMAND, profile it from exec until it exits\n"
 "                       (child processes included), then write the output\n"
 "\n"
+"Continuous mode (any of these options selects it; runs until SIGTERM):\n"
+"      --output-dir DIR every interval, write that window as\n"
+"                       DIR/flamed-<UTC start>.<ext> (svg, folded, pb.gz) and\n"
+"                       point DIR/latest.<ext> at it\n"
+"      --interval SECS  window length (default 60; also 0.5, 5m, 1h)\n"
+"      --keep N         windows kept, the oldest removed first (default 60, 0: all)\n"
+"      --max-bytes SIZE total size of the windows kept, such as 500M (default 0:\n"
+"                       no limit); the newest window is always kept\n"
+"      --formats LIST   formats written per window: svg,folded,pprof (default svg)\n"
+"      --config FILE    settings as 'key = value' lines, keys named as the long\n"
+"                       options (interval, output-dir, frequency, ...); the command\n"
+"                       line wins. SIGHUP re-reads it; SIGUSR1 closes the window now;\n"
+"                       SIGTERM/SIGINT write the partial window and exit\n"
+"\n"
 "With neither --pid nor a command, flamed profiles the whole system.\n"
 "SIGINT/SIGTERM end the profile early; the output is still written, complete.\n"
 "\n"
@@ -58,7 +75,9 @@ static void usage(FILE *f)
 "  flamed -p 1234 -d 30 -o cpu.svg         one process for 30 seconds\n"
 "  flamed -F 999 -o cpu.folded -- ./prog   a command from exec to exit, folded\n"
 "  flamed -o cpu.pb.gz -- target/release/app --bench   pprof for go tool pprof\n"
-"  flamed render cpu.folded -o cpu.svg     folded stacks to SVG\n");
+"  flamed render cpu.folded -o cpu.svg     folded stacks to SVG\n"
+"  flamed --output-dir /var/lib/flamed --interval 60 --keep 1440\n"
+"                                          a flamegraph a minute, the last day kept\n");
 }
 
 enum {
@@ -70,6 +89,13 @@ enum {
 	OPT_TITLE,
 	OPT_UNWIND,
 	OPT_UNWIND_MAX_MB,
+	/* continuous mode */
+	OPT_OUTPUT_DIR,
+	OPT_INTERVAL,
+	OPT_KEEP,
+	OPT_MAX_BYTES,
+	OPT_FORMATS,
+	OPT_CONFIG,
 };
 
 static const struct option long_opts[] = {
@@ -85,6 +111,13 @@ static const struct option long_opts[] = {
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "unwind-max-mb", required_argument, NULL, OPT_UNWIND_MAX_MB },
+	/* continuous mode */
+	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "keep", required_argument, NULL, OPT_KEEP },
+	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
+	{ "formats", required_argument, NULL, OPT_FORMATS },
+	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -143,6 +176,24 @@ static int add_pid(struct session_opts *o, const char *arg)
 	return 0;
 }
 
+/*
+ * Continuous mode: options that are also config keys are kept as text and applied over the
+ * config file (so the command line wins, on every reload too); -o and --format, which only
+ * the one-shot mode knows, are noted.
+ */
+static int record_setting(struct config_args *ca, int c, const char *arg, bool *oneshot_opt)
+{
+	const struct option *lo;
+
+	if (c == 'o' || c == OPT_FORMAT)
+		*oneshot_opt = true;
+	/* -v counts rather than sets: its level reaches the daemon as a floor. */
+	for (lo = long_opts; lo->name && c != 'v'; lo++)
+		if (lo->val == c && config__is_key(lo->name))
+			return config_args__add(ca, lo->name, arg ? arg : "true");
+	return 0;
+}
+
 static int profile_main(int argc, char **argv)
 {
 	struct session_opts o = {
@@ -153,9 +204,30 @@ static int profile_main(int argc, char **argv)
 	const char *format = NULL;
 	uint64_t v, maxrate;
 	int c, err = 0, verbose = 0;
+	/* continuous mode */
+	struct config_args cargs = { 0 };
+	const char *config_path = NULL;
+	bool continuous = false, oneshot_opt = false;
 
 	while ((c = getopt_long(argc, argv, "+p:d:F:o:vhV", long_opts, NULL)) != -1) {
+		if (record_setting(&cargs, c, optarg, &oneshot_opt)) {
+			pr_err("too many options");
+			err = -E2BIG;
+			goto cleanup;
+		}
 		switch (c) {
+		/* continuous mode: values are checked with the config file's */
+		case OPT_OUTPUT_DIR:
+		case OPT_INTERVAL:
+		case OPT_KEEP:
+		case OPT_MAX_BYTES:
+		case OPT_FORMATS:
+			continuous = true;
+			break;
+		case OPT_CONFIG:
+			config_path = optarg;
+			continuous = true;
+			break;
 		case 'p':
 			err = add_pid(&o, optarg);
 			if (err)
@@ -264,6 +336,26 @@ static int profile_main(int argc, char **argv)
 		       "(/proc/sys/kernel/perf_event_max_sample_rate)",
 		       o.freq_hz, (unsigned long long)maxrate);
 		err = -EINVAL;
+		goto cleanup;
+	}
+	if (continuous) {
+		struct daemon_opts d = {
+			.config_path = config_path,
+			.args = &cargs,
+			.pids = o.pids,
+			.nr_pids = o.nr_pids,
+			.duration_ns = o.duration_ns,
+			.log_level = log_max_level,
+		};
+
+		if (o.argv || oneshot_opt) {
+			pr_err("continuous mode (--output-dir, --interval, --config, ...) writes its "
+			       "windows to the output directory: it takes neither -o, --format nor a "
+			       "command");
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = daemon__run(&d);
 		goto cleanup;
 	}
 	o.format = format ? output__format_from_name(format) : output__format_from_path(o.output);

@@ -1,0 +1,535 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "output.h"
+#include "session.h"
+#include "util.h"
+
+/* A config file is a few hundred bytes; anything much larger is not one. */
+#define CONFIG_MAX_FILE (1 << 20)
+#define CONFIG_MAX_LINE 4096
+
+struct config_key;
+typedef int (*parse_fn)(const struct config_key *k, const char *v, void *dst);
+typedef void (*format_fn)(const struct config_key *k, const void *src, char *buf, size_t len);
+
+struct config_key {
+	const char *name;
+	parse_fn parse;
+	format_fn format;
+	size_t off, size;
+	uint64_t min, max;	/* numbers: accepted range */
+	bool runtime;		/* applied on SIGHUP */
+	const char *expect;	/* what a valid value looks like, for error messages */
+};
+
+static int parse_interval(const struct config_key *k, const char *v, void *dst)
+{
+	double d, mul = 1;
+	char *end;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || (*v < '0' || *v > '9'))
+		return -EINVAL;
+	if (!strcmp(end, "m") || !strcmp(end, "min"))
+		mul = 60;
+	else if (!strcmp(end, "h"))
+		mul = 3600;
+	else if (*end && strcmp(end, "s"))
+		return -EINVAL;
+	d *= mul;
+	if (!(d >= 0.1 && d <= 7 * 86400.0))
+		return -EINVAL;
+	*(uint64_t *)dst = (uint64_t)(d * 1e9 + 0.5);
+	return 0;
+}
+
+static void format_interval(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g", *(const uint64_t *)src / 1e9);
+}
+
+static int parse_str(const struct config_key *k, const char *v, void *dst)
+{
+	size_t n = strlen(v);
+
+	if (n >= k->size || (k->min && n < k->min))
+		return -EINVAL;
+	memcpy(dst, v, n + 1);
+	return 0;
+}
+
+static void format_str(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", (const char *)src);
+}
+
+static int parse_uint(const struct config_key *k, const char *v, void *dst)
+{
+	uint64_t x;
+
+	if (parse_u64(v, k->max, &x) || x < k->min)
+		return -EINVAL;
+	/* uint32_t and int fields alike: values are range-checked to fit either. */
+	if (k->size == sizeof(uint32_t))
+		*(uint32_t *)dst = x;
+	else
+		*(uint64_t *)dst = x;
+	return 0;
+}
+
+static void format_uint(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	unsigned long long x;
+
+	if (k->size == sizeof(uint32_t))
+		x = *(const uint32_t *)src;
+	else
+		x = *(const uint64_t *)src;
+	snprintf(buf, len, "%llu", x);
+}
+
+/* Bytes with an optional binary suffix: 1048576, 512K, 100M, 2G, 1T (also "MiB", "MB"). */
+static int parse_size(const struct config_key *k, const char *v, void *dst)
+{
+	static const char units[] = "KMGT";
+	unsigned long long x;
+	const char *u;
+	char *end;
+	int shift = 0;
+
+	if (*v < '0' || *v > '9')
+		return -EINVAL;
+	errno = 0;
+	x = strtoull(v, &end, 10);
+	if (errno)
+		return -EINVAL;
+	if (*end) {
+		u = strchr(units, *end >= 'a' ? *end - 'a' + 'A' : *end);
+		if (!u || !*u)
+			return -EINVAL;
+		shift = 10 * (int)(u - units + 1);
+		end++;
+		if (*end && strcmp(end, "B") && strcmp(end, "iB"))
+			return -EINVAL;
+		if (x > (UINT64_MAX >> shift))
+			return -EINVAL;
+	}
+	*(uint64_t *)dst = (uint64_t)x << shift;
+	return 0;
+}
+
+static void format_size(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	uint64_t x = *(const uint64_t *)src;
+
+	if (x && !(x & ((1ULL << 30) - 1)))
+		snprintf(buf, len, "%lluG", (unsigned long long)(x >> 30));
+	else if (x && !(x & ((1ULL << 20) - 1)))
+		snprintf(buf, len, "%lluM", (unsigned long long)(x >> 20));
+	else if (x && !(x & ((1ULL << 10) - 1)))
+		snprintf(buf, len, "%lluK", (unsigned long long)(x >> 10));
+	else
+		snprintf(buf, len, "%llu", (unsigned long long)x);
+}
+
+static int parse_bool(const struct config_key *k, const char *v, void *dst)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" };
+	static const char *const no[] = { "false", "no", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(yes); i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*(bool *)dst = true;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*(bool *)dst = false;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void format_bool(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", *(const bool *)src ? "true" : "false");
+}
+
+/* "svg,folded,pprof" in any order, each at most once. */
+static int parse_formats(const struct config_key *k, const char *v, void *dst)
+{
+	unsigned int set = 0;
+	const char *p = v;
+
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		char word[16];
+		enum output_format f;
+
+		if (!n || n >= sizeof(word))
+			return -EINVAL;
+		memcpy(word, p, n);
+		word[n] = '\0';
+		f = output__format_from_name(word);
+		if (f == FMT_NONE || (set & (1u << f)))
+			return -EINVAL;
+		set |= 1u << f;
+		p += n;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	if (!set)
+		return -EINVAL;
+	*(unsigned int *)dst = set;
+	return 0;
+}
+
+static void format_formats(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	static const enum output_format order[] = { FMT_SVG, FMT_FOLDED, FMT_PPROF };
+	unsigned int set = *(const unsigned int *)src;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(order) && n < len; i++)
+		if (set & (1u << order[i]))
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      output__format_name(order[i]));
+}
+
+static int parse_event(const struct config_key *k, const char *v, void *dst)
+{
+	if (strcmp(v, "cpu-clock") && strcmp(v, "cycles"))
+		return -EINVAL;
+	return parse_str(k, v, dst);
+}
+
+static const char *const unwind_names[] = {
+	[UNWIND_AUTO] = "auto",
+	[UNWIND_FP] = "fp",
+	[UNWIND_DWARF] = "dwarf",
+};
+
+static int parse_unwind(const struct config_key *k, const char *v, void *dst)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(unwind_names); i++) {
+		if (!strcmp(v, unwind_names[i])) {
+			*(int *)dst = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void format_unwind(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	int u = *(const int *)src;
+
+	snprintf(buf, len, "%s", u >= 0 && u < (int)ARRAY_SIZE(unwind_names) ? unwind_names[u] : "?");
+}
+
+static void format_int(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	snprintf(buf, len, "%d", *(const int *)src);
+}
+
+#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+
+static const struct config_key keys[] = {
+	{ "interval", parse_interval, format_interval, FIELD(interval_ns), 0, 0, true,
+	  "seconds from 0.1 to 604800, such as 60, 0.5, 5m or 1h" },
+	{ "output-dir", parse_str, format_str, FIELD(output_dir), 1, 0, true,
+	  "a directory path" },
+	{ "keep", parse_uint, format_uint, FIELD(keep), 0, 1000000, true,
+	  "a number of windows from 0 (no limit) to 1000000" },
+	{ "max-bytes", parse_size, format_size, FIELD(max_bytes), 0, 0, true,
+	  "a size such as 500M, 2G or 1048576 (bytes), or 0 for no limit" },
+	{ "formats", parse_formats, format_formats, FIELD(formats), 0, 0, true,
+	  "a comma-separated list of svg, folded and pprof" },
+	{ "title", parse_str, format_str, FIELD(title), 0, 0, true,
+	  "text of at most 255 bytes" },
+	{ "verbose", parse_uint, format_int, FIELD(verbose), 0, 2, true,
+	  "0 (notices), 1 (information) or 2 (debug)" },
+	{ "frequency", parse_uint, format_uint, FIELD(freq_hz), 1, 1000000, false,
+	  "samples per second per CPU, from 1" },
+	{ "event", parse_event, format_str, FIELD(event), 0, 0, false,
+	  "cpu-clock or cycles" },
+	{ "include-idle", parse_bool, format_bool, FIELD(include_idle), 0, 0, false,
+	  "true or false" },
+	{ "no-demangle", parse_bool, format_bool, FIELD(no_demangle), 0, 0, false,
+	  "true or false" },
+	{ "max-stacks", parse_uint, format_uint, FIELD(max_stacks), 64, 1 << 24, false,
+	  "a number from 64 to 16777216" },
+	{ "unwind", parse_unwind, format_unwind, FIELD(unwind), 0, 0, false,
+	  "auto, fp or dwarf" },
+	{ "unwind-max-mb", parse_uint, format_uint, FIELD(unwind_max_mb), 1, 16384, false,
+	  "megabytes from 1 to 16384" },
+};
+
+static const struct config_key *find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (!strcmp(keys[i].name, name))
+			return &keys[i];
+	return NULL;
+}
+
+void config__init(struct config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->interval_ns = 60 * 1000000000ULL;
+	c->keep = 60;
+	c->formats = 1u << FMT_SVG;
+	c->freq_hz = 99;
+	snprintf(c->event, sizeof(c->event), "cpu-clock");
+	c->max_stacks = 16384;
+	c->unwind = UNWIND_AUTO;
+	c->unwind_max_mb = 256;
+}
+
+int config__set(struct config *c, const char *key, const char *value, char *msg)
+{
+	const struct config_key *k = find_key(key);
+
+	if (!k) {
+		snprintf(msg, CONFIG_MSG_LEN, "unknown key '%s'", key);
+		return -ENOENT;
+	}
+	if (k->parse(k, value, (char *)c + k->off)) {
+		snprintf(msg, CONFIG_MSG_LEN, "invalid value '%s' for %s: expected %s", value,
+			 key, k->expect);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static char *trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * One line: blank, "# comment", or "key = value" where value may be double-quoted to keep
+ * leading or trailing spaces or a '#'. An unquoted value ends at " #" (a trailing comment).
+ */
+static int parse_line(struct config *c, char *line, char *msg)
+{
+	char *eq, *key, *val, *hash;
+	size_t n;
+
+	line = trim(line);
+	if (!*line || *line == '#')
+		return 0;
+	eq = strchr(line, '=');
+	if (!eq) {
+		snprintf(msg, CONFIG_MSG_LEN, "expected 'key = value', got '%.64s'", line);
+		return -EINVAL;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (*val == '"') {
+		n = strlen(val);
+		if (n < 2 || val[n - 1] != '"' || memchr(val + 1, '"', n - 2)) {
+			snprintf(msg, CONFIG_MSG_LEN, "unterminated quoted value for %s", key);
+			return -EINVAL;
+		}
+		val[n - 1] = '\0';
+		val++;
+	} else {
+		for (hash = val; (hash = strchr(hash, '#')); hash++) {
+			if (hash > val && (hash[-1] == ' ' || hash[-1] == '\t')) {
+				*hash = '\0';
+				val = trim(val);
+				break;
+			}
+		}
+	}
+	if (!*key) {
+		snprintf(msg, CONFIG_MSG_LEN, "missing key before '='");
+		return -EINVAL;
+	}
+	return config__set(c, key, val, msg);
+}
+
+int config__parse(struct config *c, const char *buf, size_t len, const char *name, char *msg)
+{
+	char line[CONFIG_MAX_LINE], why[CONFIG_MSG_LEN];
+	size_t pos = 0;
+	int lineno = 0, err;
+
+	while (pos < len) {
+		const char *nl = memchr(buf + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (buf + pos)) : len - pos;
+
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(msg, CONFIG_MSG_LEN, "%s:%d: line longer than %d bytes", name,
+				 lineno, CONFIG_MAX_LINE - 1);
+			return -EINVAL;
+		}
+		if (memchr(buf + pos, '\0', n)) {
+			snprintf(msg, CONFIG_MSG_LEN, "%s:%d: NUL byte: not a text file", name,
+				 lineno);
+			return -EINVAL;
+		}
+		memcpy(line, buf + pos, n);
+		line[n] = '\0';
+		err = parse_line(c, line, why);
+		if (err) {
+			snprintf(msg, CONFIG_MSG_LEN, "%.200s:%d: %.280s", name, lineno, why);
+			return err;
+		}
+		pos += n + 1;
+	}
+	return 0;
+}
+
+int config__load(struct config *c, const char *path, char *msg)
+{
+	char *buf = NULL;
+	struct stat st;
+	ssize_t n;
+	size_t got = 0;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(msg, CONFIG_MSG_LEN, "cannot read %s: %s", path, strerror(errno));
+		return err;
+	}
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > CONFIG_MAX_FILE) {
+		err = S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+		snprintf(msg, CONFIG_MSG_LEN, "cannot read %s: %s", path,
+			 err == -EISDIR ? "is a directory" : "not a regular file of at most 1 MiB");
+		goto cleanup;
+	}
+	buf = malloc(st.st_size + 1);
+	if (!buf) {
+		err = -ENOMEM;
+		snprintf(msg, CONFIG_MSG_LEN, "cannot read %s: %s", path, strerror(ENOMEM));
+		goto cleanup;
+	}
+	while (got < (size_t)st.st_size && (n = read(fd, buf + got, st.st_size - got)) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			snprintf(msg, CONFIG_MSG_LEN, "cannot read %s: %s", path, strerror(errno));
+			goto cleanup;
+		}
+		got += n;
+	}
+	err = config__parse(c, buf, got, path, msg);
+cleanup:
+	free(buf);
+	close(fd);
+	return err;
+}
+
+bool config__is_key(const char *key)
+{
+	return find_key(key) != NULL;
+}
+
+bool config__key_runtime(const char *key)
+{
+	const struct config_key *k = find_key(key);
+
+	return k && k->runtime;
+}
+
+const char *config__key_name(size_t i)
+{
+	return i < ARRAY_SIZE(keys) ? keys[i].name : NULL;
+}
+
+void config__format(const struct config *c, const char *key, char *buf, size_t len)
+{
+	const struct config_key *k = find_key(key);
+
+	if (!k) {
+		snprintf(buf, len, "?");
+		return;
+	}
+	k->format(k, (const char *)c + k->off, buf, len);
+}
+
+int config__diff(const struct config *a, const struct config *b, config_diff_fn fn, void *ctx)
+{
+	char va[PATH_MAX + 16], vb[PATH_MAX + 16];
+	size_t i;
+	int n = 0;
+
+	/* Compared as text: strings may carry old bytes after their NUL. */
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		keys[i].format(&keys[i], (const char *)a + keys[i].off, va, sizeof(va));
+		keys[i].format(&keys[i], (const char *)b + keys[i].off, vb, sizeof(vb));
+		if (strcmp(va, vb)) {
+			n++;
+			if (fn)
+				fn(ctx, keys[i].name, keys[i].runtime);
+		}
+	}
+	return n;
+}
+
+void config__copy_key(struct config *dst, const struct config *src, const char *key)
+{
+	const struct config_key *k = find_key(key);
+
+	if (k)
+		memcpy((char *)dst + k->off, (const char *)src + k->off, k->size);
+}
+
+int config_args__add(struct config_args *a, const char *key, const char *value)
+{
+	if (a->n == CONFIG_MAX_ARGS)
+		return -E2BIG;
+	a->key[a->n] = key;
+	a->value[a->n] = value;
+	a->n++;
+	return 0;
+}
+
+int config_args__apply(const struct config_args *a, struct config *c, char *msg)
+{
+	char why[CONFIG_MSG_LEN];
+	int i, err;
+
+	for (i = 0; i < a->n; i++) {
+		const struct config_key *k = find_key(a->key[i]);
+
+		err = config__set(c, a->key[i], a->value[i], why);
+		if (err) {
+			/* The file's words, said as an option. */
+			snprintf(msg, CONFIG_MSG_LEN, "invalid --%s '%s': expected %s", a->key[i],
+				 a->value[i], k ? k->expect : "a known option");
+			return err;
+		}
+	}
+	return 0;
+}

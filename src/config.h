@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Settings of continuous mode. One declarative table of keys {name, parser, field, help}
+ * serves the command line (the long option of the same name) and the config file
+ * (`key = value` lines), so both accept exactly the same words and report the same errors.
+ * Settings marked as run-time ones are applied on SIGHUP; the others need a restart.
+ */
+#ifndef FLAMED_CONFIG_H
+#define FLAMED_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_MSG_LEN 512
+
+struct config {
+	/* Changeable at run time (SIGHUP). */
+	uint64_t interval_ns;	/* window length */
+	char output_dir[PATH_MAX - 64];	/* room for a window's file name */
+	uint32_t keep;		/* windows kept, 0 = no limit */
+	uint64_t max_bytes;	/* bytes of window files kept, 0 = no limit */
+	unsigned int formats;	/* bit (1 << enum output_format) per format written */
+	char title[256];	/* SVG title, "" = default */
+	int verbose;		/* 0 notice, 1 info, 2 debug */
+	/* Fixed for the daemon's life. */
+	uint32_t freq_hz;
+	char event[16];
+	bool include_idle;
+	bool no_demangle;
+	uint32_t max_stacks;
+	int unwind;		/* enum session_unwind */
+	uint32_t unwind_max_mb;
+};
+
+/* The defaults. */
+void config__init(struct config *c);
+
+/*
+ * Sets one key from its text. 0; -ENOENT for an unknown key; -EINVAL for a bad value. msg
+ * (CONFIG_MSG_LEN bytes) receives what went wrong and what is expected, without a location.
+ */
+int config__set(struct config *c, const char *key, const char *value, char *msg);
+
+/*
+ * Parses a config file's text; name is used in messages ("name:line: ..."). Stops at the
+ * first error: -EINVAL (or -ENOENT for an unknown key) with msg filled.
+ */
+int config__parse(struct config *c, const char *buf, size_t len, const char *name, char *msg);
+/* Reads and parses a file; -errno when it cannot be read (msg filled too). */
+int config__load(struct config *c, const char *path, char *msg);
+
+/* True when key names a setting (config files and the command line use the same names). */
+bool config__is_key(const char *key);
+/* True when key can change at run time (SIGHUP). */
+bool config__key_runtime(const char *key);
+
+/*
+ * Compares two configs key by key: calls fn for each key whose value differs. Returns how
+ * many differ.
+ */
+typedef void (*config_diff_fn)(void *ctx, const char *key, bool runtime);
+int config__diff(const struct config *a, const struct config *b, config_diff_fn fn, void *ctx);
+/* Copies key's value from src to dst. */
+void config__copy_key(struct config *dst, const struct config *src, const char *key);
+/* Writes key's value as config-file text into buf. */
+void config__format(const struct config *c, const char *key, char *buf, size_t len);
+
+/* The i-th key's name, NULL past the last. */
+const char *config__key_name(size_t i);
+
+/*
+ * Command-line settings, kept as text so they can be applied again over the file on every
+ * reload: the command line wins over the config file.
+ */
+#define CONFIG_MAX_ARGS 64
+struct config_args {
+	int n;
+	const char *key[CONFIG_MAX_ARGS];
+	const char *value[CONFIG_MAX_ARGS];
+};
+
+/* Records "--key value" (value "true" for a flag), checked when applied; 0 or -E2BIG. */
+int config_args__add(struct config_args *a, const char *key, const char *value);
+/* Applies the recorded settings in order; 0 or the first error (msg filled). */
+int config_args__apply(const struct config_args *a, struct config *c, char *msg);
+
+#endif
