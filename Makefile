@@ -22,7 +22,7 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd
+PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd liblzma libdebuginfod
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <stdbool.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdlib.h>
@@ -60,14 +61,23 @@ static int add_sym(struct elfsyms *e, uint64_t addr, uint64_t size, const char *
 	return 0;
 }
 
+/* Section data, inflated first when the section is SHF_COMPRESSED (zlib, or zstd where libelf
+ * supports it); NULL when it cannot be read. */
+static Elf_Data *section_data(Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	if ((sh->sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
+		return NULL;
+	return elf_getdata(scn, NULL);
+}
+
 static int read_symtab(struct elfsyms *e, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
+	Elf_Data *data = section_data(scn, sh);
 	size_t i, n;
 
 	if (!data || !sh->sh_entsize)
 		return 0;
-	n = sh->sh_size / sh->sh_entsize;
+	n = data->d_size / sh->sh_entsize;
 	for (i = 0; i < n; i++) {
 		GElf_Sym sym;
 		const char *name;
@@ -88,9 +98,9 @@ static int read_symtab(struct elfsyms *e, Elf *elf, Elf_Scn *scn, const GElf_Shd
 	return 0;
 }
 
-static void read_build_id(struct elfsyms *e, Elf *elf, Elf_Scn *scn)
+static bool read_build_id(char *hex, Elf_Scn *scn, const GElf_Shdr *sh)
 {
-	Elf_Data *data = elf_getdata(scn, NULL);
+	Elf_Data *data = section_data(scn, sh);
 	GElf_Nhdr nh;
 	size_t off = 0, noff, doff, i;
 
@@ -101,13 +111,27 @@ static void read_build_id(struct elfsyms *e, Elf *elf, Elf_Scn *scn)
 		    memcmp((char *)data->d_buf + noff, "GNU", 4) || nh.n_descsz > 20)
 			continue;
 		for (i = 0; i < nh.n_descsz; i++) {
-			static const char hex[] = "0123456789abcdef";
+			static const char digits[] = "0123456789abcdef";
 
-			e->build_id[2 * i] = hex[d[i] >> 4];
-			e->build_id[2 * i + 1] = hex[d[i] & 15];
+			hex[2 * i] = digits[d[i] >> 4];
+			hex[2 * i + 1] = digits[d[i] & 15];
 		}
-		e->build_id[2 * i] = '\0';
-		return;
+		hex[2 * i] = '\0';
+		return true;
+	}
+	return false;
+}
+
+void elfsyms__read_build_id(Elf *elf, char hex[41])
+{
+	Elf_Scn *scn = NULL;
+
+	hex[0] = '\0';
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_NOTE && read_build_id(hex, scn, &sh))
+			return;
 	}
 }
 
@@ -117,17 +141,50 @@ static int sym_cmp(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	/* Prefer sized symbols, then the longer one among aliases. */
+	/* Prefer sized symbols, then the one read first among aliases. */
 	if (x->size != y->size)
 		return x->size > y->size ? -1 : 1;
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
-static struct elfsyms *from_elf(Elf *elf, int *ret_err)
+/* .symtab and .dynsym (and debug files) repeat each other: keep one symbol per address. */
+static void sort_unique(struct elfsyms *e)
+{
+	size_t i, j;
+
+	qsort(e->syms, e->nr, sizeof(*e->syms), sym_cmp);
+	for (i = 0, j = 0; i < e->nr; i++)
+		if (!j || e->syms[j - 1].addr != e->syms[i].addr)
+			e->syms[j++] = e->syms[i];
+	e->nr = j;
+}
+
+int elfsyms__merge(struct elfsyms *e, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t before = e->nr;
+	int err = 0;
+
+	if (elf_kind(elf) != ELF_K_ELF)
+		return -EINVAL;
+	while (!err && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
+			err = read_symtab(e, elf, scn, &sh);
+	}
+	if (e->nr != before)
+		sort_unique(e);
+	return err;
+}
+
+struct elfsyms *elfsyms__from_elf(Elf *elf, int *ret_err)
 {
 	struct elfsyms *e = calloc(1, sizeof(*e));
 	Elf_Scn *scn = NULL;
-	size_t nph, i, j;
+	size_t nph, i;
 	int err = 0;
 
 	if (!e) {
@@ -153,21 +210,16 @@ static struct elfsyms *from_elf(Elf *elf, int *ret_err)
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
 
-		if (!gelf_getshdr(scn, &sh))
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 			continue;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
 			err = read_symtab(e, elf, scn, &sh);
 		else if (sh.sh_type == SHT_NOTE && !e->build_id[0])
-			read_build_id(e, elf, scn);
+			read_build_id(e->build_id, scn, &sh);
 		if (err)
 			goto cleanup;
 	}
-	qsort(e->syms, e->nr, sizeof(*e->syms), sym_cmp);
-	/* .symtab and .dynsym repeat each other: keep one symbol per address. */
-	for (i = 0, j = 0; i < e->nr; i++)
-		if (!j || e->syms[j - 1].addr != e->syms[i].addr)
-			e->syms[j++] = e->syms[i];
-	e->nr = j;
+	sort_unique(e);
 	return e;
 cleanup:
 	elfsyms__free(e);
@@ -186,7 +238,7 @@ struct elfsyms *elfsyms__from_fd(int fd, int *err)
 		*err = -EINVAL;
 		return NULL;
 	}
-	e = from_elf(elf, err);
+	e = elfsyms__from_elf(elf, err);
 	elf_end(elf);
 	return e;
 }
@@ -203,7 +255,7 @@ struct elfsyms *elfsyms__from_mem(const void *buf, size_t len, int *err)
 		*err = -EINVAL;
 		return NULL;
 	}
-	e = from_elf(elf, err);
+	e = elfsyms__from_elf(elf, err);
 	elf_end(elf);
 	return e;
 }
@@ -264,4 +316,9 @@ const char *elfsyms__build_id(const struct elfsyms *e)
 size_t elfsyms__count(const struct elfsyms *e)
 {
 	return e->nr;
+}
+
+size_t elfsyms__mem(const struct elfsyms *e)
+{
+	return sizeof(*e) + e->cap * sizeof(*e->syms) + e->pool_cap + e->nr_segs * sizeof(*e->segs);
 }

@@ -10,11 +10,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+typedef struct Elf Elf;
 struct elfsyms;
 
 /* NULL with *err = -errno / -EINVAL (not ELF, malformed) / -ENOMEM. */
 struct elfsyms *elfsyms__from_fd(int fd, int *err);
 struct elfsyms *elfsyms__from_mem(const void *buf, size_t len, int *err);
+/* From an open libelf handle the caller keeps; the result does not refer to it afterwards. */
+struct elfsyms *elfsyms__from_elf(Elf *elf, int *err);
+/*
+ * Adds the function symbols of another ELF image of the same file (a separate debug file, the
+ * MiniDebugInfo image) to e; its segments and build id are not used. 0 or -ENOMEM.
+ */
+int elfsyms__merge(struct elfsyms *e, Elf *elf);
 void elfsyms__free(struct elfsyms *e);
 
 /* Virtual address of a file offset inside a PT_LOAD segment; -ENOENT if outside them all. */
@@ -24,5 +32,9 @@ const char *elfsyms__find(const struct elfsyms *e, uint64_t vaddr, uint64_t *off
 /* Hex build id, "" when the file has none. */
 const char *elfsyms__build_id(const struct elfsyms *e);
 size_t elfsyms__count(const struct elfsyms *e);
+/* Hex build id (GNU note) of any ELF image into hex[41]; "" when it has none. */
+void elfsyms__read_build_id(Elf *elf, char hex[41]);
+/* Bytes of memory held (for cache accounting). */
+size_t elfsyms__mem(const struct elfsyms *e);
 
 #endif

@@ -17,7 +17,9 @@
 #include <bpf/libbpf.h>
 
 #include "log.h"
+#include "mapfiles.h"
 #include "procs.h"
+#include "rootfs.h"
 #include "util.h"
 
 struct proc {
@@ -46,6 +48,7 @@ struct procs {
 	struct rec *recs;
 	size_t nr_recs, cap_recs;
 	struct procs_stats st;
+	struct mapfiles *keep;	/* files of new mappings, opened while their process lives */
 };
 
 static int hex_field(const char **p, const char *end, uint64_t *v, char stop)
@@ -398,6 +401,7 @@ static void apply_record(struct procs *p, const struct perf_event_header *h)
 		pr = proc_get(p, r->pid, true);
 		if (pr)
 			proc_add_map(p, pr, &e, r->filename, strnlen(r->filename, max));
+		mapfiles__note(p->keep, r->pid, &e, r->filename, strnlen(r->filename, max));
 		break;
 	}
 	case PERF_RECORD_COMM: {
@@ -487,6 +491,8 @@ struct procs *procs__new(bool track, int *ret_err)
 	p->pb_map_fd = -1;
 	if (!track)
 		return p;
+	/* Without it (ENOMEM) files are opened at symbolization time only. */
+	p->keep = mapfiles__new(PROCS_KEEP_FILES);
 	ncpus = libbpf_num_possible_cpus();
 	if (ncpus <= 0) {
 		err = ncpus ? ncpus : -EINVAL;
@@ -532,6 +538,7 @@ void procs__free(struct procs *p)
 		close(p->pb_map_fd);
 	free(p->batch);
 	free(p->recs);
+	mapfiles__free(p->keep);
 	free(p);
 }
 
@@ -613,10 +620,9 @@ int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m)
 		snprintf(path, sizeof(path), "/proc/%u/map_files/%lx-%lx", pid,
 			 (unsigned long)m->start, (unsigned long)m->end);
 		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		if (fd < 0) {
-			snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
-			fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-		}
+		/* Confined to the process's root: its symlinks cannot lead to our files. */
+		if (fd < 0)
+			fd = rootfs__open(pid, m->path);
 	}
 	if (fd < 0)
 		fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -662,4 +668,11 @@ int procs__self_vdso(const void **base, size_t *len)
 	*base = (const void *)b;
 	*len = size;
 	return 0;
+}
+
+int procs__open_file(struct procs *p, uint32_t pid, bool alive, const struct map_entry *m)
+{
+	int fd = mapfiles__open(p->keep, m);
+
+	return fd >= 0 ? fd : procs__open_mapping(pid, alive, m);
 }

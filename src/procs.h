@@ -78,6 +78,15 @@ int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m);
  */
 int procs__self_vdso(const void **base, size_t *len);
 
+/* Files of new mappings kept open (mapfiles.c), so exited processes can still be symbolized. */
+#define PROCS_KEEP_FILES 256
+
+/*
+ * Like procs__open_mapping, but first from the files opened when the mapping was reported
+ * (the process may be gone, its binary deleted or in a mount namespace no one can enter now).
+ */
+int procs__open_file(struct procs *p, uint32_t pid, bool alive, const struct map_entry *m);
+
 /* Adds a mapping by hand (tests, and the /proc scan). */
 int procs__add_map(struct procs *p, uint32_t pid, const struct map_entry *e);
 

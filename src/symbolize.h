@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Stage 3, symbolize: turns the aggregated raw stacks into a profile of named frames. Kernel
- * addresses through /proc/kallsyms, user addresses through the process's mappings (procs) and
- * the ELF symbols of the mapped file, cached per file identity (device + inode), never per pid.
+ * addresses through /proc/kallsyms; user addresses through the process's mappings (procs) and
+ * the mapped file's symbols (symfile: symbol tables, debug files, MiniDebugInfo, debuginfod,
+ * DWARF inline frames and lines); JIT code through perf-PID.map files. Files are cached by
+ * identity (device + inode), never by pid, under a memory cap with LRU eviction.
  */
 #ifndef FLAMED_SYMBOLIZE_H
 #define FLAMED_SYMBOLIZE_H
@@ -14,18 +16,45 @@ struct procs;
 struct stacks;
 struct profile;
 
+enum symbolizer_debuginfod {
+	SYMBOLIZER_DEBUGINFOD_AUTO = 0,	/* on when DEBUGINFOD_URLS is set and not empty */
+	SYMBOLIZER_DEBUGINFOD_OFF,
+	SYMBOLIZER_DEBUGINFOD_ON,	/* needs servers: debuginfod_urls or DEBUGINFOD_URLS */
+};
+
+/* Zero is the default for every field. */
 struct symbolizer_opts {
-	bool no_demangle;
+	bool no_demangle;	/* keep C++/Rust names mangled */
+	bool no_params;		/* C++ names without their parameter lists */
+	bool no_inline;		/* no DWARF inline frames */
+	bool lines;		/* "name (file.c:42)" from DWARF line tables */
+	const char *const *debug_dirs;	/* NULL-terminated, searched before /usr/lib/debug */
+	enum symbolizer_debuginfod debuginfod;
+	const char *debuginfod_urls;	/* space-separated; overrides DEBUGINFOD_URLS */
+	uint32_t debuginfod_timeout_s;	/* per file; 0 = 10 s (60 s for all files) */
+	uint32_t cache_mb;	/* memory cap of cached symbol files; 0 = 512 MiB */
 };
 
 struct symbolizer_stats {
-	uint64_t files;		/* ELF files read */
+	uint64_t files;		/* object files read */
 	uint64_t files_failed;	/* files that could not be opened or parsed */
 	uint64_t cache_hits;	/* mapping lookups served by the file cache */
 	uint64_t cache_misses;
-	uint64_t frames;	/* user + kernel frames symbolized */
+	uint64_t cache_evictions; /* files dropped to stay under the memory cap */
+	uint64_t cache_bytes;	/* memory held by cached files now */
+	uint64_t frames;	/* user + kernel frames symbolized (before inline expansion) */
 	uint64_t frames_unknown; /* frames outside any known mapping */
 	uint64_t frames_unnamed; /* frames in a known file but no symbol covers them */
+	uint64_t frames_inline;	/* inline frames added from DWARF */
+	uint64_t frames_jit;	/* frames named by a perf-PID.map */
+	uint64_t addr_hits;	/* addresses served by the per-profile address cache */
+	uint64_t dwarf_files;	/* files with DWARF indexed */
+	uint64_t debug_build_id; /* debug files found by build id */
+	uint64_t debug_debuglink; /* ... by .gnu_debuglink (CRC checked) */
+	uint64_t debug_debuginfod; /* ... fetched from debuginfod */
+	uint64_t debug_minidebuginfo; /* MiniDebugInfo images unpacked */
+	uint64_t debuginfod_failed; /* debuginfod queries that failed or timed out */
+	uint64_t perfmaps;	/* perf-PID.map files read */
 };
 
 struct symbolizer;
@@ -33,11 +62,18 @@ struct symbolizer;
 struct symbolizer *symbolizer__new(struct procs *procs, const struct symbolizer_opts *o);
 void symbolizer__free(struct symbolizer *s);
 
-/* Appends every aggregated sample of st to p, with named frames. 0 or -ENOMEM. */
+/*
+ * Appends every aggregated sample of st to p, with named frames. Can be called again with new
+ * samples (a new window); symbol files stay cached. 0 or -ENOMEM.
+ */
 int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, struct profile *p);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st);
+/* One pr_info line with the statistics above. */
+void symbolizer__log_stats(const struct symbolizer *s);
 
 /* Demangles C++ and Rust names; returns a malloc'd string or NULL when name is not mangled. */
 char *symbolize__demangle(const char *name);
+/* The same; without C++ parameter lists when params is false. */
+char *symbolize__demangle_opts(const char *name, bool params);
 
 #endif

@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "rootfs.h"
+
+int rootfs__open_root(uint32_t pid)
+{
+	char path[32];
+	int fd;
+
+	if (!pid)
+		fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	else {
+		snprintf(path, sizeof(path), "/proc/%u/root", pid);
+		fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	}
+	return fd < 0 ? -errno : fd;
+}
+
+int rootfs__openat(int rootfd, const char *path)
+{
+	struct open_how how = {
+		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+	};
+	long fd;
+
+	/* RESOLVE_IN_ROOT treats a leading '/' as the root itself; skip it for clarity. */
+	while (*path == '/')
+		path++;
+	if (!*path)
+		return -EISDIR;
+	do
+		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
+	while (fd < 0 && errno == EAGAIN);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int rootfs__open(uint32_t pid, const char *path)
+{
+	int root = rootfs__open_root(pid), fd;
+
+	if (root < 0)
+		return root;
+	fd = rootfs__openat(root, path);
+	close(root);
+	return fd;
+}
+
+bool rootfs__same_root(uint32_t pid)
+{
+	char path[32];
+	struct stat a, b;
+
+	snprintf(path, sizeof(path), "/proc/%u/root", pid);
+	return !stat(path, &a) && !stat("/", &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}

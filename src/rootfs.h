@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Opening files as another process sees them: through its root (/proc/PID/root), with path
+ * resolution that stays inside that root even across absolute symlinks and "..", so a
+ * container can never point flamed at a host file (openat2 RESOLVE_IN_ROOT).
+ */
+#ifndef FLAMED_ROOTFS_H
+#define FLAMED_ROOTFS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/*
+ * Opens path read-only (O_CLOEXEC | O_NONBLOCK) inside the root of process pid; pid 0 means
+ * our own root. Returns an fd or -errno (-ENOSYS: the kernel lacks openat2, nothing was opened).
+ */
+int rootfs__open(uint32_t pid, const char *path);
+/* Opens a directory as an O_PATH root for rootfs__openat(); pid 0 = "/". fd or -errno. */
+int rootfs__open_root(uint32_t pid);
+/* Opens path below the root directory fd rootfd (from rootfs__open_root), confined to it. */
+int rootfs__openat(int rootfd, const char *path);
+/* True when process pid has the same root directory as flamed (no container). */
+bool rootfs__same_root(uint32_t pid);
+
+#endif
