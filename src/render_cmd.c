@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * `flamed render` and `flamed diff`: folded stacks (or pprof) in, an SVG flame graph or folded
- * stacks out. Big folded files are parsed in windows of a read-only mapping that are released
+ * stacks out. Big folded files are mapped and parsed in parallel parts, in windows released
  * as soon as they are parsed, so memory stays near the size of the profile, not of the file.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -398,36 +399,123 @@ static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p
 }
 
 /*
- * Feeds a regular file from offset start in windows of a read-only mapping, each released once
- * parsed. -ENODEV when the file cannot be mapped (the caller reads it instead).
+ * Big regular files are mapped and cut into parts at line boundaries, one per CPU (up to
+ * MAX_PARTS); each part is parsed by its own thread into its own profile, and the parts are
+ * merged in file order, so the result is the one a single pass gives. Within a part, windows of
+ * the mapping are released from the resident set as soon as they are parsed.
  */
-static int parse_mapped(struct input *in, struct folded_parser *fp, size_t start, size_t size)
-{
-	size_t page = sysconf(_SC_PAGESIZE), off = start, released = 0;
-	char *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, in->fd, 0);
-	int err = 0;
+#define MAX_PARTS 4
+#define PART_MIN (32UL << 20)	/* smallest part worth a thread */
 
-	if (map == MAP_FAILED)
-		return -ENODEV;
-	madvise(map, size, MADV_SEQUENTIAL);
-	while (off < size && !err) {
-		size_t end = MIN(size, off + WINDOW);
+struct part {
+	const char *map;
+	size_t start, end;
+	struct profile *p, *before;
+	struct folded_parse_stats st;
+	int err;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *parse_part(void *arg)
+{
+	struct part *pt = arg;
+	size_t page = sysconf(_SC_PAGESIZE), off = pt->start, released = pt->start & ~(page - 1);
+	struct folded_parser *fp = folded_parser__new(pt->p, pt->before);
+
+	if (!fp) {
+		pt->err = -ENOMEM;
+		return NULL;
+	}
+	while (off < pt->end && !pt->err) {
+		size_t end = MIN(pt->end, off + WINDOW);
 		const char *nl;
 
 		/* Windows end at a newline, so no line is ever copied. */
-		if (end < size) {
-			nl = memrchr(map + off, '\n', end - off);
+		if (end < pt->end) {
+			nl = memrchr(pt->map + off, '\n', end - off);
 			if (nl)
-				end = nl + 1 - map;
+				end = nl + 1 - pt->map;
 		}
-		err = folded_parser__feed(fp, map + off, end - off);
+		pt->err = folded_parser__feed(fp, pt->map + off, end - off);
 		off = end;
 		/* Parsed pages leave the resident set; the page cache keeps them anyway. */
 		if (off - released > WINDOW) {
 			size_t upto = off & ~(page - 1);
 
-			madvise(map + released, upto - released, MADV_DONTNEED);
+			madvise((char *)pt->map + released, upto - released, MADV_DONTNEED);
 			released = upto;
+		}
+	}
+	if (!pt->err)
+		pt->err = folded_parser__finish(fp, &pt->st);
+	folded_parser__free(fp);
+	return NULL;
+}
+
+/* -ENODEV when the file cannot be mapped: the caller reads it instead. */
+static int parse_mapped(struct input *in, struct profile *p, struct profile *before, size_t size)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nparts = MAX(1, MIN((size_t)MIN(MAX(cpus, 1), MAX_PARTS), size / PART_MIN));
+	struct part parts[MAX_PARTS];
+	uint64_t lines = 0;
+	char *map;
+	int err = 0;
+
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, in->fd, 0);
+	if (map == MAP_FAILED)
+		return -ENODEV;
+	madvise(map, size, MADV_SEQUENTIAL);
+	memset(parts, 0, sizeof(parts));
+	for (size_t k = 0; k < nparts; k++) {
+		struct part *pt = &parts[k];
+		size_t cut = size * (k + 1) / nparts;
+		const char *nl = k + 1 < nparts ? memchr(map + cut, '\n', size - cut) : NULL;
+
+		pt->map = map;
+		pt->start = k ? parts[k - 1].end : 0;
+		pt->end = k + 1 == nparts || !nl ? size : MAX((size_t)(nl + 1 - map), pt->start);
+		pt->p = k ? profile__new() : p;
+		pt->before = k && before ? profile__new() : before;
+		if (!pt->p || (before && !pt->before)) {
+			err = -ENOMEM;
+			break;
+		}
+		/* Part 0 is this thread's; a part whose thread cannot start is parsed here too. */
+		if (k)
+			pt->threaded = !pthread_create(&pt->thread, NULL, parse_part, pt);
+	}
+	if (!err)
+		parse_part(&parts[0]);
+	for (size_t k = 0; k < nparts; k++) {
+		struct part *pt = &parts[k];
+
+		if (pt->threaded)
+			pthread_join(pt->thread, NULL);
+		else if (k && !err && pt->p)
+			parse_part(pt);
+		if (!err)
+			err = pt->err;
+		if (!err && k) {
+			err = profile_merge(p, pt->p);
+			if (!err && before)
+				err = profile_merge(before, pt->before);
+		}
+		if (!err) {
+			/* Statistics as one pass would count them. */
+			if (pt->st.first_junk && !in->st.first_junk)
+				in->st.first_junk = lines + pt->st.first_junk;
+			lines += pt->st.lines;
+			in->st.lines += pt->st.lines;
+			in->st.stacks += pt->st.stacks;
+			in->st.junk += pt->st.junk;
+			in->st.samples += pt->st.samples;
+			in->st.samples_before += pt->st.samples_before;
+		}
+		if (k) {
+			profile__free(pt->p);
+			profile__free(pt->before);
 		}
 	}
 	munmap(map, size);
@@ -471,6 +559,15 @@ static int read_input(struct input *in, struct profile *p, struct profile *befor
 	}
 	/* The first bytes decide between pprof and text. */
 	do
+		n = pread(in->fd, buf, 4096, 0);
+	while (n < 0 && errno == EINTR);
+	if (S_ISREG(sb.st_mode) && n >= 0 && sb.st_size > 2 * (off_t)WINDOW &&
+	    !(pprof_ok && looks_pprof(in->name, (unsigned char *)buf, n))) {
+		err = parse_mapped(in, p, before, sb.st_size);
+		if (err != -ENODEV)
+			goto done;
+	}
+	do
 		n = read(in->fd, buf, 4096);
 	while (n < 0 && errno == EINTR);
 	if (n < 0) {
@@ -483,17 +580,11 @@ static int read_input(struct input *in, struct profile *p, struct profile *befor
 	err = -ENOMEM;
 	if (!fp)
 		goto fail;
-	err = folded_parser__feed(fp, buf, n);
-	if (!err) {
-		err = -ENODEV;
-		if (S_ISREG(sb.st_mode) && sb.st_size > n + (off_t)WINDOW)
-			err = parse_mapped(in, fp, n, sb.st_size);
-		if (err == -ENODEV)
-			err = parse_stream(in, fp, buf, 0, cap);
-	}
+	err = parse_stream(in, fp, buf, n, cap);
 	if (!err)
 		err = folded_parser__finish(fp, &in->st);
 	folded_parser__free(fp);
+done:
 	free(buf);
 	if (err)
 		pr_err("cannot read %s: %s", in->name, strerror(-err));

@@ -545,12 +545,21 @@ cleanup:
 	return err;
 }
 
-/* Appends p's samples as rank strings; counts go to column before (diff) or cnt. */
-static int add_stacks(struct svg *g, const struct profile *p, const uint32_t *fmap,
-		      const uint32_t *cmap, bool before)
+/*
+ * Appends p's samples as rank strings; counts go to column before (diff) or cnt. The key maps
+ * become rank maps on the way, one lookup per frame instead of two.
+ */
+static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, uint32_t *cmap,
+		      bool before)
 {
 	size_t nf = profile__nr_frames(p), ns = profile__nr_strs(p);
 	bool rev = g->o->reverse;
+
+	for (size_t i = 0; i <= nf; i++)
+		fmap[i] = g->key_rank[fmap[i]];
+	for (size_t i = 0; i < ns; i++)
+		if (cmap[i])
+			cmap[i] = g->key_rank[cmap[i]];
 
 	for (size_t i = 0; i < profile__nr_samples(p); i++) {
 		const struct profile_sample *s = profile__sample(p, i);
@@ -572,9 +581,9 @@ static int add_stacks(struct svg *g, const struct profile *p, const uint32_t *fm
 		q = g->seq + g->nr_seq;
 		k = 0;
 		if (s->comm && s->comm < ns)
-			q[rev ? len - 1 - k++ : k++] = g->key_rank[cmap[s->comm]];
+			q[rev ? len - 1 - k++ : k++] = cmap[s->comm];
 		for (uint32_t j = 0; k < len; j++, k++) {
-			uint32_t r = g->key_rank[fr[j] <= nf ? fmap[fr[j]] : 0];
+			uint32_t r = fmap[fr[j] <= nf ? fr[j] : 0];
 
 			q[rev ? len - 1 - k : k] = r;
 		}
@@ -639,9 +648,9 @@ static void insertion_sort(const uint32_t *seq, struct sstack *a, uint32_t *lcp,
 	}
 }
 
-/* Sorts (k, ix) pairs by k: LSD radix a byte at a time, up to the highest byte that varies. */
+/* Sorts (k, ix) pairs by k: LSD radix a byte at a time, skipping bytes all keys share. */
 static void sort_pairs(uint64_t *k, uint32_t *ix, uint64_t *kt, uint32_t *it, size_t n,
-		       uint64_t kmin, uint64_t kmax)
+		       uint64_t differ)
 {
 	size_t cnt[256];
 
@@ -660,9 +669,11 @@ static void sort_pairs(uint64_t *k, uint32_t *ix, uint64_t *kt, uint32_t *it, si
 		}
 		return;
 	}
-	for (int shift = 0; shift < 64 && (kmin ^ kmax) >> shift; shift += 8) {
+	for (int shift = 0; shift < 64; shift += 8) {
 		size_t sum = 0;
 
+		if (!(differ >> shift & 0xff))
+			continue;
 		memset(cnt, 0, sizeof(cnt));
 		for (size_t i = 0; i < n; i++)
 			cnt[k[i] >> shift & 0xff]++;
@@ -693,13 +704,23 @@ struct sort_range {
 #define CLS_EQUAL 1ULL
 #define CLS_ABOVE 2ULL
 
-static inline uint32_t branch_depth(uint64_t k, uint32_t plen)
+/*
+ * The sort key of a stack in a group: class, then the branch depth coded so that it sorts the
+ * right way and stays small (few radix passes): below the pivot, shallower branches first
+ * (l - d); above it, deeper first (plen - l); then the rank at the branch.
+ */
+static inline uint64_t branch_key(uint64_t cls, uint32_t code, uint32_t rank)
+{
+	return cls << 62 | (uint64_t)code << 32 | rank;
+}
+
+static inline uint32_t branch_depth(uint64_t k, uint32_t d, uint32_t plen)
 {
 	switch (k >> 62) {
 	case CLS_BELOW:
-		return k >> 32 & DMAX;
+		return d + (k >> 32 & DMAX);
 	case CLS_ABOVE:
-		return DMAX - (k >> 32 & DMAX);
+		return plen - (k >> 32 & DMAX);
 	default:
 		return plen;
 	}
@@ -727,7 +748,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 	while (nr_work) {
 		struct sort_range r = work[--nr_work];
 		struct sstack *a = g->stacks + r.start;
-		uint64_t *k = keys + r.start, kmin = UINT64_MAX, kmax = 0;
+		uint64_t *k = keys + r.start, differ = 0;
 		const uint32_t *ps;
 		uint32_t plen;
 		size_t i, j, p = 0;
@@ -753,21 +774,20 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 			kq = l < ql ? q[l] : END;
 			kp = l < plen ? ps[l] : END;
 			if (kq == kp)
-				k[i] = CLS_EQUAL << 62;
+				k[i] = branch_key(CLS_EQUAL, 0, 0);
 			else if (kq < kp)
-				k[i] = CLS_BELOW << 62 | (uint64_t)l << 32 | kq;
+				k[i] = branch_key(CLS_BELOW, l - r.d, kq);
 			else
-				k[i] = CLS_ABOVE << 62 | (uint64_t)(DMAX - l) << 32 | kq;
+				k[i] = branch_key(CLS_ABOVE, plen - l, kq);
 			ix[r.start + i] = i;
-			kmin = MIN(kmin, k[i]);
-			kmax = MAX(kmax, k[i]);
+			differ |= k[i] ^ k[0];
 		}
-		sort_pairs(k, ix + r.start, ktmp + r.start, itmp + r.start, r.n, kmin, kmax);
+		sort_pairs(k, ix + r.start, ktmp + r.start, itmp + r.start, r.n, differ);
 		for (i = 0; i < r.n; i++)
 			stmp[r.start + i] = a[ix[r.start + i]];
 		memcpy(a, stmp + r.start, r.n * sizeof(*a));
 		for (i = 0; i < r.n; i = j) {
-			uint32_t l = branch_depth(k[i], plen), kk = (uint32_t)k[i];
+			uint32_t l = branch_depth(k[i], r.d, plen), kk = (uint32_t)k[i];
 			bool equal = k[i] >> 62 == CLS_EQUAL || kk == END;
 			uint64_t sum = a[i].cnt;
 
@@ -777,7 +797,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 				sum += a[j].cnt;
 			}
 			if (i)
-				lcp[r.start + i] = MIN(l, branch_depth(k[i - 1], plen));
+				lcp[r.start + i] = MIN(l, branch_depth(k[i - 1], r.d, plen));
 			if (equal)
 				continue;
 			if ((double)sum < g->min_samples) {

@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `flamed render` / `flamed diff` end to end: command-line behaviour, XML well-formedness of
+# hostile input (xmllint), and the SVG's script in a real browser (headless Debian chromium):
+# click-to-zoom, search with the button and Ctrl-F, ignore case, reset, state in the URL.
+# Needs: chromium, libxml2-utils (xmllint), python3. Installs nothing.
+# FLAMED=path overrides the binary (default $BUILD/flamed).
+flamed_override=${FLAMED:-}
+. "$(dirname "$0")/lib.sh"
+[ -n "$flamed_override" ] && FLAMED=$flamed_override
+HERE=$(cd "$(dirname "$0")" && pwd)
+GEN="$ROOT/../shared/bench/gen_folded.py"
+
+# A small profile with a known shape (100 samples).
+cat >"$T/in.folded" <<'EOF'
+app;main;foo;bar 30
+app;main;foo;baz 20
+app;main;qux;foo 10
+app;other;foo 15
+app;main 25
+EOF
+
+# --- command line --------------------------------------------------------------------------
+check "render file to -o" "$FLAMED" render "$T/in.folded" -o "$T/flame.svg"
+check "render from stdin" sh -c "'$FLAMED' render < '$T/in.folded' > '$T/stdin.svg'"
+check "stdin and file give the same bytes" cmp -s "$T/flame.svg" "$T/stdin.svg"
+check "render twice: same bytes" sh -c "'$FLAMED' render '$T/in.folded' | cmp -s - '$T/flame.svg'"
+check "svg is well-formed" xmllint --noout "$T/flame.svg"
+if "$FLAMED" render "$T/in.folded" --format folded | diff -q - <(LC_ALL=C sort "$T/in.folded") >/dev/null; then
+	ok "--format folded: sorted, merged"
+else
+	fail "--format folded: sorted, merged"
+fi
+
+printf 'this is not\na folded file\n' >"$T/junk.txt"
+if "$FLAMED" render "$T/junk.txt" -o "$T/junk.svg" 2>"$T/err"; then
+	fail "bad input: non-zero exit"
+else
+	ok "bad input: non-zero exit"
+fi
+check "bad input: no output file" test ! -e "$T/junk.svg"
+check "bad input: clear message" grep -q "no stacks found" "$T/err"
+if "$FLAMED" render "$T/nonexistent.folded" -o "$T/none.svg" 2>"$T/err"; then
+	fail "missing input: non-zero exit"
+else
+	ok "missing input: non-zero exit"
+fi
+check "missing input: says which" grep -q "nonexistent.folded" "$T/err"
+if "$FLAMED" render --colors nope "$T/in.folded" >/dev/null 2>"$T/err"; then
+	fail "bad option: non-zero exit"
+else
+	ok "bad option: non-zero exit"
+fi
+# junk lines among good ones: a warning, a graph
+printf 'junk\napp;x 5\n' >"$T/mixed.folded"
+check "junk lines: warned, rendered" sh -c "'$FLAMED' render '$T/mixed.folded' -o '$T/mixed.svg' 2>'$T/err' &&
+	grep -q 'ignoring' '$T/err' && grep -q 'x (5 samples' '$T/mixed.svg'"
+# an existing output survives a failed run
+cp "$T/flame.svg" "$T/keep.svg"
+"$FLAMED" render "$T/junk.txt" -o "$T/keep.svg" 2>/dev/null
+check "failed run leaves the old output" cmp -s "$T/flame.svg" "$T/keep.svg"
+
+# options reach the SVG, escaped
+check "options" sh -c "'$FLAMED' render '$T/in.folded' --title 'T<1>' --subtitle 'S&' --width 800 \
+	--frame-height 20 --min-width 0 --inverted --reverse --colors lang --hash --count-name ticks \
+	--notes 'a -- b' -o '$T/opts.svg' && xmllint --noout '$T/opts.svg' &&
+	grep -q 'T&lt;1&gt;' '$T/opts.svg' && grep -q 'width=\"800\"' '$T/opts.svg' &&
+	grep -q '(30 ticks, 30.00%)' '$T/opts.svg'"
+check "flamegraph.pl option spellings" sh -c "'$FLAMED' render '$T/in.folded' --minwidth 0.5 \
+	--countname x --height 18 --fontsize 11 > /dev/null"
+
+# diff
+cat >"$T/before.folded" <<'EOF'
+app;main;foo 60
+app;main;gone 40
+EOF
+check "diff svg" sh -c "'$FLAMED' diff '$T/before.folded' '$T/in.folded' -o '$T/diff.svg' &&
+	xmllint --noout '$T/diff.svg' && grep -q 'Differential' '$T/diff.svg'"
+check "diff folded" sh -c "'$FLAMED' diff '$T/before.folded' '$T/in.folded' --format folded > '$T/diff.folded' &&
+	grep -qx 'app;main;gone 40 0' '$T/diff.folded' && grep -qx 'app;main;foo;bar 0 30' '$T/diff.folded'"
+check "render --diff of three columns" sh -c "'$FLAMED' render --diff '$T/diff.folded' -o '$T/diff2.svg' &&
+	grep -q 'foo (50 samples, 50.00%; before 60, -10.00%)' '$T/diff2.svg'"
+if "$FLAMED" diff "$T/before.folded" -o "$T/d.svg" 2>/dev/null; then
+	fail "diff needs two inputs"
+else
+	ok "diff needs two inputs"
+fi
+
+# hostile names, from the shared generator when it is there
+if [ -f "$GEN" ]; then
+	python3 "$GEN" --adversarial -o "$T/adv.folded"
+else
+	printf 'app;main;<script>alert(1)</script> 5\napp;main;cdata]]>end 5\napp;bad_\377 5\n' >"$T/adv.folded"
+fi
+printf 'app;main;</text><script>window.pwned=1</script> 40\napp;x\001y 3\napp;--;-->;]]> 7\n' >>"$T/adv.folded"
+check "hostile names: well-formed" sh -c "'$FLAMED' render '$T/adv.folded' -o '$T/hostile.svg' &&
+	xmllint --noout '$T/hostile.svg'"
+check "hostile names: --min-width 0 well-formed" sh -c "'$FLAMED' render --min-width 0 --title '<x>]]>--' \
+	--notes '-->' '$T/adv.folded' | xmllint --noout -"
+
+# --- browser -----------------------------------------------------------------------------
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+	if [ "${CI:-}" = true ]; then
+		fail "browser: chromium not installed"
+	else
+		echo "skip browser tests: chromium not installed (apt-get install chromium)"
+	fi
+	finish
+	exit
+fi
+cp "$HERE/svg_browser.html" "$T/index.html"
+profile_dir=$(mktemp -d /tmp/flamed-chromium.XXXXXX)
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+	--disable-background-networking --disable-component-update --disable-sync \
+	--user-data-dir="$profile_dir" --allow-file-access-from-files \
+	--virtual-time-budget=20000 --dump-dom "file://$T/index.html" >"$T/dom.html" 2>"$T/chromium.log"
+rc=$?
+rm -rf "$profile_dir"
+if [ "$rc" != 0 ]; then
+	fail "browser: chromium exit $rc ($(tail -n 3 "$T/chromium.log" | tr '\n' ' '))"
+fi
+grep -E '^(PASS|FAIL) ' "$T/dom.html" | sed 's/&lt;/</g; s/&gt;/>/g; s/&amp;/\&/g' >"$T/results"
+while IFS= read -r line; do
+	case "$line" in
+	PASS\ *) ok "browser: ${line#PASS }" ;;
+	FAIL\ *) fail "browser: ${line#FAIL }" ;;
+	esac
+done <"$T/results"
+if grep -q '^DONE' "$T/dom.html"; then
+	ok "browser: driver ran to the end"
+else
+	fail "browser: driver did not finish"
+fi
+[ "$(grep -c '^PASS ' "$T/results")" -ge 25 ] && ok "browser: all checks ran" ||
+	fail "browser: only $(grep -c '^PASS ' "$T/results") checks passed"
+finish
