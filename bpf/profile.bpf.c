@@ -260,7 +260,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		cfa = st->bp + row->cfa_off;
 		break;
 	case CFA_PLT:
-		cfa = st->sp + 8 + ((ip & 15) >= 11 ? 8 : 0);
+		/* cfa_off is the base (8), rbp_off8 the threshold (11 for ld's PLT entries). */
+		cfa = st->sp + row->cfa_off + ((ip & 15) >= (__u64)row->rbp_off8 ? 8 : 0);
 		break;
 	case CFA_DEREF_RBP:
 		if (bpf_probe_read_user(&cfa, sizeof(cfa), (void *)(st->bp + row->cfa_off)))

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/auxv.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -449,6 +450,8 @@ int procs__consume(struct procs *p)
 	qsort(p->recs, p->nr_recs, sizeof(*p->recs), rec_cmp);
 	for (i = 0; i < p->nr_recs; i++)
 		apply_record(p, (const void *)(p->batch + p->recs[i].off));
+	if (p->nr_recs)
+		p->st.last_delay_ns = now_mono_ns() - p->recs[p->nr_recs - 1].time;
 	p->st.records += p->nr_recs;
 	p->nr_recs = 0;
 	p->batch_len = 0;
@@ -480,6 +483,9 @@ struct procs *procs__new(bool track, int *ret_err)
 		 */
 		.watermark = 1,
 		.wakeup_watermark = 1,
+		/* Record times comparable with clock_gettime(CLOCK_MONOTONIC). */
+		.use_clockid = 1,
+		.clockid = CLOCK_MONOTONIC,
 	};
 	const size_t pages = 64;
 	int err = 0, ncpus;

@@ -61,6 +61,7 @@ struct procs_stats {
 	uint64_t mappings;
 	uint64_t records;
 	uint64_t records_lost;	/* mmap records the kernel dropped (buffer full) */
+	uint64_t last_delay_ns;	/* from the newest record to its application, last consume */
 };
 void procs__stats(const struct procs *p, struct procs_stats *st);
 

@@ -45,6 +45,7 @@ struct unwinder {
 	struct unwind_proc *scratch;
 	struct unwinder_stats st;
 	bool cap_warned;
+	uint64_t created_ns;
 };
 
 struct unwinder *unwinder__new(struct sampler *smp)
@@ -62,6 +63,7 @@ struct unwinder *unwinder__new(struct sampler *smp)
 		return NULL;
 	}
 	u->st.rows_cap = u->cap;
+	u->created_ns = now_mono_ns();
 	return u;
 }
 
@@ -220,7 +222,8 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 	}
 	if (!sampler__is_target(u->smp, pid))
 		return;
-	pr_debug("unwind index for process %u: %zu mappings", pid, n);
+	pr_debug("unwind index for process %u: %zu mappings, %.1f ms after start", pid, n,
+		 (now_mono_ns() - u->created_ns) / 1e6);
 	memset(up, 0, sizeof(*up));
 	for (i = 0; i < n; i++) {
 		const struct map_entry *m = &maps[i];

@@ -37,14 +37,15 @@ finish() {
 	[ "$FAILED" = 0 ]
 }
 
-# fraction PROCESS PATTERN FILE: percentage of PROCESS's samples (folded FILE) whose user part
-# of the stack (kernel _[k] frames removed) matches the awk regex PATTERN.
+# fraction PROCESS PATTERN FILE [all]: percentage of PROCESS's samples (folded FILE) whose
+# user part of the stack (kernel _[k] frames removed, unless "all") matches the awk regex PATTERN.
 fraction() {
-	awk -v proc="$1" -v pat="$2" '
+	awk -v proc="$1" -v pat="$2" -v all="${4:-}" '
 		{
 			n = $NF
 			stack = substr($0, 1, length($0) - length(n) - 1)
-			gsub(/;[^;]*_\[k\]/, "", stack)
+			if (all != "all")
+				gsub(/;[^;]*_\[k\]/, "", stack)
 		}
 		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
 		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"

@@ -36,7 +36,7 @@ if need_root "profiling"; then
 	# Kernel frames named on a syscall-heavy workload.
 	"$FLAMED" -F 499 -o "$T/sys.folded" -- "$WL/sys" 1.5 2>/dev/null
 	check "sys: exits 0" test $? = 0
-	kpct=$(fraction sys '(ksys_read|vfs_read|read_zero|__x64_sys_read)_\[k\]' "$T/sys.folded")
+	kpct=$(fraction sys '(ksys_read|vfs_read|read_zero|__x64_sys_read)_\[k\]' "$T/sys.folded" all)
 	echo "     sys: $kpct% of samples in the read path (named kernel frames)"
 	check "sys: kernel frames named (${kpct}% in ksys_read/vfs_read)" test "$kpct" -ge 50
 	check "sys: kernel frames come after user frames" \
