@@ -4,8 +4,9 @@
  * writer.
  *
  * The parser works in place on the caller's buffer and keeps its own small table from a
- * frame's bytes (suffix removed) and kind to the profile's frame id, so the usual frame costs
- * one hash of its bytes and one compare: no allocation per line or per frame.
+ * frame's bytes (as written, suffix included) to the profile's frame id, so the usual frame
+ * costs one pass over its bytes (finding its end and hashing) and one compare: no allocation
+ * per line or per frame.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -25,13 +26,6 @@ struct fent {
 	uint32_t kind;
 };
 
-/* A frame of the line being parsed. */
-struct lframe {
-	const char *s;
-	size_t len;
-	uint64_t hash;
-};
-
 struct folded_parser {
 	struct profile *p[2];	/* [0] AFTER (or only), [1] BEFORE */
 	struct fent *ents;
@@ -42,8 +36,6 @@ struct folded_parser {
 	size_t arena_len, arena_cap;
 	uint32_t *ids[2];	/* the current line's frame ids */
 	size_t ids_cap[2];
-	struct lframe *line;	/* the current line's frames */
-	size_t cap_line;
 	char *carry;		/* the unfinished last line of the previous chunk */
 	size_t carry_len, carry_cap;
 	struct folded_parse_stats st;
@@ -289,7 +281,7 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 {
 	int w, nw = fp->p[1] ? 2 : 1;
 	uint64_t cnt[2] = { 0, 0 };
-	size_t n = 0, i;
+	size_t n = 0;
 
 	fp->st.lines++;
 	while (e > s && is_space(e[-1]))
@@ -303,46 +295,26 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 		junk(fp);
 		return 0;
 	}
-	/*
-	 * Three passes so the table's cache misses overlap instead of queueing: scan and hash
-	 * every frame of the line, prefetching its slot; then prefetch the entries; then look up.
-	 */
 	while (s < e) {
 		uint64_t h;
 		size_t len = scan_frame(s, e, limit, &h);
+		struct fent *ent;
 
-		if (len) {
-			if (n >= fp->cap_line &&
-			    grow((void **)&fp->line, &fp->cap_line, n + 1, sizeof(*fp->line)))
-				return -ENOMEM;
-			fp->line[n] = (struct lframe){ s, len, h };
-			__builtin_prefetch(&fp->slots[h & (fp->cap - 1)]);
-			n++;
-		}
 		s += len + 1;
-	}
-	for (i = 0; i < n; i++) {
-		uint32_t slot = fp->slots[fp->line[i].hash & (fp->cap - 1)];
-
-		if (slot)
-			__builtin_prefetch(&fp->ents[slot - 1]);
-	}
-	for (w = 0; w < nw; w++) {
-		if (n > fp->ids_cap[w] &&
-		    grow((void **)&fp->ids[w], &fp->ids_cap[w], n, sizeof(uint32_t)))
-			return -ENOMEM;
-	}
-	for (i = 0; i < n; i++) {
-		const struct lframe *lf = &fp->line[i];
-		struct fent *ent = table_find(fp, lf->s, lf->len, lf->hash, limit);
-
+		if (!len)
+			continue;
+		ent = table_find(fp, s - len - 1, len, h, limit);
 		if (!ent)
 			return -ENOMEM;
 		for (w = 0; w < nw; w++) {
-			fp->ids[w][i] = ent->id[w] ? ent->id[w] : entry_frame(fp, ent, w);
-			if (!fp->ids[w][i])
+			if (n >= fp->ids_cap[w] &&
+			    grow((void **)&fp->ids[w], &fp->ids_cap[w], n + 1, sizeof(uint32_t)))
+				return -ENOMEM;
+			fp->ids[w][n] = ent->id[w] ? ent->id[w] : entry_frame(fp, ent, w);
+			if (!fp->ids[w][n])
 				return -ENOMEM;
 		}
+		n++;
 	}
 	if (!n) {
 		junk(fp);
@@ -387,7 +359,6 @@ void folded_parser__free(struct folded_parser *fp)
 	free(fp->arena);
 	free(fp->ids[0]);
 	free(fp->ids[1]);
-	free(fp->line);
 	free(fp->carry);
 	free(fp);
 }
@@ -639,7 +610,8 @@ static int write_stacks(struct writer *w, bool diff, FILE *f)
 {
 	size_t i, k;
 
-	qsort_r(w->stacks, w->nr_stacks, sizeof(*w->stacks), stack_cmp, w);
+	if (w->nr_stacks > 1)
+		qsort_r(w->stacks, w->nr_stacks, sizeof(*w->stacks), stack_cmp, w);
 	for (i = 0; i < w->nr_stacks; i = k) {
 		uint64_t c0 = 0, c1 = 0;
 		const uint32_t *sq = w->seq + w->stacks[i].off;

@@ -3,14 +3,15 @@
  * SVG flame graphs.
  *
  * Every distinct (name, kind) of the input gets a rank in byte order of its name, so a stack
- * becomes a string of ranks. Sorting those strings (multikey quicksort) lays the merged tree
- * out in depth-first order with children sorted by name, and one pass over the sorted stacks
- * opens and closes tree nodes by longest common prefix: a node's x is the running sample count
- * when it opens, its width the count when it closes. No tree is ever built; only the frames
- * wide enough to draw are kept.
+ * becomes a string of ranks. Sorting those strings lays the merged tree out in depth-first
+ * order with children sorted by name, and one pass over the sorted stacks opens and closes tree
+ * nodes by longest common prefix: a node's x is the running sample count when it opens, its
+ * width the count when it closes. No tree is ever built; only the frames wide enough to draw
+ * are kept, and the sort skips whatever is too narrow to draw.
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,25 @@ static int pool_sanitize(struct svg *g, const char *s, size_t n, bool keep_ws, u
 	return 0;
 }
 
+/* The entity for a character XML text or attribute values cannot hold as is, or NULL. */
+static const char *xml_entity(char c)
+{
+	switch (c) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '"':
+		return "&quot;";
+	case '\'':
+		return "&#39;";
+	default:
+		return NULL;
+	}
+}
+
 /* Appends pool[off, off + n) XML-escaped, for text and attribute values alike. */
 static int pool_escape(struct svg *g, size_t off, size_t n)
 {
@@ -200,25 +220,9 @@ static int pool_escape(struct svg *g, size_t off, size_t n)
 		return -ENOMEM;
 	s = g->pool + off;
 	for (size_t i = 0; i < n; i++) {
-		const char *r;
+		const char *r = xml_entity(s[i]);
 
-		switch (s[i]) {
-		case '&':
-			r = "&amp;";
-			break;
-		case '<':
-			r = "&lt;";
-			break;
-		case '>':
-			r = "&gt;";
-			break;
-		case '"':
-			r = "&quot;";
-			break;
-		case '\'':
-			r = "&#39;";
-			break;
-		default:
+		if (!r) {
 			g->pool[g->pool_len++] = s[i];
 			continue;
 		}
@@ -729,17 +733,16 @@ static inline uint32_t branch_depth(uint64_t k, uint32_t d, uint32_t plen)
 static int sort_stacks(struct svg *g, uint32_t *lcp)
 {
 	size_t n = g->nr_stacks, nr_work = 0, cap_work = 0;
-	uint64_t *keys = malloc(n * sizeof(*keys)), *ktmp = malloc(n * sizeof(*ktmp));
-	uint32_t *ix = malloc(n * sizeof(*ix)), *itmp = malloc(n * sizeof(*itmp));
-	struct sstack *stmp = malloc(n * sizeof(*stmp));
+	uint64_t *keys = malloc((n + 1) * sizeof(*keys)), *ktmp = malloc((n + 1) * sizeof(*ktmp));
+	uint32_t *ix = malloc((n + 1) * sizeof(*ix)), *itmp = malloc((n + 1) * sizeof(*itmp));
+	struct sstack *stmp = malloc((n + 1) * sizeof(*stmp));
 	struct sort_range *work = NULL;
 	const uint32_t *seq = g->seq;
 	int err = -ENOMEM;
 
 	if (!keys || !ktmp || !ix || !itmp || !stmp)
 		goto cleanup;
-	if (n)
-		lcp[0] = 0;
+	lcp[0] = 0;
 	if (n > 1) {
 		if (grow((void **)&work, &cap_work, 1, sizeof(*work)))
 			goto cleanup;
@@ -921,10 +924,16 @@ struct obuf {
 	int err;
 };
 
+static void ob_write(struct obuf *o, const char *s, size_t n)
+{
+	errno = 0;
+	if (n && !o->err && fwrite(s, 1, n, o->f) != n)
+		o->err = errno ? -errno : -EIO;
+}
+
 static void ob_flush(struct obuf *o)
 {
-	if (o->len && !o->err && fwrite(o->b, 1, o->len, o->f) != o->len)
-		o->err = errno ? -errno : -EIO;
+	ob_write(o, o->b, o->len);
 	o->len = 0;
 }
 
@@ -933,8 +942,7 @@ static inline void ob_mem(struct obuf *o, const char *s, size_t n)
 	if (o->len + n > o->cap) {
 		ob_flush(o);
 		if (n > o->cap) {
-			if (!o->err && fwrite(s, 1, n, o->f) != n)
-				o->err = errno ? -errno : -EIO;
+			ob_write(o, s, n);
 			return;
 		}
 	}
@@ -960,11 +968,12 @@ static void ob_u64(struct obuf *o, uint64_t v)
 }
 
 /* v with thousands separators: 1,234,567. */
-static void ob_count(struct obuf *o, uint64_t v)
+static void count_str(char *buf, size_t size, uint64_t v)
 {
 	char t[32];
-	int i = sizeof(t), digits = 0;
+	int i = sizeof(t) - 1, digits = 0;
 
+	t[i] = '\0';
 	do {
 		if (digits && digits % 3 == 0)
 			t[--i] = ',';
@@ -972,7 +981,15 @@ static void ob_count(struct obuf *o, uint64_t v)
 		v /= 10;
 		digits++;
 	} while (v);
-	ob_mem(o, t + i, sizeof(t) - i);
+	snprintf(buf, size, "%s", t + i);
+}
+
+static void ob_count(struct obuf *o, uint64_t v)
+{
+	char t[32];
+
+	count_str(t, sizeof(t), v);
+	ob_str(o, t);
 }
 
 /* v rounded to one (or two) decimals, without printf. */
@@ -1014,30 +1031,13 @@ static void ob_text(struct svg *g, struct obuf *o, const char *s, bool keep_ws)
 /* An already sanitized string escaped, for labels. */
 static void ob_escape(struct obuf *o, const char *s, size_t n)
 {
-	size_t i, start = 0;
+	size_t start = 0;
 
-	for (i = 0; i < n; i++) {
-		const char *r;
+	for (size_t i = 0; i < n; i++) {
+		const char *r = xml_entity(s[i]);
 
-		switch (s[i]) {
-		case '&':
-			r = "&amp;";
-			break;
-		case '<':
-			r = "&lt;";
-			break;
-		case '>':
-			r = "&gt;";
-			break;
-		case '"':
-			r = "&quot;";
-			break;
-		case '\'':
-			r = "&#39;";
-			break;
-		default:
+		if (!r)
 			continue;
-		}
 		ob_mem(o, s + start, i - start);
 		ob_str(o, r);
 		start = i + 1;
@@ -1057,22 +1057,6 @@ static void add_subtitle_part(char *buf, size_t size, size_t *len, const char *p
 
 	if (n > 0 && (size_t)n < size - *len)
 		*len += n;
-}
-
-static void count_str(char *buf, size_t size, uint64_t v)
-{
-	char t[32];
-	int i = sizeof(t) - 1, digits = 0;
-
-	t[i] = '\0';
-	do {
-		if (digits && digits % 3 == 0)
-			t[--i] = ',';
-		t[--i] = '0' + v % 10;
-		v /= 10;
-		digits++;
-	} while (v);
-	snprintf(buf, size, "%s", t + i);
 }
 
 /* "10.0 s, 99 Hz, 1,234 samples, lost: user_stack 3, host web1, system-wide" from the meta. */
@@ -1130,66 +1114,52 @@ static void ob_attr_u(struct obuf *o, const char *name, uint64_t v)
 	ob_mem(o, "\"", 1);
 }
 
+/* A legend entry: a swatch and its label; x moves past it. */
+static void legend_item(struct obuf *o, const struct layout *l, unsigned int *x, const char *col,
+			const char *lbl)
+{
+	ob_attr_u(o, "<rect x=\"", *x);
+	ob_attr_u(o, " y=\"", l->legend_y - l->fs + 2);
+	ob_attr_u(o, " width=\"", l->fs - 2);
+	ob_attr_u(o, " height=\"", l->fs - 2);
+	ob_str(o, " fill=\"");
+	ob_str(o, col);
+	ob_attr_u(o, "\"/><text x=\"", *x + l->fs + 2);
+	ob_attr_u(o, " y=\"", l->legend_y);
+	ob_str(o, ">");
+	ob_str(o, lbl);
+	ob_str(o, "</text>");
+	*x += l->fs + 2 + (unsigned int)(strlen(lbl) * l->charw) + 14;
+}
+
 static void write_legend(struct svg *g, struct obuf *o, const struct layout *l)
 {
 	bool used[HUE_MAX + 1] = { false };
 	unsigned int x = l->pad;
-	int k;
 
 	ob_str(o, "<g id=\"legend\">");
 	if (g->diff) {
-		static const char *const lbl[2] = { "grew", "shrank" };
-		static const char *const col[2] = { "#ff5050", "#5080ff" };
-
-		for (k = 0; k < 2; k++) {
-			ob_attr_u(o, "<rect x=\"", x);
-			ob_attr_u(o, " y=\"", l->legend_y - l->fs + 2);
-			ob_attr_u(o, " width=\"", l->fs - 2);
-			ob_attr_u(o, " height=\"", l->fs - 2);
-			ob_str(o, " fill=\"");
-			ob_str(o, col[k]);
-			ob_str(o, "\"/>");
-			ob_attr_u(o, "<text x=\"", x + l->fs + 2);
-			ob_attr_u(o, " y=\"", l->legend_y);
-			ob_str(o, ">");
-			ob_str(o, lbl[k]);
-			ob_str(o, "</text>");
-			x += l->fs + 2 + (unsigned int)(strlen(lbl[k]) * l->charw) + 14;
-		}
+		legend_item(o, l, &x, "#ff5050", "grew");
+		legend_item(o, l, &x, "#5080ff", "shrank");
 		ob_str(o, "</g>\n");
 		return;
 	}
 	for (uint32_t i = 0; i + 1 < g->nr_names; i++) {
 		const struct svg_name *nm = &g->names[i];
-		enum hue h = name_hue(g->o, g->pool + nm->off, nm->len, nm->kind);
 
-		used[h] = true;
+		used[name_hue(g->o, g->pool + nm->off, nm->len, nm->kind)] = true;
 	}
-	for (k = -1; k < HUE_MAX; k++) {
+	for (int k = -1; k < HUE_MAX; k++) {
 		/* The palette's own colour first ("user"), then kinds and languages. */
 		int h = k < 0 ? HUE_MAX : k;
-		const char *lbl;
 		double v[3] = { 0.5, 0.5, 0.5 };
 		char col[8];
 
 		if (!used[h])
 			continue;
-		lbl = h == HUE_MAX ? "user" : hue_labels[h];
 		format_color(col, h == HUE_MAX ? &palette_ranges[g->o->palette] : &hue_ranges[h], v,
 			     false);
-		ob_attr_u(o, "<rect x=\"", x);
-		ob_attr_u(o, " y=\"", l->legend_y - l->fs + 2);
-		ob_attr_u(o, " width=\"", l->fs - 2);
-		ob_attr_u(o, " height=\"", l->fs - 2);
-		ob_str(o, " fill=\"");
-		ob_str(o, col);
-		ob_str(o, "\"/>");
-		ob_attr_u(o, "<text x=\"", x + l->fs + 2);
-		ob_attr_u(o, " y=\"", l->legend_y);
-		ob_str(o, ">");
-		ob_str(o, lbl);
-		ob_str(o, "</text>");
-		x += l->fs + 2 + (unsigned int)(strlen(lbl) * l->charw) + 14;
+		legend_item(o, l, &x, col, h == HUE_MAX ? "user" : hue_labels[h]);
 	}
 	ob_str(o, "</g>\n");
 }
@@ -1242,12 +1212,16 @@ static void write_frame(struct svg *g, struct obuf *o, const struct layout *l,
 	ob_str(o, "%");
 	if (g->diff) {
 		double delta = (double)nd->w - (double)nd->before * g->norm;
+		double pct = g->total ? 100.0 * delta / (double)g->total : 0;
 
+		/* No "-0.00%": what rounds to zero is written as "+0.00%". */
+		if (fabs(pct) < 0.005)
+			pct = 0;
 		ob_str(o, "; before ");
 		ob_count(o, nd->before);
 		ob_str(o, ", ");
-		ob_str(o, delta >= 0 ? "+" : "");
-		ob_fixed(o, g->total ? 100.0 * delta / (double)g->total : 0, 2);
+		ob_str(o, pct >= 0 ? "+" : "");
+		ob_fixed(o, pct, 2);
 		ob_str(o, "%");
 	}
 	ob_str(o, ")</title><rect x=\"");

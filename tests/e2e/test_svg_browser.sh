@@ -26,7 +26,8 @@ check "render from stdin" sh -c "'$FLAMED' render < '$T/in.folded' > '$T/stdin.s
 check "stdin and file give the same bytes" cmp -s "$T/flame.svg" "$T/stdin.svg"
 check "render twice: same bytes" sh -c "'$FLAMED' render '$T/in.folded' | cmp -s - '$T/flame.svg'"
 check "svg is well-formed" xmllint --noout "$T/flame.svg"
-if "$FLAMED" render "$T/in.folded" --format folded | diff -q - <(LC_ALL=C sort "$T/in.folded") >/dev/null; then
+LC_ALL=C sort "$T/in.folded" >"$T/sorted.folded"
+if "$FLAMED" render "$T/in.folded" --format folded | cmp -s - "$T/sorted.folded"; then
 	ok "--format folded: sorted, merged"
 else
 	fail "--format folded: sorted, merged"
@@ -86,6 +87,37 @@ else
 	ok "diff needs two inputs"
 fi
 
+# A file big enough to be parsed in parallel parts (about 85 MB): same result as one pass
+# through a pipe, junk line numbers included.
+awk 'BEGIN {
+	for (i = 0; i < 600000; i++) {
+		printf "proc%d;outer_function_%d;middle_function_%d;leaf_function_with_a_long_name_%d_[k] %d\n", i % 7, i % 13, i % 101, i % 997, 1 + i % 5
+		printf "proc%d;outer_function_%d;other_middle_%d;another_leaf_%d %d\n", i % 5, i % 11, i % 89, i % 1009, 1 + i % 3
+		if (i == 500000) print "junk line"
+	}
+}' >"$T/big.folded"
+"$FLAMED" render "$T/big.folded" --format folded -o "$T/big.out" 2>"$T/big.err"
+cat "$T/big.folded" | "$FLAMED" render --format folded 2>"$T/pipe.err" >"$T/pipe.out"
+check "big file: parallel parse equals one pass" cmp -s "$T/big.out" "$T/pipe.out"
+same_warning() {
+	grep -q 'first: line 1000003' "$T/big.err" &&
+		[ "$(sed 's|standard input|F|' "$T/pipe.err")" = "$(sed "s|$T/big.folded|F|" "$T/big.err")" ]
+}
+check "big file: same warning" same_warning
+rm -f "$T/big.folded" "$T/big.out" "$T/pipe.out"
+
+# pprof in and out
+check "pprof round trip" sh -c "'$FLAMED' render '$T/in.folded' --format pprof -o '$T/in.pb.gz' &&
+	'$FLAMED' render '$T/in.pb.gz' --format folded | cmp -s - '$T/sorted.folded' &&
+	'$FLAMED' render --format folded < '$T/in.pb.gz' | cmp -s - '$T/sorted.folded'"
+printf '\037\213not gzip' >"$T/bad.pb.gz"
+if "$FLAMED" render "$T/bad.pb.gz" -o "$T/bad.svg" 2>"$T/err"; then
+	fail "bad pprof: non-zero exit"
+else
+	ok "bad pprof: non-zero exit"
+fi
+check "bad pprof: no output, clear message" sh -c "test ! -e '$T/bad.svg' && grep -q 'not a valid pprof' '$T/err'"
+
 # hostile names, from the shared generator when it is there
 if [ -f "$GEN" ]; then
 	python3 "$GEN" --adversarial -o "$T/adv.folded"
@@ -110,6 +142,7 @@ if [ -z "$CHROMIUM" ]; then
 	exit
 fi
 cp "$HERE/svg_browser.html" "$T/index.html"
+"$FLAMED" render --inverted "$T/in.folded" -o "$T/icicle.svg"
 profile_dir=$(mktemp -d /tmp/flamed-chromium.XXXXXX)
 timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 	--disable-background-networking --disable-component-update --disable-sync \
