@@ -169,7 +169,8 @@ static int check_dir(const char *dir, char *msg)
 		snprintf(msg, CONFIG_MSG_LEN, "output-dir %.300s is not a directory", dir);
 		return -ENOTDIR;
 	}
-	if (access(dir, W_OK | X_OK) && errno != EROFS) {
+	/* With our effective ids and capabilities, as the writes will be made. */
+	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) && errno != EROFS) {
 		snprintf(msg, CONFIG_MSG_LEN, "cannot write to the output directory %.300s: %s", dir,
 			 strerror(errno));
 		return -errno;
@@ -369,9 +370,9 @@ static void window_subtitle(const struct profile *p, char *buf, size_t size)
 	a[23] = '\0';
 	b[23] = '\0';
 	/* The end's date only when the window crosses midnight. */
-	len = snprintf(buf, size, "%s to %s UTC (%.1f s), %llu samples, %u Hz", a,
+	len = snprintf(buf, size, "%s to %s UTC (%.1f s), %llu sample%s, %u Hz", a,
 		       strncmp(a, b, 10) ? (b[10] = ' ', b) : b + 11, m->duration_ns / 1e9,
-		       (unsigned long long)m->samples, m->freq_hz);
+		       (unsigned long long)m->samples, m->samples == 1 ? "" : "s", m->freq_hz);
 	for (i = 0; i < LOST_MAX && len < size; i++)
 		if (m->lost[i])
 			len += snprintf(buf + len, size - len, ", lost %s %llu", profile_lost_names[i],
@@ -456,8 +457,9 @@ static void write_window(struct daemon *d, const struct profile *p, const char *
 		d->windows_unwritten = 0;
 	}
 	if (written)
-		pr_notice("window %s: %llu samples, wrote %s", span,
-			  (unsigned long long)profile__meta_const(p)->samples, names);
+		pr_notice("window %s: %llu sample%s, wrote %s", span,
+			  (unsigned long long)profile__meta_const(p)->samples,
+			  profile__meta_const(p)->samples == 1 ? "" : "s", names);
 }
 
 static void update_status(struct daemon *d)
