@@ -106,8 +106,22 @@ bench: $(BUILD)/flamed
 format:
 	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h
 
+# make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the systemd unit (its paths
+# rewritten for BINDIR and SYSCONFDIR), the man page, and the default config unless one exists.
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+
 install: $(BUILD)/flamed
-	install -D -m 0755 $(BUILD)/flamed $(DESTDIR)$(PREFIX)/bin/flamed
+	install -D -m 0755 $(BUILD)/flamed $(DESTDIR)$(BINDIR)/flamed
+	install -d $(DESTDIR)$(UNITDIR)
+	sed -e 's|/usr/local/bin/flamed|$(BINDIR)/flamed|' -e 's|/etc/flamed/|$(SYSCONFDIR)/flamed/|' \
+		systemd/flamed.service > $(DESTDIR)$(UNITDIR)/flamed.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/flamed.service
+	install -D -m 0644 docs/flamed.8 $(DESTDIR)$(MANDIR)/man8/flamed.8
+	test -e $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf || \
+		install -D -m 0644 systemd/flamed.conf $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf
 
 clean:
 	rm -rf build build-san
