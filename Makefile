@@ -144,7 +144,8 @@ $(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
-	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso
+	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso \
+	$(BUILD)/workloads/signal
 .PHONY: workloads
 workloads: $(WORKLOADS)
 
@@ -173,6 +174,11 @@ $(BUILD)/workloads/vdso: tests/workloads/vdso.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/signal: tests/workloads/signal.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@ -lrt
 
 $(BUILD)/workloads/deep: tests/workloads/deep.c
 	$(call msg,CC,$@)

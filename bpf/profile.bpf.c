@@ -95,6 +95,7 @@ struct uw_state {
 	__u64 ip, sp, bp;
 	__u32 fp_frames;
 	__u32 truncated;
+	__u32 exact;		/* ip is not a return address (frame below was a signal frame) */
 	/*
 	 * Consecutive frames are often in the same binary. A copy, not a pointer: a pointer
 	 * whose offset changes every iteration keeps the verifier from converging.
@@ -224,7 +225,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	st->stack.ips[n] = ip;
 	st->stack.n = n + 1;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
-	pc = n ? ip - 1 : ip;
+	pc = n && !st->exact ? ip - 1 : ip;
+	st->exact = 0;
 	start = st->last.start;
 	if (pc >= start && pc < st->last.end) {
 		bias = st->last.bias;
@@ -263,6 +265,21 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		/* cfa_off is the base (8), rbp_off8 the threshold (11 for ld's PLT entries). */
 		cfa = st->sp + row->cfa_off + ((ip & 15) >= (__u64)row->rbp_off8 ? 8 : 0);
 		break;
+	case CFA_SIGNAL: {
+		/*
+		 * The handler returned here, popping pretcode: rsp points at the ucontext, whose
+		 * mcontext (at 40) holds the interrupted rbp (+80), rsp (+120) and rip (+128).
+		 */
+		__u64 sc[7];
+
+		if (bpf_probe_read_user(sc, sizeof(sc), (void *)(st->sp + 40 + 80)))
+			goto truncated;
+		st->bp = sc[0];
+		st->sp = sc[5];
+		st->ip = sc[6];
+		st->exact = 1;
+		return 0;
+	}
 	case CFA_DEREF_RBP:
 		if (bpf_probe_read_user(&cfa, sizeof(cfa), (void *)(st->bp + row->cfa_off)))
 			goto truncated;
@@ -358,6 +375,7 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	c.st->last.end = 0;
 	c.st->fp_frames = 0;
 	c.st->truncated = 0;
+	c.st->exact = 0;
 	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	if (!c.st->stack.n)
 		return 0;

@@ -18,6 +18,7 @@ enum unwind_cfa_type {
 	CFA_PLT = 3,	/* PLT stub: CFA = rsp + cfa_off, + 8 more when (pc & 15) >= rbp_off8 */
 	CFA_END = 4,	/* outermost frame (return address undefined): stop here */
 	CFA_DEREF_RBP = 5, /* realigned stack (DW_OP_breg6 off; DW_OP_deref): CFA = *(rbp + cfa_off) */
+	CFA_SIGNAL = 6,	/* sigreturn trampoline ('S' CIE): registers from the signal frame at rsp */
 	CFA_UNSUPPORTED = 7, /* an expression we cannot evaluate: fall back to frame pointers */
 };
 

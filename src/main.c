@@ -355,6 +355,7 @@ static int profile_main(int argc, char **argv)
 			err = -EINVAL;
 			goto cleanup;
 		}
+		priority__raise();
 		err = daemon__run(&d);
 		goto cleanup;
 	}
@@ -368,6 +369,7 @@ static int profile_main(int argc, char **argv)
 		err = -EINVAL;
 		goto cleanup;
 	}
+	priority__raise();
 	err = session__run(&o);
 cleanup:
 	free(o.pids);

@@ -316,6 +316,7 @@ static pid_t spawn(char **argv, int go[2], int fail[2], const sigset_t *blocked)
 		int e;
 
 		sigprocmask(SIG_UNBLOCK, blocked, NULL);
+		priority__restore();
 		close(go[1]);
 		close(fail[0]);
 		if (read(go[0], &b, 1) != 1)

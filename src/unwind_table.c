@@ -92,6 +92,7 @@ struct cie {
 	uint64_t ra_reg;
 	uint8_t fde_enc;	/* DW_EH_PE_* of FDE addresses */
 	bool aug_z;		/* FDEs carry a length-prefixed augmentation */
+	bool signal;		/* 'S': a signal trampoline (sigreturn), see CFA_SIGNAL */
 	bool header_ok;		/* FDEs can be parsed (their address encoding is known) */
 	bool bad;		/* initial instructions not understood: FDEs become BAD_CFI */
 	struct cfa_state init;
@@ -425,6 +426,12 @@ static bool emit(struct interp *in, uint64_t pc)
 	struct unwind_row row;
 
 	classify(&in->st, in->bad, &row);
+	if (in->cie && in->cie->signal && !in->bad) {
+		/* The registers come from the kernel's signal frame, whatever the CFI says. */
+		row.type = UNWIND_TYPE(CFA_SIGNAL, RBP_SAME);
+		row.cfa_off = 0;
+		row.rbp_off8 = 0;
+	}
 	row.pc = pc;
 	if (b->nr_rows > in->first_row && row_same(&b->rows[b->nr_rows - 1], &row))
 		return true;
@@ -738,7 +745,9 @@ static int parse_cie(struct builder *b, uint64_t off, struct cie *c)
 				rd_un(&a, 1);
 			else if (*aug == 'P')
 				skip_ptr(&a, rd_un(&a, 1));
-			else if (*aug != 'S' && *aug != 'B' && *aug != 'G')
+			else if (*aug == 'S')
+				c->signal = true;
+			else if (*aug != 'B' && *aug != 'G')
 				break;	/* the length lets us skip what we don't know */
 		}
 	} else if (aug[0]) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "util.h"
@@ -38,4 +39,25 @@ uint64_t now_mono_ns(void)
 uint64_t now_real_ns(void)
 {
 	return clock_ns(CLOCK_REALTIME);
+}
+
+#define FLAMED_NICE -10
+
+static int orig_nice;
+static int raised;
+
+void priority__raise(void)
+{
+	errno = 0;
+	orig_nice = getpriority(PRIO_PROCESS, 0);
+	if (errno || orig_nice <= FLAMED_NICE)
+		return;
+	/* Best effort: without CAP_SYS_NICE it fails and flamed runs as it is. */
+	raised = !setpriority(PRIO_PROCESS, 0, FLAMED_NICE);
+}
+
+void priority__restore(void)
+{
+	if (raised)
+		setpriority(PRIO_PROCESS, 0, orig_nice);
 }

@@ -49,6 +49,14 @@ static inline uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 /* Parses a whole decimal unsigned number; -EINVAL on junk, -ERANGE above max. */
 int parse_u64(const char *s, uint64_t max, uint64_t *ret);
 
+/*
+ * The event loop must run promptly when a new process maps its code, so its unwind tables are
+ * loaded before it runs far: flamed raises its own scheduling priority (it uses well under 1%
+ * of a CPU). A profiled command gets the original priority back before exec.
+ */
+void priority__raise(void);
+void priority__restore(void);
+
 /* Monotonic and wall clocks in nanoseconds. */
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);

@@ -47,6 +47,15 @@ if need_root "dwarf unwinding"; then
 	pct=$(fraction vdso '^vdso;_start;.*;main;g;f' "$T/vdso.folded")
 	check "through the vDSO (clock_gettime): >= 95% reach main ($pct%)" test "$pct" -ge 95
 
+	profile signal "$WL/signal" 2
+	pct=$(fraction signal '^signal;_start;.*;main;wait_loop;.*hot$' "$T/signal.folded")
+	n=$(awk '/;hot [0-9]+$/ { t += $NF } END { print t + 0 }' "$T/signal.folded")
+	all=$(samples signal "$T/signal.folded")
+	hot=$((all ? 100 * n / all : 0))
+	echo "     signal: $hot% of samples in the handler's hot(), $pct% of all through main;wait_loop"
+	check "signal frames: handler stacks continue into the interrupted code" \
+		test "$hot" -ge 20 -a "$pct" -ge $((hot * 95 / 100))
+
 	profile deep "$WL/deep" 3 100
 	rec=$(printf ';recurse%.0s' $(seq 101))
 	pct=$(fraction deep "^deep;_start;__libc_start_main;.*;main$rec;spin\$" "$T/deep.folded")
