@@ -22,21 +22,21 @@ struct fent {
 	uint64_t hash;
 	uint32_t off;
 	uint32_t len;
-	uint32_t id[2];	/* frame id in p, in before */
+	uint32_t id[2]; /* frame id in p, in before */
 	uint32_t kind;
 };
 
 struct folded_parser {
-	struct profile *p[2];	/* [0] AFTER (or only), [1] BEFORE */
+	struct profile *p[2]; /* [0] AFTER (or only), [1] BEFORE */
 	struct fent *ents;
 	size_t nr_ents, cap_ents;
-	uint32_t *slots;	/* open addressing, index+1 into ents, 0 = empty */
-	size_t cap;		/* power of two */
+	uint32_t *slots; /* open addressing, index+1 into ents, 0 = empty */
+	size_t cap;	 /* power of two */
 	char *arena;
 	size_t arena_len, arena_cap;
-	uint32_t *ids[2];	/* the current line's frame ids */
+	uint32_t *ids[2]; /* the current line's frame ids */
 	size_t ids_cap[2];
-	char *carry;		/* the unfinished last line of the previous chunk */
+	char *carry; /* the unfinished last line of the previous chunk */
 	size_t carry_len, carry_cap;
 	struct folded_parse_stats st;
 	int err;
@@ -204,8 +204,8 @@ static struct fent *table_add(struct folded_parser *fp, const char *s, size_t n,
 }
 
 /* The entry of the frame s, n (readable up to limit), added if new; NULL on ENOMEM. */
-static inline struct fent *table_find(struct folded_parser *fp, const char *s, size_t n,
-				      uint64_t h, const char *limit)
+static inline struct fent *table_find(struct folded_parser *fp, const char *s, size_t n, uint64_t h,
+				      const char *limit)
 {
 	size_t j = h & (fp->cap - 1);
 	uint32_t slot;
@@ -223,7 +223,7 @@ static inline struct fent *table_find(struct folded_parser *fp, const char *s, s
 /* The entry's frame id in profile number which, interned on first use; 0 on ENOMEM. */
 static uint32_t entry_frame(struct folded_parser *fp, struct fent *e, int which)
 {
-	struct profile_frame fr = { 0 };
+	struct profile_frame fr = {0};
 	size_t n = e->len;
 
 	if (e->id[which])
@@ -280,7 +280,7 @@ static void junk(struct folded_parser *fp)
 static int parse_line(struct folded_parser *fp, const char *s, const char *e, const char *limit)
 {
 	int w, nw = fp->p[1] ? 2 : 1;
-	uint64_t cnt[2] = { 0, 0 };
+	uint64_t cnt[2] = {0, 0};
 	size_t n = 0;
 
 	fp->st.lines++;
@@ -446,12 +446,12 @@ int folded__parse_diff(struct profile *before, struct profile *after, const char
  * sorted by the bytes they spell and equal neighbours merged.
  */
 struct wstack {
-	uint32_t off, len;	/* sequence in the pool */
-	uint64_t cnt[2];	/* [0] p (AFTER), [1] BEFORE */
+	uint32_t off, len; /* sequence in the pool */
+	uint64_t cnt[2];   /* [0] p (AFTER), [1] BEFORE */
 };
 
 struct writer {
-	struct profile *names;	/* scratch: rendered strings */
+	struct profile *names; /* scratch: rendered strings */
 	uint32_t *seq;
 	size_t nr_seq, cap_seq;
 	struct wstack *stacks;
@@ -516,8 +516,10 @@ static int add_stacks(struct writer *w, const struct profile *p, int col)
 
 		if (!s->count)
 			continue;
-		if (grow((void **)&w->seq, &w->cap_seq, w->nr_seq + s->nframes + 1, sizeof(*w->seq)) ||
-		    grow((void **)&w->stacks, &w->cap_stacks, w->nr_stacks + 1, sizeof(*w->stacks))) {
+		if (grow((void **)&w->seq, &w->cap_seq, w->nr_seq + s->nframes + 1,
+			 sizeof(*w->seq)) ||
+		    grow((void **)&w->stacks, &w->cap_stacks, w->nr_stacks + 1,
+			 sizeof(*w->stacks))) {
 			err = -ENOMEM;
 			break;
 		}
@@ -527,9 +529,9 @@ static int add_stacks(struct writer *w, const struct profile *p, int col)
 		ws->cnt[!col] = 0;
 		if (s->comm) {
 			if (!cmap[s->comm])
-				cmap[s->comm] = render_name(w, profile__str(p, s->comm),
-							    profile__str_len(p, s->comm),
-							    FRAME_USER, &err);
+				cmap[s->comm] =
+					render_name(w, profile__str(p, s->comm),
+						    profile__str_len(p, s->comm), FRAME_USER, &err);
 			if (cmap[s->comm])
 				w->seq[w->nr_seq++] = cmap[s->comm];
 		}
@@ -638,7 +640,7 @@ static int write_stacks(struct writer *w, bool diff, FILE *f)
 
 static int write_folded(const struct profile *after, const struct profile *before, FILE *f)
 {
-	struct writer w = { 0 };
+	struct writer w = {0};
 	int err;
 
 	w.names = profile__new();

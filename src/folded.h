@@ -23,11 +23,11 @@
 struct profile;
 
 struct folded_parse_stats {
-	uint64_t lines;		/* lines seen, blank ones included */
-	uint64_t stacks;	/* lines that became samples */
-	uint64_t junk;		/* lines skipped as unparsable */
-	uint64_t first_junk;	/* line number (from 1) of the first junk line, 0 = none */
-	uint64_t samples;	/* sum of the counts (the AFTER column for differential input) */
+	uint64_t lines;		 /* lines seen, blank ones included */
+	uint64_t stacks;	 /* lines that became samples */
+	uint64_t junk;		 /* lines skipped as unparsable */
+	uint64_t first_junk;	 /* line number (from 1) of the first junk line, 0 = none */
+	uint64_t samples;	 /* sum of the counts (the AFTER column for differential input) */
 	uint64_t samples_before; /* sum of the BEFORE column (differential input only) */
 };
 

@@ -25,14 +25,14 @@
 #include "svg.h"
 #include "util.h"
 
-#define WINDOW (8UL << 20)	/* bytes parsed between releases of the mapping */
-#define MAX_PPROF (1UL << 30)	/* pprof input read whole; refuse more than this */
+#define WINDOW (8UL << 20)    /* bytes parsed between releases of the mapping */
+#define MAX_PPROF (1UL << 30) /* pprof input read whole; refuse more than this */
 
 struct render_args {
 	struct svg_opts svg;
 	const char *output;
 	enum output_format format;
-	bool diff_input;	/* render: three-column input */
+	bool diff_input; /* render: three-column input */
 	char **inputs;
 	int nr_inputs;
 };
@@ -44,37 +44,41 @@ struct input {
 	struct folded_parse_stats st;
 };
 
+static const char usage_render[] =
+	"Usage: flamed render [INPUT...] [-o OUT] [--format svg|folded|pprof] [OPTIONS]\n"
+	"Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them)\n"
+	"or pprof files; reads stdin when no INPUT or \"-\".\n"
+	"  --diff                input has three columns: \"stack BEFORE AFTER\"\n"
+	"  --no-normalize        with --diff: compare raw counts\n";
+
+static const char usage_diff[] =
+	"Usage: flamed diff BEFORE AFTER [-o OUT] [--format svg|folded] [OPTIONS]\n"
+	"A differential flame graph: the shape of AFTER, red where a frame grew,\n"
+	"blue where it shrank. --format folded writes \"stack BEFORE AFTER\" lines.\n"
+	"  --no-normalize        compare raw counts (default: BEFORE scaled to\n"
+	"                        AFTER's sample total)\n";
+
+static const char usage_svg[] =
+	"\nSVG options:\n"
+	"  --title TEXT          title (default: Flame Graph)\n"
+	"  --subtitle TEXT       subtitle (default: duration, samples... of the profile)\n"
+	"  --width PX            image width (1200)\n"
+	"  --frame-height PX     height of a frame (16)\n"
+	"  --font-size PX        font size (12)\n"
+	"  --min-width PX|PCT%   leave out frames narrower than this (0.1 pixels)\n"
+	"  --inverted            icicle graph: root at the top\n"
+	"  --reverse             reverse stacks: merge from the leaves\n"
+	"  --colors PALETTE      hot mem io red green blue aqua yellow purple orange lang\n"
+	"  --hash                colour by name prefix: related names look alike\n"
+	"  --flamechart          keep samples in input order (time), no merging\n"
+	"  --count-name NAME     what a count is (samples)\n"
+	"  --notes TEXT          text kept in the SVG's description\n"
+	"flamegraph.pl spellings work too: --height --minwidth --countname --fontsize\n";
+
 static void usage(FILE *f, bool diff)
 {
-	if (diff)
-		fprintf(f, "Usage: flamed diff BEFORE AFTER [-o OUT] [--no-normalize] "
-			   "[--format svg|folded] [SVG OPTIONS]\n"
-			   "A differential flame graph: the shape of AFTER, red where a frame grew, blue\n"
-			   "where it shrank, BEFORE scaled to AFTER's sample total unless --no-normalize.\n"
-			   "--format folded writes \"stack BEFORE AFTER\" lines instead.\n");
-	else
-		fprintf(f, "Usage: flamed render [INPUT...] [-o OUT] [--format svg|folded|pprof] "
-			   "[SVG OPTIONS]\n"
-			   "Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them) or\n"
-			   "pprof files; reads stdin when no INPUT or \"-\". --diff reads three-column\n"
-			   "differential input (\"stack BEFORE AFTER\").\n");
-	fputs("\nSVG options:\n"
-		   "  --title TEXT          title (default: Flame Graph)\n"
-		   "  --subtitle TEXT       subtitle (default: from the profile: duration, samples...)\n"
-		   "  --width PX            image width (1200)\n"
-		   "  --frame-height PX     height of a frame (16)\n"
-		   "  --font-size PX        font size (12)\n"
-		   "  --min-width PX|PCT%   leave out frames narrower than this (0.1 pixels)\n"
-		   "  --inverted            icicle graph: root at the top\n"
-		   "  --reverse             reverse stacks: merge from the leaves\n"
-		   "  --colors PALETTE      hot mem io red green blue aqua yellow purple orange lang\n"
-		   "  --hash                colour by name prefix: related names look alike\n"
-		   "  --flamechart          keep samples in input order (time), no merging by name\n"
-		   "  --count-name NAME     what a count is (samples)\n"
-		   "  --notes TEXT          text kept in the SVG's description\n"
-		   "flamegraph.pl spellings are accepted too: --height --minwidth --countname "
-		   "--fontsize.\n",
-	      f);
+	fputs(diff ? usage_diff : usage_render, f);
+	fputs(usage_svg, f);
 }
 
 enum {
@@ -97,29 +101,29 @@ enum {
 };
 
 static const struct option long_opts[] = {
-	{ "output", required_argument, NULL, 'o' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "title", required_argument, NULL, OPT_TITLE },
-	{ "subtitle", required_argument, NULL, OPT_SUBTITLE },
-	{ "width", required_argument, NULL, OPT_WIDTH },
-	{ "frame-height", required_argument, NULL, OPT_FRAME_HEIGHT },
-	{ "height", required_argument, NULL, OPT_FRAME_HEIGHT },
-	{ "font-size", required_argument, NULL, OPT_FONT_SIZE },
-	{ "fontsize", required_argument, NULL, OPT_FONT_SIZE },
-	{ "min-width", required_argument, NULL, OPT_MIN_WIDTH },
-	{ "minwidth", required_argument, NULL, OPT_MIN_WIDTH },
-	{ "inverted", no_argument, NULL, OPT_INVERTED },
-	{ "reverse", no_argument, NULL, OPT_REVERSE },
-	{ "colors", required_argument, NULL, OPT_COLORS },
-	{ "hash", no_argument, NULL, OPT_HASH },
-	{ "flamechart", no_argument, NULL, OPT_FLAMECHART },
-	{ "count-name", required_argument, NULL, OPT_COUNT_NAME },
-	{ "countname", required_argument, NULL, OPT_COUNT_NAME },
-	{ "notes", required_argument, NULL, OPT_NOTES },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "diff", no_argument, NULL, OPT_DIFF },
-	{ "no-normalize", no_argument, NULL, OPT_NO_NORMALIZE },
-	{ NULL, 0, NULL, 0 },
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{"title", required_argument, NULL, OPT_TITLE},
+	{"subtitle", required_argument, NULL, OPT_SUBTITLE},
+	{"width", required_argument, NULL, OPT_WIDTH},
+	{"frame-height", required_argument, NULL, OPT_FRAME_HEIGHT},
+	{"height", required_argument, NULL, OPT_FRAME_HEIGHT},
+	{"font-size", required_argument, NULL, OPT_FONT_SIZE},
+	{"fontsize", required_argument, NULL, OPT_FONT_SIZE},
+	{"min-width", required_argument, NULL, OPT_MIN_WIDTH},
+	{"minwidth", required_argument, NULL, OPT_MIN_WIDTH},
+	{"inverted", no_argument, NULL, OPT_INVERTED},
+	{"reverse", no_argument, NULL, OPT_REVERSE},
+	{"colors", required_argument, NULL, OPT_COLORS},
+	{"hash", no_argument, NULL, OPT_HASH},
+	{"flamechart", no_argument, NULL, OPT_FLAMECHART},
+	{"count-name", required_argument, NULL, OPT_COUNT_NAME},
+	{"countname", required_argument, NULL, OPT_COUNT_NAME},
+	{"notes", required_argument, NULL, OPT_NOTES},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"diff", no_argument, NULL, OPT_DIFF},
+	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+	{NULL, 0, NULL, 0},
 };
 
 static int parse_uint_opt(const char *name, const char *arg, uint64_t max, unsigned int *ret)
@@ -146,7 +150,8 @@ static int parse_min_width(const char *arg, struct svg_opts *o)
 	if (errno || end == arg || !(v >= 0) || (*end && strcmp(end, "%")) ||
 	    (*end == '%' && v > 100) || v > 1e6) {
 		pr_err("--min-width: expected pixels (e.g. 0.5) or a percentage (e.g. 0.1%%), got "
-		       "\"%s\"", arg);
+		       "\"%s\"",
+		       arg);
 		return -EINVAL;
 	}
 	o->min_width = *end == '%' ? v / 100 * (o->width - 20) : v;
@@ -210,8 +215,10 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 		case OPT_COLORS:
 			pal = svg_palette__from_name(optarg);
 			if (pal < 0) {
-				pr_err("--colors: unknown palette \"%s\" (hot mem io red green blue "
-				       "aqua yellow purple orange lang)", optarg);
+				pr_err("--colors: unknown palette \"%s\" (hot mem io red green "
+				       "blue "
+				       "aqua yellow purple orange lang)",
+				       optarg);
 				return -EINVAL;
 			}
 			a->svg.palette = pal;
@@ -248,7 +255,7 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 			pr_err("%s: option %s needs a value", argv[0], argv[optind - 1]);
 			return -EINVAL;
 		default:
-unknown:
+		unknown:
 			pr_err("%s: unknown option %s (see flamed %s --help)", argv[0],
 			       argv[optind - 1], argv[0]);
 			return -EINVAL;
@@ -382,8 +389,9 @@ static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p
 	free(buf);
 	if (!pp) {
 		pr_err("%s: not a valid pprof profile (%s)", in->name,
-		       err == -EFBIG ? "over the size limits" :
-		       err == -ENOMEM ? "out of memory" : "malformed");
+		       err == -EFBIG	? "over the size limits"
+		       : err == -ENOMEM ? "out of memory"
+					: "malformed");
 		return err ? err : -EINVAL;
 	}
 	/* A single pprof input keeps its meta (duration, frequency, host). */
@@ -405,7 +413,7 @@ static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p
  * the mapping are released from the resident set as soon as they are parsed.
  */
 #define MAX_PARTS 4
-#define PART_MIN (32UL << 20)	/* smallest part worth a thread */
+#define PART_MIN (32UL << 20) /* smallest part worth a thread */
 
 struct part {
 	const char *map;
@@ -625,7 +633,7 @@ static void close_input(struct input *in)
 /* Reads paths (stdin when none) into p; an error when nothing at all was read. */
 static int read_inputs(char **paths, int nr, struct profile *p, struct profile *before)
 {
-	static char *stdin_path[] = { "-" };
+	static char *stdin_path[] = {"-"};
 	uint64_t junk = 0;
 	int err = 0;
 
@@ -634,7 +642,7 @@ static int read_inputs(char **paths, int nr, struct profile *p, struct profile *
 		nr = 1;
 	}
 	for (int i = 0; i < nr && !err; i++) {
-		struct input in = { 0 };
+		struct input in = {0};
 
 		err = open_input(&in, paths[i]);
 		if (!err)
@@ -718,7 +726,7 @@ cleanup:
 
 int diff_cmd__main(int argc, char **argv)
 {
-	struct profile *p[2] = { NULL, NULL };
+	struct profile *p[2] = {NULL, NULL};
 	struct render_args a;
 	int err = parse_args(argc, argv, true, &a);
 

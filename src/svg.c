@@ -21,16 +21,16 @@
 #include "svg_script.h"
 #include "util.h"
 
-#define PAD 10		/* pixels left and right of the frames */
-#define DMAX ((1U << 30) - 1)	/* deeper stacks are cut here */
-#define END UINT32_MAX	/* sorts after every rank: a node's own samples come after its children */
+#define PAD 10		      /* pixels left and right of the frames */
+#define DMAX ((1U << 30) - 1) /* deeper stacks are cut here */
+#define END UINT32_MAX /* sorts after every rank: a node's own samples come after its children */
 
 struct svg_name {
-	uint32_t off, len;	/* sanitized UTF-8 in the pool */
-	uint32_t eoff, elen;	/* the same, XML-escaped */
-	uint32_t nchars;	/* characters in the sanitized name */
+	uint32_t off, len;   /* sanitized UTF-8 in the pool */
+	uint32_t eoff, elen; /* the same, XML-escaped */
+	uint32_t nchars;     /* characters in the sanitized name */
 	uint32_t kind;
-	char color[8];		/* "#rrggbb" */
+	char color[8]; /* "#rrggbb" */
 };
 
 /* A stack: ranks in the sequence pool, its count in AFTER (or the only profile) and BEFORE. */
@@ -50,7 +50,7 @@ struct svg {
 	bool diff;
 	struct profile *keys;	/* scratch: (name, kind) pairs as frames of this profile */
 	uint32_t *key_rank;	/* key frame id -> rank */
-	struct svg_name *names;	/* by rank; the last one is "all" */
+	struct svg_name *names; /* by rank; the last one is "all" */
 	uint32_t nr_names;
 	char *pool;
 	size_t pool_len, pool_cap;
@@ -63,9 +63,9 @@ struct svg {
 	uint64_t total, total_before;
 	uint32_t max_depth;
 	uint32_t cn_off, cn_len; /* count_name, escaped */
-	double max_delta;	/* largest |after - normalised before| of a drawn frame */
-	double norm;		/* BEFORE counts are multiplied by this */
-	double min_samples;	/* frames narrower than this are not drawn */
+	double max_delta;	 /* largest |after - normalised before| of a drawn frame */
+	double norm;		 /* BEFORE counts are multiplied by this */
+	double min_samples;	 /* frames narrower than this are not drawn */
 };
 
 static int grow(void **arr, size_t *cap, size_t need, size_t elem)
@@ -257,17 +257,17 @@ struct rgb_range {
 };
 
 static const struct rgb_range palette_ranges[SVG_PAL_MAX] = {
-	[SVG_PAL_HOT] = { { 205, 0, 0 }, { 50, 230, 55 } },
-	[SVG_PAL_MEM] = { { 0, 190, 90 }, { 0, 50, 120 } },
-	[SVG_PAL_IO] = { { 80, 80, 190 }, { 60, 60, 55 } },
-	[SVG_PAL_RED] = { { 200, 50, 50 }, { 55, 80, 80 } },
-	[SVG_PAL_GREEN] = { { 50, 200, 50 }, { 60, 55, 60 } },
-	[SVG_PAL_BLUE] = { { 80, 80, 205 }, { 60, 60, 50 } },
-	[SVG_PAL_AQUA] = { { 50, 165, 165 }, { 60, 55, 55 } },
-	[SVG_PAL_YELLOW] = { { 175, 175, 50 }, { 55, 55, 20 } },
-	[SVG_PAL_PURPLE] = { { 190, 80, 190 }, { 65, 60, 65 } },
-	[SVG_PAL_ORANGE] = { { 190, 90, 0 }, { 65, 65, 0 } },
-	[SVG_PAL_LANG] = { { 205, 0, 0 }, { 50, 230, 55 } },
+	[SVG_PAL_HOT] = {{205, 0, 0}, {50, 230, 55}},
+	[SVG_PAL_MEM] = {{0, 190, 90}, {0, 50, 120}},
+	[SVG_PAL_IO] = {{80, 80, 190}, {60, 60, 55}},
+	[SVG_PAL_RED] = {{200, 50, 50}, {55, 80, 80}},
+	[SVG_PAL_GREEN] = {{50, 200, 50}, {60, 55, 60}},
+	[SVG_PAL_BLUE] = {{80, 80, 205}, {60, 60, 50}},
+	[SVG_PAL_AQUA] = {{50, 165, 165}, {60, 55, 55}},
+	[SVG_PAL_YELLOW] = {{175, 175, 50}, {55, 55, 20}},
+	[SVG_PAL_PURPLE] = {{190, 80, 190}, {65, 60, 65}},
+	[SVG_PAL_ORANGE] = {{190, 90, 0}, {65, 65, 0}},
+	[SVG_PAL_LANG] = {{205, 0, 0}, {50, 230, 55}},
 };
 
 /* Hues for frame kinds, and for the languages of the lang palette. */
@@ -275,9 +275,9 @@ enum hue {
 	HUE_KERNEL,
 	HUE_INLINE,
 	HUE_JIT,
-	HUE_ALT_KERNEL,	/* when the palette is blue-ish already */
+	HUE_ALT_KERNEL, /* when the palette is blue-ish already */
 	HUE_ALT_INLINE,
-	HUE_ALT_JIT,	/* when the palette is green-ish already */
+	HUE_ALT_JIT, /* when the palette is green-ish already */
 	HUE_C,
 	HUE_CXX,
 	HUE_RUST,
@@ -290,27 +290,36 @@ enum hue {
 };
 
 static const struct rgb_range hue_ranges[HUE_MAX] = {
-	[HUE_KERNEL] = { { 100, 140, 220 }, { 50, 50, 35 } },
-	[HUE_INLINE] = { { 50, 170, 170 }, { 60, 55, 55 } },
-	[HUE_JIT] = { { 50, 190, 50 }, { 60, 60, 60 } },
-	[HUE_ALT_KERNEL] = { { 190, 90, 0 }, { 65, 65, 0 } },
-	[HUE_ALT_INLINE] = { { 190, 80, 190 }, { 65, 60, 65 } },
-	[HUE_ALT_JIT] = { { 175, 175, 50 }, { 55, 55, 20 } },
-	[HUE_C] = { { 205, 0, 0 }, { 50, 120, 55 } },
-	[HUE_CXX] = { { 190, 170, 40 }, { 60, 60, 30 } },
-	[HUE_RUST] = { { 200, 110, 30 }, { 55, 50, 30 } },
-	[HUE_JAVA] = { { 60, 180, 60 }, { 60, 60, 50 } },
-	[HUE_GO] = { { 40, 170, 190 }, { 50, 50, 60 } },
-	[HUE_PYTHON] = { { 90, 110, 210 }, { 50, 50, 45 } },
-	[HUE_JS] = { { 180, 90, 200 }, { 60, 50, 55 } },
-	[HUE_OTHER] = { { 160, 160, 160 }, { 40, 40, 40 } },
+	[HUE_KERNEL] = {{100, 140, 220}, {50, 50, 35}},
+	[HUE_INLINE] = {{50, 170, 170}, {60, 55, 55}},
+	[HUE_JIT] = {{50, 190, 50}, {60, 60, 60}},
+	[HUE_ALT_KERNEL] = {{190, 90, 0}, {65, 65, 0}},
+	[HUE_ALT_INLINE] = {{190, 80, 190}, {65, 60, 65}},
+	[HUE_ALT_JIT] = {{175, 175, 50}, {55, 55, 20}},
+	[HUE_C] = {{205, 0, 0}, {50, 120, 55}},
+	[HUE_CXX] = {{190, 170, 40}, {60, 60, 30}},
+	[HUE_RUST] = {{200, 110, 30}, {55, 50, 30}},
+	[HUE_JAVA] = {{60, 180, 60}, {60, 60, 50}},
+	[HUE_GO] = {{40, 170, 190}, {50, 50, 60}},
+	[HUE_PYTHON] = {{90, 110, 210}, {50, 50, 45}},
+	[HUE_JS] = {{180, 90, 200}, {60, 50, 55}},
+	[HUE_OTHER] = {{160, 160, 160}, {40, 40, 40}},
 };
 
 static const char *const hue_labels[HUE_MAX] = {
-	[HUE_KERNEL] = "kernel", [HUE_INLINE] = "inlined", [HUE_JIT] = "JIT",
-	[HUE_ALT_KERNEL] = "kernel", [HUE_ALT_INLINE] = "inlined", [HUE_ALT_JIT] = "JIT",
-	[HUE_C] = "C", [HUE_CXX] = "C++", [HUE_RUST] = "Rust", [HUE_JAVA] = "Java",
-	[HUE_GO] = "Go", [HUE_PYTHON] = "Python", [HUE_JS] = "JavaScript",
+	[HUE_KERNEL] = "kernel",
+	[HUE_INLINE] = "inlined",
+	[HUE_JIT] = "JIT",
+	[HUE_ALT_KERNEL] = "kernel",
+	[HUE_ALT_INLINE] = "inlined",
+	[HUE_ALT_JIT] = "JIT",
+	[HUE_C] = "C",
+	[HUE_CXX] = "C++",
+	[HUE_RUST] = "Rust",
+	[HUE_JAVA] = "Java",
+	[HUE_GO] = "Go",
+	[HUE_PYTHON] = "Python",
+	[HUE_JS] = "JavaScript",
 	[HUE_OTHER] = "unknown/library",
 };
 
@@ -376,8 +385,7 @@ static void name_fractions(const char *s, size_t n, bool prefix, double v[3])
 	}
 }
 
-static void format_color(char out[8], const struct rgb_range *r, const double v[3],
-			 bool one_shade)
+static void format_color(char out[8], const struct rgb_range *r, const double v[3], bool one_shade)
 {
 	static const char hex[] = "0123456789abcdef";
 	int c[3];
@@ -435,9 +443,9 @@ static void name_color(const struct svg_opts *o, const char *s, size_t n, uint32
 	if (h != HUE_MAX)
 		format_color(out, &hue_ranges[h], v, false);
 	else
-		format_color(out, &palette_ranges[o->palette],
-			     v, o->palette != SVG_PAL_HOT && o->palette != SVG_PAL_MEM &&
-					o->palette != SVG_PAL_LANG);
+		format_color(out, &palette_ranges[o->palette], v,
+			     o->palette != SVG_PAL_HOT && o->palette != SVG_PAL_MEM &&
+				     o->palette != SVG_PAL_LANG);
 }
 
 /*
@@ -461,7 +469,7 @@ static int key_cmp(const void *a, const void *b, void *arg)
 
 static uint32_t key_of(struct svg *g, const struct profile *p, uint32_t name, uint32_t kind)
 {
-	struct profile_frame f = { 0 };
+	struct profile_frame f = {0};
 
 	f.name = profile__intern(g->keys, profile__str(p, name), profile__str_len(p, name));
 	if (!f.name && profile__str_len(p, name))
@@ -746,7 +754,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 	if (n > 1) {
 		if (grow((void **)&work, &cap_work, 1, sizeof(*work)))
 			goto cleanup;
-		work[nr_work++] = (struct sort_range){ 0, n, 0 };
+		work[nr_work++] = (struct sort_range){0, n, 0};
 	}
 	while (nr_work) {
 		struct sort_range r = work[--nr_work];
@@ -811,7 +819,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 			if (j - i > 1) {
 				if (grow((void **)&work, &cap_work, nr_work + 1, sizeof(*work)))
 					goto cleanup;
-				work[nr_work++] = (struct sort_range){ r.start + i, j - i, l + 1 };
+				work[nr_work++] = (struct sort_range){r.start + i, j - i, l + 1};
 			}
 		}
 	}
@@ -901,14 +909,15 @@ static int build_nodes(struct svg *g, const uint32_t *lcp)
 			break;
 		}
 		for (; nr_open < s->len; nr_open++)
-			open[nr_open] = (struct onode){ q[nr_open], x, xb };
+			open[nr_open] = (struct onode){q[nr_open], x, xb};
 		x += s->cnt;
 		xb += s->before;
 	}
 	while (nr_open && !err) {
 		struct onode *o = &open[--nr_open];
 
-		err = keep_node(g, nr_open + 1, o->rank, o->x, x - o->x, xb - o->before, min_samples);
+		err = keep_node(g, nr_open + 1, o->rank, o->x, x - o->x, xb - o->before,
+				min_samples);
 	}
 	if (!err)
 		err = keep_node(g, 0, g->nr_names - 1, 0, x, xb, 0);
@@ -1134,7 +1143,7 @@ static void legend_item(struct obuf *o, const struct layout *l, unsigned int *x,
 
 static void write_legend(struct svg *g, struct obuf *o, const struct layout *l)
 {
-	bool used[HUE_MAX + 1] = { false };
+	bool used[HUE_MAX + 1] = {false};
 	unsigned int x = l->pad;
 
 	ob_str(o, "<g id=\"legend\">");
@@ -1152,7 +1161,7 @@ static void write_legend(struct svg *g, struct obuf *o, const struct layout *l)
 	for (int k = -1; k < HUE_MAX; k++) {
 		/* The palette's own colour first ("user"), then kinds and languages. */
 		int h = k < 0 ? HUE_MAX : k;
-		double v[3] = { 0.5, 0.5, 0.5 };
+		double v[3] = {0.5, 0.5, 0.5};
 		char col[8];
 
 		if (!used[h])
@@ -1284,10 +1293,10 @@ static void write_svg(struct svg *g, const struct profile *p, const struct profi
 		sub = subtitle;
 	}
 	if (!title)
-		title = g->diff	       ? "Differential Flame Graph" :
-			opt->flamechart ? "Flame Chart" :
-			opt->inverted	? "Icicle Graph" :
-					  "Flame Graph";
+		title = g->diff		  ? "Differential Flame Graph"
+			: opt->flamechart ? "Flame Chart"
+			: opt->inverted	  ? "Icicle Graph"
+					  : "Flame Graph";
 	l.title_y = l.fs * 2;
 	l.subtitle_y = l.title_y + (*sub ? l.fs * 3 / 2 : 0);
 	l.legend_y = l.subtitle_y + l.fs * 3 / 2;
@@ -1386,10 +1395,9 @@ static void write_svg(struct svg *g, const struct profile *p, const struct profi
 
 static int check_opts(const struct svg_opts *o)
 {
-	if (o->width < 100 || o->width > 1000000 || o->frame_height < 4 ||
-	    o->frame_height > 1000 || o->font_size < 4 || o->font_size > 200 ||
-	    !(o->min_width >= 0) || o->min_width > 1e6 || (unsigned int)o->palette >= SVG_PAL_MAX ||
-	    !o->count_name)
+	if (o->width < 100 || o->width > 1000000 || o->frame_height < 4 || o->frame_height > 1000 ||
+	    o->font_size < 4 || o->font_size > 200 || !(o->min_width >= 0) || o->min_width > 1e6 ||
+	    (unsigned int)o->palette >= SVG_PAL_MAX || !o->count_name)
 		return -EINVAL;
 	return 0;
 }
@@ -1397,9 +1405,9 @@ static int check_opts(const struct svg_opts *o)
 static int render(const struct profile *before, const struct profile *after,
 		  const struct svg_opts *o, FILE *f)
 {
-	struct svg g = { 0 };
-	struct obuf ob = { 0 };
-	uint32_t *fmap[2] = { NULL, NULL }, *cmap[2] = { NULL, NULL }, *lcp = NULL;
+	struct svg g = {0};
+	struct obuf ob = {0};
+	uint32_t *fmap[2] = {NULL, NULL}, *cmap[2] = {NULL, NULL}, *lcp = NULL;
 	int err;
 
 	err = check_opts(o);
@@ -1429,9 +1437,8 @@ static int render(const struct profile *before, const struct profile *after,
 		g.total += g.stacks[i].cnt;
 		g.total_before += g.stacks[i].before;
 	}
-	g.norm = before && o->normalize && g.total_before ?
-			 (double)g.total / (double)g.total_before :
-			 1.0;
+	g.norm = before && o->normalize && g.total_before ? (double)g.total / (double)g.total_before
+							  : 1.0;
 	g.min_samples = o->min_width * (double)g.total / ((double)o->width - 2 * PAD);
 	lcp = malloc((g.nr_stacks + 1) * sizeof(*lcp));
 	err = -ENOMEM;

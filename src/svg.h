@@ -28,25 +28,25 @@ enum svg_palette {
 	SVG_PAL_YELLOW,
 	SVG_PAL_PURPLE,
 	SVG_PAL_ORANGE,
-	SVG_PAL_LANG,	/* by language guessed from each name */
+	SVG_PAL_LANG, /* by language guessed from each name */
 	SVG_PAL_MAX,
 };
 
 struct svg_opts {
-	const char *title;	/* NULL: "Flame Graph" (or Icicle / Differential) */
-	const char *subtitle;	/* NULL: built from the profile's meta; "" for none */
-	const char *count_name;	/* "samples" */
-	const char *notes;	/* free text kept in the file's <desc>, NULL for none */
-	unsigned int width;	/* image width in pixels, 1200 */
+	const char *title;	   /* NULL: "Flame Graph" (or Icicle / Differential) */
+	const char *subtitle;	   /* NULL: built from the profile's meta; "" for none */
+	const char *count_name;	   /* "samples" */
+	const char *notes;	   /* free text kept in the file's <desc>, NULL for none */
+	unsigned int width;	   /* image width in pixels, 1200 */
 	unsigned int frame_height; /* 16 */
-	unsigned int font_size;	/* 12 */
-	double min_width;	/* frames narrower than this many pixels are left out, 0.1 */
+	unsigned int font_size;	   /* 12 */
+	double min_width;	   /* frames narrower than this many pixels are left out, 0.1 */
 	enum svg_palette palette;
-	bool inverted;		/* icicle: root at the top */
-	bool reverse;		/* stacks reversed: merged from the leaves */
-	bool hash;		/* colours by name prefix, so related names look alike */
-	bool flamechart;	/* samples in their order, not merged by name (time order) */
-	bool normalize;		/* differential: scale BEFORE to AFTER's total, true */
+	bool inverted;	 /* icicle: root at the top */
+	bool reverse;	 /* stacks reversed: merged from the leaves */
+	bool hash;	 /* colours by name prefix, so related names look alike */
+	bool flamechart; /* samples in their order, not merged by name (time order) */
+	bool normalize;	 /* differential: scale BEFORE to AFTER's total, true */
 };
 
 void svg_opts__init(struct svg_opts *o);

@@ -10,7 +10,7 @@
 
 static uint32_t frame(struct profile *p, const char *name, uint32_t kind, uint64_t addr)
 {
-	struct profile_frame f = { 0 };
+	struct profile_frame f = {0};
 
 	f.name = profile__intern_str(p, name);
 	f.kind = kind;
@@ -43,14 +43,14 @@ TEST(folded_write_merges_sorts_and_suffixes)
 {
 	struct profile *p = profile__new();
 	uint32_t bash = profile__intern_str(p, "bash");
-	uint32_t s1[] = { frame(p, "main", FRAME_USER, 0x10), frame(p, "read", FRAME_KERNEL, 0) };
+	uint32_t s1[] = {frame(p, "main", FRAME_USER, 0x10), frame(p, "read", FRAME_KERNEL, 0)};
 	/* Same name, other address: a different frame id that must merge all the same. */
-	uint32_t s2[] = { frame(p, "main", FRAME_USER, 0x20), frame(p, "read", FRAME_KERNEL, 0) };
-	uint32_t s3[] = { frame(p, "start", FRAME_USER, 0), frame(p, "inl", FRAME_INLINE, 0),
-			  frame(p, "jit", FRAME_JIT, 0) };
-	uint32_t s4[] = { frame(p, "main", FRAME_USER, 0x10) };
-	uint32_t s5[] = { frame(p, "a;b\nc\r\x01", FRAME_USER, 0) };
-	uint32_t s6[] = { frame(p, "main1", FRAME_USER, 0) };
+	uint32_t s2[] = {frame(p, "main", FRAME_USER, 0x20), frame(p, "read", FRAME_KERNEL, 0)};
+	uint32_t s3[] = {frame(p, "start", FRAME_USER, 0), frame(p, "inl", FRAME_INLINE, 0),
+			 frame(p, "jit", FRAME_JIT, 0)};
+	uint32_t s4[] = {frame(p, "main", FRAME_USER, 0x10)};
+	uint32_t s5[] = {frame(p, "a;b\nc\r\x01", FRAME_USER, 0)};
+	uint32_t s6[] = {frame(p, "main1", FRAME_USER, 0)};
 	char *out;
 	int err;
 
@@ -76,13 +76,13 @@ TEST(folded_write_merges_sorts_and_suffixes)
 
 TEST(folded_write_is_c_locale_sorted)
 {
-	static const char *const names[] = { "b", "a b", "a", "a;x", "A", "a-1", "a1", "~", "a(" };
+	static const char *const names[] = {"b", "a b", "a", "a;x", "A", "a-1", "a1", "~", "a("};
 	struct profile *p = profile__new();
 	char *out, *prev = NULL, *line;
 	int err;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
-		uint32_t ids[2] = { frame(p, "a", FRAME_USER, 0), 0 };
+		uint32_t ids[2] = {frame(p, "a", FRAME_USER, 0), 0};
 		const char *semi = strchr(names[i], ';');
 
 		if (semi) {
@@ -109,18 +109,18 @@ TEST(folded_write_is_c_locale_sorted)
 TEST(folded_parse_edge_cases)
 {
 	static const char in[] = "proc;a;b 10\n"
-				 "proc;a;b 5\r\n"	/* CRLF, same stack again */
+				 "proc;a;b 5\r\n" /* CRLF, same stack again */
 				 "\n"
 				 "   \n"
 				 "junk without count\n"
 				 "name ending in number 123 45\n"
 				 "x;k_[k];i_[i];j_[j];w_[w];z_[q] 1\n"
-				 ";;; 4\n"			/* no frames: junk */
-				 "1234\n"			/* no stack: junk */
-				 "a;b 99999999999999999999999\n"	/* overflow: junk */
-				 "a;b 1.5\n"			/* not an integer: junk */
-				 "a;;b\t2  \n"			/* empty frame skipped, tab, spaces */
-				 "last 3";			/* no newline */
+				 ";;; 4\n"			 /* no frames: junk */
+				 "1234\n"			 /* no stack: junk */
+				 "a;b 99999999999999999999999\n" /* overflow: junk */
+				 "a;b 1.5\n"			 /* not an integer: junk */
+				 "a;;b\t2  \n" /* empty frame skipped, tab, spaces */
+				 "last 3";     /* no newline */
 	struct profile *p = profile__new();
 	struct folded_parse_stats st;
 	const struct profile_frame *f;
@@ -151,7 +151,8 @@ TEST(folded_parse_edge_cases)
 
 TEST(folded_parse_streaming_equals_one_shot)
 {
-	static const char in[] = "p;aaaaaaaaaaaaaaaaaaaaaaaa;b 1\np;b_[k];c 22\r\n\nbad\nq;r 3\nt 4";
+	static const char in[] =
+		"p;aaaaaaaaaaaaaaaaaaaaaaaa;b 1\np;b_[k];c 22\r\n\nbad\nq;r 3\nt 4";
 	struct profile *a = profile__new(), *b = profile__new();
 	struct folded_parser *fp = folded_parser__new(b, NULL);
 	struct folded_parse_stats sa, sb;

@@ -14,7 +14,7 @@
 
 static uint32_t frame(struct profile *p, const char *name, uint32_t kind, uint64_t addr)
 {
-	struct profile_frame f = { 0 };
+	struct profile_frame f = {0};
 
 	f.name = profile__intern_str(p, name);
 	f.kind = kind;
@@ -34,8 +34,9 @@ static void add(struct profile *p, const char *comm, const char *stack, uint64_t
 		uint32_t kind = FRAME_USER;
 
 		if (l > 4 && tok[l - 4] == '_' && tok[l - 3] == '[') {
-			kind = tok[l - 2] == 'k' ? FRAME_KERNEL :
-			       tok[l - 2] == 'i' ? FRAME_INLINE : FRAME_JIT;
+			kind = tok[l - 2] == 'k'   ? FRAME_KERNEL
+			       : tok[l - 2] == 'i' ? FRAME_INLINE
+						   : FRAME_JIT;
 			tok[l - 4] = '\0';
 		}
 		ids[n++] = frame(p, tok, kind, 0);
@@ -44,8 +45,8 @@ static void add(struct profile *p, const char *comm, const char *stack, uint64_t
 	free(dup);
 }
 
-static char *render(const struct profile *before, const struct profile *p,
-		    const struct svg_opts *o, int *err)
+static char *render(const struct profile *before, const struct profile *p, const struct svg_opts *o,
+		    int *err)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -72,7 +73,7 @@ static size_t count_str(const char *hay, const char *needle)
  */
 static bool xml_entity(const char **p)
 {
-	static const char *const ents[] = { "&amp;", "&lt;", "&gt;", "&quot;", "&apos;" };
+	static const char *const ents[] = {"&amp;", "&lt;", "&gt;", "&quot;", "&apos;"};
 	const char *s = *p;
 
 	for (size_t i = 0; i < 5; i++)
@@ -87,7 +88,8 @@ static bool xml_entity(const char **p)
 		q += hex;
 		if (!(hex ? strchr("0123456789abcdefABCDEF", *q) : strchr("0123456789", *q)) || !*q)
 			return false;
-		while (*q && (hex ? strchr("0123456789abcdefABCDEF", *q) : strchr("0123456789", *q)))
+		while (*q &&
+		       (hex ? strchr("0123456789abcdefABCDEF", *q) : strchr("0123456789", *q)))
 			q++;
 		if (*q != ';')
 			return false;
@@ -106,8 +108,11 @@ static const char *xml_check(const char *s)
 	/* Characters first. */
 	for (size_t i = 0; u[i];) {
 		unsigned char c = u[i];
-		size_t l = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3 :
-			   (c & 0xf8) == 0xf0 ? 4 : 0;
+		size_t l = c < 0x80		? 1
+			   : (c & 0xe0) == 0xc0 ? 2
+			   : (c & 0xf0) == 0xe0 ? 3
+			   : (c & 0xf8) == 0xf0 ? 4
+						: 0;
 		uint32_t cp = l == 1 ? c : l == 2 ? c & 0x1f : l == 3 ? c & 0x0f : c & 0x07;
 
 		if (!l || c == 0xc0 || c == 0xc1 || c > 0xf4)
@@ -163,7 +168,8 @@ static const char *xml_check(const char *s)
 			if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:", *s))
 				return "bad tag name";
 			while (*s && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-					    "0123456789_:.-", *s))
+					    "0123456789_:.-",
+					    *s))
 				s++;
 			for (;;) {
 				char q;
@@ -172,10 +178,14 @@ static const char *xml_check(const char *s)
 					s++;
 				if (*s == '>' || !strncmp(s, "/>", 2))
 					break;
-				if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_:", *s))
+				if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_"
+					    ":",
+					    *s))
 					return "bad attribute name";
-				while (*s && strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
-						    "WXYZ0123456789_:.-", *s))
+				while (*s &&
+				       strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUV"
+					      "WXYZ0123456789_:.-",
+					      *s))
 					s++;
 				if (*s++ != '=')
 					return "attribute without value";
@@ -279,11 +289,13 @@ TEST(svg_escapes_hostile_names)
 		"cdata]]>end",
 		"double--dash",
 		"<!-- comment -->",
-		"ctrl\x01\x1b" "char",
+		"ctrl\x01\x1b"
+		"char",
 		"tab\there\nnewline\r",
 		"bad_utf8_\xff\xfe",
 		"surrogate_\xed\xa0\x80_overlong_\xc0\xaf_cut_\xe4\xb8",
-		"c1\xc2\x85" "control",
+		"c1\xc2\x85"
+		"control",
 		"unicode_\xc3\xa9\xe4\xb8\xad\xf0\x9f\x94\xa5",
 		"noncharacter_\xef\xbf\xbf",
 	};
@@ -337,7 +349,8 @@ TEST(svg_adversarial_folded_input)
 	static const char in[] = "app;main;<script>alert(1)</script> 50\n"
 				 "app;main;std::map<int, std::string>::operator[](int const&) 30\n"
 				 "app;main;<!-- comment --> 20\n"
-				 "app;main;ctrl\x01" "char 10\n"
+				 "app;main;ctrl\x01"
+				 "char 10\n"
 				 "app;main;tab\there 10\n"
 				 "app;main;name ending in number 123 10\n"
 				 "app;main;kfunc_[k] 10\n"
@@ -419,7 +432,7 @@ static void naive_add(struct prefix *px, size_t *npx, const char *path, uint64_t
 
 TEST(svg_tree_matches_naive_merge)
 {
-	static const char *const names[] = { "a", "b", "c", "dd", "e" };
+	static const char *const names[] = {"a", "b", "c", "dd", "e"};
 	static struct prefix px[20000];
 	static struct pframe pf[20000];
 	struct profile *p = profile__new();
@@ -598,7 +611,7 @@ TEST(svg_colors_stable_and_by_kind)
 	CHECK(fa && fb && !strcmp(fa->fill, fb->fill));
 	/* hot palette: red channel high; kernel frames blue-ish */
 	fa = find_pframe(pa, 16, "kern");
-	CHECK(fa && strtol((char[]){ fa->fill[5], fa->fill[6], 0 }, NULL, 16) >= 220);
+	CHECK(fa && strtol((char[]){fa->fill[5], fa->fill[6], 0}, NULL, 16) >= 220);
 	CHECK(strstr(sa, ">kernel</text>") != NULL); /* legend */
 	free(sa);
 	free(sb);
