@@ -12,6 +12,7 @@ struct esym {
 	uint64_t addr;
 	uint64_t size;
 	uint32_t name;	/* pool offset */
+	uint32_t label;	/* an untyped code label (_start in assembly), not a function */
 };
 
 struct eseg {
@@ -28,7 +29,7 @@ struct elfsyms {
 	char build_id[41];
 };
 
-static int add_sym(struct elfsyms *e, uint64_t addr, uint64_t size, const char *name)
+static int add_sym(struct elfsyms *e, uint64_t addr, uint64_t size, const char *name, bool label)
 {
 	size_t nlen = strlen(name) + 1;
 
@@ -56,7 +57,7 @@ static int add_sym(struct elfsyms *e, uint64_t addr, uint64_t size, const char *
 		e->pool_cap = cap;
 	}
 	memcpy(e->pool + e->pool_len, name, nlen);
-	e->syms[e->nr++] = (struct esym){ addr, size, e->pool_len };
+	e->syms[e->nr++] = (struct esym){ addr, size, e->pool_len, label };
 	e->pool_len += nlen;
 	return 0;
 }
@@ -68,6 +69,14 @@ static Elf_Data *section_data(Elf_Scn *scn, const GElf_Shdr *sh)
 	if ((sh->sh_flags & SHF_COMPRESSED) && elf_compress(scn, 0, 0) < 0)
 		return NULL;
 	return elf_getdata(scn, NULL);
+}
+
+static bool exec_section(Elf *elf, size_t ndx)
+{
+	Elf_Scn *scn = elf_getscn(elf, ndx);
+	GElf_Shdr sh;
+
+	return scn && gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_EXECINSTR);
 }
 
 static int read_symtab(struct elfsyms *e, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
@@ -86,13 +95,16 @@ static int read_symtab(struct elfsyms *e, Elf *elf, Elf_Scn *scn, const GElf_Shd
 		if (!gelf_getsym(data, i, &sym))
 			break;
 		type = GELF_ST_TYPE(sym.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
-		    !sym.st_value)
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_NOTYPE) ||
+		    sym.st_shndx == SHN_UNDEF || sym.st_shndx >= SHN_LORESERVE || !sym.st_value)
+			continue;
+		/* Assembly entry points (ld.so's _start) are untyped labels in code. */
+		if (type == STT_NOTYPE && (sym.st_size || !exec_section(elf, sym.st_shndx)))
 			continue;
 		name = elf_strptr(elf, sh->sh_link, sym.st_name);
-		if (!name || !*name)
+		if (!name || !*name || (type == STT_NOTYPE && (name[0] == '.' || name[0] == '$')))
 			continue;
-		if (add_sym(e, sym.st_value, sym.st_size, name))
+		if (add_sym(e, sym.st_value, sym.st_size, name, type == STT_NOTYPE))
 			return -ENOMEM;
 	}
 	return 0;
@@ -141,21 +153,33 @@ static int sym_cmp(const void *a, const void *b)
 
 	if (x->addr != y->addr)
 		return x->addr < y->addr ? -1 : 1;
-	/* Prefer sized symbols, then the one read first among aliases. */
+	/* Prefer sized symbols, functions to labels, then the one read first among aliases. */
 	if (x->size != y->size)
 		return x->size > y->size ? -1 : 1;
+	if (x->label != y->label)
+		return x->label ? 1 : -1;
 	return x->name < y->name ? -1 : x->name > y->name;
 }
 
 /* .symtab and .dynsym (and debug files) repeat each other: keep one symbol per address. */
 static void sort_unique(struct elfsyms *e)
 {
+	uint64_t func_end = 0;
 	size_t i, j;
 
 	qsort(e->syms, e->nr, sizeof(*e->syms), sym_cmp);
-	for (i = 0, j = 0; i < e->nr; i++)
-		if (!j || e->syms[j - 1].addr != e->syms[i].addr)
-			e->syms[j++] = e->syms[i];
+	for (i = 0, j = 0; i < e->nr; i++) {
+		const struct esym *s = &e->syms[i];
+
+		if (j && e->syms[j - 1].addr == s->addr)
+			continue;
+		/* A label inside a function is a branch target, not a name for its code. */
+		if (s->label && s->addr < func_end)
+			continue;
+		if (s->size && s->addr + s->size > func_end)
+			func_end = s->addr + s->size;
+		e->syms[j++] = *s;
+	}
 	e->nr = j;
 }
 

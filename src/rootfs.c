@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,16 +32,20 @@ int rootfs__openat(int rootfd, const char *path)
 		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
-	long fd;
+	long fd = -1;
+	int tries;
 
 	/* RESOLVE_IN_ROOT treats a leading '/' as the root itself; skip it for clarity. */
 	while (*path == '/')
 		path++;
 	if (!*path)
 		return -EISDIR;
-	do
+	/* EAGAIN: a rename raced with the walk; the kernel asks for a retry. */
+	for (tries = 0; tries < 8; tries++) {
 		fd = syscall(SYS_openat2, rootfd, path, &how, sizeof(how));
-	while (fd < 0 && errno == EAGAIN);
+		if (fd >= 0 || errno != EAGAIN)
+			break;
+	}
 	return fd < 0 ? -errno : (int)fd;
 }
 
@@ -55,11 +60,19 @@ int rootfs__open(uint32_t pid, const char *path)
 	return fd;
 }
 
-bool rootfs__same_root(uint32_t pid)
+static bool same_inode(const char *x, const char *y)
 {
-	char path[32];
 	struct stat a, b;
 
-	snprintf(path, sizeof(path), "/proc/%u/root", pid);
-	return !stat(path, &a) && !stat("/", &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+	return !stat(x, &a) && !stat(y, &b) && a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool rootfs__same_root(uint32_t pid)
+{
+	char root[32], mnt[32];
+
+	/* The same root directory can hold other mounts in another mount namespace. */
+	snprintf(root, sizeof(root), "/proc/%u/root", pid);
+	snprintf(mnt, sizeof(mnt), "/proc/%u/ns/mnt", pid);
+	return same_inode(root, "/") && same_inode(mnt, "/proc/self/ns/mnt");
 }

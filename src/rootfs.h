@@ -19,7 +19,7 @@ int rootfs__open(uint32_t pid, const char *path);
 int rootfs__open_root(uint32_t pid);
 /* Opens path below the root directory fd rootfd (from rootfs__open_root), confined to it. */
 int rootfs__openat(int rootfd, const char *path);
-/* True when process pid has the same root directory as flamed (no container). */
+/* True when process pid sees the same files as flamed: same root, same mount namespace. */
 bool rootfs__same_root(uint32_t pid);
 
 #endif

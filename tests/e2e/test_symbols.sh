@@ -1,0 +1,328 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end symbolization: stripped binaries named through build-id, debuglink (CRC, zlib
+# sections) and MiniDebugInfo files and through a local debuginfod; C++ templates and Rust v0
+# demangled; inline frames (_[i]); node --perf-basic-prof JIT frames (_[j]); a binary that exists
+# only in a private mount namespace; one deleted while it runs; a stream of 20 ms processes;
+# kernel "function [module]" names. Workloads are built here from tests/workloads/sym_*.
+. "$(dirname "$0")/lib.sh"
+
+# share PROCESS PATTERN FILE: percentage of PROCESS's samples whose stack matches PATTERN.
+share() {
+	awk -v proc="$1" -v pat="$2" '
+		{ n = $NF; stack = substr($0, 1, length($0) - length(n) - 1) }
+		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
+		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"
+}
+samples() {
+	awk -v proc="$1" 'index($0, proc ";") == 1 { t += $NF } END { print t + 0 }' "$2"
+}
+
+SRC="$ROOT/tests/workloads"
+W="$T/w"
+mkdir -p "$W"
+CLEAN_DEBUG=()
+DFD_PID=
+cleanup() {
+	local f
+	[ -n "$DFD_PID" ] && kill "$DFD_PID" 2>/dev/null
+	for f in "${CLEAN_DEBUG[@]}"; do rm -f "$f"; done
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+# symq links the library the profiler is built from, with the Makefile's own libraries.
+LDLIBS=$(make -s --no-print-directory -C "$ROOT" -f Makefile -f - BUILD="$BUILD" print-ldlibs \
+	<<<'print-ldlibs: ; @echo $(LDLIBS)' 2>/dev/null)
+SYMQ="$W/symq"
+check "symq builds against libflamed.a" \
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/src" -I"$BUILD" "$ROOT/bench/symq.c" \
+	"$BUILD/libflamed.a" $LDLIBS -o "$SYMQ"
+
+CFLAGS_W="-O2 -g -fno-omit-frame-pointer"
+check "C workloads build" bash -c "gcc $CFLAGS_W '$SRC/sym_inline.c' -o '$W/inl' &&
+	gcc $CFLAGS_W '$SRC/sym_short.c' -o '$W/sym_short'"
+check "C++ workload builds" g++ $CFLAGS_W "$SRC/sym_cpp.cc" -o "$W/sym_cpp"
+
+# Stripped builds of sym_inline, each finding its names another way. Each has a build id of
+# its own (unique to this run too), so no debug file can stand in for another's.
+mkdir -p "$W/bid" "$W/link/.debug" "$W/mini" "$W/dfd/serve" "$W/dfd/run"
+variant() {
+	local id
+	id=$(printf '%s-%s-%s' "$1" "$$" "$(date +%s%N)" | sha1sum | cut -c1-40)
+	gcc $CFLAGS_W -Wl,--build-id=0x"$id" "$SRC/sym_inline.c" -o "$2"
+}
+variant bid "$W/bid/sym_bid"
+variant link "$W/link/sym_link"
+variant mini "$W/mini/sym_mini"
+variant dfd "$W/dfd/serve/sym_dfd"
+cp "$W/bid/sym_bid" "$W/bid/sym_bid.full"
+build_id() { readelf -n "$1" | awk '/Build ID/ { print $3 }'; }
+
+# build id: .debug file under <debug dir>/.build-id/xx/rest.debug, binary stripped.
+objcopy --only-keep-debug "$W/bid/sym_bid" "$W/bid/sym_bid.debug"
+strip --strip-all "$W/bid/sym_bid"
+BID=$(build_id "$W/bid/sym_bid")
+DEBUG_OPTS=()
+if "$FLAMED" --help 2>&1 | grep -q -- '--debug-dir'; then
+	mkdir -p "$W/debug/.build-id/${BID:0:2}"
+	cp "$W/bid/sym_bid.debug" "$W/debug/.build-id/${BID:0:2}/${BID:2}.debug"
+	DEBUG_OPTS=(--debug-dir "$W/debug")
+elif [ "$(id -u)" = 0 ]; then
+	# No --debug-dir in this build: the system directory, removed on exit.
+	mkdir -p "/usr/lib/debug/.build-id/${BID:0:2}"
+	cp "$W/bid/sym_bid.debug" "/usr/lib/debug/.build-id/${BID:0:2}/${BID:2}.debug"
+	CLEAN_DEBUG+=("/usr/lib/debug/.build-id/${BID:0:2}/${BID:2}.debug")
+fi
+rm "$W/bid/sym_bid.debug"
+
+# debuglink: the debug file in the binary's .debug/ folder, its sections zlib-compressed.
+objcopy --only-keep-debug --compress-debug-sections=zlib "$W/link/sym_link" \
+	"$W/link/sym_link.debug"
+strip --strip-all "$W/link/sym_link"
+(cd "$W/link" && objcopy --add-gnu-debuglink=sym_link.debug sym_link)
+mv "$W/link/sym_link.debug" "$W/link/.debug/sym_link.debug"
+check "debuglink: debug file has compressed sections" \
+	bash -c "readelf -S '$W/link/.debug/sym_link.debug' | grep -A1 '.debug_info' | grep -q 'C'"
+
+# MiniDebugInfo: the symbols .dynsym lacks, xz-compressed into .gnu_debugdata.
+(
+	cd "$W/mini"
+	nm -D sym_mini --format=posix --defined-only | awk '{ print $1 }' | sort >dynsyms
+	nm sym_mini --format=posix --defined-only | awk '$2 ~ /^[Tt]$/ { print $1 }' | sort >funcsyms
+	comm -13 dynsyms funcsyms >keep
+	objcopy --only-keep-debug sym_mini full.debug
+	objcopy -S --remove-section .gdb_index --remove-section .comment \
+		--keep-symbols=keep full.debug mini.debug
+	xz -9 mini.debug
+	strip --strip-all sym_mini
+	objcopy --add-section .gnu_debugdata=mini.debug.xz sym_mini
+	rm -f full.debug dynsyms funcsyms keep
+)
+check "stripped copies have no .symtab" bash -c "! readelf -S '$W/bid/sym_bid' '$W/link/sym_link' \
+	'$W/mini/sym_mini' | grep -q '\.symtab'"
+check "MiniDebugInfo section present" bash -c "readelf -S '$W/mini/sym_mini' | grep -q gnu_debugdata"
+
+# Without a profiler: the same lookups through symq (no root needed).
+addr_of() { nm "$1" | awk -v f="$2" '$3 == f { print $1 }'; }
+OUTER=$(addr_of "$W/bid/sym_bid.full" outer_loop)
+q() { "$SYMQ" "$@" 2>/dev/null | cut -f2; }
+n=$(q "$W/inl" "$OUTER")
+check "symq: outer_loop by its own symbols ($n)" test "$n" = "outer_loop"
+n=$(q --debug-dir "$W/nonexistent" "$W/link/sym_link" "$OUTER")
+check "symq: stripped + debuglink ($n)" test "$n" = "outer_loop"
+n=$(q "$W/mini/sym_mini" "$OUTER")
+check "symq: stripped + MiniDebugInfo ($n)" test "$n" = "outer_loop"
+mkdir -p "$W/qdebug/.build-id/${BID:0:2}"
+objcopy --only-keep-debug "$W/bid/sym_bid.full" "$W/qdebug/.build-id/${BID:0:2}/${BID:2}.debug"
+n=$(q --debug-dir "$W/qdebug" "$W/bid/sym_bid" "$OUTER")
+check "symq: stripped + build id in --debug-dir ($n)" test "$n" = "outer_loop"
+# A debuglink whose CRC does not match is refused.
+cp "$W/link/.debug/sym_link.debug" "$W/good.debug"
+printf 'x' >>"$W/link/.debug/sym_link.debug"
+n=$(q "$W/link/sym_link" "$OUTER")
+check "symq: debuglink with a wrong CRC is refused ($n)" test "$n" = "??"
+mv "$W/good.debug" "$W/link/.debug/sym_link.debug"
+n=$(q --lines "$W/link/sym_link" "$OUTER")
+check "symq: --lines gives file:line ($n)" bash -c "echo '$n' | grep -q 'outer_loop (.*sym_inline.c:[0-9]*)'"
+
+if need_root "profiling with symbols"; then
+	prof() { # prof NAME FLAMED-ARGS... -- COMMAND
+		local name=$1
+		shift
+		"$FLAMED" -F 499 -o "$T/$name.folded" "$@" 2>"$T/$name.err" >/dev/null
+		local rc=$?
+		[ $rc = 0 ] || { echo "     $name: flamed exit $rc: $(tail -3 "$T/$name.err")"; return 1; }
+	}
+	frames() { grep "^$1;" "$T/$2.folded" | head -3 | cut -c1-300 | sed 's/^/       /'; }
+
+	# Stripped binaries, three ways.
+	prof bid "${DEBUG_OPTS[@]}" -- "$W/bid/sym_bid" 1
+	pct=$(share sym_bid ';outer_loop;inner_mix_\[i\]$' "$T/bid.folded")
+	echo "     build id: $pct% of sym_bid samples in outer_loop;inner_mix_[i]"
+	check "stripped binary named through its build-id debug file ($pct%)" test "$pct" -ge 80
+
+	prof link -- "$W/link/sym_link" 1
+	pct=$(share sym_link ';outer_loop;inner_mix_\[i\]$' "$T/link.folded")
+	echo "     debuglink: $pct% of sym_link samples in outer_loop;inner_mix_[i]"
+	check "stripped binary named through debuglink, zlib sections ($pct%)" test "$pct" -ge 80
+
+	prof mini -- "$W/mini/sym_mini" 1
+	pct=$(share sym_mini ';outer_loop$' "$T/mini.folded")
+	echo "     MiniDebugInfo: $pct% of sym_mini samples in outer_loop"
+	check "stripped binary named through MiniDebugInfo ($pct%)" test "$pct" -ge 80
+
+	# debuginfod: a local server scanning the unstripped copy; the run copy is stripped.
+	cp "$W/dfd/serve/sym_dfd" "$W/dfd/run/sym_dfd"
+	strip --strip-all "$W/dfd/run/sym_dfd"
+	DBID=$(build_id "$W/dfd/run/sym_dfd")
+	port=$((20000 + RANDOM % 20000))
+	debuginfod -F -p "$port" -d "$T/dfd.sqlite" -t 0 -g 0 "$W/dfd/serve" >"$T/dfd.log" 2>&1 &
+	DFD_PID=$!
+	export DEBUGINFOD_CACHE_PATH="$T/dfd-cache"
+	ready=0
+	for _ in $(seq 100); do
+		# A miss is cached by the client (negative cache): probe with a fresh cache each time.
+		rm -rf "$DEBUGINFOD_CACHE_PATH"
+		if DEBUGINFOD_URLS="http://127.0.0.1:$port" debuginfod-find debuginfo "$DBID" \
+			>/dev/null 2>&1; then
+			ready=1
+			break
+		fi
+		sleep 0.2
+	done
+	rm -rf "$DEBUGINFOD_CACHE_PATH"
+	check "debuginfod server serves the build id" test "$ready" = 1 ||
+		tail -5 "$T/dfd.log"
+	DEBUGINFOD_URLS="http://127.0.0.1:$port" prof dfd -- "$W/dfd/run/sym_dfd" 1
+	pct=$(share sym_dfd ';outer_loop;inner_mix_\[i\]$' "$T/dfd.folded")
+	echo "     debuginfod: $pct% of sym_dfd samples in outer_loop;inner_mix_[i]"
+	check "stripped binary named through debuginfod ($pct%)" test "$pct" -ge 80
+	# Off by default: without DEBUGINFOD_URLS nothing is fetched.
+	rm -rf "$DEBUGINFOD_CACHE_PATH"
+	env -u DEBUGINFOD_URLS "$FLAMED" -F 199 -o "$T/dfd-off.folded" -- "$W/dfd/run/sym_dfd" 0.5 \
+		2>/dev/null >/dev/null
+	check "debuginfod off without DEBUGINFOD_URLS" \
+		bash -c "! grep -q 'outer_loop' '$T/dfd-off.folded' && ! test -e '$DEBUGINFOD_CACHE_PATH/$DBID'"
+	# A server that never answers costs at most the timeout.
+	nc_port=$((port + 1))
+	python3 -c "
+import socket, time, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(('127.0.0.1', $nc_port)); s.listen(8); c = []
+t = time.time()
+while time.time() - t < 60:
+    s.settimeout(1)
+    try: c.append(s.accept()[0])
+    except Exception: pass
+" &
+	hang=$!
+	sleep 0.3
+	rm -rf "$DEBUGINFOD_CACHE_PATH"
+	t0=$(date +%s%N)
+	DEBUGINFOD_URLS="http://127.0.0.1:$nc_port" DEBUGINFOD_TIMEOUT=3 \
+		"$FLAMED" -F 199 -o "$T/dfd-hang.folded" -- "$W/dfd/run/sym_dfd" 0.3 2>/dev/null >/dev/null
+	rc=$?
+	dt=$((($(date +%s%N) - t0) / 1000000))
+	kill "$hang" 2>/dev/null
+	echo "     debuginfod server that never answers: flamed took $dt ms"
+	check "silent debuginfod server: bounded by the timeout ($dt ms)" test $rc = 0 -a "$dt" -lt 25000
+	kill "$DFD_PID" 2>/dev/null
+	DFD_PID=
+	unset DEBUGINFOD_CACHE_PATH
+
+	# C++ templates, demangled.
+	prof cpp -- "$W/sym_cpp" 1
+	pct=$(share sym_cpp 'ns::Matrix<double, 96>::operator\*\(ns::Matrix<double, 96> const&\) const$' \
+		"$T/cpp.folded")
+	echo "     C++: $pct% of sym_cpp samples in ns::Matrix<double, 96>::operator*"
+	check "C++ template method demangled ($pct%)" test "$pct" -ge 80
+
+	# Rust v0 mangling.
+	if command -v rustc >/dev/null; then
+		rustc -O -g -C force-frame-pointers=yes -C symbol-mangling-version=v0 \
+			"$SRC/sym_rust.rs" -o "$W/sym_rust" 2>"$T/rustc.err"
+		check "Rust workload builds with v0 mangling" \
+			bash -c "nm '$W/sym_rust' | grep -q ' _R.*work'"
+		prof rust -- "$W/sym_rust" 1
+		pct=$(share sym_rust 'sym_rust::work::<alloc::string::String>' "$T/rust.folded")
+		echo "     Rust: $pct% of sym_rust samples under sym_rust::work::<alloc::string::String>"
+		check "Rust v0 names demangled ($pct%)" test "$pct" -ge 80
+		check "Rust: inlined iterator frames shown _[i]" grep -q '::next_\[i\]' "$T/rust.folded"
+	else
+		echo "skip Rust: no rustc"
+	fi
+
+	# Inline frames with the unstripped binary too.
+	prof inl -- "$W/inl" 1
+	pct=$(share inl ';main;outer_loop;inner_mix_\[i\]$' "$T/inl.folded")
+	check "inline frame main;outer_loop;inner_mix_[i] ($pct%)" test "$pct" -ge 80
+
+	# node --perf-basic-prof: the hot JS function by name, as JIT frames.
+	if command -v node >/dev/null; then
+		prof node -- node --perf-basic-prof "$SRC/sym_node.js" 2
+		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/node.folded")
+		echo "     node: $pct% of node samples in JIT frame hotLoop"
+		frames node node | grep -o ';[^;]*hotLoop[^;]*$' | head -1
+		check "node JIT frames name hotLoop ($pct%)" test "$pct" -ge 50
+		grep -l 'sym_node.js' /tmp/perf-*.map 2>/dev/null | xargs -r rm -f
+	else
+		echo "skip node: not installed"
+	fi
+
+	# A binary that exists only in a private mount namespace (and exits before symbolizing).
+	mkdir -p "$W/nsdir"
+	prof ns -- unshare -m --propagation private sh -c \
+		"mount -t tmpfs none '$W/nsdir' && cp '$W/inl' '$W/nsdir/sym_ns' && exec '$W/nsdir/sym_ns' 1"
+	check "mount namespace: binary not visible here" test ! -e "$W/nsdir/sym_ns"
+	pct=$(share sym_ns ';outer_loop;inner_mix_\[i\]$' "$T/ns.folded")
+	echo "     mount namespace: $pct% of sym_ns samples in outer_loop;inner_mix_[i]"
+	check "binary only in a private mount namespace named ($pct%)" test "$pct" -ge 80
+
+	# Debug files inside the process's own root (its mount namespace), found while it lives.
+	mkdir -p "$W/nsdbg" /usr/lib/debug
+	cp "$W/bid/sym_bid" "$W/nsdbg/sym_nsdbg"
+	NBID=$(build_id "$W/nsdbg/sym_nsdbg")
+	unshare -m --propagation private sh -c "
+		mount -t tmpfs none /usr/lib/debug &&
+		mkdir -p /usr/lib/debug/.build-id/${NBID:0:2} &&
+		objcopy --only-keep-debug '$W/bid/sym_bid.full' /usr/lib/debug/.build-id/${NBID:0:2}/${NBID:2}.debug &&
+		exec '$W/nsdbg/sym_nsdbg' 3" >/dev/null &
+	nspid=$!
+	# Our own copy of that build id (from the build-id test) must not be what names it.
+	for f in "${CLEAN_DEBUG[@]}"; do mv "$f" "$f.hidden"; done
+	sleep 0.5
+	"$FLAMED" -p "$nspid" -d 1 -F 499 -o "$T/nsdbg.folded" 2>"$T/nsdbg.err"
+	for f in "${CLEAN_DEBUG[@]}"; do mv "$f.hidden" "$f"; done
+	wait "$nspid"
+	pct=$(share sym_nsdbg ';outer_loop;inner_mix_\[i\]$' "$T/nsdbg.folded")
+	echo "     debug file in the process's mount namespace: $pct% in outer_loop;inner_mix_[i]"
+	check "debug file read through /proc/PID/root ($pct%)" test "$pct" -ge 80
+
+	# A binary deleted while it runs.
+	mkdir -p "$W/del"
+	cp "$W/inl" "$W/del/sym_del"
+	prof del -- sh -c "'$W/del/sym_del' 1.5 & sleep 0.4; rm '$W/del/sym_del'; wait"
+	check "deleted: binary gone" test ! -e "$W/del/sym_del"
+	pct=$(share sym_del ';outer_loop;inner_mix_\[i\]$' "$T/del.folded")
+	echo "     deleted binary: $pct% of sym_del samples in outer_loop;inner_mix_[i]"
+	check "binary deleted while running named ($pct%)" test "$pct" -ge 80
+
+	# A stream of 20 ms processes.
+	prof short -F 999 -- sh -c "for i in \$(seq 60); do '$W/sym_short' 20 >/dev/null; done"
+	n=$(samples sym_short "$T/short.folded")
+	pct=$(share sym_short ';short_work(;|$)' "$T/short.folded")
+	echo "     20 ms processes: $n samples, $pct% in short_work"
+	check "short-lived processes: >= 90% of samples in short_work ($pct% of $n)" \
+		test "$pct" -ge 90 -a "$n" -ge 200
+
+	# Kernel "function [module]": this kernel has no loadable modules, but BPF programs are
+	# listed in kallsyms as module [bpf]; flamed's own are loaded while it runs.
+	"$FLAMED" -d 2 -o "$T/bg.folded" 2>/dev/null &
+	fpid=$!
+	line=""
+	for _ in $(seq 50); do
+		line=$(grep -m1 $'\t\\[bpf\\]' /proc/kallsyms)
+		[ -n "$line" ] && break
+		sleep 0.1
+	done
+	# Looked up while flamed (and so its programs) still runs.
+	addr=$(echo "$line" | awk '{ print $1 }')
+	want=$(echo "$line" | awk '{ print $3 " [bpf]" }')
+	got=$([ -n "$line" ] && "$SYMQ" --kallsyms "$addr" | cut -f2)
+	wait "$fpid"
+	if [ -n "$line" ]; then
+		check "kernel module symbol as 'function [module]' ($got)" test "${got%+0x0}" = "$want"
+	else
+		fail "no module symbols in /proc/kallsyms while flamed ran"
+	fi
+	if [ -r /proc/modules ] && [ -s /proc/modules ]; then
+		mod=$(awk 'NR == 1 { print $1 }' /proc/modules)
+		line=$(grep -m1 $'\t\\['"$mod"'\\]' /proc/kallsyms)
+		addr=$(echo "$line" | awk '{ print $1 }')
+		got=$("$SYMQ" --kallsyms "$addr" | cut -f2)
+		check "kernel module $mod: '$got'" bash -c "echo '$got' | grep -q ' \\[$mod\\]'"
+	fi
+fi
+
+finish

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/* Lives about 20 ms, nearly all of it in short_work: a stream of these tests short-lived
+ * processes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+__attribute__((noinline)) unsigned short_work(double ms)
+{
+	double t0 = seconds();
+	unsigned x = 1;
+
+	while (seconds() - t0 < ms / 1000)
+		for (int i = 0; i < 1000; i++)
+			x = x * 1103515245u + 12345;
+	return x;
+}
+
+int main(int argc, char **argv)
+{
+	printf("%u\n", short_work(argc > 1 ? atof(argv[1]) : 20));
+	return 0;
+}
