@@ -25,7 +25,7 @@
 #include "svg.h"
 #include "util.h"
 
-#define WINDOW (8UL << 20)    /* bytes parsed between releases of the mapping */
+#define WINDOW (4UL << 20)    /* bytes parsed between releases of the mapping */
 #define MAX_PPROF (1UL << 30) /* pprof input read whole; refuse more than this */
 
 struct render_args {
@@ -448,7 +448,7 @@ static void *parse_part(void *arg)
 		pt->err = folded_parser__feed(fp, pt->map + off, end - off);
 		off = end;
 		/* Parsed pages leave the resident set; the page cache keeps them anyway. */
-		if (off - released > WINDOW) {
+		if ((off & ~(page - 1)) > released) {
 			size_t upto = off & ~(page - 1);
 
 			madvise((char *)pt->map + released, upto - released, MADV_DONTNEED);
