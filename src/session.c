@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -312,7 +313,7 @@ static pid_t spawn(char **argv, int go[2], int fail[2], const sigset_t *blocked)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
-		char b;
+		char b, traced;
 		int e;
 
 		sigprocmask(SIG_UNBLOCK, blocked, NULL);
@@ -320,6 +321,10 @@ static pid_t spawn(char **argv, int go[2], int fail[2], const sigset_t *blocked)
 		close(go[1]);
 		close(fail[0]);
 		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		/* Stop right after exec, so the parent can index the new image before it runs. */
+		traced = ptrace(PTRACE_TRACEME, 0, NULL, NULL) ? 'N' : 'T';
+		if (write(fail[1], &traced, 1) != 1)
 			_exit(127);
 		execvp(argv[0], argv);
 		e = errno;
@@ -331,6 +336,24 @@ static pid_t spawn(char **argv, int go[2], int fail[2], const sigset_t *blocked)
 	close(fail[1]);
 	go[0] = fail[1] = -1;
 	return pid;
+}
+
+/*
+ * The command stops (SIGTRAP, ptrace) right after its exec: its executable, the dynamic loader
+ * and the vDSO are mapped but not one of its instructions has run. Reading the mapping records
+ * now gives the BPF unwinder their tables before the first sample; without this, a busy
+ * machine may run the command for a while before the event loop sees its exec. A failed exec
+ * shows up as an exit instead, and is reported by the caller.
+ */
+static void index_at_exec(struct session *s, pid_t child)
+{
+	int st;
+
+	if (waitpid(child, &st, 0) != child || !WIFSTOPPED(st))
+		return;
+	session__consume(s);
+	if (ptrace(PTRACE_DETACH, child, NULL, NULL))
+		pr_warn("cannot release %u after exec: %s", child, strerror(errno));
 }
 
 static bool any_alive(const struct session_opts *o)
@@ -397,6 +420,7 @@ int session__run(const struct session_opts *o)
 	start_mono = now_mono_ns();
 	start_real = now_real_ns();
 	if (o->argv) {
+		char traced = 0;
 		int e = 0;
 		ssize_t n;
 
@@ -407,6 +431,8 @@ int session__run(const struct session_opts *o)
 		}
 		close(go[1]);
 		go[1] = -1;
+		if (read(fail[0], &traced, 1) == 1 && traced == 'T')
+			index_at_exec(r.s, r.child);
 		/* EOF: exec succeeded (the pipe was close-on-exec); an errno: it failed. */
 		n = read(fail[0], &e, sizeof(e));
 		r.child_started = n != sizeof(e);

@@ -416,6 +416,7 @@ struct interp {
 	struct cfa_state stack[STATE_STACK_MAX];
 	int depth;
 	bool bad;
+	bool signal;		/* the FDE describes a signal trampoline */
 	uint64_t loc, end;	/* current location and FDE end */
 	size_t first_row;	/* this FDE's first row in b->rows */
 };
@@ -426,7 +427,7 @@ static bool emit(struct interp *in, uint64_t pc)
 	struct unwind_row row;
 
 	classify(&in->st, in->bad, &row);
-	if (in->cie && in->cie->signal && !in->bad) {
+	if ((in->signal || (in->cie && in->cie->signal)) && !in->bad) {
 		/* The registers come from the kernel's signal frame, whatever the CFI says. */
 		row.type = UNWIND_TYPE(CFA_SIGNAL, RBP_SAME);
 		row.cfa_off = 0;
@@ -1385,7 +1386,7 @@ static int libdw_fde(struct builder *b, Dwarf_CFI *cfi, const struct fde_rec *f)
 			return -EINVAL;
 		memset(&in.st, 0, sizeof(in.st));
 		in.bad = false;
-		ra = dwarf_frame_info(fr, &start, &end, NULL);
+		ra = dwarf_frame_info(fr, &start, &end, &in.signal);
 		if (dwarf_frame_cfa(fr, &ops, &nops) || !nops) {
 			in.bad = true;
 		} else if (nops == 1 && ops[0].atom == DW_OP_bregx) {
