@@ -121,8 +121,9 @@ static int load_elf(struct unwinder *u, struct utable *t, Elf *elf, const char *
 		err = -ENOSPC;
 		u->st.tables_over_cap++;
 		if (!u->cap_warned)
-			pr_warn("unwind table memory cap reached (%u rows, %.1f MiB): %s and later "
-				"binaries fall back to frame pointers (raise --unwind-max-mb)",
+			pr_warn("unwind table memory cap reached (%u rows, %.1f MiB): %s falls back "
+				"to frame pointers (raise --unwind-max-mb; -v names every binary "
+				"that does not fit)",
 				u->cap, u->cap * sizeof(struct unwind_row) / 1048576.0, path);
 		else
 			pr_info("unwind table cap: %s falls back to frame pointers", path);

@@ -61,6 +61,15 @@ if need_root "dwarf unwinding"; then
 	pct=$(fraction deep "^deep;_start;__libc_start_main;.*;main$rec;spin\$" "$T/deep.folded")
 	check "100 frames deep: >= 95% complete ($pct%)" test "$pct" -ge 95
 
+	# The memory cap: tables that do not fit are named, the rest falls back to frame pointers.
+	"$FLAMED" -v --unwind-max-mb 2 -F 499 -o "$T/cap.folded" -- clang --version \
+		>/dev/null 2>"$T/cap.err"
+	check "unwind memory cap: still profiles (exit 0)" test $? = 0
+	check "unwind memory cap: reached with a clear message naming the binary" \
+		grep -q "unwind table memory cap reached.*libLLVM\|libclang.*falls back to frame pointers" "$T/cap.err"
+	check "unwind memory cap: statistics report binaries over the cap" \
+		grep -qE "[1-9][0-9]* over the cap" "$T/cap.err"
+
 	check "--unwind dwarf accepted" "$FLAMED" --unwind dwarf -d 0.3 -o "$T/x.folded"
 	"$FLAMED" --unwind bogus -o "$T/x.folded" 2>"$T/bad.err"
 	check "--unwind bogus refused" grep -q "invalid --unwind" "$T/bad.err"
