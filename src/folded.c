@@ -34,7 +34,11 @@ struct folded_parser {
 	size_t cap;	 /* power of two */
 	char *arena;
 	size_t arena_len, arena_cap;
-	uint32_t *ids[2]; /* the current line's frame ids */
+	uint32_t *ids[2]; /* the current (or last) line's frame ids */
+	size_t *ends;	  /* where each of its frames ends */
+	size_t ends_cap;
+	const char *prev; /* the last line's stack, while it is in the caller's buffer */
+	size_t prev_len, prev_n;
 	size_t ids_cap[2];
 	char *carry; /* the unfinished last line of the previous chunk */
 	size_t carry_len, carry_cap;
@@ -277,10 +281,28 @@ static void junk(struct folded_parser *fp)
 }
 
 /* Parses the line s..e (without '\n'; memory readable up to limit). 0 or -ENOMEM. */
+/* Length of the common prefix of a and b (n bytes each at most). */
+static size_t common_prefix(const char *a, const char *b, size_t n)
+{
+	size_t i = 0;
+	uint64_t x, y;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		if (x != y)
+			return i + (__builtin_ctzll(x ^ y) >> 3);
+	}
+	while (i < n && a[i] == b[i])
+		i++;
+	return i;
+}
+
 static int parse_line(struct folded_parser *fp, const char *s, const char *e, const char *limit)
 {
 	int w, nw = fp->p[1] ? 2 : 1;
 	uint64_t cnt[2] = {0, 0};
+	const char *stack;
 	size_t n = 0;
 
 	fp->st.lines++;
@@ -295,6 +317,19 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 		junk(fp);
 		return 0;
 	}
+	/*
+	 * Frames this line shares, byte for byte, with the line before are that line's frames:
+	 * their ids are still in fp->ids. Sorted input shares most of each line.
+	 */
+	stack = s;
+	if (fp->prev) {
+		size_t l = common_prefix(s, fp->prev, MIN((size_t)(e - s), fp->prev_len));
+
+		while (n < fp->prev_n && fp->ends[n] < l)
+			n++;
+		if (n)
+			s += fp->ends[n - 1] + 1;
+	}
 	while (s < e) {
 		uint64_t h;
 		size_t len = scan_frame(s, e, limit, &h);
@@ -306,6 +341,11 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 		ent = table_find(fp, s - len - 1, len, h, limit);
 		if (!ent)
 			return -ENOMEM;
+		if (n >= fp->ends_cap &&
+		    grow((void **)&fp->ends, &fp->ends_cap, n + 1, sizeof(*fp->ends)))
+			return -ENOMEM;
+		/* Where the frame's ';' (or the end) is, from the start of the stack. */
+		fp->ends[n] = s - 1 - stack;
 		for (w = 0; w < nw; w++) {
 			if (n >= fp->ids_cap[w] &&
 			    grow((void **)&fp->ids[w], &fp->ids_cap[w], n + 1, sizeof(uint32_t)))
@@ -316,6 +356,9 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 		}
 		n++;
 	}
+	fp->prev = stack;
+	fp->prev_len = e - stack;
+	fp->prev_n = n;
 	if (!n) {
 		junk(fp);
 		return 0;
@@ -359,6 +402,7 @@ void folded_parser__free(struct folded_parser *fp)
 	free(fp->arena);
 	free(fp->ids[0]);
 	free(fp->ids[1]);
+	free(fp->ends);
 	free(fp->carry);
 	free(fp);
 }
@@ -369,6 +413,8 @@ int folded_parser__feed(struct folded_parser *fp, const char *buf, size_t len)
 
 	if (fp->err)
 		return fp->err;
+	/* The last buffer may be gone. */
+	fp->prev = NULL;
 	if (fp->carry_len) {
 		/* Complete the line begun in the previous chunk. */
 		nl = memchr(s, '\n', len);
@@ -382,6 +428,7 @@ int folded_parser__feed(struct folded_parser *fp, const char *buf, size_t len)
 		fp->err = parse_line(fp, fp->carry, fp->carry + fp->carry_len,
 				     fp->carry + fp->carry_len);
 		fp->carry_len = 0;
+		fp->prev = NULL;
 		if (fp->err)
 			return fp->err;
 		s = nl + 1;

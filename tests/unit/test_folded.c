@@ -254,3 +254,43 @@ TEST(folded_parse_many_names)
 	free(buf);
 	profile__free(p);
 }
+
+TEST(folded_parse_reuses_shared_prefixes_exactly)
+{
+	/* Neighbours sharing bytes but not frames, frames cut at other places, empty frames. */
+	static const char in[] = "ab;c 1\n"
+				 "ab;cd 2\n"
+				 "ab;c;d 3\n"
+				 "a;bc 4\n"
+				 "ab 5\n"
+				 "ab;;c 6\n"
+				 "ab;c_[k] 7\n"
+				 "ab;c_[k];x 8\n"
+				 "ab;c 9\n";
+	struct profile *p = profile__new(), *q = profile__new();
+	struct folded_parser *fp = folded_parser__new(q, NULL);
+	char *out, *out2;
+	int err;
+
+	CHECK_EQ_INT(folded__parse(p, in, sizeof(in) - 1, NULL), 0);
+	out = write_str(NULL, p, &err);
+	CHECK_EQ_STR(out, "a;bc 4\n"
+			  "ab 5\n"
+			  "ab;c 16\n"
+			  "ab;c;d 3\n"
+			  "ab;c_[k] 7\n"
+			  "ab;c_[k];x 8\n"
+			  "ab;cd 2\n");
+	/* Line by line, so no line sees the one before it: the same profile. */
+	for (const char *l = in; *l; l = strchr(l, '\n') + 1)
+		folded_parser__feed(fp, l, strchr(l, '\n') + 1 - l);
+	CHECK_EQ_INT(folded_parser__finish(fp, NULL), 0);
+	folded_parser__free(fp);
+	out2 = write_str(NULL, q, &err);
+	CHECK_EQ_STR(out2, out);
+	CHECK_EQ_INT(profile__sample(p, 5)->nframes, 2); /* ab;;c */
+	free(out);
+	free(out2);
+	profile__free(p);
+	profile__free(q);
+}
