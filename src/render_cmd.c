@@ -126,13 +126,14 @@ static const struct option long_opts[] = {
 	{NULL, 0, NULL, 0},
 };
 
-static int parse_uint_opt(const char *name, const char *arg, uint64_t max, unsigned int *ret)
+static int parse_uint_opt(const char *name, const char *arg, unsigned int min, unsigned int max,
+			  unsigned int *ret)
 {
 	uint64_t v;
 
-	if (parse_u64(arg, max, &v) || !v) {
-		pr_err("--%s: expected a whole number from 1 to %llu, got \"%s\"", name,
-		       (unsigned long long)max, arg);
+	if (parse_u64(arg, max, &v) || v < min) {
+		pr_err("--%s: expected a whole number from %u to %u, got \"%s\"", name, min, max,
+		       arg);
 		return -EINVAL;
 	}
 	*ret = v;
@@ -154,7 +155,7 @@ static int parse_min_width(const char *arg, struct svg_opts *o)
 		       arg);
 		return -EINVAL;
 	}
-	o->min_width = *end == '%' ? v / 100 * (o->width - 20) : v;
+	o->min_width = *end == '%' ? v / 100 * (o->width - 2 * SVG_PAD) : v;
 	return 0;
 }
 
@@ -183,25 +184,16 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 			a->svg.subtitle = optarg;
 			break;
 		case OPT_WIDTH:
-			if (parse_uint_opt("width", optarg, 1000000, &a->svg.width) ||
-			    a->svg.width < 100) {
-				pr_err("--width: at least 100 pixels");
+			if (parse_uint_opt("width", optarg, 100, 1000000, &a->svg.width))
 				return -EINVAL;
-			}
 			break;
 		case OPT_FRAME_HEIGHT:
-			if (parse_uint_opt("frame-height", optarg, 1000, &a->svg.frame_height) ||
-			    a->svg.frame_height < 4) {
-				pr_err("--frame-height: at least 4 pixels");
+			if (parse_uint_opt("frame-height", optarg, 4, 1000, &a->svg.frame_height))
 				return -EINVAL;
-			}
 			break;
 		case OPT_FONT_SIZE:
-			if (parse_uint_opt("font-size", optarg, 200, &a->svg.font_size) ||
-			    a->svg.font_size < 4) {
-				pr_err("--font-size: at least 4 pixels");
+			if (parse_uint_opt("font-size", optarg, 4, 200, &a->svg.font_size))
 				return -EINVAL;
-			}
 			break;
 		case OPT_MIN_WIDTH:
 			min_width = optarg;
@@ -215,10 +207,8 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 		case OPT_COLORS:
 			pal = svg_palette__from_name(optarg);
 			if (pal < 0) {
-				pr_err("--colors: unknown palette \"%s\" (hot mem io red green "
-				       "blue "
-				       "aqua yellow purple orange lang)",
-				       optarg);
+				pr_err("--colors: unknown palette \"%s\" (%s)", optarg,
+				       "hot mem io red green blue aqua yellow purple orange lang");
 				return -EINVAL;
 			}
 			a->svg.palette = pal;
@@ -244,8 +234,11 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 			}
 			break;
 		case OPT_DIFF:
-			if (diff)
-				goto unknown;
+			if (diff) {
+				pr_err("diff: --diff is render's; diff reads two two-column "
+				       "inputs");
+				return -EINVAL;
+			}
 			a->diff_input = true;
 			break;
 		case OPT_NO_NORMALIZE:
@@ -255,7 +248,6 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 			pr_err("%s: option %s needs a value", argv[0], argv[optind - 1]);
 			return -EINVAL;
 		default:
-		unknown:
 			pr_err("%s: unknown option %s (see flamed %s --help)", argv[0],
 			       argv[optind - 1], argv[0]);
 			return -EINVAL;

@@ -21,7 +21,6 @@
 #include "svg_script.h"
 #include "util.h"
 
-#define PAD 10		      /* pixels left and right of the frames */
 #define DMAX ((1U << 30) - 1) /* deeper stacks are cut here */
 #define END UINT32_MAX /* sorts after every rank: a node's own samples come after its children */
 
@@ -1284,7 +1283,7 @@ static void write_svg(struct svg *g, const struct profile *p, const struct profi
 
 	l.fh = opt->frame_height;
 	l.fs = opt->font_size;
-	l.pad = PAD;
+	l.pad = SVG_PAD;
 	l.charw = 0.59 * l.fs;
 	l.inner = (double)opt->width - 2 * l.pad;
 	l.scale = g->total ? l.inner / (double)g->total : 0;
@@ -1439,7 +1438,7 @@ static int render(const struct profile *before, const struct profile *after,
 	}
 	g.norm = before && o->normalize && g.total_before ? (double)g.total / (double)g.total_before
 							  : 1.0;
-	g.min_samples = o->min_width * (double)g.total / ((double)o->width - 2 * PAD);
+	g.min_samples = o->min_width * (double)g.total / ((double)o->width - 2 * SVG_PAD);
 	lcp = malloc((g.nr_stacks + 1) * sizeof(*lcp));
 	err = -ENOMEM;
 	if (!lcp)

@@ -17,6 +17,8 @@
 
 struct profile;
 
+#define SVG_PAD 10 /* pixels left and right of the frames */
+
 enum svg_palette {
 	SVG_PAL_HOT = 0,
 	SVG_PAL_MEM,
