@@ -31,26 +31,29 @@ gen big20k.folded --stacks 20000 --names 5000 --seed 1
 gen big200k.folded --stacks 200000 --names 5000 --seed 1
 gen bushy200k.folded --stacks 200000 --names 5000 --seed 1 --share 0
 
-# run NAME CMD...: median wall seconds, max RSS MiB over RUNS runs of CMD (output to $T/out).
+# run NAME CMD...: median wall and CPU (user + system) seconds, max RSS MiB over RUNS runs of
+# CMD (output to $T/out). CPU time is the steadier figure on a busy machine.
+median() { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 run() {
-	local name=$1 walls=() rss=0 r w m
+	local name=$1 walls=() cpus=() rss=0 r m
 	shift
 	for r in $(seq "$RUNS"); do
 		/usr/bin/time -v -o "$T/time" "$@" >"$T/out" 2>/dev/null
-		w=$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0
-			for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$T/time")
+		walls+=("$(awk -F': ' '/Elapsed \(wall clock\)/ { n = split($2, a, ":"); s = 0
+			for (i = 1; i <= n; i++) s = s * 60 + a[i]; print s }' "$T/time")")
+		cpus+=("$(awk -F': ' '/(User|System) time/ { s += $2 } END { print s }' "$T/time")")
 		m=$(awk -F': ' '/Maximum resident set size/ { print int($2 / 1024) }' "$T/time")
-		walls+=("$w")
 		[ "$m" -gt "$rss" ] && rss=$m
 	done
-	w=$(printf '%s\n' "${walls[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-	printf "%-28s %8.2f s %6d MiB %9.2f MB\n" "$name" "$w" "$rss" \
-		"$(stat -c %s "$T/out" | awk '{ print $1 / 1e6 }')"
+	printf "%-28s %8.2f s %8.2f s %6d MiB %9.2f MB\n" "$name" \
+		"$(printf '%s\n' "${walls[@]}" | median)" "$(printf '%s\n' "${cpus[@]}" | median)" \
+		"$rss" "$(stat -c %s "$T/out" | awk '{ print $1 / 1e6 }')"
 }
 
-printf "%-28s %10s %10s %12s\n" "case ($RUNS runs)" "median" "peak RSS" "output"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
+printf "%-28s %10s %10s %10s %12s\n" "case ($RUNS runs)" "wall" "cpu" "peak RSS" "output"
 for f in big20k big200k bushy200k; do
-	printf "%-28s %10s %10s %9.1f MB\n" "$f.folded (input)" "" "" \
+	printf "%-28s %10s %10s %10s %9.1f MB\n" "$f.folded (input)" "" "" "" \
 		"$(stat -L -c %s "$CACHE/$f.folded" | awk '{ print $1 / 1e6 }')"
 	run "flamed render $f" "$FLAMED" render "$CACHE/$f.folded"
 done
