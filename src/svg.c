@@ -384,25 +384,30 @@ static void name_fractions(const char *s, size_t n, bool prefix, double v[3])
 	}
 }
 
-static void format_color(char out[8], const struct rgb_range *r, const double v[3], bool one_shade)
+/* "#rrggbb" of channels 0..255. */
+static void rgb_hex(char out[8], const int c[3])
 {
 	static const char hex[] = "0123456789abcdef";
+
+	out[0] = '#';
+	for (int k = 0; k < 3; k++) {
+		out[1 + 2 * k] = hex[c[k] >> 4 & 15];
+		out[2 + 2 * k] = hex[c[k] & 15];
+	}
+	out[7] = '\0';
+}
+
+static void format_color(char out[8], const struct rgb_range *r, const double v[3], bool one_shade)
+{
 	int c[3];
 
 	for (int k = 0; k < 3; k++) {
 		/* Single-hue palettes move all channels together, so they stay one hue. */
 		double f = one_shade ? v[0] : v[k];
 
-		c[k] = r->lo[k] + (int)(r->span[k] * f);
-		if (c[k] > 255)
-			c[k] = 255;
+		c[k] = MIN(255, r->lo[k] + (int)(r->span[k] * f));
 	}
-	out[0] = '#';
-	for (int k = 0; k < 3; k++) {
-		out[1 + 2 * k] = hex[c[k] >> 4];
-		out[2 + 2 * k] = hex[c[k] & 15];
-	}
-	out[7] = '\0';
+	rgb_hex(out, c);
 }
 
 static enum hue kind_hue(enum svg_palette pal, uint32_t kind)
@@ -1172,9 +1177,9 @@ static void write_legend(struct svg *g, struct obuf *o, const struct layout *l)
 	ob_str(o, "</g>\n");
 }
 
+/* White to red as a frame grew, to blue as it shrank, relative to the largest change. */
 static void diff_color(const struct svg *g, const struct snode *nd, char out[8])
 {
-	static const char hex[] = "0123456789abcdef";
 	double delta = (double)nd->w - (double)nd->before * g->norm;
 	double v = g->max_delta > 0 ? fabs(delta) / g->max_delta : 0;
 	int fade = 230 - (int)(200 * v), c[3];
@@ -1188,12 +1193,7 @@ static void diff_color(const struct svg *g, const struct snode *nd, char out[8])
 	} else {
 		c[0] = c[1] = c[2] = 235;
 	}
-	out[0] = '#';
-	for (int k = 0; k < 3; k++) {
-		out[1 + 2 * k] = hex[c[k] >> 4];
-		out[2 + 2 * k] = hex[c[k] & 15];
-	}
-	out[7] = '\0';
+	rgb_hex(out, c);
 }
 
 static void write_frame(struct svg *g, struct obuf *o, const struct layout *l,
