@@ -23,8 +23,7 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd liblzma libdebuginfod libcurl \
-	libmicrohttpd
+PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd liblzma libdebuginfod
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -143,14 +142,6 @@ $(BUILD)/obj/pprof.pb-c.o: $(BUILD)/pprof.pb-c.c $(BUILD)/pprof.pb-c.h | $(BUILD
 $(BUILD)/libflamed.a: $(BUILD)/obj/pprof.pb-c.o
 $(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
 
-# Pyroscope's push request (src/push.proto), the same way.
-$(BUILD)/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h | $(BUILD)/obj
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
-
-$(BUILD)/libflamed.a: $(BUILD)/obj/push.pb-c.o
-$(BUILD)/obj/push.o $(BUILD)/unit/test_push.o: $(BUILD)/push.pb-c.h
-
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
@@ -209,57 +200,3 @@ $(BUILD)/workloads/rustprog: tests/workloads/rustprog.rs
 	$(call msg,RUSTC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(RUSTC) -O -C force-frame-pointers=no -o $@ $<
-
-# Fuzzing (tests/fuzz/): one libFuzzer target per parser of outside bytes.
-# make fuzz            libFuzzer binaries (clang, ASan+UBSan) into $(BUILD)/fuzz/
-# make fuzz-replay     the same targets over tests/fuzz/replay.c: the saved corpus as a test
-# bash tests/fuzz/run.sh [SECS]   runs each target for SECS seconds, two at a time
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
-FUZZ_CC ?= clang
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc -Itests/fuzz $(PKG_CFLAGS) \
-	-Wall -Wno-unused-parameter -fno-omit-frame-pointer \
-	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_PB := $(patsubst src/%.proto,%.pb-c,$(wildcard src/*.proto))
-FUZZ_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS)) \
-	$(patsubst %,$(BUILD)/fuzz/obj/%.o,$(FUZZ_PB))
-.PHONY: fuzz fuzz-replay
-
-fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
-
-$(BUILD)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) bpf/profile.h $(SKELS) \
-		$(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
-	$(call msg,FUZZ-CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-
-$(BUILD)/fuzz/obj/%.pb-c.o: $(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h
-	$(call msg,FUZZ-CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
-
-$(BUILD)/fuzz/libflamed.a: $(FUZZ_LIB_OBJS)
-	$(call msg,AR,$@)
-	$(Q)rm -f $@ && $(AR) rcs $@ $^
-
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/libflamed.a
-	$(call msg,FUZZ-LD,$@)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libflamed.a $(LDLIBS) -o $@
-
-fuzz-replay: $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_TARGETS))
-
-$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
-		$(BUILD)/libflamed.a
-	$(call msg,LINK,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $< tests/fuzz/replay.c $(BUILD)/libflamed.a \
-		$(LDLIBS) -o $@
-
-test e2e: fuzz-replay
-
-# The push request in the fuzz library too.
-FUZZ_LIB_OBJS += $(BUILD)/fuzz/obj/push.pb-c.o
-$(BUILD)/fuzz/obj/push.o: $(BUILD)/push.pb-c.h
-$(BUILD)/fuzz/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h
-	$(call msg,FUZZ-CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
