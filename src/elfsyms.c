@@ -167,7 +167,9 @@ static void sort_unique(struct elfsyms *e)
 	uint64_t func_end = 0;
 	size_t i, j;
 
-	qsort(e->syms, e->nr, sizeof(*e->syms), sym_cmp);
+	/* qsort's pointer must not be NULL, even for no elements. */
+	if (e->nr)
+		qsort(e->syms, e->nr, sizeof(*e->syms), sym_cmp);
 	for (i = 0, j = 0; i < e->nr; i++) {
 		const struct esym *s = &e->syms[i];
 

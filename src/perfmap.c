@@ -132,7 +132,9 @@ struct perfmap *perfmap__parse(const char *buf, size_t len)
 next:
 		p = eol + 1;
 	}
-	qsort(m->syms, m->nr, sizeof(*m->syms), pmsym_cmp);
+	/* qsort's pointer must not be NULL, even for no elements. */
+	if (m->nr)
+		qsort(m->syms, m->nr, sizeof(*m->syms), pmsym_cmp);
 	/* Same start twice: the function was recompiled there; keep the latest. */
 	for (i = 0, j = 0; i < m->nr; i++) {
 		if (j && m->syms[j - 1].start == m->syms[i].start)

@@ -329,7 +329,10 @@ const struct profile_sample *profile__sample(const struct profile *p, size_t i)
 
 const uint32_t *profile__sample_frames(const struct profile *p, const struct profile_sample *s)
 {
-	return p->ids + s->first;
+	static const uint32_t none[1];
+
+	/* Only samples without frames were added: no pool to point into (NULL + 0 is UB). */
+	return p->ids ? p->ids + s->first : none;
 }
 
 struct profile_meta *profile__meta(struct profile *p)
