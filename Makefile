@@ -200,3 +200,57 @@ $(BUILD)/workloads/rustprog: tests/workloads/rustprog.rs
 	$(call msg,RUSTC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(RUSTC) -O -C force-frame-pointers=no -o $@ $<
+
+# Fuzzing (tests/fuzz/): one libFuzzer target per parser of outside bytes.
+# make fuzz            libFuzzer binaries (clang, ASan+UBSan) into $(BUILD)/fuzz/
+# make fuzz-replay     the same targets over tests/fuzz/replay.c: the saved corpus as a test
+# bash tests/fuzz/run.sh [SECS]   runs each target for SECS seconds, two at a time
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_CC ?= clang
+FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc -Itests/fuzz $(PKG_CFLAGS) \
+	-Wall -Wno-unused-parameter -fno-omit-frame-pointer \
+	-fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_PB := $(patsubst src/%.proto,%.pb-c,$(wildcard src/*.proto))
+FUZZ_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS)) \
+	$(patsubst %,$(BUILD)/fuzz/obj/%.o,$(FUZZ_PB))
+.PHONY: fuzz fuzz-replay
+
+fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) bpf/profile.h $(SKELS) \
+		$(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/obj/%.pb-c.o: $(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(BUILD)/fuzz/libflamed.a: $(FUZZ_LIB_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/libflamed.a
+	$(call msg,FUZZ-LD,$@)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libflamed.a $(LDLIBS) -o $@
+
+fuzz-replay: $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_TARGETS))
+
+$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+		$(BUILD)/libflamed.a
+	$(call msg,LINK,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $< tests/fuzz/replay.c $(BUILD)/libflamed.a \
+		$(LDLIBS) -o $@
+
+test e2e: fuzz-replay
+
+# The push request in the fuzz library too.
+FUZZ_LIB_OBJS += $(BUILD)/fuzz/obj/push.pb-c.o
+$(BUILD)/fuzz/obj/push.o: $(BUILD)/push.pb-c.h
+$(BUILD)/fuzz/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h
+	$(call msg,FUZZ-CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

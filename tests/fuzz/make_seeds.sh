@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Regenerates the small seed inputs of tests/fuzz/corpus/ (text seeds are written by hand and
+# kept in git; this makes the binary ones: tiny ELF files with symbols, a build id, a
+# debuglink, MiniDebugInfo, DWARF, CFI in .eh_frame or .debug_frame, and pprof files).
+# Usage: bash tests/fuzz/make_seeds.sh [BUILD]   (BUILD holds flamed, for the pprof seeds)
+set -eu
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build}
+C=tests/fuzz/corpus
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+mkdir -p $C/fuzz_elf $C/fuzz_dwarf $C/fuzz_unwind $C/fuzz_pprof
+
+# Freestanding, so the files stay a few KB: no libc, no start files.
+cat >"$W/t.c" <<'SRC'
+static inline __attribute__((always_inline)) int sq(int x) { return x * x; }
+__attribute__((noinline)) int leaf(int x) { return sq(x) + 1; }
+__attribute__((noinline)) int mid(int x) { return leaf(x) * 3; }
+int big[64];
+void _start(void)
+{
+	int i, s = 0;
+
+	for (i = 0; i < 64; i++)
+		s += mid(big[i]);
+	__asm__ volatile("mov $60, %%eax; mov %0, %%edi; syscall" : : "r"(s) : "rax", "rdi");
+}
+SRC
+cc1() { gcc -nostdlib -static -fno-pie -no-pie -Wl,--build-id -Wl,-N \
+	-Wl,--no-warn-rwx-segments "$@"; }
+cc1 -O1 -o "$W/sym" "$W/t.c"
+cp "$W/sym" $C/fuzz_elf/symtab
+cc1 -O2 -g -o "$W/dbg" "$W/t.c"
+cp "$W/dbg" $C/fuzz_dwarf/inline_lines
+cc1 -O2 -g -gz=zlib -o $C/fuzz_dwarf/compressed "$W/t.c"
+cc1 -O2 -g -gdwarf-4 -o $C/fuzz_dwarf/dwarf4 "$W/t.c"
+# Stripped with a debuglink to the debug file.
+objcopy --only-keep-debug "$W/dbg" "$W/dbg.debug"
+objcopy --strip-all --add-gnu-debuglink="$W/dbg.debug" "$W/dbg" $C/fuzz_elf/debuglink
+# MiniDebugInfo the way Fedora makes it: the function symbols of the stripped binary, xz'd.
+nm "$W/sym" --format=posix --defined-only | awk '$2 ~ /[Tt]/ {print $1}' | sort >"$W/funcs"
+objcopy --only-keep-debug "$W/sym" "$W/mini"
+objcopy -S --remove-section .gdb_index --remove-section .comment \
+	--keep-symbols="$W/funcs" "$W/mini" "$W/mini.o"
+xz --keep "$W/mini.o"
+objcopy --strip-all --add-section .gnu_debugdata="$W/mini.o.xz" "$W/sym" $C/fuzz_elf/minidebuginfo
+# CFI: .eh_frame (asynchronous tables), .debug_frame only, and with frame pointers.
+cc1 -O2 -o $C/fuzz_unwind/eh_frame "$W/t.c"
+cc1 -O2 -fno-asynchronous-unwind-tables -fno-unwind-tables -g -o "$W/df" "$W/t.c"
+strip --strip-all --keep-section=.debug_frame "$W/df" -o $C/fuzz_unwind/debug_frame
+cc1 -O0 -fno-omit-frame-pointer -o $C/fuzz_unwind/frame_pointers "$W/t.c"
+strip -s $C/fuzz_unwind/eh_frame $C/fuzz_unwind/frame_pointers
+
+# pprof: what flamed writes for a small folded profile, gzipped and raw.
+if [ -x "$BUILD/flamed" ]; then
+	printf 'p;main;a;b 10\np;main;a;c_[i] 3\np;main;k_[k] 2\np;jit_[j] 1\n' >"$W/s.folded"
+	"$BUILD/flamed" render "$W/s.folded" -o $C/fuzz_pprof/flamed.pb.gz 2>/dev/null
+	gzip -dc $C/fuzz_pprof/flamed.pb.gz >$C/fuzz_pprof/flamed.raw
+fi
+chmod 0644 $C/*/*
+ls -l $C/fuzz_elf $C/fuzz_dwarf $C/fuzz_unwind $C/fuzz_pprof
