@@ -55,8 +55,9 @@ strip -s $C/fuzz_unwind/eh_frame $C/fuzz_unwind/frame_pointers
 # pprof: what flamed writes for a small folded profile, gzipped and raw.
 if [ -x "$BUILD/flamed" ]; then
 	printf 'p;main;a;b 10\np;main;a;c_[i] 3\np;main;k_[k] 2\np;jit_[j] 1\n' >"$W/s.folded"
-	"$BUILD/flamed" render "$W/s.folded" -o $C/fuzz_pprof/flamed.pb.gz 2>/dev/null
-	gzip -dc $C/fuzz_pprof/flamed.pb.gz >$C/fuzz_pprof/flamed.raw
+	"$BUILD/flamed" render "$W/s.folded" -o "$W/s.pb.gz" 2>/dev/null
+	cp "$W/s.pb.gz" $C/fuzz_pprof/flamed.gzip
+	gzip -dc "$W/s.pb.gz" >$C/fuzz_pprof/flamed.raw
 fi
 chmod 0644 $C/*/*
 ls -l $C/fuzz_elf $C/fuzz_dwarf $C/fuzz_unwind $C/fuzz_pprof
