@@ -23,7 +23,8 @@ BUILD ?= build
 SANFLAGS :=
 endif
 
-PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd liblzma libdebuginfod
+PKGS := libbpf libelf libdw zlib libprotobuf-c libsystemd liblzma libdebuginfod libcurl \
+	libmicrohttpd
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
@@ -142,6 +143,14 @@ $(BUILD)/obj/pprof.pb-c.o: $(BUILD)/pprof.pb-c.c $(BUILD)/pprof.pb-c.h | $(BUILD
 $(BUILD)/libflamed.a: $(BUILD)/obj/pprof.pb-c.o
 $(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
 
+# Pyroscope's push request (src/push.proto), the same way.
+$(BUILD)/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libflamed.a: $(BUILD)/obj/push.pb-c.o
+$(BUILD)/obj/push.o $(BUILD)/unit/test_fleet.o: $(BUILD)/push.pb-c.h
+
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
@@ -246,11 +255,3 @@ $(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/
 		$(LDLIBS) -o $@
 
 test e2e: fuzz-replay
-
-# The push request in the fuzz library too.
-FUZZ_LIB_OBJS += $(BUILD)/fuzz/obj/push.pb-c.o
-$(BUILD)/fuzz/obj/push.o: $(BUILD)/push.pb-c.h
-$(BUILD)/fuzz/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h
-	$(call msg,FUZZ-CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@

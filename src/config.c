@@ -9,7 +9,10 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "fleet.h"
+#include "httpd.h"
 #include "output.h"
+#include "push.h"
 #include "session.h"
 #include "util.h"
 
@@ -246,6 +249,73 @@ static void format_int(const struct config_key *k, const void *src, char *buf, s
 	snprintf(buf, len, "%d", *(const int *)src);
 }
 
+/* Fleet keys: the checks live with the modules that use the values (push.h, httpd.h, fleet.h). */
+static int parse_push_url(const struct config_key *k, const char *v, void *dst)
+{
+	return *v && push__check_url(v) ? -EINVAL : parse_str(k, v, dst);
+}
+
+static int parse_push_api(const struct config_key *k, const char *v, void *dst)
+{
+	int i;
+
+	for (i = 0; i < PUSH_API_MAX; i++) {
+		if (!strcmp(v, push_api_names[i])) {
+			*(int *)dst = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static void format_push_api(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	int a = *(const int *)src;
+
+	snprintf(buf, len, "%s", a >= 0 && a < PUSH_API_MAX ? push_api_names[a] : "?");
+}
+
+static int parse_service_name(const struct config_key *k, const char *v, void *dst)
+{
+	return *v && push__check_service_name(v) ? -EINVAL : parse_str(k, v, dst);
+}
+
+/* Every label setting adds to (or replaces a key of) the list. */
+static int parse_label(const struct config_key *k, const char *v, void *dst)
+{
+	return push__merge_labels(dst, k->size, v);
+}
+
+static int parse_sample_labels(const struct config_key *k, const char *v, void *dst)
+{
+	return fleet__parse_sample_labels(v, dst);
+}
+
+static void format_sample_labels(const struct config_key *k, const void *src, char *buf,
+				 size_t len)
+{
+	fleet__format_sample_labels(*(const unsigned int *)src, buf, len);
+}
+
+/* Goes into an HTTP header: printable ASCII without spaces. */
+static int parse_header_value(const struct config_key *k, const char *v, void *dst)
+{
+	const char *p;
+
+	for (p = v; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f)
+			return -EINVAL;
+	return parse_str(k, v, dst);
+}
+
+static int parse_listen(const struct config_key *k, const char *v, void *dst)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	return *v && httpd__parse_listen(v, &ss, &len) ? -EINVAL : parse_str(k, v, dst);
+}
+
 #define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
 
 static const struct config_key keys[] = {
@@ -277,6 +347,34 @@ static const struct config_key keys[] = {
 	  "auto, fp or dwarf" },
 	{ "unwind-max-mb", parse_uint, format_uint, FIELD(unwind_max_mb), 1, 16384, false,
 	  "megabytes from 1 to 16384" },
+	/* Fleet: push to Pyroscope, serve pprof and metrics. */
+	{ "push-url", parse_push_url, format_str, FIELD(push_url), 0, 0, false,
+	  "an http:// or https:// URL such as http://pyroscope:4040, without ? or #" },
+	{ "push-api", parse_push_api, format_push_api, FIELD(push_api), 0, 0, false,
+	  "connect or ingest" },
+	{ "service-name", parse_service_name, format_str, FIELD(service_name), 0, 0, false,
+	  "1 to 127 letters, digits, '.', '_', '-' or '/'" },
+	{ "label", parse_label, format_str, FIELD(labels), 0, 0, false,
+	  "key=value (key: letters, digits and '_', not starting with '__' nor service_name; "
+	  "value: 1 to 127 bytes without , { } \" \\), at most 16 labels" },
+	{ "sample-labels", parse_sample_labels, format_sample_labels, FIELD(sample_labels), 0, 0,
+	  false, "none, or a comma-separated list of process, pid and thread" },
+	{ "push-token-file", parse_str, format_str, FIELD(push_token_file), 0, 0, false,
+	  "a file path" },
+	{ "push-basic-auth-file", parse_str, format_str, FIELD(push_basic_auth_file), 0, 0, false,
+	  "a file path" },
+	{ "push-tenant", parse_header_value, format_str, FIELD(push_tenant), 0, 0, false,
+	  "a tenant id of printable characters without spaces" },
+	{ "push-ca-file", parse_str, format_str, FIELD(push_ca_file), 0, 0, false,
+	  "a file path" },
+	{ "push-timeout", parse_uint, format_uint, FIELD(push_timeout_s), 1, 600, false,
+	  "seconds from 1 to 600" },
+	{ "spool-dir", parse_str, format_str, FIELD(spool_dir), 0, 0, false,
+	  "a directory path" },
+	{ "spool-max-bytes", parse_size, format_size, FIELD(spool_max_bytes), 0, 0, false,
+	  "a size such as 64M or 1G" },
+	{ "listen", parse_listen, format_str, FIELD(listen), 0, 0, false,
+	  "PORT, HOST:PORT or [IPV6]:PORT with a numeric HOST (loopback when omitted)" },
 };
 
 static const struct config_key *find_key(const char *name)
@@ -300,6 +398,9 @@ void config__init(struct config *c)
 	c->max_stacks = 16384;
 	c->unwind = UNWIND_AUTO;
 	c->unwind_max_mb = 256;
+	c->push_api = PUSH_API_CONNECT;
+	c->push_timeout_s = 30;
+	c->spool_max_bytes = 64ULL << 20;
 }
 
 int config__set(struct config *c, const char *key, const char *value, char *msg)

@@ -32,6 +32,20 @@ struct config {
 	uint32_t max_stacks;
 	int unwind;		/* enum session_unwind */
 	uint32_t unwind_max_mb;
+	/* Fleet (fleet.h, push.h, httpd.h), fixed for the daemon's life; "" = off. */
+	char push_url[1024];
+	int push_api;			/* enum push_api */
+	char service_name[128];		/* "" = the host name */
+	char labels[3200];		/* "key=value,..." merged from every label setting */
+	unsigned int sample_labels;	/* FLEET_LABEL_* kept in pushed profiles */
+	char push_token_file[512];
+	char push_basic_auth_file[512];
+	char push_tenant[128];
+	char push_ca_file[512];
+	uint32_t push_timeout_s;
+	char spool_dir[512];		/* "" = windows wait in memory */
+	uint64_t spool_max_bytes;
+	char listen[64];
 };
 
 /* The defaults. */

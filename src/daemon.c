@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "fleet.h"
 #include "log.h"
 #include "notify.h"
 #include "procs.h"
@@ -46,6 +47,7 @@ struct daemon {
 	char last_stem[WINDOW_STEM_LEN];
 	double rate;			/* samples per second in the last window */
 	bool stop;
+	struct fleet *fleet;		/* push and HTTP server (fleet.h) */
 };
 
 const char *daemon__ext(enum output_format f)
@@ -512,6 +514,8 @@ static void close_window(struct daemon *d)
 		write_window(d, p, stem, span);
 		memcpy(d->last_stem, stem, sizeof(stem));
 	}
+	/* Fleet: before the aggregate is reset, which its captures read. */
+	fleet__window(d->fleet, err ? NULL : p, !err && !d->windows_unwritten);
 	profile__free(p);
 	/* The next window starts where this one ended, to the nanosecond. */
 	d->win_start_mono = end_mono;
@@ -660,7 +664,7 @@ int daemon__run(const struct daemon_opts *o)
 	char msg[CONFIG_MSG_LEN], iv[32];
 	sigset_t mask, oldmask;
 	uint64_t wd_ns;
-	int err, i, evfd;
+	int err, i, evfd, fleetfd;
 
 	err = daemon__load_config(o, &d.cfg, msg);
 	if (err) {
@@ -700,12 +704,16 @@ int daemon__run(const struct daemon_opts *o)
 	err = session__attach(d.s);
 	if (err)
 		goto cleanup;
+	d.fleet = fleet__new(&d.cfg, d.s, d.sym, &err);
+	if (!d.fleet)
+		goto cleanup;
+	fleetfd = fleet__fd(d.fleet);
 	d.win_start_mono = now_mono_ns();
 	d.win_start_real = now_real_ns();
 
 	evfd = session__events_fd(d.s);
-	for (i = 0; i < 6; i++) {
-		int fd = (int[]){ d.sfd, d.twin, d.tdrain, d.twd, d.tend, evfd }[i];
+	for (i = 0; i < 7; i++) {
+		int fd = (int[]){ d.sfd, d.twin, d.tdrain, d.twd, d.tend, evfd, fleetfd }[i];
 
 		if (fd >= 0 && (err = add_fd(&d, fd))) {
 			pr_err("cannot set up the event loop: %s", strerror(-err));
@@ -746,6 +754,8 @@ int daemon__run(const struct daemon_opts *o)
 				on_signal(&d);
 			else if (fd == evfd)
 				session__consume(d.s);
+			else if (fd == fleetfd)
+				fleet__dispatch(d.fleet);
 			else
 				on_timer(&d, fd);
 		}
@@ -755,6 +765,7 @@ int daemon__run(const struct daemon_opts *o)
 	close_window(&d);
 	err = 0;
 cleanup:
+	fleet__free(d.fleet);
 	symbolizer__free(d.sym);
 	session__free(d.s);
 	if (d.sfd >= 0)

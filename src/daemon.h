@@ -7,6 +7,11 @@
  * newest; old windows are pruned by count and total bytes. One epoll loop over signalfd
  * (SIGTERM/SIGINT: write the partial window and exit, SIGHUP: reload the config file, SIGUSR1:
  * close the window now), timerfds (window, drain, watchdog) and the mapping events.
+ *
+ * Fleet hooks (fleet.h, which drives push.h and httpd.h): the loop also polls fleet__fd() and
+ * calls fleet__dispatch(); each window's close calls fleet__window() after the last drain and
+ * before the aggregate is reset, so pushes and /debug/pprof/profile captures see every sample
+ * exactly once. Everything stays on the loop's one thread.
  */
 #ifndef FLAMED_DAEMON_H
 #define FLAMED_DAEMON_H

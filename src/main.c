@@ -67,6 +67,29 @@ static void usage(FILE *f)
 "                       line wins. SIGHUP re-reads it; SIGUSR1 closes the window now;\n"
 "                       SIGTERM/SIGINT write the partial window and exit\n"
 "\n"
+"Fleet (continuous mode; each also selects it):\n"
+"      --push-url URL   after each window, POST its pprof to Pyroscope at URL\n"
+"                       (http://host:4040); windows go out oldest first, once\n"
+"      --push-api API   connect (default: /push.v1.PusherService/Push) or ingest\n"
+"                       (the older /ingest?name=...&from=&until=&format=pprof)\n"
+"      --service-name NAME  service_name label (default: the host name)\n"
+"      --label KEY=VALUE  one more series label (hostname is always set); may\n"
+"                       repeat\n"
+"      --sample-labels LIST  per-sample labels pushed: none (default: the process\n"
+"                       name is the root frame), or any of process,pid,thread\n"
+"                       (each distinct set is a series of its own in Pyroscope)\n"
+"      --push-token-file FILE  send the token in FILE as a bearer token\n"
+"      --push-basic-auth-file FILE  send 'user:password' from FILE (basic auth)\n"
+"      --push-tenant ID send X-Scope-OrgID: ID\n"
+"      --push-ca-file FILE  trust these CAs for https (verification is always on)\n"
+"      --push-timeout SECS  limit on one request (default 30)\n"
+"      --spool-dir DIR  keep unsent windows here, across restarts too (default:\n"
+"                       in memory)\n"
+"      --spool-max-bytes SIZE  bound on unsent windows (default 64M); past it the\n"
+"                       oldest are dropped, counted and logged\n"
+"      --listen [HOST:]PORT  serve /debug/pprof/profile?seconds=N, /metrics and\n"
+"                       /latest.svg over HTTP (HOST: numeric, default loopback)\n"
+"\n"
 "With neither --pid nor a command, flamed profiles the whole system.\n"
 "SIGINT/SIGTERM end the profile early; the output is still written, complete.\n"
 "\n"
@@ -77,7 +100,11 @@ static void usage(FILE *f)
 "  flamed -o cpu.pb.gz -- target/release/app --bench   pprof for go tool pprof\n"
 "  flamed render cpu.folded -o cpu.svg     folded stacks to SVG\n"
 "  flamed --output-dir /var/lib/flamed --interval 60 --keep 1440\n"
-"                                          a flamegraph a minute, the last day kept\n");
+"                                          a flamegraph a minute, the last day kept\n"
+"  flamed --output-dir /var/lib/flamed --listen 6060 --push-url \\\n"
+"         http://pyroscope:4040 --spool-dir /var/lib/flamed/spool\n"
+"                                          the same, pushed to Pyroscope, and served\n"
+"                                          to Parca, go tool pprof and Prometheus\n");
 }
 
 enum {
@@ -96,6 +123,20 @@ enum {
 	OPT_MAX_BYTES,
 	OPT_FORMATS,
 	OPT_CONFIG,
+	/* fleet */
+	OPT_PUSH_URL,
+	OPT_PUSH_API,
+	OPT_SERVICE_NAME,
+	OPT_LABEL,
+	OPT_SAMPLE_LABELS,
+	OPT_PUSH_TOKEN_FILE,
+	OPT_PUSH_BASIC_AUTH_FILE,
+	OPT_PUSH_TENANT,
+	OPT_PUSH_CA_FILE,
+	OPT_PUSH_TIMEOUT,
+	OPT_SPOOL_DIR,
+	OPT_SPOOL_MAX_BYTES,
+	OPT_LISTEN,
 };
 
 static const struct option long_opts[] = {
@@ -118,6 +159,20 @@ static const struct option long_opts[] = {
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "formats", required_argument, NULL, OPT_FORMATS },
 	{ "config", required_argument, NULL, OPT_CONFIG },
+	/* fleet */
+	{ "push-url", required_argument, NULL, OPT_PUSH_URL },
+	{ "push-api", required_argument, NULL, OPT_PUSH_API },
+	{ "service-name", required_argument, NULL, OPT_SERVICE_NAME },
+	{ "label", required_argument, NULL, OPT_LABEL },
+	{ "sample-labels", required_argument, NULL, OPT_SAMPLE_LABELS },
+	{ "push-token-file", required_argument, NULL, OPT_PUSH_TOKEN_FILE },
+	{ "push-basic-auth-file", required_argument, NULL, OPT_PUSH_BASIC_AUTH_FILE },
+	{ "push-tenant", required_argument, NULL, OPT_PUSH_TENANT },
+	{ "push-ca-file", required_argument, NULL, OPT_PUSH_CA_FILE },
+	{ "push-timeout", required_argument, NULL, OPT_PUSH_TIMEOUT },
+	{ "spool-dir", required_argument, NULL, OPT_SPOOL_DIR },
+	{ "spool-max-bytes", required_argument, NULL, OPT_SPOOL_MAX_BYTES },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -222,6 +277,20 @@ static int profile_main(int argc, char **argv)
 		case OPT_KEEP:
 		case OPT_MAX_BYTES:
 		case OPT_FORMATS:
+		/* fleet */
+		case OPT_PUSH_URL:
+		case OPT_PUSH_API:
+		case OPT_SERVICE_NAME:
+		case OPT_LABEL:
+		case OPT_SAMPLE_LABELS:
+		case OPT_PUSH_TOKEN_FILE:
+		case OPT_PUSH_BASIC_AUTH_FILE:
+		case OPT_PUSH_TENANT:
+		case OPT_PUSH_CA_FILE:
+		case OPT_PUSH_TIMEOUT:
+		case OPT_SPOOL_DIR:
+		case OPT_SPOOL_MAX_BYTES:
+		case OPT_LISTEN:
 			continuous = true;
 			break;
 		case OPT_CONFIG:

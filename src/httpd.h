@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The pull side of the fleet: a small HTTP server (libmicrohttpd) for Parca's scraper,
+ * `go tool pprof` and Prometheus.
+ *
+ *   GET /debug/pprof/profile?seconds=N   a CPU profile of the next N seconds (default 30, at
+ *                                        most 300) as Go's net/http/pprof serves one: gzipped
+ *                                        pprof, application/octet-stream
+ *   GET /metrics                         Prometheus text format 0.0.4
+ *   GET /latest.svg                      the newest window's flame graph
+ *   GET /                                the list above
+ *
+ * Only GET and HEAD (405 otherwise); no request bodies (413); unknown paths 404; bad arguments
+ * 400; too many profiles at once 429. Connections are capped in total and per client address,
+ * headers by a per-connection memory limit, idle connections time out.
+ *
+ * Like push, it runs on the daemon's loop: httpd__fd() is libmicrohttpd's epoll fd together
+ * with a timerfd for its timeouts, in an epoll fd of our own; httpd__dispatch() serves what is
+ * ready. A profile request is suspended until its owner answers it with httpd__answer().
+ */
+#ifndef FLAMED_HTTPD_H
+#define FLAMED_HTTPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define HTTPD_PROFILE_DEFAULT_S 30
+#define HTTPD_PROFILE_MAX_S 300
+#define HTTPD_MAX_CONNECTIONS 32
+#define HTTPD_MAX_PER_CLIENT 16
+#define HTTPD_CONNECTION_MEMORY (32 * 1024)	/* request line and headers must fit */
+#define HTTPD_IDLE_TIMEOUT_S 30
+
+struct httpd_request;
+
+struct httpd_handlers {
+	void *ctx;
+	/* GET /metrics: writes the page to f; 0 or negative errno (500). */
+	int (*metrics)(void *ctx, FILE *f);
+	/* GET /latest.svg: an open read-only fd of the file, or negative errno (-ENOENT: 404). */
+	int (*latest_svg)(void *ctx);
+	/*
+	 * GET /debug/pprof/profile: 0 when the profile was started, to be answered with
+	 * httpd__answer(r, ...) later; -EBUSY (429) when too many run; other errors answer 500.
+	 */
+	int (*profile)(void *ctx, struct httpd_request *r, uint32_t seconds);
+};
+
+struct httpd;
+
+/* Listens on addr (see httpd__parse_listen); NULL with *err set and a message logged. */
+struct httpd *httpd__new(const char *addr, const struct httpd_handlers *h, int *err);
+/* Answers the requests still waiting with 503, then stops. */
+void httpd__free(struct httpd *h);
+
+int httpd__fd(const struct httpd *h);
+void httpd__dispatch(struct httpd *h);
+/* The port listened on (useful with port 0). */
+uint16_t httpd__port(const struct httpd *h);
+
+/*
+ * Answers a suspended profile request: status, content type and a malloc'd body (taken, even on
+ * failure; NULL for none). r is gone afterwards.
+ */
+void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status,
+		   const char *content_type, void *body, size_t len);
+
+/*
+ * "PORT", ":PORT", "HOST:PORT" or "[IPV6]:PORT": HOST a numeric address or "localhost"; without
+ * a HOST, the loopback address. 0 or -EINVAL.
+ */
+int httpd__parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+#endif

@@ -1,0 +1,187 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-only
+"""A stand-in for a Pyroscope server in the end-to-end tests (no Pyroscope server can be
+installed here). It takes both ingest APIs flamed speaks:
+
+  POST /ingest?name=SERVICE{k=v,...}&from=S&until=S&format=pprof   body: the pprof
+  POST /push.v1.PusherService/Push   Content-Type application/proto, body: a PushRequest
+
+and for each request appends one JSON line to DIR/requests.jsonl (api, labels, from/until, the
+profile ID, headers that matter) and writes the pprof it carried to DIR/NNNN.pb.gz, for the
+test to decode with go tool pprof. The PushRequest is decoded by hand from its field numbers
+(series=1{labels=1{name=1,value=2}, samples=2{raw_profile=1, ID=2}}), strictly: any other field
+or wire type is an error (HTTP 400), as a real server would refuse it.
+
+If DIR/status exists, its number is the HTTP status answered instead of 200 (the request is
+still logged, with "refused": true).
+"""
+import argparse
+import http.server
+import json
+import os
+import sys
+import urllib.parse
+
+
+def varint(buf, i):
+    shift = value = 0
+    while True:
+        if i >= len(buf) or shift > 63:
+            raise ValueError("truncated varint")
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        shift += 7
+        if not b & 0x80:
+            return value, i
+
+
+def fields(buf):
+    """Yields (field number, bytes) of a message whose fields are all length-delimited."""
+    i = 0
+    while i < len(buf):
+        key, i = varint(buf, i)
+        num, wire = key >> 3, key & 7
+        if wire != 2:
+            raise ValueError(f"field {num}: wire type {wire}, expected 2")
+        n, i = varint(buf, i)
+        if i + n > len(buf):
+            raise ValueError(f"field {num}: truncated")
+        yield num, buf[i:i + n]
+        i += n
+
+
+def decode_push(body):
+    series = []
+    for num, s in fields(body):
+        if num != 1:
+            raise ValueError(f"PushRequest: unknown field {num}")
+        labels, samples = [], []
+        for num2, v in fields(s):
+            if num2 == 1:
+                pair = {1: b"", 2: b""}
+                for num3, x in fields(v):
+                    if num3 not in pair:
+                        raise ValueError(f"LabelPair: unknown field {num3}")
+                    pair[num3] = x
+                labels.append((pair[1].decode(), pair[2].decode()))
+            elif num2 == 2:
+                sample = {1: b"", 2: b""}
+                for num3, x in fields(v):
+                    if num3 not in sample:
+                        raise ValueError(f"RawSample: unknown field {num3}")
+                    sample[num3] = x
+                samples.append((sample[1], sample[2].decode()))
+            else:
+                raise ValueError(f"RawProfileSeries: unknown field {num2}")
+        series.append((labels, samples))
+    return series
+
+
+def parse_name(name):
+    """SERVICE{k=v,k=v} -> (SERVICE, {k: v})"""
+    if "{" not in name or not name.endswith("}"):
+        return name, {}
+    service, rest = name.split("{", 1)
+    labels = {}
+    for kv in filter(None, rest[:-1].split(",")):
+        k, v = kv.split("=", 1)
+        labels[k] = v
+    return service, labels
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def answer(self, status, text=""):
+        data = text.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self):
+        d = self.server.dir
+        n = int(self.headers.get("Content-Length", "0"))
+        body = self.rfile.read(n)
+        url = urllib.parse.urlsplit(self.path)
+        rec = {
+            "path": url.path,
+            "content_type": self.headers.get("Content-Type", ""),
+            "authorization": self.headers.get("Authorization", ""),
+            "tenant": self.headers.get("X-Scope-OrgID", ""),
+            "connect_version": self.headers.get("Connect-Protocol-Version", ""),
+            "bytes": len(body),
+        }
+        try:
+            if url.path == "/ingest":
+                q = urllib.parse.parse_qs(url.query, strict_parsing=True)
+                rec["api"] = "ingest"
+                rec["query"] = {k: v[0] for k, v in q.items()}
+                service, labels = parse_name(rec["query"]["name"])
+                rec["service"] = service
+                rec["labels"] = labels
+                profile = body
+            elif url.path == "/push.v1.PusherService/Push":
+                series = decode_push(body)
+                if len(series) != 1 or len(series[0][1]) != 1:
+                    raise ValueError("expected one series with one sample")
+                labels, samples = series[0]
+                rec["api"] = "connect"
+                rec["label_order"] = [k for k, _ in labels]
+                rec["labels"] = dict(labels)
+                rec["service"] = rec["labels"].get("service_name", "")
+                profile, rec["id"] = samples[0]
+            else:
+                self.answer(404, "404 page not found\n")
+                return
+        except (ValueError, KeyError, UnicodeDecodeError) as e:
+            rec["error"] = str(e)
+            self.log(rec)
+            self.answer(400, f"bad request: {e}\n")
+            return
+        status = 200
+        try:
+            with open(os.path.join(d, "status")) as f:
+                status = int(f.read().strip())
+        except (OSError, ValueError):
+            pass
+        self.server.count += 1
+        rec["n"] = self.server.count
+        rec["profile"] = os.path.join(d, f"{self.server.count:04d}.pb.gz")
+        with open(rec["profile"], "wb") as f:
+            f.write(profile)
+        if status != 200:
+            rec["refused"] = True
+        self.log(rec)
+        self.answer(status, "" if status == 200 else f"status {status} by request\n")
+
+    def log(self, rec):
+        with open(os.path.join(self.server.dir, "requests.jsonl"), "a") as f:
+            f.write(json.dumps(rec, sort_keys=True) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--port", type=int, required=True)
+    ap.add_argument("--dir", required=True)
+    a = ap.parse_args()
+    os.makedirs(a.dir, exist_ok=True)
+    srv = http.server.HTTPServer(("127.0.0.1", a.port), Handler)
+    srv.dir = a.dir
+    # A restarted receiver numbers its files after the ones already there.
+    srv.count = len([f for f in os.listdir(a.dir) if f.endswith(".pb.gz")])
+    print("ready", flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
