@@ -53,8 +53,16 @@ struct svg {
 	uint32_t nr_names;
 	char *pool;
 	size_t pool_len, pool_cap;
-	uint32_t *seq;
-	size_t nr_seq, cap_seq;
+	/*
+	 * Stacks are strings of symbols in sym, and rank[symbol] is the rank. The symbols are the
+	 * profile's own frame ids when that is enough (no process names, not reversed, one
+	 * profile): no copy of the biggest array there is. Otherwise they are ranks in own, and
+	 * rank is the identity.
+	 */
+	const uint32_t *sym;
+	const uint32_t *rank;
+	uint32_t *own, *ident;
+	size_t nr_own, cap_own;
 	struct sstack *stacks;
 	size_t nr_stacks, cap_stacks;
 	struct snode *nodes;
@@ -561,14 +569,48 @@ cleanup:
 	return err;
 }
 
+static int add_stack(struct svg *g, uint32_t off, uint32_t len, uint64_t count, bool before)
+{
+	struct sstack *st;
+
+	if (grow((void **)&g->stacks, &g->cap_stacks, g->nr_stacks + 1, sizeof(*g->stacks)))
+		return -ENOMEM;
+	st = &g->stacks[g->nr_stacks++];
+	st->off = off;
+	st->len = len;
+	st->cnt = before ? 0 : count;
+	st->before = before ? count : 0;
+	return 0;
+}
+
+/* Whether p's frame-id pool can serve as the symbols: see struct svg. */
+static bool direct_ok(const struct svg *g, const struct profile *p)
+{
+	size_t nf = profile__nr_frames(p);
+
+	if (g->diff || g->o->reverse)
+		return false;
+	for (size_t i = 0; i < profile__nr_samples(p); i++) {
+		const struct profile_sample *s = profile__sample(p, i);
+		const uint32_t *fr = profile__sample_frames(p, s);
+
+		if (s->comm || s->nframes > DMAX)
+			return false;
+		for (uint32_t j = 0; j < s->nframes; j++)
+			if (!fr[j] || fr[j] > nf)
+				return false;
+	}
+	return true;
+}
+
 /*
- * Appends p's samples as rank strings; counts go to column before (diff) or cnt. The key maps
- * become rank maps on the way, one lookup per frame instead of two.
+ * Takes p's samples as stacks; counts go to column before (diff) or cnt. The key maps become
+ * rank maps on the way, one lookup per frame instead of two.
  */
 static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, uint32_t *cmap,
 		      bool before)
 {
-	size_t nf = profile__nr_frames(p), ns = profile__nr_strs(p);
+	size_t nf = profile__nr_frames(p), ns = profile__nr_strs(p), n = profile__nr_samples(p);
 	bool rev = g->o->reverse;
 
 	for (size_t i = 0; i <= nf; i++)
@@ -576,12 +618,25 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
 	for (size_t i = 0; i < ns; i++)
 		if (cmap[i])
 			cmap[i] = g->key_rank[cmap[i]];
+	if (!g->sym && direct_ok(g, p)) {
+		/* The pool starts where the first sample's frames are, less its index. */
+		if (n)
+			g->sym = profile__sample_frames(p, profile__sample(p, 0)) -
+				 profile__sample(p, 0)->first;
+		g->rank = fmap;
+		for (size_t i = 0; i < n; i++) {
+			const struct profile_sample *s = profile__sample(p, i);
 
-	for (size_t i = 0; i < profile__nr_samples(p); i++) {
+			if (s->count && s->nframes &&
+			    add_stack(g, s->first, s->nframes, s->count, before))
+				return -ENOMEM;
+		}
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
 		const struct profile_sample *s = profile__sample(p, i);
 		const uint32_t *fr = profile__sample_frames(p, s);
 		uint32_t len = s->nframes + (s->comm && s->comm < ns), k, *q;
-		struct sstack *st;
 
 		if (!s->count || !len)
 			continue;
@@ -589,27 +644,35 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
 			/* Deeper than anything real: keep the root side. */
 			len = DMAX;
 		}
-		if (g->nr_seq + len > UINT32_MAX)
+		if (g->nr_own + len > UINT32_MAX)
 			return -E2BIG;
-		if (grow((void **)&g->seq, &g->cap_seq, g->nr_seq + len, sizeof(*g->seq)) ||
-		    grow((void **)&g->stacks, &g->cap_stacks, g->nr_stacks + 1, sizeof(*g->stacks)))
+		if (grow((void **)&g->own, &g->cap_own, g->nr_own + len, sizeof(*g->own)))
 			return -ENOMEM;
-		q = g->seq + g->nr_seq;
+		q = g->own + g->nr_own;
 		k = 0;
 		if (s->comm && s->comm < ns)
 			q[rev ? len - 1 - k++ : k++] = cmap[s->comm];
-		for (uint32_t j = 0; k < len; j++, k++) {
-			uint32_t r = fmap[fr[j] <= nf ? fr[j] : 0];
-
-			q[rev ? len - 1 - k : k] = r;
-		}
-		st = &g->stacks[g->nr_stacks++];
-		st->off = g->nr_seq;
-		st->len = len;
-		st->cnt = before ? 0 : s->count;
-		st->before = before ? s->count : 0;
-		g->nr_seq += len;
+		for (uint32_t j = 0; k < len; j++, k++)
+			q[rev ? len - 1 - k : k] = fmap[fr[j] <= nf ? fr[j] : 0];
+		if (add_stack(g, g->nr_own, len, s->count, before))
+			return -ENOMEM;
+		g->nr_own += len;
 	}
+	return 0;
+}
+
+/* Symbols for stacks made by add_stacks(): ranks, unless the profile's own ids serve. */
+static int finish_stacks(struct svg *g)
+{
+	if (g->sym)
+		return 0;
+	g->ident = malloc(g->nr_names * sizeof(*g->ident));
+	if (!g->ident)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < g->nr_names; i++)
+		g->ident[i] = i;
+	g->sym = g->own;
+	g->rank = g->ident;
 	return 0;
 }
 
@@ -627,17 +690,17 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
  * all: their stacks are cut at the group's depth, which changes nothing visible.
  */
 
-static inline uint32_t skey(const uint32_t *seq, const struct sstack *s, uint32_t d)
+static inline uint32_t skey(const struct svg *g, const struct sstack *s, uint32_t d)
 {
-	return d < s->len ? seq[s->off + d] : END;
+	return d < s->len ? g->rank[g->sym[s->off + d]] : END;
 }
 
 /* Common prefix of a and b from d on, and their order. */
-static int stack_cmp_from(const uint32_t *seq, const struct sstack *a, const struct sstack *b,
+static int stack_cmp_from(const struct svg *g, const struct sstack *a, const struct sstack *b,
 			  uint32_t d, uint32_t *lcp)
 {
 	for (;; d++) {
-		uint32_t ka = skey(seq, a, d), kb = skey(seq, b, d);
+		uint32_t ka = skey(g, a, d), kb = skey(g, b, d);
 
 		if (ka != kb || ka == END) {
 			*lcp = d;
@@ -646,20 +709,20 @@ static int stack_cmp_from(const uint32_t *seq, const struct sstack *a, const str
 	}
 }
 
-static void insertion_sort(const uint32_t *seq, struct sstack *a, uint32_t *lcp, size_t n,
+static void insertion_sort(const struct svg *g, struct sstack *a, uint32_t *lcp, size_t n,
 			   uint32_t d)
 {
 	uint32_t l;
 
 	for (size_t x = 1; x < n; x++)
-		for (size_t y = x; y && stack_cmp_from(seq, &a[y - 1], &a[y], d, &l) > 0; y--) {
+		for (size_t y = x; y && stack_cmp_from(g, &a[y - 1], &a[y], d, &l) > 0; y--) {
 			struct sstack t = a[y - 1];
 
 			a[y - 1] = a[y];
 			a[y] = t;
 		}
 	for (size_t x = 1; x < n; x++) {
-		stack_cmp_from(seq, &a[x - 1], &a[x], d, &l);
+		stack_cmp_from(g, &a[x - 1], &a[x], d, &l);
 		lcp[x] = l;
 	}
 }
@@ -749,7 +812,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 	uint32_t *ix = malloc((n + 1) * sizeof(*ix)), *itmp = malloc((n + 1) * sizeof(*itmp));
 	struct sstack *stmp = malloc((n + 1) * sizeof(*stmp));
 	struct sort_range *work = NULL;
-	const uint32_t *seq = g->seq;
+	const uint32_t *sym = g->sym, *rank = g->rank;
 	int err = -ENOMEM;
 
 	if (!keys || !ktmp || !ix || !itmp || !stmp)
@@ -769,25 +832,25 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 		size_t i, j, p = 0;
 
 		if (r.n < 24) {
-			insertion_sort(seq, a, lcp + r.start, r.n, r.d);
+			insertion_sort(g, a, lcp + r.start, r.n, r.d);
 			continue;
 		}
 		for (i = 1; i < r.n; i++)
 			if (a[i].cnt > a[p].cnt)
 				p = i;
-		ps = seq + a[p].off;
+		ps = sym + a[p].off;
 		plen = a[p].len;
 		for (i = 0; i < r.n; i++) {
-			const uint32_t *q = seq + a[i].off;
+			const uint32_t *q = sym + a[i].off;
 			uint32_t l = r.d, ql = a[i].len, kq, kp;
 
-			/* Random reads into seq: start them early so they overlap. */
+			/* Random reads into sym: start them early so they overlap. */
 			if (i + 8 < r.n)
-				__builtin_prefetch(&seq[a[i + 8].off + r.d]);
-			while (l < plen && l < ql && q[l] == ps[l])
+				__builtin_prefetch(&sym[a[i + 8].off + r.d]);
+			while (l < plen && l < ql && (q[l] == ps[l] || rank[q[l]] == rank[ps[l]]))
 				l++;
-			kq = l < ql ? q[l] : END;
-			kp = l < plen ? ps[l] : END;
+			kq = l < ql ? rank[q[l]] : END;
+			kp = l < plen ? rank[ps[l]] : END;
 			if (kq == kp)
 				k[i] = branch_key(CLS_EQUAL, 0, 0);
 			else if (kq < kp)
@@ -846,7 +909,7 @@ static int flamechart_lcp(struct svg *g, uint32_t *lcp)
 		uint32_t l = 0;
 
 		if (a)
-			while (l < a->len && l < b->len && g->seq[a->off + l] == g->seq[b->off + l])
+			while (l < a->len && l < b->len && skey(g, a, l) == skey(g, b, l))
 				l++;
 		lcp[i] = l;
 	}
@@ -899,7 +962,7 @@ static int build_nodes(struct svg *g, const uint32_t *lcp)
 
 	for (size_t i = 0; i < g->nr_stacks && !err; i++) {
 		const struct sstack *s = &g->stacks[i];
-		const uint32_t *q = g->seq + s->off;
+		const uint32_t *q = g->sym + s->off;
 		size_t common = MIN(i ? lcp[i] : 0, MIN(nr_open, s->len));
 
 		while (nr_open > common && !err) {
@@ -913,7 +976,7 @@ static int build_nodes(struct svg *g, const uint32_t *lcp)
 			break;
 		}
 		for (; nr_open < s->len; nr_open++)
-			open[nr_open] = (struct onode){q[nr_open], x, xb};
+			open[nr_open] = (struct onode){g->rank[q[nr_open]], x, xb};
 		x += s->cnt;
 		xb += s->before;
 	}
@@ -1430,6 +1493,8 @@ static int render(const struct profile *before, const struct profile *after,
 		err = add_stacks(&g, after, fmap[0], cmap[0], false);
 	if (!err && before)
 		err = add_stacks(&g, before, fmap[1], cmap[1], true);
+	if (!err)
+		err = finish_stacks(&g);
 	if (err)
 		goto cleanup;
 	for (size_t i = 0; i < g.nr_stacks; i++) {
@@ -1452,9 +1517,9 @@ static int render(const struct profile *before, const struct profile *after,
 	if (err)
 		goto cleanup;
 	/* The stacks are no longer needed; give their memory back before writing. */
-	free(g.seq);
+	free(g.own);
 	free(g.stacks);
-	g.seq = NULL;
+	g.own = NULL;
 	g.stacks = NULL;
 	ob.f = f;
 	ob.cap = 1 << 16;
@@ -1481,7 +1546,8 @@ cleanup:
 	free(g.key_rank);
 	free(g.names);
 	free(g.pool);
-	free(g.seq);
+	free(g.own);
+	free(g.ident);
 	free(g.stacks);
 	free(g.nodes);
 	return err;

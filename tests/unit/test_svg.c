@@ -22,6 +22,9 @@ static uint32_t frame(struct profile *p, const char *name, uint32_t kind, uint64
 	return profile__add_frame(p, &f);
 }
 
+/* When set, frames get one of 4 addresses: several frame ids per name, to be merged. */
+static unsigned int addr_seed;
+
 /* Adds a stack given as "a;b;c" (suffixes _[k] _[i] _[j] give the kind). */
 static void add(struct profile *p, const char *comm, const char *stack, uint64_t count)
 {
@@ -39,7 +42,7 @@ static void add(struct profile *p, const char *comm, const char *stack, uint64_t
 						   : FRAME_JIT;
 			tok[l - 4] = '\0';
 		}
-		ids[n++] = frame(p, tok, kind, 0);
+		ids[n++] = frame(p, tok, kind, addr_seed ? 0x1000 + rand_r(&addr_seed) % 4 : 0);
 	}
 	profile__add_sample(p, ids, n, count, 0, comm ? profile__intern_str(p, comm) : 0, 0);
 	free(dup);
@@ -430,7 +433,11 @@ static void naive_add(struct prefix *px, size_t *npx, const char *path, uint64_t
 	px[(*npx)++].n = n;
 }
 
-TEST(svg_tree_matches_naive_merge)
+/*
+ * Random stacks (with process names or not, with several frame ids per name or not) drawn
+ * without pruning: every frame's count must be the naive sum over stacks with its path.
+ */
+static void check_tree(int *failed, bool with_comm, bool many_ids)
 {
 	static const char *const names[] = {"a", "b", "c", "dd", "e"};
 	static struct prefix px[20000];
@@ -443,10 +450,12 @@ TEST(svg_tree_matches_naive_merge)
 	char *svg;
 	int err;
 
+	npx = 0;
+	addr_seed = many_ids ? 7 : 0;
 	/* Random stacks with lots of shared prefixes and repeats. */
 	for (int i = 0; i < 3000; i++) {
 		char stack[256] = "", path[64] = "";
-		int depth = 1 + rand_r(&seed) % 7, comm = rand_r(&seed) % 3;
+		int depth = 1 + rand_r(&seed) % 7, comm = with_comm ? rand_r(&seed) % 3 : 0;
 		uint64_t cnt = 1 + rand_r(&seed) % 50;
 
 		if (comm)
@@ -528,6 +537,19 @@ TEST(svg_tree_matches_naive_merge)
 	}
 	free(svg);
 	profile__free(p);
+	addr_seed = 0;
+}
+
+TEST(svg_tree_matches_naive_merge)
+{
+	check_tree(failed, true, false);
+}
+
+/* No process names: the renderer reads the profile's frame ids in place. */
+TEST(svg_tree_matches_naive_merge_in_place)
+{
+	check_tree(failed, false, false);
+	check_tree(failed, false, true);
 }
 
 TEST(svg_merges_by_name_and_kind_and_sorts_children)
