@@ -40,7 +40,7 @@ struct debuginfo {
 	debuginfod_client *client;
 	bool client_failed;
 	uint64_t deadline_ns;	/* of the current fetch */
-	uint64_t spent_ns;	/* on every fetch so far */
+	uint64_t spent_ns;	/* on the fetches of this window */
 	struct debuginfo_stats st;
 };
 
@@ -80,6 +80,11 @@ void debuginfo__free(struct debuginfo *d)
 void debuginfo__stats(const struct debuginfo *d, struct debuginfo_stats *st)
 {
 	*st = d->st;
+}
+
+void debuginfo__new_window(struct debuginfo *d)
+{
+	d->spent_ns = 0;
 }
 
 static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *sh)

@@ -29,7 +29,7 @@ struct debuginfo_opts {
 	const char *const *dirs;	/* NULL-terminated; searched before /usr/lib/debug */
 	bool debuginfod;		/* ask the servers in DEBUGINFOD_URLS */
 	uint32_t timeout_s;		/* per file fetched from debuginfod; 0 = 10 s */
-	uint32_t budget_s;		/* for all debuginfod fetches of the session; 0 = 60 s */
+	uint32_t budget_s;		/* for the fetches of one window; 0 = 60 s */
 };
 
 struct debuginfo_stats {
@@ -60,6 +60,8 @@ int debuginfo__find(struct debuginfo *d, Elf *elf, const char *build_id_hex, con
 void *debuginfo__minidebug(struct debuginfo *d, Elf *elf, size_t *len, int *err);
 
 void debuginfo__stats(const struct debuginfo *d, struct debuginfo_stats *st);
+/* A new window (symbolization round): debuginfod may spend its budget again. */
+void debuginfo__new_window(struct debuginfo *d);
 
 /* Pure helpers, exposed for tests. */
 /* The .gnu_debuglink of elf: *name points into elf's data. 0 or -ENOENT. */

@@ -224,11 +224,46 @@ uint32_t perfmap__ns_pid(uint32_t pid)
 	return v && v <= UINT32_MAX ? v : pid;
 }
 
+/* Wall-clock second process pid started at, 0 when unknown. */
+static uint64_t start_time(uint32_t pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ticks = 0, btime = 0;
+	long hz = sysconf(_SC_CLK_TCK);
+	ssize_t n;
+	FILE *f;
+	int fd, i;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0 || hz <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The name may hold spaces and parentheses: fields count from the last ')'. */
+	p = strrchr(buf, ')');
+	for (i = 2; p && i < 22; i++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p + 1, "%llu", &ticks) != 1)
+		return 0;
+	f = fopen("/proc/stat", "re");
+	while (f && fgets(buf, sizeof(buf), f))
+		if (sscanf(buf, "btime %llu", &btime) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return btime ? btime + ticks / hz : 0;
+}
+
 struct perfmap *perfmap__load(uint32_t pid, bool alive, int *err)
 {
 	struct perfmap *m = NULL;
 	char path[64], *buf = NULL;
 	size_t len = 0, cap = 1 << 16;
+	uint64_t start;
 	struct stat sb;
 	ssize_t n;
 	int fd;
@@ -252,6 +287,11 @@ struct perfmap *perfmap__load(uint32_t pid, bool alive, int *err)
 	/* Anyone can write /tmp: only the process's own user (or root) names its code. */
 	if (alive && sb.st_uid && sb.st_uid != status_last(pid, "Uid", 1)) {
 		*err = -EPERM;
+		goto cleanup;
+	}
+	/* Last written before the process started: left by an earlier process with this pid. */
+	if (alive && (start = start_time(pid)) && (uint64_t)sb.st_mtime + 1 < start) {
+		*err = -ESTALE;
 		goto cleanup;
 	}
 	*err = -ENOMEM;

@@ -30,6 +30,8 @@ struct proc {
 	struct map_entry *maps;	/* sorted by start, non-overlapping */
 	size_t nr_maps, cap_maps;
 	struct proc *next;	/* hash chain */
+	char names[PROC_NAMES][16];	/* its main thread's names in this image; [0][0] = unknown */
+	struct image *older;	/* before an exec, or an earlier process with this pid */
 };
 
 /* One mmap/comm/fork/exit record copied out of the ring, applied in time order. */
@@ -163,11 +165,86 @@ static void proc_clear_maps(struct procs *p, struct proc *pr)
 	pr->dirty = true;
 }
 
+/*
+ * A process image that was replaced (exec, or its pid reused by a new process), kept until the
+ * next procs__gc so samples it took are named with its own mappings: they say which image by
+ * the main thread's name (pcomm), the only thing tying a sample to an image.
+ */
+struct image {
+	struct map_entry *maps;
+	size_t nr_maps;
+	char names[PROC_NAMES][16];
+	struct image *older;
+};
+
+static void images_free(struct image *im)
+{
+	struct image *older;
+	size_t i;
+
+	for (; im; im = older) {
+		older = im->older;
+		for (i = 0; i < im->nr_maps; i++)
+			free(im->maps[i].path);
+		free(im->maps);
+		free(im);
+	}
+}
+
 static void proc_free(struct procs *p, struct proc *pr)
 {
 	proc_clear_maps(p, pr);
+	images_free(pr->older);
 	free(pr->maps);
 	free(pr);
+}
+
+static void names_add(char (*names)[16], const char *comm, size_t len)
+{
+	size_t i;
+
+	len = MIN(len, (size_t)15);
+	for (i = 0; i < PROC_NAMES && names[i][0]; i++)
+		if (!strncmp(names[i], comm, 16) && strlen(names[i]) == len)
+			return;
+	/* Full: the latest name replaces the last one. */
+	i = MIN(i, (size_t)PROC_NAMES - 1);
+	memcpy(names[i], comm, len);
+	names[i][len] = '\0';
+}
+
+static bool names_have(const char (*names)[16], const char *comm)
+{
+	size_t i;
+
+	for (i = 0; i < PROC_NAMES && names[i][0]; i++)
+		if (!strncmp(names[i], comm, 15))
+			return true;
+	return false;
+}
+
+/* The process becomes another image: its mappings and names move to its history. */
+static void proc_retire(struct procs *p, struct proc *pr)
+{
+	struct image *im, **pp;
+	size_t n = 0;
+
+	if (pr->nr_maps && (im = calloc(1, sizeof(*im)))) {
+		im->maps = pr->maps;
+		im->nr_maps = pr->nr_maps;
+		memcpy(im->names, pr->names, sizeof(im->names));
+		im->older = pr->older;
+		pr->older = im;
+		p->st.mappings -= pr->nr_maps;
+		pr->maps = NULL;
+		pr->nr_maps = pr->cap_maps = 0;
+		for (pp = &pr->older; *pp && n < PROC_IMAGES; pp = &(*pp)->older)
+			n++;
+		images_free(*pp);
+		*pp = NULL;
+	}
+	proc_clear_maps(p, pr);
+	memset(pr->names, 0, sizeof(pr->names));
 }
 
 /* Inserts a mapping, replacing whatever overlapped it (the kernel sends no munmap records). */
@@ -228,7 +305,7 @@ int procs__scan(struct procs *p, uint32_t pid)
 	size_t cap = 0;
 	ssize_t n;
 	struct proc *pr;
-	FILE *f;
+	FILE *f, *cf;
 	int err = 0;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
@@ -242,6 +319,13 @@ int procs__scan(struct procs *p, uint32_t pid)
 	}
 	proc_clear_maps(p, pr);
 	pr->exited = false;
+	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+	memset(pr->names, 0, sizeof(pr->names));
+	if ((cf = fopen(path, "re"))) {
+		if (fgets(pr->names[0], sizeof(pr->names[0]), cf))
+			pr->names[0][strcspn(pr->names[0], "\n")] = '\0';
+		fclose(cf);
+	}
 	while ((n = getline(&line, &cap, f)) > 0) {
 		struct map_entry e;
 		size_t plen;
@@ -367,11 +451,13 @@ static void apply_fork(struct procs *p, const struct task_rec *r)
 	child = proc_get(p, r->pid, true);
 	if (!child)
 		return;
-	proc_clear_maps(p, child);
+	/* A pid seen before is a new process now. */
+	proc_retire(p, child);
 	child->exited = false;
 	parent = proc_get(p, r->ppid, false);
 	if (!parent)
 		return;
+	memcpy(child->names, parent->names, sizeof(child->names));
 	for (i = 0; i < parent->nr_maps; i++) {
 		const struct map_entry *e = &parent->maps[i];
 
@@ -408,14 +494,17 @@ static void apply_record(struct procs *p, const struct perf_event_header *h)
 	case PERF_RECORD_COMM: {
 		const struct comm_rec *r = (const void *)h;
 
-		/* exec replaces every mapping; the new image's mmaps follow. */
-		if (!(h->misc & PERF_RECORD_MISC_COMM_EXEC) || r->pid != r->tid)
+		if (r->pid != r->tid || h->size <= sizeof(*r))
 			return;
 		pr = proc_get(p, r->pid, true);
-		if (pr) {
-			proc_clear_maps(p, pr);
+		if (!pr)
+			return;
+		/* exec replaces every mapping; the new image's mmaps follow. */
+		if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
+			proc_retire(p, pr);
 			pr->exited = false;
 		}
+		names_add(pr->names, r->comm, strnlen(r->comm, h->size - sizeof(*r)));
 		break;
 	}
 	case PERF_RECORD_FORK:
@@ -548,24 +637,50 @@ void procs__free(struct procs *p)
 	free(p);
 }
 
-const struct map_entry *procs__find(struct procs *p, uint32_t pid, uint64_t addr)
+static const struct map_entry *maps_find(const struct map_entry *maps, size_t n, uint64_t addr)
 {
-	struct proc *pr = proc_get(p, pid, false);
-	size_t lo = 0, hi;
+	size_t lo = 0, hi = n;
 
-	if (!pr)
-		return NULL;
-	hi = pr->nr_maps;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (addr < pr->maps[mid].start)
+		if (addr < maps[mid].start)
 			hi = mid;
-		else if (addr >= pr->maps[mid].end)
+		else if (addr >= maps[mid].end)
 			lo = mid + 1;
 		else
-			return &pr->maps[mid];
+			return &maps[mid];
 	}
+	return NULL;
+}
+
+const struct map_entry *procs__find(struct procs *p, uint32_t pid, uint64_t addr)
+{
+	struct proc *pr = proc_get(p, pid, false);
+
+	return pr ? maps_find(pr->maps, pr->nr_maps, addr) : NULL;
+}
+
+bool procs__is_current(struct procs *p, uint32_t pid, const char *comm)
+{
+	struct proc *pr = proc_get(p, pid, false);
+
+	return pr && (!pr->names[0][0] || !comm || !*comm || names_have(pr->names, comm));
+}
+
+const struct map_entry *procs__find_as(struct procs *p, uint32_t pid, const char *comm,
+				       uint64_t addr)
+{
+	struct proc *pr = proc_get(p, pid, false);
+	const struct image *im;
+
+	if (!pr)
+		return NULL;
+	if (!pr->names[0][0] || !comm || !*comm || names_have(pr->names, comm))
+		return maps_find(pr->maps, pr->nr_maps, addr);
+	for (im = pr->older; im; im = im->older)
+		if (names_have(im->names, comm))
+			return maps_find(im->maps, im->nr_maps, addr);
 	return NULL;
 }
 
@@ -604,6 +719,8 @@ void procs__gc(struct procs *p)
 				proc_free(p, pr);
 				p->nr_procs--;
 			} else {
+				images_free(pr->older);
+				pr->older = NULL;
 				pp = &pr->next;
 			}
 		}

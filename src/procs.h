@@ -44,6 +44,19 @@ int procs__epoll_fd(struct procs *p);
 
 /* The mapping that holds addr in process pid, or NULL. */
 const struct map_entry *procs__find(struct procs *p, uint32_t pid, uint64_t addr);
+/* Names a process image is known by (main thread renames), and earlier images kept per pid. */
+#define PROC_NAMES 4
+#define PROC_IMAGES 4
+/*
+ * The mapping that holds addr in the image of process pid whose main thread was called comm
+ * (a sample's pcomm): the current image, or one it replaced by exec, or an earlier process with
+ * the same pid, until procs__gc. NULL when no image had that name: a sample is never named
+ * through another program's mappings. Images without a known name match any comm.
+ */
+const struct map_entry *procs__find_as(struct procs *p, uint32_t pid, const char *comm,
+				       uint64_t addr);
+/* True when the current image of pid ran under the name comm (or its names are unknown). */
+bool procs__is_current(struct procs *p, uint32_t pid, const char *comm);
 /* True while the process has not been seen exiting. */
 bool procs__alive(struct procs *p, uint32_t pid);
 /*

@@ -44,10 +44,11 @@ struct namecache {
 	size_t cap, used;
 };
 
-/* (pid, address, leaf) -> the frame ids it expanded to, for one call of build_profile. */
+/* (pid, name, address, leaf) -> the frame ids it expanded to, for one call of build_profile. */
 struct addrslot {
 	uint64_t key;		/* address | leaf << 63; 0 = empty */
 	uint32_t pid;
+	uint32_t comm;		/* hash of the process name: which image of pid */
 	uint32_t first;		/* into addrcache.ids */
 	uint32_t n;
 };
@@ -458,12 +459,13 @@ static int push_frame(struct symbolizer *s, struct profile *p, const struct prof
  * Names one user address: frames root first (the function, then the calls inlined into it,
  * innermost last). Returns how many went to out, or -ENOMEM.
  */
-static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, uint64_t addr,
-		       bool leaf, uint32_t *out, int max)
+static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, const char *comm,
+		       uint64_t addr, bool leaf, uint32_t *out, int max)
 {
 	/* Return addresses point after the call; look up the call itself. */
 	uint64_t look = leaf ? addr : addr - 1, vaddr;
-	const struct map_entry *m = procs__find(s->procs, pid, look);
+	/* The image of pid that ran under this name: not one exec'd later, nor a pid reuse. */
+	const struct map_entry *m = procs__find_as(s->procs, pid, comm, look);
 	struct profile_frame fr = { .kind = FRAME_USER, .addr = addr };
 	struct profile_mapping pm = { 0 };
 	struct sym_frame sfr[MAX_INLINE + 1];
@@ -474,8 +476,12 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, ui
 
 	s->st.frames++;
 	if (!m || (!m->ino && strcmp(m->path, "[vdso]"))) {
-		/* Anonymous executable memory: JIT code, named by the process's perf map. */
-		struct perfmap *jm = perfmap_of(s, pid);
+		/*
+		 * Anonymous executable memory: JIT code, named by the perf map of the process that
+		 * holds the pid now, if that is the one that took the sample.
+		 */
+		struct perfmap *jm = procs__is_current(s->procs, pid, comm) ? perfmap_of(s, pid)
+									   : NULL;
 		const char *name = jm ? perfmap__find(jm, look) : NULL;
 
 		if (name) {
@@ -543,7 +549,7 @@ static int addrs_reserve(struct addrcache *ac)
 
 		if (!o->key)
 			continue;
-		j = hash_mix(o->key ^ (uint64_t)o->pid << 32) & (cap - 1);
+		j = hash_mix(o->key ^ ((uint64_t)o->pid << 32 | o->comm)) & (cap - 1);
 		while (ns[j].key)
 			j = (j + 1) & (cap - 1);
 		ns[j] = *o;
@@ -556,10 +562,11 @@ static int addrs_reserve(struct addrcache *ac)
 
 /* Frames of a user address, memoized per (pid, address): stacks share most of their frames. */
 static int user_frames_cached(struct symbolizer *s, struct profile *p, uint32_t pid,
-			      uint64_t addr, bool leaf, uint32_t *out, int max)
+			      const char *comm, uint64_t addr, bool leaf, uint32_t *out, int max)
 {
 	struct addrcache *ac = &s->addrs;
 	uint64_t key = (addr & ~(1ULL << 63)) | (uint64_t)leaf << 63;
+	uint32_t ch = hash_bytes(comm, strnlen(comm, 16), 0);
 	uint32_t tmp[MAX_INLINE + 2];
 	struct addrslot *slot;
 	size_t j;
@@ -568,11 +575,11 @@ static int user_frames_cached(struct symbolizer *s, struct profile *p, uint32_t 
 	if (!key)
 		key = 1ULL << 62;	/* address 0, not leaf: never a real frame, but not "empty" */
 	if (addrs_reserve(ac))
-		return user_frames(s, p, pid, addr, leaf, out, max);
-	j = hash_mix(key ^ (uint64_t)pid << 32) & (ac->cap - 1);
+		return user_frames(s, p, pid, comm, addr, leaf, out, max);
+	j = hash_mix(key ^ ((uint64_t)pid << 32 | ch)) & (ac->cap - 1);
 	while (ac->slots[j].key) {
 		slot = &ac->slots[j];
-		if (slot->key == key && slot->pid == pid) {
+		if (slot->key == key && slot->pid == pid && slot->comm == ch) {
 			n = MIN((int)slot->n, max);
 			memcpy(out, ac->ids + slot->first, n * sizeof(*out));
 			s->st.addr_hits++;
@@ -580,7 +587,7 @@ static int user_frames_cached(struct symbolizer *s, struct profile *p, uint32_t 
 		}
 		j = (j + 1) & (ac->cap - 1);
 	}
-	n = user_frames(s, p, pid, addr, leaf, tmp, ARRAY_SIZE(tmp));
+	n = user_frames(s, p, pid, comm, addr, leaf, tmp, ARRAY_SIZE(tmp));
 	if (n < 0)
 		return n;
 	if (ac->nr_ids + n > ac->cap_ids) {
@@ -596,7 +603,7 @@ static int user_frames_cached(struct symbolizer *s, struct profile *p, uint32_t 
 		ac->cap_ids = cap;
 	}
 	memcpy(ac->ids + ac->nr_ids, tmp, n * sizeof(*tmp));
-	ac->slots[j] = (struct addrslot){ key, pid, ac->nr_ids, n };
+	ac->slots[j] = (struct addrslot){ key, pid, ch, ac->nr_ids, n };
 	ac->nr_ids += n;
 	ac->used++;
 	n = MIN(n, max);
@@ -658,6 +665,7 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 		memset(s->addrs.slots, 0, s->addrs.cap * sizeof(*s->addrs.slots));
 	perfmaps_reset(s);
 	drop_failed(s);
+	debuginfo__new_window(s->di);
 	err = frames_reserve(s, max_frames);
 	if (err)
 		return err;
@@ -675,8 +683,8 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 		nk = MIN(nk, MAX_KERNEL_FRAMES);
 		/* BPF gives leaf first; profiles are root first, user frames above kernel ones. */
 		for (j = nu; j-- > 0;) {
-			r = user_frames_cached(s, p, ss->tgid, u[j], j == 0 && !nk, s->frames + n,
-					       max_frames - MAX_KERNEL_FRAMES - n);
+			r = user_frames_cached(s, p, ss->tgid, ss->pcomm, u[j], j == 0 && !nk,
+					       s->frames + n, max_frames - MAX_KERNEL_FRAMES - n);
 			if (r < 0)
 				return r;
 			n += r;

@@ -57,7 +57,7 @@ variant link "$W/link/sym_link"
 variant mini "$W/mini/sym_mini"
 variant dfd "$W/dfd/serve/sym_dfd"
 cp "$W/bid/sym_bid" "$W/bid/sym_bid.full"
-build_id() { readelf -n "$1" | awk '/Build ID/ { print $3 }'; }
+build_id() { readelf -n "$1" 2>/dev/null | awk '/Build ID/ { print $3 }'; }
 
 # build id: .debug file under <debug dir>/.build-id/xx/rest.debug, binary stripped.
 objcopy --only-keep-debug "$W/bid/sym_bid" "$W/bid/sym_bid.debug"
@@ -295,6 +295,43 @@ while time.time() - t < 60:
 	echo "     20 ms processes: $n samples, $pct% in short_work"
 	check "short-lived processes: >= 90% of samples in short_work ($pct% of $n)" \
 		test "$pct" -ge 90 -a "$n" -ge 200
+
+	# Before an exec, a process runs another program: its samples are named with that one's
+	# mappings (the image its main thread's name points to), not the new program's.
+	prof exec -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done; exec '"'$W/inl'"' 0.5'
+	pct=$(share sh '__libc_start_call_main' "$T/exec.folded")
+	n=$(samples sh "$T/exec.folded")
+	echo "     before exec: $pct% of $n shell samples named through the shell's own mappings"
+	check "exec: the shell's samples keep the shell's mappings ($pct% of $n)" \
+		test "$pct" -ge 80 -a "$n" -ge 20
+	pct=$(share inl ';outer_loop;inner_mix_\[i\]$' "$T/exec.folded")
+	check "exec: the new program's samples ($pct%)" test "$pct" -ge 80
+
+	# PID reuse: a second process gets the first one's pid (ns_last_pid), both sampled in one
+	# profile; each is named with its own mappings.
+	cat >"$W/reuse.sh" <<EOS
+for try in 1 2 3 4 5 6 7 8; do
+	'$W/inl' 0.4 >/dev/null &
+	pa=\$!
+	wait \$pa
+	echo \$((pa - 1)) >/proc/sys/kernel/ns_last_pid
+	'$W/sym_cpp' 0.4 >/dev/null &
+	pb=\$!
+	wait \$pb
+	[ "\$pa" = "\$pb" ] && { echo "pid \$pa reused"; exit 0; }
+done
+echo "pid not reused"
+EOS
+	"$FLAMED" -F 499 -o "$T/reuse.folded" -- sh "$W/reuse.sh" >"$T/reuse.out" 2>/dev/null
+	if grep -q '^pid [0-9]* reused' "$T/reuse.out"; then
+		a=$(share inl ';outer_loop;inner_mix_\[i\]$' "$T/reuse.folded")
+		b=$(share sym_cpp 'ns::Matrix<double, 96>::operator\*' "$T/reuse.folded")
+		echo "     $(cat "$T/reuse.out"): $a% of the first's samples and $b% of the second's named right"
+		check "pid reuse: each process named with its own mappings ($a%, $b%)" \
+			test "$a" -ge 80 -a "$b" -ge 80
+	else
+		fail "pid reuse: could not get a pid reused (other processes forking?)"
+	fi
 
 	# Kernel "function [module]": this kernel has no loadable modules, but BPF programs are
 	# listed in kallsyms as module [bpf]; flamed's own are loaded while it runs.

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 
 #include "debuginfo.h"
 #include "dwinfo.h"
@@ -362,6 +363,18 @@ TEST(debug_file_by_build_id)
 	CHECK_EQ_INT(system(cmd), 0);
 }
 
+static const char *self_comm(void)
+{
+	static char comm[16];
+	FILE *f = fopen("/proc/self/comm", "re");
+
+	if (f && fgets(comm, sizeof(comm), f))
+		comm[strcspn(comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	return comm;
+}
+
 /* One profile from a hand-made stack: main-like frame -> inline caller -> JIT code. */
 TEST(symbolizer_user_inline_jit)
 {
@@ -409,18 +422,32 @@ TEST(symbolizer_user_inline_jit)
 	ustack[0] = (uintptr_t)jit + 0x10;
 	ustack[1] = (uintptr_t)symtest_inline_caller + (a - vaddr) + 1;
 	ustack[2] = (uintptr_t)symtest_noinline + 1;
-	CHECK_EQ_INT(stacks__add(st, getpid(), "t", "t", ustack, 3, NULL, 0, 5), 0);
+	CHECK_EQ_INT(stacks__add(st, getpid(), self_comm(), self_comm(), ustack, 3, NULL, 0, 5), 0);
+	/* The same stack under a name this pid never had: another process, not named. */
+	CHECK_EQ_INT(stacks__add(st, getpid(), "other", "other", ustack, 3, NULL, 0, 1), 0);
 	s = symbolizer__new(procs, &o);
 	CHECK(s != NULL);
 	CHECK_EQ_INT(symbolizer__build_profile(s, st, p), 0);
-	CHECK_EQ_INT(profile__nr_samples(p), 1);
-	if (profile__nr_samples(p) == 1) {
-		const struct profile_sample *ps = profile__sample(p, 0);
+	CHECK_EQ_INT(profile__nr_samples(p), 2);
+	for (i = 0; i < profile__nr_samples(p); i++) {
+		const struct profile_sample *ps = profile__sample(p, i);
+		const uint32_t *ids = profile__sample_frames(p, ps);
+		const struct profile_frame *leaf = profile__frame(p, ids[ps->nframes - 1]);
+
+		if (strcmp(profile__str(p, ps->comm), "other"))
+			continue;
+		CHECK_EQ_INT(ps->nframes, 3);
+		CHECK_EQ_STR(profile__str(p, leaf->name), "[unknown]");
+	}
+	for (size_t si = 0; si < profile__nr_samples(p); si++) {
+		const struct profile_sample *ps = profile__sample(p, si);
 		const uint32_t *ids = profile__sample_frames(p, ps);
 		static const char *const want[] = { "symtest_noinline", "symtest_inline_caller",
 						    "symtest_inlined_leaf", "JS:*hotLoop /app/x.js:1" };
 		static const uint32_t kinds[] = { FRAME_USER, FRAME_USER, FRAME_INLINE, FRAME_JIT };
 
+		if (!strcmp(profile__str(p, ps->comm), "other"))
+			continue;
 		CHECK_EQ_INT(ps->nframes, 4);
 		for (i = 0; i < ps->nframes && i < 4; i++) {
 			const struct profile_frame *fr = profile__frame(p, ids[i]);
@@ -438,7 +465,7 @@ TEST(symbolizer_user_inline_jit)
 	CHECK_EQ_INT(symbolizer__build_profile(s, st, p), 0);
 	symbolizer__stats(s, &ss);
 	CHECK(ss.cache_hits >= 1);
-	CHECK_EQ_INT(profile__nr_samples(p), 2);
+	CHECK_EQ_INT(profile__nr_samples(p), 4);
 	symbolizer__free(s);
 	unlink(map);
 	munmap(jit, 4096);
@@ -465,7 +492,7 @@ TEST(symbolizer_lines_and_cache_cap)
 	procs__scan(procs, getpid());
 	ustack[0] = (uintptr_t)symtest_noinline + 1;
 	ustack[1] = (uintptr_t)fopen + 1;
-	CHECK_EQ_INT(stacks__add(st, getpid(), "t", "t", ustack, 2, NULL, 0, 1), 0);
+	CHECK_EQ_INT(stacks__add(st, getpid(), self_comm(), self_comm(), ustack, 2, NULL, 0, 1), 0);
 	s = symbolizer__new(procs, &o);
 	CHECK_EQ_INT(symbolizer__build_profile(s, st, p), 0);
 	if (profile__nr_samples(p) == 1) {
@@ -484,4 +511,37 @@ TEST(symbolizer_lines_and_cache_cap)
 	profile__free(p);
 	stacks__free(st);
 	procs__free(procs);
+}
+
+/* A perf map older than its process was left by an earlier process with the same pid. */
+TEST(perfmap_load_checks)
+{
+	char map[64];
+	struct perfmap *m;
+	struct timeval old[2] = { { 1000, 0 }, { 1000, 0 } };
+	int err = 0;
+	FILE *f;
+
+	snprintf(map, sizeof(map), "/tmp/perf-%d.map", getpid());
+	f = fopen(map, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "1000 10 fresh\n");
+	fclose(f);
+	m = perfmap__load(getpid(), true, &err);
+	CHECK(m != NULL);
+	CHECK(m && perfmap__find(m, 0x1004) && !strcmp(perfmap__find(m, 0x1004), "fresh"));
+	perfmap__free(m);
+	CHECK_EQ_INT(utimes(map, old), 0);
+	CHECK(perfmap__load(getpid(), true, &err) == NULL);
+	CHECK_EQ_INT(err, -ESTALE);
+	/* After the process is gone there is nothing to compare with: read as it is. */
+	m = perfmap__load(getpid(), false, &err);
+	CHECK(m != NULL);
+	perfmap__free(m);
+	unlink(map);
+	CHECK(perfmap__load(getpid(), true, &err) == NULL);
+	CHECK_EQ_INT(err, -ENOENT);
+	CHECK_EQ_INT(perfmap__ns_pid(getpid()), getpid());
 }
