@@ -76,7 +76,6 @@ struct symbolizer {
 	struct filesym *newest, *oldest;
 	size_t cache_cap, cache_bytes;
 	struct namecache names;
-	const struct profile *names_for;
 	struct addrcache addrs;
 	struct pmslot *pms;
 	size_t nr_pms, cap_pms;
@@ -654,11 +653,11 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	size_t i;
 	int err;
 
-	/* Cached string and frame ids belong to one profile; mappings may have changed since. */
-	if (s->names_for != p) {
-		names_reset(s);
-		s->names_for = p;
-	}
+	/*
+	 * Cached string and frame ids belong to one profile (a new one may sit where a freed one
+	 * was: no pointer comparison), and mappings may have changed since the last call.
+	 */
+	names_reset(s);
 	s->addrs.used = 0;
 	s->addrs.nr_ids = 0;
 	if (s->addrs.cap)
