@@ -44,10 +44,16 @@ struct daemon {
 	uint64_t win_start_mono, win_start_real;
 	uint64_t windows;		/* windows closed */
 	uint64_t windows_unwritten;	/* in the current run of failures */
-	char last_stem[WINDOW_STEM_LEN];
+	uint64_t last_stem_ms;		/* the time the last window's name says, in ms */
 	double rate;			/* samples per second in the last window */
 	bool stop;
 	struct fleet *fleet;		/* push and HTTP server (fleet.h) */
+	/*
+	 * The last window's profile, freed only once the next one exists: the symbolizer keeps
+	 * string ids for the profile it last filled, recognised by its address, which a new
+	 * profile must therefore not share.
+	 */
+	struct profile *prev;
 };
 
 const char *daemon__ext(enum output_format f)
@@ -394,6 +400,9 @@ static int write_file(const struct daemon *d, const struct profile *p, enum outp
 	struct svg_opts so;
 	int err;
 
+	/* The directory was removed under us: make it again, as at the start. */
+	if (!out && errno == ENOENT && !mkdir(d->cfg.output_dir, 0750))
+		out = output__open(path, 0640);
 	if (!out)
 		return errno ? -errno : -EIO;
 	if (f == FMT_SVG) {
@@ -487,22 +496,19 @@ static void close_window(struct daemon *d)
 	struct stacks *st = session__stacks(d->s);
 	char stem[WINDOW_STEM_LEN], a[40], b[40], span[128];
 	struct profile *p = NULL;
+	uint64_t name_ms;
 	int err;
 
 	session__drain(d->s);
 	format_time(d->win_start_real, a, sizeof(a));
 	format_time(end_real, b, sizeof(b));
 	snprintf(span, sizeof(span), "%s to %s (%.3f s)", a, b, dur / 1e9);
-	daemon__window_stem(d->win_start_real, stem);
-	/* Two windows in the same millisecond (SIGUSR1 twice): keep names unique and ordered. */
-	if (strcmp(stem, d->last_stem) <= 0) {
-		uint64_t t = d->win_start_real;
-
-		do {
-			t += 1000000;
-			daemon__window_stem(t, stem);
-		} while (strcmp(stem, d->last_stem) <= 0);
-	}
+	/*
+	 * Names must stay unique and in time order, retention relies on it: two windows in one
+	 * millisecond (SIGUSR1 twice) or a wall clock stepped back get the next free millisecond.
+	 */
+	name_ms = MAX(d->win_start_real / 1000000, d->last_stem_ms + 1);
+	daemon__window_stem(name_ms * 1000000, stem);
 	p = profile__new();
 	err = p ? symbolizer__build_profile(d->sym, st, p) : -ENOMEM;
 	if (err) {
@@ -512,11 +518,12 @@ static void close_window(struct daemon *d)
 		session__fill_meta(d->s, p, d->win_start_real, dur);
 		d->rate = dur ? profile__meta_const(p)->samples * 1e9 / dur : 0;
 		write_window(d, p, stem, span);
-		memcpy(d->last_stem, stem, sizeof(stem));
+		d->last_stem_ms = name_ms;
 	}
 	/* Fleet: before the aggregate is reset, which its captures read. */
 	fleet__window(d->fleet, err ? NULL : p, !err && !d->windows_unwritten);
-	profile__free(p);
+	profile__free(d->prev);
+	d->prev = p;
 	/* The next window starts where this one ended, to the nanosecond. */
 	d->win_start_mono = end_mono;
 	d->win_start_real = end_real;
@@ -766,6 +773,7 @@ int daemon__run(const struct daemon_opts *o)
 	err = 0;
 cleanup:
 	fleet__free(d.fleet);
+	profile__free(d.prev);
 	symbolizer__free(d.sym);
 	session__free(d.s);
 	if (d.sfd >= 0)

@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <systemd/sd-daemon.h>
 
 #include "log.h"
@@ -25,7 +26,13 @@ void notify__ready(void)
 
 void notify__reloading(void)
 {
-	sent(sd_notify(0, "RELOADING=1"), "RELOADING");
+	struct timespec ts;
+
+	/* systemd 253 and later want the time of the reload with it. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sent(sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu",
+			(unsigned long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000),
+	     "RELOADING");
 }
 
 void notify__stopping(void)

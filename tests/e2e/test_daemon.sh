@@ -31,9 +31,19 @@ CNAME=$(basename "$CHAIN" | cut -c1-15)
 chain_samples() {
 	cat "$@" | awk -v p="$CNAME;" 'index($0, p) == 1 { t += $NF } END { print t + 0 }'
 }
-# chain_pct FILE...: percentage of them with the whole chain main;a;b;c.
+# show_misses NAME FILE...: NAME's stacks without the chain, most samples first (diagnosis).
+show_misses() {
+	local name=$1
+	shift
+	cat "$@" | awk -v p="$name;" 'index($0, p) == 1 && $0 !~ /;main;a;b;c[; ]/' |
+		sort -t' ' -k2 -rn | head -n 5 | cut -c1-300 | sed 's/^/       /'
+}
+# chain_pct NAME FILE...: percentage of NAME's samples with the whole chain main;a;b;c (kernel
+# frames may follow: an interrupt taken in c).
 chain_pct() {
-	cat "$@" | awk -v p="$CNAME;" 'index($0, p) == 1 { t += $NF; if ($0 ~ /;main;a;b;c [0-9]+$/) h += $NF }
+	local name=$1
+	shift
+	cat "$@" | awk -v p="$name;" 'index($0, p) == 1 { t += $NF; if ($0 ~ /;main;a;b;c[; ]/) h += $NF }
 		END { print t ? int(100 * h / t) : 0 }'
 }
 # stop PID: SIGTERM, then its exit status.
@@ -204,9 +214,10 @@ check "sum: and 99 Hz x CPU time within 10% ($sum vs $exp)" \
 grep -oE 'window [0-9T:.Z-]+ to [0-9T:.Z-]+' "$T/sum.err" | awk '{ print $2, $4 }' >"$T/spans"
 check "sum: windows are contiguous, none overlaps ($(wc -l <"$T/spans") spans)" \
 	awk 'NR > 1 && $1 != prev { bad = 1 } { prev = $2 } END { exit bad || NR < 7 }' "$T/spans"
-pct=$(chain_pct "$D"/flamed-*.folded)
+pct=$(chain_pct "$CNAME" "$D"/flamed-*.folded)
 check "sum: a process started after the daemon is symbolized ($pct% main;a;b;c)" \
 	test "$pct" -ge 90
+[ "$pct" -ge 90 ] || show_misses "$CNAME" "$D"/flamed-*.folded
 
 # --- SIGHUP: interval change applied, bad configs refused with the old settings kept -------
 D="$T/hup"
@@ -356,6 +367,12 @@ D="$T/unpriv"
 mkdir -p "$D"
 chown nobody "$D"
 chmod 0711 "$T"
+# A binary deleted after it started (an upgrade) is read through /proc/PID/map_files.
+cp "$CHAIN" "$T/gone$$"
+"$T/gone$$" 8 &
+gp=$!
+sleep 0.2
+rm -f "$T/gone$$"
 "$CHAIN" 3 &
 cp=$!
 setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs \
@@ -363,9 +380,14 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs \
 	"$FLAMED" --interval 1 --formats folded --output-dir "$D" -d 2 2>"$T/unpriv.err"
 check "unit privileges ($set_caps as nobody, no_new_privs): exits 0" test $? = 0
 wait $cp
-pct=$(chain_pct "$D"/flamed-*.folded)
+kill $gp
+wait $gp 2>/dev/null
+pct=$(chain_pct "$CNAME" "$D"/flamed-*.folded)
 check "unit privileges: another user's process symbolized ($pct% main;a;b;c)" test "$pct" -ge 90
 check "unit privileges: kernel frames named" grep -q '_\[k\]' "$D"/flamed-*.folded
+gname=$(echo "gone$$" | cut -c1-15)
+gpct=$(chain_pct "$gname" "$D"/flamed-*.folded)
+check "unit privileges: a deleted binary symbolized ($gpct% main;a;b;c)" test "$gpct" -ge 90
 
 # The shipped config works as it is, its output-dir overridden by the command line.
 "$FLAMED" --config "$ROOT/systemd/flamed.conf" --output-dir "$T/shipped" -d 1 2>"$T/shipped.err"
