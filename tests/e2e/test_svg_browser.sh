@@ -125,6 +125,8 @@ else
 	printf 'app;main;<script>alert(1)</script> 5\napp;main;cdata]]>end 5\napp;bad_\377 5\n' >"$T/adv.folded"
 fi
 printf 'app;main;</text><script>window.pwned=1</script> 40\napp;x\001y 3\napp;--;-->;]]> 7\n' >>"$T/adv.folded"
+# a long hostile name, so some label is cut with ".." whichever input was used
+printf 'app;<&%s 20\n' "$(printf 'x&y<z>%.0s' $(seq 60))" >>"$T/adv.folded"
 printf 'app;main;%s 30\n' "$(printf '<&>%.0s' $(seq 100))" >>"$T/adv.folded" # a label to cut
 check "hostile names: well-formed" sh -c "'$FLAMED' render '$T/adv.folded' -o '$T/hostile.svg' &&
 	xmllint --noout '$T/hostile.svg'"
