@@ -46,24 +46,6 @@ struct folded_parser {
 	int err;
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 /*
  * Frames are scanned a word at a time: one pass finds the ';' that ends the frame (SWAR zero-byte
  * test) and hashes its bytes, one multiply per 8 bytes. Loads may read past the frame but never
@@ -188,8 +170,8 @@ static struct fent *table_add(struct folded_parser *fp, const char *s, size_t n,
 	if ((fp->nr_ents + 1) * 2 > fp->cap && table_grow(fp))
 		return NULL;
 	if (n > UINT32_MAX - 8 - fp->arena_len ||
-	    grow((void **)&fp->arena, &fp->arena_cap, fp->arena_len + n + 8, 1) ||
-	    grow((void **)&fp->ents, &fp->cap_ents, fp->nr_ents + 1, sizeof(*fp->ents)))
+	    grow_array((void **)&fp->arena, &fp->arena_cap, fp->arena_len + n + 8, 1) ||
+	    grow_array((void **)&fp->ents, &fp->cap_ents, fp->nr_ents + 1, sizeof(*fp->ents)))
 		return NULL;
 	e = &fp->ents[fp->nr_ents];
 	memset(e, 0, sizeof(*e));
@@ -342,13 +324,13 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 		if (!ent)
 			return -ENOMEM;
 		if (n >= fp->ends_cap &&
-		    grow((void **)&fp->ends, &fp->ends_cap, n + 1, sizeof(*fp->ends)))
+		    grow_array((void **)&fp->ends, &fp->ends_cap, n + 1, sizeof(*fp->ends)))
 			return -ENOMEM;
 		/* Where the frame's ';' (or the end) is, from the start of the stack. */
 		fp->ends[n] = s - 1 - stack;
 		for (w = 0; w < nw; w++) {
 			if (n >= fp->ids_cap[w] &&
-			    grow((void **)&fp->ids[w], &fp->ids_cap[w], n + 1, sizeof(uint32_t)))
+			    grow_array((void **)&fp->ids[w], &fp->ids_cap[w], n + 1, sizeof(uint32_t)))
 				return -ENOMEM;
 			fp->ids[w][n] = ent->id[w] ? ent->id[w] : entry_frame(fp, ent, w);
 			if (!fp->ids[w][n])
@@ -418,7 +400,7 @@ int folded_parser__feed(struct folded_parser *fp, const char *buf, size_t len)
 	if (fp->carry_len) {
 		/* Complete the line begun in the previous chunk. */
 		nl = memchr(s, '\n', len);
-		if (grow((void **)&fp->carry, &fp->carry_cap,
+		if (grow_array((void **)&fp->carry, &fp->carry_cap,
 			 fp->carry_len + (nl ? (size_t)(nl - s) : len), 1))
 			return fp->err = -ENOMEM;
 		memcpy(fp->carry + fp->carry_len, s, nl ? (size_t)(nl - s) : len);
@@ -440,7 +422,7 @@ int folded_parser__feed(struct folded_parser *fp, const char *buf, size_t len)
 		s = nl + 1;
 	}
 	if (s < end) {
-		if (grow((void **)&fp->carry, &fp->carry_cap, end - s, 1))
+		if (grow_array((void **)&fp->carry, &fp->carry_cap, end - s, 1))
 			return fp->err = -ENOMEM;
 		memcpy(fp->carry, s, end - s);
 		fp->carry_len = end - s;
@@ -520,7 +502,7 @@ static uint32_t render_name(struct writer *w, const char *s, size_t n, uint32_t 
 	size_t sl = strlen(suf), i;
 	uint32_t id;
 
-	if (grow((void **)&w->tmp, &w->tmp_cap, n + sl + 1, 1)) {
+	if (grow_array((void **)&w->tmp, &w->tmp_cap, n + sl + 1, 1)) {
 		*err = -ENOMEM;
 		return 0;
 	}
@@ -563,9 +545,9 @@ static int add_stacks(struct writer *w, const struct profile *p, int col)
 
 		if (!s->count)
 			continue;
-		if (grow((void **)&w->seq, &w->cap_seq, w->nr_seq + s->nframes + 1,
+		if (grow_array((void **)&w->seq, &w->cap_seq, w->nr_seq + s->nframes + 1,
 			 sizeof(*w->seq)) ||
-		    grow((void **)&w->stacks, &w->cap_stacks, w->nr_stacks + 1,
+		    grow_array((void **)&w->stacks, &w->cap_stacks, w->nr_stacks + 1,
 			 sizeof(*w->stacks))) {
 			err = -ENOMEM;
 			break;

@@ -28,27 +28,6 @@
 #define PARSE_MEM_FACTOR 16
 #define PARSE_MEM_MAX (8ULL << 30)
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need) {
-		if (ncap > SIZE_MAX / 2 / elem)
-			return -ENOMEM;
-		ncap *= 2;
-	}
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 static uint64_t sat_add(uint64_t a, uint64_t b)
 {
 	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
@@ -132,8 +111,8 @@ static long seqmap_get(struct seqmap *m, const uint32_t *ids, uint32_t len, bool
 		j = (j + 1) & (m->nslots - 1);
 	}
 	if (m->nr >= UINT32_MAX - 1 ||
-	    grow((void **)&m->seqs, &m->cap, m->nr + 1, sizeof(*m->seqs)) ||
-	    grow((void **)&m->pool, &m->pool_cap, m->pool_len + len, sizeof(*m->pool)))
+	    grow_array((void **)&m->seqs, &m->cap, m->nr + 1, sizeof(*m->seqs)) ||
+	    grow_array((void **)&m->pool, &m->pool_cap, m->pool_len + len, sizeof(*m->pool)))
 		return -ENOMEM;
 	if (len)
 		memcpy(m->pool + m->pool_len, ids, (size_t)len * sizeof(*ids));
@@ -185,7 +164,7 @@ static int64_t w_str(struct writer *w, uint32_t id)
 		return 0;
 	if (w->str_of[id])
 		return w->str_of[id];
-	if (grow((void **)&w->strs, &w->cap_strs, w->nr_strs + 1, sizeof(*w->strs))) {
+	if (grow_array((void **)&w->strs, &w->cap_strs, w->nr_strs + 1, sizeof(*w->strs))) {
 		w->err = -ENOMEM;
 		return 0;
 	}
@@ -208,8 +187,8 @@ static int64_t w_cstr(struct writer *w, const char *str)
 	if (!*str)
 		return 0;
 	copy = strdup(str);
-	if (!copy || grow((void **)&w->owned, &w->cap_owned, w->nr_owned + 1, sizeof(char *)) ||
-	    grow((void **)&w->strs, &w->cap_strs, w->nr_strs + 1, sizeof(*w->strs))) {
+	if (!copy || grow_array((void **)&w->owned, &w->cap_owned, w->nr_owned + 1, sizeof(char *)) ||
+	    grow_array((void **)&w->strs, &w->cap_strs, w->nr_strs + 1, sizeof(*w->strs))) {
 		free(copy);
 		w->err = -ENOMEM;
 		return 0;
@@ -221,7 +200,7 @@ static int64_t w_cstr(struct writer *w, const char *str)
 
 static uint32_t w_add_map(struct writer *w, uint32_t prof_id, uint32_t kind)
 {
-	if (grow((void **)&w->maps, &w->cap_maps, w->nr_maps + 1, sizeof(*w->maps))) {
+	if (grow_array((void **)&w->maps, &w->cap_maps, w->nr_maps + 1, sizeof(*w->maps))) {
 		w->err = -ENOMEM;
 		return 0;
 	}
@@ -276,7 +255,7 @@ static int w_add_sample(struct writer *w, const struct profile_sample *s)
 
 	if (!s->count)
 		return 0;
-	if (grow((void **)&w->key, &w->cap_key, (size_t)n + 3, sizeof(*w->key)))
+	if (grow_array((void **)&w->key, &w->cap_key, (size_t)n + 3, sizeof(*w->key)))
 		return -ENOMEM;
 	locs = w->key + 3;
 	for (i = 0; i < n; i = j) {
@@ -311,7 +290,7 @@ static int w_add_sample(struct writer *w, const struct profile_sample *s)
 	if (idx < 0)
 		return (int)idx;
 	if (added) {
-		if (grow((void **)&w->counts, &w->cap_counts, idx + 1, sizeof(*w->counts)))
+		if (grow_array((void **)&w->counts, &w->cap_counts, idx + 1, sizeof(*w->counts)))
 			return -ENOMEM;
 		w->counts[idx] = 0;
 	}
@@ -645,7 +624,7 @@ int pprof__write(const struct profile *p, FILE *f)
 	w.nr_frames = profile__nr_frames(p) + 1;
 	w.single = calloc(w.nr_frames, sizeof(*w.single));
 	if (!w.str_of || !w.map_of || !w.single ||
-	    grow((void **)&w.strs, &w.cap_strs, 1, sizeof(*w.strs))) {
+	    grow_array((void **)&w.strs, &w.cap_strs, 1, sizeof(*w.strs))) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -1086,7 +1065,7 @@ static int r_add_loc_frame(struct reader *r, const struct profile_frame *f)
 {
 	uint32_t id = profile__add_frame(r->p, f);
 
-	if (!id || grow((void **)&r->loc_frames, &r->cap_loc_frames, r->nr_loc_frames + 1,
+	if (!id || grow_array((void **)&r->loc_frames, &r->cap_loc_frames, r->nr_loc_frames + 1,
 			sizeof(*r->loc_frames)))
 		return -ENOMEM;
 	r->loc_frames[r->nr_loc_frames++] = id;
@@ -1252,7 +1231,7 @@ static int r_samples(struct reader *r)
 				return -EINVAL;
 			if ((size_t)depth + r->loc_len[li] > PPROF_MAX_DEPTH)
 				return -EFBIG;
-			if (grow((void **)&r->stack, &r->cap_stack, depth + r->loc_len[li],
+			if (grow_array((void **)&r->stack, &r->cap_stack, depth + r->loc_len[li],
 				 sizeof(*r->stack)))
 				return -ENOMEM;
 			memcpy(r->stack + depth, r->loc_frames + r->loc_first[li],

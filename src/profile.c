@@ -53,24 +53,6 @@ struct profile {
 	struct profile_meta meta;
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 16;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 /* Grows the index when 3/4 full; rehash needs each id's hash, hence the callback. */
 typedef uint64_t (*idx_hash_fn)(const struct profile *p, uint32_t id);
 
@@ -133,10 +115,10 @@ struct profile *profile__new(void)
 	if (!p)
 		return NULL;
 	/* Slot 0 of each table is the "none" entry, so real ids start at 1 (string 0 is ""). */
-	if (grow((void **)&p->strs, &p->cap_strs, 1, sizeof(*p->strs)) ||
-	    grow((void **)&p->pool, &p->pool_cap, 1, 1) ||
-	    grow((void **)&p->maps, &p->cap_maps, 1, sizeof(*p->maps)) ||
-	    grow((void **)&p->frames, &p->cap_frames, 1, sizeof(*p->frames))) {
+	if (grow_array((void **)&p->strs, &p->cap_strs, 1, sizeof(*p->strs)) ||
+	    grow_array((void **)&p->pool, &p->pool_cap, 1, 1) ||
+	    grow_array((void **)&p->maps, &p->cap_maps, 1, sizeof(*p->maps)) ||
+	    grow_array((void **)&p->frames, &p->cap_frames, 1, sizeof(*p->frames))) {
 		profile__free(p);
 		return NULL;
 	}
@@ -187,8 +169,8 @@ uint32_t profile__intern(struct profile *p, const char *s, size_t len)
 		j = (j + 1) & (p->str_idx.cap - 1);
 	}
 	if (p->nr_strs >= UINT32_MAX ||
-	    grow((void **)&p->strs, &p->cap_strs, p->nr_strs + 1, sizeof(*p->strs)) ||
-	    grow((void **)&p->pool, &p->pool_cap, p->pool_len + len + 1, 1))
+	    grow_array((void **)&p->strs, &p->cap_strs, p->nr_strs + 1, sizeof(*p->strs)) ||
+	    grow_array((void **)&p->pool, &p->pool_cap, p->pool_len + len + 1, 1))
 		return 0;
 	memcpy(p->pool + p->pool_len, s, len);
 	p->pool[p->pool_len + len] = '\0';
@@ -234,7 +216,7 @@ uint32_t profile__add_mapping(struct profile *p, const struct profile_mapping *m
 			return id;
 		j = (j + 1) & (p->map_idx.cap - 1);
 	}
-	if (grow((void **)&p->maps, &p->cap_maps, p->nr_maps + 1, sizeof(*p->maps)))
+	if (grow_array((void **)&p->maps, &p->cap_maps, p->nr_maps + 1, sizeof(*p->maps)))
 		return 0;
 	id = p->nr_maps++;
 	p->maps[id] = *m;
@@ -275,7 +257,7 @@ uint32_t profile__add_frame(struct profile *p, const struct profile_frame *f)
 			return id;
 		j = (j + 1) & (p->frame_idx.cap - 1);
 	}
-	if (grow((void **)&p->frames, &p->cap_frames, p->nr_frames + 1, sizeof(*p->frames)))
+	if (grow_array((void **)&p->frames, &p->cap_frames, p->nr_frames + 1, sizeof(*p->frames)))
 		return 0;
 	id = p->nr_frames++;
 	p->frames[id] = key;
@@ -301,8 +283,8 @@ int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframe
 
 	if (p->nr_ids + nframes > UINT32_MAX)
 		return -ENOMEM;
-	if (grow((void **)&p->ids, &p->cap_ids, p->nr_ids + nframes, sizeof(*p->ids)) ||
-	    grow((void **)&p->samples, &p->cap_samples, p->nr_samples + 1, sizeof(*p->samples)))
+	if (grow_array((void **)&p->ids, &p->cap_ids, p->nr_ids + nframes, sizeof(*p->ids)) ||
+	    grow_array((void **)&p->samples, &p->cap_samples, p->nr_samples + 1, sizeof(*p->samples)))
 		return -ENOMEM;
 	if (nframes)
 		memcpy(p->ids + p->nr_ids, frames, nframes * sizeof(*frames));

@@ -26,24 +26,6 @@ struct stacks {
 	uint64_t total;
 };
 
-static int grow(void **a, size_t *cap, size_t need, size_t elem)
-{
-	size_t n;
-	void *p;
-
-	if (need <= *cap)
-		return 0;
-	n = *cap ? *cap * 2 : 256;
-	while (n < need)
-		n *= 2;
-	p = realloc(*a, n * elem);
-	if (!p)
-		return -ENOMEM;
-	*a = p;
-	*cap = n;
-	return 0;
-}
-
 /* Rebuilds an index of 1-based ids at twice the size; hash_of gives each id's hash. */
 static int rehash(uint32_t **idx, size_t *cap, size_t count,
 		  uint64_t (*hash_of)(const struct stacks *, uint32_t), const struct stacks *st)
@@ -91,7 +73,7 @@ struct stacks *stacks__new(void)
 {
 	struct stacks *st = calloc(1, sizeof(*st));
 
-	if (!st || grow((void **)&st->raws, &st->cap_raws, 1, sizeof(*st->raws))) {
+	if (!st || grow_array((void **)&st->raws, &st->cap_raws, 1, sizeof(*st->raws))) {
 		stacks__free(st);
 		return NULL;
 	}
@@ -136,8 +118,8 @@ static int intern_raw(struct stacks *st, const uint64_t *a, int n, uint32_t *ret
 		j = (j + 1) & (st->raw_idx_cap - 1);
 	}
 	if (st->nr_addrs + n > UINT32_MAX ||
-	    grow((void **)&st->addrs, &st->cap_addrs, st->nr_addrs + n, sizeof(*a)) ||
-	    grow((void **)&st->raws, &st->cap_raws, st->nr_raws + 1, sizeof(*st->raws)))
+	    grow_array((void **)&st->addrs, &st->cap_addrs, st->nr_addrs + n, sizeof(*a)) ||
+	    grow_array((void **)&st->raws, &st->cap_raws, st->nr_raws + 1, sizeof(*st->raws)))
 		return -ENOMEM;
 	memcpy(st->addrs + st->nr_addrs, a, n * sizeof(*a));
 	id = st->nr_raws++;
@@ -176,7 +158,7 @@ int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *
 		}
 		j = (j + 1) & (st->sample_idx_cap - 1);
 	}
-	if (grow((void **)&st->samples, &st->cap_samples, st->nr_samples + 1, sizeof(key)))
+	if (grow_array((void **)&st->samples, &st->cap_samples, st->nr_samples + 1, sizeof(key)))
 		return -ENOMEM;
 	key.count = count;
 	st->samples[st->nr_samples++] = key;

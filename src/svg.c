@@ -75,24 +75,6 @@ struct svg {
 	double min_samples;	 /* frames narrower than this are not drawn */
 };
 
-static int grow(void **arr, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap;
-	void *n;
-
-	if (need <= *cap)
-		return 0;
-	ncap = *cap ? *cap : 64;
-	while (ncap < need)
-		ncap *= 2;
-	n = realloc(*arr, ncap * elem);
-	if (!n)
-		return -ENOMEM;
-	*arr = n;
-	*cap = ncap;
-	return 0;
-}
-
 void svg_opts__init(struct svg_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -171,7 +153,7 @@ static int pool_sanitize(struct svg *g, const char *s, size_t n, bool keep_ws, u
 	uint32_t cp, chars = 0;
 
 	/* At most 3 output bytes (U+FFFD) per input byte. */
-	if (grow((void **)&g->pool, &g->pool_cap, g->pool_len + 3 * n + 1, 1))
+	if (grow_array((void **)&g->pool, &g->pool_cap, g->pool_len + 3 * n + 1, 1))
 		return -ENOMEM;
 	while (i < n) {
 		size_t l = utf8_char(u + i, n - i, &cp);
@@ -223,7 +205,7 @@ static int pool_escape(struct svg *g, size_t off, size_t n)
 	const char *s;
 
 	/* Grown first, so s stays valid while the pool is appended to. */
-	if (grow((void **)&g->pool, &g->pool_cap, g->pool_len + 6 * n + 1, 1))
+	if (grow_array((void **)&g->pool, &g->pool_cap, g->pool_len + 6 * n + 1, 1))
 		return -ENOMEM;
 	s = g->pool + off;
 	for (size_t i = 0; i < n; i++) {
@@ -573,7 +555,7 @@ static int add_stack(struct svg *g, uint32_t off, uint32_t len, uint64_t count, 
 {
 	struct sstack *st;
 
-	if (grow((void **)&g->stacks, &g->cap_stacks, g->nr_stacks + 1, sizeof(*g->stacks)))
+	if (grow_array((void **)&g->stacks, &g->cap_stacks, g->nr_stacks + 1, sizeof(*g->stacks)))
 		return -ENOMEM;
 	st = &g->stacks[g->nr_stacks++];
 	st->off = off;
@@ -646,7 +628,7 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
 		}
 		if (g->nr_own + len > UINT32_MAX)
 			return -E2BIG;
-		if (grow((void **)&g->own, &g->cap_own, g->nr_own + len, sizeof(*g->own)))
+		if (grow_array((void **)&g->own, &g->cap_own, g->nr_own + len, sizeof(*g->own)))
 			return -ENOMEM;
 		q = g->own + g->nr_own;
 		k = 0;
@@ -819,7 +801,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 		goto cleanup;
 	lcp[0] = 0;
 	if (n > 1) {
-		if (grow((void **)&work, &cap_work, 1, sizeof(*work)))
+		if (grow_array((void **)&work, &cap_work, 1, sizeof(*work)))
 			goto cleanup;
 		work[nr_work++] = (struct sort_range){0, n, 0};
 	}
@@ -884,7 +866,7 @@ static int sort_stacks(struct svg *g, uint32_t *lcp)
 				continue;
 			}
 			if (j - i > 1) {
-				if (grow((void **)&work, &cap_work, nr_work + 1, sizeof(*work)))
+				if (grow_array((void **)&work, &cap_work, nr_work + 1, sizeof(*work)))
 					goto cleanup;
 				work[nr_work++] = (struct sort_range){r.start + i, j - i, l + 1};
 			}
@@ -929,7 +911,7 @@ static int keep_node(struct svg *g, uint32_t depth, uint32_t rank, uint64_t x, u
 
 	if (!w || (double)w < min_samples)
 		return 0;
-	if (grow((void **)&g->nodes, &g->cap_nodes, g->nr_nodes + 1, sizeof(*g->nodes)))
+	if (grow_array((void **)&g->nodes, &g->cap_nodes, g->nr_nodes + 1, sizeof(*g->nodes)))
 		return -ENOMEM;
 	nd = &g->nodes[g->nr_nodes++];
 	nd->depth = depth;
@@ -971,7 +953,7 @@ static int build_nodes(struct svg *g, const uint32_t *lcp)
 			err = keep_node(g, nr_open + 1, o->rank, o->x, x - o->x, xb - o->before,
 					min_samples);
 		}
-		if (grow((void **)&open, &cap_open, s->len, sizeof(*open))) {
+		if (grow_array((void **)&open, &cap_open, s->len, sizeof(*open))) {
 			err = -ENOMEM;
 			break;
 		}

@@ -46,6 +46,12 @@ static inline uint64_t hash_bytes(const void *data, size_t len, uint64_t seed)
 	return hash_mix(h);
 }
 
+/*
+ * Makes room for need elements of elem bytes in *arr (capacity *cap), doubling; 0 or -ENOMEM
+ * (also when the size would overflow). *arr and *cap are untouched on failure.
+ */
+int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
+
 /* Parses a whole decimal unsigned number; -EINVAL on junk, -ERANGE above max. */
 int parse_u64(const char *s, uint64_t max, uint64_t *ret);
 
