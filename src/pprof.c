@@ -361,7 +361,7 @@ struct wmsgs {
 	Pprof__Line *lines, **line_ptrs;
 	Pprof__Function *funcs, **func_ptrs;
 	Pprof__Mapping *maps, **map_ptrs;
-	int64_t comments[2 + LOST_MAX];
+	int64_t comments[3 + LOST_MAX];
 };
 
 static void wmsgs_free(struct wmsgs *m)
@@ -539,6 +539,9 @@ static void w_comments(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 			 meta->lost[i]);
 		m->comments[pb->n_comment++] = w_cstr(w, buf);
 	}
+	profile_meta__unwind_summary(meta, buf, sizeof(buf));
+	if (buf[0])
+		m->comments[pb->n_comment++] = w_cstr(w, buf);
 }
 
 static void *calloc_n(size_t n, size_t size)

@@ -104,6 +104,12 @@ const uint32_t *profile__sample_frames(const struct profile *p, const struct pro
 struct profile_meta *profile__meta(struct profile *p);
 const struct profile_meta *profile__meta_const(const struct profile *p);
 
+/*
+ * One line on how user stacks were unwound ("unwind: dwarf, 1,204 stacks by tables, ..."), for
+ * subtitles and comments; "" when the profile does not come from the live profiler.
+ */
+void profile_meta__unwind_summary(const struct profile_meta *m, char *buf, size_t size);
+
 /* Sum of sample counts. */
 uint64_t profile__total(const struct profile *p);
 

@@ -1163,6 +1163,9 @@ static void default_subtitle(const struct svg *g, const struct profile *p,
 		snprintf(part, sizeof(part), "%.*s", (int)sizeof(m->mode), m->mode);
 		add_subtitle_part(buf, size, &len, part);
 	}
+	profile_meta__unwind_summary(m, part, sizeof(part));
+	if (part[0])
+		add_subtitle_part(buf, size, &len, part);
 }
 
 static void ob_attr_u(struct obuf *o, const char *name, uint64_t v)

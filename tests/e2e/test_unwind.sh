@@ -70,6 +70,15 @@ if need_root "dwarf unwinding"; then
 	check "unwind memory cap: statistics report binaries over the cap" \
 		grep -qE "[1-9][0-9]* over the cap" "$T/cap.err"
 
+	# Unwinding statistics travel with the profile.
+	"$FLAMED" -o "$T/u.svg" -- "$WL/nofp" 0.5 2>/dev/null
+	check "SVG subtitle reports the unwinding" grep -q "unwind: dwarf, [0-9,]* stacks by tables" "$T/u.svg"
+	if command -v go >/dev/null; then
+		"$FLAMED" -o "$T/u.pb.gz" -- "$WL/nofp" 0.5 2>/dev/null
+		go tool pprof -symbolize=none -raw "$T/u.pb.gz" >"$T/u.raw" 2>&1
+		check "pprof comment reports the unwinding" grep -q "Comment: unwind: dwarf" "$T/u.raw"
+	fi
+
 	check "--unwind dwarf accepted" "$FLAMED" --unwind dwarf -d 0.3 -o "$T/x.folded"
 	"$FLAMED" --unwind bogus -o "$T/x.folded" 2>"$T/bad.err"
 	check "--unwind bogus refused" grep -q "invalid --unwind" "$T/bad.err"
