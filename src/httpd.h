@@ -62,7 +62,8 @@ uint16_t httpd__port(const struct httpd *h);
 
 /*
  * Answers a suspended profile request: status, content type and a malloc'd body (taken, even on
- * failure; NULL for none). r is gone afterwards.
+ * failure; NULL for none). r is gone afterwards. Not from inside a handler: it runs the server
+ * once to send the answer at once.
  */
 void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status,
 		   const char *content_type, void *body, size_t len);

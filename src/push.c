@@ -53,6 +53,7 @@ struct push {
 	/* The request in flight, if any. */
 	CURL *easy;
 	uint8_t *body;		/* Connect's encoded request; /ingest sends the spool's bytes */
+	size_t body_len;	/* bytes of the request body, either way */
 	char *url;
 	struct spool_window w;
 	char response[RESPONSE_KEEP];
@@ -439,16 +440,12 @@ static void schedule_retry(struct push *p, const char *why)
 static void request_done(struct push *p, CURLcode rc, long status)
 {
 	char why[CURL_ERROR_SIZE + RESPONSE_KEEP + 64], span[64];
-	size_t sent = p->api == PUSH_API_INGEST ? p->w.len : 0;
 
 	curl_multi_remove_handle(p->multi, p->easy);
 	curl_easy_cleanup(p->easy);
 	p->easy = NULL;
-	if (p->body) {
-		sent = 0;
-		free(p->body);
-		p->body = NULL;
-	}
+	free(p->body);
+	p->body = NULL;
 	free(p->url);
 	p->url = NULL;
 	if (rc != CURLE_OK) {
@@ -468,7 +465,7 @@ static void request_done(struct push *p, CURLcode rc, long status)
 		else
 			pr_info("push: delivered window %s (%zu bytes)", span, p->w.len);
 		p->st.success++;
-		p->st.sent_bytes += sent ? sent : p->w.len;
+		p->st.sent_bytes += p->body_len;
 		p->fail_run = 0;
 		p->attempt = 0;
 		spool__release(p->spool, true);
@@ -517,6 +514,7 @@ static int start_request(struct push *p)
 		p->url = NULL;
 		return -ENOMEM;
 	}
+	p->body_len = len;
 	p->response_len = 0;
 	p->response[0] = '\0';
 	p->errbuf[0] = '\0';

@@ -338,7 +338,8 @@ static int load_dir(struct spool *s)
 	closedir(dp);
 	if (err)
 		return err;
-	qsort(s->items, s->n, sizeof(*s->items), cmp_item);
+	if (s->n)
+		qsort(s->items, s->n, sizeof(*s->items), cmp_item);
 	if (s->n)
 		pr_notice("push spool: %zu window%s (%llu bytes) left in %s by a previous run will be "
 			  "sent first", s->n, s->n == 1 ? "" : "s", (unsigned long long)s->st.bytes,

@@ -8,7 +8,8 @@ installed here). It takes both ingest APIs flamed speaks:
 
 and for each request appends one JSON line to DIR/requests.jsonl (api, labels, from/until, the
 profile ID, headers that matter) and writes the pprof it carried to DIR/NNNN.pb.gz, for the
-test to decode with go tool pprof. The PushRequest is decoded by hand from its field numbers
+test to decode with go tool pprof, with the profile's time_nanos and duration_nanos (the
+window's span) in the JSON line. The PushRequest is decoded by hand from its field numbers
 (series=1{labels=1{name=1,value=2}, samples=2{raw_profile=1, ID=2}}), strictly: any other field
 or wire type is an error (HTTP 400), as a real server would refuse it.
 
@@ -16,9 +17,11 @@ If DIR/status exists, its number is the HTTP status answered instead of 200 (the
 still logged, with "refused": true).
 """
 import argparse
+import gzip
 import http.server
 import json
 import os
+import ssl
 import sys
 import urllib.parse
 
@@ -49,6 +52,30 @@ def fields(buf):
             raise ValueError(f"field {num}: truncated")
         yield num, buf[i:i + n]
         i += n
+
+
+def pprof_times(data):
+    """time_nanos (9) and duration_nanos (10) of a pprof Profile, gzipped or not."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    out, i = {}, 0
+    while i < len(data):
+        key, i = varint(data, i)
+        num, wire = key >> 3, key & 7
+        if wire == 0:
+            v, i = varint(data, i)
+            if num in (9, 10):
+                out[num] = v
+        elif wire == 2:
+            n, i = varint(data, i)
+            i += n
+        elif wire in (1, 5):
+            i += 8 if wire == 1 else 4
+        else:
+            raise ValueError(f"pprof: wire type {wire}")
+    if i != len(data):
+        raise ValueError("pprof: truncated")
+    return out.get(9, 0), out.get(10, 0)
 
 
 def decode_push(body):
@@ -144,6 +171,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.log(rec)
             self.answer(400, f"bad request: {e}\n")
             return
+        try:
+            rec["time_nanos"], rec["duration_nanos"] = pprof_times(profile)
+        except (ValueError, OSError, EOFError) as e:
+            rec["error"] = f"not a pprof: {e}"
+            self.log(rec)
+            self.answer(400, f"bad profile: {e}\n")
+            return
         status = 200
         try:
             with open(os.path.join(d, "status")) as f:
@@ -169,9 +203,15 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--dir", required=True)
+    ap.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
+    ap.add_argument("--tls-key", help="and this key")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     srv = http.server.HTTPServer(("127.0.0.1", a.port), Handler)
+    if a.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(a.tls_cert, a.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.dir = a.dir
     # A restarted receiver numbers its files after the ones already there.
     srv.count = len([f for f in os.listdir(a.dir) if f.endswith(".pb.gz")])

@@ -1,0 +1,366 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: the fleet side of continuous mode. Push to a local stand-in for Pyroscope
+# (pyroscope_receiver.py, both APIs: one request per window with the right parameters and
+# labels, a pprof go tool pprof decodes strictly and that holds the workload's call chain),
+# an outage (every window arrives after it, in order, once), a tiny spool bound (the oldest
+# dropped and counted, the daemon healthy), and the HTTP server (go tool pprof against
+# /debug/pprof/profile, promtool on /metrics, /latest.svg, status codes).
+. "$(dirname "$0")/lib.sh"
+
+RECV="$ROOT/tests/e2e/pyroscope_receiver.py"
+export HOME="$T" PPROF_TMPDIR="$T/pprof"
+
+# free_port: a TCP port nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+# wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN.
+wait_for() {
+	local i
+	for i in $(seq $((${3:-10} * 10))); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# start_receiver PORT DIR: a receiver in the background; RPID is its pid.
+start_receiver() {
+	python3 "$RECV" --port "$1" --dir "$2" >"$2.log" 2>&1 &
+	RPID=$!
+	wait_for "$2.log" '^ready' 10
+}
+stop_receiver() {
+	kill "$RPID" 2>/dev/null
+	wait "$RPID" 2>/dev/null
+}
+# requests DIR: requests the receiver took.
+requests() {
+	if [ -f "$1/requests.jsonl" ]; then wc -l <"$1/requests.jsonl"; else echo 0; fi
+}
+# stems DIR: window stems written to an output directory, oldest first.
+stems() {
+	ls "$1" | grep -E '^flamed-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z\.pb\.gz$' | sed 's/\.pb\.gz$//' | sort
+}
+# received_stems DIR: the windows the receiver took, as stems from their pprof's time_nanos,
+# in arrival order.
+received_stems() {
+	python3 - "$1/requests.jsonl" <<'EOF'
+import json, sys, time
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("refused") or "time_nanos" not in r:
+        continue
+    ns = r["time_nanos"]
+    print(time.strftime("flamed-%Y%m%dT%H%M%S", time.gmtime(ns // 10**9)) +
+          ".%03dZ" % (ns // 10**6 % 1000))
+EOF
+}
+# metric PORT NAME: a sample's value from /metrics.
+metric() {
+	curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
+# wait_metric PORT NAME MIN [SECS]: until NAME >= MIN.
+wait_metric() {
+	local i v
+	for i in $(seq $((${4:-15} * 10))); do
+		v=$(metric "$1" "$2")
+		[ -n "$v" ] && [ "${v%.*}" -ge "$3" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# --- Without root: options are checked before anything starts --------------------------------
+
+bad_config() {
+	local name=$1 want=$2
+	shift 2
+	"$FLAMED" --output-dir "$T/out-bad" "$@" >"$T/bad.out" 2>&1
+	if [ $? = 1 ] && grep -q -- "$want" "$T/bad.out"; then
+		ok "refused: $name"
+	else
+		fail "refused: $name"
+		cat "$T/bad.out"
+	fi
+}
+bad_config "push-url without a scheme" "invalid --push-url 'pyroscope:4040'" \
+	--push-url pyroscope:4040
+bad_config "a label named __name__" "invalid --label '__name__=x'" --label __name__=x
+bad_config "a label value with a brace" "invalid --label 'env=a}'" --label 'env=a}'
+bad_config "unknown push-api" "expected connect or ingest" --push-api grpc
+bad_config "sample-labels twice the same" "invalid --sample-labels" --sample-labels pid,pid
+bad_config "listen on a host name" "invalid --listen" --listen example.com:80
+printf 'push-url = http://127.0.0.1:1\nlabel = bad label=x\n' >"$T/bad.conf"
+bad_config "a bad label in the config file" "bad.conf:2: invalid value 'bad label=x' for label" \
+	--config "$T/bad.conf"
+
+if ! need_root "fleet push and HTTP server"; then
+	finish
+	exit
+fi
+
+# The chain workload under a name of its own: continuous mode profiles the whole system.
+CHAIN="$T/fchain$$"
+cp "$WL/chain" "$CHAIN"
+CNAME=$(basename "$CHAIN" | cut -c1-15)
+"$CHAIN" 600 &
+CPID=$!
+trap 'kill $CPID 2>/dev/null; stop_receiver; rm -rf "$T"' EXIT
+HOST=$(hostname)
+echo "s3cr3t-token" >"$T/token"
+chmod 600 "$T/token"
+
+# has_chain PPROF: go tool pprof decodes it strictly and our chain workload's samples are
+# there with the whole chain under the process's root frame.
+has_chain() {
+	go tool pprof -symbolize=none -traces "$1" 2>"$T/pprof.err" >"$T/traces" || return 1
+	awk -v p="$CNAME" '
+		/^-+\+/ { if (n && st[n] == p && st[n - 1] ~ /_start|__libc_start/ && found(st, n)) hit = 1; n = 0; next }
+		NF { st[++n] = $NF }
+		function found(s, n,    i) {
+			for (i = 1; i + 3 <= n; i++)
+				if (s[i] == "c" && s[i + 1] == "b" && s[i + 2] == "a" && s[i + 3] == "main")
+					return 1
+			return 0
+		}
+		END { exit !hit }' "$T/traces"
+}
+
+# run_push API: 5 one-second windows pushed with that API; checks the requests.
+run_push() {
+	local api=$1 port out recv
+	port=$(free_port)
+	out="$T/out-$api"
+	recv="$T/recv-$api"
+	start_receiver "$port" "$recv" || fail "$api: receiver started"
+	"$FLAMED" --output-dir "$out" --interval 1 --keep 0 --formats pprof -d 5.5 \
+		--push-url "http://127.0.0.1:$port/" --push-api "$api" --service-name flamed-e2e \
+		--label env=ci --label team=perf --push-token-file "$T/token" --push-tenant tenant-7 \
+		>"$T/flamed-$api.log" 2>&1
+	check "$api: flamed exits 0" test $? = 0
+	stop_receiver
+	local windows n
+	windows=$(stems "$out" | wc -l)
+	n=$(requests "$recv")
+	check "$api: one request per window ($n requests, $windows windows)" \
+		test "$n" = "$windows" -a "$windows" -ge 5
+	check "$api: windows arrive in order, each once" \
+		diff <(stems "$out") <(received_stems "$recv")
+	python3 - "$recv/requests.jsonl" "$api" "$HOST" >"$T/check-$api.out" 2>&1 <<'EOF'
+import json, sys
+path, api, host = sys.argv[1:]
+errors = []
+prev_end = None
+for line in open(path):
+    r = json.loads(line)
+    def want(what, got, exp):
+        if got != exp:
+            errors.append(f"request {r.get('n')}: {what} is {got!r}, expected {exp!r}")
+    want("api", r.get("api"), api)
+    want("authorization", r["authorization"], "Bearer s3cr3t-token")
+    want("tenant", r["tenant"], "tenant-7")
+    want("error", r.get("error"), None)
+    labels = {"hostname": host, "env": "ci", "team": "perf"}
+    if api == "connect":
+        want("path", r["path"], "/push.v1.PusherService/Push")
+        want("content type", r["content_type"], "application/proto")
+        want("connect version", r["connect_version"], "1")
+        labels.update({"__name__": "process_cpu", "service_name": "flamed-e2e"})
+        want("label order", r["label_order"], sorted(labels))
+        if len(r.get("id", "")) != 36:
+            errors.append(f"request {r['n']}: profile id {r.get('id')!r}")
+    else:
+        q = r["query"]
+        want("path", r["path"], "/ingest")
+        want("format", q.get("format"), "pprof")
+        want("service", r["service"], "flamed-e2e")
+        start, dur = r["time_nanos"], r["duration_nanos"]
+        want("from", int(q["from"]), start // 10**9)
+        want("until", int(q["until"]), -(-(start + dur) // 10**9))
+    want("labels", r["labels"], labels)
+    # Windows are contiguous: each starts where the previous ended (to a millisecond).
+    if prev_end is not None and abs(r["time_nanos"] - prev_end) > 10**6:
+        errors.append(f"request {r['n']}: starts {r['time_nanos'] - prev_end} ns off the previous end")
+    prev_end = r["time_nanos"] + r["duration_nanos"]
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+EOF
+	if [ $? = 0 ]; then
+		ok "$api: parameters, labels, auth and tenant headers of every request"
+	else
+		fail "$api: parameters, labels, auth and tenant headers"
+		head -20 "$T/check-$api.out"
+	fi
+	local decoded=0 chained=0 f
+	for f in "$recv"/*.pb.gz; do
+		go tool pprof -symbolize=none -raw "$f" >/dev/null 2>&1 && decoded=$((decoded + 1))
+		has_chain "$f" && chained=$((chained + 1))
+	done
+	check "$api: every pushed pprof decodes with go tool pprof -symbolize=none ($decoded)" \
+		test "$decoded" = "$n"
+	# The first window may start before the workload is scheduled; all full ones have it.
+	check "$api: pushed pprofs hold $CNAME;...;main;a;b;c ($chained of $n)" \
+		test "$chained" -ge $((n - 1))
+	if [ "$chained" = 0 ]; then
+		head -40 "$T/traces"
+		cat "$T/pprof.err"
+	fi
+	check "$api: no sample labels by default" \
+		bash -c "! go tool pprof -symbolize=none -tags '$recv/0002.pb.gz' 2>/dev/null | grep -qE 'pid|thread|process'"
+}
+run_push connect
+run_push ingest
+
+# Sample labels are opt-in.
+PORT=$(free_port)
+start_receiver "$PORT" "$T/recv-labels"
+"$FLAMED" --output-dir "$T/out-labels" --interval 1 --formats pprof -d 2.5 \
+	--push-url "http://127.0.0.1:$PORT" --sample-labels process,pid,thread >"$T/labels.log" 2>&1
+stop_receiver
+go tool pprof -symbolize=none -tags "$T/recv-labels/0002.pb.gz" >"$T/tags" 2>&1
+check "sample-labels process,pid,thread: pushed samples carry them" \
+	grep -q "$CNAME" "$T/tags"
+for l in process pid thread; do
+	check "sample-labels: $l label" grep -qE "^ *$l:" "$T/tags"
+done
+
+# TLS: certificates are verified; --push-ca-file names the authority to trust.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$T/key.pem" -out "$T/cert.pem" \
+	>/dev/null 2>&1
+PORT=$(free_port)
+python3 "$RECV" --port "$PORT" --dir "$T/recv-tls" --tls-cert "$T/cert.pem" \
+	--tls-key "$T/key.pem" >"$T/recv-tls.log" 2>&1 &
+RPID=$!
+wait_for "$T/recv-tls.log" '^ready' 10
+"$FLAMED" --output-dir "$T/out-tls1" --interval 1 --formats pprof -d 3.5 \
+	--push-url "https://127.0.0.1:$PORT" >"$T/tls1.log" 2>&1
+check "https: an unknown authority is refused" \
+	test "$(requests "$T/recv-tls")" = 0 -a "$(grep -ci "certificate" "$T/tls1.log")" -ge 1
+"$FLAMED" --output-dir "$T/out-tls2" --interval 1 --formats pprof -d 3.5 \
+	--push-url "https://127.0.0.1:$PORT" --push-ca-file "$T/cert.pem" >"$T/tls2.log" 2>&1
+check "https: --push-ca-file: windows delivered ($(requests "$T/recv-tls"))" \
+	test "$(requests "$T/recv-tls")" -ge 2
+stop_receiver
+
+# --- Outage: the receiver is down for 3 windows, then up ---------------------------------------
+
+PORT=$(free_port)
+HPORT=$(free_port)
+OUT="$T/out-outage"
+RDIR="$T/recv-outage"
+start_receiver "$PORT" "$RDIR"
+"$FLAMED" --output-dir "$OUT" --interval 1 --keep 0 --formats pprof \
+	--push-url "http://127.0.0.1:$PORT" --spool-dir "$T/spool" --listen "127.0.0.1:$HPORT" \
+	>"$T/flamed-outage.log" 2>&1 &
+FPID=$!
+wait_for "$T/flamed-outage.log" "serving /debug/pprof" 20
+wait_metric "$HPORT" flamed_push_success_total 2
+stop_receiver
+before=$(stems "$OUT" | wc -l)
+sleep 3.3
+during=$(($(stems "$OUT" | wc -l) - before))
+check "outage: 3 windows closed while the backend was down ($during)" test "$during" -ge 3
+check "outage: windows wait in the spool directory" \
+	test "$(ls "$T/spool" | grep -c '\.pb\.gz$')" -ge 2
+check "outage: failures counted" test "$(metric "$HPORT" flamed_push_failures_total)" -ge 1
+start_receiver "$PORT" "$RDIR"
+sleep 4
+kill -TERM "$FPID"
+wait "$FPID"
+check "outage: flamed exits 0" test $? = 0
+stop_receiver
+check "outage: every window arrives, in order, once ($(requests "$RDIR") requests)" \
+	diff <(stems "$OUT") <(received_stems "$RDIR")
+check "outage: the spool is empty afterwards" \
+	test "$(ls "$T/spool" | grep -c '\.pb\.gz$')" = 0
+check "outage: the recovery is logged" grep -q "answers again after" "$T/flamed-outage.log"
+
+# --- A tiny spool bound: the oldest are dropped and counted, the daemon stays healthy ----------
+
+PORT=$(free_port)
+HPORT=$(free_port)
+OUT="$T/out-tiny"
+RDIR="$T/recv-tiny"
+"$FLAMED" --output-dir "$OUT" --interval 1 --keep 0 --formats svg,pprof \
+	--push-url "http://127.0.0.1:$PORT" --spool-max-bytes 1 --listen "127.0.0.1:$HPORT" \
+	>"$T/flamed-tiny.log" 2>&1 &
+FPID=$!
+wait_for "$T/flamed-tiny.log" "serving /debug/pprof" 20
+wait_metric "$HPORT" flamed_push_dropped_total 3
+dropped=$(metric "$HPORT" flamed_push_dropped_total)
+check "tiny spool: the oldest windows are dropped and counted ($dropped)" test "${dropped:-0}" -ge 3
+check "tiny spool: the drops are logged" grep -q "dropped the window of" "$T/flamed-tiny.log"
+check "tiny spool: at most the window in flight and the newest wait" \
+	test "$(metric "$HPORT" flamed_spool_windows)" -le 2
+check "tiny spool: the daemon is alive" kill -0 "$FPID"
+start_receiver "$PORT" "$RDIR"
+wait_metric "$HPORT" flamed_push_success_total 2
+kill -TERM "$FPID"
+wait "$FPID"
+check "tiny spool: flamed exits 0" test $? = 0
+stop_receiver
+# What arrived is the newest windows, in order: a suffix of all windows.
+received_stems "$RDIR" >"$T/tiny.got"
+n=$(wc -l <"$T/tiny.got")
+check "tiny spool: what arrived are the newest windows, in order ($n)" \
+	diff <(stems "$OUT" | tail -n "$n") "$T/tiny.got"
+total=$(stems "$OUT" | wc -l)
+dropped=$(grep -c "dropped the window of" "$T/flamed-tiny.log")
+check "tiny spool: each window was delivered or dropped and logged ($n + $dropped = $total)" \
+	test $((n + dropped)) = "$total"
+
+# --- The HTTP server ----------------------------------------------------------------------------
+
+HPORT=$(free_port)
+OUT="$T/out-http"
+"$FLAMED" --output-dir "$OUT" --interval 1 --listen "$HPORT" >"$T/flamed-http.log" 2>&1 &
+FPID=$!
+wait_for "$T/flamed-http.log" "serving /debug/pprof.*127.0.0.1:$HPORT" 20
+check "http: loopback by default" grep -q "http://127.0.0.1:$HPORT/" "$T/flamed-http.log"
+go tool pprof -top "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=2" >"$T/top" 2>"$T/top.err"
+check "http: go tool pprof -top http://.../debug/pprof/profile?seconds=2 works" \
+	grep -q "Duration: 2" "$T/top"
+check "http: the profile has the workload's leaf c" grep -qE ' c$' "$T/top"
+if ! grep -qE ' c$' "$T/top"; then
+	head -20 "$T/top" "$T/top.err"
+fi
+curl -s "http://127.0.0.1:$HPORT/metrics" >"$T/metrics"
+check "http: /metrics passes promtool check metrics" promtool check metrics <"$T/metrics"
+for m in flamed_samples_total 'flamed_lost_samples_total{reason="user_stack"}' \
+	flamed_processes_tracked flamed_windows_written_total process_cpu_seconds_total \
+	process_resident_memory_bytes; do
+	check "http: /metrics has $m" grep -qF "$m " "$T/metrics"
+done
+wait_for "$OUT/latest.svg" "</svg>" 5
+curl -s -o "$T/latest.svg" -w '%{http_code} %{content_type}' \
+	"http://127.0.0.1:$HPORT/latest.svg" >"$T/svg.status"
+check "http: /latest.svg is the newest window's flame graph" \
+	grep -qx "200 image/svg+xml" "$T/svg.status"
+check "http: /latest.svg is well-formed XML" xmllint --noout "$T/latest.svg"
+code() {
+	curl -s -o /dev/null -w '%{http_code}' "$@"
+}
+check "http: unknown path 404" test "$(code "http://127.0.0.1:$HPORT/nope")" = 404
+check "http: POST 405" test "$(code -X POST "http://127.0.0.1:$HPORT/metrics")" = 405
+check "http: a body 413" test "$(code -X GET -d x=1 "http://127.0.0.1:$HPORT/metrics")" = 413
+check "http: seconds=0 400" \
+	test "$(code "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=0")" = 400
+check "http: seconds=9999 400" \
+	test "$(code "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=9999")" = 400
+for i in 1 2 3 4 5; do
+	code "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=2" >"$T/par.$i" &
+done
+for i in $(seq 100); do
+	[ "$(cat "$T"/par.* | wc -c)" -ge 15 ] && break
+	sleep 0.1
+done
+check "http: profiles at once are bounded: 4 served, 1 refused with 429" \
+	test "$(cat "$T"/par.* | tr -d '\n' | grep -o 200 | wc -l)-$(cat "$T"/par.* | grep -o 429 | wc -l)" = "4-1"
+check "http: the daemon still serves" test "$(code "http://127.0.0.1:$HPORT/metrics")" = 200
+kill -TERM "$FPID"
+wait "$FPID"
+check "http: flamed exits 0" test $? = 0
+
+finish
