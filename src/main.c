@@ -15,6 +15,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "output.h"
+#include "privs.h"
 #include "render_cmd.h"
 #include "session.h"
 #include "util.h"
@@ -448,6 +449,8 @@ cleanup:
 int main(int argc, char **argv)
 {
 	log_init();
+	if (privs__check_setuid())
+		return 1;
 	if (argc > 1 && !strcmp(argv[1], "render"))
 		return render_cmd__main(argc - 1, argv + 1);
 	if (argc > 1 && !strcmp(argv[1], "diff"))

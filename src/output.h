@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Atomic output files: opened (and so checked for writability) before profiling starts, written
- * to a hidden temp file beside the target, fsync'd and renamed over it on commit. An aborted or
- * killed run leaves the target untouched; only the temp file may remain after SIGKILL.
+ * to an unnamed file (O_TMPFILE) in the target's directory, fsync'd, linked under a hidden temp
+ * name (".NAME.XXXXXX") and renamed over the target on commit. An aborted or killed run leaves
+ * the target untouched and, killed at any moment before the commit, nothing else either; only
+ * between the link and the rename (microseconds) would a kill leave the complete file under
+ * its temp name. Filesystems without O_TMPFILE get that temp file from the start instead.
+ * The directory is opened once and everything happens in it (no path is looked up again);
+ * the temp name is created exclusively, and rename() replaces a symlink at the target rather
+ * than following it. Files get exactly the mode asked for, whatever the umask.
  */
 #ifndef FLAMED_OUTPUT_H
 #define FLAMED_OUTPUT_H

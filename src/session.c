@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "procs.h"
 #include "profile.h"
 #include "render.h"
+#include "privs.h"
 #include "sampler.h"
 #include "session.h"
 #include "stacks.h"
@@ -375,6 +377,7 @@ int session__run(const struct session_opts *o)
 	struct output *out = NULL;
 	int epfd = -1, sfd = -1, tdrain = -1, tend = -1, go[2] = { -1, -1 }, fail[2] = { -1, -1 };
 	uint64_t start_mono = 0, start_real = 0;
+	char outdir[PATH_MAX];
 	sigset_t mask, oldmask;
 	bool stop = false;
 	int err = 0, i;
@@ -417,6 +420,9 @@ int session__run(const struct session_opts *o)
 	err = session__attach(r.s);
 	if (err)
 		goto cleanup;
+	/* Attached: keep only what reading files and writing the output need (docs/SECURITY.md). */
+	privs__dirname(o->output, outdir, sizeof(outdir));
+	privs__drop(outdir);
 	start_mono = now_mono_ns();
 	start_real = now_real_ns();
 	if (o->argv) {
