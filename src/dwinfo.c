@@ -9,6 +9,8 @@
 #include "util.h"
 
 #define NO_SCOPE UINT32_MAX
+/* What libdw holds per line-table row (Dwarf_Line and its share of the sorted arrays). */
+#define LINE_BYTES 48
 /* Nesting deeper than this is not real code; stop descending. */
 #define MAX_DEPTH 96
 
@@ -44,6 +46,7 @@ struct unit {
 	Dwarf_Files *files;
 	size_t nr_files;
 	bool files_read;
+	bool lines_read;
 };
 
 /* Which unit covers an address. */
@@ -427,6 +430,15 @@ int dwinfo__lookup(struct dwinfo *d, uint64_t addr, bool lines, struct sym_frame
 
 		if (!dwarf_offdie(d->dw, u->off, &cudie))
 			return n;
+		if (!u->lines_read) {
+			Dwarf_Lines *all;
+			size_t nr;
+
+			/* libdw keeps the unit's whole line table from now on: count it. */
+			u->lines_read = true;
+			if (!dwarf_getsrclines(&cudie, &all, &nr))
+				d->mem += nr * LINE_BYTES;
+		}
 		l = dwarf_getsrc_die(&cudie, addr);
 		if (l) {
 			out[0].file = dwarf_linesrc(l, NULL, NULL);

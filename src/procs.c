@@ -32,6 +32,7 @@ struct proc {
 	struct proc *next;	/* hash chain */
 	char names[PROC_NAMES][16];	/* its main thread's names in this image; [0][0] = unknown */
 	struct image *older;	/* before an exec, or an earlier process with this pid */
+	bool by_exec;		/* this image replaced the older one by exec */
 };
 
 /* One mmap/comm/fork/exit record copied out of the ring, applied in time order. */
@@ -175,6 +176,7 @@ struct image {
 	size_t nr_maps;
 	char names[PROC_NAMES][16];
 	struct image *older;
+	bool by_exec;
 };
 
 static void images_free(struct image *im)
@@ -233,6 +235,7 @@ static void proc_retire(struct procs *p, struct proc *pr)
 		im->maps = pr->maps;
 		im->nr_maps = pr->nr_maps;
 		memcpy(im->names, pr->names, sizeof(im->names));
+		im->by_exec = pr->by_exec;
 		im->older = pr->older;
 		pr->older = im;
 		p->st.mappings -= pr->nr_maps;
@@ -245,6 +248,7 @@ static void proc_retire(struct procs *p, struct proc *pr)
 	}
 	proc_clear_maps(p, pr);
 	memset(pr->names, 0, sizeof(pr->names));
+	pr->by_exec = false;
 }
 
 /* Inserts a mapping, replacing whatever overlapped it (the kernel sends no munmap records). */
@@ -502,6 +506,7 @@ static void apply_record(struct procs *p, const struct perf_event_header *h)
 		/* exec replaces every mapping; the new image's mmaps follow. */
 		if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
 			proc_retire(p, pr);
+			pr->by_exec = true;
 			pr->exited = false;
 		}
 		names_add(pr->names, r->comm, strnlen(r->comm, h->size - sizeof(*r)));
@@ -672,16 +677,32 @@ const struct map_entry *procs__find_as(struct procs *p, uint32_t pid, const char
 				       uint64_t addr)
 {
 	struct proc *pr = proc_get(p, pid, false);
+	const struct map_entry *m;
 	const struct image *im;
+	bool by_exec;
 
 	if (!pr)
 		return NULL;
-	if (!pr->names[0][0] || !comm || !*comm || names_have(pr->names, comm))
-		return maps_find(pr->maps, pr->nr_maps, addr);
-	for (im = pr->older; im; im = im->older)
-		if (names_have(im->names, comm))
-			return maps_find(im->maps, im->nr_maps, addr);
-	return NULL;
+	if (!pr->names[0][0] || !comm || !*comm || names_have(pr->names, comm)) {
+		m = maps_find(pr->maps, pr->nr_maps, addr);
+		by_exec = pr->by_exec;
+		im = pr->older;
+	} else {
+		for (im = pr->older; im && !names_have(im->names, comm); im = im->older)
+			;
+		if (!im)
+			return NULL;
+		m = maps_find(im->maps, im->nr_maps, addr);
+		by_exec = im->by_exec;
+		im = im->older;
+	}
+	/*
+	 * Samples inside execve already carry the new name while user registers still point
+	 * into the program being replaced.
+	 */
+	if (!m && by_exec && im)
+		m = maps_find(im->maps, im->nr_maps, addr);
+	return m;
 }
 
 bool procs__alive(struct procs *p, uint32_t pid)

@@ -319,6 +319,18 @@ static struct filesym *file_lookup(struct symbolizer *s, uint32_t pid, const str
 	return f;
 }
 
+/* A file's DWARF index grows as its units are first used: account for it, trim if need be. */
+static void grown(struct symbolizer *s, struct filesym *f)
+{
+	size_t mem = sizeof(*f) + symfile__mem(f->sf);
+
+	if (mem == f->mem)
+		return;
+	s->cache_bytes += mem - f->mem;
+	f->mem = mem;
+	cache_trim(s, f);
+}
+
 /* Files that could not be read are tried again in the next window (their process may live). */
 static void drop_failed(struct symbolizer *s)
 {
@@ -469,7 +481,7 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 	struct profile_mapping pm = { 0 };
 	struct sym_frame sfr[MAX_INLINE + 1];
 	unsigned int flags = 0;
-	const struct filesym *f;
+	struct filesym *f;
 	char buf[PATH_MAX + 32];
 	int n = 0, i, k;
 
@@ -511,6 +523,7 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 		if (s->opts.lines)
 			flags |= SYMFILE_LINES;
 		n = symfile__lookup(f->sf, vaddr, flags, sfr, ARRAY_SIZE(sfr));
+		grown(s, f);
 	}
 	if (!n) {
 		s->st.frames_unnamed++;
@@ -680,9 +693,14 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 		k = stacks__raw(st, ss->kstack, &nk);
 		nu = MIN(nu, MAX_USER_FRAMES);
 		nk = MIN(nk, MAX_KERNEL_FRAMES);
-		/* BPF gives leaf first; profiles are root first, user frames above kernel ones. */
+		/*
+		 * BPF gives leaf first; profiles are root first, user frames above kernel ones. The
+		 * user leaf is where user code stopped (interrupted, faulting, or just past a
+		 * syscall: still inside its function), never a return address, even under kernel
+		 * frames.
+		 */
 		for (j = nu; j-- > 0;) {
-			r = user_frames_cached(s, p, ss->tgid, ss->pcomm, u[j], j == 0 && !nk,
+			r = user_frames_cached(s, p, ss->tgid, ss->pcomm, u[j], j == 0,
 					       s->frames + n, max_frames - MAX_KERNEL_FRAMES - n);
 			if (r < 0)
 				return r;
