@@ -18,6 +18,7 @@
 #include "fleet.h"
 #include "log.h"
 #include "notify.h"
+#include "privs.h"
 #include "procs.h"
 #include "profile.h"
 #include "render.h"
@@ -714,6 +715,8 @@ int daemon__run(const struct daemon_opts *o)
 	d.fleet = fleet__new(&d.cfg, d.s, d.sym, &err);
 	if (!d.fleet)
 		goto cleanup;
+	/* Attached and listening: keep only what reading files and writing windows need. */
+	privs__drop(d.cfg.output_dir);
 	fleetfd = fleet__fd(d.fleet);
 	d.win_start_mono = now_mono_ns();
 	d.win_start_real = now_real_ns();
