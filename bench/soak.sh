@@ -6,7 +6,10 @@
 #                                exit all the time (short CPU bursts, shells, python, and fresh
 #                                copies of a binary so every run is a new file to symbolize).
 #                                Reports flamed's RSS and its CPU time per window, minute by
-#                                minute: both must stay flat after the warm-up.
+#                                minute: both must stay flat after the warm-up. Every fresh
+#                                binary is a file the symbol cache keeps until its cap, so the
+#                                cap is lowered (SOAK_OPTS, default --symbol-cache-mb 64) to
+#                                reach the plateau within the run.
 #   bench/soak.sh cost [SECS]    steady-state cost at 99 Hz (default 60 s each, --interval 10):
 #                                flamed's own CPU time as a fraction of one CPU, idle-ish and with
 #                                every CPU busy, plus the BPF program's time per sample.
@@ -69,10 +72,13 @@ churn() {
 
 soak() {
 	local minutes=${1:-10} t0 c0 prev_c prev_w prev_f
-	start_flamed --interval 1 --keep 30 --formats svg,folded --output-dir "$T/out"
+	# shellcheck disable=SC2086
+	start_flamed -v --interval 1 --keep 30 --formats svg,folded --output-dir "$T/out" \
+		${SOAK_OPTS---symbol-cache-mb 64}
 	churn &
 	PIDS+=($!)
-	echo "soak: flamed --interval 1 for $minutes min, processes churning (pid $FP)"
+	echo "soak: flamed --interval 1 ${SOAK_OPTS---symbol-cache-mb 64} for $minutes min," \
+		"processes churning (pid $FP)"
 	echo "minute  rss_kb  anon_kb  cpu_ms_per_window  windows  forks_per_s"
 	t0=$(date +%s)
 	c0=$(cpu_ticks "$FP")
@@ -89,6 +95,7 @@ soak() {
 		printf "%6d  %6d  %7d  %17.1f  %7d  %11d\n" "$m" "$rss" "$anon" \
 			"$(echo "($c - $prev_c) * 1000 / $CLK / ($w - $prev_w)" | bc -l)" \
 			"$w" "$(((f - prev_f) / 60))" | tee -a "$T/soak.tsv"
+		grep 'caches:' "$T/flamed.err" | tail -n 1 | sed 's/^flamed: /        /' 
 		prev_c=$c
 		prev_w=$w
 		prev_f=$f

@@ -345,6 +345,8 @@ static const struct config_key keys[] = {
 	  "a number from 64 to 16777216" },
 	{ "unwind", parse_unwind, format_unwind, FIELD(unwind), 0, 0, false,
 	  "auto, fp or dwarf" },
+	{ "symbol-cache-mb", parse_uint, format_uint, FIELD(symbol_cache_mb), 8, 65536, false,
+	  "megabytes from 8 to 65536" },
 	{ "unwind-max-mb", parse_uint, format_uint, FIELD(unwind_max_mb), 1, 16384, false,
 	  "megabytes from 1 to 16384" },
 	/* Fleet: push to Pyroscope, serve pprof and metrics. */
@@ -398,6 +400,8 @@ void config__init(struct config *c)
 	c->max_stacks = 16384;
 	c->unwind = UNWIND_AUTO;
 	c->unwind_max_mb = 256;
+	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
+	c->symbol_cache_mb = 256;
 	c->push_api = PUSH_API_CONNECT;
 	c->push_timeout_s = 30;
 	c->spool_max_bytes = 64ULL << 20;

@@ -32,6 +32,7 @@ struct config {
 	uint32_t max_stacks;
 	int unwind;		/* enum session_unwind */
 	uint32_t unwind_max_mb;
+	uint32_t symbol_cache_mb;	/* cap on cached symbol files */
 	/* Fleet (fleet.h, push.h, httpd.h), fixed for the daemon's life; "" = off. */
 	char push_url[1024];
 	int push_api;			/* enum push_api */

@@ -474,6 +474,20 @@ static void write_window(struct daemon *d, const struct profile *p, const char *
 			  profile__meta_const(p)->samples == 1 ? "" : "s", names);
 }
 
+/* What the long-lived caches hold: flat over a long run, or something leaks. */
+static void log_caches(struct daemon *d)
+{
+	struct symbolizer_stats ss;
+	struct procs_stats ps;
+
+	symbolizer__stats(d->sym, &ss);
+	procs__stats(session__procs(d->s), &ps);
+	pr_info("caches: %llu symbol files read, %.1f MiB held, %llu evicted; %llu processes, "
+		"%llu mappings known", (unsigned long long)ss.files, ss.cache_bytes / 1048576.0,
+		(unsigned long long)ss.cache_evictions, (unsigned long long)ps.processes,
+		(unsigned long long)ps.mappings);
+}
+
 static void update_status(struct daemon *d)
 {
 	struct procs_stats ps;
@@ -534,6 +548,7 @@ static void close_window(struct daemon *d)
 	procs__gc(session__procs(d->s));
 	prune(d);
 	update_status(d);
+	log_caches(d);
 }
 
 /* Re-arms the window timer so the current window lasts interval from its start. */
@@ -704,6 +719,7 @@ int daemon__run(const struct daemon_opts *o)
 	if (!d.s)
 		goto cleanup;
 	syo.no_demangle = d.cfg.no_demangle;
+	syo.cache_mb = d.cfg.symbol_cache_mb;
 	d.sym = symbolizer__new(session__procs(d.s), &syo);
 	if (!d.sym) {
 		err = -ENOMEM;

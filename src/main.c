@@ -63,6 +63,7 @@ static void usage(FILE *f)
 "      --max-bytes SIZE total size of the windows kept, such as 500M (default 0:\n"
 "                       no limit); the newest window is always kept\n"
 "      --formats LIST   formats written per window: svg,folded,pprof (default svg)\n"
+"      --symbol-cache-mb N  memory cap for cached symbol files (default 256)\n"
 "      --config FILE    settings as 'key = value' lines, keys named as the long\n"
 "                       options (interval, output-dir, frequency, ...); the command\n"
 "                       line wins. SIGHUP re-reads it; SIGUSR1 closes the window now;\n"
@@ -123,6 +124,7 @@ enum {
 	OPT_KEEP,
 	OPT_MAX_BYTES,
 	OPT_FORMATS,
+	OPT_SYMBOL_CACHE_MB,
 	OPT_CONFIG,
 	/* fleet */
 	OPT_PUSH_URL,
@@ -159,6 +161,7 @@ static const struct option long_opts[] = {
 	{ "keep", required_argument, NULL, OPT_KEEP },
 	{ "max-bytes", required_argument, NULL, OPT_MAX_BYTES },
 	{ "formats", required_argument, NULL, OPT_FORMATS },
+	{ "symbol-cache-mb", required_argument, NULL, OPT_SYMBOL_CACHE_MB },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	/* fleet */
 	{ "push-url", required_argument, NULL, OPT_PUSH_URL },
@@ -278,6 +281,7 @@ static int profile_main(int argc, char **argv)
 		case OPT_KEEP:
 		case OPT_MAX_BYTES:
 		case OPT_FORMATS:
+		case OPT_SYMBOL_CACHE_MB:
 		/* fleet */
 		case OPT_PUSH_URL:
 		case OPT_PUSH_API:
