@@ -541,7 +541,8 @@ int procs__consume(struct procs *p)
 	if (err < 0)
 		return err;
 	/* Rings are per CPU; a process that migrated may have its exec and mmaps in two. */
-	qsort(p->recs, p->nr_recs, sizeof(*p->recs), rec_cmp);
+	if (p->nr_recs)
+		qsort(p->recs, p->nr_recs, sizeof(*p->recs), rec_cmp);
 	for (i = 0; i < p->nr_recs; i++)
 		apply_record(p, (const void *)(p->batch + p->recs[i].off));
 	if (p->nr_recs)
