@@ -7,6 +7,7 @@
 #     warm lookups per second, peak RSS; the same addresses through `addr2line -i -f` and
 #     `eu-addr2line -i -f`; and a check that flamed and addr2line name the same frames.
 #  2. Symbol table only: the largest .symtab found (or SYMTAB_FILE), 10,000 addresses.
+# Times are wall and CPU (user + system): on a shared machine CPU time is the comparable one.
 # Usage: bench/symbolize.sh [UNITS [FUNCS]]   (default 64 x 200; the binary is cached in
 #        $BUILD/bench-sym; SKIP_EU=1 skips eu-addr2line, which is slow)
 set -eu
@@ -56,9 +57,10 @@ print('\n'.join('%x' % a for a in sorted(s, key=lambda _: r.random())))" >"$4"
 tool() {
 	local name=$1
 	shift
-	/usr/bin/time -f "%e %M" -o "$T/time" "$@" >"$T/$name.out" 2>/dev/null <"$T/addrs"
-	read -r secs kb <"$T/time"
-	printf '  %-28s %8.2f s  %7.1f MB peak RSS\n' "$name" "$secs" "$(echo "$kb / 1024" | bc -l)"
+	/usr/bin/time -f "%e %U %S %M" -o "$T/time" "$@" >"$T/$name.out" 2>/dev/null <"$T/addrs"
+	read -r secs user sys kb <"$T/time"
+	printf '  %-28s %8.2f s wall %8.2f s CPU  %7.1f MB peak RSS\n' "$name" "$secs" \
+		"$(echo "$user + $sys" | bc -l)" "$(echo "$kb / 1024" | bc -l)"
 }
 # section_size FILE NAME: hex size of a section ("[ 1]" and "[12]" shift readelf's columns).
 section_size() {
@@ -74,10 +76,11 @@ addrs "$BIN" 10000 7 "$T/addrs"
 "$SYMQ" --bench "$BIN" "$T/addrs" >"$T/warm"
 "$SYMQ" --bench --lines "$BIN" "$T/addrs" >"$T/lines"
 echo "  flamed (in process):"
-printf '    cold, inline frames        %8.3f s  (open %.3f s), %s frames for %s addresses\n' \
-	"$(get cold_s "$T/warm")" "$(get open_s "$T/warm")" "$(get frames "$T/warm")" \
-	"$(get addresses "$T/warm")"
-printf '    cold, inline + file:line   %8.3f s\n' "$(get cold_s "$T/lines")"
+printf '    cold, inline frames        %8.3f s wall %.3f s CPU (open %.3f s), %s frames for %s addresses\n' \
+	"$(get cold_s "$T/warm")" "$(get cold_cpu_s "$T/warm")" "$(get open_s "$T/warm")" \
+	"$(get frames "$T/warm")" "$(get addresses "$T/warm")"
+printf '    cold, inline + file:line   %8.3f s wall %.3f s CPU\n' "$(get cold_s "$T/lines")" \
+	"$(get cold_cpu_s "$T/lines")"
 printf '    warm lookups               %8.0f /s (inline), %.0f /s (with lines)\n' \
 	"$(get warm_lookups_per_s "$T/warm")" "$(get warm_lookups_per_s "$T/lines")"
 printf '    peak RSS                   %8.1f MB (inline), %.1f MB (with lines)\n' \
@@ -120,8 +123,9 @@ if [ -n "$big" ]; then
 	echo "== symbol table only: $big ($(( $(stat -c %s "$big") / 1048576 )) MB)"
 	addrs "$big" 10000 3 "$T/addrs"
 	"$SYMQ" --bench --no-inline "$big" "$T/addrs" >"$T/sym"
-	printf '  flamed: %s function symbols loaded in %.3f s, 10,000 cold lookups in %.3f s in all,' \
+	printf '  flamed: %s function symbols loaded in %.3f s, 10,000 cold lookups in %.3f s in all' \
 		"$(get symbols "$T/sym")" "$(get open_s "$T/sym")" "$(get cold_s "$T/sym")"
+	printf ' (%.3f s CPU),' "$(get cold_cpu_s "$T/sym")"
 	printf ' %.0f warm lookups/s, %.1f MB peak RSS\n' "$(get warm_lookups_per_s "$T/sym")" \
 		"$(get peak_rss_mb "$T/sym")"
 	head -1000 "$T/addrs" >"$T/addrs1k"

@@ -242,7 +242,8 @@ while time.time() - t < 60:
 
 	# node --perf-basic-prof: the hot JS function by name, as JIT frames.
 	if command -v node >/dev/null; then
-		prof node -- node --perf-basic-prof "$SRC/sym_node.js" 2
+		# node writes isolate-*.log files into its working directory: keep them in $T.
+		(cd "$T" && prof node -- node --perf-basic-prof "$SRC/sym_node.js" 2)
 		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/node.folded")
 		echo "     node: $pct% of node samples in JIT frame hotLoop"
 		frames node node | grep -o ';[^;]*hotLoop[^;]*$' | head -1
@@ -251,8 +252,8 @@ while time.time() - t < 60:
 		# A container: own pid namespace (the map is perf-1.map) and its own /tmp; the
 		# process still runs when symbolized, so the map is read through its root.
 		mark="mark$$"
-		unshare -p -f -m --propagation private --mount-proc sh -c "mount -t tmpfs none /tmp &&
-			exec node --perf-basic-prof '$SRC/sym_node.js' 4 $mark" >/dev/null 2>&1 &
+		(cd "$T" && exec unshare -p -f -m --propagation private --mount-proc sh -c "mount -t tmpfs none /tmp &&
+			exec node --perf-basic-prof '$SRC/sym_node.js' 4 $mark" >/dev/null 2>&1) &
 		cpid=$!
 		np=""
 		for _ in $(seq 100); do
