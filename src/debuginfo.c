@@ -244,10 +244,10 @@ static int try_file(struct debuginfo *d, int rootfd, const char *path, const cha
 	Elf *elf;
 	int fd, err = 0;
 
-	fd = rootfd >= 0 ? rootfs__openat(rootfd, path)
-			 : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	/* Regular files only, in our root too: a debuglink can name a user's symlink to a device. */
+	fd = rootfd >= 0 ? rootfs__openat(rootfd, path) : rootfs__open(0, path);
 	if (fd < 0)
-		return rootfd >= 0 ? fd : -errno;
+		return fd;
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		err = -EINVAL;
 		goto cleanup;

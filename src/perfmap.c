@@ -273,9 +273,8 @@ struct perfmap *perfmap__load(uint32_t pid, bool alive, int *err)
 		fd = rootfs__open(pid, path);
 	} else {
 		snprintf(path, sizeof(path), "/tmp/perf-%u.map", pid);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-		if (fd < 0)
-			fd = -errno;
+		/* Anyone can plant a FIFO or a device link in /tmp: regular files only. */
+		fd = rootfs__open(0, path);
 	}
 	if (fd < 0) {
 		*err = fd;

@@ -769,10 +769,11 @@ int procs__open_mapping(uint32_t pid, bool alive, const struct map_entry *m)
 		if (fd < 0)
 			fd = rootfs__open(pid, m->path);
 	}
+	/* The recorded path may now name a device (side effects on open): regular files only. */
 	if (fd < 0)
-		fd = open(m->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+		fd = rootfs__open(0, m->path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode) || sb.st_ino != m->ino ||
 	    major(sb.st_dev) != m->maj || minor(sb.st_dev) != m->min) {
 		close(fd);

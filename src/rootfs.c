@@ -25,15 +25,35 @@ int rootfs__open_root(uint32_t pid)
 	return fd < 0 ? -errno : fd;
 }
 
+/*
+ * Reopens an O_PATH fd for reading once it is known to be a regular file. The O_PATH fd pins
+ * the inode: the reopen cannot be raced onto another file.
+ */
+static int reopen_regular(int pathfd)
+{
+	char proc[32];
+	struct stat sb;
+	int fd;
+
+	if (fstat(pathfd, &sb))
+		return -errno;
+	if (!S_ISREG(sb.st_mode))
+		return -EINVAL;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pathfd);
+	fd = open(proc, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	return fd < 0 ? -errno : fd;
+}
+
 int rootfs__openat(int rootfd, const char *path)
 {
 	struct open_how how = {
-		.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+		/* Not yet for reading: opening a device or FIFO can block or act. */
+		.flags = O_PATH | O_CLOEXEC,
 		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = -1;
-	int tries;
+	int tries, err;
 
 	/* RESOLVE_IN_ROOT treats a leading '/' as the root itself; skip it for clarity. */
 	while (*path == '/')
@@ -46,7 +66,11 @@ int rootfs__openat(int rootfd, const char *path)
 		if (fd >= 0 || errno != EAGAIN)
 			break;
 	}
-	return fd < 0 ? -errno : (int)fd;
+	if (fd < 0)
+		return -errno;
+	err = reopen_regular(fd);
+	close(fd);
+	return err;
 }
 
 int rootfs__open(uint32_t pid, const char *path)

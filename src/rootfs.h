@@ -13,11 +13,16 @@
 /*
  * Opens path read-only (O_CLOEXEC | O_NONBLOCK) inside the root of process pid; pid 0 means
  * our own root. Returns an fd or -errno (-ENOSYS: the kernel lacks openat2, nothing was opened).
+ * Regular files only: the path is first resolved to an O_PATH fd and reopened for reading only
+ * if it names a regular file, so a planted FIFO, socket or device (a watchdog, a tape, a tty)
+ * is never opened for reading: -EINVAL. Use it, with pid 0, for every path a profiled process
+ * can influence, even in our own root (a user's symlink to /dev/watchdog).
  */
 int rootfs__open(uint32_t pid, const char *path);
 /* Opens a directory as an O_PATH root for rootfs__openat(); pid 0 = "/". fd or -errno. */
 int rootfs__open_root(uint32_t pid);
-/* Opens path below the root directory fd rootfd (from rootfs__open_root), confined to it. */
+/* Opens path below the root directory fd rootfd (from rootfs__open_root), confined to it;
+ * regular files only, as rootfs__open. */
 int rootfs__openat(int rootfd, const char *path);
 /* True when process pid sees the same files as flamed: same root, same mount namespace. */
 bool rootfs__same_root(uint32_t pid);
