@@ -41,6 +41,7 @@ struct unit {
 	uint32_t nr_scopes, cap_scopes;
 	struct pcrange *pcs;
 	struct srange *sorted;
+	const char **names;	/* per scope, read on first use; NO_NAME: it has none */
 	uint32_t nr_pcs, cap_pcs;
 	Dwarf_Files *files;
 	size_t nr_files;
@@ -201,6 +202,7 @@ cleanup:
 
 static void unit_clear(struct unit *u)
 {
+	free(u->names);
 	free(u->scopes);
 	free(u->pcs);
 	free(u->sorted);
@@ -339,6 +341,18 @@ static int walk(struct unit *u, Dwarf_Die *parent_die, uint32_t parent, uint32_t
 	return 0;
 }
 
+/* A unit that cannot be indexed (ENOMEM) gives no frames, and is not tried again. */
+static void unit_fail(struct unit *u)
+{
+	unit_clear(u);
+	u->scopes = NULL;
+	u->pcs = NULL;
+	u->sorted = NULL;
+	u->names = NULL;
+	u->nr_scopes = u->nr_pcs = u->cap_scopes = u->cap_pcs = 0;
+	u->state = -1;
+}
+
 static int unit_index(struct dwinfo *d, struct unit *u)
 {
 	Dwarf_Die cudie;
@@ -352,22 +366,12 @@ static int unit_index(struct dwinfo *d, struct unit *u)
 	}
 	err = walk(u, &cudie, NO_SCOPE, 0);
 	if (err) {
-		unit_clear(u);
-		u->scopes = NULL;
-		u->pcs = NULL;
-		u->sorted = NULL;
-		u->nr_scopes = u->nr_pcs = u->cap_scopes = u->cap_pcs = 0;
-		u->state = -1;
+		unit_fail(u);
 		return err;
 	}
 	if (sort_ranges(u->sorted, u->nr_pcs)) {
 		err = -ENOMEM;
-		unit_clear(u);
-		u->scopes = NULL;
-		u->pcs = NULL;
-		u->sorted = NULL;
-		u->nr_scopes = u->nr_pcs = u->cap_scopes = u->cap_pcs = 0;
-		u->state = -1;
+		unit_fail(u);
 		return err;
 	}
 	u->state = 1;
@@ -403,6 +407,27 @@ static bool scope_has(const struct unit *u, const struct scope *s, uint64_t addr
 		if (addr >= u->pcs[s->first + i].lo && addr < u->pcs[s->first + i].hi)
 			return true;
 	return false;
+}
+
+static const char *die_name(struct dwinfo *d, Dwarf_Off off);
+static const char NO_NAME[] = "";
+
+/* A scope's name, remembered: resolving it walks abstract origins and specifications. */
+static const char *scope_name(struct dwinfo *d, struct unit *u, uint32_t s)
+{
+	const char *name;
+
+	if (!u->names) {
+		u->names = calloc(u->nr_scopes, sizeof(*u->names));
+		if (!u->names)
+			return die_name(d, u->scopes[s].die);
+		d->mem += u->nr_scopes * sizeof(*u->names);
+	}
+	if (!u->names[s]) {
+		name = die_name(d, u->scopes[s].die);
+		u->names[s] = name ? name : NO_NAME;
+	}
+	return u->names[s] == NO_NAME ? NULL : u->names[s];
 }
 
 static const char *die_name(struct dwinfo *d, Dwarf_Off off)
@@ -472,7 +497,7 @@ int dwinfo__lookup(struct dwinfo *d, uint64_t addr, bool lines, struct sym_frame
 	for (; s != NO_SCOPE && n < (int)ARRAY_SIZE(chain) && n < max; s = u->scopes[s].parent) {
 		chain[n] = s;
 		out[n] = (struct sym_frame){
-			.name = die_name(d, u->scopes[s].die),
+			.name = scope_name(d, u, s),
 			.inlined = u->scopes[s].inlined,
 		};
 		n++;
