@@ -136,8 +136,8 @@ int debuginfo__crc32_fd(int fd, uint32_t *ret)
 {
 	struct stat sb;
 	uLong crc = crc32(0, NULL, 0);
-	size_t off = 0;
-	void *map;
+	off_t off = 0;
+	Bytef *buf;
 
 	if (fstat(fd, &sb))
 		return -errno;
@@ -147,18 +147,28 @@ int debuginfo__crc32_fd(int fd, uint32_t *ret)
 		*ret = crc;
 		return 0;
 	}
-	map = mmap(NULL, sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (map == MAP_FAILED)
-		return -errno;
-	madvise(map, sb.st_size, MADV_SEQUENTIAL);
-	/* zlib takes a uInt length: feed it in chunks. */
-	while (off < (size_t)sb.st_size) {
-		size_t n = MIN((size_t)sb.st_size - off, (size_t)1 << 30);
+	/*
+	 * Read, not mapped: the candidate may belong to a user who truncates it meanwhile (a
+	 * mapping would turn that into SIGBUS).
+	 */
+	buf = malloc(1 << 20);
+	if (!buf)
+		return -ENOMEM;
+	for (;;) {
+		ssize_t n = pread(fd, buf, 1 << 20, off);
 
-		crc = crc32(crc, (const Bytef *)map + off, n);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			free(buf);
+			return -errno;
+		}
+		if (!n)
+			break;
+		crc = crc32(crc, buf, n);
 		off += n;
 	}
-	munmap(map, sb.st_size);
+	free(buf);
 	*ret = crc;
 	return 0;
 }
@@ -252,7 +262,7 @@ static int try_file(struct debuginfo *d, int rootfd, const char *path, const cha
 		err = -EINVAL;
 		goto cleanup;
 	}
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
 	if (!elf || elf_kind(elf) != ELF_K_ELF) {
 		elf_end(elf);
 		err = -EINVAL;

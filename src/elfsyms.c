@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "elfsyms.h"
+#include "rootfs.h"
 
 struct esym {
 	uint64_t addr;
@@ -259,7 +260,7 @@ struct elfsyms *elfsyms__from_fd(int fd, int *err)
 	Elf *elf;
 
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
 	if (!elf) {
 		*err = -EINVAL;
 		return NULL;

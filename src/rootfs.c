@@ -8,6 +8,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <libelf.h>
 
 #include "rootfs.h"
 
@@ -82,6 +83,20 @@ int rootfs__open(uint32_t pid, const char *path)
 	fd = rootfs__openat(root, path);
 	close(root);
 	return fd;
+}
+
+bool rootfs__may_mmap(int fd)
+{
+	struct stat sb;
+
+	return !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_uid == 0 &&
+	       !(sb.st_mode & (S_IWGRP | S_IWOTH));
+}
+
+int rootfs__elf_cmd(int fd)
+{
+	/* Values of libelf's Elf_Cmd, without making every includer of rootfs.h take libelf.h. */
+	return rootfs__may_mmap(fd) ? ELF_C_READ_MMAP : ELF_C_READ;
 }
 
 static bool same_inode(const char *x, const char *y)

@@ -4,12 +4,14 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "debuginfo.h"
 #include "dwinfo.h"
 #include "elfsyms.h"
 #include "log.h"
+#include "rootfs.h"
 #include "symfile.h"
 
 struct symfile {
@@ -53,15 +55,21 @@ static void survey(Elf *elf, bool *symtab, bool *dwarf, size_t *inflated)
 	}
 }
 
-/* Opens an ELF image for reading and lets fd go: with the file mapped, libelf needs no fd. */
-static Elf *elf_open(int fd)
+/*
+ * Opens an ELF image for reading and lets fd go: with the file mapped, libelf needs no fd.
+ * Files their owner could truncate under the mapping are read into memory instead (*held).
+ */
+static Elf *elf_open(int fd, size_t *held)
 {
-	Elf *elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	Elf *elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
+	struct stat sb;
 
 	if (elf && (elf_kind(elf) != ELF_K_ELF || elf_cntl(elf, ELF_C_FDREAD))) {
 		elf_end(elf);
 		elf = NULL;
 	}
+	if (elf && !rootfs__may_mmap(fd) && !fstat(fd, &sb))
+		*held += sb.st_size;
 	return elf;
 }
 
@@ -93,7 +101,7 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 		goto cleanup;
 	}
 	f->mem = sizeof(*f) + 16384;
-	elf = elf_open(fd);
+	elf = elf_open(fd, &f->mem);
 	if (!elf) {
 		err = -EINVAL;
 		goto cleanup;
@@ -109,7 +117,7 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 		dfd = debuginfo__find(ctx->di, elf, elfsyms__build_id(f->syms), ctx->path,
 				      ctx->pid, &f->src);
 		if (dfd >= 0) {
-			delf = elf_open(dfd);
+			delf = elf_open(dfd, &f->mem);
 			close(dfd);
 		}
 		if (delf) {

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rootfs.h"
 #include "unwind_table.h"
 
 #define REG_RBP 6
@@ -1180,7 +1181,7 @@ struct unwind_table *unwind_table__from_fd(int fd, int *err)
 	Elf *elf;
 
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
 	if (!elf) {
 		*err = -EINVAL;
 		return NULL;

@@ -15,6 +15,7 @@
 
 #include "log.h"
 #include "procs.h"
+#include "rootfs.h"
 #include "sampler.h"
 #include "unwind_table.h"
 #include "unwinder.h"
@@ -160,7 +161,7 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 		return;
 	}
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
 	if (elf)
 		load_elf(u, t, elf, m->path);
 	else
