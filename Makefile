@@ -255,3 +255,17 @@ $(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/
 		$(LDLIBS) -o $@
 
 test e2e: fuzz-replay
+
+# Hostile names (tests/e2e/test_security.sh): clang, whose assembler quotes any symbol name.
+workloads: $(BUILD)/workloads/hostile
+$(BUILD)/workloads/hostile: tests/workloads/hostile.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
+
+# Thousands of distinct stacks, to overflow small in-kernel maps (--max-stacks).
+workloads: $(BUILD)/workloads/manystacks
+$(BUILD)/workloads/manystacks: tests/workloads/manystacks.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
