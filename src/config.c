@@ -241,7 +241,8 @@ static void format_unwind(const struct config_key *k, const void *src, char *buf
 {
 	int u = *(const int *)src;
 
-	snprintf(buf, len, "%s", u >= 0 && u < (int)ARRAY_SIZE(unwind_names) ? unwind_names[u] : "?");
+	snprintf(buf, len, "%s",
+		 u >= 0 && u < (int)ARRAY_SIZE(unwind_names) ? unwind_names[u] : "?");
 }
 
 static void format_int(const struct config_key *k, const void *src, char *buf, size_t len)

@@ -180,8 +180,8 @@ static int check_dir(const char *dir, char *msg)
 	}
 	/* With our effective ids and capabilities, as the writes will be made. */
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) && errno != EROFS) {
-		snprintf(msg, CONFIG_MSG_LEN, "cannot write to the output directory %.300s: %s", dir,
-			 strerror(errno));
+		snprintf(msg, CONFIG_MSG_LEN, "cannot write to the output directory %.300s: %s",
+			 dir, strerror(errno));
 		return -errno;
 	}
 	return 0;
@@ -319,7 +319,8 @@ static void prune(struct daemon *d)
 		for (j = 0; j < ARRAY_SIZE(all_formats); j++) {
 			char name[WINDOW_STEM_LEN + 16];
 
-			snprintf(name, sizeof(name), "%s.%s", e[i].stem, daemon__ext(all_formats[j]));
+			snprintf(name, sizeof(name), "%s.%s", e[i].stem,
+				 daemon__ext(all_formats[j]));
 			if (unlinkat(dirfd(dp), name, 0) && errno != ENOENT)
 				pr_debug("cannot remove %s/%s: %s", c->output_dir, name,
 					 strerror(errno));
@@ -384,8 +385,8 @@ static void window_subtitle(const struct profile *p, char *buf, size_t size)
 		       (unsigned long long)m->samples, m->samples == 1 ? "" : "s", m->freq_hz);
 	for (i = 0; i < LOST_MAX && len < size; i++)
 		if (m->lost[i])
-			len += snprintf(buf + len, size - len, ", lost %s %llu", profile_lost_names[i],
-					(unsigned long long)m->lost[i]);
+			len += snprintf(buf + len, size - len, ", lost %s %llu",
+					profile_lost_names[i], (unsigned long long)m->lost[i]);
 	if (len < size && m->host[0])
 		len += snprintf(buf + len, size - len, ", host %.64s", m->host);
 	if (len < size && m->mode[0])
@@ -449,8 +450,8 @@ static void write_window(struct daemon *d, const struct profile *p, const char *
 			if (!first_err)
 				first_err = err;
 			if (nf < sizeof(failed))
-				nf += snprintf(failed + nf, sizeof(failed) - nf, "%s%s", nf ? ", " : "",
-					       daemon__ext(f));
+				nf += snprintf(failed + nf, sizeof(failed) - nf, "%s%s",
+					       nf ? ", " : "", daemon__ext(f));
 			continue;
 		}
 		written++;
