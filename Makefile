@@ -269,3 +269,37 @@ $(BUILD)/workloads/manystacks: tests/workloads/manystacks.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
+
+# Static checks (docs/SECURITY.md says why these and not others): cppcheck's warnings, and the
+# clang-tidy checks below; both must stay clean. make lint-analyzer runs the clang static
+# analyzer's path-sensitive checks too, as advice (it reports paths the code rules out).
+LINT_CHECKS := -*,bugprone-*,-bugprone-easily-swappable-parameters,-bugprone-narrowing-conversions,$\
+	-bugprone-reserved-identifier,-bugprone-assignment-in-if-condition,$\
+	-bugprone-suspicious-string-compare,-bugprone-branch-clone,$\
+	-bugprone-not-null-terminated-result,-bugprone-suspicious-memory-comparison,$\
+	-bugprone-sizeof-expression,-bugprone-misplaced-widening-cast,$\
+	cert-*,-cert-err33-c,-cert-err34-c,-cert-exp42-c,-cert-flp37-c,-cert-dcl37-c,-cert-dcl51-cpp
+LINT_ANALYZER := -*,clang-analyzer-*,$\
+	-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,$\
+	-clang-analyzer-security.insecureAPI.strcpy,-clang-analyzer-optin.performance.Padding,$\
+	-clang-analyzer-valist.Uninitialized
+LINT_TIDY_CONFIG := {}
+LINT_INC := -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS)
+.PHONY: lint lint-analyzer
+
+lint: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
+	$(call msg,CPPCHECK,src)
+	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability --std=c11 \
+		-D_GNU_SOURCE -Isrc --inline-suppr --suppress=missingIncludeSystem \
+		--suppress=internalAstError --suppress=uninitvar:src/svg.c \
+		--suppress=shiftNegativeLHS:src/unwind_table.c -j $(shell nproc) src/*.c
+	$(call msg,TIDY,src)
+	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
+		--checks="$(LINT_CHECKS)" --warnings-as-errors="*" --config="$(LINT_TIDY_CONFIG)" \
+		"$$@" -- $(LINT_INC)' clang-tidy >$(BUILD)/lint-tidy.txt 2>&1; \
+		rc=$$?; grep -v 'warnings\? generated' $(BUILD)/lint-tidy.txt; exit $$rc
+
+lint-analyzer: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
+	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
+		--checks="$(LINT_ANALYZER)" "$$@" -- $(LINT_INC)' clang-tidy 2>&1 | \
+		grep -v 'warnings\? generated'; true

@@ -308,7 +308,8 @@ static void prune(struct daemon *d)
 		}
 		e[i].bytes += st.st_size;
 	}
-	qsort(e, n, sizeof(*e), cmp_entry);
+	if (n)
+		qsort(e, n, sizeof(*e), cmp_entry);
 	bytes = malloc((n ? n : 1) * sizeof(*bytes));
 	if (!bytes)
 		goto cleanup;

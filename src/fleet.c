@@ -346,7 +346,7 @@ static void on_capture_timer(struct fleet *f)
 
 void fleet__window(struct fleet *f, const struct profile *p, bool written)
 {
-	struct stacks *st = session__stacks(f->s);
+	struct stacks *st;
 	struct capture *c;
 	struct profile *q = NULL;
 	char *buf = NULL;
@@ -355,6 +355,7 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 
 	if (!f)
 		return;
+	st = session__stacks(f->s);
 	f->windows++;
 	f->windows_written += written;
 	f->samples += stacks__total(st);

@@ -36,7 +36,7 @@ static int parse_hex(const char **p, const char *end, uint64_t *v)
 	if (end - s > 2 && s[0] == '0' && (s[1] | 0x20) == 'x')
 		s += 2;
 	while (s < end) {
-		int c = *s, d;
+		int c = (unsigned char)*s, d;
 
 		if (c >= '0' && c <= '9')
 			d = c - '0';

@@ -75,25 +75,33 @@ static bool dir_writable_without_caps(const char *dir)
  * is disabled (the default); since, only creating maps and loading programs do. */
 static bool kernel_checks_every_bpf_call(void)
 {
+	unsigned long major, minor;
 	struct utsname u;
-	unsigned int major = 0, minor = 0;
+	char *end;
 
-	if (uname(&u) || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+	if (uname(&u))
 		return true;
+	major = strtoul(u.release, &end, 10);
+	if (end == u.release || *end != '.')
+		return true;
+	minor = strtoul(end + 1, &end, 10);
 	return major < 6 || (major == 6 && minor < 5);
 }
 
 static int last_cap(void)
 {
-	char buf[16] = "";
-	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC), v = CAP_LAST_CAP;
+	int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+	char buf[16] = "", *end = buf;
+	long v = -1;
 
 	if (fd >= 0) {
 		if (read(fd, buf, sizeof(buf) - 1) > 0)
-			v = atoi(buf);
+			v = strtol(buf, &end, 10);
+		if (end == buf || (*end && *end != '\n'))
+			v = -1;
 		close(fd);
 	}
-	return v > 0 && v < 64 ? v : CAP_LAST_CAP;
+	return v > 0 && v < 64 ? (int)v : CAP_LAST_CAP;
 }
 
 uint64_t privs__keep_mask(const char *write_dir)

@@ -1283,7 +1283,7 @@ int unwind_table__step(const struct unwind_table *t, uint64_t pc, struct unwind_
 	case RBP_SAME:
 		break;
 	case RBP_AT_CFA:
-		err = read_mem(ctx, cfa + row->rbp_off8 * 8, &bp, sizeof(bp));
+		err = read_mem(ctx, cfa + (int64_t)row->rbp_off8 * 8, &bp, sizeof(bp));
 		if (err)
 			return err;
 		break;

@@ -63,7 +63,7 @@ uint64_t now_real_ns(void)
 	return clock_ns(CLOCK_REALTIME);
 }
 
-#define FLAMED_NICE -10
+#define FLAMED_NICE (-10)
 
 static int orig_nice;
 static int raised;
