@@ -18,13 +18,14 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void lookups(const struct elfsyms *e, uint64_t addr)
+static void lookups(const struct elfsyms *e, uint64_t addr, size_t size)
 {
 	uint64_t off, vaddr;
 
 	for (int i = 0; i < 4; i++) {
 		fuzz__touch(elfsyms__find(e, addr, &off));
-		if (!elfsyms__off_to_vaddr(e, addr, &vaddr))
+		/* And at code the file maps: a file offset turned into an address. */
+		if (!elfsyms__off_to_vaddr(e, size ? addr % size : 0, &vaddr))
 			fuzz__touch(elfsyms__find(e, vaddr, &off));
 		addr = (addr >> 3) ^ (addr << 5) ^ 0x1000;
 	}
@@ -54,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	e = elfsyms__from_mem(buf, size, &err);
 	if (!e)
 		goto cleanup;
-	lookups(e, addr);
+	lookups(e, addr, size);
 	elf = elf_memory(buf, size);
 	if (!elf || elf_kind(elf) != ELF_K_ELF)
 		goto cleanup;
@@ -70,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto cleanup;
 	mini = elf_memory(img, len);
 	if (mini && elf_kind(mini) == ELF_K_ELF && !elfsyms__merge(e, mini))
-		lookups(e, addr);
+		lookups(e, addr, size);
 cleanup:
 	elf_end(mini);
 	free(img);
