@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "config.h"
+#include "symbolize.h"
 #include "fleet.h"
 #include "httpd.h"
 #include "output.h"
@@ -224,6 +225,43 @@ static const char *const unwind_names[] = {
 	[UNWIND_DWARF] = "dwarf",
 };
 
+/*
+ * Repeatable: each setting adds directories (absolute, ':'-separated as the value is written
+ * back) to the list; an empty value clears it.
+ */
+static int parse_debug_dir(const struct config_key *k, const char *v, void *dst)
+{
+	char *list = dst;
+	size_t n = strlen(list), m = strlen(v);
+	const char *p;
+
+	if (!m) {
+		list[0] = '\0';
+		return 0;
+	}
+	for (p = v; *p; p = strchr(p, ':') ? strchr(p, ':') + 1 : p + strlen(p))
+		if (*p != '/')
+			return -EINVAL;
+	if (n + m + 2 > k->size)
+		return -EINVAL;
+	if (n)
+		list[n++] = ':';
+	memcpy(list + n, v, m + 1);
+	return 0;
+}
+
+static int parse_debuginfod(const struct config_key *k, const char *v, void *dst)
+{
+	return symbolize__parse_debuginfod(v, (enum symbolizer_debuginfod *)dst);
+}
+
+static void format_debuginfod(const struct config_key *k, const void *src, char *buf,
+			      size_t len)
+{
+	snprintf(buf, len, "%s",
+		 symbolize__debuginfod_name(*(const enum symbolizer_debuginfod *)src));
+}
+
 static int parse_unwind(const struct config_key *k, const char *v, void *dst)
 {
 	size_t i;
@@ -350,6 +388,17 @@ static const struct config_key keys[] = {
 	  "megabytes from 8 to 65536" },
 	{ "unwind-max-mb", parse_uint, format_uint, FIELD(unwind_max_mb), 1, 16384, false,
 	  "megabytes from 1 to 16384" },
+	{ "debug-dir", parse_debug_dir, format_str, FIELD(debug_dirs), 0, 0, false,
+	  "absolute directories, ':'-separated (may repeat)" },
+	{ "debuginfod", parse_debuginfod, format_debuginfod, FIELD(debuginfod), 0, 0, false,
+	  "auto, on or off" },
+	{ "debuginfod-urls", parse_str, format_str, FIELD(debuginfod_urls), 0, 0, false,
+	  "space-separated server URLs" },
+	{ "debuginfod-timeout", parse_uint, format_uint, FIELD(debuginfod_timeout_s), 0, 600,
+	  false, "seconds from 0 (the default, 10) to 600" },
+	{ "lines", parse_bool, format_bool, FIELD(lines), 0, 0, false, "true or false" },
+	{ "no-inline", parse_bool, format_bool, FIELD(no_inline), 0, 0, false, "true or false" },
+	{ "no-params", parse_bool, format_bool, FIELD(no_params), 0, 0, false, "true or false" },
 	/* Fleet: push to Pyroscope, serve pprof and metrics. */
 	{ "push-url", parse_push_url, format_str, FIELD(push_url), 0, 0, false,
 	  "an http:// or https:// URL such as http://pyroscope:4040, without ? or #" },

@@ -33,6 +33,13 @@ struct config {
 	int unwind;		/* enum session_unwind */
 	uint32_t unwind_max_mb;
 	uint32_t symbol_cache_mb;	/* cap on cached symbol files */
+	char debug_dirs[1024];		/* ':'-separated, one per debug-dir setting */
+	int debuginfod;			/* enum symbolizer_debuginfod */
+	char debuginfod_urls[512];	/* "" = DEBUGINFOD_URLS */
+	uint32_t debuginfod_timeout_s;
+	bool lines;
+	bool no_inline;
+	bool no_params;
 	/* Fleet (fleet.h, push.h, httpd.h), fixed for the daemon's life; "" = off. */
 	char push_url[1024];
 	int push_api;			/* enum push_api */

@@ -686,6 +686,8 @@ int daemon__run(const struct daemon_opts *o)
 	struct daemon d = { .o = o, .epfd = -1, .sfd = -1, .twin = -1, .tdrain = -1, .twd = -1,
 			    .tend = -1 };
 	struct symbolizer_opts syo = { 0 };
+	char debug_dirs[sizeof(d.cfg.debug_dirs)];
+	const char *dirs[32];
 	char msg[CONFIG_MSG_LEN], iv[32];
 	sigset_t mask, oldmask;
 	uint64_t wd_ns;
@@ -722,6 +724,15 @@ int daemon__run(const struct daemon_opts *o)
 		goto cleanup;
 	syo.no_demangle = d.cfg.no_demangle;
 	syo.cache_mb = d.cfg.symbol_cache_mb;
+	snprintf(debug_dirs, sizeof(debug_dirs), "%s", d.cfg.debug_dirs);
+	symbolize__split_dirs(debug_dirs, dirs, ARRAY_SIZE(dirs));
+	syo.debug_dirs = dirs;
+	syo.debuginfod = d.cfg.debuginfod;
+	syo.debuginfod_urls = d.cfg.debuginfod_urls[0] ? d.cfg.debuginfod_urls : NULL;
+	syo.debuginfod_timeout_s = d.cfg.debuginfod_timeout_s;
+	syo.lines = d.cfg.lines;
+	syo.no_inline = d.cfg.no_inline;
+	syo.no_params = d.cfg.no_params;
 	d.sym = symbolizer__new(session__procs(d.s), &syo);
 	if (!d.sym) {
 		err = -ENOMEM;

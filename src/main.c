@@ -18,6 +18,7 @@
 #include "privs.h"
 #include "render_cmd.h"
 #include "session.h"
+#include "symbolize.h"
 #include "util.h"
 
 #define FLAMED_VERSION "0.1.0"
@@ -48,6 +49,14 @@ static void usage(FILE *f)
 "                       frame pointers elsewhere), fp, or dwarf (fail if unavailable)\n"
 "      --unwind-max-mb N  memory cap for unwind tables in the kernel (default 256)\n"
 "      --title TEXT     SVG title\n"
+"      --debug-dir DIR  also look for separate debug files (build-id/, debuglink)\n"
+"                       under DIR, before /usr/lib/debug; may repeat\n"
+"      --debuginfod MODE  auto (default: on when DEBUGINFOD_URLS is set), on, off\n"
+"      --debuginfod-urls URLS  debuginfod servers (overrides DEBUGINFOD_URLS)\n"
+"      --debuginfod-timeout SECS  per file (default 10)\n"
+"      --lines          source file:line on frames (from DWARF line tables)\n"
+"      --no-inline      no DWARF inline frames (_[i])\n"
+"      --no-params      C++ names without their parameter lists\n"
 "  -v, --verbose        more messages (twice: debug)\n"
 "  -h, --help           this help\n"
 "  -V, --version        print the version\n"
@@ -118,6 +127,13 @@ enum {
 	OPT_TITLE,
 	OPT_UNWIND,
 	OPT_UNWIND_MAX_MB,
+	OPT_DEBUG_DIR,
+	OPT_DEBUGINFOD,
+	OPT_DEBUGINFOD_URLS,
+	OPT_DEBUGINFOD_TIMEOUT,
+	OPT_LINES,
+	OPT_NO_INLINE,
+	OPT_NO_PARAMS,
 	/* continuous mode */
 	OPT_OUTPUT_DIR,
 	OPT_INTERVAL,
@@ -155,6 +171,13 @@ static const struct option long_opts[] = {
 	{ "title", required_argument, NULL, OPT_TITLE },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ "unwind-max-mb", required_argument, NULL, OPT_UNWIND_MAX_MB },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "debuginfod", required_argument, NULL, OPT_DEBUGINFOD },
+	{ "debuginfod-urls", required_argument, NULL, OPT_DEBUGINFOD_URLS },
+	{ "debuginfod-timeout", required_argument, NULL, OPT_DEBUGINFOD_TIMEOUT },
+	{ "lines", no_argument, NULL, OPT_LINES },
+	{ "no-inline", no_argument, NULL, OPT_NO_INLINE },
+	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
 	/* continuous mode */
 	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -267,6 +290,9 @@ static int profile_main(int argc, char **argv)
 	struct config_args cargs = { 0 };
 	const char *config_path = NULL;
 	bool continuous = false, oneshot_opt = false;
+	/* --debug-dir, NULL-terminated for the symbolizer */
+	const char *debug_dirs[33] = { NULL };
+	size_t nr_debug_dirs = 0;
 
 	while ((c = getopt_long(argc, argv, "+p:d:F:o:vhV", long_opts, NULL)) != -1) {
 		if (record_setting(&cargs, c, optarg, &oneshot_opt)) {
@@ -342,6 +368,45 @@ static int profile_main(int argc, char **argv)
 			break;
 		case OPT_NO_DEMANGLE:
 			o.no_demangle = true;
+			o.sym.no_demangle = true;
+			break;
+		case OPT_DEBUG_DIR:
+			if (optarg[0] != '/' || nr_debug_dirs + 1 >= ARRAY_SIZE(debug_dirs)) {
+				pr_err("invalid --debug-dir '%s': expected an absolute directory (at "
+				       "most %zu)", optarg, ARRAY_SIZE(debug_dirs) - 1);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			debug_dirs[nr_debug_dirs++] = optarg;
+			o.sym.debug_dirs = debug_dirs;
+			break;
+		case OPT_DEBUGINFOD:
+			if (symbolize__parse_debuginfod(optarg, &o.sym.debuginfod)) {
+				pr_err("invalid --debuginfod '%s': expected auto, on or off", optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			break;
+		case OPT_DEBUGINFOD_URLS:
+			o.sym.debuginfod_urls = optarg;
+			break;
+		case OPT_DEBUGINFOD_TIMEOUT:
+			if (parse_u64(optarg, 600, &v) || !v) {
+				pr_err("invalid --debuginfod-timeout '%s': expected 1 to 600 seconds",
+				       optarg);
+				err = -EINVAL;
+				goto cleanup;
+			}
+			o.sym.debuginfod_timeout_s = v;
+			break;
+		case OPT_LINES:
+			o.sym.lines = true;
+			break;
+		case OPT_NO_INLINE:
+			o.sym.no_inline = true;
+			break;
+		case OPT_NO_PARAMS:
+			o.sym.no_params = true;
 			break;
 		case OPT_MAX_STACKS:
 			if (parse_u64(optarg, 1 << 24, &v) || v < 64) {

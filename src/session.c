@@ -371,7 +371,7 @@ static bool any_alive(const struct session_opts *o)
 int session__run(const struct session_opts *o)
 {
 	struct oneshot r = { .o = o };
-	struct symbolizer_opts syo = { .no_demangle = o->no_demangle };
+	struct symbolizer_opts syo = o->sym;
 	struct symbolizer *sym = NULL;
 	struct profile *prof = NULL;
 	struct output *out = NULL;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "output.h"
+#include "symbolize.h"
 
 enum session_unwind {
 	UNWIND_AUTO = 0,	/* tables where they load, frame pointers elsewhere */
@@ -31,6 +32,7 @@ struct session_opts {
 	const char *title;
 	bool include_idle;
 	bool no_demangle;
+	struct symbolizer_opts sym;	/* symbol sources and naming (no_demangle set apart) */
 	uint32_t max_stacks;
 	enum session_unwind unwind;
 	uint32_t unwind_max_mb;	/* cap on unwind table memory */

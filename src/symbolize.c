@@ -745,3 +745,33 @@ void symbolizer__log_stats(const struct symbolizer *s)
 		(unsigned long long)st.frames_unknown, (unsigned long long)st.frames_unnamed,
 		(unsigned long long)st.frames_inline, (unsigned long long)st.frames_jit);
 }
+
+int symbolize__parse_debuginfod(const char *s, enum symbolizer_debuginfod *ret)
+{
+	if (!strcmp(s, "auto"))
+		*ret = SYMBOLIZER_DEBUGINFOD_AUTO;
+	else if (!strcmp(s, "on"))
+		*ret = SYMBOLIZER_DEBUGINFOD_ON;
+	else if (!strcmp(s, "off"))
+		*ret = SYMBOLIZER_DEBUGINFOD_OFF;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *symbolize__debuginfod_name(enum symbolizer_debuginfod d)
+{
+	return d == SYMBOLIZER_DEBUGINFOD_ON ? "on" : d == SYMBOLIZER_DEBUGINFOD_OFF ? "off" : "auto";
+}
+
+void symbolize__split_dirs(char *list, const char **dirs, size_t max)
+{
+	size_t n = 0;
+	char *p = list, *save = NULL, *tok;
+
+	while (n + 1 < max && (tok = strtok_r(p, ":", &save))) {
+		dirs[n++] = tok;
+		p = NULL;
+	}
+	dirs[n] = NULL;
+}

@@ -57,6 +57,16 @@ struct symbolizer_stats {
 	uint64_t perfmaps;	/* perf-PID.map files read */
 };
 
+/* "auto", "on", "off" <-> the enum; -EINVAL for anything else. */
+int symbolize__parse_debuginfod(const char *s, enum symbolizer_debuginfod *ret);
+const char *symbolize__debuginfod_name(enum symbolizer_debuginfod d);
+
+/*
+ * Splits a ':'-separated list of directories into dirs (max - 1 entries at most, then NULL);
+ * the strings point into list, which is modified.
+ */
+void symbolize__split_dirs(char *list, const char **dirs, size_t max);
+
 struct symbolizer;
 
 struct symbolizer *symbolizer__new(struct procs *procs, const struct symbolizer_opts *o);
