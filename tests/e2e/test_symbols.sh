@@ -252,8 +252,11 @@ while time.time() - t < 60:
 		# A container: own pid namespace (the map is perf-1.map) and its own /tmp; the
 		# process still runs when symbolized, so the map is read through its root.
 		mark="mark$$"
-		(cd "$T" && exec unshare -p -f -m --propagation private --mount-proc sh -c "mount -t tmpfs none /tmp &&
-			exec node --perf-basic-prof '$SRC/sym_node.js' 4 $mark" >/dev/null 2>&1) &
+		# The script is read before the new /tmp hides what lived under /tmp (the checkout
+		# itself may), and written into it.
+		(cd "$T" && exec unshare -p -f -m --propagation private --mount-proc sh -c "js=\$(cat '$SRC/sym_node.js') &&
+			mount -t tmpfs none /tmp && printf '%s\n' \"\$js\" >/tmp/sym_node.js &&
+			exec node --perf-basic-prof /tmp/sym_node.js 4 $mark" >/dev/null 2>&1) &
 		cpid=$!
 		np=""
 		for _ in $(seq 100); do
