@@ -24,7 +24,8 @@ static inline void fuzz__quiet(void)
 
 /*
  * Takes the last 8 bytes of the input (when there are enough) as a number for the lookups
- * after the parse, so the fuzzer steers them too; *size shrinks accordingly.
+ * after the parse, so the fuzzer steers them too; *size shrinks accordingly. Text formats
+ * only: an ELF file ends with its section headers (fuzz__hash for those).
  */
 static inline uint64_t fuzz__take_u64(const uint8_t *data, size_t *size)
 {
@@ -35,6 +36,17 @@ static inline uint64_t fuzz__take_u64(const uint8_t *data, size_t *size)
 	*size -= 8;
 	memcpy(&v, data + *size, 8);
 	return v;
+}
+
+/* A number derived from the whole input, for lookups in formats that need every byte. */
+static inline uint64_t fuzz__hash(const uint8_t *data, size_t size)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < size; i += 1 + size / 64)
+		h = (h ^ data[i]) * 0x100000001b3ULL;
+	return h ^ size;
 }
 
 /* Reads a whole string, so ASan sees a name that is not terminated or already freed. */

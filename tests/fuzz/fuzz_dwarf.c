@@ -22,7 +22,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t addr = fuzz__take_u64(data, &size), vaddr;
+	uint64_t addr = fuzz__hash(data, size), vaddr;
 	struct symfile_ctx ctx = { .path = "/fuzz/a.out", .dwarf = true };
 	struct sym_frame fr[16];
 	struct symfile *f;

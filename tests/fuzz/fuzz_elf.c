@@ -36,7 +36,7 @@ static void lookups(const struct elfsyms *e, uint64_t addr, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t addr = fuzz__take_u64(data, &size);
+	uint64_t addr = fuzz__hash(data, size);
 	struct elfsyms *e;
 	const char *link;
 	char hex[41];

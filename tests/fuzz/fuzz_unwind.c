@@ -31,7 +31,7 @@ static int read_mem(void *ctx, uint64_t addr, void *buf, size_t len)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	uint64_t pc = fuzz__take_u64(data, &size);
+	uint64_t pc = fuzz__hash(data, size);
 	const struct unwind_table_stats *st;
 	const struct unwind_row *rows;
 	struct unwind_table *t;

@@ -52,6 +52,13 @@ strip --strip-all --keep-section=.debug_frame "$W/df" -o $C/fuzz_unwind/debug_fr
 cc1 -O0 -fno-omit-frame-pointer -o $C/fuzz_unwind/frame_pointers "$W/t.c"
 strip -s $C/fuzz_unwind/eh_frame $C/fuzz_unwind/frame_pointers
 
+# An ordinary dynamic program (PLT, .dynsym, .eh_frame_hdr, libc's start files), stripped.
+printf '#include <stdio.h>\nint main(int c, char **v) { puts(v[0]); return c; }\n' >"$W/d.c"
+gcc -O2 -s -Wl,--build-id -o "$W/dyn" "$W/d.c"
+cp "$W/dyn" $C/fuzz_elf/dynamic
+cp "$W/dyn" $C/fuzz_unwind/dynamic_plt
+gcc -O2 -g -Wl,--build-id -o $C/fuzz_dwarf/dynamic "$W/d.c"
+
 # pprof: what flamed writes for a small folded profile, gzipped and raw.
 if [ -x "$BUILD/flamed" ]; then
 	printf 'p;main;a;b 10\np;main;a;c_[i] 3\np;main;k_[k] 2\np;jit_[j] 1\n' >"$W/s.folded"
