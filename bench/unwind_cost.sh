@@ -17,28 +17,40 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"; sysctl -q kernel.bpf_stats_enabled=0' EXIT
 sysctl -q kernel.bpf_stats_enabled=1
 
-# prog_stats PID: "runs ns" of that flamed's do_sample program (other profilers may run too).
+# prog_stats PID: "runs ns samples" of that flamed (other profilers may run too): its
+# do_sample program's bpf_stats, and the samples it counted (STAT_SAMPLES of its stats map),
+# read at the same moment.
 prog_stats() {
-	local ids id
-	ids=$(grep -h '^prog_id:' /proc/"$1"/fdinfo/* 2>/dev/null | awk '{print $2}' | sort -u)
-	for id in $ids; do
-		bpftool prog show id "$id" -j
-	done | python3 -c '
+	local fdinfo
+	fdinfo=$(cat /proc/"$1"/fdinfo/* 2>/dev/null)
+	{
+		for id in $(echo "$fdinfo" | awk '/^prog_id:/ {print $2}' | sort -u); do
+			bpftool prog show id "$id" -j
+		done
+		for id in $(echo "$fdinfo" | awk '/^map_id:/ {print $2}' | sort -u); do
+			bpftool map show id "$id" -j | grep -q '"name":"stats"' &&
+				bpftool map dump id "$id" -j
+		done
+	} | python3 -c '
 import json, sys
 dec = json.JSONDecoder()
 text = sys.stdin.read()
-runs = ns = 0
+runs = ns = samples = 0
 i = 0
 while i < len(text):
     while i < len(text) and text[i].isspace():
         i += 1
     if i >= len(text):
         break
-    p, i = dec.raw_decode(text, i)
-    if p.get("name") == "do_sample":
-        runs += p.get("run_cnt", 0)
-        ns += p.get("run_time_ns", 0)
-print(runs, ns)'
+    o, i = dec.raw_decode(text, i)
+    if isinstance(o, dict) and o.get("name") == "do_sample":
+        runs += o.get("run_cnt", 0)
+        ns += o.get("run_time_ns", 0)
+    elif isinstance(o, list):
+        for e in o:
+            if e.get("formatted", {}).get("key") == 0:
+                samples = sum(v["value"] for v in e["formatted"]["values"])
+print(runs, ns, samples)'
 }
 
 # The cost of a run that returns early (sample of another process or of the idle task), so it
@@ -48,7 +60,7 @@ sp=$!
 "$FLAMED" -F 999 -d "$SECS" -p "$sp" -o "$T/idle.folded" 2>/dev/null &
 fp=$!
 sleep $((SECS - 1))
-read -r idle_runs idle_ns < <(prog_stats $fp)
+read -r idle_runs idle_ns _ < <(prog_stats $fp)
 wait $fp
 kill $sp 2>/dev/null || true
 wait $sp 2>/dev/null || true
@@ -70,22 +82,22 @@ for depth in 20 60 120; do
 			2>"$T/err" &
 		fp=$!
 		sleep $((SECS - 1))
-		read -r runs ns < <(prog_stats $fp)
+		read -r runs ns profiled < <(prog_stats $fp)
 		wait $fp
 		kill "${pids[@]}" 2>/dev/null || true
 		wait "${pids[@]}" 2>/dev/null || true
-		python3 - "$T/o.folded" "$depth" "$mode" "$runs" "$ns" "$early" <<'PY'
+		python3 - "$T/o.folded" "$depth" "$mode" "$runs" "$ns" "$early" "$profiled" <<'PY'
 import sys
-frames = total = 0
+frames = n_all = 0
 for line in open(sys.argv[1]):
     stack, n = line.rsplit(" ", 1)
     user = [f for f in stack.split(";")[1:] if not f.endswith("_[k]")]
     frames += len(user) * int(n)
-    total += int(n)
-runs, ns, early = int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6])
+    n_all += int(n)
+runs, ns, early, total = (int(x) for x in sys.argv[4:8])
 # Early returns (other processes, idle) are charged their own measured cost, not ours.
 cost = (ns - (runs - total) * early) / max(total, 1)
-print(f"{sys.argv[2]:<6} {sys.argv[3]:<6} {runs:>9} {total:>9} {cost:>12.0f} {frames / max(total, 1):>12.1f}")
+print(f"{sys.argv[2]:<6} {sys.argv[3]:<6} {runs:>9} {total:>9} {cost:>12.0f} {frames / max(n_all, 1):>12.1f}")
 PY
 	done
 done
