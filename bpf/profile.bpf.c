@@ -79,6 +79,15 @@ struct {
 	__uint(map_flags, BPF_F_MMAPABLE);
 } unwind_rows SEC(".maps");
 
+/* u64 entries: array elements are 8-byte aligned, and the loader writes them through mmap. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 1);
+	__uint(map_flags, BPF_F_MMAPABLE);
+} unwind_pages SEC(".maps");
+
 struct ustacks_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__type(key, __u64);
@@ -215,7 +224,7 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	struct unwind_map *m;
 	struct unwind_row *row = NULL;
 	__u64 start, bias = 0;
-	__u32 row_start = 0, row_count = 0;
+	__u32 row_start = 0, row_count = 0, page_start = 0, nr_pages = 0, first_page = 0;
 	__u64 ip = st->ip, pc, cfa, ra = 0, bp = st->bp;
 	__u32 n = st->stack.n;
 	__u8 cfa_type = CFA_NONE;
@@ -229,20 +238,38 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	st->exact = 0;
 	start = st->last.start;
 	if (pc >= start && pc < st->last.end) {
-		bias = st->last.bias;
-		row_start = st->last.row_start;
-		row_count = st->last.row_count;
+		m = &st->last;
 	} else {
 		m = find_map(c->proc, pc);
-		if (m) {
-			bias = m->bias;
-			row_start = m->row_start;
-			row_count = m->row_count;
+		if (m)
 			st->last = *m;
-		}
+	}
+	if (m) {
+		bias = m->bias;
+		row_start = m->row_start;
+		row_count = m->row_count;
+		page_start = m->page_start;
+		nr_pages = m->nr_pages;
+		first_page = m->first_page;
 	}
 	if (row_count && pc - bias < 0xffffffffULL) {
-		int idx = find_row(row_start, row_count, (__u32)(pc - bias));
+		__u32 v = pc - bias, lo = 0, hi = row_count, pg = (v >> 12) - first_page;
+		int idx;
+
+		if (nr_pages && (v >> 12) >= first_page && pg < nr_pages) {
+			__u32 k = page_start + pg;
+			__u64 *a, *b;
+
+			a = bpf_map_lookup_elem(&unwind_pages, &k);
+			k++;
+			b = bpf_map_lookup_elem(&unwind_pages, &k);
+			if (a && b && *b <= row_count && *a <= *b) {
+				/* The row before the page's first may still cover its start. */
+				lo = *a ? *a - 1 : 0;
+				hi = *b;
+			}
+		}
+		idx = find_row(row_start + lo, hi - lo, v);
 
 		if (idx >= 0) {
 			__u32 k = idx;

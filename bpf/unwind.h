@@ -48,6 +48,16 @@ struct unwind_map {
 	__u64 bias;		/* ELF vaddr = address - bias */
 	__u32 row_start;	/* first row of its table in the global rows array */
 	__u32 row_count;	/* 0: no table, unwind this mapping with frame pointers */
+	/*
+	 * Page index of the table, so a lookup binary-searches a handful of rows instead of
+	 * the whole table (whose misses dominate at sampling rates, caches being cold):
+	 * pages[page_start + i] is the first row at or after page first_page + i, i up to and
+	 * including nr_pages (then row_count). nr_pages == 0: search the whole table.
+	 */
+	__u32 page_start;
+	__u32 nr_pages;
+	__u32 first_page;	/* vaddr >> 12 of the table's first row */
+	__u32 pad;
 };
 
 /* The per-process index: mappings sorted by start. */

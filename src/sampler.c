@@ -33,6 +33,8 @@ struct sampler {
 	struct ustack_val *uval;
 	void *rows;		/* mmap of unwind_rows */
 	size_t rows_len;
+	void *pages;		/* mmap of unwind_pages */
+	size_t pages_len;
 };
 
 int parse_cpu_list(const char *s, bool *cpus, int max)
@@ -137,6 +139,9 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 					 o->unwind_procs ? o->unwind_procs : 4096);
 		bpf_map__set_max_entries(s->skel->maps.unwind_rows,
 					 o->unwind_rows ? o->unwind_rows : 1 << 22);
+		/* A page entry per 4 KiB of code; tables have several rows per page. */
+		bpf_map__set_max_entries(s->skel->maps.unwind_pages,
+					 (o->unwind_rows ? o->unwind_rows : 1 << 22) / 4 + 1024);
 	} else {
 		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
 		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
@@ -165,6 +170,17 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 			s->rows = NULL;
 			err = -errno;
 			pr_err("cannot map the unwind table array: %s", strerror(-err));
+			goto cleanup;
+		}
+		s->pages_len = (size_t)bpf_map__max_entries(s->skel->maps.unwind_pages) *
+			       sizeof(__u64);
+		s->pages_len = (s->pages_len + pg - 1) / pg * pg;
+		s->pages = mmap(NULL, s->pages_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+				bpf_map__fd(s->skel->maps.unwind_pages), 0);
+		if (s->pages == MAP_FAILED) {
+			s->pages = NULL;
+			err = -errno;
+			pr_err("cannot map the unwind page index: %s", strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -439,6 +455,14 @@ void *sampler__unwind_rows(struct sampler *s, uint32_t *cap)
 	return s->rows;
 }
 
+void *sampler__unwind_pages(struct sampler *s, uint32_t *cap)
+{
+	if (!s->pages)
+		return NULL;
+	*cap = bpf_map__max_entries(s->skel->maps.unwind_pages);
+	return s->pages;
+}
+
 void sampler__free(struct sampler *s)
 {
 	int i;
@@ -447,6 +471,8 @@ void sampler__free(struct sampler *s)
 		return;
 	if (s->rows)
 		munmap(s->rows, s->rows_len);
+	if (s->pages)
+		munmap(s->pages, s->pages_len);
 	free(s->uval);
 	for (i = 0; i < s->nr_links; i++) {
 		bpf_link__destroy(s->links[i]);

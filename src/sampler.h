@@ -49,6 +49,8 @@ bool sampler__is_target(struct sampler *s, uint32_t tgid);
 int sampler__unwind_procs_fd(struct sampler *s);
 /* The shared unwind-row array, mapped writable; NULL without DWARF unwinding. */
 void *sampler__unwind_rows(struct sampler *s, uint32_t *cap);
+/* The page index of those tables (u64 entries), mapped writable; NULL without DWARF. */
+void *sampler__unwind_pages(struct sampler *s, uint32_t *cap);
 void sampler__free(struct sampler *s);
 
 /* Parses a CPU list such as "0-3,8,10-11" into a bitmap of up to max cpus; count or -EINVAL. */

@@ -31,6 +31,7 @@ struct utable {
 	uint32_t maj, min;
 	uint64_t ino;
 	uint32_t row_start, row_count;
+	uint32_t page_start, nr_pages, first_page;
 	struct seg *segs;
 	size_t nr_segs;
 	struct utable *next;
@@ -41,6 +42,8 @@ struct unwinder {
 	int procs_fd;
 	struct unwind_row *rows;
 	uint32_t cap, used;
+	uint64_t *pages;
+	uint32_t pages_cap, pages_used;
 	struct utable *tables[512];
 	struct utable *vdso;
 	struct unwind_proc *scratch;
@@ -58,8 +61,9 @@ struct unwinder *unwinder__new(struct sampler *smp)
 	u->smp = smp;
 	u->procs_fd = sampler__unwind_procs_fd(smp);
 	u->rows = sampler__unwind_rows(smp, &u->cap);
+	u->pages = sampler__unwind_pages(smp, &u->pages_cap);
 	u->scratch = calloc(1, sizeof(*u->scratch));
-	if (u->procs_fd < 0 || !u->rows || !u->scratch) {
+	if (u->procs_fd < 0 || !u->rows || !u->pages || !u->scratch) {
 		unwinder__free(u);
 		return NULL;
 	}
@@ -88,6 +92,34 @@ void unwinder__free(struct unwinder *u)
 	free(u->vdso);
 	free(u->scratch);
 	free(u);
+}
+
+/*
+ * The page index: for each 4 KiB page of the table's address range, the first row at or after
+ * it, plus a final entry (row_count). Without room, the table is searched whole.
+ */
+static void index_pages(struct unwinder *u, struct utable *t, const struct unwind_row *rows)
+{
+	uint32_t first, last, n, i, r = 0;
+
+	if (!t->row_count)
+		return;
+	first = rows[0].pc >> 12;
+	last = rows[t->row_count - 1].pc >> 12;
+	n = last - first + 1;
+	if (n + 1 > u->pages_cap - u->pages_used)
+		return;
+	for (i = 0; i <= n; i++) {
+		uint64_t page = (uint64_t)(first + i) << 12;
+
+		while (r < t->row_count && rows[r].pc < page)
+			r++;
+		u->pages[u->pages_used + i] = r;
+	}
+	t->page_start = u->pages_used;
+	t->nr_pages = n;
+	t->first_page = first;
+	u->pages_used += n + 1;
 }
 
 /* Builds the table of an open ELF into the row array; 0 or negative errno. */
@@ -135,6 +167,7 @@ static int load_elf(struct unwinder *u, struct utable *t, Elf *elf, const char *
 	t->row_start = u->used;
 	t->row_count = n;
 	u->used += n;
+	index_pages(u, t, u->rows + t->row_start);
 	u->st.rows_used = u->used;
 	u->st.tables++;
 	u->st.build_ns += now_mono_ns() - t0;
@@ -258,6 +291,9 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 				um->bias = m->start - (m->pgoff - sg->off + sg->vaddr);
 				um->row_start = t->row_start;
 				um->row_count = t->row_count;
+				um->page_start = t->page_start;
+				um->nr_pages = t->nr_pages;
+				um->first_page = t->first_page;
 				break;
 			}
 		}
