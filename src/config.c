@@ -449,7 +449,7 @@ void config__init(struct config *c)
 	snprintf(c->event, sizeof(c->event), "cpu-clock");
 	c->max_stacks = 16384;
 	c->unwind = UNWIND_AUTO;
-	c->unwind_max_mb = 256;
+	c->unwind_max_mb = 64;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
 	c->push_api = PUSH_API_CONNECT;

@@ -47,7 +47,7 @@ static void usage(FILE *f)
 "      --max-stacks N   distinct stacks per drain the kernel can hold (default 16384)\n"
 "      --unwind MODE    auto (default: DWARF unwind tables where a binary has them,\n"
 "                       frame pointers elsewhere), fp, or dwarf (fail if unavailable)\n"
-"      --unwind-max-mb N  memory cap for unwind tables in the kernel (default 256)\n"
+"      --unwind-max-mb N  memory cap for unwind tables in the kernel (default 64)\n"
 "      --title TEXT     SVG title\n"
 "      --debug-dir DIR  also look for separate debug files (build-id/, debuglink)\n"
 "                       under DIR, before /usr/lib/debug; may repeat\n"

@@ -81,7 +81,7 @@ struct session *session__new(const struct session_opts *o, int *err)
 		.max_stacks = o->max_stacks,
 		.event = o->event,
 		.dwarf = o->unwind != UNWIND_FP,
-		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 256) * 1048576 /
+		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 64) * 1048576 /
 			       sizeof(struct unwind_row),
 	};
 	struct session *s = calloc(1, sizeof(*s));
