@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # BPF cost per sample of DWARF unwinding against frame-pointer unwinding, from the kernel's own
-# bpf_stats, on the same workload: deep recursion built with full frame pointers (clang
-# -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer), so both modes walk every frame. One
+# bpf_stats, on the same workload: a deep stack built with full frame pointers (clang
+# -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer), so both modes walk every frame; once as
+# recursion of one function (a few return addresses) and once as a chain of distinct functions
+# (every frame needs its own table lookup, as in most real stacks). One
 # workload process per CPU keeps nearly every sample a profiled one; the share of samples that
 # were filtered or idle (cheap early returns) is printed beside the figure.
-# Usage: bench/unwind_cost.sh [SECONDS]
+# Usage: [ROUNDS=3] [SHAPES="recursive distinct"] [DEPTHS="20 60 120"] [MODES="fp dwarf"] \
+#	bench/unwind_cost.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 DEEP=$BUILD/workloads/deepfp
 SECS=${1:-5}
+ROUNDS=${ROUNDS:-3}
+SHAPES=${SHAPES:-recursive distinct}
+DEPTHS=${DEPTHS:-20 60 120}
+MODES=${MODES:-fp dwarf}
 NCPU=$(nproc)
 T=$(mktemp -d)
 trap 'rm -rf "$T"; sysctl -q kernel.bpf_stats_enabled=0' EXIT
@@ -67,13 +74,18 @@ wait $sp 2>/dev/null || true
 early=$(( idle_runs ? idle_ns / idle_runs : 0 ))
 echo "early-return run: $early ns ($idle_runs runs)"
 
-printf "%-6s %-6s %9s %9s %12s %12s\n" depth unwind runs profiled "ns/profiled" frames/stack
-for depth in 20 60 120; do
-	for mode in fp dwarf; do
+# Rounds interleave the modes, so a slow spell of this shared machine hits both alike; the
+# summary gives medians over the rounds and the DWARF/frame-pointer ratio.
+printf "%-5s %-9s %-6s %-6s %9s %9s %12s %12s\n" round shape depth unwind runs profiled \
+	"ns/profiled" frames/stack
+for round in $(seq "$ROUNDS"); do
+for shape in $SHAPES; do
+for depth in $DEPTHS; do
+	for mode in $MODES; do
 		pids=()
 		args=()
 		for _ in $(seq "$NCPU"); do
-			"$DEEP" $((SECS + 2)) "$depth" &
+			"$DEEP" $((SECS + 2)) "$depth" "$shape" &
 			pids+=($!)
 			args+=(-p $!)
 		done
@@ -86,7 +98,8 @@ for depth in 20 60 120; do
 		wait $fp
 		kill "${pids[@]}" 2>/dev/null || true
 		wait "${pids[@]}" 2>/dev/null || true
-		python3 - "$T/o.folded" "$depth" "$mode" "$runs" "$ns" "$early" "$profiled" <<'PY'
+		python3 - "$T/o.folded" "$round" "$shape" "$depth" "$mode" "$runs" "$ns" "$early" \
+			"$profiled" <<'PY' | tee -a "$T/results"
 import sys
 frames = n_all = 0
 for line in open(sys.argv[1]):
@@ -94,10 +107,27 @@ for line in open(sys.argv[1]):
     user = [f for f in stack.split(";")[1:] if not f.endswith("_[k]")]
     frames += len(user) * int(n)
     n_all += int(n)
-runs, ns, early, total = (int(x) for x in sys.argv[4:8])
+runs, ns, early, total = (int(x) for x in sys.argv[6:10])
 # Early returns (other processes, idle) are charged their own measured cost, not ours.
 cost = (ns - (runs - total) * early) / max(total, 1)
-print(f"{sys.argv[2]:<6} {sys.argv[3]:<6} {runs:>9} {total:>9} {cost:>12.0f} {frames / max(n_all, 1):>12.1f}")
+print(f"{sys.argv[2]:<5} {sys.argv[3]:<9} {sys.argv[4]:<6} {sys.argv[5]:<6} {runs:>9} {total:>9} {cost:>12.0f} {frames / max(n_all, 1):>12.1f}")
 PY
 	done
 done
+done
+done
+
+echo
+echo "medians over $ROUNDS rounds (ns per profiled sample):"
+python3 - "$T/results" <<'PY'
+import statistics, sys
+cost = {}
+for line in open(sys.argv[1]):
+    _, shape, depth, mode, _, _, ns, _ = line.split()
+    cost.setdefault((shape, int(depth)), {}).setdefault(mode, []).append(float(ns))
+print(f"{'shape':<9} {'depth':>5} {'fp':>8} {'dwarf':>8} {'dwarf/fp':>9}")
+for (shape, depth), m in cost.items():
+    fp = statistics.median(m["fp"]) if "fp" in m else float("nan")
+    dw = statistics.median(m["dwarf"]) if "dwarf" in m else float("nan")
+    print(f"{shape:<9} {depth:>5} {fp:>8.0f} {dw:>8.0f} {dw / fp:>9.2f}")
+PY

@@ -98,6 +98,9 @@ struct ustacks_map {
 struct ustacks_map ustacks0 SEC(".maps");
 struct ustacks_map ustacks1 SEC(".maps");
 
+#define UW_CHUNK 1024	/* a power of two */
+#define PAGE_SIZE 4096
+
 /* Per-CPU scratch of one unwind: the stack is too big for the 512-byte BPF stack. */
 struct uw_state {
 	struct ustack_val stack;	/* first: stored as is into ustacks */
@@ -110,6 +113,15 @@ struct uw_state {
 	 * whose offset changes every iteration keeps the verifier from converging.
 	 */
 	struct unwind_map last;
+	/*
+	 * A window of the user stack, read with one bpf_probe_read_user: a read has a fixed cost
+	 * several times that of a frame's table lookup, and a chunk holds several frames (words
+	 * are read upwards from the sampled rsp). buf[buf_len..] is garbage; the 8 spare bytes let
+	 * the verifier see a bounded offset as a safe 8-byte load.
+	 */
+	__u64 buf_base;
+	__u32 buf_len;
+	__u8 buf[UW_CHUNK + 8];
 };
 
 struct {
@@ -118,6 +130,26 @@ struct {
 	__type(value, struct uw_state);
 	__uint(max_entries, 1);
 } unwind_scratch SEC(".maps");
+
+/*
+ * Rows found for (table, vaddr), per CPU, direct-mapped: the same return addresses come back
+ * sample after sample (hot paths, recursion), and a hit costs one cache line instead of the
+ * page index and a binary search. Tables are only ever appended to the row array, so an entry
+ * never goes stale.
+ */
+#define ROW_CACHE_SIZE 2048	/* a power of two; 32 KiB per CPU */
+
+struct row_cache_ent {
+	__u64 key;		/* (row_start + 1) << 32 | vaddr; 0 is empty */
+	struct unwind_row row;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct row_cache_ent);
+	__uint(max_entries, ROW_CACHE_SIZE);
+} row_cache SEC(".maps");
 
 /* Only here so the loader can update it: that update waits for running BPF programs. */
 struct barrier_inner {
@@ -217,12 +249,45 @@ static __always_inline struct unwind_map *find_map(struct unwind_proc *proc, __u
 	return NULL;
 }
 
+/*
+ * The user word at addr, from the stack window when it holds it, else after reading a new
+ * window starting at addr. A window that would cross into an unmapped page (the top of the
+ * stack) is cut at the end of addr's page.
+ */
+static __always_inline int stack_word(struct uw_state *st, __u64 addr, __u64 *out)
+{
+	__u64 off = addr - st->buf_base, base;
+	__u32 len;
+
+	if (addr < st->buf_base || off + 8 > st->buf_len) {
+		base = addr & ~7ULL;
+		if (bpf_probe_read_user(st->buf, UW_CHUNK, (void *)base)) {
+			len = PAGE_SIZE - (base & (PAGE_SIZE - 1));
+			if (len > UW_CHUNK)
+				len = UW_CHUNK;
+			if (len < 8 || bpf_probe_read_user(st->buf, len, (void *)base)) {
+				st->buf_len = 0;
+				return -1;
+			}
+		} else {
+			len = UW_CHUNK;
+		}
+		st->buf_base = base;
+		st->buf_len = len;
+		off = addr - base;
+		if (off + 8 > len)
+			return -1;	/* addr straddles a page end */
+	}
+	*out = *(__u64 *)(st->buf + (off & (UW_CHUNK - 1)));
+	return 0;
+}
+
 /* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
 static long unwind_step(__u32 i, struct loop_ctx *c)
 {
 	struct uw_state *st = c->st;
 	struct unwind_map *m;
-	struct unwind_row *row = NULL;
+	struct unwind_row row = {};
 	__u64 start, bias = 0;
 	__u32 row_start = 0, row_count = 0, page_start = 0, nr_pages = 0, first_page = 0;
 	__u64 ip = st->ip, pc, cfa, ra = 0, bp = st->bp;
@@ -254,8 +319,16 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	}
 	if (row_count && pc - bias < 0xffffffffULL) {
 		__u32 v = pc - bias, lo = 0, hi = row_count, pg = (v >> 12) - first_page;
+		__u64 key = (__u64)(row_start + 1) << 32 | v;
+		__u32 slot = (__u32)((key * 0x9e3779b97f4a7c15ULL) >> 53) & (ROW_CACHE_SIZE - 1);
+		struct row_cache_ent *ce = bpf_map_lookup_elem(&row_cache, &slot);
 		int idx;
 
+		if (ce && ce->key == key) {
+			row = ce->row;
+			cfa_type = UNWIND_CFA_TYPE(row.type);
+			goto found;
+		}
 		if (nr_pages && (v >> 12) >= first_page && pg < nr_pages) {
 			__u32 k = page_start + pg;
 			__u64 *a, *b;
@@ -270,27 +343,33 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			}
 		}
 		idx = find_row(row_start + lo, hi - lo, v);
-
 		if (idx >= 0) {
 			__u32 k = idx;
+			struct unwind_row *r = bpf_map_lookup_elem(&unwind_rows, &k);
 
-			row = bpf_map_lookup_elem(&unwind_rows, &k);
-			if (row)
-				cfa_type = UNWIND_CFA_TYPE(row->type);
+			if (r) {
+				row = *r;
+				cfa_type = UNWIND_CFA_TYPE(row.type);
+				if (ce) {
+					ce->key = key;
+					ce->row = row;
+				}
+			}
 		}
 	}
+found:
 	switch (cfa_type) {
 	case CFA_END:
 		return 1;
 	case CFA_RSP:
-		cfa = st->sp + row->cfa_off;
+		cfa = st->sp + row.cfa_off;
 		break;
 	case CFA_RBP:
-		cfa = st->bp + row->cfa_off;
+		cfa = st->bp + row.cfa_off;
 		break;
 	case CFA_PLT:
 		/* cfa_off is the base (8), rbp_off8 the threshold (11 for ld's PLT entries). */
-		cfa = st->sp + row->cfa_off + ((ip & 15) >= (__u64)row->rbp_off8 ? 8 : 0);
+		cfa = st->sp + row.cfa_off + ((ip & 15) >= (__u64)row.rbp_off8 ? 8 : 0);
 		break;
 	case CFA_SIGNAL: {
 		/*
@@ -308,15 +387,14 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		return 0;
 	}
 	case CFA_DEREF_RBP:
-		if (bpf_probe_read_user(&cfa, sizeof(cfa), (void *)(st->bp + row->cfa_off)))
+		if (stack_word(st, st->bp + row.cfa_off, &cfa))
 			goto truncated;
 		break;
 	default:
 		/* No usable CFI here: this frame's caller through frame pointers. */
 		if (!st->bp)
 			return 1;
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(st->bp + 8)) ||
-		    bpf_probe_read_user(&bp, sizeof(bp), (void *)st->bp))
+		if (stack_word(st, st->bp, &bp) || stack_word(st, st->bp + 8, &ra))
 			goto truncated;
 		st->fp_frames++;
 		if (st->bp + 16 <= st->sp)
@@ -326,21 +404,12 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		st->ip = ra;
 		return 0;
 	}
-	if (UNWIND_RBP_TYPE(row->type) == RBP_AT_CFA && row->rbp_off8 == -2) {
-		/* The usual prologue (push rbp after the call): one read for both words. */
-		__u64 pair[2];
-
-		if (bpf_probe_read_user(pair, sizeof(pair), (void *)(cfa - 16)))
-			goto truncated;
-		bp = pair[0];
-		ra = pair[1];
-	} else {
-		if (bpf_probe_read_user(&ra, sizeof(ra), (void *)(cfa - 8)))
-			goto truncated;
-		if (UNWIND_RBP_TYPE(row->type) == RBP_AT_CFA &&
-		    bpf_probe_read_user(&bp, sizeof(bp), (void *)(cfa + row->rbp_off8 * 8)))
-			goto truncated;
-	}
+	/* The saved rbp (below the return address, usually) first: windows grow upwards. */
+	if (UNWIND_RBP_TYPE(row.type) == RBP_AT_CFA &&
+	    stack_word(st, cfa + row.rbp_off8 * 8, &bp))
+		goto truncated;
+	if (stack_word(st, cfa - 8, &ra))
+		goto truncated;
 	/* The stack grows down: a caller's frame is always above. Anything else is a loop. */
 	if (cfa <= st->sp)
 		goto truncated;
@@ -403,6 +472,8 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	c.st->fp_frames = 0;
 	c.st->truncated = 0;
 	c.st->exact = 0;
+	c.st->buf_base = 0;
+	c.st->buf_len = 0;
 	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	if (!c.st->stack.n)
 		return 0;
