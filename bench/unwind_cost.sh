@@ -7,7 +7,7 @@
 # (every frame needs its own table lookup, as in most real stacks). One
 # workload process per CPU keeps nearly every sample a profiled one; the share of samples that
 # were filtered or idle (cheap early returns) is printed beside the figure.
-# Usage: [ROUNDS=3] [SHAPES="recursive distinct"] [DEPTHS="20 60 120"] [MODES="fp dwarf"] \
+# Usage: [ROUNDS=5] [SHAPES="recursive distinct"] [DEPTHS="20 60 120"] [MODES="fp dwarf"] \
 #	bench/unwind_cost.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/.."
@@ -15,7 +15,7 @@ BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 DEEP=$BUILD/workloads/deepfp
 SECS=${1:-5}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 SHAPES=${SHAPES:-recursive distinct}
 DEPTHS=${DEPTHS:-20 60 120}
 MODES=${MODES:-fp dwarf}
@@ -74,32 +74,41 @@ wait $sp 2>/dev/null || true
 early=$(( idle_runs ? idle_ns / idle_runs : 0 ))
 echo "early-return run: $early ns ($idle_runs runs)"
 
-# Rounds interleave the modes, so a slow spell of this shared machine hits both alike; the
-# summary gives medians over the rounds and the DWARF/frame-pointer ratio.
+# Both modes profile the same processes at the same time (two flamed instances), so a slow
+# spell of this shared machine hits both alike; rounds repeat that, and the summary gives
+# medians over the rounds and the DWARF/frame-pointer ratio.
 printf "%-5s %-9s %-6s %-6s %9s %9s %12s %12s\n" round shape depth unwind runs profiled \
 	"ns/profiled" frames/stack
 for round in $(seq "$ROUNDS"); do
 for shape in $SHAPES; do
 for depth in $DEPTHS; do
+	pids=()
+	args=()
+	for _ in $(seq "$NCPU"); do
+		"$DEEP" $((SECS + 2)) "$depth" "$shape" &
+		pids+=($!)
+		args+=(-p $!)
+	done
+	sleep 0.5
+	fl=()
 	for mode in $MODES; do
-		pids=()
-		args=()
-		for _ in $(seq "$NCPU"); do
-			"$DEEP" $((SECS + 2)) "$depth" "$shape" &
-			pids+=($!)
-			args+=(-p $!)
-		done
-		sleep 0.5
-		"$FLAMED" --unwind "$mode" -F 999 -d "$SECS" "${args[@]}" -o "$T/o.folded" \
-			2>"$T/err" &
-		fp=$!
-		sleep $((SECS - 1))
-		read -r runs ns profiled < <(prog_stats $fp)
-		wait $fp
-		kill "${pids[@]}" 2>/dev/null || true
-		wait "${pids[@]}" 2>/dev/null || true
-		python3 - "$T/o.folded" "$round" "$shape" "$depth" "$mode" "$runs" "$ns" "$early" \
-			"$profiled" <<'PY' | tee -a "$T/results"
+		"$FLAMED" --unwind "$mode" -F 999 -d "$SECS" "${args[@]}" -o "$T/$mode.folded" \
+			2>"$T/$mode.err" &
+		fl+=($!)
+	done
+	sleep $((SECS - 1))
+	i=0
+	for mode in $MODES; do
+		prog_stats "${fl[$i]}" >"$T/$mode.stats"
+		i=$((i + 1))
+	done
+	wait "${fl[@]}"
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	for mode in $MODES; do
+		read -r runs ns profiled <"$T/$mode.stats"
+		python3 - "$T/$mode.folded" "$round" "$shape" "$depth" "$mode" "$runs" "$ns" \
+			"$early" "$profiled" <<'PY' | tee -a "$T/results"
 import sys
 frames = n_all = 0
 for line in open(sys.argv[1]):

@@ -105,6 +105,7 @@ struct ustacks_map ustacks1 SEC(".maps");
 struct uw_state {
 	struct ustack_val stack;	/* first: stored as is into ustacks */
 	__u64 ip, sp, bp;
+	__u64 hash;		/* of the frames so far: the stack's id in ustacks */
 	__u32 fp_frames;
 	__u32 truncated;
 	__u32 exact;		/* ip is not a return address (frame below was a signal frame) */
@@ -137,18 +138,21 @@ struct {
  * page index and a binary search. Tables are only ever appended to the row array, so an entry
  * never goes stale.
  */
-#define ROW_CACHE_SIZE 2048	/* a power of two; 32 KiB per CPU */
-
 struct row_cache_ent {
 	__u64 key;		/* (row_start + 1) << 32 | vaddr; 0 is empty */
 	struct unwind_row row;
 };
 
+/*
+ * CPU c's cache is entries [c * ROW_CACHE_SIZE, (c + 1) * ROW_CACHE_SIZE): one flat array
+ * (sized by the loader) rather than a per-CPU array, whose every element is a separate
+ * allocation reached through a table of pointers: two cache lines and TLB entries a lookup.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct row_cache_ent);
-	__uint(max_entries, ROW_CACHE_SIZE);
+	__uint(max_entries, 1);
 } row_cache SEC(".maps");
 
 /* Only here so the loader can update it: that update waits for running BPF programs. */
@@ -283,7 +287,7 @@ static __always_inline int stack_word(struct uw_state *st, __u64 addr, __u64 *ou
 }
 
 /* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
-static long unwind_step(__u32 i, struct loop_ctx *c)
+static __always_inline long unwind_one(struct loop_ctx *c)
 {
 	struct uw_state *st = c->st;
 	struct unwind_map *m;
@@ -298,6 +302,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		return 1;
 	st->stack.ips[n] = ip;
 	st->stack.n = n + 1;
+	st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
+	st->hash ^= st->hash >> 29;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
 	pc = n && !st->exact ? ip - 1 : ip;
 	st->exact = 0;
@@ -320,7 +326,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	if (row_count && pc - bias < 0xffffffffULL) {
 		__u32 v = pc - bias, lo = 0, hi = row_count, pg = (v >> 12) - first_page;
 		__u64 key = (__u64)(row_start + 1) << 32 | v;
-		__u32 slot = (__u32)((key * 0x9e3779b97f4a7c15ULL) >> 53) & (ROW_CACHE_SIZE - 1);
+		__u32 slot = ((__u32)((key * 0x9e3779b97f4a7c15ULL) >> 53) & (ROW_CACHE_SIZE - 1)) +
+			     bpf_get_smp_processor_id() * ROW_CACHE_SIZE;
 		struct row_cache_ent *ce = bpf_map_lookup_elem(&row_cache, &slot);
 		int idx;
 
@@ -422,19 +429,12 @@ truncated:
 	return 1;
 }
 
-static __always_inline __u64 hash_stack(struct ustack_val *v)
+/* Two frames a call: the call and the state reloads cost a good part of a frame. */
+static long unwind_step(__u32 i, struct loop_ctx *c)
 {
-	__u64 h = 0xcbf29ce484222325ULL;
-	__u32 i;
-
-	for (i = 0; i < MAX_STACK_DEPTH; i++) {
-		if (i >= v->n)
-			break;
-		h ^= v->ips[i];
-		h *= 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h ? h : 1;
+	if (unwind_one(c))
+		return 1;
+	return unwind_one(c);
 }
 
 /*
@@ -472,9 +472,10 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	c.st->fp_frames = 0;
 	c.st->truncated = 0;
 	c.st->exact = 0;
+	c.st->hash = 0xcbf29ce484222325ULL;
 	c.st->buf_base = 0;
 	c.st->buf_len = 0;
-	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
+	bpf_loop((MAX_STACK_DEPTH + 1) / 2, unwind_step, &c, 0);
 	if (!c.st->stack.n)
 		return 0;
 	stat_inc(STAT_DWARF);
@@ -482,8 +483,10 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 		stat_inc(STAT_DWARF_FP);
 	if (c.st->truncated)
 		stat_inc(STAT_DWARF_TRUNC);
-	h = hash_stack(&c.st->stack);
-	if (bpf_map_update_elem(ustacks, &h, &c.st->stack, BPF_NOEXIST) == -E2BIG) {
+	h = c.st->hash ? c.st->hash : 1;
+	/* Most stacks are there already: a lookup takes no lock, an update does. */
+	if (!bpf_map_lookup_elem(ustacks, &h) &&
+	    bpf_map_update_elem(ustacks, &h, &c.st->stack, BPF_NOEXIST) == -E2BIG) {
 		stat_inc(STAT_USTACKS_FULL);
 		return 0;
 	}
@@ -520,14 +523,17 @@ int do_sample(struct bpf_perf_event_data *ctx)
 		ustacks = &ustacks0;
 	}
 
-	task = (struct task_struct *)bpf_get_current_task();
-	kthread = BPF_CORE_READ(task, flags) & PF_KTHREAD;
+	/* BTF pointers: plain loads, not a helper call per field. */
+	task = bpf_get_current_task_btf();
+	kthread = task->flags & PF_KTHREAD;
 	/* The context only allows 8-byte reads; cs sits in the low bits of its word. */
 	in_kernel = !(*(volatile __u64 *)((void *)&ctx->regs + offsetof(struct pt_regs, cs)) & 3);
 
 	key.tgid = tgid;
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
-	bpf_probe_read_kernel_str(key.pcomm, sizeof(key.pcomm), BPF_CORE_READ(task, group_leader, comm));
+	/* Both halves of the leader's name (kept zero-padded by the kernel). */
+	*(__u64 *)&key.pcomm[0] = *(__u64 *)&task->group_leader->comm[0];
+	*(__u64 *)&key.pcomm[8] = *(__u64 *)&task->group_leader->comm[8];
 
 	key.kern_stack_id = -1;
 	if (in_kernel) {

@@ -67,6 +67,9 @@ struct unwind_proc {
 	struct unwind_map maps[UNWIND_MAX_MAPS];
 };
 
+/* Entries per CPU of the BPF unwinder's row cache (a power of two; 16 bytes each). */
+#define ROW_CACHE_SIZE 2048
+
 /* A user stack unwound in BPF, stored under flamed's own 64-bit stack id (a hash of it). */
 struct ustack_val {
 	__u32 n;

@@ -94,7 +94,7 @@ static const char *perm_hint(int err)
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	struct sampler *s = calloc(1, sizeof(*s));
-	int err = 0;
+	int err = 0, ncpu;
 
 	if (!s) {
 		err = -ENOMEM;
@@ -142,6 +142,9 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		/* A page entry per 4 KiB of code; tables have several rows per page. */
 		bpf_map__set_max_entries(s->skel->maps.unwind_pages,
 					 (o->unwind_rows ? o->unwind_rows : 1 << 22) / 4 + 1024);
+		ncpu = libbpf_num_possible_cpus();
+		if (ncpu > 0)
+			bpf_map__set_max_entries(s->skel->maps.row_cache, ncpu * ROW_CACHE_SIZE);
 	} else {
 		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
 		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
