@@ -155,7 +155,7 @@ $(BUILD)/obj/push.o $(BUILD)/unit/test_fleet.o: $(BUILD)/push.pb-c.h
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
 	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso \
-	$(BUILD)/workloads/signal
+	$(BUILD)/workloads/signal $(BUILD)/workloads/ctxstack
 .PHONY: workloads
 workloads: $(WORKLOADS)
 
@@ -189,6 +189,11 @@ $(BUILD)/workloads/signal: tests/workloads/signal.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@ -lrt
+
+$(BUILD)/workloads/ctxstack: tests/workloads/ctxstack.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
 
 $(BUILD)/workloads/deep: tests/workloads/deep.c
 	$(call msg,CC,$@)

@@ -300,10 +300,6 @@ static __always_inline long unwind_one(struct loop_ctx *c)
 
 	if (n >= MAX_STACK_DEPTH || !ip)
 		return 1;
-	st->stack.ips[n] = ip;
-	st->stack.n = n + 1;
-	st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
-	st->hash ^= st->hash >> 29;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
 	pc = n && !st->exact ? ip - 1 : ip;
 	st->exact = 0;
@@ -312,9 +308,21 @@ static __always_inline long unwind_one(struct loop_ctx *c)
 		m = &st->last;
 	} else {
 		m = find_map(c->proc, pc);
-		if (m)
+		if (m) {
 			st->last = *m;
+		} else if (n && c->proc->nr < UNWIND_MAX_MAPS) {
+			/*
+			 * A caller outside every executable mapping: what was read as a return
+			 * address is not one (an outermost frame without an end-of-stack mark,
+			 * such as makecontext's). Stop rather than report garbage frames.
+			 */
+			goto truncated;
+		}
 	}
+	st->stack.ips[n] = ip;
+	st->stack.n = n + 1;
+	st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
+	st->hash ^= st->hash >> 29;
 	if (m) {
 		bias = m->bias;
 		row_start = m->row_start;

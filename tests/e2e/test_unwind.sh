@@ -61,6 +61,14 @@ if need_root "dwarf unwinding"; then
 	pct=$(fraction deep "^deep;_start;__libc_start_main;.*;main$rec;spin\$" "$T/deep.folded")
 	check "100 frames deep: >= 95% complete ($pct%)" test "$pct" -ge 95
 
+	# A stack ending at a mapping's end (a guard page above): the stack reads near the top
+	# must stop at the page end, and makecontext's outermost frame (no end-of-stack mark) must
+	# not be followed into garbage.
+	profile ctxstack "$WL/ctxstack" 2
+	pct=$(fraction ctxstack '^ctxstack;[^;]+;fiber_entry;fiber_mid;fiber_leaf$' "$T/ctxstack.folded")
+	check "stack at a mapping's end (makecontext): >= 95% exactly [libc];entry;mid;leaf ($pct%)" \
+		test "$pct" -ge 95
+
 	# The memory cap: tables that do not fit are named, the rest falls back to frame pointers.
 	"$FLAMED" -v --unwind-max-mb 2 -F 499 -o "$T/cap.folded" -- clang --version \
 		>/dev/null 2>"$T/cap.err"
