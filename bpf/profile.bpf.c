@@ -106,6 +106,7 @@ struct uw_state {
 	struct ustack_val stack;	/* first: stored as is into ustacks */
 	__u64 ip, sp, bp;
 	__u64 hash;		/* of the frames so far: the stack's id in ustacks */
+	__u32 cache_base;	/* this CPU's first row_cache entry */
 	__u32 fp_frames;
 	__u32 truncated;
 	__u32 exact;		/* ip is not a return address (frame below was a signal frame) */
@@ -286,14 +287,49 @@ static __always_inline int stack_word(struct uw_state *st, __u64 addr, __u64 *ou
 	return 0;
 }
 
+/*
+ * The row of m's table for vaddr v, when the row cache missed: the page index narrows the
+ * binary search to the rows of v's page. 0, or -1 without a row (*out untouched). Not
+ * inlined: it keeps the cache-hit path short of registers spilled for it.
+ */
+static __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
+{
+	__u32 row_count = m->row_count, first_page = m->first_page, nr_pages = m->nr_pages;
+	__u32 lo = 0, hi = row_count, pg = (v >> 12) - first_page, k;
+	struct unwind_row *r;
+	int idx;
+
+	if (nr_pages && (v >> 12) >= first_page && pg < nr_pages) {
+		__u64 *a, *b;
+
+		k = m->page_start + pg;
+		a = bpf_map_lookup_elem(&unwind_pages, &k);
+		k++;
+		b = bpf_map_lookup_elem(&unwind_pages, &k);
+		if (a && b && *b <= row_count && *a <= *b) {
+			/* The row before the page's first may still cover its start. */
+			lo = *a ? *a - 1 : 0;
+			hi = *b;
+		}
+	}
+	idx = find_row(m->row_start + lo, hi - lo, v);
+	if (idx < 0)
+		return -1;
+	k = idx;
+	r = bpf_map_lookup_elem(&unwind_rows, &k);
+	if (!r)
+		return -1;
+	*out = *r;
+	return 0;
+}
+
 /* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
 static __always_inline long unwind_one(struct loop_ctx *c)
 {
 	struct uw_state *st = c->st;
 	struct unwind_map *m;
 	struct unwind_row row = {};
-	__u64 start, bias = 0;
-	__u32 row_start = 0, row_count = 0, page_start = 0, nr_pages = 0, first_page = 0;
+	__u64 start;
 	__u64 ip = st->ip, pc, cfa, ra = 0, bp = st->bp;
 	__u32 n = st->stack.n;
 	__u8 cfa_type = CFA_NONE;
@@ -323,56 +359,21 @@ static __always_inline long unwind_one(struct loop_ctx *c)
 	st->stack.n = n + 1;
 	st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
 	st->hash ^= st->hash >> 29;
-	if (m) {
-		bias = m->bias;
-		row_start = m->row_start;
-		row_count = m->row_count;
-		page_start = m->page_start;
-		nr_pages = m->nr_pages;
-		first_page = m->first_page;
-	}
-	if (row_count && pc - bias < 0xffffffffULL) {
-		__u32 v = pc - bias, lo = 0, hi = row_count, pg = (v >> 12) - first_page;
-		__u64 key = (__u64)(row_start + 1) << 32 | v;
+	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {
+		__u32 v = pc - m->bias;
+		__u64 key = (__u64)(m->row_start + 1) << 32 | v;
 		__u32 slot = ((__u32)((key * 0x9e3779b97f4a7c15ULL) >> 53) & (ROW_CACHE_SIZE - 1)) +
-			     bpf_get_smp_processor_id() * ROW_CACHE_SIZE;
+			     st->cache_base;
 		struct row_cache_ent *ce = bpf_map_lookup_elem(&row_cache, &slot);
-		int idx;
 
 		if (ce && ce->key == key) {
 			row = ce->row;
-			cfa_type = UNWIND_CFA_TYPE(row.type);
-			goto found;
+		} else if (!table_row(m, v, &row) && ce) {
+			ce->key = key;
+			ce->row = row;
 		}
-		if (nr_pages && (v >> 12) >= first_page && pg < nr_pages) {
-			__u32 k = page_start + pg;
-			__u64 *a, *b;
-
-			a = bpf_map_lookup_elem(&unwind_pages, &k);
-			k++;
-			b = bpf_map_lookup_elem(&unwind_pages, &k);
-			if (a && b && *b <= row_count && *a <= *b) {
-				/* The row before the page's first may still cover its start. */
-				lo = *a ? *a - 1 : 0;
-				hi = *b;
-			}
-		}
-		idx = find_row(row_start + lo, hi - lo, v);
-		if (idx >= 0) {
-			__u32 k = idx;
-			struct unwind_row *r = bpf_map_lookup_elem(&unwind_rows, &k);
-
-			if (r) {
-				row = *r;
-				cfa_type = UNWIND_CFA_TYPE(row.type);
-				if (ce) {
-					ce->key = key;
-					ce->row = row;
-				}
-			}
-		}
+		cfa_type = UNWIND_CFA_TYPE(row.type);
 	}
-found:
 	switch (cfa_type) {
 	case CFA_END:
 		return 1;
@@ -481,6 +482,7 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	c.st->truncated = 0;
 	c.st->exact = 0;
 	c.st->hash = 0xcbf29ce484222325ULL;
+	c.st->cache_base = bpf_get_smp_processor_id() * ROW_CACHE_SIZE;
 	c.st->buf_base = 0;
 	c.st->buf_len = 0;
 	bpf_loop((MAX_STACK_DEPTH + 1) / 2, unwind_step, &c, 0);
