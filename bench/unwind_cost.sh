@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 DEEP=$BUILD/workloads/deepfp
-SECS=${1:-5}
+SECS=${1:-5}	# at least 3
 ROUNDS=${ROUNDS:-5}
 SHAPES=${SHAPES:-recursive distinct}
 DEPTHS=${DEPTHS:-20 60 120}
@@ -96,10 +96,19 @@ for depth in $DEPTHS; do
 			2>"$T/$mode.err" &
 		fl+=($!)
 	done
-	sleep $((SECS - 1))
+	# Steady state: the counters' difference between 1.5 s in (both instances attached, their
+	# start-up work done) and 0.5 s before the end.
+	sleep 1.5
 	i=0
 	for mode in $MODES; do
-		prog_stats "${fl[$i]}" >"$T/$mode.stats"
+		prog_stats "${fl[$i]}" >"$T/$mode.stats0"
+		i=$((i + 1))
+	done
+	sleep $((SECS - 2))
+	i=0
+	for mode in $MODES; do
+		prog_stats "${fl[$i]}" | paste -d' ' - "$T/$mode.stats0" |
+			awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/$mode.stats"
 		i=$((i + 1))
 	done
 	wait "${fl[@]}"
