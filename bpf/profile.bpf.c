@@ -289,15 +289,23 @@ static __always_inline int stack_word(struct uw_state *st, __u64 addr, __u64 *ou
 
 /*
  * The row of m's table for vaddr v, when the row cache missed: the page index narrows the
- * binary search to the rows of v's page. 0, or -1 without a row (*out untouched). Not
- * inlined: it keeps the cache-hit path short of registers spilled for it.
+ * binary search to the rows of v's page. 0, or -1 without a row (*out untouched). A global
+ * function: verified once (as a static one it was verified again for every state of the
+ * unwinding loop's callback, a second of loading), and out of the cache-hit path.
  */
-static __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
+__noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
 {
-	__u32 row_count = m->row_count, first_page = m->first_page, nr_pages = m->nr_pages;
-	__u32 lo = 0, hi = row_count, pg = (v >> 12) - first_page, k;
+	__u32 row_count, first_page, nr_pages, lo = 0, hi, pg, k;
 	struct unwind_row *r;
 	int idx;
+
+	if (!m || !out)
+		return -1;
+	row_count = m->row_count;
+	first_page = m->first_page;
+	nr_pages = m->nr_pages;
+	hi = row_count;
+	pg = (v >> 12) - first_page;
 
 	if (nr_pages && (v >> 12) >= first_page && pg < nr_pages) {
 		__u64 *a, *b;
@@ -438,11 +446,8 @@ truncated:
 	return 1;
 }
 
-/* Two frames a call: the call and the state reloads cost a good part of a frame. */
 static long unwind_step(__u32 i, struct loop_ctx *c)
 {
-	if (unwind_one(c))
-		return 1;
 	return unwind_one(c);
 }
 
@@ -485,7 +490,7 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	c.st->cache_base = bpf_get_smp_processor_id() * ROW_CACHE_SIZE;
 	c.st->buf_base = 0;
 	c.st->buf_len = 0;
-	bpf_loop((MAX_STACK_DEPTH + 1) / 2, unwind_step, &c, 0);
+	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	if (!c.st->stack.n)
 		return 0;
 	stat_inc(STAT_DWARF);
