@@ -32,6 +32,25 @@ need_root() {
 	fi
 	return 0
 }
+# wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN.
+wait_for() {
+	local i
+	for i in $(seq $((${3:-10} * 10))); do
+		grep -q -- "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# wait_until SECS CMD...: polls until CMD succeeds.
+wait_until() {
+	local i n=$1
+	shift
+	for i in $(seq $((n * 10))); do
+		"$@" && return 0
+		sleep 0.1
+	done
+	return 1
+}
 finish() {
 	echo "$PASSED passed, $FAILED failed"
 	[ "$FAILED" = 0 ]

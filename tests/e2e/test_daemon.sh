@@ -8,15 +8,6 @@
 # The unit's exposure score must stay at or below this (systemd-analyze's 0-10 scale).
 SCORE_MAX=4.0
 
-# wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN.
-wait_for() {
-	local i
-	for i in $(seq $((${3:-10} * 10))); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # count_windows DIR: window stems on disk.
 count_windows() {
 	ls "$1" 2>/dev/null | grep -E '^flamed-[0-9]{8}T[0-9]{6}\.[0-9]{3}Z\.' | sed 's/Z\..*/Z/' |

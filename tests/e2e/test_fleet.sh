@@ -15,15 +15,6 @@ export HOME="$T" PPROF_TMPDIR="$T/pprof"
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-# wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN.
-wait_for() {
-	local i
-	for i in $(seq $((${3:-10} * 10))); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
-}
 # start_receiver PORT DIR: a receiver in the background; RPID is its pid.
 start_receiver() {
 	python3 "$RECV" --port "$1" --dir "$2" >"$2.log" 2>&1 &
@@ -224,6 +215,43 @@ check "sample-labels process,pid,thread: pushed samples carry them" \
 for l in process pid thread; do
 	check "sample-labels: $l label" grep -qE "^ *$l:" "$T/tags"
 done
+
+# A rotated token is picked up without a restart; an unusable new file keeps the old token.
+PORT=$(free_port)
+start_receiver "$PORT" "$T/recv-rot"
+echo tok-1 >"$T/rot-token"
+chmod 600 "$T/rot-token"
+"$FLAMED" --output-dir "$T/out-rot" --interval 1 --formats pprof \
+	--push-url "http://127.0.0.1:$PORT" --push-token-file "$T/rot-token" >"$T/rot.log" 2>&1 &
+FPID=$!
+# rotate CONTENT: replaces the token file the way secret managers do (new file, rename).
+rotate() {
+	printf '%s' "$1" >"$T/rot-token.new"
+	chmod 600 "$T/rot-token.new"
+	mv "$T/rot-token.new" "$T/rot-token"
+}
+wait_for "$T/recv-rot/requests.jsonl" '"Bearer tok-1"' 15
+rotate $'tok-2\n'
+wait_for "$T/recv-rot/requests.jsonl" '"Bearer tok-2"' 15
+rotate ''
+n=$(requests "$T/recv-rot")
+for _ in $(seq 50); do
+	[ "$(requests "$T/recv-rot")" -ge $((n + 2)) ] && break
+	sleep 0.1
+done
+kill -TERM $FPID
+wait $FPID
+stop_receiver
+auths=$(python3 -c '
+import json, sys
+print(" ".join(json.loads(l)["authorization"].replace("Bearer ", "") or "none"
+               for l in open(sys.argv[1])))' "$T/recv-rot/requests.jsonl")
+echo "     tokens sent, in order: $auths"
+check "token rotation: requests switch from the old to the new token, never back" \
+	bash -c "echo '$auths' | grep -qE '^(tok-1 )+tok-2( tok-2)*\$'"
+check "token rotation: the new file is reported" grep -q "re-read the token file" "$T/rot.log"
+check "token rotation: an empty new file is refused and the previous token kept" \
+	bash -c "grep -q 'is empty' '$T/rot.log' && grep -q 'keeping the previous token' '$T/rot.log' && echo '$auths' | grep -qE 'tok-2 tok-2\$'"
 
 # TLS: certificates are verified; --push-ca-file names the authority to trust.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \

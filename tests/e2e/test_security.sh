@@ -244,9 +244,11 @@ mkdir "$T/bin"
 cp "$WL/chain" "$T/bin/chain"
 "$T/bin/chain" 4 &
 victim=$!
-"$FLAMED" -F 299 -p $victim -d 3 -o "$T/replaced.folded" 2>"$T/replaced.err" &
+"$FLAMED" -v -F 299 -p $victim -d 3 -o "$T/replaced.folded" 2>"$T/replaced.err" &
 fp=$!
-sleep 1
+# Replaced once flamed has seen the mapping (it is profiling), not after a guessed delay.
+wait_for "$T/replaced.err" "profiling" 20
+sleep 0.5
 cp "$WL/sys" "$T/bin/chain.new"
 mv -f "$T/bin/chain.new" "$T/bin/chain"
 wait $fp
@@ -270,11 +272,13 @@ chown -R $NOBODY:$NOBODY "$T/lib"
 mkdir "$T/trunc"
 "$FLAMED" --output-dir "$T/trunc" --interval 0.5 --formats folded 2>"$T/trunc.err" &
 fp=$!
+wait_for "$T/trunc.err" "profiling the whole system" 20
 # Its own SIGBUS, once truncated, is expected: disowned, so bash does not report it.
 "$T/lib/prog" &
 victim=$!
 disown $victim
-sleep 1.6
+# Truncated once a window has named its samples (the daemon holds the library's symbols).
+wait_until 20 bash -c "cat '$T/trunc'/flamed-*.folded 2>/dev/null | grep -q '^prog;.*;hot'"
 as_nobody truncate -s 0 "$T/lib/libhot.so"
 sleep 1.5
 kill $victim 2>/dev/null

@@ -256,7 +256,7 @@ while time.time() - t < 60:
 		# itself may), and written into it.
 		(cd "$T" && exec unshare -p -f -m --propagation private --mount-proc sh -c "js=\$(cat '$SRC/sym_node.js') &&
 			mount -t tmpfs none /tmp && printf '%s\n' \"\$js\" >/tmp/sym_node.js &&
-			exec node --perf-basic-prof /tmp/sym_node.js 4 $mark" >/dev/null 2>&1) &
+			exec node --perf-basic-prof /tmp/sym_node.js 6 $mark" >/dev/null 2>&1) &
 		cpid=$!
 		np=""
 		for _ in $(seq 100); do
