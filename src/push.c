@@ -43,6 +43,16 @@ struct push {
 	char hostname[256];
 	char *labels;
 	char *userpwd;		/* basic auth, "user:password" */
+	char *tenant;
+	/*
+	 * The token or basic auth file, checked before each request and re-read when it is
+	 * another file or was modified: tokens are rotated without restarts (Kubernetes
+	 * projected service account tokens, Vault agents).
+	 */
+	char *cred_file;
+	bool cred_basic;
+	bool cred_loaded;
+	struct stat cred_st;
 	char *ca_file;
 	uint32_t timeout_s;
 	bool have_spool_dir;
@@ -415,6 +425,7 @@ static void span_text(const struct spool_window *w, char *buf, size_t len)
 }
 
 static void kick(struct push *p);
+static int load_credential(struct push *p);
 
 static void schedule_retry(struct push *p, const char *why)
 {
@@ -495,6 +506,7 @@ static int start_request(struct push *p)
 	size_t len = p->w.len;
 	CURL *e;
 
+	load_credential(p);
 	if (p->api == PUSH_API_CONNECT) {
 		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
 		p->body = push__encode_request(p->service, p->hostname, p->labels, id, p->w.data,
@@ -743,11 +755,84 @@ static void free_secret(char *s)
 	}
 }
 
+/* The headers of every request, with a bearer token if one is given; the old ones on error. */
+static int build_headers(struct push *p, const char *token)
+{
+	struct curl_slist *old = p->hdrs;
+	int err = 0;
+
+	p->hdrs = NULL;
+	if ((token && (err = add_header(p, "Authorization: Bearer %s", token))) ||
+	    (p->tenant[0] && (err = add_header(p, "X-Scope-OrgID: %s", p->tenant))) ||
+	    (err = add_header(p, "Content-Type: %s", p->api == PUSH_API_CONNECT ?
+			      "application/proto" : "application/octet-stream")) ||
+	    (p->api == PUSH_API_CONNECT && (err = add_header(p, "%s", "Connect-Protocol-Version: 1"))) ||
+	    /* No "Expect: 100-continue" round trip before big bodies. */
+	    (err = add_header(p, "%s", "Expect:"))) {
+		curl_slist_free_all(p->hdrs);
+		p->hdrs = old;
+		return err;
+	}
+	curl_slist_free_all(old);
+	return 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Reads the credential file if it changed since it was last read (always, the first time).
+ * A file that cannot be used is reported once per change; the previous credential stays.
+ */
+static int load_credential(struct push *p)
+{
+	const char *what = p->cred_basic ? "basic auth" : "token";
+	struct stat st;
+	char *s;
+	int err = 0;
+
+	if (!p->cred_file)
+		return 0;
+	if (p->cred_loaded && (stat(p->cred_file, &st) || same_file(&st, &p->cred_st)))
+		return 0;
+	if (p->cred_loaded)
+		p->cred_st = st;
+	s = read_secret(p->cred_file, what, &err);
+	if (s && p->cred_basic && !strchr(s, ':')) {
+		pr_err("the basic auth file %s must hold 'user:password'", p->cred_file);
+		free_secret(s);
+		s = NULL;
+		err = -EINVAL;
+	}
+	if (!s) {
+		if (p->cred_loaded)
+			pr_warn("push: keeping the previous %s", what);
+		return err;
+	}
+	if (p->cred_basic) {
+		free_secret(p->userpwd);
+		p->userpwd = s;
+	} else {
+		err = build_headers(p, s);
+		free_secret(s);
+		if (err)
+			return err;
+	}
+	if (p->cred_loaded)
+		pr_notice("push: re-read the %s file %s", what, p->cred_file);
+	else if (stat(p->cred_file, &p->cred_st))
+		memset(&p->cred_st, 0, sizeof(p->cred_st));
+	p->cred_loaded = true;
+	return 0;
+}
+
 struct push *push__new(const struct push_opts *o, int *err)
 {
 	struct push *p = calloc(1, sizeof(*p));
 	struct epoll_event ev = { .events = EPOLLIN };
-	char *token = NULL;
 	size_t n;
 
 	*err = 0;
@@ -801,31 +886,21 @@ struct push *push__new(const struct push_opts *o, int *err)
 		pr_err("cannot read the CA file %s: %s", o->ca_file, strerror(errno));
 		goto cleanup;
 	}
-	if (o->basic_auth_file[0]) {
-		p->userpwd = read_secret(o->basic_auth_file, "basic auth", err);
-		if (!p->userpwd)
-			goto cleanup;
-		if (!strchr(p->userpwd, ':')) {
-			*err = -EINVAL;
-			pr_err("the basic auth file %s must hold 'user:password'", o->basic_auth_file);
+	p->tenant = strdup(o->tenant);
+	if (!p->tenant) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	if (o->basic_auth_file[0] || o->token_file[0]) {
+		p->cred_basic = o->basic_auth_file[0];
+		p->cred_file = strdup(p->cred_basic ? o->basic_auth_file : o->token_file);
+		if (!p->cred_file) {
+			*err = -ENOMEM;
 			goto cleanup;
 		}
 	}
-	if (o->token_file[0]) {
-		token = read_secret(o->token_file, "token", err);
-		if (!token)
-			goto cleanup;
-		*err = add_header(p, "Authorization: Bearer %s", token);
-		free_secret(token);
-		if (*err)
-			goto cleanup;
-	}
-	if ((o->tenant[0] && (*err = add_header(p, "X-Scope-OrgID: %s", o->tenant))) ||
-	    (*err = add_header(p, "Content-Type: %s", p->api == PUSH_API_CONNECT ?
-			       "application/proto" : "application/octet-stream")) ||
-	    (p->api == PUSH_API_CONNECT && (*err = add_header(p, "%s", "Connect-Protocol-Version: 1"))) ||
-	    /* No "Expect: 100-continue" round trip before big bodies. */
-	    (*err = add_header(p, "%s", "Expect:")))
+	*err = build_headers(p, NULL);
+	if (*err || (*err = load_credential(p)))
 		goto cleanup;
 
 	p->spool = spool__new(o->spool_dir, o->spool_max_bytes, err);
@@ -908,6 +983,8 @@ void push__free(struct push *p)
 	free(p->endpoint);
 	free(p->labels);
 	free(p->ca_file);
+	free(p->tenant);
+	free(p->cred_file);
 	free_secret(p->userpwd);
 	if (p->epfd >= 0)
 		close(p->epfd);
