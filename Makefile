@@ -155,9 +155,11 @@ $(BUILD)/obj/push.o $(BUILD)/unit/test_fleet.o: $(BUILD)/push.pb-c.h
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
 	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso \
-	$(BUILD)/workloads/signal $(BUILD)/workloads/ctxstack
+	$(BUILD)/workloads/signal $(BUILD)/workloads/ctxstack $(BUILD)/workloads/dlopener \
+	$(BUILD)/workloads/plugin.so
 .PHONY: workloads
 workloads: $(WORKLOADS)
+$(WORKLOADS) $(BUILD)/workloads/hostile $(BUILD)/workloads/manystacks: tests/workloads/now.h
 
 $(BUILD)/workloads/chain: tests/workloads/chain.c
 	$(call msg,CC,$@)
@@ -194,6 +196,16 @@ $(BUILD)/workloads/ctxstack: tests/workloads/ctxstack.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/dlopener: tests/workloads/dlopener.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
+
+$(BUILD)/workloads/plugin.so: tests/workloads/plugin.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer -fPIC -shared $< -o $@
 
 $(BUILD)/workloads/deep: tests/workloads/deep.c
 	$(call msg,CC,$@)

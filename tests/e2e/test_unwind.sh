@@ -69,6 +69,26 @@ if need_root "dwarf unwinding"; then
 	check "stack at a mapping's end (makecontext): >= 95% exactly [libc];entry;mid;leaf ($pct%)" \
 		test "$pct" -ge 95
 
+	# Mappings and processes that appear while profiling get their tables then: a library
+	# loaded by dlopen() 0.3 s in, a program exec'd by the profiled shell, and (system-wide) a
+	# process started after flamed.
+	profile dlopen "$WL/dlopener" 2 "$WL/plugin.so"
+	pct=$(fraction dlopener '^dlopener;_start;__libc_start_main;.*;main;run_plugin;plugin_outer;plugin_mid;plugin_leaf$' "$T/dlopen.folded")
+	check "library loaded by dlopen() while profiled: >= 95% full chains ($pct%)" \
+		test "$pct" -ge 95
+	profile exec sh -c "sleep 0.3; exec '$WL/nofp' 2"
+	pct=$(fraction nofp '^nofp;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/exec.folded")
+	check "program exec'd by the profiled command: >= 95% full chains ($pct%)" \
+		test "$pct" -ge 95 -a "$(samples nofp "$T/exec.folded")" -gt 500
+	"$FLAMED" -F 499 -d 4 -o "$T/late.folded" 2>/dev/null &
+	fl=$!
+	sleep 2
+	"$WL/nofp" 1
+	wait $fl
+	pct=$(fraction nofp '^nofp;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/late.folded")
+	check "system-wide, a process started after flamed: >= 90% full chains ($pct%)" \
+		test "$pct" -ge 90
+
 	# The memory cap: tables that do not fit are named, the rest falls back to frame pointers.
 	"$FLAMED" -v --unwind-max-mb 2 -F 499 -o "$T/cap.folded" -- clang --version \
 		>/dev/null 2>"$T/cap.err"

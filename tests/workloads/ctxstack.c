@@ -10,17 +10,11 @@
 #include <time.h>
 #include <ucontext.h>
 
+#include "now.h"
+
 static volatile unsigned long sink;
 static double end;
 static ucontext_t main_ctx, fiber_ctx;
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 __attribute__((noinline)) void fiber_leaf(void)
 {

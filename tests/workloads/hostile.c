@@ -12,6 +12,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "now.h"
+
 #define HOSTILE(fn, label)                                                                         \
 	__attribute__((noinline)) void fn(unsigned int *x) __asm__(label);                         \
 	__attribute__((noinline)) void fn(unsigned int *x)                                        \
@@ -28,14 +30,6 @@ HOSTILE(entities, "amp&lt;\"quote'\x01\x1b[31m]]>")
 /* Would mark the document if a browser ran it: the test looks for the mark. */
 HOSTILE(marker, "</text><script>document.documentElement.setAttribute('data-pwned','1')</script>")
 HOSTILE(attribute, "x\" onload=\"document.documentElement.setAttribute('data-pwned','2')\" y=\"")
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 __attribute__((noinline)) static unsigned int burn(double secs)
 {
