@@ -61,6 +61,7 @@ struct {
 	__type(key, __u32);
 	__type(value, __u8);
 	__uint(max_entries, 65536);
+	__uint(map_flags, BPF_F_NO_PREALLOC);	/* memory for the processes profiled, not 64k */
 } targets SEC(".maps");
 
 /* DWARF unwinding: per-process mapping index, and every loaded table's rows in one array. */
@@ -69,6 +70,8 @@ struct {
 	__type(key, __u32);
 	__type(value, struct unwind_proc);
 	__uint(max_entries, 1);
+	/* 6 KiB an entry: allocated per process indexed, not for the maximum up front. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 } unwind_procs SEC(".maps");
 
 struct {
@@ -93,6 +96,8 @@ struct ustacks_map {
 	__type(key, __u64);
 	__type(value, struct ustack_val);
 	__uint(max_entries, 16384);
+	/* 1 KiB an entry: allocated per distinct stack, not for the maximum up front. */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 };
 
 struct ustacks_map ustacks0 SEC(".maps");

@@ -8,6 +8,7 @@
 #include <linux/perf_event.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -91,6 +92,22 @@ static const char *perm_hint(int err)
 	return "";
 }
 
+/*
+ * Hash maps allocated as they fill (BPF_F_NO_PREALLOC) may be used by perf_event programs
+ * since Linux 6.1 (the BPF memory allocator); before that they must be preallocated.
+ */
+static bool kernel_allows_dynamic_maps(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && kernel_release_at_least(u.release, 6, 1);
+}
+
+static void preallocate(struct bpf_map *m)
+{
+	bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~BPF_F_NO_PREALLOC);
+}
+
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	struct sampler *s = calloc(1, sizeof(*s));
@@ -133,15 +150,24 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	bpf_map__set_max_entries(s->skel->maps.ustacks1, s->opts.max_stacks);
 	if (!o->filter_pids)
 		bpf_map__set_max_entries(s->skel->maps.targets, 1);
+	if (!kernel_allows_dynamic_maps()) {
+		preallocate(s->skel->maps.targets);
+		preallocate(s->skel->maps.unwind_procs);
+		preallocate(s->skel->maps.ustacks0);
+		preallocate(s->skel->maps.ustacks1);
+	}
 	s->skel->rodata->dwarf_unwind = o->dwarf;
 	if (o->dwarf) {
 		bpf_map__set_max_entries(s->skel->maps.unwind_procs,
 					 o->unwind_procs ? o->unwind_procs : 4096);
 		bpf_map__set_max_entries(s->skel->maps.unwind_rows,
 					 o->unwind_rows ? o->unwind_rows : 1 << 22);
-		/* A page entry per 4 KiB of code; tables have several rows per page. */
+		/*
+		 * A page entry per 4 KiB of code: tables have 50-60 rows per page (libc, libLLVM),
+		 * so one entry per 16 rows leaves room. Without room a table is searched whole.
+		 */
 		bpf_map__set_max_entries(s->skel->maps.unwind_pages,
-					 (o->unwind_rows ? o->unwind_rows : 1 << 22) / 4 + 1024);
+					 (o->unwind_rows ? o->unwind_rows : 1 << 22) / 16 + 1024);
 		ncpu = libbpf_num_possible_cpus();
 		if (ncpu > 0)
 			bpf_map__set_max_entries(s->skel->maps.row_cache, ncpu * ROW_CACHE_SIZE);

@@ -4,6 +4,7 @@
 #define FLAMED_UTIL_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -54,6 +55,9 @@ int grow_array(void **arr, size_t *cap, size_t need, size_t elem);
 
 /* Parses a whole decimal unsigned number; -EINVAL on junk, -ERANGE above max. */
 int parse_u64(const char *s, uint64_t max, uint64_t *ret);
+
+/* Whether a kernel release string ("6.1.0-18-amd64", uname -r) is at least major.minor. */
+bool kernel_release_at_least(const char *release, unsigned int major, unsigned int minor);
 
 /*
  * The event loop must run promptly when a new process maps its code, so its unwind tables are

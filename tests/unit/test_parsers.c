@@ -128,6 +128,17 @@ TEST(cpu_list)
 	CHECK_EQ_INT(parse_cpu_list("a", cpus, 64), -EINVAL);
 }
 
+TEST(kernel_release)
+{
+	CHECK(kernel_release_at_least("6.1.0-18-amd64", 6, 1));
+	CHECK(kernel_release_at_least("6.18.44-fc-v782", 6, 1));
+	CHECK(kernel_release_at_least("7.0", 6, 1));
+	CHECK(!kernel_release_at_least("6.0.12", 6, 1));
+	CHECK(!kernel_release_at_least("5.19.0-50-generic", 6, 1));
+	CHECK(!kernel_release_at_least("junk", 6, 1));
+	CHECK(!kernel_release_at_least("6", 6, 1));
+}
+
 __attribute__((noinline)) int elfsyms_probe_function(int x)
 {
 	return x * 3 + 1;
