@@ -159,7 +159,7 @@ WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/
 	$(BUILD)/workloads/plugin.so
 .PHONY: workloads
 workloads: $(WORKLOADS)
-$(WORKLOADS) $(BUILD)/workloads/hostile $(BUILD)/workloads/manystacks: tests/workloads/now.h
+$(WORKLOADS) $(BUILD)/workloads/hostile $(BUILD)/workloads/manystacks: tests/workloads/workload.h
 
 $(BUILD)/workloads/chain: tests/workloads/chain.c
 	$(call msg,CC,$@)
@@ -172,45 +172,21 @@ $(BUILD)/workloads/sys: tests/workloads/sys.c
 	$(Q)$(CLANG) -O2 -g $< -o $@
 
 # gcc -O2 without frame pointers (Debian's default), and with them (gcc still omits leaf frames).
-$(BUILD)/workloads/nofp: tests/workloads/nofp.c
+NOFP_WORKLOADS := $(addprefix $(BUILD)/workloads/,nofp vdso signal ctxstack dlopener deep)
+$(NOFP_WORKLOADS): $(BUILD)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
+	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@ -lrt
 
 $(BUILD)/workloads/fpgcc: tests/workloads/nofp.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fno-omit-frame-pointer $< -o $@
 
-$(BUILD)/workloads/vdso: tests/workloads/vdso.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
-
-$(BUILD)/workloads/signal: tests/workloads/signal.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@ -lrt
-
-$(BUILD)/workloads/ctxstack: tests/workloads/ctxstack.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
-
-$(BUILD)/workloads/dlopener: tests/workloads/dlopener.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
-
 $(BUILD)/workloads/plugin.so: tests/workloads/plugin.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fomit-frame-pointer -fPIC -shared $< -o $@
-
-$(BUILD)/workloads/deep: tests/workloads/deep.c
-	$(call msg,CC,$@)
-	$(Q)mkdir -p $(@D)
-	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@
 
 $(BUILD)/workloads/deepfp: tests/workloads/deep.c
 	$(call msg,CC,$@)

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "now.h"
+#include "workload.h"
 
 static volatile unsigned long sink;
 

@@ -10,23 +10,14 @@
 #include <time.h>
 #include <ucontext.h>
 
-#include "now.h"
+#include "workload.h"
 
-static volatile unsigned long sink;
 static double end;
 static ucontext_t main_ctx, fiber_ctx;
 
 __attribute__((noinline)) void fiber_leaf(void)
 {
-	unsigned long x = sink;
-
-	while (now() < end) {
-		int i;
-
-		for (i = 0; i < 100000; i++)
-			x = x * 6364136223846793005UL + 1;
-		sink = x;
-	}
+	SPIN_UNTIL(end);
 }
 
 __attribute__((noinline)) void fiber_mid(void)

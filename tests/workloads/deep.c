@@ -9,22 +9,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "now.h"
+#include "workload.h"
 
-static volatile unsigned long sink;
 static double end;
 
 __attribute__((noinline)) void spin(void)
 {
-	unsigned long x = sink;
-
-	while (now() < end) {
-		int i;
-
-		for (i = 0; i < 100000; i++)
-			x = x * 6364136223846793005UL + 1;
-		sink = x;
-	}
+	SPIN_UNTIL(end);
 }
 
 __attribute__((noinline)) void recurse(int n)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "now.h"
+#include "workload.h"
 
 __attribute__((noinline)) static void run_plugin(void (*fn)(double), double end)
 {

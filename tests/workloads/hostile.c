@@ -12,7 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "now.h"
+#include "workload.h"
 
 #define HOSTILE(fn, label)                                                                         \
 	__attribute__((noinline)) void fn(unsigned int *x) __asm__(label);                         \
