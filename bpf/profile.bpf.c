@@ -337,7 +337,7 @@ __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
 }
 
 /* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
-static __always_inline long unwind_one(struct loop_ctx *c)
+static long unwind_step(__u32 i, struct loop_ctx *c)
 {
 	struct uw_state *st = c->st;
 	struct unwind_map *m;
@@ -449,11 +449,6 @@ static __always_inline long unwind_one(struct loop_ctx *c)
 truncated:
 	st->truncated = 1;
 	return 1;
-}
-
-static long unwind_step(__u32 i, struct loop_ctx *c)
-{
-	return unwind_one(c);
 }
 
 /*
