@@ -108,6 +108,22 @@ static void preallocate(struct bpf_map *m)
 	bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~BPF_F_NO_PREALLOC);
 }
 
+/* Maps a BPF_F_MMAPABLE array of elem-byte entries into flamed's memory; NULL and *err. */
+static void *map_array(struct bpf_map *m, size_t elem, size_t *len, const char *what, int *err)
+{
+	size_t pg = getpagesize();
+	void *p;
+
+	*len = ((size_t)bpf_map__max_entries(m) * elem + pg - 1) / pg * pg;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		pr_err("cannot map the %s: %s", what, strerror(-*err));
+		return NULL;
+	}
+	return p;
+}
+
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	struct sampler *s = calloc(1, sizeof(*s));
@@ -188,30 +204,14 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		goto cleanup;
 	}
 	if (o->dwarf) {
-		size_t pg = getpagesize();
-
-		s->rows_len = (size_t)bpf_map__max_entries(s->skel->maps.unwind_rows) *
-			      sizeof(struct unwind_row);
-		s->rows_len = (s->rows_len + pg - 1) / pg * pg;
-		s->rows = mmap(NULL, s->rows_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-			       bpf_map__fd(s->skel->maps.unwind_rows), 0);
-		if (s->rows == MAP_FAILED) {
-			s->rows = NULL;
-			err = -errno;
-			pr_err("cannot map the unwind table array: %s", strerror(-err));
+		s->rows = map_array(s->skel->maps.unwind_rows, sizeof(struct unwind_row),
+				    &s->rows_len, "unwind table array", &err);
+		if (!s->rows)
 			goto cleanup;
-		}
-		s->pages_len = (size_t)bpf_map__max_entries(s->skel->maps.unwind_pages) *
-			       sizeof(__u64);
-		s->pages_len = (s->pages_len + pg - 1) / pg * pg;
-		s->pages = mmap(NULL, s->pages_len, PROT_READ | PROT_WRITE, MAP_SHARED,
-				bpf_map__fd(s->skel->maps.unwind_pages), 0);
-		if (s->pages == MAP_FAILED) {
-			s->pages = NULL;
-			err = -errno;
-			pr_err("cannot map the unwind page index: %s", strerror(-err));
+		s->pages = map_array(s->skel->maps.unwind_pages, sizeof(__u64), &s->pages_len,
+				     "unwind page index", &err);
+		if (!s->pages)
 			goto cleanup;
-		}
 	}
 	return s;
 cleanup:
