@@ -11,9 +11,20 @@ T=$(mktemp -d /tmp/flamed-test.XXXXXX)
 trap 'rm -rf "$T"' EXIT
 PASSED=0
 FAILED=0
+SKIPPED=0
 
 ok() { PASSED=$((PASSED + 1)); echo "ok   $*"; }
 fail() { FAILED=$((FAILED + 1)); echo "FAIL $*"; }
+# skip NAME: a check that did not run. Counted and reported as a skip, never as a pass; under
+# CI=true a skip is a failure (CI has every tool and runs as root, so nothing may be skipped).
+skip() {
+	if [ "${CI:-}" = true ]; then
+		fail "$* (skipped, and CI=true allows no skip)"
+	else
+		SKIPPED=$((SKIPPED + 1))
+		echo "skip $*"
+	fi
+}
 # check NAME CMD...: runs CMD, ok if it succeeds.
 check() {
 	local name=$1
@@ -23,14 +34,22 @@ check() {
 # Privileged tests: skipping is only allowed outside CI.
 need_root() {
 	if [ "$(id -u)" != 0 ]; then
-		if [ "${CI:-}" = true ]; then
-			fail "$1: needs root (CI must run as root)"
-		else
-			echo "skip $1: needs root"
-		fi
+		skip "$1: needs root"
 		return 1
 	fi
 	return 0
+}
+# need_tool NAME TOOL...: succeeds when every TOOL is on PATH; otherwise the checks of NAME are
+# a skip (a failure under CI=true) naming what is missing. Use as: need_tool "go checks" go && {...}
+need_tool() {
+	local name=$1 t missing=
+	shift
+	for t in "$@"; do
+		command -v "$t" >/dev/null 2>&1 || missing="$missing $t"
+	done
+	[ -z "$missing" ] && return 0
+	skip "$name: missing$missing"
+	return 1
 }
 # wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN.
 wait_for() {
@@ -51,8 +70,12 @@ wait_until() {
 	done
 	return 1
 }
+# finish: the result line the runner sums. A script that ran no check at all has failed.
 finish() {
-	echo "$PASSED passed, $FAILED failed"
+	if [ $((PASSED + FAILED)) = 0 ]; then
+		fail "$(basename "$0"): no check ran"
+	fi
+	echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
 	[ "$FAILED" = 0 ]
 }
 
