@@ -30,7 +30,8 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 
 CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-override CFLAGS += -std=gnu11 $(WARNFLAGS) -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS) $(SANFLAGS)
+# -MMD -MP: each object depends on exactly the headers it includes (build/**/*.d).
+override CFLAGS += -MMD -MP -std=gnu11 $(WARNFLAGS) -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -liberty -lm
 
@@ -70,7 +71,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(BUILD)/obj/%.o: src/%.c $(wildcard src/*.h) bpf/profile.h $(SKELS) | $(BUILD)/obj
+# Generated headers are order-only: they must exist before the first compile, and after it the
+# .d files name them for the objects that really include them.
+GEN_HDRS := $(SKELS) $(patsubst src/%.proto,$(BUILD)/%.pb-c.h,$(wildcard src/*.proto))
+$(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
@@ -82,7 +86,7 @@ $(BUILD)/flamed: $(BUILD)/obj/main.o $(BUILD)/libflamed.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/unit/%.o: tests/unit/%.c tests/unit/harness.h $(wildcard src/*.h) | $(BUILD)/unit
+$(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
@@ -209,7 +213,7 @@ $(BUILD)/workloads/rustprog: tests/workloads/rustprog.rs
 # bash tests/fuzz/run.sh [SECS]   runs each target for SECS seconds, two at a time
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_CC ?= clang
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc -Itests/fuzz $(PKG_CFLAGS) \
+FUZZ_CFLAGS := -MMD -MP -O1 -g -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc -Itests/fuzz $(PKG_CFLAGS) \
 	-Wall -Wno-unused-parameter -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_PB := $(patsubst src/%.proto,%.pb-c,$(wildcard src/*.proto))
@@ -219,8 +223,7 @@ FUZZ_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS)) \
 
 fuzz: $(patsubst %,$(BUILD)/fuzz/%,$(FUZZ_TARGETS))
 
-$(BUILD)/fuzz/obj/%.o: src/%.c $(wildcard src/*.h) bpf/profile.h $(SKELS) \
-		$(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
+$(BUILD)/fuzz/obj/%.o: src/%.c | $(GEN_HDRS)
 	$(call msg,FUZZ-CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
@@ -296,3 +299,5 @@ lint-analyzer: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
 	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
 		--checks="$(LINT_ANALYZER)" "$$@" -- $(LINT_INC)' clang-tidy 2>&1 | \
 		grep -v 'warnings\? generated'; true
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
