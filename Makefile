@@ -296,3 +296,12 @@ lint-analyzer: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
 	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
 		--checks="$(LINT_ANALYZER)" "$$@" -- $(LINT_INC)' clang-tidy 2>&1 | \
 		grep -v 'warnings\? generated'; true
+
+# make test-system: the unit booted under systemd in a systemd-nspawn container (root only;
+# tests/system/). Installs debootstrap and systemd-container if missing, and says so; builds
+# and caches the container's Debian root under /var/cache/flamed-test on first use.
+.PHONY: test-system
+test-system: $(BUILD)/flamed workloads
+	$(Q)bash tests/system/deps.sh
+	$(Q)BUILD=$(BUILD) bash tests/system/test_system.sh
+
