@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # The shipped unit, booted for real: a minimal Debian root (tests/system/mkroot.sh, cached)
-# booted under systemd with systemd-nspawn, flamed installed into it, `systemctl start flamed`,
+# booted under systemd with systemd-nspawn, the .deb (make deb) installed into it, `systemctl start flamed`,
 # then windows with named kernel and user frames, reload (SIGHUP), USR1 and stop. This is the
 # test that catches a sandbox setting that breaks profiling (ProtectKernelTunables= hiding
 # /proc/kallsyms), which no test outside systemd can see. Root only; `make test-system`.
@@ -36,8 +36,18 @@ echo "     container root: $ROOTFS"
 # What goes into the container, read-only under /run/flamed-test.
 S="$T/stage"
 mkdir -p "$S"
-make -s -C "$ROOT" install BUILD="$BUILD" DESTDIR="$S/tree" PREFIX=/usr >"$T/install.out" 2>&1 ||
-	{ cat "$T/install.out"; fail "make install DESTDIR"; finish; exit; }
+# The package (make deb: debhelper, then lintian, which must say nothing).
+if make -s -C "$ROOT" deb BUILD="$BUILD" >"$T/deb.out" 2>&1; then
+	ok "make deb: built, lintian clean"
+else
+	fail "make deb:"
+	cat "$T/deb.out"
+	finish
+	exit
+fi
+cp "$BUILD"/deb/flamed_*.deb "$S/flamed.deb"
+check "package depends on procps (ExecReload= runs /bin/kill)" \
+	bash -c 'dpkg-deb -f "$1" Depends | grep -qw procps' _ "$S/flamed.deb"
 # A name of its own: the host may run other chain workloads (tests running alongside). It runs
 # from the bind mount: a binary written into the overlay root (tmpfs upper layer) is not
 # symbolized, a limit of flamed with overlayfs this test is not about.
@@ -78,11 +88,23 @@ else
 	exit
 fi
 
-ct cp -a /run/flamed-test/tree/. /
+if ct dpkg -i /run/flamed-test/flamed.deb >"$T/dpkg.out" 2>&1; then
+	ok "dpkg -i flamed.deb: exits 0"
+else
+	fail "dpkg -i flamed.deb (a dependency missing from tests/system/mkroot.sh?):"
+	cat "$T/dpkg.out"
+fi
+check "package installed: unit, binary, config, man page" \
+	ct test -s /lib/systemd/system/flamed.service -a -x /usr/bin/flamed \
+	-a -s /etc/flamed/flamed.conf -a -s /usr/share/man/man8/flamed.8.gz
+# Installing enables and starts nothing: the admin asks (systemctl enable --now flamed).
+check "after install: flamed.service disabled" \
+	test "$(ct systemctl is-enabled flamed 2>/dev/null)" = disabled
+check "after install: flamed.service not started" \
+	test "$(ct systemctl is-active flamed 2>/dev/null)" = inactive
 ct mkdir -p /etc/systemd/system/flamed.service.d
 ct cp /run/flamed-test/host-pids.conf /etc/systemd/system/flamed.service.d/
 ct systemctl daemon-reload
-check "unit installed" ct test -s /usr/lib/systemd/system/flamed.service
 
 # The workload starts before flamed: processes started later are announced by perf records with
 # the container's process IDs, which do not match BPF's (a limit of profiling from inside a
@@ -162,4 +184,12 @@ check "stop: the partial window is written" more_windows "$n"
 check "stop: inactive" test "$(ct systemctl show -P ActiveState flamed)" = inactive
 check "stop: result success, exit status 0" \
 	test "$(ct systemctl show -P Result flamed)/$(ct systemctl show -P ExecMainStatus flamed)" = success/0
+
+# Removal takes the binary and unit; the admin's config stays until purge.
+ct dpkg -r flamed >"$T/dpkg-r.out" 2>&1
+check "dpkg -r flamed: exits 0" test $? = 0
+check "after remove: binary and unit gone, config kept" \
+	ct test ! -e /usr/bin/flamed -a ! -e /lib/systemd/system/flamed.service -a -s /etc/flamed/flamed.conf
+ct dpkg -P flamed >/dev/null 2>&1
+check "after purge: config gone" ct test ! -e /etc/flamed/flamed.conf
 finish
