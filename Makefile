@@ -326,3 +326,16 @@ deb:
 	$(call msg,LINTIAN,$(BUILD)/deb)
 	$(Q)lintian --fail-on error,warning,info $(BUILD)/deb/*.changes
 	$(Q)ls $(BUILD)/deb/*.deb
+
+# make uninstall [PREFIX=... DESTDIR=...]: removes what make install put in place, with the same
+# variables. The config file goes only if it is still the default: an edited one is the admin's.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flamed $(DESTDIR)$(UNITDIR)/flamed.service \
+		$(DESTDIR)$(MANDIR)/man8/flamed.8
+	if cmp -s systemd/flamed.conf $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/flamed 2>/dev/null || true; \
+	else \
+		echo "uninstall: keeping $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf (changed)"; \
+	fi
