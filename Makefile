@@ -119,8 +119,14 @@ MANDIR ?= $(PREFIX)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR ?= $(PREFIX)/lib/systemd/system
 
+# The binary is installed without its debug info (INSTALL_STRIP= keeps it: debian/rules, whose
+# dh_strip splits it into the -dbgsym package).
+INSTALL_STRIP ?= 1
+STRIP ?= strip
+
 install: $(BUILD)/flamed
 	install -D -m 0755 $(BUILD)/flamed $(DESTDIR)$(BINDIR)/flamed
+	$(if $(INSTALL_STRIP),$(STRIP) --strip-debug $(DESTDIR)$(BINDIR)/flamed)
 	install -d $(DESTDIR)$(UNITDIR)
 	sed -e 's|/usr/local/bin/flamed|$(BINDIR)/flamed|' -e 's|/etc/flamed/|$(SYSCONFDIR)/flamed/|' \
 		systemd/flamed.service > $(DESTDIR)$(UNITDIR)/flamed.service
@@ -299,5 +305,42 @@ lint-analyzer: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
 	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
 		--checks="$(LINT_ANALYZER)" "$$@" -- $(LINT_INC)' clang-tidy 2>&1 | \
 		grep -v 'warnings\? generated'; true
+
+# make test-system: the unit booted under systemd in a systemd-nspawn container (root only;
+# tests/system/). Installs debootstrap and systemd-container if missing, and says so; builds
+# and caches the container's Debian root under /var/cache/flamed-test on first use.
+.PHONY: test-system
+test-system: $(BUILD)/flamed workloads
+	$(Q)bash tests/system/deps.sh
+	$(Q)BUILD=$(BUILD) bash tests/system/test_system.sh
+
+# make deb: a Debian package built with debhelper (debian/) into $(BUILD)/deb/, from a copy of
+# the tree (so debian/rules' `make clean` stays out of build/), then checked by lintian, which
+# must have nothing to say. Not part of `make`; tests/system/deps.sh installs the tools.
+.PHONY: deb
+deb:
+	$(Q)rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/flamed
+	$(Q)tar -c --exclude=./build --exclude='./build-*' --exclude=./.git --exclude=./.output . | \
+		tar -x -C $(BUILD)/deb/flamed
+	$(call msg,DEB,$(BUILD)/deb)
+	$(Q)cd $(BUILD)/deb/flamed && DEB_BUILD_OPTIONS="parallel=$(shell nproc)" \
+		dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 30 ../build.log; echo "make deb: build failed ($(BUILD)/deb/build.log)"; exit 1; }
+	$(call msg,LINTIAN,$(BUILD)/deb)
+	$(Q)lintian --fail-on error,warning,info $(BUILD)/deb/*.changes
+	$(Q)ls $(BUILD)/deb/*.deb
+
+# make uninstall [PREFIX=... DESTDIR=...]: removes what make install put in place, with the same
+# variables. The config file goes only if it is still the default: an edited one is the admin's.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/flamed $(DESTDIR)$(UNITDIR)/flamed.service \
+		$(DESTDIR)$(MANDIR)/man8/flamed.8
+	if cmp -s systemd/flamed.conf $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf; then \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf; \
+		rmdir $(DESTDIR)$(SYSCONFDIR)/flamed 2>/dev/null || true; \
+	else \
+		echo "uninstall: keeping $(DESTDIR)$(SYSCONFDIR)/flamed/flamed.conf (changed)"; \
+	fi
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -106,7 +106,7 @@ if command -v systemd-analyze >/dev/null; then
 		>/dev/null 2>&1
 	for k in "Type=notify" "WatchdogSec=" "Restart=on-failure" "StateDirectory=flamed" \
 		"NoNewPrivileges=yes" "ProtectSystem=strict" "ProtectHome=read-only" \
-		"PrivateTmp=yes" "ProtectKernelTunables=yes" "MemoryDenyWriteExecute=yes" \
+		"PrivateTmp=yes" "ReadOnlyPaths=/proc /sys" "MemoryDenyWriteExecute=yes" \
 		"RestrictAddressFamilies=" "SystemCallFilter=@system-service bpf perf_event_open"; do
 		check "unit has $k" grep -q "^$k" "$UNIT"
 	done
