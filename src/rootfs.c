@@ -8,7 +8,6 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <libelf.h>
 
 #include "rootfs.h"
 
@@ -91,12 +90,6 @@ bool rootfs__may_mmap(int fd)
 
 	return !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_uid == 0 &&
 	       !(sb.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-int rootfs__elf_cmd(int fd)
-{
-	/* Values of libelf's Elf_Cmd, without making every includer of rootfs.h take libelf.h. */
-	return rootfs__may_mmap(fd) ? ELF_C_READ_MMAP : ELF_C_READ;
 }
 
 static bool same_inode(const char *x, const char *y)
