@@ -246,12 +246,23 @@ void *debuginfo__minidebug(struct debuginfo *d, Elf *elf, size_t *len, int *err)
 	return img;
 }
 
+static int nolinks_in_ours(const char *path)
+{
+	int root = rootfs__open_root(0), fd;
+
+	if (root < 0)
+		return root;
+	fd = rootfs__openat_nolinks(root, path);
+	close(root);
+	return fd;
+}
+
 /*
  * Opens a candidate debug file in root rootfd (-1: ours) and checks it belongs to the binary:
  * same build id when both have one, and the debuglink CRC when asked.
  */
 static int try_file(struct debuginfo *d, int rootfd, const char *path, const char *bid,
-		    bool check_crc, uint32_t crc)
+		    bool check_crc, uint32_t crc, bool symlinks)
 {
 	struct elfimage *im;
 	char cand[41];
@@ -260,7 +271,15 @@ static int try_file(struct debuginfo *d, int rootfd, const char *path, const cha
 	int fd, err = 0;
 
 	/* Regular files only, in our root too: a debuglink can name a user's symlink to a device. */
-	fd = rootfd >= 0 ? rootfs__openat(rootfd, path) : rootfs__open(0, path);
+	if (symlinks)
+		fd = rootfd >= 0 ? rootfs__openat(rootfd, path) : rootfs__open(0, path);
+	else
+		fd = rootfd >= 0 ? rootfs__openat_nolinks(rootfd, path) : nolinks_in_ours(path);
+	if (fd == -ELOOP) {
+		d->st.refused++;
+		pr_info("%s: a symbolic link beside the binary, seen from outside its process's "
+			"root: ignored", path);
+	}
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
@@ -333,7 +352,7 @@ static int by_build_id(struct debuginfo *d, int rootfd, const char *bid)
 		if (!fmt_path(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", d->dirs[i], bid,
 			      bid + 2))
 			continue;
-		fd = try_file(d, rootfd, path, bid, false, 0);
+		fd = try_file(d, rootfd, path, bid, false, 0, true);
 		if (fd >= 0)
 			return fd;
 	}
@@ -359,15 +378,20 @@ static int by_debuglink(struct debuginfo *d, int rootfd, const char *bid, const 
 		return -ENOENT;
 	memcpy(dir, bin, dlen);
 	dir[dlen] = '\0';
+	/*
+	 * Beside the binary, in our root, the directories are the binary's: a user's, or a
+	 * container's tree seen from outside, where an absolute link would resolve against our
+	 * root, not the container's. Followed only inside the process's own root.
+	 */
 	if (fmt_path(path, sizeof(path), "%s/%s", dir, name) &&
-	    (fd = try_file(d, rootfd, path, bid, true, crc)) >= 0)
+	    (fd = try_file(d, rootfd, path, bid, true, crc, rootfd >= 0)) >= 0)
 		return fd;
 	if (fmt_path(path, sizeof(path), "%s/.debug/%s", dir, name) &&
-	    (fd = try_file(d, rootfd, path, bid, true, crc)) >= 0)
+	    (fd = try_file(d, rootfd, path, bid, true, crc, rootfd >= 0)) >= 0)
 		return fd;
 	for (i = 0; d->dirs[i]; i++) {
 		if (fmt_path(path, sizeof(path), "%s%s/%s", d->dirs[i], dir, name) &&
-		    (fd = try_file(d, rootfd, path, bid, true, crc)) >= 0)
+		    (fd = try_file(d, rootfd, path, bid, true, crc, true)) >= 0)
 			return fd;
 	}
 	return -ENOENT;

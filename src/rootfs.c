@@ -44,13 +44,14 @@ static int reopen_regular(int pathfd)
 	return fd < 0 ? -errno : fd;
 }
 
-int rootfs__openat(int rootfd, const char *path)
+static int openat_how(int rootfd, const char *path, bool symlinks)
 {
 	struct open_how how = {
 		/* Not yet for reading: opening a device or FIFO can block or act. */
 		.flags = O_PATH | O_CLOEXEC,
 		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+			   (symlinks ? 0 : RESOLVE_NO_SYMLINKS),
 	};
 	long fd = -1;
 	int tries, err;
@@ -71,6 +72,16 @@ int rootfs__openat(int rootfd, const char *path)
 	err = reopen_regular(fd);
 	close(fd);
 	return err;
+}
+
+int rootfs__openat(int rootfd, const char *path)
+{
+	return openat_how(rootfd, path, true);
+}
+
+int rootfs__openat_nolinks(int rootfd, const char *path)
+{
+	return openat_how(rootfd, path, false);
 }
 
 int rootfs__open(uint32_t pid, const char *path)

@@ -535,6 +535,7 @@ int session__run(const struct session_opts *o)
 		goto cleanup;
 	}
 	session__report(r.s, prof, o->output);
+	symbolizer__log_stats(sym);
 	if (r.child_exited && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status))
 		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(r.child_status));
 	else if (r.child_exited && WIFSIGNALED(r.child_status))
