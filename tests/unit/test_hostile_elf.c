@@ -117,6 +117,26 @@ static struct img build(const struct sec_spec *s, int nr)
 	return m;
 }
 
+/*
+ * FLAMED_HOSTILE_SEEDS=DIR build/unit-tests hostile: also writes each crafted file to
+ * DIR/NAME, the seeds of tests/fuzz/corpus/fuzz_elfimage/.
+ */
+static void seed(const struct img *m, const char *name)
+{
+	const char *dir = getenv("FLAMED_HOSTILE_SEEDS");
+	char path[4096];
+	FILE *f;
+
+	if (!dir)
+		return;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "we");
+	if (f) {
+		fwrite(m->b, 1, m->n, f);
+		fclose(f);
+	}
+}
+
 /* The bytes as a file its owner could have made: a memfd, optionally grown (sparse) to size. */
 static int as_file(const struct img *m, uint64_t size)
 {
@@ -221,6 +241,8 @@ TEST(elfimage_section_over_cap_left_out_and_counted)
 	const char *why = NULL;
 	int fd = as_file(&m, 1ULL << 30), err = 0;
 
+	seed(&m, "hostile-over-cap");
+
 	CHECK(fd >= 0);
 	im = elfimage__open(fd, ELFIMAGE_SYMS | ELFIMAGE_DWARF | ELFIMAGE_READ, &err);
 	CHECK(im != NULL);
@@ -254,6 +276,7 @@ TEST(elfimage_compressed_section_inflating_past_cap)
 
 	memcpy(z, &ch, sizeof(ch));
 	m = build(s, 2);
+	seed(&m, "hostile-inflate");
 	fd = as_file(&m, 0);
 	im = elfimage__open(fd, ELFIMAGE_DWARF | ELFIMAGE_READ, &err);
 	CHECK(im != NULL);
@@ -309,6 +332,8 @@ TEST(elfimage_sh_link_loops)
 	struct elfsyms *e;
 	double t0 = now_s();
 	int fd = as_file(&m, 0), err = 0;
+
+	seed(&m, "hostile-sh-link-loops");
 
 	im = elfimage__open(fd, ELFIMAGE_SYMS | ELFIMAGE_READ, &err);
 	CHECK(im != NULL);
@@ -368,8 +393,11 @@ TEST(build_id_odd_note_sizes)
 		};
 		struct img m = build(s, 1);
 		struct elfimage *im;
-		char hex[41];
+		char hex[41], name[64];
 		int fd = as_file(&m, 0), err = 0;
+
+		snprintf(name, sizeof(name), "hostile-build-id-%zu", i);
+		seed(&m, name);
 
 		im = elfimage__open(fd, ELFIMAGE_NOTES | ELFIMAGE_READ, &err);
 		CHECK(im != NULL);
@@ -477,7 +505,7 @@ static void eh_fde(struct eh *e, uint32_t cie_delta, uint64_t sec_addr, uint64_t
 	e->b[e->n++] = 0;
 }
 
-static struct unwind_table *table_of(const struct eh *e, int *err)
+static struct unwind_table *table_of(const struct eh *e, int *err, const char *name)
 {
 	struct sec_spec s[] = {
 		{ ".text", SHT_PROGBITS, 0, SHF_ALLOC | SHF_EXECINSTR, 0x1000, "\xc3", 1 },
@@ -487,6 +515,8 @@ static struct unwind_table *table_of(const struct eh *e, int *err)
 	struct unwind_table *t = NULL;
 	struct elfimage *im;
 	int fd = as_file(&m, 0);
+
+	seed(&m, name);
 
 	im = elfimage__open(fd, ELFIMAGE_CFI | ELFIMAGE_READ, err);
 	if (im)
@@ -516,7 +546,7 @@ TEST(eh_frame_absurd_lengths_and_cie_loops)
 	eh_u32(&e, 0xffffffffu);
 	eh_u32(&e, 0);
 	eh_u32(&e, 0x80000000u);
-	t = table_of(&e, &err);
+	t = table_of(&e, &err, "hostile-eh-frame-loops");
 	CHECK(t != NULL);
 	if (t) {
 		/* The good FDE is kept; the others are skipped, the rest of the section refused. */
@@ -530,7 +560,7 @@ TEST(eh_frame_absurd_lengths_and_cie_loops)
 	e.n = 0;
 	eh_u32(&e, 0x1000);
 	eh_u32(&e, 0);
-	t = table_of(&e, &err);
+	t = table_of(&e, &err, "hostile-eh-frame-past-end");
 	CHECK(t == NULL || unwind_table__nr_rows(t) == 0);
 	unwind_table__free(t);
 }
