@@ -17,14 +17,15 @@
 #include <sys/stat.h>
 
 #include "debuginfo.h"
+#include "elfimage.h"
 #include "elfsyms.h"
 #include "log.h"
 #include "rootfs.h"
 #include "util.h"
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
-/* A MiniDebugInfo image holds symbols only: a few MB at most, anything larger is suspect. */
-#define MINIDEBUG_MAX (256u << 20)
+/* The xz decoder's own memory (its dictionary): xz -9 needs 65 MiB, a crafted header asks 4 GiB. */
+#define UNXZ_MEMLIMIT (128ULL << 20)
 
 const char *const debuginfo_source_names[DEBUGINFO_SOURCE_MAX] = {
 	[DEBUGINFO_NONE] = "none",
@@ -181,7 +182,7 @@ void *debuginfo__unxz(const void *buf, size_t len, size_t max, size_t *out_len, 
 	lzma_ret r;
 
 	*err = -ENOMEM;
-	if (lzma_stream_decoder(&z, UINT64_MAX, 0) != LZMA_OK)
+	if (lzma_stream_decoder(&z, UNXZ_MEMLIMIT, 0) != LZMA_OK)
 		return NULL;
 	z.next_in = buf;
 	z.avail_in = len;
@@ -208,7 +209,9 @@ void *debuginfo__unxz(const void *buf, size_t len, size_t max, size_t *out_len, 
 		if (r == LZMA_STREAM_END)
 			break;
 		if (r != LZMA_OK) {
-			*err = r == LZMA_MEM_ERROR ? -ENOMEM : -EINVAL;
+			*err = r == LZMA_MEM_ERROR		? -ENOMEM
+			       : r == LZMA_MEMLIMIT_ERROR ? -EFBIG
+							  : -EINVAL;
 			goto fail;
 		}
 	}
@@ -235,10 +238,23 @@ void *debuginfo__minidebug(struct debuginfo *d, Elf *elf, size_t *len, int *err)
 		*err = -ENOENT;
 		return NULL;
 	}
-	img = debuginfo__unxz(data->d_buf, data->d_size, MINIDEBUG_MAX, len, err);
+	img = debuginfo__unxz(data->d_buf, data->d_size, DEBUGINFO_MINIDEBUG_MAX, len, err);
 	if (img && d)
 		d->st.minidebuginfo++;
+	if (*err == -EFBIG && d)
+		d->st.refused++;
 	return img;
+}
+
+static int nolinks_in_ours(const char *path)
+{
+	int root = rootfs__open_root(0), fd;
+
+	if (root < 0)
+		return root;
+	fd = rootfs__openat_nolinks(root, path);
+	close(root);
+	return fd;
 }
 
 /*
@@ -246,30 +262,49 @@ void *debuginfo__minidebug(struct debuginfo *d, Elf *elf, size_t *len, int *err)
  * same build id when both have one, and the debuglink CRC when asked.
  */
 static int try_file(struct debuginfo *d, int rootfd, const char *path, const char *bid,
-		    bool check_crc, uint32_t crc)
+		    bool check_crc, uint32_t crc, bool symlinks)
 {
+	struct elfimage *im;
 	char cand[41];
 	struct stat sb;
 	uint32_t got;
-	Elf *elf;
 	int fd, err = 0;
 
 	/* Regular files only, in our root too: a debuglink can name a user's symlink to a device. */
-	fd = rootfd >= 0 ? rootfs__openat(rootfd, path) : rootfs__open(0, path);
+	if (symlinks)
+		fd = rootfd >= 0 ? rootfs__openat(rootfd, path) : rootfs__open(0, path);
+	else
+		fd = rootfd >= 0 ? rootfs__openat_nolinks(rootfd, path) : nolinks_in_ours(path);
+	if (fd == -ELOOP) {
+		d->st.refused++;
+		pr_info("%s: a symbolic link beside the binary, seen from outside its process's "
+			"root: ignored", path);
+	}
 	if (fd < 0)
 		return fd;
 	if (fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
 		err = -EINVAL;
 		goto cleanup;
 	}
-	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
-	if (!elf || elf_kind(elf) != ELF_K_ELF) {
-		elf_end(elf);
-		err = -EINVAL;
+	/*
+	 * Checking the CRC reads the whole file: one its owner can change (make huge, sparse) is
+	 * read only up to the cap of a file read into memory, which it could not pass anyway.
+	 */
+	if (check_crc && !rootfs__may_mmap(fd) && (uint64_t)sb.st_size > ELFIMAGE_FILE_MAX) {
+		d->st.refused++;
+		pr_info("%s: %.0f MiB, over the %llu MiB cap of a debug file its owner can change: "
+			"ignored", path, sb.st_size / 1048576.0, ELFIMAGE_FILE_MAX >> 20);
+		err = -EFBIG;
 		goto cleanup;
 	}
-	elfsyms__read_build_id(elf, cand);
-	elf_end(elf);
+	im = elfimage__open(fd, ELFIMAGE_NOTES, &err);
+	if (!im) {
+		if (err == -EFBIG)
+			d->st.refused++;
+		goto cleanup;
+	}
+	elfsyms__read_build_id(elfimage__elf(im), cand);
+	elfimage__free(im);
 	if (*bid && *cand && strcmp(bid, cand)) {
 		d->st.build_id_mismatch++;
 		pr_debug("%s: build id %s, not %s: ignored", path, cand, bid);
@@ -317,7 +352,7 @@ static int by_build_id(struct debuginfo *d, int rootfd, const char *bid)
 		if (!fmt_path(path, sizeof(path), "%s/.build-id/%.2s/%s.debug", d->dirs[i], bid,
 			      bid + 2))
 			continue;
-		fd = try_file(d, rootfd, path, bid, false, 0);
+		fd = try_file(d, rootfd, path, bid, false, 0, true);
 		if (fd >= 0)
 			return fd;
 	}
@@ -343,15 +378,20 @@ static int by_debuglink(struct debuginfo *d, int rootfd, const char *bid, const 
 		return -ENOENT;
 	memcpy(dir, bin, dlen);
 	dir[dlen] = '\0';
+	/*
+	 * Beside the binary, in our root, the directories are the binary's: a user's, or a
+	 * container's tree seen from outside, where an absolute link would resolve against our
+	 * root, not the container's. Followed only inside the process's own root.
+	 */
 	if (fmt_path(path, sizeof(path), "%s/%s", dir, name) &&
-	    (fd = try_file(d, rootfd, path, bid, true, crc)) >= 0)
+	    (fd = try_file(d, rootfd, path, bid, true, crc, rootfd >= 0)) >= 0)
 		return fd;
 	if (fmt_path(path, sizeof(path), "%s/.debug/%s", dir, name) &&
-	    (fd = try_file(d, rootfd, path, bid, true, crc)) >= 0)
+	    (fd = try_file(d, rootfd, path, bid, true, crc, rootfd >= 0)) >= 0)
 		return fd;
 	for (i = 0; d->dirs[i]; i++) {
 		if (fmt_path(path, sizeof(path), "%s%s/%s", d->dirs[i], dir, name) &&
-		    (fd = try_file(d, rootfd, path, bid, true, crc)) >= 0)
+		    (fd = try_file(d, rootfd, path, bid, true, crc, true)) >= 0)
 			return fd;
 	}
 	return -ENOENT;

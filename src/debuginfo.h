@@ -38,7 +38,14 @@ struct debuginfo_stats {
 	uint64_t build_id_mismatch;	/* candidates whose build id was another file's */
 	uint64_t debuginfod_failed;	/* debuginfod queries that failed or timed out */
 	uint64_t minidebuginfo;		/* .gnu_debugdata images unpacked */
+	uint64_t refused;		/* debug files and images left out for their size */
 };
+
+/*
+ * A MiniDebugInfo image holds symbols only: a few MB (Fedora's largest, libxul's, about 20);
+ * one that inflates further is refused (-EFBIG), so a small xz bomb costs at most this much.
+ */
+#define DEBUGINFO_MINIDEBUG_MAX (64u << 20)
 
 struct debuginfo;
 

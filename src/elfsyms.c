@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "elfimage.h"
 #include "elfsyms.h"
-#include "rootfs.h"
 
 struct esym {
 	uint64_t addr;
@@ -257,16 +257,13 @@ cleanup:
 struct elfsyms *elfsyms__from_fd(int fd, int *err)
 {
 	struct elfsyms *e;
-	Elf *elf;
+	struct elfimage *im;
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
-	if (!elf) {
-		*err = -EINVAL;
+	im = elfimage__open(fd, ELFIMAGE_SYMS, err);
+	if (!im)
 		return NULL;
-	}
-	e = elfsyms__from_elf(elf, err);
-	elf_end(elf);
+	e = elfsyms__from_elf(elfimage__elf(im), err);
+	elfimage__free(im);
 	return e;
 }
 

@@ -8,7 +8,6 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <libelf.h>
 
 #include "rootfs.h"
 
@@ -45,13 +44,14 @@ static int reopen_regular(int pathfd)
 	return fd < 0 ? -errno : fd;
 }
 
-int rootfs__openat(int rootfd, const char *path)
+static int openat_how(int rootfd, const char *path, bool symlinks)
 {
 	struct open_how how = {
 		/* Not yet for reading: opening a device or FIFO can block or act. */
 		.flags = O_PATH | O_CLOEXEC,
 		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
-		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
+			   (symlinks ? 0 : RESOLVE_NO_SYMLINKS),
 	};
 	long fd = -1;
 	int tries, err;
@@ -74,6 +74,16 @@ int rootfs__openat(int rootfd, const char *path)
 	return err;
 }
 
+int rootfs__openat(int rootfd, const char *path)
+{
+	return openat_how(rootfd, path, true);
+}
+
+int rootfs__openat_nolinks(int rootfd, const char *path)
+{
+	return openat_how(rootfd, path, false);
+}
+
 int rootfs__open(uint32_t pid, const char *path)
 {
 	int root = rootfs__open_root(pid), fd;
@@ -91,12 +101,6 @@ bool rootfs__may_mmap(int fd)
 
 	return !fstat(fd, &sb) && S_ISREG(sb.st_mode) && sb.st_uid == 0 &&
 	       !(sb.st_mode & (S_IWGRP | S_IWOTH));
-}
-
-int rootfs__elf_cmd(int fd)
-{
-	/* Values of libelf's Elf_Cmd, without making every includer of rootfs.h take libelf.h. */
-	return rootfs__may_mmap(fd) ? ELF_C_READ_MMAP : ELF_C_READ;
 }
 
 static bool same_inode(const char *x, const char *y)

@@ -25,14 +25,18 @@ int rootfs__open_root(uint32_t pid);
  * regular files only, as rootfs__open. */
 int rootfs__openat(int rootfd, const char *path);
 /*
+ * rootfs__openat() through no symbolic link at all (-ELOOP if the path holds one): for paths
+ * in directories a user may own, where a link could lead out of a container's tree (seen from
+ * our root) or to a file that user cannot read.
+ */
+int rootfs__openat_nolinks(int rootfd, const char *path);
+/*
  * Whether the file open as fd may be mapped (mmap, libelf's ELF_C_READ_MMAP): true when only
  * root can change it (owned by root, writable by no group or other). Any other file's owner
  * can truncate it while flamed holds it mapped, and every read of the mapping past the new end
- * is a SIGBUS that kills the daemon: such files are read (ELF_C_READ, pread) instead.
+ * is a SIGBUS that kills the daemon: such files are read instead (src/elfimage.c).
  */
 bool rootfs__may_mmap(int fd);
-/* libelf's read command for fd: ELF_C_READ_MMAP when rootfs__may_mmap(fd), else ELF_C_READ. */
-int rootfs__elf_cmd(int fd);
 /* True when process pid sees the same files as flamed: same root, same mount namespace. */
 bool rootfs__same_root(uint32_t pid);
 

@@ -266,11 +266,12 @@ void session__report(const struct session *s, const struct profile *p, const cha
 
 		unwinder__stats(s->unwinder, &us);
 		sampler__read_stats(s->smp, st);
-		pr_info("unwind tables: %llu loaded (%.1f MiB of %.0f MiB), %llu without CFI, %llu over "
-			"the cap, built in %.0f ms; %llu processes indexed; %llu user stacks unwound "
+		pr_info("unwind tables: %llu loaded (%.1f MiB of %.0f MiB), %llu without CFI (%llu "
+			"refused for their size), %llu over the cap, built in %.0f ms; %llu processes indexed; %llu user stacks unwound "
 			"with tables, %llu of them partly by frame pointers, %llu truncated",
 			(unsigned long long)us.tables, us.rows_used * 8 / 1048576.0,
 			us.rows_cap * 8 / 1048576.0, (unsigned long long)us.tables_failed,
+			(unsigned long long)us.tables_refused,
 			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
 			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
 			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
@@ -534,6 +535,7 @@ int session__run(const struct session_opts *o)
 		goto cleanup;
 	}
 	session__report(r.s, prof, o->output);
+	symbolizer__log_stats(sym);
 	if (r.child_exited && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status))
 		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(r.child_status));
 	else if (r.child_exited && WIFSIGNALED(r.child_status))

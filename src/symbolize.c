@@ -309,6 +309,7 @@ static struct filesym *file_lookup(struct symbolizer *s, uint32_t pid, const str
 		s->st.debug_debuginfod += src == DEBUGINFO_DEBUGINFOD;
 		s->st.debug_minidebuginfo += symfile__has_minidebuginfo(f->sf);
 		s->st.dwarf_files += symfile__has_dwarf(f->sf);
+		s->st.files_refused += symfile__refused(f->sf);
 	}
 	f->mem = sizeof(*f) + (f->sf ? symfile__mem(f->sf) : 0);
 	f->next = s->files[b];
@@ -725,6 +726,7 @@ void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st)
 	st->cache_bytes = s->cache_bytes;
 	debuginfo__stats(s->di, &ds);
 	st->debuginfod_failed = ds.debuginfod_failed;
+	st->files_refused += ds.refused;
 }
 
 void symbolizer__log_stats(const struct symbolizer *s)
@@ -732,12 +734,12 @@ void symbolizer__log_stats(const struct symbolizer *s)
 	struct symbolizer_stats st;
 
 	symbolizer__stats(s, &st);
-	pr_info("symbols: %llu files (%llu unreadable, %llu with DWARF; debug files: %llu by build "
+	pr_info("symbols: %llu files (%llu unreadable, %llu parts refused, %llu with DWARF; debug files: %llu by build "
 		"id, %llu by debuglink, %llu from debuginfod, %llu MiniDebugInfo), cache %llu hits / "
 		"%llu misses / %llu evicted, %.1f MiB; %llu frames, %llu unknown, %llu unnamed, "
 		"%llu inline, %llu JIT",
 		(unsigned long long)st.files, (unsigned long long)st.files_failed,
-		(unsigned long long)st.dwarf_files, (unsigned long long)st.debug_build_id,
+		(unsigned long long)st.files_refused, (unsigned long long)st.dwarf_files, (unsigned long long)st.debug_build_id,
 		(unsigned long long)st.debug_debuglink, (unsigned long long)st.debug_debuginfod,
 		(unsigned long long)st.debug_minidebuginfo, (unsigned long long)st.cache_hits,
 		(unsigned long long)st.cache_misses, (unsigned long long)st.cache_evictions,

@@ -38,6 +38,7 @@ struct symbolizer_opts {
 struct symbolizer_stats {
 	uint64_t files;		/* object files read */
 	uint64_t files_failed;	/* files that could not be opened or parsed */
+	uint64_t files_refused;	/* sections, images, debug files left out for their size */
 	uint64_t cache_hits;	/* mapping lookups served by the file cache */
 	uint64_t cache_misses;
 	uint64_t cache_evictions; /* files dropped to stay under the memory cap */

@@ -4,22 +4,22 @@
 #include <libelf.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "debuginfo.h"
 #include "dwinfo.h"
+#include "elfimage.h"
 #include "elfsyms.h"
 #include "log.h"
-#include "rootfs.h"
 #include "symfile.h"
 
 struct symfile {
 	struct elfsyms *syms;
 	struct dwinfo *dw;
-	Elf *dw_elf;		/* the image the DWARF is read from, kept while dw lives */
+	struct elfimage *dw_img; /* the image the DWARF is read from, kept while dw lives */
 	enum debuginfo_source src;
 	bool mini;
+	unsigned int refused;	/* sections or images left out for their size */
 	size_t mem;
 };
 
@@ -56,34 +56,42 @@ static void survey(Elf *elf, bool *symtab, bool *dwarf, size_t *inflated)
 }
 
 /*
- * Opens an ELF image for reading and lets fd go: with the file mapped, libelf needs no fd.
- * Files their owner could truncate under the mapping are read into memory instead (*held).
+ * Opens an ELF file with the sections symbols (and DWARF) need; fd can be closed afterwards.
+ * What it read into memory is accounted; what it left out for its size is counted and logged.
  */
-static Elf *elf_open(int fd, size_t *held)
+static struct elfimage *open_image(struct symfile *f, int fd, bool dwarf, const char *path)
 {
-	Elf *elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
-	struct stat sb;
+	struct elfimage *im;
+	const char *why;
+	int err = 0;
 
-	if (elf && (elf_kind(elf) != ELF_K_ELF || elf_cntl(elf, ELF_C_FDREAD))) {
-		elf_end(elf);
-		elf = NULL;
+	im = elfimage__open(fd, ELFIMAGE_SYMS | (dwarf ? ELFIMAGE_DWARF : 0), &err);
+	if (!im) {
+		if (err == -EFBIG) {
+			f->refused++;
+			pr_info("%s: ELF headers over the caps, ignored", path ? path : "?");
+		}
+		return NULL;
 	}
-	if (elf && !rootfs__may_mmap(fd) && !fstat(fd, &sb))
-		*held += sb.st_size;
-	return elf;
+	f->mem += elfimage__mem(im);
+	if (elfimage__refused(im, &why)) {
+		f->refused += elfimage__refused(im, NULL);
+		pr_info("%s: %s: left out", path ? path : "?", why);
+	}
+	return im;
 }
 
-static void use_dwarf(struct symfile *f, Elf *elf, size_t inflated)
+static void use_dwarf(struct symfile *f, struct elfimage *im, size_t inflated)
 {
 	int err = 0;
 
-	f->dw = dwinfo__new(elf, &err);
+	f->dw = dwinfo__new(elfimage__elf(im), &err);
 	if (!f->dw) {
 		if (err != -ENODATA)
 			pr_debug("cannot index DWARF: %s", strerror(-err));
 		return;
 	}
-	f->dw_elf = elf;
+	f->dw_img = im;
 	f->mem += inflated;
 }
 
@@ -92,7 +100,8 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 	struct symfile *f = calloc(1, sizeof(*f));
 	bool symtab, dwarf, dsymtab = false, ddwarf = false;
 	size_t inflated, dinflated;
-	Elf *elf = NULL, *delf = NULL;
+	struct elfimage *im = NULL, *dim = NULL;
+	Elf *elf, *delf;
 	int err = 0, dfd;
 
 	elf_version(EV_CURRENT);
@@ -101,33 +110,35 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 		goto cleanup;
 	}
 	f->mem = sizeof(*f) + 16384;
-	elf = elf_open(fd, &f->mem);
-	if (!elf) {
+	im = open_image(f, fd, ctx->dwarf, ctx->path);
+	if (!im) {
 		err = -EINVAL;
 		goto cleanup;
 	}
+	elf = elfimage__elf(im);
 	f->syms = elfsyms__from_elf(elf, &err);
 	if (!f->syms)
 		goto cleanup;
 	survey(elf, &symtab, &dwarf, &inflated);
 	if (dwarf && ctx->dwarf)
-		use_dwarf(f, elf, inflated);
+		use_dwarf(f, im, inflated);
 	/* Stripped of its symbols, or of the DWARF we want: look for its debug file. */
 	if (ctx->di && (!symtab || (ctx->dwarf && !f->dw))) {
 		dfd = debuginfo__find(ctx->di, elf, elfsyms__build_id(f->syms), ctx->path,
 				      ctx->pid, &f->src);
 		if (dfd >= 0) {
-			delf = elf_open(dfd, &f->mem);
+			dim = open_image(f, dfd, ctx->dwarf, ctx->path);
 			close(dfd);
 		}
-		if (delf) {
+		if (dim) {
+			delf = elfimage__elf(dim);
 			survey(delf, &dsymtab, &ddwarf, &dinflated);
 			if (elfsyms__merge(f->syms, delf)) {
 				err = -ENOMEM;
 				goto cleanup;
 			}
 			if (ddwarf && ctx->dwarf && !f->dw)
-				use_dwarf(f, delf, dinflated);
+				use_dwarf(f, dim, dinflated);
 		} else {
 			f->src = DEBUGINFO_NONE;
 		}
@@ -148,19 +159,23 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 			free(img);
 			if (err == -ENOMEM)
 				goto cleanup;
+		} else if (err == -EFBIG) {
+			f->refused++;
+			pr_info("%s: MiniDebugInfo inflates past %u MiB: left out",
+				ctx->path ? ctx->path : "?", DEBUGINFO_MINIDEBUG_MAX >> 20);
 		}
 		err = 0;
 	}
-	if (f->dw_elf != elf)
-		elf_end(elf);
-	if (f->dw_elf != delf)
-		elf_end(delf);
+	if (f->dw_img != im)
+		elfimage__free(im);
+	if (f->dw_img != dim)
+		elfimage__free(dim);
 	return f;
 cleanup:
-	if (f && f->dw_elf != elf)
-		elf_end(elf);
-	if (f && f->dw_elf != delf)
-		elf_end(delf);
+	if (f && f->dw_img != im)
+		elfimage__free(im);
+	if (f && f->dw_img != dim)
+		elfimage__free(dim);
 	symfile__free(f);
 	*ret_err = err ? err : -EINVAL;
 	return NULL;
@@ -188,7 +203,7 @@ void symfile__free(struct symfile *f)
 	if (!f)
 		return;
 	dwinfo__free(f->dw);
-	elf_end(f->dw_elf);
+	elfimage__free(f->dw_img);
 	elfsyms__free(f->syms);
 	free(f);
 }
@@ -244,6 +259,11 @@ enum debuginfo_source symfile__debug_source(const struct symfile *f)
 bool symfile__has_minidebuginfo(const struct symfile *f)
 {
 	return f->mini;
+}
+
+unsigned int symfile__refused(const struct symfile *f)
+{
+	return f->refused;
 }
 
 bool symfile__has_dwarf(const struct symfile *f)

@@ -47,6 +47,11 @@ const char *symfile__build_id(const struct symfile *f);
 enum debuginfo_source symfile__debug_source(const struct symfile *f);
 bool symfile__has_minidebuginfo(const struct symfile *f);
 bool symfile__has_dwarf(const struct symfile *f);
+/*
+ * Parts of the file or its debug files left out for their size (a section over its cap, a
+ * MiniDebugInfo image that inflates too far): the symbolizer counts them.
+ */
+unsigned int symfile__refused(const struct symfile *f);
 size_t symfile__nr_symbols(const struct symfile *f);
 /* Approximate memory held, for the cache's cap. */
 size_t symfile__mem(const struct symfile *f);

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "rootfs.h"
+#include "elfimage.h"
 #include "unwind_table.h"
 
 #define REG_RBP 6
@@ -1178,16 +1178,13 @@ struct unwind_table *unwind_table__from_elf(Elf *elf, int *err)
 struct unwind_table *unwind_table__from_fd(int fd, int *err)
 {
 	struct unwind_table *t;
-	Elf *elf;
+	struct elfimage *im;
 
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
-	if (!elf) {
-		*err = -EINVAL;
+	im = elfimage__open(fd, ELFIMAGE_CFI, err);
+	if (!im)
 		return NULL;
-	}
-	t = unwind_table__from_elf(elf, err);
-	elf_end(elf);
+	t = unwind_table__from_elf(elfimage__elf(im), err);
+	elfimage__free(im);
 	return t;
 }
 

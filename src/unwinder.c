@@ -15,7 +15,7 @@
 
 #include "log.h"
 #include "procs.h"
-#include "rootfs.h"
+#include "elfimage.h"
 #include "sampler.h"
 #include "unwind_table.h"
 #include "unwinder.h"
@@ -184,8 +184,9 @@ cleanup:
 static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool alive,
 		       const struct map_entry *m)
 {
-	Elf *elf = NULL;
-	int fd;
+	struct elfimage *im;
+	const char *why;
+	int fd, err = 0;
 
 	fd = procs__open_mapping(pid, alive, m);
 	if (fd < 0) {
@@ -193,15 +194,21 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 		pr_debug("no unwind table for %s: %s", m->path, strerror(-fd));
 		return;
 	}
-	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, rootfs__elf_cmd(fd), NULL);
-	if (elf)
-		load_elf(u, t, elf, m->path);
-	else
-		u->st.tables_failed++;
-	if (elf)
-		elf_end(elf);
+	/* Only the CFI sections, each under a cap: a user's file can be made huge. */
+	im = elfimage__open(fd, ELFIMAGE_CFI, &err);
 	close(fd);
+	if (!im || elfimage__refused(im, &why)) {
+		if (im || err == -EFBIG) {
+			u->st.tables_refused++;
+			pr_info("no unwind table for %s: %s", m->path,
+				im ? why : "ELF headers over the caps");
+		}
+		u->st.tables_failed++;
+		elfimage__free(im);
+		return;
+	}
+	load_elf(u, t, elfimage__elf(im), m->path);
+	elfimage__free(im);
 }
 
 /* The vDSO has CFI too (clock_gettime and friends are hot): ours stands in for everyone's. */

@@ -16,6 +16,7 @@ struct unwinder_stats {
 	uint64_t tables;	/* tables loaded */
 	uint64_t tables_failed;	/* files without usable CFI (frame pointers there) */
 	uint64_t tables_over_cap; /* files that did not fit under the memory cap */
+	uint64_t tables_refused; /* files whose CFI or headers were over elfimage's caps */
 	uint64_t rows_used, rows_cap;
 	uint64_t procs;		/* processes given an unwind index (ever) */
 	uint64_t procs_failed;
