@@ -14,7 +14,10 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "folded.h"
 #include "harness.h"
+#include "pprof.h"
+#include "profile.h"
 #include "util.h"
 
 /* A line that is no valid setting is named by file and line, never shown. */
@@ -96,4 +99,83 @@ TEST(hostile_config_writable_by_others_refused)
 	}
 	unlink(path);
 	rmdir(dir);
+}
+
+/* Counts adding up past PROFILE_MAX_TOTAL: an error naming the line, never a wrapped total. */
+TEST(hostile_folded_count_overflow_names_the_line)
+{
+	static const char wrap[] = "a;b 18446744073709551615\na;c 2\n";
+	static const char late[] = "a;b 9223372036854775806\na;c 1\na;d 1\n";
+	static const char diff[] = "a 1 9223372036854775807\nb 1 1\n";
+	struct folded_parse_stats st;
+	struct profile *p = profile__new(), *q = profile__new();
+
+	CHECK(p && q);
+	if (!p || !q)
+		goto out;
+	CHECK_EQ_INT(folded__parse(p, wrap, sizeof(wrap) - 1, &st), -EOVERFLOW);
+	CHECK_EQ_INT(st.overflow_line, 1);
+	profile__free(p);
+	p = profile__new();
+	/* Exactly the limit is fine; one more is not, on the line that adds it. */
+	CHECK_EQ_INT(folded__parse(p, late, 30, &st), 0);
+	CHECK_EQ_INT(profile__total(p), PROFILE_MAX_TOTAL);
+	profile__free(p);
+	p = profile__new();
+	CHECK_EQ_INT(folded__parse(p, late, sizeof(late) - 1, &st), -EOVERFLOW);
+	CHECK_EQ_INT(st.overflow_line, 3);
+	/* A second input into the same profile counts on top of the first. */
+	profile__free(p);
+	p = profile__new();
+	CHECK_EQ_INT(folded__parse(p, late, 24, &st), 0);
+	CHECK_EQ_INT(folded__parse(p, "x 1\ny 1\n", 8, &st), -EOVERFLOW);
+	CHECK_EQ_INT(st.overflow_line, 2);
+	/* Differential input: each column on its own (BEFORE here). */
+	profile__free(p);
+	p = profile__new();
+	CHECK_EQ_INT(folded__parse_diff(q, p, diff, sizeof(diff) - 1, &st), -EOVERFLOW);
+	CHECK_EQ_INT(st.overflow_line, 2);
+out:
+	profile__free(p);
+	profile__free(q);
+}
+
+static int write_pprof(const struct profile *p, char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	int err;
+
+	if (!f)
+		return -errno;
+	err = pprof__write(p, f);
+	fclose(f);
+	return err;
+}
+
+TEST(hostile_pprof_count_overflow_refused)
+{
+	struct profile *p = profile__new(), *q;
+	struct profile_frame fr = { 0 };
+	uint32_t a, b;
+	char *buf = NULL;
+	size_t len = 0;
+	int err = 0;
+
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	fr.name = profile__intern_str(p, "a");
+	a = profile__add_frame(p, &fr);
+	fr.name = profile__intern_str(p, "b");
+	b = profile__add_frame(p, &fr);
+	/* Two distinct stacks of INT64_MAX each: pprof holds them, their sum wraps a u64 later. */
+	profile__add_sample(p, &a, 1, INT64_MAX, 0, 0, 0);
+	profile__add_sample(p, &b, 1, INT64_MAX, 0, 0, 0);
+	CHECK_EQ_INT(write_pprof(p, &buf, &len), 0);
+	q = pprof__read(buf, len, &err);
+	CHECK(q == NULL);
+	CHECK_EQ_INT(err, -EOVERFLOW);
+	profile__free(q);
+	free(buf);
+	profile__free(p);
 }
