@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,17 +459,68 @@ void config__init(struct config *c)
 	c->spool_max_bytes = 64ULL << 20;
 }
 
+/* Edit distance of a and b, stopping at 3: enough to tell a typo from another word. */
+static int distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j;
+	int row[64], prev, cur, best;
+
+	if (la >= ARRAY_SIZE(row) || lb >= ARRAY_SIZE(row) || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		best = row[0];
+		for (j = 1; j <= lb; j++) {
+			cur = row[j];
+			row[j] = MIN(MIN(row[j] + 1, row[j - 1] + 1), prev + (a[i - 1] != b[j - 1]));
+			prev = cur;
+			best = MIN(best, row[j]);
+		}
+		if (best > 2)
+			return 3;
+	}
+	return row[lb];
+}
+
+/*
+ * The message for a key that is no setting. The key itself is not repeated: the file may be
+ * no config file at all (a symlink to a secret), and its words are not ours to print. A key
+ * within two edits of a setting's name is a typo, and that name (ours) is suggested.
+ */
+static void unknown_key_msg(const char *key, char *msg)
+{
+	const char *best = NULL;
+	int d, bestd = 3;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		d = distance(key, keys[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = keys[i].name;
+		}
+	}
+	if (best)
+		snprintf(msg, CONFIG_MSG_LEN, "unknown key (did you mean '%s'?)", best);
+	else
+		snprintf(msg, CONFIG_MSG_LEN, "unknown key (not a flamed setting; the line is not "
+			 "shown)");
+}
+
 int config__set(struct config *c, const char *key, const char *value, char *msg)
 {
 	const struct config_key *k = find_key(key);
 
 	if (!k) {
-		snprintf(msg, CONFIG_MSG_LEN, "unknown key '%s'", key);
+		unknown_key_msg(key, msg);
 		return -ENOENT;
 	}
+	/* Without the value: from a file it is a line that is no valid setting (see above). */
 	if (k->parse(k, value, (char *)c + k->off)) {
-		snprintf(msg, CONFIG_MSG_LEN, "invalid value '%s' for %s: expected %s", value,
-			 key, k->expect);
+		snprintf(msg, CONFIG_MSG_LEN, "invalid value for %s: expected %s", key, k->expect);
 		return -EINVAL;
 	}
 	return 0;
@@ -498,13 +551,23 @@ static int parse_line(struct config *c, char *line, char *msg)
 	if (!*line || *line == '#')
 		return 0;
 	eq = strchr(line, '=');
+	/* The line's text is never echoed: a file that is no config file may hold secrets. */
 	if (!eq) {
-		snprintf(msg, CONFIG_MSG_LEN, "expected 'key = value', got '%.64s'", line);
+		snprintf(msg, CONFIG_MSG_LEN, "not a 'key = value' setting (the line is not shown)");
 		return -EINVAL;
 	}
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
+	if (!*key) {
+		snprintf(msg, CONFIG_MSG_LEN, "missing key before '='");
+		return -EINVAL;
+	}
+	/* Before the key is named in any message below. */
+	if (!find_key(key)) {
+		unknown_key_msg(key, msg);
+		return -ENOENT;
+	}
 	if (*val == '"') {
 		n = strlen(val);
 		if (n < 2 || val[n - 1] != '"' || memchr(val + 1, '"', n - 2)) {
@@ -521,10 +584,6 @@ static int parse_line(struct config *c, char *line, char *msg)
 				break;
 			}
 		}
-	}
-	if (!*key) {
-		snprintf(msg, CONFIG_MSG_LEN, "missing key before '='");
-		return -EINVAL;
 	}
 	return config__set(c, key, val, msg);
 }
@@ -562,6 +621,76 @@ int config__parse(struct config *c, const char *buf, size_t len, const char *nam
 	return 0;
 }
 
+/* Who besides root and the invoking user may write an inode of this mode and owner, or NULL. */
+static const char *foreign_writer(const struct stat *st, bool dir)
+{
+	if (st->st_uid != 0 && st->st_uid != getuid())
+		return "its owner (neither root nor you)";
+	/* A sticky directory: others may add entries, never rename or remove ours. */
+	if (dir && (st->st_mode & S_ISVTX))
+		return NULL;
+	if (st->st_mode & S_IWOTH)
+		return "every user";
+	if (st->st_mode & S_IWGRP)
+		return "its group";
+	return NULL;
+}
+
+/*
+ * As sshd does with its own files: a config file that a user other than root or the invoking
+ * one could write, or whose directory (any directory up to /) they could change, is refused:
+ * it names the files flamed writes as root and the servers it sends profiles to. The checks
+ * are on the file opened (fd) and on the directories of the path it was opened by, symlinks
+ * resolved.
+ */
+static int check_trusted(int fd, const char *path, char *msg)
+{
+	char proc[64], real[PATH_MAX], *slash;
+	const char *who;
+	struct stat st;
+	ssize_t n;
+
+	if (fstat(fd, &st))
+		goto fail;
+	who = foreign_writer(&st, false);
+	if (who) {
+		snprintf(msg, CONFIG_MSG_LEN, "refusing config file %.300s: %s (uid %u, gid %u, mode "
+			 "%04o) could change it; it must be owned by root or you and writable by "
+			 "no one else (chown root, chmod go-w)", path, who, (unsigned int)st.st_uid,
+			 (unsigned int)st.st_gid, (unsigned int)(st.st_mode & 07777));
+		return -EPERM;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	n = readlink(proc, real, sizeof(real) - 1);
+	if (n <= 0 || real[0] != '/') {
+		if (!realpath(path, real))
+			goto fail;
+	} else {
+		real[n] = '\0';
+	}
+	while ((slash = strrchr(real, '/'))) {
+		slash[slash == real] = '\0';
+		if (stat(real, &st))
+			goto fail;
+		who = foreign_writer(&st, true);
+		if (who) {
+			snprintf(msg, CONFIG_MSG_LEN, "refusing config file %.150s: its directory "
+				 "%.150s can be changed by %s (uid %u, gid %u, mode %04o); directories "
+				 "up to / must be owned by root or you and not writable by others "
+				 "unless sticky", path, real, who, (unsigned int)st.st_uid,
+				 (unsigned int)st.st_gid, (unsigned int)(st.st_mode & 07777));
+			return -EPERM;
+		}
+		if (slash == real)
+			break;
+	}
+	return 0;
+fail:
+	snprintf(msg, CONFIG_MSG_LEN, "cannot check who may write %.300s: %s", path,
+		 strerror(errno));
+	return -errno;
+}
+
 int config__load(struct config *c, const char *path, char *msg)
 {
 	char *buf = NULL;
@@ -582,6 +711,9 @@ int config__load(struct config *c, const char *path, char *msg)
 			 err == -EISDIR ? "is a directory" : "not a regular file of at most 1 MiB");
 		goto cleanup;
 	}
+	err = check_trusted(fd, path, msg);
+	if (err)
+		goto cleanup;
 	buf = malloc(st.st_size + 1);
 	if (!buf) {
 		err = -ENOMEM;

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/timerfd.h>
@@ -178,6 +179,22 @@ static int check_dir(const char *dir, char *msg)
 		snprintf(msg, CONFIG_MSG_LEN, "output-dir %.300s is not a directory", dir);
 		return -ENOTDIR;
 	}
+	/*
+	 * Others who may write here could remove, rename or replace the windows and latest
+	 * links, unless the directory is sticky (as /tmp): then they may only add names, which
+	 * retention ignores (it only touches files flamed owns).
+	 */
+	if ((st.st_mode & (S_IWGRP | S_IWOTH)) && !(st.st_mode & S_ISVTX)) {
+		snprintf(msg, CONFIG_MSG_LEN, "output-dir %.300s is writable by %s (mode %04o, gid "
+			 "%u) and not sticky: other users could remove or replace its windows; use a "
+			 "directory only flamed writes (chmod go-w), or make it sticky (chmod +t)",
+			 dir, st.st_mode & S_IWOTH ? "every user" : "its group",
+			 (unsigned int)(st.st_mode & 07777), (unsigned int)st.st_gid);
+		return -EPERM;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		pr_notice("output-dir %s is shared (writable by others, sticky): their files there "
+			  "are left alone; window names they take cannot be written", dir);
 	/* With our effective ids and capabilities, as the writes will be made. */
 	if (faccessat(AT_FDCWD, dir, W_OK | X_OK, AT_EACCESS) && errno != EROFS) {
 		snprintf(msg, CONFIG_MSG_LEN, "cannot write to the output directory %.300s: %s",
@@ -223,6 +240,21 @@ static void session_opts_from(struct session_opts *so, const struct config *c,
 	so->unwind_max_mb = c->unwind_max_mb;
 }
 
+/*
+ * Whether the entry name in the directory dfd is something flamed wrote: a regular file (or,
+ * with link, a symlink) owned by our effective uid, which in a shared (sticky) directory no
+ * other user can create, rename or replace. Anything else is left alone: in a shared output
+ * directory, files named like windows may be anyone's.
+ */
+static bool ours(int dfd, const char *name, bool link, struct stat *st)
+{
+	if (fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW))
+		return false;
+	if (!(S_ISREG(st->st_mode) || (link && S_ISLNK(st->st_mode))))
+		return false;
+	return st->st_uid == geteuid();
+}
+
 /* Leftovers of a run killed while writing: our hidden temp files, nothing else. */
 static void remove_temp_files(const char *dir)
 {
@@ -230,6 +262,7 @@ static void remove_temp_files(const char *dir)
 	struct dirent *de;
 	char stem[WINDOW_STEM_LEN];
 	enum output_format f;
+	struct stat st;
 
 	if (!dp)
 		return;
@@ -237,7 +270,7 @@ static void remove_temp_files(const char *dir)
 		const char *n = de->d_name, *dot;
 		size_t len;
 
-		if (n[0] != '.')
+		if (n[0] != '.' || !ours(dirfd(dp), n, true, &st))
 			continue;
 		if (!strncmp(n, ".latest.", 8) && strlen(n) > 12 &&
 		    !strcmp(n + strlen(n) - 4, ".tmp")) {
@@ -272,7 +305,12 @@ static int cmp_entry(const void *a, const void *b)
 		      ((const struct window_entry *)b)->stem);
 }
 
-/* Deletes the oldest windows beyond the limits, then "latest" links left dangling. */
+/*
+ * Deletes the oldest windows beyond the limits, then "latest" links left dangling. Only
+ * windows flamed wrote count (ours(): this run's or an earlier one's), and none named after
+ * the newest this run wrote (or now, before the first): a window "from the future" is not one
+ * flamed recorded, and counted as the newest it would push every real window out.
+ */
 static void prune(struct daemon *d)
 {
 	const struct config *c = &d->cfg;
@@ -281,16 +319,17 @@ static void prune(struct daemon *d)
 	size_t n = 0, cap = 0, i, j, del;
 	DIR *dp = opendir(c->output_dir);
 	struct dirent *de;
-	char stem[WINDOW_STEM_LEN];
+	char stem[WINDOW_STEM_LEN], newest[WINDOW_STEM_LEN];
 	enum output_format f;
 	struct stat st;
 
 	if (!dp)
 		return;
+	daemon__window_stem(MAX(d->last_stem_ms, now_real_ns() / 1000000) * 1000000, newest);
 	while ((de = readdir(dp))) {
 		if (!daemon__parse_window_file(de->d_name, stem, &f))
 			continue;
-		if (fstatat(dirfd(dp), de->d_name, &st, AT_SYMLINK_NOFOLLOW))
+		if (!ours(dirfd(dp), de->d_name, false, &st) || strcmp(stem, newest) > 0)
 			continue;
 		for (i = 0; i < n && strcmp(e[i].stem, stem); i++)
 			;
@@ -335,7 +374,7 @@ static void prune(struct daemon *d)
 
 		snprintf(name, sizeof(name), "latest.%s", daemon__ext(all_formats[j]));
 		if (fstatat(dirfd(dp), name, &st, 0) && errno == ENOENT &&
-		    !fstatat(dirfd(dp), name, &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))
+		    ours(dirfd(dp), name, true, &st) && S_ISLNK(st.st_mode))
 			unlinkat(dirfd(dp), name, 0);
 	}
 cleanup:
@@ -344,20 +383,35 @@ cleanup:
 	closedir(dp);
 }
 
-/* Points DIR/latest.EXT at name: a new symlink renamed over the old one, never missing. */
+/*
+ * Points DIR/latest.EXT at name: a new symlink renamed over the old one, never missing. The
+ * new link gets a fresh name (".latest.EXT.XXXXXXXX.tmp"), created exclusively: a name planted
+ * by someone else in a shared directory is passed over, never removed.
+ */
 static int point_latest(const char *dir, enum output_format f, const char *name)
 {
 	char tmp[PATH_MAX], dst[PATH_MAX];
+	struct stat st;
+	uint32_t rnd;
+	int tries, err;
 
-	snprintf(tmp, sizeof(tmp), "%s/.latest.%s.tmp", dir, daemon__ext(f));
 	snprintf(dst, sizeof(dst), "%s/latest.%s", dir, daemon__ext(f));
-	unlink(tmp);
-	if (symlink(name, tmp))
-		return -errno;
+	for (tries = 0;; tries++) {
+		if (getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK) != sizeof(rnd))
+			rnd = (uint32_t)now_mono_ns() + tries;
+		snprintf(tmp, sizeof(tmp), "%s/.latest.%s.%08x.tmp", dir, daemon__ext(f), rnd);
+		if (!symlink(name, tmp))
+			break;
+		if (errno != EEXIST || tries == 100)
+			return -errno;
+	}
 	if (rename(tmp, dst)) {
-		int err = -errno;
-
+		err = -errno;
 		unlink(tmp);
+		/* A sticky directory: a latest.EXT of another user's cannot be replaced. */
+		if (!lstat(dst, &st) && st.st_uid != geteuid())
+			pr_warn("%s is not flamed's (owner uid %u), so it cannot point at the newest "
+				"window; remove it", dst, (unsigned int)st.st_uid);
 		return err;
 	}
 	return 0;

@@ -345,6 +345,18 @@ static int parse_line(struct folded_parser *fp, const char *s, const char *e, co
 		junk(fp);
 		return 0;
 	}
+	/*
+	 * Every sum a renderer makes (a frame's width, the total, merged stacks) is at most the
+	 * profile's total: bounded here, none of them can wrap around.
+	 */
+	for (w = 0; w < nw; w++) {
+		uint64_t have = profile__meta(fp->p[w])->samples;
+
+		if (have > PROFILE_MAX_TOTAL || cnt[w] > PROFILE_MAX_TOTAL - have) {
+			fp->st.overflow_line = fp->st.lines;
+			return -EOVERFLOW;
+		}
+	}
 	fp->st.stacks++;
 	fp->st.samples += cnt[0];
 	fp->st.samples_before += cnt[1];
@@ -450,9 +462,9 @@ static int parse_all(struct profile *p, struct profile *before, const char *buf,
 
 	if (!fp)
 		return -ENOMEM;
-	err = folded_parser__feed(fp, buf, len);
-	if (!err)
-		err = folded_parser__finish(fp, st);
+	/* An error is kept in fp: finish returns it, with st naming an overflowing line. */
+	folded_parser__feed(fp, buf, len);
+	err = folded_parser__finish(fp, st);
 	folded_parser__free(fp);
 	return err;
 }

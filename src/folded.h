@@ -29,6 +29,8 @@ struct folded_parse_stats {
 	uint64_t first_junk;	 /* line number (from 1) of the first junk line, 0 = none */
 	uint64_t samples;	 /* sum of the counts (the AFTER column for differential input) */
 	uint64_t samples_before; /* sum of the BEFORE column (differential input only) */
+	uint64_t overflow_line;	 /* the line (from 1) whose count took its profile's total past
+				  * PROFILE_MAX_TOTAL: parsing stopped there with -EOVERFLOW */
 };
 
 /*
@@ -39,13 +41,20 @@ struct folded_parse_stats {
 struct folded_parser;
 
 struct folded_parser *folded_parser__new(struct profile *p, struct profile *before);
-/* 0 or -ENOMEM. Junk lines are counted, not errors. */
+/*
+ * 0, -ENOMEM, or -EOVERFLOW when a count would take the total of its profile (the samples of
+ * its meta, which may start above 0: several inputs into one profile) past PROFILE_MAX_TOTAL.
+ * Junk lines are counted, not errors. After an error, further calls return it again.
+ */
 int folded_parser__feed(struct folded_parser *fp, const char *buf, size_t len);
-/* Parses a last line without newline and fills st (may be NULL). 0 or -ENOMEM. */
+/*
+ * Parses a last line without newline and fills st (may be NULL), also after an error, so that
+ * st names the line that overflowed. 0, -ENOMEM or -EOVERFLOW.
+ */
 int folded_parser__finish(struct folded_parser *fp, struct folded_parse_stats *st);
 void folded_parser__free(struct folded_parser *fp);
 
-/* One-shot helpers over a whole buffer; st may be NULL. 0 or -ENOMEM. */
+/* One-shot helpers over a whole buffer; st may be NULL. 0, -ENOMEM or -EOVERFLOW. */
 int folded__parse(struct profile *p, const char *buf, size_t len, struct folded_parse_stats *st);
 int folded__parse_diff(struct profile *before, struct profile *after, const char *buf, size_t len,
 		       struct folded_parse_stats *st);

@@ -1243,13 +1243,16 @@ static int r_samples(struct reader *r)
 		}
 		if (s->value[vi] <= 0)
 			continue;
+		/* Bounded, so no sum a renderer makes of these counts can wrap around. */
+		if ((uint64_t)s->value[vi] > PROFILE_MAX_TOTAL - total)
+			return -EOVERFLOW;
 		total_frames += depth;
 		if (total_frames > PPROF_MAX_FRAMES)
 			return -EFBIG;
 		ret = profile__add_sample(r->p, r->stack, depth, s->value[vi], pid, comm, thread);
 		if (ret)
 			return ret;
-		total = sat_add(total, s->value[vi]);
+		total += s->value[vi];
 	}
 	profile__meta(r->p)->samples = total;
 	return 0;

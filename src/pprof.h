@@ -55,7 +55,8 @@ int pprof__write(const struct profile *p, FILE *f);
 
 /*
  * Builds a profile from a profile.proto, gzipped or not. Returns NULL and sets *err (when err is
- * not NULL) to -EINVAL for malformed input, -EFBIG when a limit above is exceeded, -ENOMEM.
+ * not NULL) to -EINVAL for malformed input, -EFBIG when a limit above is exceeded, -EOVERFLOW
+ * when the sample counts add up to more than PROFILE_MAX_TOTAL, -ENOMEM.
  */
 struct profile *pprof__read(const void *buf, size_t len, int *err);
 

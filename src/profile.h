@@ -113,4 +113,11 @@ void profile_meta__unwind_summary(const struct profile_meta *m, char *buf, size_
 /* Sum of sample counts. */
 uint64_t profile__total(const struct profile *p);
 
+/*
+ * The largest sum of counts a profile may hold. Readers of counts from files (folded, pprof)
+ * refuse input whose counts add up to more, so no total, frame width or merged count derived
+ * from a profile can wrap around, and every count fits pprof's int64 values.
+ */
+#define PROFILE_MAX_TOTAL ((uint64_t)INT64_MAX)
+
 #endif

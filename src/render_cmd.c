@@ -301,14 +301,30 @@ static int read_all(int fd, char **buf, size_t *len, size_t max)
 	}
 }
 
-/* Copies every sample of src into dst (frames and names re-interned). */
+/* Whether src's counts added to dst would take dst past PROFILE_MAX_TOTAL. */
+static bool merge_overflows(struct profile *dst, const struct profile *src)
+{
+	uint64_t have = profile__meta(dst)->samples;
+
+	return have > PROFILE_MAX_TOTAL || profile__total(src) > PROFILE_MAX_TOTAL - have;
+}
+
+/*
+ * Copies every sample of src into dst (frames and names re-interned). -EOVERFLOW, with dst
+ * untouched, when the counts together would pass PROFILE_MAX_TOTAL (dst's total is the samples
+ * of its meta, as the readers keep it).
+ */
 static int profile_merge(struct profile *dst, const struct profile *src)
 {
 	size_t nf = profile__nr_frames(src), i;
-	uint32_t *fmap = calloc(nf + 1, sizeof(*fmap)), *ids = NULL;
+	uint64_t add = profile__total(src);
+	uint32_t *fmap, *ids = NULL;
 	size_t cap_ids = 0;
 	int err = -ENOMEM;
 
+	if (merge_overflows(dst, src))
+		return -EOVERFLOW;
+	fmap = calloc(nf + 1, sizeof(*fmap));
 	if (!fmap)
 		return -ENOMEM;
 	for (i = 1; i <= nf; i++) {
@@ -344,7 +360,7 @@ static int profile_merge(struct profile *dst, const struct profile *src)
 		if (profile__add_sample(dst, ids, s->nframes, s->count, s->pid, comm, thread))
 			goto cleanup;
 	}
-	profile__meta(dst)->samples += profile__total(src);
+	profile__meta(dst)->samples += add;
 	err = 0;
 cleanup:
 	free(fmap);
@@ -380,10 +396,15 @@ static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p
 	pp = pprof__read(buf, len, &err);
 	free(buf);
 	if (!pp) {
-		pr_err("%s: not a valid pprof profile (%s)", in->name,
-		       err == -EFBIG	? "over the size limits"
-		       : err == -ENOMEM ? "out of memory"
-					: "malformed");
+		if (err == -EOVERFLOW)
+			pr_err("%s: the sample counts add up to more than %llu, the most a profile "
+			       "can hold; refusing (a corrupt or hostile file?)", in->name,
+			       (unsigned long long)PROFILE_MAX_TOTAL);
+		else
+			pr_err("%s: not a valid pprof profile (%s)", in->name,
+			       err == -EFBIG	? "over the size limits"
+			       : err == -ENOMEM ? "out of memory"
+						: "malformed");
 		return err ? err : -EINVAL;
 	}
 	/* A single pprof input keeps its meta (duration, frequency, host). */
@@ -393,7 +414,11 @@ static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p
 	}
 	err = profile_merge(p, pp);
 	profile__free(pp);
-	if (err)
+	if (err == -EOVERFLOW)
+		pr_err("%s: its sample counts and those of the inputs before it add up to more "
+		       "than %llu, the most a profile can hold; refusing", in->name,
+		       (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err)
 		pr_err("%s: %s", in->name, strerror(-err));
 	return err;
 }
@@ -447,10 +472,38 @@ static void *parse_part(void *arg)
 			released = upto;
 		}
 	}
-	if (!pt->err)
-		pt->err = folded_parser__finish(fp, &pt->st);
+	/* Also after an error: the statistics name the line that overflowed. */
+	pt->err = folded_parser__finish(fp, &pt->st);
 	folded_parser__free(fp);
 	return NULL;
+}
+
+/*
+ * The line of part pt (from its start) whose count takes the totals so far (p's and before's,
+ * parts 0..k-1 merged) past the limit: the part is parsed again on top of those totals. Only
+ * on that error, so the parts stay parallel otherwise. 0 when not found.
+ */
+static uint64_t part_overflow_line(const struct part *pt, const struct profile *p,
+				   const struct profile *before)
+{
+	struct part probe = *pt;
+	uint64_t line = 0;
+
+	memset(&probe.st, 0, sizeof(probe.st));
+	probe.err = 0;
+	probe.p = profile__new();
+	probe.before = before ? profile__new() : NULL;
+	if (probe.p && (!before || probe.before)) {
+		profile__meta(probe.p)->samples = profile__meta_const(p)->samples;
+		if (before)
+			profile__meta(probe.before)->samples = profile__meta_const(before)->samples;
+		parse_part(&probe);
+		if (probe.err == -EOVERFLOW)
+			line = probe.st.overflow_line;
+	}
+	profile__free(probe.p);
+	profile__free(probe.before);
+	return line;
 }
 
 /* -ENODEV when the file cannot be mapped: the caller reads it instead. */
@@ -495,12 +548,22 @@ static int parse_mapped(struct input *in, struct profile *p, struct profile *bef
 			pthread_join(pt->thread, NULL);
 		else if (k && !err && pt->p)
 			parse_part(pt);
-		if (!err)
+		if (!err) {
 			err = pt->err;
+			if (err == -EOVERFLOW)
+				in->st.overflow_line = lines + pt->st.overflow_line;
+		}
 		if (!err && k) {
-			err = profile_merge(p, pt->p);
-			if (!err && before)
-				err = profile_merge(before, pt->before);
+			/* Both columns checked before either is merged: the search needs both. */
+			if (merge_overflows(p, pt->p) ||
+			    (before && merge_overflows(before, pt->before))) {
+				err = -EOVERFLOW;
+				in->st.overflow_line = lines + part_overflow_line(pt, p, before);
+			} else {
+				err = profile_merge(p, pt->p);
+				if (!err && before)
+					err = profile_merge(before, pt->before);
+			}
 		}
 		if (!err) {
 			/* Statistics as one pass would count them. */
@@ -581,12 +644,20 @@ static int read_input(struct input *in, struct profile *p, struct profile *befor
 	if (!fp)
 		goto fail;
 	err = parse_stream(in, fp, buf, n, cap);
-	if (!err)
+	if (!err || err == -EOVERFLOW)
 		err = folded_parser__finish(fp, &in->st);
 	folded_parser__free(fp);
 done:
 	free(buf);
-	if (err)
+	if (err == -EOVERFLOW && in->st.overflow_line)
+		pr_err("%s:%llu: the counts up to this line add up to more than %llu, the most a "
+		       "profile can hold; refusing (a corrupt or hostile file?)", in->name,
+		       (unsigned long long)in->st.overflow_line,
+		       (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err == -EOVERFLOW)
+		pr_err("%s: the counts add up to more than %llu, the most a profile can hold; "
+		       "refusing", in->name, (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err)
 		pr_err("cannot read %s: %s", in->name, strerror(-err));
 	else if (in->st.junk)
 		pr_warn("%s: %llu line%s not in folded format (first: line %llu), ignoring",

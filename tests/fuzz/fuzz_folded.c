@@ -64,6 +64,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		goto cleanup;
 	if (st.stacks + st.junk > st.lines + 1)
 		abort();
+	/* Counts past the limit are refused, so the total never wraps around. */
+	if (profile__total(p) != st.samples || st.samples > PROFILE_MAX_TOTAL)
+		abort();
 	render(p, NULL);
 	profile__free(p);
 	p = profile__new();

@@ -78,11 +78,11 @@ TEST(config_errors_name_file_and_line)
 	struct config c;
 
 	CHECK_EQ_INT(parse(&c, "interval = 5\n\nbogus = 1\n", msg), -ENOENT);
-	CHECK_EQ_STR(msg, "test.conf:3: unknown key 'bogus'");
+	CHECK_EQ_STR(msg, "test.conf:3: unknown key (not a flamed setting; the line is not shown)");
 	CHECK_EQ_INT(parse(&c, "# x\ninterval = -3\n", msg), -EINVAL);
-	CHECK(!strncmp(msg, "test.conf:2: invalid value '-3' for interval: expected seconds", 62));
+	CHECK(!strncmp(msg, "test.conf:2: invalid value for interval: expected seconds", 57));
 	CHECK_EQ_INT(parse(&c, "keep\n", msg), -EINVAL);
-	CHECK_EQ_STR(msg, "test.conf:1: expected 'key = value', got 'keep'");
+	CHECK_EQ_STR(msg, "test.conf:1: not a 'key = value' setting (the line is not shown)");
 	CHECK_EQ_INT(parse(&c, "= 3\n", msg), -EINVAL);
 	CHECK_EQ_STR(msg, "test.conf:1: missing key before '='");
 	CHECK_EQ_INT(parse(&c, "title = \"open\n", msg), -EINVAL);
@@ -243,7 +243,7 @@ TEST(config_load_file_errors)
 	CHECK(write(fd, "keep = 2\nnope = 1\n", 18) == 18);
 	close(fd);
 	CHECK_EQ_INT(config__load(&c, path, msg), -ENOENT);
-	CHECK(strstr(msg, ":2: unknown key 'nope'") != NULL);
+	CHECK(strstr(msg, ":2: unknown key") != NULL);
 	CHECK(!strncmp(msg, path, strlen(path)));
 	unlink(path);
 	CHECK_EQ_INT(config__load(&c, path, msg), -ENOENT);
