@@ -10,7 +10,8 @@
 # retrying a refused request every 0.1 s, given up at 60 s (reported as ">60"):
 #   hangup: 4 clients start /debug/pprof/profile?seconds=300 and hang up; then a seconds=1
 #           profile (its 1 s included);
-#   slow:   20 connections from 127.0.0.1 trickle a request line a byte a second; then /metrics.
+#   slow:   20 connections from 127.0.0.1 trickle a request line a byte a second (for 90 s);
+#           then /metrics.
 # Medians over the runs at the end.
 set -u
 cd "$(dirname "$0")/.."
@@ -77,7 +78,7 @@ for run in $(seq "$RUNS"); do
 	wait "$h" 2>/dev/null
 	hangup=$(until_200 "http://127.0.0.1:$p/debug/pprof/profile?seconds=1")
 
-	python3 "$HOSTILE" slow "$p" 20 30 >"$T/s.log" 2>&1 &
+	python3 "$HOSTILE" slow "$p" 20 90 >"$T/s.log" 2>&1 &
 	s=$!
 	wait_line "$T/s.log" "^open 20"
 	slow=$(until_200 "http://127.0.0.1:$p/metrics")
