@@ -48,7 +48,7 @@ struct fleet {
 	uint64_t windows, windows_written, samples;
 	uint64_t lost[LOST_MAX];
 	uint64_t push_failed_encode;
-	uint64_t profiles_served;
+	uint64_t profiles_served, profiles_cancelled;
 	uint64_t start_real;
 };
 
@@ -322,6 +322,25 @@ cleanup:
 	}
 }
 
+/* Its client hung up: the capture ends unanswered, and its slot is free for the next one. */
+static void on_cancel(void *ctx, struct httpd_request *r)
+{
+	struct fleet *f = ctx;
+	struct capture **pp, *c;
+
+	for (pp = &f->captures; (c = *pp); pp = &c->next) {
+		if (c->r != r)
+			continue;
+		*pp = c->next;
+		f->nr_captures--;
+		f->profiles_cancelled++;
+		free_capture(c);
+		arm_captures(f);
+		pr_info("httpd: CPU profile cancelled: its client hung up");
+		return;
+	}
+}
+
 static void on_capture_timer(struct fleet *f)
 {
 	struct capture **pp = &f->captures, *c;
@@ -464,6 +483,27 @@ int fleet__metrics(struct fleet *f, FILE *out)
 	metric(out, "flamed_profiles_served_total", "counter",
 	       "CPU profiles served on /debug/pprof/profile.");
 	fprintf(out, "flamed_profiles_served_total %llu\n", (unsigned long long)f->profiles_served);
+	metric(out, "flamed_profiles_in_progress", "gauge",
+	       "CPU profiles of /debug/pprof/profile running now.");
+	fprintf(out, "flamed_profiles_in_progress %d\n", f->nr_captures);
+	metric(out, "flamed_profiles_cancelled_total", "counter",
+	       "CPU profiles cancelled because their client hung up.");
+	fprintf(out, "flamed_profiles_cancelled_total %llu\n",
+		(unsigned long long)f->profiles_cancelled);
+	if (f->httpd) {
+		struct httpd_stats hs;
+
+		httpd__stats(f->httpd, &hs);
+		metric(out, "flamed_http_connections_closed_total", "counter",
+		       "Connections the HTTP server closed before their request was answered, "
+		       "by reason.");
+		fprintf(out, "flamed_http_connections_closed_total{reason=\"request_timeout\"} %llu\n",
+			(unsigned long long)hs.request_timeouts);
+		fprintf(out, "flamed_http_connections_closed_total{reason=\"client_limit\"} %llu\n",
+			(unsigned long long)hs.client_limit);
+		fprintf(out, "flamed_http_connections_closed_total{reason=\"connection_limit\"} "
+			"%llu\n", (unsigned long long)hs.connection_limit);
+	}
 	if (f->push) {
 		struct push_stats ps;
 
@@ -578,6 +618,7 @@ struct fleet *fleet__new(const struct config *c, struct session *s, struct symbo
 			.metrics = on_metrics,
 			.latest_svg = on_latest_svg,
 			.profile = on_profile,
+			.cancel = on_cancel,
 		};
 
 		f->httpd = httpd__new(c->listen, &h, err);

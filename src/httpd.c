@@ -17,16 +17,29 @@
 #include "log.h"
 #include "util.h"
 
+/*
+ * libmicrohttpd's own connection cap refuses newcomers while the sockets it holds stay, and its
+ * timeout only measures silence, so a client trickling a byte a second is never closed. flamed
+ * keeps its own list of connections instead and applies its caps and deadline by shutting a
+ * connection's socket down: libmicrohttpd then reads the end of the stream and closes it
+ * itself. Its cap is only the hard bound on sockets, above ours by what it may accept in one
+ * run before ours makes room.
+ */
+#define MHD_SOCKET_LIMIT (2 * HTTPD_MAX_CONNECTIONS)
+#define NS_PER_S 1000000000ULL
+
 enum req_state {
 	REQ_NEW = 0,
 	REQ_WAITING,		/* suspended until httpd__answer */
 	REQ_ANSWERED,		/* resumed with its answer */
 	REQ_DONE,		/* a response is queued */
+	REQ_GONE,		/* its client hung up while it waited: closed without an answer */
 };
 
 struct httpd_request {
 	struct httpd *h;
 	struct MHD_Connection *conn;
+	int fd;			/* the connection's socket, watched for a hang-up while waiting */
 	enum req_state state;
 	bool body_seen;		/* the client sent a body: 413 */
 	unsigned int status;
@@ -36,12 +49,25 @@ struct httpd_request {
 	struct httpd_request *next;	/* waiting list */
 };
 
+/* One open connection, in the order they began to wait for a request (oldest first). */
+struct httpd_conn {
+	struct MHD_Connection *conn;
+	int fd;
+	struct sockaddr_storage addr;	/* the client's; the port is ignored */
+	/* When its request must be complete; 0 while one is being answered. */
+	uint64_t deadline;
+	bool dropped;		/* shut down by us, closed at libmicrohttpd's next run */
+	struct httpd_conn *prev, *next;
+};
+
 struct httpd {
 	struct MHD_Daemon *d;
 	struct httpd_handlers ops;
 	int epfd, tfd, mhd_fd;
 	uint16_t port;
 	struct httpd_request *waiting;
+	struct httpd_conn *head, *tail;
+	struct httpd_stats stats;
 };
 
 int httpd__parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -87,6 +113,160 @@ int httpd__parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *l
 		in6->sin6_port = htons(p);
 	else
 		in4->sin_port = htons(p);
+	return 0;
+}
+
+/* --- connections: the deadline and the caps -------------------------------------------------- */
+
+static void conn_unlink(struct httpd *h, struct httpd_conn *k)
+{
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		h->head = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	else
+		h->tail = k->prev;
+	k->prev = k->next = NULL;
+}
+
+/* k (not in the list) starts waiting for a request: its deadline runs from now. */
+static void conn_append(struct httpd *h, struct httpd_conn *k)
+{
+	k->deadline = now_mono_ns() + HTTPD_REQUEST_TIMEOUT_S * NS_PER_S;
+	k->prev = h->tail;
+	k->next = NULL;
+	if (h->tail)
+		h->tail->next = k;
+	else
+		h->head = k;
+	h->tail = k;
+}
+
+static struct httpd_conn *conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+static bool same_client(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	const struct sockaddr_in *a4 = (const struct sockaddr_in *)a;
+	const struct sockaddr_in *b4 = (const struct sockaddr_in *)b;
+	const struct sockaddr_in6 *a6 = (const struct sockaddr_in6 *)a;
+	const struct sockaddr_in6 *b6 = (const struct sockaddr_in6 *)b;
+
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return a4->sin_addr.s_addr == b4->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return !memcmp(&a6->sin6_addr, &b6->sin6_addr, sizeof(a6->sin6_addr));
+	return false;
+}
+
+/*
+ * Not close(): libmicrohttpd owns the descriptor. After shutdown() its next read sees the end
+ * of the stream and it closes the connection itself (NOTIFY_CLOSED frees k).
+ */
+static void conn_drop(struct httpd_conn *k, uint64_t *counter, const char *why)
+{
+	shutdown(k->fd, SHUT_RDWR);
+	k->dropped = true;
+	(*counter)++;
+	pr_debug("httpd: closed a connection: %s", why);
+}
+
+/*
+ * Over cap among the connections of client (NULL: of all clients)? The one that has waited
+ * longest for its request makes room: the newcomer itself when every other one is being
+ * answered. A client that holds connections open without finishing a request thus loses them
+ * to whoever comes next, and an answer in progress is never cut.
+ */
+static void make_room(struct httpd *h, const struct sockaddr_storage *client, unsigned int cap,
+		      uint64_t *counter, const char *why)
+{
+	struct httpd_conn *k, *victim = NULL;
+	unsigned int n = 0;
+
+	for (k = h->head; k; k = k->next) {
+		if (k->dropped || (client && !same_client(&k->addr, client)))
+			continue;
+		n++;
+		if (!victim && k->deadline)
+			victim = k;
+	}
+	if (n > cap && victim)
+		conn_drop(victim, counter, why);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct httpd *h = cls;
+	struct httpd_conn *k = *socket_context;
+	const union MHD_ConnectionInfo *info;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (k) {
+			conn_unlink(h, k);
+			free(k);
+			*socket_context = NULL;
+		}
+		return;
+	}
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if (!info)
+		return;
+	k = calloc(1, sizeof(*k));
+	if (!k) {
+		/* Untracked, it would escape the deadline and the caps. */
+		shutdown(info->connect_fd, SHUT_RDWR);
+		return;
+	}
+	k->conn = c;
+	k->fd = info->connect_fd;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (info && info->client_addr && info->client_addr->sa_family == AF_INET6)
+		memcpy(&k->addr, info->client_addr, sizeof(struct sockaddr_in6));
+	else if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
+		memcpy(&k->addr, info->client_addr, sizeof(struct sockaddr_in));
+	conn_append(h, k);
+	*socket_context = k;
+	make_room(h, &k->addr, HTTPD_MAX_PER_CLIENT, &h->stats.client_limit,
+		  "its client is at the per-client cap");
+	make_room(h, NULL, HTTPD_MAX_CONNECTIONS, &h->stats.connection_limit,
+		  "the server is at its connection cap");
+}
+
+/* Closes the connections whose request is late. */
+static void expire(struct httpd *h)
+{
+	uint64_t now = now_mono_ns();
+	struct httpd_conn *k;
+
+	/* Waiting connections are in deadline order: each one joined at the tail. */
+	for (k = h->head; k; k = k->next) {
+		if (!k->deadline || k->dropped)
+			continue;
+		if (k->deadline > now)
+			break;
+		conn_drop(k, &h->stats.request_timeouts, "no complete request in time");
+	}
+}
+
+static uint64_t next_deadline(const struct httpd *h)
+{
+	const struct httpd_conn *k;
+
+	for (k = h->head; k; k = k->next)
+		if (k->deadline && !k->dropped)
+			return k->deadline;
 	return 0;
 }
 
@@ -203,6 +383,49 @@ static void unlink_waiting(struct httpd *h, struct httpd_request *r)
 	}
 }
 
+/*
+ * A suspended connection is out of libmicrohttpd's sight, so a client that hangs up would keep
+ * its profile, and one of the few profile slots, to the end. Its socket goes into our epoll set
+ * for the hang-up alone (EPOLLRDHUP, and HUP and ERR that epoll always reports), not for input:
+ * a pipelined request is no hang-up. A client that only shuts down its sending side counts as
+ * gone too, as Go's server cancels a request whose connection reads EOF.
+ */
+static void watch(struct httpd *h, struct httpd_request *r)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct epoll_event ev = { .events = EPOLLRDHUP };
+
+	if (!info)
+		return;
+	ev.data.fd = info->connect_fd;
+	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+		pr_debug("httpd: cannot watch a profile's connection: %s; a hang-up is seen at "
+			 "its end", strerror(errno));
+		return;
+	}
+	r->fd = ev.data.fd;
+}
+
+static void unwatch(struct httpd *h, struct httpd_request *r)
+{
+	if (r->fd < 0)
+		return;
+	epoll_ctl(h->epfd, EPOLL_CTL_DEL, r->fd, NULL);
+	r->fd = -1;
+}
+
+/* The client of a waiting profile is gone: cancel it, close the connection without an answer. */
+static void hang_up(struct httpd *h, struct httpd_request *r)
+{
+	unwatch(h, r);
+	unlink_waiting(h, r);
+	r->state = REQ_GONE;
+	h->ops.cancel(h->ops.ctx, r);
+	/* Resumed, on_request says MHD_NO and libmicrohttpd closes it at its next run. */
+	MHD_resume_connection(r->conn);
+}
+
 static enum MHD_Result serve_profile(struct httpd *h, struct httpd_request *r)
 {
 	struct MHD_Connection *c = r->conn;
@@ -224,6 +447,7 @@ static enum MHD_Result serve_profile(struct httpd *h, struct httpd_request *r)
 	r->state = REQ_WAITING;
 	r->next = h->waiting;
 	h->waiting = r;
+	watch(h, r);
 	MHD_suspend_connection(c);
 	return MHD_YES;
 }
@@ -234,6 +458,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 {
 	struct httpd *h = cls;
 	struct httpd_request *r = *req_cls;
+	struct httpd_conn *k;
 
 	if (!r) {
 		r = calloc(1, sizeof(*r));
@@ -241,6 +466,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		r->h = h;
 		r->conn = c;
+		r->fd = -1;
 		*req_cls = r;
 		/* Headers only so far: the body, if any, comes in the next calls. */
 		return MHD_YES;
@@ -250,6 +476,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		*upload_size = 0;
 		return MHD_YES;
 	}
+	if (r->state == REQ_GONE)
+		return MHD_NO;
 	if (r->state == REQ_ANSWERED) {
 		r->state = REQ_DONE;
 		return respond(c, r->status, r->type, r->body, r->len, true);
@@ -257,6 +485,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (r->state != REQ_NEW)
 		return MHD_YES;
 	r->state = REQ_DONE;
+	/* The request is complete: its deadline is met, and it is no longer the one to drop. */
+	k = conn_of(c);
+	if (k)
+		k->deadline = 0;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
 		return error(c, 405, "method %.16s not allowed: GET or HEAD\n", method);
 	if (r->body_seen)
@@ -277,11 +509,19 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **req_cls,
 			 enum MHD_RequestTerminationCode code)
 {
 	struct httpd_request *r = *req_cls;
+	struct httpd *h = cls;
+	struct httpd_conn *k = conn_of(c);
 
+	/* Kept alive, the connection waits for its next request, with a new deadline. */
+	if (k && !k->dropped) {
+		conn_unlink(h, k);
+		conn_append(h, k);
+	}
 	if (!r)
 		return;
 	/* A waiting request is only ever ended by httpd__free, which answers it first. */
-	unlink_waiting(r->h, r);
+	unwatch(h, r);
+	unlink_waiting(h, r);
 	if (r->state == REQ_ANSWERED)
 		free(r->body);
 	free(r);
@@ -300,28 +540,48 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	pr_debug("httpd: %s", buf);
 }
 
+/* The timer fires at libmicrohttpd's next timeout or the next request deadline. */
 static void arm_timeout(struct httpd *h)
 {
 	struct itimerspec its = { 0 };
 	MHD_UNSIGNED_LONG_LONG ms;
+	uint64_t wait = UINT64_MAX, now = now_mono_ns(), next = next_deadline(h);
 
-	if (MHD_get_timeout(h->d, &ms) == MHD_YES) {
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = ms % 1000 * 1000000 + (ms ? 0 : 1);
+	if (MHD_get_timeout(h->d, &ms) == MHD_YES)
+		wait = ms * 1000000ULL;
+	if (next)
+		wait = MIN(wait, next > now ? next - now : 0);
+	if (wait != UINT64_MAX) {
+		wait = wait ? wait : 1;
+		its.it_value.tv_sec = wait / NS_PER_S;
+		its.it_value.tv_nsec = wait % NS_PER_S;
 	}
 	timerfd_settime(h->tfd, 0, &its, NULL);
 }
 
 void httpd__dispatch(struct httpd *h)
 {
-	struct epoll_event evs[4];
+	struct epoll_event evs[8];
+	struct httpd_request *r;
 	uint64_t ticks;
 	int n, i;
 
 	n = epoll_wait(h->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (i = 0; i < n; i++)
-		if (evs[i].data.fd == h->tfd && read(h->tfd, &ticks, sizeof(ticks)) < 0)
-			continue;
+	for (i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+
+		if (fd == h->tfd) {
+			if (read(h->tfd, &ticks, sizeof(ticks)) < 0)
+				continue;
+		} else if (fd != h->mhd_fd) {
+			/* Hang-ups first: a request that came after them finds their slots free. */
+			for (r = h->waiting; r && r->fd != fd; r = r->next)
+				;
+			if (r)
+				hang_up(h, r);
+		}
+	}
+	expire(h);
 	MHD_run(h->d);
 	arm_timeout(h);
 }
@@ -333,6 +593,7 @@ void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status
 		free(body);
 		return;
 	}
+	unwatch(h, r);
 	unlink_waiting(h, r);
 	r->status = status;
 	r->type = content_type;
@@ -356,6 +617,11 @@ int httpd__fd(const struct httpd *h)
 uint16_t httpd__port(const struct httpd *h)
 {
 	return h->port;
+}
+
+void httpd__stats(const struct httpd *h, struct httpd_stats *st)
+{
+	*st = h->stats;
 }
 
 struct httpd *httpd__new(const char *addr, const struct httpd_handlers *ops, int *err)
@@ -384,8 +650,8 @@ struct httpd *httpd__new(const char *addr, const struct httpd_handlers *ops, int
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)HTTPD_MAX_CONNECTIONS,
-				MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)HTTPD_MAX_PER_CLIENT,
+				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MHD_SOCKET_LIMIT,
+				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTPD_CONNECTION_MEMORY,
 				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)HTTPD_IDLE_TIMEOUT_S,
 				MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,

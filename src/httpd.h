@@ -11,8 +11,16 @@
  *   GET /                                the list above
  *
  * Only GET and HEAD (405 otherwise); no request bodies (413); unknown paths 404; bad arguments
- * 400; too many profiles at once 429. Connections are capped in total and per client address,
- * headers by a per-connection memory limit, idle connections time out.
+ * 400; too many profiles at once 429. Clients are not trusted to be quick or to stay:
+ * - a request must be complete (request line, headers, body) within HTTPD_REQUEST_TIMEOUT_S of
+ *   the connection opening or of its previous answer, however it trickles in, or the
+ *   connection is closed;
+ * - connections are capped in total and per client address; at a cap, the connection that has
+ *   waited longest for its request is closed to make room (an answer in progress never is), so
+ *   connections held open without a request cannot lock other clients out;
+ * - a profile whose client hangs up is cancelled at once (handlers.cancel), freeing its slot;
+ * - headers fit in a per-connection memory limit; an answer that makes no progress for
+ *   HTTPD_IDLE_TIMEOUT_S is dropped.
  *
  * Like push, it runs on the daemon's loop: httpd__fd() is libmicrohttpd's epoll fd together
  * with a timerfd for its timeouts, in an epoll fd of our own; httpd__dispatch() serves what is
@@ -32,6 +40,7 @@
 #define HTTPD_MAX_PER_CLIENT 16
 #define HTTPD_CONNECTION_MEMORY (32 * 1024)	/* request line and headers must fit */
 #define HTTPD_IDLE_TIMEOUT_S 30
+#define HTTPD_REQUEST_TIMEOUT_S 10
 
 struct httpd_request;
 
@@ -46,6 +55,15 @@ struct httpd_handlers {
 	 * httpd__answer(r, ...) later; -EBUSY (429) when too many run; other errors answer 500.
 	 */
 	int (*profile)(void *ctx, struct httpd_request *r, uint32_t seconds);
+	/* The client of a started profile went away: forget r, it must not be answered. */
+	void (*cancel)(void *ctx, struct httpd_request *r);
+};
+
+/* Connections the server closed before answering them, by why. */
+struct httpd_stats {
+	uint64_t request_timeouts;	/* no complete request within HTTPD_REQUEST_TIMEOUT_S */
+	uint64_t client_limit;		/* closed to make room at HTTPD_MAX_PER_CLIENT */
+	uint64_t connection_limit;	/* closed to make room at HTTPD_MAX_CONNECTIONS */
 };
 
 struct httpd;
@@ -59,6 +77,7 @@ int httpd__fd(const struct httpd *h);
 void httpd__dispatch(struct httpd *h);
 /* The port listened on (useful with port 0). */
 uint16_t httpd__port(const struct httpd *h);
+void httpd__stats(const struct httpd *h, struct httpd_stats *st);
 
 /*
  * Answers a suspended profile request: status, content type and a malloc'd body (taken, even on
