@@ -724,6 +724,10 @@ int daemon__run(const struct daemon_opts *o)
 		goto cleanup;
 	syo.no_demangle = d.cfg.no_demangle;
 	syo.cache_mb = d.cfg.symbol_cache_mb;
+	syo.perfmap_max_entries = d.cfg.perfmap_max_entries;
+	syo.perfmap_max_mb = d.cfg.perfmap_max_mb;
+	syo.perfmap_total_mb = d.cfg.perfmap_total_mb;
+	syo.perfmap_read_ms = d.cfg.perfmap_read_ms;
 	snprintf(debug_dirs, sizeof(debug_dirs), "%s", d.cfg.debug_dirs);
 	symbolize__split_dirs(debug_dirs, dirs, ARRAY_SIZE(dirs));
 	syo.debug_dirs = dirs;

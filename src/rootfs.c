@@ -45,11 +45,11 @@ static int reopen_regular(int pathfd)
 	return fd < 0 ? -errno : fd;
 }
 
-int rootfs__openat(int rootfd, const char *path)
+static int openat_flags(int rootfd, const char *path, int flags)
 {
 	struct open_how how = {
 		/* Not yet for reading: opening a device or FIFO can block or act. */
-		.flags = O_PATH | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC | flags,
 		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
 	};
@@ -72,6 +72,23 @@ int rootfs__openat(int rootfd, const char *path)
 	err = reopen_regular(fd);
 	close(fd);
 	return err;
+}
+
+int rootfs__openat(int rootfd, const char *path)
+{
+	return openat_flags(rootfd, path, 0);
+}
+
+int rootfs__open_nofollow(uint32_t pid, const char *path)
+{
+	int root = rootfs__open_root(pid), fd;
+
+	if (root < 0)
+		return root;
+	/* O_PATH | O_NOFOLLOW opens a final symlink itself, which reopen_regular refuses. */
+	fd = openat_flags(root, path, O_NOFOLLOW);
+	close(root);
+	return fd;
 }
 
 int rootfs__open(uint32_t pid, const char *path)
