@@ -528,6 +528,12 @@ static struct perfmap *perfmap_of(struct symbolizer *s, uint32_t pid)
 	perfmap__stats(ps->map, &st);
 	s->st.perfmap_bytes += st.bytes_read - ps->st.bytes_read;
 	s->st.perfmap_dropped += st.dropped - ps->st.dropped;
+	/* Once per map: a JIT that keeps compiling would otherwise log every window. */
+	if (st.dropped && !ps->st.dropped)
+		pr_notice("perf map of pid %u over its bounds (perfmap-max-entries %u, perfmap-max-mb "
+			  "%u, perfmap-total-mb %u): later JIT functions stay unnamed, ignoring", pid,
+			  s->opts.perfmap_max_entries, s->opts.perfmap_max_mb,
+			  s->opts.perfmap_total_mb);
 	s->st.perfmap_resets += st.resets - ps->st.resets;
 	ps->st = st;
 	ps->ok = err >= 0;

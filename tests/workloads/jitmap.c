@@ -3,11 +3,13 @@
  * A process that runs code from anonymous executable memory, as a JIT does, and names it in
  * /tmp/perf-PID.map, with as much filler as asked around the one true line: the hostile perf
  * map of docs/SECURITY.md (a user's map of tiny lines that grows without end).
- * Usage: jitmap SECS FILLER_MB first|last|grow|fifo
+ * Usage: jitmap SECS FILLER_MB first|last|grow|unique|fifo|none
  *   first: the true line, then FILLER_MB of "0 1 a" lines; last: the filler, then the true line;
  *   grow: the true line, then FILLER_MB of filler appended every 0.1 s while it runs;
- *   fifo: the map is a FIFO nobody writes (must not block a reader).
- * The JIT function is named "jit_spin_marker". x86-64 only.
+ *   unique: the true line, then FILLER_MB of lines each naming another address (memory);
+ *   fifo: the map is a FIFO nobody writes (must not block a reader); none: no map.
+ * Prints "ready PID ADDR" once the map is written. The JIT function is named
+ * "jit_spin_marker". x86-64 only.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +22,22 @@
 
 /* mov rax, rdi; 1: dec rax; jnz 1b; ret */
 static const unsigned char spin_code[] = { 0x48, 0x89, 0xf8, 0x48, 0xff, 0xc8, 0x75, 0xfb, 0xc3 };
+
+/* Distinct addresses, far below any code: each line is a function to keep. */
+static void unique_filler(FILE *f, double mb)
+{
+	unsigned long addr = 0x1000, written = 0;
+
+	while (written < mb * 1048576) {
+		int n = fprintf(f, "%lx 8 u\n", addr);
+
+		if (n < 0)
+			break;
+		written += n;
+		addr += 0x10;
+	}
+	fflush(f);
+}
 
 static void filler(FILE *f, double mb)
 {
@@ -55,7 +73,9 @@ int main(int argc, char **argv)
 	spin = (void (*)(unsigned long))code;
 	snprintf(path, sizeof(path), "/tmp/perf-%d.map", getpid());
 	unlink(path);
-	if (!strcmp(mode, "fifo")) {
+	if (!strcmp(mode, "none")) {
+		f = NULL;
+	} else if (!strcmp(mode, "fifo")) {
 		if (mkfifo(path, 0644)) {
 			perror("mkfifo");
 			return 1;
@@ -70,11 +90,13 @@ int main(int argc, char **argv)
 			filler(f, mb);
 		fprintf(f, "%lx %zx jit_spin_marker\n", (unsigned long)code, sizeof(spin_code));
 		fflush(f);
-		if (strcmp(mode, "last") && strcmp(mode, "grow"))
+		if (!strcmp(mode, "unique"))
+			unique_filler(f, mb);
+		else if (strcmp(mode, "last") && strcmp(mode, "grow"))
 			filler(f, mb);
 	}
 	/* Ready: the test starts profiling once the map is complete. */
-	printf("ready %d\n", getpid());
+	printf("ready %d %lx\n", getpid(), (unsigned long)code);
 	fflush(stdout);
 	end = now() + secs;
 	while (now() < end) {
