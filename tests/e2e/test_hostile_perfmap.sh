@@ -151,7 +151,7 @@ fi
 # --- 4. The map is a FIFO nobody writes: opening it for reading would block flamed forever.
 start_jit fifo 600 0 fifo
 if [ -n "$JPID" ]; then
-	timeout 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/fifo.folded" -v -v >"$T/fifo.log" 2>&1
+	timeout -k 10 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/fifo.folded" -v -v >"$T/fifo.log" 2>&1
 	rc=$?
 	check "FIFO map: the profile completes (rc $rc), not blocked" test "$rc" = 0
 	check "FIFO map: refused as not a regular file" \
@@ -172,7 +172,7 @@ if [ -n "$JPID" ]; then
 	chmod 600 "$SECRET_DIR/secret"
 	$NOBODY ln -s "$SECRET_DIR/secret" "/tmp/perf-$JPID.map"
 	check "symlink map: planted by the user" test -L "/tmp/perf-$JPID.map"
-	timeout 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/link.folded" -v -v >"$T/link.log" 2>&1
+	timeout -k 10 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/link.folded" -v -v >"$T/link.log" 2>&1
 	check "symlink map: the profile completes" test -s "$T/link.folded"
 	check "symlink map: the root-only file's lines name nothing" \
 		sh -c "! grep -q root_only_secret '$T/link.folded'"
@@ -180,7 +180,7 @@ if [ -n "$JPID" ]; then
 	# not the process's user's, so not the process's map.
 	rm -f "/tmp/perf-$JPID.map"
 	cp "$SECRET_DIR/secret" "/tmp/perf-$JPID.map"
-	timeout 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/root.folded" -v -v >"$T/root.log" 2>&1
+	timeout -k 10 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/root.folded" -v -v >"$T/root.log" 2>&1
 	check "root-owned map: the profile completes" test -s "$T/root.folded"
 	check "root-owned map of a nobody process names nothing" \
 		sh -c "! grep -q root_only_secret '$T/root.folded'"
@@ -189,7 +189,7 @@ if [ -n "$JPID" ]; then
 	# Positive control: the same map written by the process's own user is read.
 	rm -f "/tmp/perf-$JPID.map"
 	$NOBODY sh -c "cat > /tmp/perf-$JPID.map" <"$SECRET_DIR/secret"
-	timeout 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/own.folded" >"$T/own.log" 2>&1
+	timeout -k 10 120 "$FLAMED" -p "$JPID" -d 2 -o "$T/own.folded" >"$T/own.log" 2>&1
 	check "the user's own map is read (control)" grep -q root_only_secret "$T/own.folded"
 	cleanup_jits
 	rm -f "/tmp/perf-$JPID.map"
