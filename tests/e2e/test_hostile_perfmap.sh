@@ -75,15 +75,18 @@ else
 	fail "150 MB map: the workload did not start"
 fi
 
-# --- 1b. The JIT's line last, after 30 MB of filler: more than one window's budget. The reads
-# are cut by the budget (counted) and resumed, and the function is named in a later window.
+# --- 1b. The JIT's line last, after 30 MB of filler, with a 20 ms budget: more than a window's
+# budget on any machine (at least one 256 KiB read a window: at most some 120 windows). The
+# reads are cut by the budget (counted) and resumed, and the function is named in a later one.
 start_jit last 600 30 last
 if [ -n "$JPID" ]; then
 	D="$T/last"
-	"$FLAMED" -p "$JPID" --output-dir "$D" --interval 1 --formats folded -v >"$T/last.log" 2>&1 &
+	"$FLAMED" -p "$JPID" --output-dir "$D" --interval 1 --formats folded -v \
+		--perfmap-read-ms 20 >"$T/last.log" 2>&1 &
 	FP=$!
 	check "map read over windows: the JIT function is named once the reads reach its line" \
 		wait_until 240 sh -c "grep -qs jit_spin_marker '$D'/flamed-*.folded"
+	wait_until 60 sh -c "[ \$(grep -c 'window .* s)' '$T/last.log') -ge 3 ]"
 	check "map read over windows: reads were cut by the time budget and resumed (counted)" \
 		grep -Eq 'perf maps .* [1-9][0-9]* reads deferred' "$T/last.log"
 	m=$(max_span "$T/last.log")
