@@ -272,6 +272,13 @@ $(BUILD)/workloads/manystacks: tests/workloads/manystacks.c
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
 
+# A JIT with a hostile perf map (tests/e2e/test_hostile_perfmap.sh): code in anonymous memory.
+workloads: $(BUILD)/workloads/jitmap
+$(BUILD)/workloads/jitmap: tests/workloads/jitmap.c tests/workloads/workload.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O2 -g -fno-omit-frame-pointer $< -o $@
+
 # Static checks (docs/SECURITY.md says why these and not others): cppcheck's warnings, and the
 # clang-tidy checks below; both must stay clean. make lint-analyzer runs the clang static
 # analyzer's path-sensitive checks too, as advice (it reports paths the code rules out).

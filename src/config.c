@@ -388,6 +388,14 @@ static const struct config_key keys[] = {
 	  "auto, fp or dwarf" },
 	{ "symbol-cache-mb", parse_uint, format_uint, FIELD(symbol_cache_mb), 8, 65536, false,
 	  "megabytes from 8 to 65536" },
+	{ "perfmap-max-entries", parse_uint, format_uint, FIELD(perfmap_max_entries), 1000,
+	  100000000, false, "a number of functions from 1000 to 100000000" },
+	{ "perfmap-max-mb", parse_uint, format_uint, FIELD(perfmap_max_mb), 1, 65536, false,
+	  "megabytes from 1 to 65536" },
+	{ "perfmap-total-mb", parse_uint, format_uint, FIELD(perfmap_total_mb), 1, 65536, false,
+	  "megabytes from 1 to 65536" },
+	{ "perfmap-read-ms", parse_uint, format_uint, FIELD(perfmap_read_ms), 1, 60000, false,
+	  "milliseconds from 1 to 60000" },
 	{ "unwind-max-mb", parse_uint, format_uint, FIELD(unwind_max_mb), 1, 16384, false,
 	  "megabytes from 1 to 16384" },
 	{ "debug-dir", parse_debug_dir, format_str, FIELD(debug_dirs), 0, 0, false,
@@ -454,6 +462,11 @@ void config__init(struct config *c)
 	c->unwind_max_mb = 64;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
+	/* perf maps: a big node or JVM map is some 100,000 functions of 100 bytes. */
+	c->perfmap_max_entries = 1000000;
+	c->perfmap_max_mb = 64;
+	c->perfmap_total_mb = 256;
+	c->perfmap_read_ms = 200;
 	c->push_api = PUSH_API_CONNECT;
 	c->push_timeout_s = 30;
 	c->spool_max_bytes = 64ULL << 20;

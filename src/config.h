@@ -33,6 +33,10 @@ struct config {
 	int unwind;		/* enum session_unwind */
 	uint32_t unwind_max_mb;
 	uint32_t symbol_cache_mb;	/* cap on cached symbol files */
+	uint32_t perfmap_max_entries;	/* JIT functions kept per process's perf map */
+	uint32_t perfmap_max_mb;	/* memory of one process's perf map */
+	uint32_t perfmap_total_mb;	/* memory of all perf maps */
+	uint32_t perfmap_read_ms;	/* time reading perf maps per window */
 	char debug_dirs[1024];		/* ':'-separated, one per debug-dir setting */
 	int debuginfod;			/* enum symbolizer_debuginfod */
 	char debuginfod_urls[512];	/* "" = DEBUGINFOD_URLS */

@@ -539,9 +539,13 @@ static void log_caches(struct daemon *d)
 	symbolizer__stats(d->sym, &ss);
 	procs__stats(session__procs(d->s), &ps);
 	pr_info("caches: %llu symbol files read, %.1f MiB held, %llu evicted; %llu processes, "
-		"%llu mappings known", (unsigned long long)ss.files, ss.cache_bytes / 1048576.0,
+		"%llu mappings known; perf maps %.1f MiB held, %.1f MiB parsed, %llu functions "
+		"dropped by the bounds, %llu reads deferred by the time budget",
+		(unsigned long long)ss.files, ss.cache_bytes / 1048576.0,
 		(unsigned long long)ss.cache_evictions, (unsigned long long)ps.processes,
-		(unsigned long long)ps.mappings);
+		(unsigned long long)ps.mappings, ss.perfmap_held / 1048576.0,
+		ss.perfmap_bytes / 1048576.0, (unsigned long long)ss.perfmap_dropped,
+		(unsigned long long)ss.perfmap_deferred);
 }
 
 static void update_status(struct daemon *d)
@@ -778,6 +782,10 @@ int daemon__run(const struct daemon_opts *o)
 		goto cleanup;
 	syo.no_demangle = d.cfg.no_demangle;
 	syo.cache_mb = d.cfg.symbol_cache_mb;
+	syo.perfmap_max_entries = d.cfg.perfmap_max_entries;
+	syo.perfmap_max_mb = d.cfg.perfmap_max_mb;
+	syo.perfmap_total_mb = d.cfg.perfmap_total_mb;
+	syo.perfmap_read_ms = d.cfg.perfmap_read_ms;
 	snprintf(debug_dirs, sizeof(debug_dirs), "%s", d.cfg.debug_dirs);
 	symbolize__split_dirs(debug_dirs, dirs, ARRAY_SIZE(dirs));
 	syo.debug_dirs = dirs;

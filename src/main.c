@@ -57,6 +57,12 @@ static void usage(FILE *f)
 "      --lines          source file:line on frames (from DWARF line tables)\n"
 "      --no-inline      no DWARF inline frames (_[i])\n"
 "      --no-params      C++ names without their parameter lists\n"
+"      --perfmap-max-entries N  JIT functions kept per process from its\n"
+"                       /tmp/perf-PID.map (default 1000000)\n"
+"      --perfmap-max-mb N  memory of one process's perf map (default 64)\n"
+"      --perfmap-total-mb N  memory of all perf maps (default 256)\n"
+"      --perfmap-read-ms N  time reading perf maps per window (default 200);\n"
+"                       the rest is read, and named, in the next window\n"
 "  -v, --verbose        more messages (twice: debug)\n"
 "  -h, --help           this help\n"
 "  -V, --version        print the version\n"
@@ -128,6 +134,10 @@ enum {
 	OPT_TITLE,
 	OPT_UNWIND,
 	OPT_UNWIND_MAX_MB,
+	OPT_PERFMAP_MAX_ENTRIES,
+	OPT_PERFMAP_MAX_MB,
+	OPT_PERFMAP_TOTAL_MB,
+	OPT_PERFMAP_READ_MS,
 	OPT_DEBUG_DIR,
 	OPT_DEBUGINFOD,
 	OPT_DEBUGINFOD_URLS,
@@ -179,6 +189,10 @@ static const struct option long_opts[] = {
 	{ "lines", no_argument, NULL, OPT_LINES },
 	{ "no-inline", no_argument, NULL, OPT_NO_INLINE },
 	{ "no-params", no_argument, NULL, OPT_NO_PARAMS },
+	{ "perfmap-max-entries", required_argument, NULL, OPT_PERFMAP_MAX_ENTRIES },
+	{ "perfmap-max-mb", required_argument, NULL, OPT_PERFMAP_MAX_MB },
+	{ "perfmap-total-mb", required_argument, NULL, OPT_PERFMAP_TOTAL_MB },
+	{ "perfmap-read-ms", required_argument, NULL, OPT_PERFMAP_READ_MS },
 	/* continuous mode */
 	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -274,6 +288,33 @@ static int record_setting(struct config_args *ca, int c, const char *arg, bool *
 	for (lo = long_opts; lo->name && c != 'v'; lo++)
 		if (lo->val == c && config__is_key(lo->name))
 			return config_args__add(ca, lo->name, arg ? arg : "true");
+	return 0;
+}
+
+/* One-shot: a perf map bound, checked by the config key table as continuous mode's are. */
+static int perfmap_option(struct symbolizer_opts *so, int c, const char *arg)
+{
+	const struct option *lo;
+	char msg[CONFIG_MSG_LEN];
+	struct config cfg;
+	int err;
+
+	for (lo = long_opts; lo->name && lo->val != c; lo++)
+		;
+	config__init(&cfg);
+	err = config__set(&cfg, lo->name, arg, msg);
+	if (err) {
+		pr_err("%s", msg);
+		return err;
+	}
+	if (c == OPT_PERFMAP_MAX_ENTRIES)
+		so->perfmap_max_entries = cfg.perfmap_max_entries;
+	else if (c == OPT_PERFMAP_MAX_MB)
+		so->perfmap_max_mb = cfg.perfmap_max_mb;
+	else if (c == OPT_PERFMAP_TOTAL_MB)
+		so->perfmap_total_mb = cfg.perfmap_total_mb;
+	else
+		so->perfmap_read_ms = cfg.perfmap_read_ms;
 	return 0;
 }
 
@@ -437,6 +478,14 @@ static int profile_main(int argc, char **argv)
 				goto cleanup;
 			}
 			o.unwind_max_mb = v;
+			break;
+		case OPT_PERFMAP_MAX_ENTRIES:
+		case OPT_PERFMAP_MAX_MB:
+		case OPT_PERFMAP_TOTAL_MB:
+		case OPT_PERFMAP_READ_MS:
+			err = perfmap_option(&o.sym, c, optarg);
+			if (err)
+				goto cleanup;
 			break;
 		case OPT_TITLE:
 			o.title = optarg;

@@ -44,11 +44,11 @@ static int reopen_regular(int pathfd)
 	return fd < 0 ? -errno : fd;
 }
 
-static int openat_how(int rootfd, const char *path, bool symlinks)
+static int openat_how(int rootfd, const char *path, bool symlinks, int flags)
 {
 	struct open_how how = {
 		/* Not yet for reading: opening a device or FIFO can block or act. */
-		.flags = O_PATH | O_CLOEXEC,
+		.flags = O_PATH | O_CLOEXEC | flags,
 		/* Magic links (/proc/self/fd/N inside the container) could lead anywhere. */
 		.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS |
 			   (symlinks ? 0 : RESOLVE_NO_SYMLINKS),
@@ -76,12 +76,24 @@ static int openat_how(int rootfd, const char *path, bool symlinks)
 
 int rootfs__openat(int rootfd, const char *path)
 {
-	return openat_how(rootfd, path, true);
+	return openat_how(rootfd, path, true, 0);
 }
 
 int rootfs__openat_nolinks(int rootfd, const char *path)
 {
-	return openat_how(rootfd, path, false);
+	return openat_how(rootfd, path, false, 0);
+}
+
+int rootfs__open_nofollow(uint32_t pid, const char *path)
+{
+	int root = rootfs__open_root(pid), fd;
+
+	if (root < 0)
+		return root;
+	/* O_PATH | O_NOFOLLOW opens a final symlink itself, which reopen_regular refuses. */
+	fd = openat_how(root, path, true, O_NOFOLLOW);
+	close(root);
+	return fd;
 }
 
 int rootfs__open(uint32_t pid, const char *path)

@@ -19,6 +19,11 @@
  * can influence, even in our own root (a user's symlink to /dev/watchdog).
  */
 int rootfs__open(uint32_t pid, const char *path);
+/*
+ * The same, but a symlink as the last component is refused (-EINVAL), for files anyone can
+ * plant (/tmp): the link's target may be one only root can read.
+ */
+int rootfs__open_nofollow(uint32_t pid, const char *path);
 /* Opens a directory as an O_PATH root for rootfs__openat(); pid 0 = "/". fd or -errno. */
 int rootfs__open_root(uint32_t pid);
 /* Opens path below the root directory fd rootfd (from rootfs__open_root), confined to it;

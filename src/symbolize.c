@@ -25,6 +25,13 @@
 /* Inline depth kept per address; deeper chains lose their outer inlined calls. */
 #define MAX_INLINE 16
 #define FILE_BUCKETS 1024
+/* perf map defaults: a big node or JVM map is some 100,000 functions of 100 bytes. */
+#define DEFAULT_PERFMAP_ENTRIES 1000000
+#define DEFAULT_PERFMAP_MB 64
+#define DEFAULT_PERFMAP_TOTAL_MB 256
+#define DEFAULT_PERFMAP_READ_MS 200
+/* A map not used for this many profiles (windows) is dropped, to be read again when needed. */
+#define PERFMAP_IDLE_WINDOWS 10
 
 /* A file's symbols, cached by identity; sf == NULL records a file that could not be read. */
 struct filesym {
@@ -60,10 +67,13 @@ struct addrcache {
 	size_t nr_ids, cap_ids;
 };
 
+/* A process's perf map, kept across windows and read incrementally. */
 struct pmslot {
 	uint32_t pid;
-	bool tried;
+	bool ok;		/* the last update succeeded */
+	uint64_t window;	/* the last profile that used it */
 	struct perfmap *map;
+	struct perfmap_stats st;	/* the map's counters as last added to the symbolizer's */
 };
 
 struct symbolizer {
@@ -79,6 +89,8 @@ struct symbolizer {
 	struct addrcache addrs;
 	struct pmslot *pms;
 	size_t nr_pms, cap_pms;
+	uint64_t window;	/* profiles built so far */
+	struct perfmap_budget pm_budget;
 	uint32_t *frames;	/* one stack being assembled */
 	size_t cap_frames;
 	struct symbolizer_stats st;
@@ -109,6 +121,14 @@ struct symbolizer *symbolizer__new(struct procs *procs, const struct symbolizer_
 	if (o)
 		s->opts = *o;
 	s->cache_cap = (size_t)(s->opts.cache_mb ? s->opts.cache_mb : DEFAULT_CACHE_MB) << 20;
+	if (!s->opts.perfmap_max_entries)
+		s->opts.perfmap_max_entries = DEFAULT_PERFMAP_ENTRIES;
+	if (!s->opts.perfmap_max_mb)
+		s->opts.perfmap_max_mb = DEFAULT_PERFMAP_MB;
+	if (!s->opts.perfmap_total_mb)
+		s->opts.perfmap_total_mb = DEFAULT_PERFMAP_TOTAL_MB;
+	if (!s->opts.perfmap_read_ms)
+		s->opts.perfmap_read_ms = DEFAULT_PERFMAP_READ_MS;
 	dio.dirs = s->opts.debug_dirs;
 	dio.debuginfod = debuginfod_wanted(&s->opts);
 	dio.timeout_s = s->opts.debuginfod_timeout_s;
@@ -416,15 +436,61 @@ static uint32_t frame_name(struct symbolizer *s, struct profile *p, const struct
 	return id;
 }
 
-static struct perfmap *perfmap_of(struct symbolizer *s, uint32_t pid)
+static size_t perfmaps_held(const struct symbolizer *s)
+{
+	size_t i, held = 0;
+
+	for (i = 0; i < s->nr_pms; i++)
+		held += perfmap__mem(s->pms[i].map);
+	return held;
+}
+
+static void perfmap_drop(struct symbolizer *s, size_t i)
+{
+	perfmap__free(s->pms[i].map);
+	s->pms[i] = s->pms[--s->nr_pms];
+}
+
+/*
+ * The limits of slot ps's map now: its own bounds, within what the other maps leave of the
+ * total; maps no profile used this window make room first, the least recently used first.
+ */
+static void perfmap_limits(struct symbolizer *s, struct pmslot *ps, struct perfmap_limits *lim)
+{
+	size_t total = (size_t)s->opts.perfmap_total_mb << 20, others;
+	uint32_t pid = ps->pid;
+	size_t i, oldest;
+
+	lim->max_entries = s->opts.perfmap_max_entries;
+	lim->max_bytes = (size_t)s->opts.perfmap_max_mb << 20;
+	for (;;) {
+		others = perfmaps_held(s) - perfmap__mem(ps->map);
+		if (others + lim->max_bytes <= total)
+			break;
+		for (i = 0, oldest = s->nr_pms; i < s->nr_pms; i++)
+			if (s->pms[i].window != s->window &&
+			    (oldest == s->nr_pms || s->pms[i].window < s->pms[oldest].window))
+				oldest = i;
+		if (oldest == s->nr_pms) {
+			lim->max_bytes = others < total ? total - others : 1;
+			break;
+		}
+		perfmap_drop(s, oldest);
+		/* ps may have moved into the freed slot. */
+		for (i = 0; i < s->nr_pms && s->pms[i].pid != pid; i++)
+			;
+		ps = &s->pms[i];
+	}
+}
+
+static struct pmslot *perfmap_slot(struct symbolizer *s, uint32_t pid)
 {
 	struct pmslot *ps;
 	size_t i;
-	int err;
 
 	for (i = 0; i < s->nr_pms; i++)
 		if (s->pms[i].pid == pid)
-			return s->pms[i].map;
+			return &s->pms[i];
 	if (s->nr_pms == s->cap_pms) {
 		size_t cap = s->cap_pms ? s->cap_pms * 2 : 16;
 		struct pmslot *n = realloc(s->pms, cap * sizeof(*n));
@@ -434,25 +500,71 @@ static struct perfmap *perfmap_of(struct symbolizer *s, uint32_t pid)
 		s->pms = n;
 		s->cap_pms = cap;
 	}
-	ps = &s->pms[s->nr_pms++];
-	*ps = (struct pmslot){ .pid = pid, .tried = true };
-	ps->map = perfmap__load(pid, procs__alive(s->procs, pid), &err);
-	if (ps->map) {
+	ps = &s->pms[s->nr_pms];
+	*ps = (struct pmslot){ .pid = pid, .window = s->window - 1 };
+	ps->map = perfmap__new(NULL);
+	if (!ps->map)
+		return NULL;
+	s->nr_pms++;
+	return ps;
+}
+
+/* The perf map of pid, brought up to date once per window (within the window's budget). */
+static struct perfmap *perfmap_of(struct symbolizer *s, uint32_t pid)
+{
+	struct perfmap_limits lim;
+	struct perfmap_stats st;
+	struct pmslot *ps = perfmap_slot(s, pid);
+	int err;
+
+	if (!ps)
+		return NULL;
+	if (ps->window == s->window)
+		return ps->ok ? ps->map : NULL;
+	ps->window = s->window;
+	perfmap_limits(s, ps, &lim);
+	ps = perfmap_slot(s, pid);
+	perfmap__set_limits(ps->map, &lim);
+	err = perfmap__update(ps->map, pid, procs__alive(s->procs, pid), &s->pm_budget);
+	perfmap__stats(ps->map, &st);
+	s->st.perfmap_bytes += st.bytes_read - ps->st.bytes_read;
+	s->st.perfmap_dropped += st.dropped - ps->st.dropped;
+	/* Once per map: a JIT that keeps compiling would otherwise log every window. */
+	if (st.dropped && !ps->st.dropped)
+		pr_notice("perf map of pid %u over its bounds (perfmap-max-entries %u, perfmap-max-mb "
+			  "%u, perfmap-total-mb %u): later JIT functions stay unnamed, ignoring", pid,
+			  s->opts.perfmap_max_entries, s->opts.perfmap_max_mb,
+			  s->opts.perfmap_total_mb);
+	s->st.perfmap_resets += st.resets - ps->st.resets;
+	ps->st = st;
+	ps->ok = err >= 0;
+	if (err > 0)
+		s->st.perfmap_deferred++;
+	if (err >= 0) {
 		s->st.perfmaps++;
-		pr_debug("read /tmp/perf-%u.map: %zu JIT symbols", pid, perfmap__count(ps->map));
+		pr_debug("read /tmp/perf-%u.map: %zu JIT symbols%s", pid, perfmap__count(ps->map),
+			 err ? ", the rest next window (time budget)" : "");
 	} else if (err != -ENOENT) {
 		pr_debug("cannot read the perf map of pid %u: %s", pid, strerror(-err));
 	}
-	return ps->map;
+	return ps->ok ? ps->map : NULL;
 }
 
-static void perfmaps_reset(struct symbolizer *s)
+/* Maps of processes gone, or idle for long, are dropped after the window that used them last. */
+static void perfmaps_trim(struct symbolizer *s)
 {
-	size_t i;
+	size_t i = 0;
 
-	for (i = 0; i < s->nr_pms; i++)
-		perfmap__free(s->pms[i].map);
-	s->nr_pms = 0;
+	while (i < s->nr_pms) {
+		const struct pmslot *ps = &s->pms[i];
+
+		if (ps->window != s->window &&
+		    (!procs__alive(s->procs, ps->pid) ||
+		     s->window - ps->window > PERFMAP_IDLE_WINDOWS || !ps->ok))
+			perfmap_drop(s, i);
+		else
+			i++;
+	}
 }
 
 static int push_frame(struct symbolizer *s, struct profile *p, const struct profile_frame *fr,
@@ -676,7 +788,9 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	s->addrs.nr_ids = 0;
 	if (s->addrs.cap)
 		memset(s->addrs.slots, 0, s->addrs.cap * sizeof(*s->addrs.slots));
-	perfmaps_reset(s);
+	perfmaps_trim(s);
+	s->window++;
+	s->pm_budget = (struct perfmap_budget){ .left_ns = s->opts.perfmap_read_ms * 1000000ULL };
 	drop_failed(s);
 	debuginfo__new_window(s->di);
 	err = frames_reserve(s, max_frames);
@@ -724,6 +838,7 @@ void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st)
 
 	*st = s->st;
 	st->cache_bytes = s->cache_bytes;
+	st->perfmap_held = perfmaps_held(s);
 	debuginfo__stats(s->di, &ds);
 	st->debuginfod_failed = ds.debuginfod_failed;
 	st->files_refused += ds.refused;
@@ -737,7 +852,9 @@ void symbolizer__log_stats(const struct symbolizer *s)
 	pr_info("symbols: %llu files (%llu unreadable, %llu parts refused, %llu with DWARF; debug files: %llu by build "
 		"id, %llu by debuglink, %llu from debuginfod, %llu MiniDebugInfo), cache %llu hits / "
 		"%llu misses / %llu evicted, %.1f MiB; %llu frames, %llu unknown, %llu unnamed, "
-		"%llu inline, %llu JIT",
+		"%llu inline, %llu JIT; perf maps: %llu read, %.1f MiB parsed, %.1f MiB held, "
+		"%llu functions dropped by the bounds, %llu reads deferred by the time budget, "
+		"%llu re-read",
 		(unsigned long long)st.files, (unsigned long long)st.files_failed,
 		(unsigned long long)st.files_refused, (unsigned long long)st.dwarf_files, (unsigned long long)st.debug_build_id,
 		(unsigned long long)st.debug_debuglink, (unsigned long long)st.debug_debuginfod,
@@ -745,7 +862,10 @@ void symbolizer__log_stats(const struct symbolizer *s)
 		(unsigned long long)st.cache_misses, (unsigned long long)st.cache_evictions,
 		st.cache_bytes / 1048576.0, (unsigned long long)st.frames,
 		(unsigned long long)st.frames_unknown, (unsigned long long)st.frames_unnamed,
-		(unsigned long long)st.frames_inline, (unsigned long long)st.frames_jit);
+		(unsigned long long)st.frames_inline, (unsigned long long)st.frames_jit,
+		(unsigned long long)st.perfmaps, st.perfmap_bytes / 1048576.0,
+		st.perfmap_held / 1048576.0, (unsigned long long)st.perfmap_dropped,
+		(unsigned long long)st.perfmap_deferred, (unsigned long long)st.perfmap_resets);
 }
 
 int symbolize__parse_debuginfod(const char *s, enum symbolizer_debuginfod *ret)

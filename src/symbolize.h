@@ -33,6 +33,11 @@ struct symbolizer_opts {
 	const char *debuginfod_urls;	/* space-separated; overrides DEBUGINFOD_URLS */
 	uint32_t debuginfod_timeout_s;	/* per file; 0 = 10 s (60 s for all files) */
 	uint32_t cache_mb;	/* memory cap of cached symbol files; 0 = 512 MiB */
+	/* perf-PID.map bounds (hostile input: the profiled user writes them); 0 = the default */
+	uint32_t perfmap_max_entries;	/* functions kept per process; 0 = 1000000 */
+	uint32_t perfmap_max_mb;	/* memory per process; 0 = 64 MiB */
+	uint32_t perfmap_total_mb;	/* memory of all processes' maps; 0 = 256 MiB */
+	uint32_t perfmap_read_ms;	/* reading maps per profile built (window); 0 = 200 ms */
 };
 
 struct symbolizer_stats {
@@ -56,6 +61,11 @@ struct symbolizer_stats {
 	uint64_t debug_minidebuginfo; /* MiniDebugInfo images unpacked */
 	uint64_t debuginfod_failed; /* debuginfod queries that failed or timed out */
 	uint64_t perfmaps;	/* perf-PID.map files read */
+	uint64_t perfmap_bytes;	/* bytes of them parsed (each byte once: reads are incremental) */
+	uint64_t perfmap_dropped; /* JIT functions dropped by the per-process or total bounds */
+	uint64_t perfmap_deferred; /* map reads cut by the time budget, resumed in the next window */
+	uint64_t perfmap_resets; /* maps that shrank or were replaced, read again from the start */
+	uint64_t perfmap_held;	/* memory held by perf maps now */
 };
 
 /* "auto", "on", "off" <-> the enum; -EINVAL for anything else. */
