@@ -13,6 +13,7 @@
 
 #include "harness.h"
 #include "procs.h"
+#include "stacks.h"
 #include "util.h"
 
 #define VDSO 0x7fff0000ULL
@@ -199,4 +200,37 @@ TEST(procs_apply_rejects_bad_sizes)
 	CHECK_EQ_INT(procs__apply(p, a.b, a.len), 0);
 	CHECK_EQ_STR(path_at(p, 90, VDSO), "[vdso]");
 	procs__free(p);
+}
+
+/* The window's aggregate stays within its bound: new stacks past it are refused and counted. */
+TEST(stacks_memory_bound)
+{
+	struct stacks *st = stacks__new();
+	uint64_t frames[20], refused_at = 0, i;
+	int err = 0;
+
+	stacks__set_max_bytes(st, 4u << 20);
+	for (i = 1; i <= 200000 && !err; i++) {
+		frames[0] = i;
+		for (int k = 1; k < 20; k++)
+			frames[k] = 0x1000 + k;
+		err = stacks__add(st, 1, "a", "a", frames, 20, NULL, 0, 1);
+		if (err)
+			refused_at = i;
+	}
+	CHECK_EQ_INT(err, -ENOSPC);
+	CHECK(refused_at > 1000);
+	CHECK_EQ_INT(stacks__refused(st), 1);
+	CHECK_EQ_INT(stacks__total(st), refused_at - 1);
+	/* Known stacks still add up. */
+	frames[0] = 1;
+	CHECK_EQ_INT(stacks__add(st, 1, "a", "a", frames, 20, NULL, 0, 5), 0);
+	CHECK_EQ_INT(stacks__total(st), refused_at + 4);
+	/* A small next window: the burst's arrays are given back, and it still works. */
+	stacks__reset(st);
+	CHECK_EQ_INT(stacks__add(st, 1, "a", "a", frames, 20, NULL, 0, 1), 0);
+	CHECK_EQ_INT(stacks__nr_samples(st), 1);
+	stacks__reset(st);
+	CHECK_EQ_INT(stacks__nr_samples(st), 0);
+	stacks__free(st);
 }
