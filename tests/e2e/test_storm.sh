@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # The daemon through a process storm (bench/storm.sh, short): continuous mode, system-wide,
 # 2 s windows, while short processes (fresh binaries each), 300 threads, 1000-deep recursion
-# and more distinct stacks than --max-stacks run. Checks: flamed never dies and exits 0, its
+# and more distinct stacks than --max-stacks (64) run. Checks: flamed never dies and exits 0, its
 # RSS stays within its bound and levels off, losses are counted in the windows and /metrics,
 # and windows keep coming on time. With BUILD=build-san the daemon runs under ASan+UBSan.
 source "$(dirname "$0")/lib.sh"
@@ -12,7 +12,8 @@ STORM_SECS=${STORM_SECS:-45}
 # ASan's shadow memory and quarantine come on top.
 RSS_MAX_MB=512
 ldd "$FLAMED" 2>/dev/null | grep -q libasan && RSS_MAX_MB=1536
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+# A small quarantine: RSS then shows flamed's own growth, not ASan's 256 MiB filling up.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:quarantine_size_mb=32}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 free_port() {
@@ -32,7 +33,7 @@ run() {
 	mkdir -p "$out" "$T/bin"
 	for i in $(seq 0 19); do cp "$WL/chain" "$T/bin/c$i"; done
 	port=$(free_port)
-	"$FLAMED" --output-dir "$out" --interval 2 --formats svg,folded --max-stacks 128 --keep 0 \
+	"$FLAMED" --output-dir "$out" --interval 2 --formats svg,folded --max-stacks 64 --keep 0 \
 		--listen "127.0.0.1:$port" -v 2>"$T/flamed.log" &
 	fp=$!
 	if ! wait_for "$T/flamed.log" "serving /debug/pprof" 30; then
@@ -112,16 +113,16 @@ PY
 	check "storm: RSS levels off (median ${mid} MiB in the middle third, ${last} MiB in the last)" \
 		test "$third" -ge 3 -a "$last" -le $((mid * 5 / 4 + 32))
 
-	# Losses: 2^14 distinct stacks against --max-stacks 128 fill the counts map. Every window
-	# names its losses, and /metrics sums those of the windows closed when it was read.
+	# Losses: 2^14 distinct stacks against --max-stacks 64 fill the counts map or the stack
+	# map (which one first depends on timing). Every window names its losses, and /metrics sums
+	# those of the windows closed when it was read.
 	local met svgsum
-	met=$(awk '$1 == "flamed_lost_samples_total{reason=\"counts_map_full\"}" { print $2 }' \
-		"$T/metrics")
-	svgsum=$(cat "$out"/flamed-*.svg 2>/dev/null | grep -o 'lost counts_map_full [0-9]*' |
+	met=$(awk '$1 ~ /^flamed_lost_samples_total\{/ { s += $2 } END { print s + 0 }' "$T/metrics")
+	svgsum=$(cat "$out"/flamed-*.svg 2>/dev/null | grep -o 'lost [a-z_]* [0-9]*' |
 		awk '{ s += $3 } END { print s + 0 }')
-	check "storm: lost samples counted in /metrics (${met:-none})" [ "${met:-0}" -gt 0 ]
-	check "storm: windows name their losses (${svgsum}, /metrics ${met:-0} before the last)" \
-		test "$svgsum" -gt 0 -a "$svgsum" -ge "${met:-0}"
+	check "storm: lost samples counted in /metrics ($met)" [ "$met" -gt 0 ]
+	check "storm: windows name their losses ($svgsum, /metrics $met before the last)" \
+		test "$svgsum" -gt 0 -a "$svgsum" -ge "$met"
 	check "storm: /metrics reports lost mapping events" \
 		grep -q '^flamed_mapping_events_lost_total [0-9]' "$T/metrics"
 	check "storm: /metrics reports the aggregate bound's refusals" \
