@@ -29,8 +29,9 @@ trap cleanup EXIT
 mkdir "$T/out" "$T/bin"
 for i in $(seq 0 49); do cp "$WL/chain" "$T/bin/c$i"; done
 
+# shellcheck disable=SC2086 # FLAMED_ARGS: extra options, split on spaces
 "$FLAMED" --output-dir "$T/out" --interval 2 --formats svg,folded --max-stacks 128 \
-	--keep 0 2>"$T/flamed.log" &
+	--keep 0 -v ${FLAMED_ARGS:-} 2>"$T/flamed.log" &
 fp=$!
 sleep 1
 kill -0 $fp 2>/dev/null || { echo "storm: flamed did not start"; cat "$T/flamed.log"; exit 1; }
@@ -69,6 +70,7 @@ PIDS+=($!)
 
 # flamed's memory and threads, once a second.
 peak=0
+next_log=0
 start=$SECONDS
 while [ $((SECONDS - start)) -lt "$SECS" ]; do
 	if ! kill -0 $fp 2>/dev/null; then
@@ -78,6 +80,11 @@ while [ $((SECONDS - start)) -lt "$SECS" ]; do
 	fi
 	rss=$(awk '$1 == "VmRSS:" { print int($2 / 1024) }' /proc/$fp/status)
 	[ "${rss:-0}" -gt "$peak" ] && peak=$rss
+	# RSS_LOG=FILE: "seconds RSS-MiB" every 10 s, to show a plateau (or its absence).
+	if [ -n "${RSS_LOG:-}" ] && [ $((SECONDS - start)) -ge "$next_log" ]; then
+		echo "$((SECONDS - start)) $rss" >>"$RSS_LOG"
+		next_log=$((next_log + 10))
+	fi
 	sleep 1
 done
 wait "${PIDS[@]}" 2>/dev/null
@@ -102,6 +109,7 @@ cat "$T/out"/flamed-*.folded >/dev/null 2>&1
 grep -ho 'lost [a-z_]* [0-9]*' "$T/out"/flamed-*.svg 2>/dev/null |
 	awk '{ n[$2] += $3 } END { for (r in n) printf "lost %s: %d\n", r, n[r] }' | sort
 grep -m 3 -i 'error\|warning' "$T/flamed.log"
+grep 'caches:' "$T/flamed.log" | tail -n 1
 fail=0
 [ "$rc" = 0 ] || { echo "FAIL flamed exit $rc"; fail=1; }
 [ "$bad" = 0 ] || { echo "FAIL $bad malformed windows"; fail=1; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -539,13 +540,16 @@ static void log_caches(struct daemon *d)
 	symbolizer__stats(d->sym, &ss);
 	procs__stats(session__procs(d->s), &ps);
 	pr_info("caches: %llu symbol files read, %.1f MiB held, %llu evicted; %llu processes, "
-		"%llu mappings known; perf maps %.1f MiB held, %.1f MiB parsed, %llu functions "
-		"dropped by the bounds, %llu reads deferred by the time budget",
+		"%llu mappings known, %llu reaped (exit unseen), %llu stale records; %llu samples "
+		"refused by the stack bound; perf maps %.1f MiB held, %.1f MiB parsed, %llu "
+		"functions dropped by the bounds, %llu reads deferred by the time budget",
 		(unsigned long long)ss.files, ss.cache_bytes / 1048576.0,
 		(unsigned long long)ss.cache_evictions, (unsigned long long)ps.processes,
-		(unsigned long long)ps.mappings, ss.perfmap_held / 1048576.0,
-		ss.perfmap_bytes / 1048576.0, (unsigned long long)ss.perfmap_dropped,
-		(unsigned long long)ss.perfmap_deferred);
+		(unsigned long long)ps.mappings, (unsigned long long)ps.reaped,
+		(unsigned long long)ps.records_stale,
+		(unsigned long long)stacks__refused(session__stacks(d->s)),
+		ss.perfmap_held / 1048576.0, ss.perfmap_bytes / 1048576.0,
+		(unsigned long long)ss.perfmap_dropped, (unsigned long long)ss.perfmap_deferred);
 }
 
 static void update_status(struct daemon *d)
@@ -606,6 +610,11 @@ static void close_window(struct daemon *d)
 	stacks__reset(st);
 	/* Exited processes had their last samples in this window. */
 	procs__gc(session__procs(d->s));
+	/*
+	 * Give back what the window's burst took (symbolization, a big aggregate): malloc keeps
+	 * freed pages otherwise, and RSS never came down after a storm.
+	 */
+	malloc_trim(0);
 	prune(d);
 	update_status(d);
 	log_caches(d);

@@ -33,6 +33,7 @@ struct proc {
 	char names[PROC_NAMES][16];	/* its main thread's names in this image; [0][0] = unknown */
 	struct image *older;	/* before an exec, or an earlier process with this pid */
 	bool by_exec;		/* this image replaced the older one by exec */
+	uint64_t since;		/* time of the exec or fork that began this image; 0 = unknown */
 };
 
 /* One mmap/comm/fork/exit record copied out of the ring, applied in time order. */
@@ -225,12 +226,33 @@ static bool names_have(const char (*names)[16], const char *comm)
 	return false;
 }
 
-/* The process becomes another image: its mappings and names move to its history. */
-static void proc_retire(struct procs *p, struct proc *pr)
+/*
+ * The process becomes another image at time t: its older mappings and its names move to its
+ * history. Mappings reported at or after t belong to the new image and stay: their records can
+ * be read before the exec's or fork's (another CPU's ring, read first or not yet read), and
+ * dropping them lost the [vdso] of freshly exec'd processes (stacks cut at the vDSO).
+ */
+static void proc_retire(struct procs *p, struct proc *pr, uint64_t t)
 {
+	struct map_entry *keep = NULL;
 	struct image *im, **pp;
-	size_t n = 0;
+	size_t n = 0, nk = 0, i, j = 0;
 
+	for (i = 0; i < pr->nr_maps; i++)
+		nk += t && pr->maps[i].time >= t;
+	/* Without memory for them they go with the old image, as before. */
+	if (nk && !(keep = malloc(nk * sizeof(*keep))))
+		nk = 0;
+	if (nk) {
+		for (i = 0; i < pr->nr_maps; i++) {
+			if (pr->maps[i].time >= t)
+				keep[n++] = pr->maps[i];
+			else
+				pr->maps[j++] = pr->maps[i];
+		}
+		pr->nr_maps = j;
+		n = 0;
+	}
 	if (pr->nr_maps && (im = calloc(1, sizeof(*im)))) {
 		im->maps = pr->maps;
 		im->nr_maps = pr->nr_maps;
@@ -247,25 +269,40 @@ static void proc_retire(struct procs *p, struct proc *pr)
 		*pp = NULL;
 	}
 	proc_clear_maps(p, pr);
+	if (nk) {
+		free(pr->maps);
+		pr->maps = keep;
+		pr->nr_maps = pr->cap_maps = nk;
+	}
 	memset(pr->names, 0, sizeof(pr->names));
 	pr->by_exec = false;
+	pr->since = t;
 }
 
-/* Inserts a mapping, replacing whatever overlapped it (the kernel sends no munmap records). */
+/*
+ * Inserts a mapping, replacing whatever older overlapped it (the kernel sends no munmap
+ * records). A newer overlapping mapping wins: e was reported earlier, just applied later.
+ */
 static int proc_add_map(struct procs *p, struct proc *pr, const struct map_entry *e,
 			const char *path, size_t path_len)
 {
 	size_t i = 0, j, k;
 	char *dup;
 
-	dup = strndup(path, path_len);
-	if (!dup)
-		return -ENOMEM;
 	while (i < pr->nr_maps && pr->maps[i].end <= e->start)
 		i++;
 	j = i;
 	while (j < pr->nr_maps && pr->maps[j].start < e->end)
 		j++;
+	for (k = i; k < j; k++) {
+		if (pr->maps[k].time > e->time) {
+			p->st.records_stale++;
+			return 0;
+		}
+	}
+	dup = strndup(path, path_len);
+	if (!dup)
+		return -ENOMEM;
 	for (k = i; k < j; k++)
 		free(pr->maps[k].path);
 	p->st.mappings -= j - i;
@@ -310,6 +347,7 @@ int procs__scan(struct procs *p, uint32_t pid)
 	ssize_t n;
 	struct proc *pr;
 	FILE *f, *cf;
+	uint64_t scanned;
 	int err = 0;
 
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
@@ -321,6 +359,7 @@ int procs__scan(struct procs *p, uint32_t pid)
 		fclose(f);
 		return -ENOMEM;
 	}
+	scanned = now_mono_ns();
 	proc_clear_maps(p, pr);
 	pr->exited = false;
 	snprintf(path, sizeof(path), "/proc/%u/comm", pid);
@@ -336,6 +375,7 @@ int procs__scan(struct procs *p, uint32_t pid)
 
 		if (maps__parse_line(line, n, &e, &plen) != 1)
 			continue;
+		e.time = scanned;
 		err = proc_add_map(p, pr, &e, e.path, plen);
 		if (err)
 			break;
@@ -364,31 +404,38 @@ int procs__scan_all(struct procs *p)
 	return 0;
 }
 
-static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *h)
+/*
+ * Copies one record (rec need not be aligned) into the batch, to be applied in time order.
+ * Its header's size must be within what rec holds.
+ */
+static void queue_record(struct procs *p, const void *rec)
 {
-	struct procs *p = ctx;
-	uint64_t time = 0;
+	struct perf_event_header hdr, *h = &hdr;
+	size_t size;
+	uint64_t time = 0, lost;
 
+	memcpy(&hdr, rec, sizeof(hdr));
+	/* Records are applied in place: 8-byte aligned like in the ring. */
+	size = (h->size + 7) & ~(size_t)7;
 	if (h->type == PERF_RECORD_LOST) {
-		const struct {
-			struct perf_event_header h;
-			uint64_t id, lost;
-		} *l = (void *)h;
-
-		p->st.records_lost += l->lost;
-		return LIBBPF_PERF_EVENT_CONT;
+		/* header, id, lost */
+		if (h->size >= sizeof(*h) + 16) {
+			memcpy(&lost, (const char *)rec + sizeof(*h) + 8, 8);
+			p->st.records_lost += lost;
+		}
+		return;
 	}
 	if (h->type != PERF_RECORD_MMAP2 && h->type != PERF_RECORD_COMM &&
 	    h->type != PERF_RECORD_FORK && h->type != PERF_RECORD_EXIT)
-		return LIBBPF_PERF_EVENT_CONT;
+		return;
 	/* sample_id_all with PERF_SAMPLE_TIME puts the time in the record's last 8 bytes. */
 	if (h->size >= sizeof(*h) + 8)
-		memcpy(&time, (char *)h + h->size - 8, 8);
-	if (p->batch_len + h->size > p->batch_cap) {
+		memcpy(&time, (const char *)rec + h->size - 8, 8);
+	if (p->batch_len + size > p->batch_cap) {
 		size_t cap = p->batch_cap ? p->batch_cap * 2 : 65536;
 		char *b;
 
-		while (cap < p->batch_len + h->size)
+		while (cap < p->batch_len + size)
 			cap *= 2;
 		b = realloc(p->batch, cap);
 		if (!b)
@@ -405,12 +452,17 @@ static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_h
 		p->recs = r;
 		p->cap_recs = cap;
 	}
-	memcpy(p->batch + p->batch_len, h, h->size);
+	memcpy(p->batch + p->batch_len, rec, h->size);
 	p->recs[p->nr_recs++] = (struct rec){ time, h->size, p->batch_len };
-	p->batch_len += h->size;
-	return LIBBPF_PERF_EVENT_CONT;
+	p->batch_len += size;
+	return;
 lost:
 	p->st.records_lost++;
+}
+
+static enum bpf_perf_event_ret on_record(void *ctx, int cpu, struct perf_event_header *h)
+{
+	queue_record(ctx, h);
 	return LIBBPF_PERF_EVENT_CONT;
 }
 
@@ -445,7 +497,16 @@ struct comm_rec {
 	char comm[];
 };
 
-static void apply_fork(struct procs *p, const struct task_rec *r)
+/* A record about an image older than the process's current one (which it cannot change). */
+static bool stale(struct procs *p, const struct proc *pr, uint64_t time)
+{
+	if (!time || time >= pr->since)
+		return false;
+	p->st.records_stale++;
+	return true;
+}
+
+static void apply_fork(struct procs *p, const struct task_rec *r, uint64_t time)
 {
 	struct proc *parent, *child;
 	size_t i;
@@ -453,59 +514,68 @@ static void apply_fork(struct procs *p, const struct task_rec *r)
 	if (r->pid == r->ppid)
 		return;	/* a new thread shares its process's mappings */
 	child = proc_get(p, r->pid, true);
-	if (!child)
+	if (!child || stale(p, child, time))
 		return;
 	/* A pid seen before is a new process now. */
-	proc_retire(p, child);
+	proc_retire(p, child, time);
 	child->exited = false;
 	parent = proc_get(p, r->ppid, false);
 	if (!parent)
 		return;
 	memcpy(child->names, parent->names, sizeof(child->names));
 	for (i = 0; i < parent->nr_maps; i++) {
-		const struct map_entry *e = &parent->maps[i];
+		struct map_entry e = parent->maps[i];
 
-		if (proc_add_map(p, child, e, e->path, strlen(e->path)))
+		/* What the parent mapped after the fork is not the child's. */
+		if (time && e.time > time)
+			continue;
+		e.time = time;
+		if (proc_add_map(p, child, &e, e.path, strlen(e.path)))
 			break;
 	}
 }
 
-static void apply_record(struct procs *p, const struct perf_event_header *h)
+static void apply_record(struct procs *p, const struct perf_event_header *h, uint64_t time)
 {
 	struct proc *pr;
 
 	switch (h->type) {
 	case PERF_RECORD_MMAP2: {
 		const struct mmap2_rec *r = (const void *)h;
-		size_t max = h->size - sizeof(*r);
-		struct map_entry e = {
+		struct map_entry e;
+		size_t len;
+
+		if (h->size < sizeof(*r) || !(r->prot & PROT_EXEC))
+			return;
+		e = (struct map_entry){
 			.start = r->addr,
 			.end = r->addr + r->len,
 			.pgoff = r->pgoff,
 			.maj = r->maj,
 			.min = r->min,
 			.ino = r->ino,
+			.time = time,
 		};
-
-		if (h->size < sizeof(*r) || !(r->prot & PROT_EXEC))
+		len = strnlen(r->filename, h->size - sizeof(*r));
+		if (e.end < e.start)
 			return;
 		pr = proc_get(p, r->pid, true);
-		if (pr)
-			proc_add_map(p, pr, &e, r->filename, strnlen(r->filename, max));
-		mapfiles__note(p->keep, r->pid, &e, r->filename, strnlen(r->filename, max));
+		if (pr && !stale(p, pr, time))
+			proc_add_map(p, pr, &e, r->filename, len);
+		mapfiles__note(p->keep, r->pid, &e, r->filename, len);
 		break;
 	}
 	case PERF_RECORD_COMM: {
 		const struct comm_rec *r = (const void *)h;
 
-		if (r->pid != r->tid || h->size <= sizeof(*r))
+		if (h->size <= sizeof(*r) || r->pid != r->tid)
 			return;
 		pr = proc_get(p, r->pid, true);
-		if (!pr)
+		if (!pr || stale(p, pr, time))
 			return;
-		/* exec replaces every mapping; the new image's mmaps follow. */
+		/* exec replaces every mapping made before it; the new image's mmaps follow. */
 		if (h->misc & PERF_RECORD_MISC_COMM_EXEC) {
-			proc_retire(p, pr);
+			proc_retire(p, pr, time);
 			pr->by_exec = true;
 			pr->exited = false;
 		}
@@ -513,15 +583,16 @@ static void apply_record(struct procs *p, const struct perf_event_header *h)
 		break;
 	}
 	case PERF_RECORD_FORK:
-		apply_fork(p, (const void *)h);
+		if (h->size >= sizeof(struct task_rec))
+			apply_fork(p, (const void *)h, time);
 		break;
 	case PERF_RECORD_EXIT: {
 		const struct task_rec *r = (const void *)h;
 
-		if (r->pid != r->tid)
+		if (h->size < sizeof(*r) || r->pid != r->tid)
 			return;
 		pr = proc_get(p, r->pid, false);
-		if (pr) {
+		if (pr && !stale(p, pr, time)) {
 			pr->exited = true;
 			pr->dirty = true;
 		}
@@ -530,9 +601,30 @@ static void apply_record(struct procs *p, const struct perf_event_header *h)
 	}
 }
 
+/*
+ * Rings are per CPU; a process that migrated may have its exec and mmaps in two, and a ring
+ * read later in one batch, or in the next, may hold older records. Sorting puts one batch in
+ * order; the times kept with each mapping and image order records across batches.
+ */
+static void apply_batch(struct procs *p)
+{
+	uint64_t now;
+	size_t i;
+
+	if (p->nr_recs)
+		qsort(p->recs, p->nr_recs, sizeof(*p->recs), rec_cmp);
+	for (i = 0; i < p->nr_recs; i++)
+		apply_record(p, (const void *)(p->batch + p->recs[i].off), p->recs[i].time);
+	now = now_mono_ns();
+	if (p->nr_recs && now > p->recs[p->nr_recs - 1].time)
+		p->st.last_delay_ns = now - p->recs[p->nr_recs - 1].time;
+	p->st.records += p->nr_recs;
+	p->nr_recs = 0;
+	p->batch_len = 0;
+}
+
 int procs__consume(struct procs *p)
 {
-	size_t i;
 	int err;
 
 	if (!p->pb)
@@ -540,16 +632,28 @@ int procs__consume(struct procs *p)
 	err = perf_buffer__consume(p->pb);
 	if (err < 0)
 		return err;
-	/* Rings are per CPU; a process that migrated may have its exec and mmaps in two. */
-	if (p->nr_recs)
-		qsort(p->recs, p->nr_recs, sizeof(*p->recs), rec_cmp);
-	for (i = 0; i < p->nr_recs; i++)
-		apply_record(p, (const void *)(p->batch + p->recs[i].off));
-	if (p->nr_recs)
-		p->st.last_delay_ns = now_mono_ns() - p->recs[p->nr_recs - 1].time;
-	p->st.records += p->nr_recs;
-	p->nr_recs = 0;
-	p->batch_len = 0;
+	apply_batch(p);
+	return 0;
+}
+
+int procs__apply(struct procs *p, const void *buf, size_t len)
+{
+	const char *b = buf;
+	struct perf_event_header h;
+	size_t off;
+
+	for (off = 0; off < len; off += h.size) {
+		if (len - off < sizeof(h))
+			return -EINVAL;
+		memcpy(&h, b + off, sizeof(h));
+		if (h.size < sizeof(h) || h.size > len - off)
+			return -EINVAL;
+	}
+	for (off = 0; off < len; off += h.size) {
+		memcpy(&h, b + off, sizeof(h));
+		queue_record(p, b + off);
+	}
+	apply_batch(p);
 	return 0;
 }
 
@@ -728,6 +832,15 @@ void procs__visit_dirty(struct procs *p, procs_visit_fn fn, void *ctx)
 	}
 }
 
+/* True when /proc says the process is gone (not when /proc cannot be read). */
+static bool proc_gone(uint32_t pid)
+{
+	char path[32];
+
+	snprintf(path, sizeof(path), "/proc/%u", pid);
+	return access(path, F_OK) && errno == ENOENT;
+}
+
 void procs__gc(struct procs *p)
 {
 	size_t i;
@@ -741,6 +854,16 @@ void procs__gc(struct procs *p)
 				proc_free(p, pr);
 				p->nr_procs--;
 			} else {
+				/*
+				 * Its exit record was lost (a full ring), or a late record
+				 * brought it back after it was forgotten: gone from /proc, it
+				 * is forgotten at the next call, after its last samples.
+				 */
+				if (p->pb && proc_gone(pr->pid)) {
+					pr->exited = true;
+					pr->dirty = true;
+					p->st.reaped++;
+				}
 				images_free(pr->older);
 				pr->older = NULL;
 				pp = &pr->next;

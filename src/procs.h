@@ -18,6 +18,12 @@ struct map_entry {
 	uint32_t maj, min;	/* device of the file */
 	uint64_t ino;		/* inode; 0 for anonymous and special mappings */
 	char *path;		/* as the kernel printed it: "/usr/lib/...", "[vdso]", "" */
+	/*
+	 * CLOCK_MONOTONIC ns of the record (or /proc scan) that reported it; 0 = older than
+	 * anything. Records reach flamed out of order (one ring per CPU): times, not arrival,
+	 * decide what an exec or fork replaces.
+	 */
+	uint64_t time;
 };
 
 /*
@@ -39,6 +45,12 @@ int procs__scan(struct procs *p, uint32_t pid);
 int procs__scan_all(struct procs *p);
 /* Applies pending mmap/exec/fork/exit records. Safe to call at any time. */
 int procs__consume(struct procs *p);
+/*
+ * Applies perf records (struct perf_event_header each, with sample_id_all's time as their
+ * last 8 bytes), laid end to end in buf, as if read from the rings: the pure part of
+ * procs__consume. -EINVAL (nothing applied) when a header's size is impossible.
+ */
+int procs__apply(struct procs *p, const void *buf, size_t len);
 /* An fd that becomes readable when records are pending (for epoll); -1 without tracking. */
 int procs__epoll_fd(struct procs *p);
 
@@ -75,6 +87,8 @@ struct procs_stats {
 	uint64_t records;
 	uint64_t records_lost;	/* mmap records the kernel dropped (buffer full) */
 	uint64_t last_delay_ns;	/* from the newest record to its application, last consume */
+	uint64_t records_stale;	/* older than the exec or fork they followed: not applied */
+	uint64_t reaped;	/* processes gone from /proc whose exit record never came */
 };
 void procs__stats(const struct procs *p, struct procs_stats *st);
 

@@ -16,6 +16,7 @@ const char *const profile_lost_names[LOST_MAX] = {
 	[LOST_USTACK] = "user_stack",
 	[LOST_KSTACK] = "kernel_stack",
 	[LOST_DRAIN] = "drain",
+	[LOST_AGGREGATE_FULL] = "aggregate_full",
 };
 
 /* An open-addressing index of ids (0 = empty slot); the caller compares keys. */

@@ -24,6 +24,7 @@ enum profile_lost {
 	LOST_USTACK,		/* user stack could not be fetched (collision, fault) */
 	LOST_KSTACK,		/* kernel stack could not be fetched */
 	LOST_DRAIN,		/* stack id vanished before the loader read it */
+	LOST_AGGREGATE_FULL,	/* the window's stacks reached their memory bound (stacks.h) */
 	LOST_MAX,
 };
 

@@ -36,6 +36,8 @@ struct session {
 	struct unwinder *unwinder;
 	uint64_t lost_drain;
 	uint64_t lost_oom;
+	uint64_t lost_full;	/* refused by the aggregate's memory bound */
+	uint64_t lost_full_base;
 	/* What fill_meta last reported, so each span gets only its own losses. */
 	uint64_t stats_base[STAT_MAX];
 	uint64_t lost_base;
@@ -45,8 +47,11 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 		     int nu, const uint64_t *kk, int nk)
 {
 	struct session *s = ctx;
+	int err = stacks__add(s->stacks, k->tgid, k->comm, k->pcomm, u, nu, kk, nk, count);
 
-	if (stacks__add(s->stacks, k->tgid, k->comm, k->pcomm, u, nu, kk, nk, count))
+	if (err == -ENOSPC)
+		s->lost_full += count;
+	else if (err)
 		s->lost_oom += count;
 	return 0;
 }
@@ -225,6 +230,8 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 	}
 	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom - s->lost_base;
 	s->lost_base = s->lost_drain + s->lost_oom;
+	m->lost[LOST_AGGREGATE_FULL] = s->lost_full - s->lost_full_base;
+	s->lost_full_base = s->lost_full;
 	gethostname(m->host, sizeof(m->host) - 1);
 	if (o->argv)
 		snprintf(m->mode, sizeof(m->mode), "command %s", o->argv[0]);

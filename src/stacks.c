@@ -24,7 +24,17 @@ struct stacks {
 	uint32_t *sample_idx;	/* 1-based sample positions */
 	size_t sample_idx_cap;
 	uint64_t total;
+	size_t max_bytes;	/* bound on what the arrays above hold */
+	uint64_t refused;	/* samples not kept: the bound was reached (all windows) */
 };
+
+/* What the aggregate's arrays hold now. */
+static size_t held_bytes(const struct stacks *st)
+{
+	return st->cap_addrs * sizeof(*st->addrs) + st->cap_raws * sizeof(*st->raws) +
+	       st->raw_idx_cap * sizeof(*st->raw_idx) + st->cap_samples * sizeof(*st->samples) +
+	       st->sample_idx_cap * sizeof(*st->sample_idx);
+}
 
 /* Rebuilds an index of 1-based ids at twice the size; hash_of gives each id's hash. */
 static int rehash(uint32_t **idx, size_t *cap, size_t count,
@@ -78,7 +88,13 @@ struct stacks *stacks__new(void)
 		return NULL;
 	}
 	st->nr_raws = 1;
+	st->max_bytes = STACKS_MAX_BYTES;
 	return st;
+}
+
+void stacks__set_max_bytes(struct stacks *st, size_t max_bytes)
+{
+	st->max_bytes = max_bytes;
 }
 
 void stacks__free(struct stacks *st)
@@ -117,6 +133,13 @@ static int intern_raw(struct stacks *st, const uint64_t *a, int n, uint32_t *ret
 		}
 		j = (j + 1) & (st->raw_idx_cap - 1);
 	}
+	/* Growing doubles an array: refuse what would take the aggregate past its bound. */
+	if (st->nr_addrs + n > st->cap_addrs &&
+	    held_bytes(st) + MAX(st->cap_addrs, (size_t)n) * sizeof(*a) > st->max_bytes)
+		return -ENOSPC;
+	if (st->nr_raws + 1 > st->cap_raws &&
+	    held_bytes(st) + st->cap_raws * sizeof(*st->raws) > st->max_bytes)
+		return -ENOSPC;
 	if (st->nr_addrs + n > UINT32_MAX ||
 	    grow_array((void **)&st->addrs, &st->cap_addrs, st->nr_addrs + n, sizeof(*a)) ||
 	    grow_array((void **)&st->raws, &st->cap_raws, st->nr_raws + 1, sizeof(*st->raws)))
@@ -138,15 +161,27 @@ int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *
 	uint32_t id;
 	size_t j;
 
+	int err;
+
 	memset(&key, 0, sizeof(key));
 	key.tgid = tgid;
 	strncpy(key.comm, comm, sizeof(key.comm) - 1);
 	strncpy(key.pcomm, pcomm, sizeof(key.pcomm) - 1);
-	if (intern_raw(st, ustack, nu, &key.ustack) || intern_raw(st, kstack, nk, &key.kstack))
-		return -ENOMEM;
+	err = intern_raw(st, ustack, nu, &key.ustack);
+	if (!err)
+		err = intern_raw(st, kstack, nk, &key.kstack);
+	if (err)
+		goto refused;
 	h = sample_hash(&key);
-	if (rehash(&st->sample_idx, &st->sample_idx_cap, st->nr_samples, sample_hash_of, st))
-		return -ENOMEM;
+	if (st->nr_samples + 1 > st->cap_samples &&
+	    held_bytes(st) + MAX(st->cap_samples, (size_t)16) * sizeof(key) > st->max_bytes) {
+		err = -ENOSPC;
+		goto refused;
+	}
+	if (rehash(&st->sample_idx, &st->sample_idx_cap, st->nr_samples, sample_hash_of, st)) {
+		err = -ENOMEM;
+		goto refused;
+	}
 	j = h & (st->sample_idx_cap - 1);
 	while ((id = st->sample_idx[j])) {
 		struct stacks_sample *s = &st->samples[id - 1];
@@ -158,13 +193,23 @@ int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *
 		}
 		j = (j + 1) & (st->sample_idx_cap - 1);
 	}
-	if (grow_array((void **)&st->samples, &st->cap_samples, st->nr_samples + 1, sizeof(key)))
-		return -ENOMEM;
+	if (grow_array((void **)&st->samples, &st->cap_samples, st->nr_samples + 1, sizeof(key))) {
+		err = -ENOMEM;
+		goto refused;
+	}
 	key.count = count;
 	st->samples[st->nr_samples++] = key;
 	st->sample_idx[j] = st->nr_samples;
 	st->total += count;
 	return 0;
+refused:
+	st->refused += count;
+	return err;
+}
+
+uint64_t stacks__refused(const struct stacks *st)
+{
+	return st->refused;
 }
 
 size_t stacks__nr_samples(const struct stacks *st)
@@ -197,8 +242,40 @@ uint64_t stacks__total(const struct stacks *st)
 	return st->total;
 }
 
+/* Frees an array that the last window used less than a quarter of: a burst's memory goes back. */
+static void shrink(void **arr, size_t *cap, size_t used, size_t elem)
+{
+	if (*cap * elem < 1048576 || used * 4 > *cap)
+		return;
+	free(*arr);
+	*arr = NULL;
+	*cap = 0;
+}
+
 void stacks__reset(struct stacks *st)
 {
+	shrink((void **)&st->addrs, &st->cap_addrs, st->nr_addrs, sizeof(*st->addrs));
+	shrink((void **)&st->samples, &st->cap_samples, st->nr_samples, sizeof(*st->samples));
+	if (st->raw_idx_cap * sizeof(*st->raw_idx) >= 1048576 && st->nr_raws * 4 <= st->raw_idx_cap) {
+		free(st->raw_idx);
+		st->raw_idx = NULL;
+		st->raw_idx_cap = 0;
+	}
+	if (st->sample_idx_cap * sizeof(*st->sample_idx) >= 1048576 &&
+	    st->nr_samples * 4 <= st->sample_idx_cap) {
+		free(st->sample_idx);
+		st->sample_idx = NULL;
+		st->sample_idx_cap = 0;
+	}
+	/* raws[0] stays: id 0 is "no stack". */
+	if (st->cap_raws * sizeof(*st->raws) >= 1048576 && st->nr_raws * 4 <= st->cap_raws) {
+		struct raw *r = realloc(st->raws, 16 * sizeof(*r));
+
+		if (r) {
+			st->raws = r;
+			st->cap_raws = 16;
+		}
+	}
 	st->nr_addrs = 0;
 	st->nr_raws = 1;
 	st->nr_samples = 0;

@@ -24,9 +24,20 @@ struct stacks_sample {
 
 struct stacks;
 
+/*
+ * Default bound on an aggregate's memory (one window's distinct stacks): 64 MiB holds about
+ * 200,000 distinct samples of 20-frame stacks. Past it new stacks are refused and counted;
+ * those already held still add up.
+ */
+#define STACKS_MAX_BYTES (64u << 20)
+
 struct stacks *stacks__new(void);
 void stacks__free(struct stacks *st);
-/* Adds count samples; stacks leaf first as BPF returns them. 0 or -ENOMEM. */
+void stacks__set_max_bytes(struct stacks *st, size_t max_bytes);
+/*
+ * Adds count samples; stacks leaf first as BPF returns them. 0, -ENOSPC past the memory bound
+ * or -ENOMEM; refused samples are counted in stacks__refused.
+ */
 int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *pcomm,
 		const uint64_t *ustack, int nu, const uint64_t *kstack, int nk, uint64_t count);
 size_t stacks__nr_samples(const struct stacks *st);
@@ -35,7 +46,12 @@ const struct stacks_sample *stacks__sample(const struct stacks *st, size_t i);
 const uint64_t *stacks__raw(const struct stacks *st, uint32_t id, uint32_t *n);
 size_t stacks__nr_raw(const struct stacks *st);
 uint64_t stacks__total(const struct stacks *st);
-/* Empties the aggregate (a new window) but keeps allocated memory. */
+/* Samples refused since stacks__new (bound reached, or no memory). */
+uint64_t stacks__refused(const struct stacks *st);
+/*
+ * Empties the aggregate (a new window). Keeps allocated memory for the next window, but
+ * frees arrays (of 1 MiB or more) this window used less than a quarter of.
+ */
 void stacks__reset(struct stacks *st);
 
 #endif
