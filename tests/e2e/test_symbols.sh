@@ -295,7 +295,8 @@ while time.time() - t < 120:
 		[ -n "$np" ] && "$FLAMED" -p "$np" -d 1.5 -F 499 -o "$T/cnode.folded" 2>/dev/null
 		wait "$cpid"
 		check "container node: map only inside ($np)" test -n "$np" -a ! -e "/tmp/perf-$np.map"
-		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/cnode.folded")
+		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/cnode.folded" 2>/dev/null)
+		pct=${pct:-0}
 		echo "     node in a pid + mount namespace: $pct% of samples in JIT frame hotLoop"
 		check "container node: JIT frames named from its own /tmp/perf-1.map ($pct%)" \
 			test "$pct" -ge 50
