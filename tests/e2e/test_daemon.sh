@@ -351,7 +351,7 @@ if mount -t tmpfs -o size=1m tmpfs "$M" 2>/dev/null; then
 	# Two formats per window: a warning per file would name a window twice.
 	nfail=$(nospace)
 	nspans=$(grep "cannot write .* No space left on device" "$T/full.err" |
-		sed -nE 's/.*window ([^ ]+ to [^:]+): cannot write.*/\1/p' | sort -u | wc -l)
+		sed -nE 's/.*window ([^ ]+) to .*cannot write.*/\1/p' | sort -u | wc -l)
 	check "full disk: one warning per window, not per file or sample ($nfail for $nspans windows)" \
 		test "$nfail" -ge 3 -a "$nspans" = "$nfail"
 	check "full disk: the warning says profiling goes on" \
