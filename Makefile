@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # make                  build build/flamed (BPF object, skeleton, loader)
-# make test             unit tests, then end-to-end tests (root: real profiling)
+# make test             installs the missing test tools (.ci/install-deps --test, as root), then
+#                       unit tests, then end-to-end tests (root: real profiling)
 # make test SANITIZE=1  the same, everything built with ASan+UBSan into build-san/
 # make vmlinux          regenerate vmlinux/<arch>/vmlinux.h from this kernel's BTF
 # make bench            run the benchmarks in bench/
@@ -56,7 +57,7 @@ UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
 .SECONDARY:
-.PHONY: all clean test unit e2e vmlinux bench install format
+.PHONY: all clean test test-run unit e2e vmlinux bench install format
 
 all: $(BUILD)/flamed
 
@@ -100,7 +101,12 @@ unit: $(BUILD)/unit-tests
 e2e: $(BUILD)/flamed workloads
 	$(Q)for t in tests/e2e/test_*.sh; do BUILD=$(BUILD) bash $$t || exit 1; done
 
-test: $(BUILD)/flamed $(BUILD)/unit-tests workloads
+# The test tools first (the workloads need g++ and rustc), then everything the suites run.
+test:
+	$(Q)bash .ci/install-deps --test
+	$(Q)$(MAKE) --no-print-directory test-run
+
+test-run: $(BUILD)/flamed $(BUILD)/unit-tests workloads
 	$(Q)BUILD=$(BUILD) SANITIZE=$(SANITIZE) bash tests/run.sh
 
 vmlinux:
@@ -256,7 +262,7 @@ $(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/
 	$(Q)$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) $< tests/fuzz/replay.c $(BUILD)/libflamed.a \
 		$(LDLIBS) -o $@
 
-test e2e: fuzz-replay
+test-run e2e: fuzz-replay
 
 # Hostile names (tests/e2e/test_security.sh): clang, whose assembler quotes any symbol name.
 workloads: $(BUILD)/workloads/hostile

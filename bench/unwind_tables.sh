@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 EOF
 
 # Only our module: the benchmark must not depend on the rest of the tree building.
-${CC:-cc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc "$T/tabstat.c" src/unwind_table.c \
+${CC:-cc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc "$T/tabstat.c" src/unwind_table.c src/rootfs.c \
 	$(pkg-config --cflags --libs libelf libdw) -o "$T/tabstat"
 
 LIB=/usr/lib/x86_64-linux-gnu

@@ -37,6 +37,16 @@ chain_pct() {
 	cat "$@" | awk -v p="$name;" 'index($0, p) == 1 { t += $NF; if ($0 ~ /;main;a;b;c[; ]/) h += $NF }
 		END { print t ? int(100 * h / t) : 0 }'
 }
+# windows_written LOG: windows the daemon logged as written.
+windows_written() {
+	grep -c ': [0-9]* samples\?, wrote' "$1"
+}
+# at_least N CMD...: CMD's output (a number) is at least N.
+at_least() {
+	local n=$1
+	shift
+	[ "$("$@")" -ge "$n" ] 2>/dev/null
+}
 # stop PID: SIGTERM, then its exit status.
 stop() {
 	kill -TERM "$1" 2>/dev/null
@@ -62,7 +72,7 @@ else
 	fail "man page and --help differ:"
 	cat "$T/opts.diff"
 fi
-if command -v man >/dev/null; then
+if need_tool "man page rendering" man; then
 	check "man page renders without warnings" \
 		bash -c "! MANWIDTH=80 man --warnings -l '$ROOT/docs/flamed.8' 2>&1 >/dev/null | grep ."
 fi
@@ -139,16 +149,17 @@ if ! need_root "continuous mode"; then
 	exit
 fi
 
-# --- Rolling windows: --interval 2 --keep 3 for 9 s --------------------------------------
+# --- Rolling windows: --interval 2 --keep 3, stopped in the fifth window -----------------
 D="$T/roll"
 mkdir -p "$D"
 touch "$D/.flamed-20200101T000000.000Z.svg.AbC123" "$D/unrelated.svg"
 "$FLAMED" --interval 2 --keep 3 --output-dir "$D" 2>"$T/roll.err" &
 fp=$!
-wait_for "$T/roll.err" "profiling the whole system"
+check "rolling: daemon started" wait_for "$T/roll.err" "profiling the whole system" 30
 check "stale temp file of a killed run removed at start" \
 	test ! -e "$D/.flamed-20200101T000000.000Z.svg.AbC123"
-sleep 9
+# Four full windows written (8 s idle, longer busy), then SIGTERM writes the partial fifth.
+check "rolling: 4 windows written" wait_until 60 at_least 4 windows_written "$T/roll.err"
 stop $fp
 check "rolling: SIGTERM exits 0" test $? = 0
 n=$(count_windows "$D")
@@ -216,15 +227,18 @@ C="$T/hup.conf"
 printf 'output-dir = %s\ninterval = 30\nformats = folded\n' "$D" >"$C"
 "$FLAMED" --config "$C" 2>"$T/hup.err" &
 fp=$!
-wait_for "$T/hup.err" "profiling the whole system"
+check "hup: daemon started" wait_for "$T/hup.err" "profiling the whole system" 30
 sleep 1
 check "hup: nothing written yet at interval 30" test "$(count_windows "$D")" = 0
 printf 'output-dir = %s\ninterval = 1\nformats = folded\nfrequency = 49\n' "$D" >"$C"
 kill -HUP $fp
-wait_for "$T/hup.err" "reloaded $C"
-sleep 3.5
+check "hup: reloaded" wait_for "$T/hup.err" "reloaded $C" 30
+# 3 windows at interval 1: 3 s idle, a few more busy; at interval 30 they would take 90 s.
+t0=$SECONDS
+wait_until 60 at_least 3 count_windows "$D"
 n=$(count_windows "$D")
-check "hup: interval 30 -> 1 applied ($n windows in 3.5 s)" test "$n" -ge 3 -a "$n" -le 5
+check "hup: interval 30 -> 1 applied ($n windows in $((SECONDS - t0)) s)" \
+	test "$n" -ge 3 -a $((SECONDS - t0)) -le 15
 check "hup: the change is logged" grep -q "interval: 30 -> 1" "$T/hup.err"
 check "hup: a sampling change waits for a restart" \
 	grep -q "frequency changed (99 -> 49) but takes effect only after a restart" "$T/hup.err"
@@ -238,14 +252,15 @@ check "hup: bad config refused with file:line" \
 cp "$T/good.conf" "$C"
 printf 'interval = 0.01\n' >>"$C"
 kill -HUP $fp
-sleep 0.5
-check "hup: bad value refused" grep -q "reload refused: $C:5: invalid value for interval" \
-	"$T/hup.err"
+check "hup: bad value refused" \
+	wait_for "$T/hup.err" "reload refused: $C:5: invalid value for interval" 30
+# Interval 1 kept: 2 more windows in 2 s idle, within 15 s busy (the refused 20 would take 40).
 n0=$(count_windows "$D")
-sleep 3
+t0=$SECONDS
+wait_until 60 at_least $((n0 + 2)) count_windows "$D"
 n1=$(count_windows "$D")
-check "hup: old settings kept after the refusals (interval 1: $((n1 - n0)) windows in 3 s)" \
-	test $((n1 - n0)) -ge 2
+check "hup: old settings kept after the refusals ($((n1 - n0)) windows in $((SECONDS - t0)) s)" \
+	test $((n1 - n0)) -ge 2 -a $((SECONDS - t0)) -le 15
 kill -0 $fp 2>/dev/null
 check "hup: daemon still running" test $? = 0
 stop $fp
@@ -255,9 +270,10 @@ check "hup: exits 0" test $? = 0
 D="$T/usr1"
 "$FLAMED" --interval 60 --formats folded --output-dir "$D" 2>"$T/usr1.err" &
 fp=$!
-wait_for "$T/usr1.err" "profiling the whole system"
+check "usr1: daemon started" wait_for "$T/usr1.err" "profiling the whole system" 30
 kill -USR1 $fp
-sleep 1
+# At once: the interval is 60 s, so a window within 30 s can only be SIGUSR1's.
+wait_until 30 at_least 1 count_windows "$D"
 check "usr1: a window written at once" test "$(count_windows "$D")" = 1
 stop $fp
 n=$(count_windows "$D")
@@ -271,34 +287,49 @@ s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
 s.settimeout(0.5)
 end = time.time() + 20
-with open(sys.argv[2], "w") as log:
+with open(sys.argv[2], "w") as log, open(sys.argv[2] + ".times", "w") as times:
     while time.time() < end:
         try:
             msg = s.recv(4096).decode()
         except socket.timeout:
             continue
         log.write(msg.replace("\n", "|") + "\n")
+        for part in msg.split("\n"):
+            if part == "WATCHDOG=1":
+                times.write("%.3f\n" % time.monotonic())
+                times.flush()
         log.flush()
         if "STOPPING=1" in msg:
             break
 PY
 lsn=$!
-for i in $(seq 50); do [ -S "$T/notify.sock" ] && break; sleep 0.1; done
+check "notify: listener ready" wait_until 30 test -S "$T/notify.sock"
 NOTIFY_SOCKET="$T/notify.sock" WATCHDOG_USEC=400000 JOURNAL_STREAM=8:1234 \
 	"$FLAMED" --interval 1 --formats folded --output-dir "$D" 2>"$T/notify.err" &
 fp=$!
-wait_for "$T/notify.log" "STATUS=.*windows" 10
-sleep 1.5
+wait_for "$T/notify.log" "STATUS=.*windows" 30
+# Some pings to judge the period by (2 s of them idle), then a reload, answered before SIGTERM.
+pings() { cat "$T/notify.log.times" 2>/dev/null | wc -l; }
+wait_until 30 at_least 10 pings
 kill -HUP $fp
-sleep 0.5
+reloaded() { grep -A3 '^RELOADING=1' "$T/notify.log" | grep -q '^READY=1'; }
+wait_until 30 reloaded
 stop $fp
 check "notify: exits 0" test $? = 0
 wait $lsn
 check "notify: READY=1" grep -q '^READY=1' "$T/notify.log"
 check "notify: STATUS= with samples/s and processes" \
 	grep -qE '^STATUS=[0-9.]+ samples/s on [0-9]+ CPUs, [0-9]+ processes' "$T/notify.log"
-wd=$(grep -c '^WATCHDOG=1' "$T/notify.log")
-check "notify: WATCHDOG=1 every 0.2 s ($wd pings)" test "$wd" -ge 8
+# WATCHDOG_USEC=400000: flamed pings at half that. Judged on the gaps between pings: the
+# median is the period. The longest gap is shown: on a machine at load 20 it reached 1.5 s
+# (the shipped unit's WatchdogSec is 2 min), so it is not a verdict here.
+read -r wd med max < <(awk 'NR > 1 { printf "%.3f\n", $1 - prev } { prev = $1 }' \
+	"$T/notify.log.times" | sort -n |
+	awk '{ g[NR] = $1 } END { if (NR) print NR + 1, g[int((NR + 1) / 2)], g[NR]; else print 0, 9, 9 }')
+check "notify: WATCHDOG=1 every 0.2 s ($wd pings, median gap $med s)" \
+	awk -v n="$wd" -v m="$med" 'BEGIN { exit !(n >= 5 && m >= 0.15 && m <= 0.25) }'
+echo "     notify: longest gap between WATCHDOG=1 pings: $max s"
+
 check "notify: RELOADING=1 on SIGHUP, READY=1 after" \
 	bash -c "grep -A3 '^RELOADING=1' '$T/notify.log' | grep -q '^READY=1'"
 check "notify: STOPPING=1 at the end" grep -q '^STOPPING=1' "$T/notify.log"
@@ -314,27 +345,27 @@ if mount -t tmpfs -o size=1m tmpfs "$M" 2>/dev/null; then
 	dd if=/dev/zero of="$M/fill" bs=64k 2>/dev/null
 	"$FLAMED" --interval 1 --formats svg,folded --output-dir "$M/out" 2>"$T/full.err" &
 	fp=$!
-	wait_for "$T/full.err" "profiling the whole system"
-	sleep 3.2
-	nfail=$(grep -c "cannot write .* No space left on device" "$T/full.err")
-	check "full disk: one warning per window, not per file or sample ($nfail in 3 s)" \
-		test "$nfail" -ge 2 -a "$nfail" -le 4
+	check "full disk: daemon started" wait_for "$T/full.err" "profiling the whole system" 30
+	nospace() { grep -c "cannot write .* No space left on device" "$T/full.err"; }
+	wait_until 60 at_least 3 nospace
+	# Two formats per window: a warning per file would name a window twice.
+	nfail=$(nospace)
+	nspans=$(grep "cannot write .* No space left on device" "$T/full.err" |
+		sed -nE 's/.*window ([^ ]+) to .*cannot write.*/\1/p' | sort -u | wc -l)
+	check "full disk: one warning per window, not per file or sample ($nfail for $nspans windows)" \
+		test "$nfail" -ge 3 -a "$nspans" = "$nfail"
 	check "full disk: the warning says profiling goes on" \
 		grep -q "profiling goes on, and writing resumes when it can" "$T/full.err"
 	rm -f "$M/fill"
-	sleep 1.5
 	check "full disk: writing resumed when space came back" \
-		grep -q "writing to $M/out resumed after [0-9]* windows could not be written" \
-		"$T/full.err"
+		wait_for "$T/full.err" "writing to $M/out resumed after [0-9]* windows could not be written" 30
 	check "full disk: windows on disk again" test "$(count_windows "$M/out")" -ge 1
 	mount -o remount,ro "$M"
-	sleep 2.2
-	check "read-only: logged" grep -q "cannot write .* Read-only file system" "$T/full.err"
+	check "read-only: logged" wait_for "$T/full.err" "cannot write .* Read-only file system" 30
 	mount -o remount,rw "$M"
 	n0=$(count_windows "$M/out")
-	sleep 2.2
 	check "read-only: writing resumed after remount rw" \
-		test "$(count_windows "$M/out")" -gt "$n0"
+		wait_until 30 at_least $((n0 + 1)) count_windows "$M/out"
 	kill -0 $fp 2>/dev/null
 	check "full disk: the daemon never stopped" test $? = 0
 	stop $fp
@@ -360,18 +391,20 @@ chown nobody "$D"
 chmod 0711 "$T"
 # A binary deleted after it started (an upgrade) is read through /proc/PID/map_files.
 cp "$CHAIN" "$T/gone$$"
-"$T/gone$$" 8 &
+"$T/gone$$" 60 &
 gp=$!
-sleep 0.2
+# Deleted once it runs, however long a busy machine takes to exec it.
+wait_until 30 bash -c "[ \"\$(readlink /proc/$gp/exe)\" = '$T/gone$$' ]"
 rm -f "$T/gone$$"
-"$CHAIN" 3 &
+# Both outlive the profile whatever the load (killed after it).
+"$CHAIN" 60 &
 cp=$!
 setpriv --reuid=nobody --regid=nogroup --clear-groups --no-new-privs \
 	--inh-caps=-all"$set_caps" --ambient-caps=-all"$set_caps" --bounding-set=-all"$set_caps" \
 	"$FLAMED" --interval 1 --formats folded --output-dir "$D" -d 2 2>"$T/unpriv.err"
 check "unit privileges ($set_caps as nobody, no_new_privs): exits 0" test $? = 0
-wait $cp
-kill $gp
+kill $cp $gp
+wait $cp 2>/dev/null
 wait $gp 2>/dev/null
 pct=$(chain_pct "$CNAME" "$D"/flamed-*.folded)
 check "unit privileges: another user's process symbolized ($pct% main;a;b;c)" test "$pct" -ge 90

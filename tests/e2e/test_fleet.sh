@@ -19,7 +19,7 @@ free_port() {
 start_receiver() {
 	python3 "$RECV" --port "$1" --dir "$2" >"$2.log" 2>&1 &
 	RPID=$!
-	wait_for "$2.log" '^ready' 10
+	wait_for "$2.log" '^ready' 30
 }
 stop_receiver() {
 	kill "$RPID" 2>/dev/null
@@ -28,6 +28,14 @@ stop_receiver() {
 # requests DIR: requests the receiver took.
 requests() {
 	if [ -f "$1/requests.jsonl" ]; then wc -l <"$1/requests.jsonl"; else echo 0; fi
+}
+# has_requests DIR N: the receiver took at least N requests.
+has_requests() {
+	[ "$(requests "$1")" -ge "$2" ]
+}
+# spooled: windows waiting in the spool directory.
+spooled() {
+	ls "$T/spool" | grep -c '\.pb\.gz$'
 }
 # stems DIR: window stems written to an output directory, oldest first.
 stems() {
@@ -134,8 +142,9 @@ run_push() {
 	local windows n
 	windows=$(stems "$out" | wc -l)
 	n=$(requests "$recv")
+	# -d 5.5 at --interval 1: 6 windows on an idle machine, 4 seen on a busy one: at least 3.
 	check "$api: one request per window ($n requests, $windows windows)" \
-		test "$n" = "$windows" -a "$windows" -ge 5
+		test "$n" = "$windows" -a "$windows" -ge 3
 	check "$api: windows arrive in order, each once" \
 		diff <(stems "$out") <(received_stems "$recv")
 	python3 - "$recv/requests.jsonl" "$api" "$HOST" >"$T/check-$api.out" 2>&1 <<'EOF'
@@ -197,8 +206,10 @@ EOF
 		head -40 "$T/traces"
 		cat "$T/pprof.err"
 	fi
+	# go must decode the window (a go that fails prints no label either).
 	check "$api: no sample labels by default" \
-		bash -c "! go tool pprof -symbolize=none -tags '$recv/0002.pb.gz' 2>/dev/null | grep -qE 'pid|thread|process'"
+		bash -c "go tool pprof -symbolize=none -tags '$recv/0002.pb.gz' >'$T/tags-$api' 2>&1 &&
+			! grep -qE 'pid|thread|process' '$T/tags-$api'"
 }
 run_push connect
 run_push ingest
@@ -230,15 +241,15 @@ rotate() {
 	chmod 600 "$T/rot-token.new"
 	mv "$T/rot-token.new" "$T/rot-token"
 }
-wait_for "$T/recv-rot/requests.jsonl" '"Bearer tok-1"' 15
+check "token rotation: the first token sent" \
+	wait_for "$T/recv-rot/requests.jsonl" '"Bearer tok-1"' 30
 rotate $'tok-2\n'
-wait_for "$T/recv-rot/requests.jsonl" '"Bearer tok-2"' 15
+check "token rotation: the second token sent" \
+	wait_for "$T/recv-rot/requests.jsonl" '"Bearer tok-2"' 30
 rotate ''
 n=$(requests "$T/recv-rot")
-for _ in $(seq 50); do
-	[ "$(requests "$T/recv-rot")" -ge $((n + 2)) ] && break
-	sleep 0.1
-done
+check "token rotation: two windows pushed after the empty file" \
+	wait_until 30 has_requests "$T/recv-rot" $((n + 2))
 kill -TERM $FPID
 wait $FPID
 stop_receiver
@@ -261,7 +272,7 @@ PORT=$(free_port)
 python3 "$RECV" --port "$PORT" --dir "$T/recv-tls" --tls-cert "$T/cert.pem" \
 	--tls-key "$T/key.pem" >"$T/recv-tls.log" 2>&1 &
 RPID=$!
-wait_for "$T/recv-tls.log" '^ready' 10
+check "https: receiver started" wait_for "$T/recv-tls.log" '^ready' 30
 "$FLAMED" --output-dir "$T/out-tls1" --interval 1 --formats pprof -d 3.5 \
 	--push-url "https://127.0.0.1:$PORT" >"$T/tls1.log" 2>&1
 check "https: an unknown authority is refused" \
@@ -278,23 +289,29 @@ PORT=$(free_port)
 HPORT=$(free_port)
 OUT="$T/out-outage"
 RDIR="$T/recv-outage"
-start_receiver "$PORT" "$RDIR"
+check "outage: receiver started" start_receiver "$PORT" "$RDIR"
 "$FLAMED" --output-dir "$OUT" --interval 1 --keep 0 --formats pprof \
 	--push-url "http://127.0.0.1:$PORT" --spool-dir "$T/spool" --listen "127.0.0.1:$HPORT" \
 	>"$T/flamed-outage.log" 2>&1 &
 FPID=$!
-wait_for "$T/flamed-outage.log" "serving /debug/pprof" 20
-wait_metric "$HPORT" flamed_push_success_total 2
+check "outage: daemon serving" wait_for "$T/flamed-outage.log" "serving /debug/pprof" 30
+check "outage: 2 windows pushed before it" wait_metric "$HPORT" flamed_push_success_total 2 30
 stop_receiver
 before=$(stems "$OUT" | wc -l)
-sleep 3.3
+# 3 windows closed while the backend is down, however long a busy machine takes for them.
+windows_at_least() { [ "$(stems "$OUT" | wc -l)" -ge "$1" ]; }
+wait_until 60 windows_at_least $((before + 3))
 during=$(($(stems "$OUT" | wc -l) - before))
 check "outage: 3 windows closed while the backend was down ($during)" test "$during" -ge 3
-check "outage: windows wait in the spool directory" \
-	test "$(ls "$T/spool" | grep -c '\.pb\.gz$')" -ge 2
+check "outage: windows wait in the spool directory ($(spooled))" test "$(spooled)" -ge 2
 check "outage: failures counted" test "$(metric "$HPORT" flamed_push_failures_total)" -ge 1
-start_receiver "$PORT" "$RDIR"
-sleep 4
+check "outage: receiver back" start_receiver "$PORT" "$RDIR"
+# The verdict waits for the backlog to drain: the retry backoff doubles up to 60 s, so after
+# a 3 s outage the next attempt can be 4-8 s away (more on a busy machine); 90 s is the
+# deadline, the condition (spool empty, every window so far received) the signal.
+target=$(stems "$OUT" | wc -l)
+drained() { [ "$(spooled)" = 0 ] && has_requests "$RDIR" "$target"; }
+check "outage: the backlog drains (spool empty, $target windows received)" wait_until 90 drained
 kill -TERM "$FPID"
 wait "$FPID"
 check "outage: flamed exits 0" test $? = 0
@@ -315,16 +332,17 @@ RDIR="$T/recv-tiny"
 	--push-url "http://127.0.0.1:$PORT" --spool-max-bytes 1 --listen "127.0.0.1:$HPORT" \
 	>"$T/flamed-tiny.log" 2>&1 &
 FPID=$!
-wait_for "$T/flamed-tiny.log" "serving /debug/pprof" 20
-wait_metric "$HPORT" flamed_push_dropped_total 3
+check "tiny spool: daemon serving" wait_for "$T/flamed-tiny.log" "serving /debug/pprof" 30
+wait_metric "$HPORT" flamed_push_dropped_total 3 60
 dropped=$(metric "$HPORT" flamed_push_dropped_total)
 check "tiny spool: the oldest windows are dropped and counted ($dropped)" test "${dropped:-0}" -ge 3
 check "tiny spool: the drops are logged" grep -q "dropped the window of" "$T/flamed-tiny.log"
 check "tiny spool: at most the window in flight and the newest wait" \
 	test "$(metric "$HPORT" flamed_spool_windows)" -le 2
 check "tiny spool: the daemon is alive" kill -0 "$FPID"
-start_receiver "$PORT" "$RDIR"
-wait_metric "$HPORT" flamed_push_success_total 2
+check "tiny spool: receiver started" start_receiver "$PORT" "$RDIR"
+check "tiny spool: 2 windows delivered once the receiver is up" \
+	wait_metric "$HPORT" flamed_push_success_total 2 60
 kill -TERM "$FPID"
 wait "$FPID"
 check "tiny spool: flamed exits 0" test $? = 0
@@ -332,8 +350,9 @@ stop_receiver
 # What arrived is the newest windows, in order: a suffix of all windows.
 received_stems "$RDIR" >"$T/tiny.got"
 n=$(wc -l <"$T/tiny.got")
-check "tiny spool: what arrived are the newest windows, in order ($n)" \
-	diff <(stems "$OUT" | tail -n "$n") "$T/tiny.got"
+# Something must have arrived: an empty suffix of anything matches nothing.
+newest_arrived() { [ "$n" -ge 2 ] && diff <(stems "$OUT" | tail -n "$n") "$T/tiny.got"; }
+check "tiny spool: what arrived are the newest windows, in order ($n)" newest_arrived
 total=$(stems "$OUT" | wc -l)
 dropped=$(grep -c "dropped the window of" "$T/flamed-tiny.log")
 check "tiny spool: each window was delivered or dropped and logged ($n + $dropped = $total)" \
@@ -345,7 +364,7 @@ HPORT=$(free_port)
 OUT="$T/out-http"
 "$FLAMED" --output-dir "$OUT" --interval 1 --listen "$HPORT" >"$T/flamed-http.log" 2>&1 &
 FPID=$!
-wait_for "$T/flamed-http.log" "serving /debug/pprof.*127.0.0.1:$HPORT" 20
+check "http: serving" wait_for "$T/flamed-http.log" "serving /debug/pprof.*127.0.0.1:$HPORT" 30
 check "http: loopback by default" grep -q "http://127.0.0.1:$HPORT/" "$T/flamed-http.log"
 go tool pprof -top "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=2" >"$T/top" 2>"$T/top.err"
 check "http: go tool pprof -top http://.../debug/pprof/profile?seconds=2 works" \
@@ -361,11 +380,16 @@ for m in flamed_samples_total 'flamed_lost_samples_total{reason="user_stack"}' \
 	process_resident_memory_bytes; do
 	check "http: /metrics has $m" grep -qF "$m " "$T/metrics"
 done
-wait_for "$OUT/latest.svg" "</svg>" 5
+check "http: a window written" wait_for "$OUT/latest.svg" "</svg>" 30
+# The newest window when asked: what latest.svg pointed to just before or just after (a window
+# may close in between), byte for byte.
+w0=$(readlink "$OUT/latest.svg")
 curl -s -o "$T/latest.svg" -w '%{http_code} %{content_type}' \
 	"http://127.0.0.1:$HPORT/latest.svg" >"$T/svg.status"
-check "http: /latest.svg is the newest window's flame graph" \
-	grep -qx "200 image/svg+xml" "$T/svg.status"
+w1=$(readlink "$OUT/latest.svg")
+check "http: /latest.svg answered 200 image/svg+xml" grep -qx "200 image/svg+xml" "$T/svg.status"
+check "http: /latest.svg is the newest window's flame graph ($w0 or $w1)" \
+	bash -c "cmp -s '$T/latest.svg' '$OUT/$w0' || cmp -s '$T/latest.svg' '$OUT/$w1'"
 check "http: /latest.svg is well-formed XML" xmllint --noout "$T/latest.svg"
 code() {
 	curl -s -o /dev/null -w '%{http_code}' "$@"
@@ -380,10 +404,9 @@ check "http: seconds=9999 400" \
 for i in 1 2 3 4 5; do
 	code "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=2" >"$T/par.$i" &
 done
-for i in $(seq 100); do
-	[ "$(cat "$T"/par.* | wc -c)" -ge 15 ] && break
-	sleep 0.1
-done
+# Each answers within 2 s (or at once with 429); 30 s for a busy machine.
+all_answered() { [ "$(cat "$T"/par.* | wc -c)" -ge 15 ]; }
+wait_until 30 all_answered
 check "http: profiles at once are bounded: 4 served, 1 refused with 429" \
 	test "$(cat "$T"/par.* | tr -d '\n' | grep -o 200 | wc -l)-$(cat "$T"/par.* | grep -o 429 | wc -l)" = "4-1"
 check "http: the daemon still serves" test "$(code "http://127.0.0.1:$HPORT/metrics")" = 200

@@ -13,7 +13,8 @@
 #                                      process labels, and our reader and writer keep its -top.
 #                                      EXPECT_FUNCS="f g" also requires those functions.
 #
-# The last line is "N passed, N failed"; the exit status is non-zero when anything failed.
+# The last line is "N passed, N failed, N skipped"; the exit status is non-zero when anything
+# failed or no check ran. Without go the checks are a skip (a failure under CI=true).
 set -u
 
 BUILD=${BUILD:-build}
@@ -21,6 +22,7 @@ UNIT=${UNIT:-$BUILD/unit-tests}
 FILE=${1:-${PPROF_FILE:-}}
 passed=0
 failed=0
+skipped=0
 
 pass() {
 	echo "ok   $1"
@@ -34,7 +36,8 @@ fail() {
 }
 
 finish() {
-	echo "$passed passed, $failed failed"
+	[ $((passed + failed)) -eq 0 ] && fail "$(basename "$0"): no check ran"
+	echo "$passed passed, $failed failed, $skipped skipped"
 	[ "$failed" -eq 0 ]
 	exit
 }
@@ -54,7 +57,12 @@ $out"
 }
 
 if ! command -v go >/dev/null; then
-	echo "SKIP go not installed (apt-get install golang-go)"
+	if [ "${CI:-}" = true ]; then
+		fail "go not installed (apt-get install golang-go), and CI=true allows no skip"
+	else
+		echo "skip go not installed (apt-get install golang-go)"
+		skipped=1
+	fi
 	finish
 fi
 if [ ! -x "$UNIT" ]; then

@@ -49,8 +49,12 @@ if need_root "profiling"; then
 	kpct=$(fraction sys '(ksys_read|vfs_read|read_zero|__x64_sys_read)_\[k\]' "$T/sys.folded" all)
 	echo "     sys: $kpct% of samples in the read path (named kernel frames)"
 	check "sys: kernel frames named (${kpct}% in ksys_read/vfs_read)" test "$kpct" -ge 50
-	check "sys: kernel frames come after user frames" \
-		bash -c "! grep -E '_\[k\];[^;]*[^]] [0-9]+\$' '$T/sys.folded' | grep -vq '_\[k\] [0-9]*\$' || true"
+	# Leaf last: once a stack reaches a kernel frame, every frame after it is a kernel frame.
+	check "sys: kernel frames come after user frames" awk '
+		{ sub(/ [0-9]+$/, ""); n = split($0, f, ";"); k = 0
+		  for (i = 2; i <= n; i++) { if (f[i] ~ /_\[k\]$/) k = 1; else if (k) bad++ } }
+		/_\[k\]/ { kern++ }
+		END { exit !(kern > 0 && bad == 0) }' "$T/sys.folded"
 	check "sys: user frames symbolized through libc" grep -q ';read;\|;__libc_read;\|;__GI___libc_read;' "$T/sys.folded"
 
 	# SVG output that xmllint accepts.
@@ -60,8 +64,9 @@ if need_root "profiling"; then
 	check "svg: has the chain's frames" grep -q '>c<\|>c (' "$T/chain.svg"
 
 	# System-wide until SIGINT: the output is still written, complete.
-	"$FLAMED" -o "$T/sys.svg" 2>"$T/sigint.err" &
+	"$FLAMED" -v -o "$T/sys.svg" 2>"$T/sigint.err" &
 	fpid=$!
+	check "SIGINT: profiling started" wait_for "$T/sigint.err" "profiling" 30
 	"$WL/chain" 1.5
 	kill -INT "$fpid"
 	wait "$fpid"
@@ -69,16 +74,21 @@ if need_root "profiling"; then
 	check "SIGINT: complete SVG" xmllint --noout "$T/sys.svg"
 	check "system-wide: sees the chain workload" grep -q 'chain' "$T/sys.svg"
 
-	"$FLAMED" -d 1 -o "$T/term.folded" 2>/dev/null &
+	# SIGTERM while profiling (-d 30: the signal, not the duration, ends it).
+	"$FLAMED" -v -d 30 -o "$T/term.folded" 2>"$T/term.err" &
 	fpid=$!
-	sleep 0.5
+	check "SIGTERM: profiling started" wait_for "$T/term.err" "profiling" 30
+	"$WL/chain" 0.5
+	t0=$SECONDS
 	kill -TERM "$fpid"
 	wait "$fpid"
 	check "SIGTERM: exit 0" test $? = 0
+	check "SIGTERM: ends the profile then, not at -d 30 ($((SECONDS - t0)) s)" \
+		test $((SECONDS - t0)) -lt 15
 	check "SIGTERM: folded written" test -s "$T/term.folded"
 
 	# pprof output, decoded by go tool pprof.
-	if command -v go >/dev/null; then
+	if need_tool "pprof decoded by go" go; then
 		"$FLAMED" -F 299 -o "$T/chain.pb.gz" -- "$WL/chain" 1 2>/dev/null
 		check "pprof: exits 0" test $? = 0
 		go tool pprof -symbolize=none -traces "$T/chain.pb.gz" >"$T/traces.txt" 2>&1

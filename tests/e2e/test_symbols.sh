@@ -101,8 +101,12 @@ check "debuglink: debug file has compressed sections" \
 	objcopy --add-section .gnu_debugdata=mini.debug.xz sym_mini
 	rm -f full.debug dynsyms funcsyms keep
 )
-check "stripped copies have no .symtab" bash -c "! readelf -S '$W/bid/sym_bid' '$W/link/sym_link' \
-	'$W/mini/sym_mini' | grep -q '\.symtab'"
+# readelf must list each one's sections (a readelf that fails lists no .symtab either).
+no_symtab() { readelf -SW "$1" >"$T/sections" 2>&1 && grep -q ' \.text ' "$T/sections" &&
+	! grep -q '\.symtab' "$T/sections"; }
+for f in "$W/bid/sym_bid" "$W/link/sym_link" "$W/mini/sym_mini"; do
+	check "stripped copy $(basename "$f") has sections but no .symtab" no_symtab "$f"
+done
 check "MiniDebugInfo section present" bash -c "readelf -S '$W/mini/sym_mini' | grep -q gnu_debugdata"
 
 # Without a profiler: the same lookups through symq (no root needed).
@@ -184,31 +188,51 @@ if need_root "profiling with symbols"; then
 	rm -rf "$DEBUGINFOD_CACHE_PATH"
 	env -u DEBUGINFOD_URLS "$FLAMED" -F 199 -o "$T/dfd-off.folded" -- "$W/dfd/run/sym_dfd" 0.5 \
 		2>/dev/null >/dev/null
-	check "debuginfod off without DEBUGINFOD_URLS" \
-		bash -c "! grep -q 'outer_loop' '$T/dfd-off.folded' && ! test -e '$DEBUGINFOD_CACHE_PATH/$DBID'"
+	rc=$?
+	n=$(samples sym_dfd "$T/dfd-off.folded")
+	# Profiled (exit 0, samples of sym_dfd), yet not named and nothing fetched into the cache.
+	check "debuginfod off without DEBUGINFOD_URLS ($n samples, unnamed)" \
+		bash -c "[ $rc = 0 ] && [ $n -ge 10 ] && ! grep -q 'outer_loop' '$T/dfd-off.folded' &&
+			! test -e '$DEBUGINFOD_CACHE_PATH/$DBID'"
 	# A server that never answers costs at most the timeout.
 	nc_port=$((port + 1))
+	# Accepts, logs each connection to $T/hang.log, never answers.
 	python3 -c "
 import socket, time, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(('127.0.0.1', $nc_port)); s.listen(8); c = []
 t = time.time()
-while time.time() - t < 60:
+log = open('$T/hang.log', 'w')
+while time.time() - t < 120:
     s.settimeout(1)
-    try: c.append(s.accept()[0])
+    try: c.append(s.accept()[0]); log.write('accepted\\n'); log.flush()
     except Exception: pass
 " &
 	hang=$!
-	sleep 0.3
+	# The same run without debuginfod first: what a busy machine takes anyway.
+	t0=$(date +%s%N)
+	env -u DEBUGINFOD_URLS "$FLAMED" --debuginfod-timeout 3 -F 199 -o "$T/dfd-base.folded" -- \
+		"$W/dfd/run/sym_dfd" 0.3 2>/dev/null >/dev/null
+	base=$((($(date +%s%N) - t0) / 1000000))
+	check "silent debuginfod server: listening" \
+		wait_until 30 python3 -c "import socket; socket.create_connection(('127.0.0.1', $nc_port)).close()"
+	# The probe's own connection, logged: counted before flamed's.
+	wait_until 30 test -s "$T/hang.log"
+	asked=$(wc -l <"$T/hang.log")
 	rm -rf "$DEBUGINFOD_CACHE_PATH"
 	t0=$(date +%s%N)
-	DEBUGINFOD_URLS="http://127.0.0.1:$nc_port" DEBUGINFOD_TIMEOUT=3 \
-		"$FLAMED" -F 199 -o "$T/dfd-hang.folded" -- "$W/dfd/run/sym_dfd" 0.3 2>/dev/null >/dev/null
+	DEBUGINFOD_URLS="http://127.0.0.1:$nc_port" \
+		"$FLAMED" --debuginfod-timeout 3 -F 199 -o "$T/dfd-hang.folded" -- \
+		"$W/dfd/run/sym_dfd" 0.3 2>/dev/null >/dev/null
 	rc=$?
 	dt=$((($(date +%s%N) - t0) / 1000000))
 	kill "$hang" 2>/dev/null
-	echo "     debuginfod server that never answers: flamed took $dt ms"
-	check "silent debuginfod server: bounded by the timeout ($dt ms)" test $rc = 0 -a "$dt" -lt 25000
+	echo "     debuginfod server that never answers: flamed took $dt ms, $base ms without it"
+	# --debuginfod-timeout 3: the wait adds at most 3 s, plus 2 s for a busy machine's noise.
+	check "silent debuginfod server: asked ($(($(wc -l <"$T/hang.log") - asked)) connections)" \
+		test "$(wc -l <"$T/hang.log")" -gt "$asked"
+	check "silent debuginfod server: bounded by the 3 s timeout ($((dt - base)) ms more)" \
+		test $rc = 0 -a $((dt - base)) -lt 5000
 	kill "$DFD_PID" 2>/dev/null
 	DFD_PID=
 	unset DEBUGINFOD_CACHE_PATH
@@ -221,7 +245,7 @@ while time.time() - t < 60:
 	check "C++ template method demangled ($pct%)" test "$pct" -ge 80
 
 	# Rust v0 mangling.
-	if command -v rustc >/dev/null; then
+	if need_tool "Rust v0 names" rustc; then
 		rustc -O -g -C force-frame-pointers=yes -C symbol-mangling-version=v0 \
 			"$SRC/sym_rust.rs" -o "$W/sym_rust" 2>"$T/rustc.err"
 		check "Rust workload builds with v0 mangling" \
@@ -231,8 +255,6 @@ while time.time() - t < 60:
 		echo "     Rust: $pct% of sym_rust samples under sym_rust::work::<alloc::string::String>"
 		check "Rust v0 names demangled ($pct%)" test "$pct" -ge 80
 		check "Rust: inlined iterator frames shown _[i]" grep -q '::next_\[i\]' "$T/rust.folded"
-	else
-		echo "skip Rust: no rustc"
 	fi
 
 	# Inline frames with the unstripped binary too.
@@ -241,7 +263,7 @@ while time.time() - t < 60:
 	check "inline frame main;outer_loop;inner_mix_[i] ($pct%)" test "$pct" -ge 80
 
 	# node --perf-basic-prof: the hot JS function by name, as JIT frames.
-	if command -v node >/dev/null; then
+	if need_tool "node JIT frames" node; then
 		# node writes isolate-*.log files into its working directory: keep them in $T.
 		(cd "$T" && prof node -- node --perf-basic-prof "$SRC/sym_node.js" 2)
 		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/node.folded")
@@ -266,16 +288,18 @@ while time.time() - t < 60:
 			[ -n "$np" ] && break
 			sleep 0.1
 		done
-		sleep 1
-		"$FLAMED" -p "${np:-1}" -d 1.5 -F 499 -o "$T/cnode.folded" 2>/dev/null
+		check "container node: found its pid (${np:-none})" test -n "$np"
+		# Profiled once node has written hotLoop's JIT address into its own /tmp/perf-1.map.
+		check "container node: hotLoop in its map" \
+			wait_until 30 grep -qs hotLoop "/proc/${np:-0}/root/tmp/perf-1.map"
+		[ -n "$np" ] && "$FLAMED" -p "$np" -d 1.5 -F 499 -o "$T/cnode.folded" 2>/dev/null
 		wait "$cpid"
-		check "container node: map only inside ($np)" test ! -e "/tmp/perf-$np.map"
-		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/cnode.folded")
+		check "container node: map only inside ($np)" test -n "$np" -a ! -e "/tmp/perf-$np.map"
+		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/cnode.folded" 2>/dev/null)
+		pct=${pct:-0}
 		echo "     node in a pid + mount namespace: $pct% of samples in JIT frame hotLoop"
 		check "container node: JIT frames named from its own /tmp/perf-1.map ($pct%)" \
 			test "$pct" -ge 50
-	else
-		echo "skip node: not installed"
 	fi
 
 	# A binary that exists only in a private mount namespace (and exits before symbolizing).
@@ -299,7 +323,9 @@ while time.time() - t < 60:
 	nspid=$!
 	# Our own copy of that build id (from the build-id test) must not be what names it.
 	for f in "${CLEAN_DEBUG[@]}"; do mv "$f" "$f.hidden"; done
-	sleep 0.5
+	# Profiled once the shell has exec'd the program, not after a guessed delay.
+	check "debug file in the namespace: program started" \
+		wait_until 30 bash -c "[ \"\$(readlink /proc/$nspid/exe)\" = '$W/nsdbg/sym_nsdbg' ]"
 	"$FLAMED" -p "$nspid" -d 1 -F 499 -o "$T/nsdbg.folded" 2>"$T/nsdbg.err"
 	for f in "${CLEAN_DEBUG[@]}"; do mv "$f.hidden" "$f"; done
 	wait "$nspid"
@@ -310,20 +336,33 @@ while time.time() - t < 60:
 	# A binary deleted while it runs.
 	mkdir -p "$W/del"
 	cp "$W/inl" "$W/del/sym_del"
-	prof del -- sh -c "'$W/del/sym_del' 1.5 & sleep 0.4; rm '$W/del/sym_del'; wait"
+	# Deleted once it runs (its /proc/PID/exe names it), however long a busy machine takes.
+	prof del -- sh -c "'$W/del/sym_del' 1.5 & p=\$!
+		while [ \"\$(readlink /proc/\$p/exe)\" != '$W/del/sym_del' ]; do sleep 0.05; done
+		sleep 0.2; rm '$W/del/sym_del'; wait"
 	check "deleted: binary gone" test ! -e "$W/del/sym_del"
 	pct=$(share sym_del ';outer_loop;inner_mix_\[i\]$' "$T/del.folded")
 	echo "     deleted binary: $pct% of sym_del samples in outer_loop;inner_mix_[i]"
 	check "binary deleted while running named ($pct%)" test "$pct" -ge 80
 
 	# A stream of 20 ms processes.
+	# Each runs 20 ms of CPU time in short_work (busy or idle machine alike): 60 x 20 ms x
+	# 999 Hz = 1,199 samples there; exec and start-up (2 ms each, more on a busy machine) add
+	# about 10% outside it.
 	prof short -F 999 -- sh -c "for i in \$(seq 60); do '$W/sym_short' 20 >/dev/null; done"
 	n=$(samples sym_short "$T/short.folded")
+	sw=$(awk '$0 ~ /^sym_short;.*;short_work(;| )/ { t += $NF } END { print t + 0 }' \
+		"$T/short.folded")
 	pct=$(share sym_short ';short_work(;|$)' "$T/short.folded")
 	unk=$(share sym_short '\[unknown\]|\[sym_short\+' "$T/short.folded")
-	echo "     20 ms processes: $n samples, $pct% in short_work, $unk% with an unnamed user frame"
-	check "short-lived processes: >= 90% of samples in short_work ($pct% of $n)" \
-		test "$pct" -ge 90 -a "$n" -ge 200
+	echo "     20 ms processes: $n samples, $sw ($pct%) in short_work, $unk% with an unnamed" \
+		"user frame"
+	# Sampling noise on 1,199 is about 3%: 10% either side.
+	check "short-lived processes: ~1,199 samples named short_work ($sw)" \
+		test "$sw" -ge 1079 -a "$sw" -le 1319
+	check "short-lived processes: >= 80% of samples in short_work ($pct% of $n)" \
+		test "$pct" -ge 80
+	check "short-lived processes: no unnamed user frame ($unk% of $n)" test "$unk" -le 1
 
 	# Before an exec, a process runs another program: its samples are named with that one's
 	# mappings (the image its main thread's name points to), not the new program's.
@@ -364,10 +403,10 @@ EOS
 
 	# Kernel "function [module]": this kernel has no loadable modules, but BPF programs are
 	# listed in kallsyms as module [bpf]; flamed's own are loaded while it runs.
-	"$FLAMED" -d 2 -o "$T/bg.folded" 2>/dev/null &
+	"$FLAMED" -o "$T/bg.folded" 2>/dev/null &
 	fpid=$!
 	line=""
-	for _ in $(seq 50); do
+	for _ in $(seq 300); do
 		line=$(grep -m1 $'\t\\[bpf\\]' /proc/kallsyms)
 		[ -n "$line" ] && break
 		sleep 0.1
@@ -376,6 +415,7 @@ EOS
 	addr=$(echo "$line" | awk '{ print $1 }')
 	want=$(echo "$line" | awk '{ print $3 " [bpf]" }')
 	got=$([ -n "$line" ] && "$SYMQ" --kallsyms "$addr" | cut -f2)
+	kill -INT "$fpid"
 	wait "$fpid"
 	if [ -n "$line" ]; then
 		check "kernel module symbol as 'function [module]' ($got)" test "${got%+0x0}" = "$want"
@@ -388,6 +428,8 @@ EOS
 		addr=$(echo "$line" | awk '{ print $1 }')
 		got=$("$SYMQ" --kallsyms "$addr" | cut -f2)
 		check "kernel module $mod: '$got'" bash -c "echo '$got' | grep -q ' \\[$mod\\]'"
+	else
+		echo "     no loadable modules on this kernel: the [bpf] check above stands in"
 	fi
 fi
 

@@ -26,9 +26,14 @@ if need_root "dwarf unwinding"; then
 		test "$pct" -ge 99
 
 	"$FLAMED" --unwind fp -F 499 -o "$T/fp.folded" -- "$WL/nofp" 1 2>/dev/null
+	check "--unwind fp: exit 0" test $? = 0
 	pct=$(fraction nofp ';main;top;mid;leaf$' "$T/fp.folded")
-	echo "     the same binary with --unwind fp: $pct% full chains"
-	check "--unwind fp really uses frame pointers only ($pct% < 50%)" test "$pct" -lt 50
+	n=$(samples nofp "$T/fp.folded")
+	leaf=$(fraction nofp ';leaf$' "$T/fp.folded")
+	echo "     the same binary with --unwind fp: $pct% full chains of $n samples, $leaf% in leaf"
+	# Profiled for real (samples, in leaf), yet without the chain: 0% of nothing proves nothing.
+	check "--unwind fp really uses frame pointers only ($pct% < 50% of $n, $leaf% in leaf)" \
+		test "$n" -ge 50 -a "$leaf" -ge 90 -a "$pct" -lt 50
 
 	profile python /usr/bin/python3 -c 'sum(i * i for i in range(30000000))'
 	pct=$(fraction python3 '^python3;_start;__libc_start_main;.*Py_BytesMain;.*_PyEval_EvalFrameDefault' "$T/python.folded")
@@ -76,15 +81,23 @@ if need_root "dwarf unwinding"; then
 	pct=$(fraction dlopener '^dlopener;_start;__libc_start_main;.*;main;run_plugin;plugin_outer;plugin_mid;plugin_leaf$' "$T/dlopen.folded")
 	check "library loaded by dlopen() while profiled: >= 95% full chains ($pct%)" \
 		test "$pct" -ge 95
-	profile exec sh -c "sleep 0.3; exec '$WL/nofp' 2"
+	# /usr/bin/time reports the CPU time sh and the program it execs (one process) really got.
+	profile exec /usr/bin/time -f "%U %S" -o "$T/exec.cpu" sh -c "sleep 0.3; exec '$WL/nofp' 2"
 	pct=$(fraction nofp '^nofp;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/exec.folded")
-	check "program exec'd by the profiled command: >= 95% full chains ($pct%)" \
-		test "$pct" -ge 95 -a "$(samples nofp "$T/exec.folded")" -gt 500
-	"$FLAMED" -F 499 -d 4 -o "$T/late.folded" 2>/dev/null &
+	n=$(samples nofp "$T/exec.folded")
+	want=$(awk '{ printf "%d", ($1 + $2) * 499 }' "$T/exec.cpu")
+	check "program exec'd by the profiled command: >= 95% full chains ($pct% of $n samples)" \
+		test "$pct" -ge 95
+	check "program exec'd: sampled from its exec on ($n samples, 499 Hz x its CPU time: $want)" \
+		test "$n" -ge $((want * 3 / 4)) -a "$want" -ge 100
+	"$FLAMED" -v -F 499 -o "$T/late.folded" 2>"$T/late.err" &
 	fl=$!
-	sleep 2
+	check "system-wide: profiling started" wait_for "$T/late.err" "profiling" 30
 	"$WL/nofp" 1
+	kill -INT $fl
 	wait $fl
+	check "system-wide: the late process was sampled ($(samples nofp "$T/late.folded"))" \
+		test "$(samples nofp "$T/late.folded")" -ge 50
 	pct=$(fraction nofp '^nofp;_start;__libc_start_main;.*;main;top;mid;leaf$' "$T/late.folded")
 	check "system-wide, a process started after flamed: >= 90% full chains ($pct%)" \
 		test "$pct" -ge 90
@@ -101,7 +114,7 @@ if need_root "dwarf unwinding"; then
 	# Unwinding statistics travel with the profile.
 	"$FLAMED" -o "$T/u.svg" -- "$WL/nofp" 0.5 2>/dev/null
 	check "SVG subtitle reports the unwinding" grep -q "unwind: dwarf, [0-9,]* stacks by tables" "$T/u.svg"
-	if command -v go >/dev/null; then
+	if need_tool "pprof comment" go; then
 		"$FLAMED" -o "$T/u.pb.gz" -- "$WL/nofp" 0.5 2>/dev/null
 		go tool pprof -symbolize=none -raw "$T/u.pb.gz" >"$T/u.raw" 2>&1
 		check "pprof comment reports the unwinding" grep -q "Comment: unwind: dwarf" "$T/u.raw"

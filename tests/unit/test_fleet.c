@@ -547,6 +547,42 @@ static long fetch(uint16_t port, const char *method, const char *path, const cha
 	return status;
 }
 
+/*
+ * HEAD over a plain socket: everything the server sends until it closes, into buf. curl's NOBODY
+ * never reads a body, so only the bytes on the wire show whether HEAD sent one.
+ */
+static ssize_t raw_head(uint16_t port, const char *path, char *buf, size_t len)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct pollfd pfd;
+	char req[256];
+	size_t got = 0;
+	ssize_t n = -1;
+	int s;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (s < 0)
+		return -1;
+	snprintf(req, sizeof(req), "HEAD %s HTTP/1.0\r\nHost: x\r\nConnection: close\r\n\r\n",
+		 path);
+	if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    write(s, req, strlen(req)) != (ssize_t)strlen(req))
+		goto cleanup;
+	pfd = (struct pollfd){ .fd = s, .events = POLLIN };
+	while (got < len - 1 && poll(&pfd, 1, 10000) == 1) {
+		n = read(s, buf + got, len - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	n = got;
+cleanup:
+	close(s);
+	return n;
+}
+
 TEST(httpd_routes_and_status_codes)
 {
 	struct served sv = { 0 };
@@ -556,7 +592,8 @@ TEST(httpd_routes_and_status_codes)
 		.latest_svg = stub_svg,
 		.profile = stub_profile,
 	};
-	char body[256], type[64], big[40000];
+	char body[256], type[64], big[40000], head[1024];
+	const char *eoh;
 	uint16_t port;
 	pthread_t t;
 	int err, fd;
@@ -574,7 +611,13 @@ TEST(httpd_routes_and_status_codes)
 	CHECK_EQ_STR(type, "text/plain; version=0.0.4; charset=utf-8");
 	CHECK(strstr(body, "x_total 1"));
 	CHECK_EQ_INT(fetch(port, "HEAD", "/metrics", NULL, body, type), 200);
-	CHECK_EQ_STR(body, "");
+	/* HEAD: the status line and headers, and not one byte after them. */
+	CHECK(raw_head(port, "/metrics", head, sizeof(head)) > 0);
+	CHECK(!strncmp(head, "HTTP/1.", 7) && strstr(head, " 200 "));
+	eoh = strstr(head, "\r\n\r\n");
+	CHECK(eoh != NULL);
+	if (eoh)
+		CHECK_EQ_STR(eoh + 4, "");
 	CHECK_EQ_INT(fetch(port, "GET", "/debug/pprof/profile?seconds=1", NULL, body, type), 200);
 	CHECK_EQ_STR(type, "application/octet-stream");
 	CHECK_EQ_STR(body, "pprof");

@@ -756,12 +756,21 @@ TEST(pprof_write_error)
 	profile__free(p);
 }
 
-/* Hooks for tests/e2e/test_pprof.sh; they pass trivially when their variable is unset. */
-TEST(pprof_e2e_hooks)
+/*
+ * Hooks for tests/e2e/test_pprof.sh, which runs them by name with one variable set; not a test
+ * of the unit suite (the harness runs a hook only when named), and a failure without a variable.
+ */
+TEST_HOOK(pprof_e2e_hooks)
 {
 	const char *fixture_path = getenv("FLAMED_PPROF_FIXTURE");
 	const char *reread = getenv("FLAMED_PPROF_REREAD");
 	const char *convert = getenv("FLAMED_PPROF_CONVERT");
+
+	if (!fixture_path && !reread && !convert) {
+		fprintf(stderr, "  set FLAMED_PPROF_FIXTURE, FLAMED_PPROF_REREAD or "
+				"FLAMED_PPROF_CONVERT\n");
+		*failed = 1;
+	}
 
 	if (fixture_path) {
 		struct profile *p = fixture();
@@ -782,6 +791,7 @@ TEST(pprof_e2e_hooks)
 
 		q = buf ? pprof__read(buf, len, &err) : NULL;
 		CHECK_EQ_INT(err, 0);
+		CHECK(q != NULL);
 		if (q) {
 			a = canon(p);
 			b = canon(q);
@@ -807,6 +817,7 @@ TEST(pprof_e2e_hooks)
 			q = buf ? pprof__read(buf, len, &err) : NULL;
 			CHECK_EQ_INT(err, 0);
 			f = q ? fopen(out, "wb") : NULL;
+			CHECK(f != NULL);
 			if (f) {
 				CHECK_EQ_INT(pprof__write(q, f), 0);
 				CHECK_EQ_INT(fclose(f), 0);

@@ -169,7 +169,7 @@ TEST(privs_drop_for_real)
 	pid_t pid, target;
 
 	if (geteuid()) {
-		fprintf(stderr, "  skip privs_drop_for_real: needs root\n");
+		SKIP("privs_drop_for_real needs root");
 		return;
 	}
 	CHECK(mkdtemp(dir) != NULL);

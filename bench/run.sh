@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# `make bench`: runs the benchmarks of bench/ one after another with short settings, each
+# printing its own figures, and ends with which ran and which failed. Benchmarks measure; the
+# test suite (make test) is what proves behaviour.
+#
+#   bash bench/run.sh              all of them, short settings (about 15 minutes, root)
+#   bash bench/run.sh NAME...      only those (render, unwind_tables, overhead, unwind_cost,
+#                                  symbolize, storm, soak, fleet_size)
+#
+# Longer runs: call a script itself (each documents its arguments).
+set -u
+cd "$(dirname "$0")/.."
+export BUILD=${BUILD:-build}
+
+# name: arguments for a short run
+declare -A ARGS=(
+	[render]="3"
+	[unwind_tables]=""
+	[overhead]="1"
+	[unwind_cost]="3"
+	[symbolize]="16 100"
+	[storm]="30"
+	[soak]="2"
+	[fleet_size]="3 5"
+)
+ORDER="render unwind_tables overhead unwind_cost symbolize storm soak fleet_size"
+NEEDS_ROOT="overhead unwind_cost storm soak fleet_size"
+
+names=("$@")
+[ ${#names[@]} = 0 ] && read -r -a names <<<"$ORDER"
+ran=()
+failed=()
+skipped=()
+for n in "${names[@]}"; do
+	if [ ! -f "bench/$n.sh" ] || [ -z "${ARGS[$n]+set}" ]; then
+		echo "bench: unknown benchmark '$n' (one of: $ORDER)" >&2
+		exit 2
+	fi
+	if [ "$(id -u)" != 0 ] && [[ " $NEEDS_ROOT " == *" $n "* ]]; then
+		echo "=== $n: skipped, needs root"
+		skipped+=("$n")
+		continue
+	fi
+	echo "=== $n: bash bench/$n.sh ${ARGS[$n]}"
+	# shellcheck disable=SC2086 # the arguments are words
+	if bash "bench/$n.sh" ${ARGS[$n]}; then
+		ran+=("$n")
+	else
+		echo "=== $n: FAILED (exit $?)"
+		failed+=("$n")
+	fi
+done
+echo "=== bench: ${#ran[@]} ran (${ran[*]:-}), ${#failed[@]} failed (${failed[*]:-})," \
+	"${#skipped[@]} skipped (${skipped[*]:-})"
+[ ${#failed[@]} = 0 ]
