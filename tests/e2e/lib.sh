@@ -51,24 +51,23 @@ need_tool() {
 	skip "$name: missing$missing"
 	return 1
 }
-# wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN.
+# wait_for FILE PATTERN [SECS]: polls until FILE has a line matching PATTERN (default 60 s:
+# generous, since a verdict that holds returns at once).
+# The deadline is in seconds of the clock, not in rounds: on a busy machine a round of the
+# poll takes longer than its sleep, and a count of rounds would stretch the deadline many times.
 wait_for() {
-	local i
-	for i in $(seq $((${3:-10} * 10))); do
-		grep -q -- "$2" "$1" 2>/dev/null && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until "${3:-60}" grep -q -- "$2" "$1" 2>/dev/null
 }
-# wait_until SECS CMD...: polls until CMD succeeds.
+# wait_until SECS CMD...: polls until CMD succeeds, for at most SECS seconds (one last try at
+# the deadline).
 wait_until() {
-	local i n=$1
+	local end=$((SECONDS + $1 + 1))
 	shift
-	for i in $(seq $((n * 10))); do
+	while [ "$SECONDS" -lt "$end" ]; do
 		"$@" && return 0
 		sleep 0.1
 	done
-	return 1
+	"$@"
 }
 # finish: the result line the runner sums. A script that ran no check at all has failed.
 finish() {
