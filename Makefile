@@ -50,7 +50,8 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 
-LIB_SRCS := $(filter-out src/main.c,$(wildcard src/*.c))
+# src/<stage>/*.c: one folder per pipeline stage (docs/ARCHITECTURE.md).
+LIB_SRCS := $(filter-out src/service/main.c,$(wildcard src/*/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
@@ -74,16 +75,19 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 # Generated headers are order-only: they must exist before the first compile, and after it the
 # .d files name them for the objects that really include them.
-GEN_HDRS := $(SKELS) $(patsubst src/%.proto,$(BUILD)/%.pb-c.h,$(wildcard src/*.proto))
+PROTOS := $(wildcard src/*/*.proto)
+GEN_HDRS := $(SKELS) $(patsubst %.proto,$(BUILD)/%.pb-c.h,$(notdir $(PROTOS)))
+vpath %.proto $(sort $(dir $(PROTOS)))
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj $(GEN_HDRS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libflamed.a: $(LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/flamed: $(BUILD)/obj/main.o $(BUILD)/libflamed.a
+$(BUILD)/flamed: $(BUILD)/obj/service/main.o $(BUILD)/libflamed.a
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
@@ -116,7 +120,7 @@ bench: $(BUILD)/flamed
 	$(Q)BUILD=$(BUILD) bash bench/run.sh
 
 format:
-	clang-format -i src/*.c src/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*/*.c src/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the systemd unit (its paths
 # rewritten for BINDIR and SYSCONFDIR), the man page, and the default config unless one exists.
@@ -144,28 +148,26 @@ install: $(BUILD)/flamed
 clean:
 	rm -rf build build-san
 
-# pprof: protoc-c generates C from src/pprof.proto into $(BUILD) (never the source tree); the
+# pprof: protoc-c generates C from src/render/pprof.proto into $(BUILD) (never the source tree); the
 # object joins libflamed.a, and objects that include the generated header wait for it.
 PROTOC_C ?= protoc-c
 
-$(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: src/%.proto | $(BUILD)
+$(BUILD)/%.pb-c.c $(BUILD)/%.pb-c.h: %.proto | $(BUILD)
 	$(call msg,PROTOC,$@)
-	$(Q)$(PROTOC_C) --proto_path=src --c_out=$(BUILD) $<
+	$(Q)$(PROTOC_C) --proto_path=$(<D) --c_out=$(BUILD) $<
 
 $(BUILD)/obj/pprof.pb-c.o: $(BUILD)/pprof.pb-c.c $(BUILD)/pprof.pb-c.h | $(BUILD)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libflamed.a: $(BUILD)/obj/pprof.pb-c.o
-$(BUILD)/obj/pprof.o $(BUILD)/unit/test_pprof.o: $(BUILD)/pprof.pb-c.h
 
-# Pyroscope's push request (src/push.proto), the same way.
+# Pyroscope's push request (src/export/push.proto), the same way.
 $(BUILD)/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h | $(BUILD)/obj
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/libflamed.a: $(BUILD)/obj/push.pb-c.o
-$(BUILD)/obj/push.o $(BUILD)/unit/test_fleet.o: $(BUILD)/push.pb-c.h
 
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
@@ -228,7 +230,7 @@ FUZZ_CC ?= clang
 FUZZ_CFLAGS := -MMD -MP -O1 -g -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc -Itests/fuzz $(PKG_CFLAGS) \
 	-Wall -Wno-unused-parameter -fno-omit-frame-pointer \
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
-FUZZ_PB := $(patsubst src/%.proto,%.pb-c,$(wildcard src/*.proto))
+FUZZ_PB := $(patsubst %.proto,%.pb-c,$(notdir $(PROTOS)))
 FUZZ_LIB_OBJS := $(patsubst src/%.c,$(BUILD)/fuzz/obj/%.o,$(LIB_SRCS)) \
 	$(patsubst %,$(BUILD)/fuzz/obj/%.o,$(FUZZ_PB))
 .PHONY: fuzz fuzz-replay
@@ -303,19 +305,21 @@ LINT_INC := -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS)
 .PHONY: lint lint-analyzer
 
 lint: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
+	$(call msg,LAYERS,src)
+	$(Q)bash tests/layers.sh
 	$(call msg,CPPCHECK,src)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability --std=c11 \
 		-D_GNU_SOURCE -Isrc --inline-suppr --suppress=missingIncludeSystem \
-		--suppress=internalAstError --suppress=uninitvar:src/svg.c \
-		--suppress=shiftNegativeLHS:src/unwind_table.c -j $(shell nproc) src/*.c
+		--suppress=internalAstError --suppress=uninitvar:src/render/svg.c \
+		--suppress=shiftNegativeLHS:src/unwind/unwind_table.c -j $(shell nproc) src/*/*.c
 	$(call msg,TIDY,src)
-	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
+	$(Q)ls src/*/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
 		--checks="$(LINT_CHECKS)" --warnings-as-errors="*" --config="$(LINT_TIDY_CONFIG)" \
 		"$$@" -- $(LINT_INC)' clang-tidy >$(BUILD)/lint-tidy.txt 2>&1; \
 		rc=$$?; grep -v 'warnings\? generated' $(BUILD)/lint-tidy.txt; exit $$rc
 
 lint-analyzer: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
-	$(Q)ls src/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
+	$(Q)ls src/*/*.c | xargs -P $(shell nproc) -n 4 sh -c 'clang-tidy -quiet \
 		--checks="$(LINT_ANALYZER)" "$$@" -- $(LINT_INC)' clang-tidy 2>&1 | \
 		grep -v 'warnings\? generated'; true
 

@@ -25,11 +25,11 @@
 #include <unistd.h>
 #include <sys/resource.h>
 
-#include "debuginfo.h"
-#include "ksyms.h"
-#include "perfmap.h"
-#include "symbolize.h"
-#include "symfile.h"
+#include "symbolize/debuginfo.h"
+#include "symbolize/ksyms.h"
+#include "symbolize/perfmap.h"
+#include "symbolize/symbolize.h"
+#include "symbolize/symfile.h"
 
 static bool lines, no_inline, no_params, no_demangle;
 

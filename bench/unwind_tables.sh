@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Unwind table build cost and size (src/unwind_table.c): for libc, python3 and libLLVM, the
+# Unwind table build cost and size (src/unwind/unwind_table.c): for libc, python3 and libLLVM, the
 # median of 5 builds with our CFA interpreter and with the libdw reference builder
 # (dwarf_cfi_addrframe per state), rows, bytes, and the share of unsupported rows and code;
 # then the table memory a python3 process needs (every file it maps executable). Tables of
@@ -176,7 +176,7 @@ int main(int argc, char **argv)
 EOF
 
 # Only our module: the benchmark must not depend on the rest of the tree building.
-${CC:-cc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc "$T/tabstat.c" src/unwind_table.c src/rootfs.c \
+${CC:-cc} -O2 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -Isrc "$T/tabstat.c" src/unwind/unwind_table.c src/base/rootfs.c \
 	$(pkg-config --cflags --libs libelf libdw) -o "$T/tabstat"
 
 LIB=/usr/lib/x86_64-linux-gnu

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Compact unwind rows shared by the table builder (src/unwind_table.c) and the BPF unwinder.
+ * Compact unwind rows shared by the table builder (src/unwind/unwind_table.c) and the BPF unwinder.
  * x86_64 only: the return address is always at CFA-8, so a row only says how to find the CFA
  * and where the caller's rbp was saved.
  *

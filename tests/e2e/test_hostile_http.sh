@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 HOSTILE="$ROOT/tests/e2e/hostile_http.py"
-REQUEST_TIMEOUT=$(awk '$2 == "HTTPD_REQUEST_TIMEOUT_S" { print $3 }' "$ROOT/src/httpd.h")
+REQUEST_TIMEOUT=$(awk '$2 == "HTTPD_REQUEST_TIMEOUT_S" { print $3 }' "$ROOT/src/export/httpd.h")
 
 if ! need_root "hostile HTTP clients" || ! need_tool "hostile HTTP clients" python3 curl; then
 	finish

@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "log.h"
+#include "base/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);

@@ -2,7 +2,7 @@
 /* The continuous mode's config file (`key = value` lines) through config__parse. */
 #include <stdlib.h>
 
-#include "config.h"
+#include "service/config.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

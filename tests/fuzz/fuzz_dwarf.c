@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "symfile.h"
+#include "symbolize/symfile.h"
 
 static int memfd = -1;
 

@@ -8,8 +8,8 @@
 #include <libelf.h>
 #include <stdlib.h>
 
-#include "debuginfo.h"
-#include "elfsyms.h"
+#include "symbolize/debuginfo.h"
+#include "symbolize/elfsyms.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)

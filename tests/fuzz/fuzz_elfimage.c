@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * An ELF file a user owns, read the way flamed reads such files (src/elfimage.c): the headers
+ * An ELF file a user owns, read the way flamed reads such files (src/base/elfimage.c): the headers
  * parsed by hand to choose and cap the sections, an image laid out at their offsets, then the
  * symbols, build id and unwind table read from it. The input is the file (a memfd).
  */
@@ -9,10 +9,10 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "elfimage.h"
-#include "elfsyms.h"
+#include "base/elfimage.h"
+#include "symbolize/elfsyms.h"
 #include "fuzz.h"
-#include "unwind_table.h"
+#include "unwind/unwind_table.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {

@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "folded.h"
+#include "render/folded.h"
 #include "fuzz.h"
-#include "pprof.h"
-#include "profile.h"
-#include "svg.h"
+#include "render/pprof.h"
+#include "aggregate/profile.h"
+#include "render/svg.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

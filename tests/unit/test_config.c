@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "daemon.h"
+#include "service/config.h"
+#include "service/daemon.h"
 #include "harness.h"
-#include "output.h"
-#include "session.h"
-#include "util.h"
+#include "base/output.h"
+#include "service/session.h"
+#include "base/util.h"
 
 static int parse(struct config *c, const char *text, char *msg)
 {

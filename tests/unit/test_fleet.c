@@ -16,15 +16,15 @@
 
 #include <curl/curl.h>
 
-#include "config.h"
-#include "fleet.h"
+#include "service/config.h"
+#include "service/fleet.h"
 #include "harness.h"
-#include "httpd.h"
-#include "profile.h"
-#include "push.h"
+#include "export/httpd.h"
+#include "aggregate/profile.h"
+#include "export/push.h"
 #include "push.pb-c.h"
-#include "spool.h"
-#include "util.h"
+#include "export/spool.h"
+#include "base/util.h"
 
 /* --- spool ----------------------------------------------------------------------------------- */
 

@@ -4,9 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "folded.h"
+#include "render/folded.h"
 #include "harness.h"
-#include "profile.h"
+#include "aggregate/profile.h"
 
 static uint32_t frame(struct profile *p, const char *name, uint32_t kind, uint64_t addr)
 {

@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "folded.h"
+#include "service/config.h"
+#include "render/folded.h"
 #include "harness.h"
-#include "pprof.h"
-#include "profile.h"
-#include "util.h"
+#include "render/pprof.h"
+#include "aggregate/profile.h"
+#include "base/util.h"
 
 /* A line that is no valid setting is named by file and line, never shown. */
 TEST(hostile_config_never_echoes_a_line)

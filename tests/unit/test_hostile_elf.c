@@ -19,11 +19,11 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "debuginfo.h"
-#include "elfimage.h"
-#include "elfsyms.h"
+#include "symbolize/debuginfo.h"
+#include "base/elfimage.h"
+#include "symbolize/elfsyms.h"
 #include "harness.h"
-#include "unwind_table.h"
+#include "unwind/unwind_table.h"
 
 /* A small ELF64 file written section by section: [ehdr][phdr][section data...][shdrs]. */
 struct sec_spec {

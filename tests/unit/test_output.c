@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Output files (src/output.c) against a hostile or failing file system: exact modes, nothing
+ * Output files (src/base/output.c) against a hostile or failing file system: exact modes, nothing
  * visible before the commit, nothing left after an abort, a failed write or SIGKILL, planted
  * symlinks replaced rather than followed, and a directory swapped mid-run not followed.
  */
@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "output.h"
+#include "base/output.h"
 
 static char *tmpdir(void)
 {

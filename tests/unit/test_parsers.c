@@ -6,14 +6,14 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "elfsyms.h"
+#include "symbolize/elfsyms.h"
 #include "harness.h"
-#include "ksyms.h"
-#include "procs.h"
-#include "sampler.h"
-#include "stacks.h"
-#include "symbolize.h"
-#include "util.h"
+#include "symbolize/ksyms.h"
+#include "sample/procs.h"
+#include "sample/sampler.h"
+#include "aggregate/stacks.h"
+#include "symbolize/symbolize.h"
+#include "base/util.h"
 
 TEST(maps_parse_exec_line)
 {

@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 
 #include "harness.h"
-#include "perfmap.h"
+#include "symbolize/perfmap.h"
 
 static const char *name_at(const struct perfmap *m, uint64_t addr)
 {

@@ -11,9 +11,9 @@
 #include <zlib.h>
 
 #include "harness.h"
-#include "pprof.h"
+#include "render/pprof.h"
 #include "pprof.pb-c.h"
-#include "profile.h"
+#include "aggregate/profile.h"
 
 static uint32_t frame(struct profile *p, const char *name, uint32_t mapping, uint64_t addr,
 		      enum frame_kind kind)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Least privilege (src/privs.c): what is kept, and, in a forked child so the test process keeps
+ * Least privilege (src/service/privs.c): what is kept, and, in a forked child so the test process keeps
  * its own, that after privs__drop() the kernel really refuses what was dropped (BPF, perf
  * events, writing other users' files) and allows what was kept (reading them, other processes'
  * maps), and that nothing execve'd gets capabilities back.
@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "privs.h"
+#include "service/privs.h"
 
 #define CAPBIT(c) (1ULL << (c))
 #define NOBODY 65534

@@ -12,9 +12,9 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "procs.h"
-#include "stacks.h"
-#include "util.h"
+#include "sample/procs.h"
+#include "aggregate/stacks.h"
+#include "base/util.h"
 
 #define VDSO 0x7fff0000ULL
 #define LIBC 0x7f000000ULL

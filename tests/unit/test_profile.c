@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include "harness.h"
-#include "profile.h"
+#include "aggregate/profile.h"
 
 TEST(profile_intern)
 {

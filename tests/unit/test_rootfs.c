@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Container file systems (src/rootfs.c and its users): no path a profiled process chooses
+ * Container file systems (src/base/rootfs.c and its users): no path a profiled process chooses
  * (mapping paths, debuglink names, perf map names) leads flamed out of that process's root
  * (absolute symlinks, "..", magic links), and none makes it block or open a device (FIFOs,
  * sockets, device nodes). A temp directory stands for a container's root; a chrooted child for
@@ -19,11 +19,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "debuginfo.h"
+#include "symbolize/debuginfo.h"
 #include "harness.h"
-#include "perfmap.h"
-#include "procs.h"
-#include "rootfs.h"
+#include "symbolize/perfmap.h"
+#include "sample/procs.h"
+#include "base/rootfs.h"
 
 static char root[64];
 

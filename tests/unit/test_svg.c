@@ -6,11 +6,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "folded.h"
+#include "render/folded.h"
 #include "harness.h"
-#include "profile.h"
-#include "svg.h"
-#include "svg_script.h"
+#include "aggregate/profile.h"
+#include "render/svg.h"
+#include "render/svg_script.h"
 
 static uint32_t frame(struct profile *p, const char *name, uint32_t kind, uint64_t addr)
 {

@@ -17,18 +17,18 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 
-#include "debuginfo.h"
-#include "dwinfo.h"
-#include "elfsyms.h"
+#include "symbolize/debuginfo.h"
+#include "symbolize/dwinfo.h"
+#include "symbolize/elfsyms.h"
 #include "harness.h"
-#include "mapfiles.h"
-#include "perfmap.h"
-#include "procs.h"
-#include "profile.h"
-#include "rootfs.h"
-#include "stacks.h"
-#include "symbolize.h"
-#include "symfile.h"
+#include "sample/mapfiles.h"
+#include "symbolize/perfmap.h"
+#include "sample/procs.h"
+#include "aggregate/profile.h"
+#include "base/rootfs.h"
+#include "aggregate/stacks.h"
+#include "symbolize/symbolize.h"
+#include "symbolize/symfile.h"
 
 TEST(perfmap_parse_and_find)
 {

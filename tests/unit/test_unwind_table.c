@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "harness.h"
-#include "unwind_table.h"
+#include "unwind/unwind_table.h"
 
 #define MIN_SIZE(a, b) ((a) < (b) ? (a) : (b))
 

@@ -1,0 +1,996 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+
+#include <curl/curl.h>
+
+#include "base/log.h"
+#include "export/push.h"
+#include "push.pb-c.h"
+#include "export/spool.h"
+#include "base/util.h"
+
+#define BACKOFF_FIRST_MS 500
+#define BACKOFF_MAX_MS 60000
+#define CONNECT_TIMEOUT_MS 10000
+#define RESPONSE_KEEP 512	/* bytes of an error answer kept for the log */
+#define CREDENTIAL_MAX 4096
+
+const char *const push_api_names[PUSH_API_MAX] = {
+	[PUSH_API_CONNECT] = "connect",
+	[PUSH_API_INGEST] = "ingest",
+};
+
+struct label {
+	char name[PUSH_LABEL_NAME_MAX + 1];
+	char value[PUSH_LABEL_VALUE_MAX + 1];
+};
+
+struct push {
+	enum push_api api;
+	char *base;		/* URL without its trailing '/' */
+	char *endpoint;		/* the Connect URL */
+	char service[128];
+	char hostname[256];
+	char *labels;
+	char *userpwd;		/* basic auth, "user:password" */
+	char *tenant;
+	/*
+	 * The token or basic auth file, checked before each request and re-read when it is
+	 * another file or was modified: tokens are rotated without restarts (Kubernetes
+	 * projected service account tokens, Vault agents).
+	 */
+	char *cred_file;
+	bool cred_basic;
+	bool cred_loaded;
+	struct stat cred_st;
+	char *ca_file;
+	uint32_t timeout_s;
+	bool have_spool_dir;
+	struct curl_slist *hdrs;
+	struct spool *spool;
+	CURLM *multi;
+	int epfd, tcurl, tretry;
+	/* The request in flight, if any. */
+	CURL *easy;
+	uint8_t *body;		/* Connect's encoded request; /ingest sends the spool's bytes */
+	size_t body_len;	/* bytes of the request body, either way */
+	char *url;
+	struct spool_window w;
+	char response[RESPONSE_KEEP];
+	size_t response_len;
+	char errbuf[CURL_ERROR_SIZE];
+	/* Retries of the oldest window. */
+	unsigned int attempt;
+	bool backoff;
+	uint64_t fail_run;	/* failed attempts since the last delivery */
+	uint64_t rng;
+	struct push_stats st;
+};
+
+/* --- pure parts ------------------------------------------------------------------------------ */
+
+int push__check_url(const char *url)
+{
+	const char *host, *p;
+
+	if (!strncmp(url, "http://", 7))
+		host = url + 7;
+	else if (!strncmp(url, "https://", 8))
+		host = url + 8;
+	else
+		return -EINVAL;
+	if (!*host || *host == '/' || *host == ':')
+		return -EINVAL;
+	for (p = url; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == 0x7f || *p == '?' || *p == '#' || *p == '"' ||
+		    *p == '\\')
+			return -EINVAL;
+	return strlen(url) < 1024 ? 0 : -EINVAL;
+}
+
+int push__check_service_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (!n || n > 127)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-' || c == '/'))
+			return -EINVAL;
+	}
+	return 0;
+}
+
+static bool valid_label_name(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || n > PUSH_LABEL_NAME_MAX || (n >= 2 && s[0] == '_' && s[1] == '_'))
+		return false;
+	if (n == 12 && !memcmp(s, "service_name", 12))
+		return false;
+	for (i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+		      (i && c >= '0' && c <= '9')))
+			return false;
+	}
+	return true;
+}
+
+static bool valid_label_value(const char *s, size_t n)
+{
+	size_t i;
+
+	if (!n || n > PUSH_LABEL_VALUE_MAX)
+		return false;
+	for (i = 0; i < n; i++) {
+		unsigned char c = s[i];
+
+		if (c < 0x20 || c == 0x7f || c == ',' || c == '{' || c == '}' || c == '"' ||
+		    c == '\\')
+			return false;
+	}
+	return true;
+}
+
+/* Splits "k=v,k=v" into l[], replacing equal names; the count, or -EINVAL. */
+static int parse_labels(const char *text, struct label *l, int n)
+{
+	const char *p = text;
+
+	while (*p) {
+		size_t len = strcspn(p, ","), nl;
+		const char *eq = memchr(p, '=', len);
+		int i;
+
+		if (!eq)
+			return -EINVAL;
+		nl = eq - p;
+		if (!valid_label_name(p, nl) || !valid_label_value(eq + 1, len - nl - 1))
+			return -EINVAL;
+		for (i = 0; i < n && (strlen(l[i].name) != nl || memcmp(l[i].name, p, nl)); i++)
+			;
+		if (i == n) {
+			if (n == PUSH_MAX_LABELS)
+				return -EINVAL;
+			n++;
+		}
+		memcpy(l[i].name, p, nl);
+		l[i].name[nl] = '\0';
+		memcpy(l[i].value, eq + 1, len - nl - 1);
+		l[i].value[len - nl - 1] = '\0';
+		p += len;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	return n;
+}
+
+static int cmp_label(const void *a, const void *b)
+{
+	return strcmp(((const struct label *)a)->name, ((const struct label *)b)->name);
+}
+
+int push__merge_labels(char *list, size_t size, const char *add)
+{
+	struct label l[PUSH_MAX_LABELS];
+	char out[PUSH_MAX_LABELS * (PUSH_LABEL_NAME_MAX + PUSH_LABEL_VALUE_MAX + 2) + 1];
+	size_t len = 0;
+	int n, i;
+
+	n = parse_labels(list, l, 0);
+	if (n < 0)
+		return -EINVAL;
+	n = parse_labels(add, l, n);
+	if (n < 0)
+		return -EINVAL;
+	qsort(l, n, sizeof(*l), cmp_label);
+	out[0] = '\0';
+	for (i = 0; i < n; i++)
+		len += snprintf(out + len, sizeof(out) - len, "%s%s=%s", i ? "," : "", l[i].name,
+				l[i].value);
+	if (len >= size)
+		return -EINVAL;
+	memcpy(list, out, len + 1);
+	return 0;
+}
+
+/* hostname, then the user's labels (which may override it), sorted by name. */
+static int series_labels(const char *hostname, const char *labels, struct label *l)
+{
+	int n = 0;
+
+	if (hostname && *hostname && strlen(hostname) <= PUSH_LABEL_VALUE_MAX) {
+		snprintf(l[0].name, sizeof(l[0].name), "hostname");
+		snprintf(l[0].value, sizeof(l[0].value), "%s", hostname);
+		n = 1;
+	}
+	n = parse_labels(labels ? labels : "", l, n);
+	if (n < 0)
+		return n;
+	qsort(l, n, sizeof(*l), cmp_label);
+	return n;
+}
+
+uint8_t *push__encode_request(const char *service_name, const char *hostname, const char *labels,
+			      const char *id, const void *pprof, size_t len, size_t *out_len)
+{
+	struct label l[PUSH_MAX_LABELS + 1];
+	Push__V1__LabelPair pairs[PUSH_MAX_LABELS + 3], *pp[PUSH_MAX_LABELS + 3];
+	Push__V1__RawSample sample = PUSH__V1__RAW_SAMPLE__INIT, *samples[1] = { &sample };
+	Push__V1__RawProfileSeries series = PUSH__V1__RAW_PROFILE_SERIES__INIT;
+	Push__V1__RawProfileSeries *sp[1] = { &series };
+	Push__V1__PushRequest req = PUSH__V1__PUSH_REQUEST__INIT;
+	size_t np = 0;
+	uint8_t *buf;
+	int n, i;
+
+	n = series_labels(hostname, labels, l);
+	if (n < 0)
+		n = 0;
+	/* Sorted as Prometheus-style label sets are: "__name__" < [a-z]... */
+	push__v1__label_pair__init(&pairs[np]);
+	pairs[np].name = "__name__";
+	pairs[np++].value = "process_cpu";
+	for (i = 0; i <= n; i++) {
+		const char *name = i < n ? l[i].name : NULL;
+
+		if (service_name && (!name || strcmp(name, "service_name") > 0)) {
+			push__v1__label_pair__init(&pairs[np]);
+			pairs[np].name = "service_name";
+			pairs[np++].value = (char *)service_name;
+			service_name = NULL;
+		}
+		if (name) {
+			push__v1__label_pair__init(&pairs[np]);
+			pairs[np].name = l[i].name;
+			pairs[np++].value = l[i].value;
+		}
+	}
+	for (i = 0; i < (int)np; i++)
+		pp[i] = &pairs[i];
+	series.n_labels = np;
+	series.labels = pp;
+	sample.raw_profile.data = (uint8_t *)pprof;
+	sample.raw_profile.len = len;
+	sample.id = (char *)id;
+	series.n_samples = 1;
+	series.samples = samples;
+	req.n_series = 1;
+	req.series = sp;
+	*out_len = push__v1__push_request__get_packed_size(&req);
+	buf = malloc(*out_len ? *out_len : 1);
+	if (buf)
+		push__v1__push_request__pack(&req, buf);
+	return buf;
+}
+
+/* Percent-encodes all but RFC 3986's unreserved characters. */
+static void pct_append(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = *s;
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.' || c == '_' || c == '~')
+			fputc(c, f);
+		else
+			fprintf(f, "%%%02X", c);
+	}
+}
+
+char *push__ingest_url(const char *base, const char *service_name, const char *hostname,
+		       const char *labels, uint64_t start_ns, uint64_t end_ns)
+{
+	struct label l[PUSH_MAX_LABELS + 1];
+	char *buf = NULL, name[PUSH_MAX_LABELS * 200 + 256];
+	uint64_t from = start_ns / 1000000000ULL, until = (end_ns + 999999999ULL) / 1000000000ULL;
+	size_t size = 0, len;
+	FILE *f;
+	int n, i;
+
+	n = series_labels(hostname, labels, l);
+	if (n < 0)
+		n = 0;
+	len = snprintf(name, sizeof(name), "%s{", service_name);
+	for (i = 0; i < n && len < sizeof(name); i++)
+		len += snprintf(name + len, sizeof(name) - len, "%s%s=%s", i ? "," : "", l[i].name,
+				l[i].value);
+	if (len < sizeof(name))
+		snprintf(name + len, sizeof(name) - len, "}");
+	f = open_memstream(&buf, &size);
+	if (!f)
+		return NULL;
+	fprintf(f, "%s/ingest?name=", base);
+	pct_append(f, name);
+	fprintf(f, "&from=%llu&until=%llu&format=pprof&spyName=flamed", (unsigned long long)from,
+		(unsigned long long)(until > from ? until : from + 1));
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+void push__profile_id(const char *hostname, uint64_t start_ns, uint64_t end_ns, char id[37])
+{
+	uint64_t a = hash_bytes(hostname, strlen(hostname), start_ns);
+	uint64_t b = hash_bytes(hostname, strlen(hostname), end_ns ^ 0x5bd1e9955bd1e995ULL);
+
+	/* Laid out as a version-4 UUID, which is what Pyroscope's own clients send. */
+	a = (a & ~0xf000ULL) | 0x4000ULL;
+	b = (b & ~(3ULL << 62)) | (2ULL << 62);
+	snprintf(id, 37, "%08llx-%04llx-%04llx-%04llx-%012llx", (unsigned long long)(a >> 32),
+		 (unsigned long long)(a >> 16 & 0xffff), (unsigned long long)(a & 0xffff),
+		 (unsigned long long)(b >> 48), (unsigned long long)(b & 0xffffffffffffULL));
+}
+
+uint64_t push__backoff_ms(unsigned int attempt, uint64_t rnd)
+{
+	uint64_t cap = BACKOFF_FIRST_MS;
+
+	while (attempt-- > 1 && cap < BACKOFF_MAX_MS)
+		cap *= 2;
+	cap = MIN(cap, BACKOFF_MAX_MS);
+	/* Half fixed, half random: retries spread out but still back off. */
+	return cap / 2 + rnd % (cap / 2 + 1);
+}
+
+/* --- the request cycle ----------------------------------------------------------------------- */
+
+static uint64_t next_random(struct push *p)
+{
+	/* xorshift64*: only to spread retries, nothing secret. */
+	p->rng ^= p->rng >> 12;
+	p->rng ^= p->rng << 25;
+	p->rng ^= p->rng >> 27;
+	return p->rng * 0x2545f4914f6cdd1dULL;
+}
+
+static void arm(int fd, uint64_t ms)
+{
+	struct itimerspec its = { 0 };
+
+	if (ms != UINT64_MAX) {
+		/* 0 would disarm: "now" is the next nanosecond. */
+		its.it_value.tv_sec = ms / 1000;
+		its.it_value.tv_nsec = ms % 1000 * 1000000 + (ms ? 0 : 1);
+	}
+	timerfd_settime(fd, 0, &its, NULL);
+}
+
+static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
+{
+	struct push *p = userp;
+	struct epoll_event ev = { .data.fd = s };
+
+	if (what == CURL_POLL_REMOVE) {
+		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s, NULL);
+		return 0;
+	}
+	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, s, &ev) && errno == ENOENT &&
+	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, s, &ev)) {
+		pr_warn("push: cannot watch a socket: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *userp)
+{
+	struct push *p = userp;
+
+	arm(p->tcurl, timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms);
+	return 0;
+}
+
+static size_t on_body(char *data, size_t size, size_t n, void *userp)
+{
+	struct push *p = userp;
+	size_t len = size * n, room = sizeof(p->response) - 1 - p->response_len;
+
+	memcpy(p->response + p->response_len, data, MIN(len, room));
+	p->response_len += MIN(len, room);
+	p->response[p->response_len] = '\0';
+	return len;
+}
+
+static void span_text(const struct spool_window *w, char *buf, size_t len)
+{
+	time_t t = w->start_ns / 1000000000ULL;
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&t, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03lluZ (%.1f s)", s,
+		 (unsigned long long)(w->start_ns / 1000000 % 1000),
+		 (w->end_ns - w->start_ns) / 1e9);
+}
+
+static void kick(struct push *p);
+static int load_credential(struct push *p);
+
+static void schedule_retry(struct push *p, const char *why)
+{
+	uint64_t ms;
+	char span[64];
+
+	span_text(&p->w, span, sizeof(span));
+	spool__release(p->spool, false);
+	p->st.failures++;
+	p->attempt++;
+	ms = push__backoff_ms(p->attempt, next_random(p));
+	if (!p->fail_run++)
+		pr_warn("push: window %s not delivered to %s: %s; retrying in %.1f s, windows wait "
+			"in the %s spool meanwhile", span, p->base, why, ms / 1e3,
+			p->have_spool_dir ? "on-disk" : "in-memory");
+	else
+		pr_info("push: window %s not delivered to %s: %s (attempt %u); retrying in %.1f s",
+			span, p->base, why, p->attempt, ms / 1e3);
+	p->backoff = true;
+	arm(p->tretry, ms);
+}
+
+static void request_done(struct push *p, CURLcode rc, long status)
+{
+	char why[CURL_ERROR_SIZE + RESPONSE_KEEP + 64], span[64];
+
+	curl_multi_remove_handle(p->multi, p->easy);
+	curl_easy_cleanup(p->easy);
+	p->easy = NULL;
+	free(p->body);
+	p->body = NULL;
+	free(p->url);
+	p->url = NULL;
+	if (rc != CURLE_OK) {
+		snprintf(why, sizeof(why), "%s", p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+		schedule_retry(p, why);
+		return;
+	}
+	/* Pyroscope's messages are short text or JSON; a line of it says why. */
+	p->response[strcspn(p->response, "\r\n")] = '\0';
+	if (status >= 200 && status < 300) {
+		span_text(&p->w, span, sizeof(span));
+		if (p->fail_run)
+			pr_notice("push: %s answers again after %llu failed attempt%s; %zu window%s "
+				  "still to send", p->base, (unsigned long long)p->fail_run,
+				  p->fail_run == 1 ? "" : "s", spool__count(p->spool) - 1,
+				  spool__count(p->spool) == 2 ? "" : "s");
+		else
+			pr_info("push: delivered window %s (%zu bytes)", span, p->w.len);
+		p->st.success++;
+		p->st.sent_bytes += p->body_len;
+		p->fail_run = 0;
+		p->attempt = 0;
+		spool__release(p->spool, true);
+		return;
+	}
+	if (status == 401 || status == 403 || status == 404 || status == 407 || status == 408 ||
+	    status == 429 || status < 400 || status >= 500) {
+		snprintf(why, sizeof(why), "HTTP %ld%s%.200s", status, p->response[0] ? ": " : "",
+			 p->response);
+		schedule_retry(p, why);
+		return;
+	}
+	span_text(&p->w, span, sizeof(span));
+	pr_err("push: %s refused window %s with HTTP %ld%s%.200s; it will not take it, dropping "
+	       "the window", p->base, span, status, p->response[0] ? ": " : "", p->response);
+	p->st.rejected++;
+	p->st.failures++;
+	p->fail_run = 0;
+	p->attempt = 0;
+	spool__release(p->spool, true);
+}
+
+static int start_request(struct push *p)
+{
+	char id[37];
+	const void *body = p->w.data;
+	size_t len = p->w.len;
+	CURL *e;
+
+	load_credential(p);
+	if (p->api == PUSH_API_CONNECT) {
+		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
+		p->body = push__encode_request(p->service, p->hostname, p->labels, id, p->w.data,
+					       p->w.len, &len);
+		body = p->body;
+		p->url = strdup(p->endpoint);
+	} else {
+		p->url = push__ingest_url(p->base, p->service, p->hostname, p->labels, p->w.start_ns,
+					  p->w.end_ns);
+	}
+	e = curl_easy_init();
+	if (!body || !p->url || !e) {
+		curl_easy_cleanup(e);
+		free(p->body);
+		p->body = NULL;
+		free(p->url);
+		p->url = NULL;
+		return -ENOMEM;
+	}
+	p->body_len = len;
+	p->response_len = 0;
+	p->response[0] = '\0';
+	p->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, p->url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->hdrs);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_s * 1000);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+			 (long)MIN((uint64_t)CONNECT_TIMEOUT_MS, p->timeout_s * 1000ULL));
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* A redirect of a POST with credentials is not followed: the URL is to be fixed. */
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "flamed/0.1");
+	/* TLS verification is libcurl's default and stays on; only the trust anchors may change. */
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (p->ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
+	if (p->userpwd) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERPWD, p->userpwd);
+	}
+	if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+		curl_easy_cleanup(e);
+		free(p->body);
+		p->body = NULL;
+		free(p->url);
+		p->url = NULL;
+		return -ENOMEM;
+	}
+	p->easy = e;
+	if (p->attempt)
+		p->st.retries++;
+	return 0;
+}
+
+/* Sends the oldest window unless a request is in flight or a retry is waiting. */
+static void kick(struct push *p)
+{
+	int err;
+
+	if (p->easy || p->backoff)
+		return;
+	if (spool__peek(p->spool, &p->w))
+		return;
+	err = start_request(p);
+	if (err) {
+		spool__release(p->spool, false);
+		p->backoff = true;
+		arm(p->tretry, push__backoff_ms(++p->attempt, next_random(p)));
+		pr_warn("push: cannot start a request: %s; retrying later", strerror(-err));
+	}
+}
+
+static void reap(struct push *p)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(p->multi, &left))) {
+		long status = 0;
+
+		if (m->msg != CURLMSG_DONE || m->easy_handle != p->easy)
+			continue;
+		curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+		request_done(p, m->data.result, status);
+	}
+	kick(p);
+}
+
+void push__dispatch(struct push *p)
+{
+	struct epoll_event evs[16];
+	uint64_t ticks;
+	int n, i, running;
+
+	n = epoll_wait(p->epfd, evs, ARRAY_SIZE(evs), 0);
+	for (i = 0; i < n; i++) {
+		int fd = evs[i].data.fd, flags = 0;
+
+		if (fd == p->tcurl) {
+			if (read(fd, &ticks, sizeof(ticks)) > 0)
+				curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+		} else if (fd == p->tretry) {
+			if (read(fd, &ticks, sizeof(ticks)) > 0)
+				p->backoff = false;
+		} else {
+			if (evs[i].events & EPOLLIN)
+				flags |= CURL_CSELECT_IN;
+			if (evs[i].events & EPOLLOUT)
+				flags |= CURL_CSELECT_OUT;
+			if (evs[i].events & (EPOLLERR | EPOLLHUP))
+				flags |= CURL_CSELECT_ERR;
+			curl_multi_socket_action(p->multi, fd, flags, &running);
+		}
+	}
+	reap(p);
+}
+
+int push__fd(const struct push *p)
+{
+	return p->epfd;
+}
+
+int push__submit(struct push *p, const void *pprof_gz, size_t len, uint64_t start_ns,
+		 uint64_t end_ns)
+{
+	int n = spool__add(p->spool, pprof_gz, len, start_ns, end_ns);
+
+	if (n < 0)
+		return n;
+	p->st.windows++;
+	kick(p);
+	return 0;
+}
+
+void push__flush(struct push *p, int timeout_ms)
+{
+	uint64_t end = now_mono_ns() + timeout_ms * 1000000ULL;
+
+	kick(p);
+	while ((p->easy || (!p->backoff && spool__count(p->spool))) && now_mono_ns() < end) {
+		struct epoll_event ev;
+		int left = (end - now_mono_ns()) / 1000000 + 1;
+
+		if (epoll_wait(p->epfd, &ev, 1, left) < 0 && errno != EINTR)
+			break;
+		push__dispatch(p);
+	}
+}
+
+void push__stats(const struct push *p, struct push_stats *st)
+{
+	struct spool_stats ss;
+
+	*st = p->st;
+	spool__stats(p->spool, &ss);
+	st->dropped = ss.dropped;
+	st->spool_windows = ss.windows;
+	st->spool_bytes = ss.bytes;
+}
+
+/* --- setup ----------------------------------------------------------------------------------- */
+
+/* A credential file: one line, trailing white space removed, no control characters. */
+static char *read_secret(const char *path, const char *what, int *err)
+{
+	char buf[CREDENTIAL_MAX + 1];
+	struct stat st;
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st)) {
+		*err = -errno;
+		pr_err("cannot read the %s file %s: %s", what, path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	n = S_ISREG(st.st_mode) ? read(fd, buf, sizeof(buf)) : -1;
+	close(fd);
+	if (n < 0 || n > CREDENTIAL_MAX) {
+		*err = -EINVAL;
+		pr_err("cannot read the %s file %s: not a regular file of at most %d bytes", what,
+		       path, CREDENTIAL_MAX);
+		return NULL;
+	}
+	if (st.st_mode & 077)
+		pr_warn("the %s file %s can be read by other users than its owner (chmod 600 it)",
+			what, path);
+	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ' ||
+		     buf[n - 1] == '\t'))
+		n--;
+	buf[n] = '\0';
+	for (i = 0; i < (size_t)n; i++) {
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f) {
+			*err = -EINVAL;
+			pr_err("the %s file %s must hold one line without control characters", what,
+			       path);
+			explicit_bzero(buf, sizeof(buf));
+			return NULL;
+		}
+	}
+	if (!n) {
+		*err = -EINVAL;
+		pr_err("the %s file %s is empty", what, path);
+		return NULL;
+	}
+	{
+		char *s = strdup(buf);
+
+		explicit_bzero(buf, sizeof(buf));
+		if (!s)
+			*err = -ENOMEM;
+		return s;
+	}
+}
+
+static int add_header(struct push *p, const char *fmt, const char *v)
+{
+	char line[CREDENTIAL_MAX + 64];
+	struct curl_slist *l;
+
+	snprintf(line, sizeof(line), fmt, v);
+	l = curl_slist_append(p->hdrs, line);
+	explicit_bzero(line, sizeof(line));
+	if (!l)
+		return -ENOMEM;
+	p->hdrs = l;
+	return 0;
+}
+
+static void free_secret(char *s)
+{
+	if (s) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* The headers of every request, with a bearer token if one is given; the old ones on error. */
+static int build_headers(struct push *p, const char *token)
+{
+	struct curl_slist *old = p->hdrs;
+	int err = 0;
+
+	p->hdrs = NULL;
+	if ((token && (err = add_header(p, "Authorization: Bearer %s", token))) ||
+	    (p->tenant[0] && (err = add_header(p, "X-Scope-OrgID: %s", p->tenant))) ||
+	    (err = add_header(p, "Content-Type: %s", p->api == PUSH_API_CONNECT ?
+			      "application/proto" : "application/octet-stream")) ||
+	    (p->api == PUSH_API_CONNECT && (err = add_header(p, "%s", "Connect-Protocol-Version: 1"))) ||
+	    /* No "Expect: 100-continue" round trip before big bodies. */
+	    (err = add_header(p, "%s", "Expect:"))) {
+		curl_slist_free_all(p->hdrs);
+		p->hdrs = old;
+		return err;
+	}
+	curl_slist_free_all(old);
+	return 0;
+}
+
+static bool same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	       a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/*
+ * Reads the credential file if it changed since it was last read (always, the first time).
+ * A file that cannot be used is reported once per change; the previous credential stays.
+ */
+static int load_credential(struct push *p)
+{
+	const char *what = p->cred_basic ? "basic auth" : "token";
+	struct stat st;
+	char *s;
+	int err = 0;
+
+	if (!p->cred_file)
+		return 0;
+	if (p->cred_loaded && (stat(p->cred_file, &st) || same_file(&st, &p->cred_st)))
+		return 0;
+	if (p->cred_loaded)
+		p->cred_st = st;
+	s = read_secret(p->cred_file, what, &err);
+	if (s && p->cred_basic && !strchr(s, ':')) {
+		pr_err("the basic auth file %s must hold 'user:password'", p->cred_file);
+		free_secret(s);
+		s = NULL;
+		err = -EINVAL;
+	}
+	if (!s) {
+		if (p->cred_loaded)
+			pr_warn("push: keeping the previous %s", what);
+		return err;
+	}
+	if (p->cred_basic) {
+		free_secret(p->userpwd);
+		p->userpwd = s;
+	} else {
+		err = build_headers(p, s);
+		free_secret(s);
+		if (err)
+			return err;
+	}
+	if (p->cred_loaded)
+		pr_notice("push: re-read the %s file %s", what, p->cred_file);
+	else if (stat(p->cred_file, &p->cred_st))
+		memset(&p->cred_st, 0, sizeof(p->cred_st));
+	p->cred_loaded = true;
+	return 0;
+}
+
+struct push *push__new(const struct push_opts *o, int *err)
+{
+	struct push *p = calloc(1, sizeof(*p));
+	struct epoll_event ev = { .events = EPOLLIN };
+	size_t n;
+
+	*err = 0;
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	p->epfd = p->tcurl = p->tretry = -1;
+	if (push__check_url(o->url)) {
+		*err = -EINVAL;
+		pr_err("invalid push-url '%s': expected http://HOST[:PORT][/PATH] or https://...",
+		       o->url);
+		goto cleanup;
+	}
+	if (o->token_file[0] && o->basic_auth_file[0]) {
+		*err = -EINVAL;
+		pr_err("push-token-file and push-basic-auth-file cannot both be set");
+		goto cleanup;
+	}
+	p->api = o->api;
+	p->timeout_s = o->timeout_s ? o->timeout_s : 30;
+	p->have_spool_dir = o->spool_dir[0];
+	gethostname(p->hostname, sizeof(p->hostname) - 1);
+	snprintf(p->service, sizeof(p->service), "%.127s",
+		 o->service_name[0] ? o->service_name : p->hostname);
+	if (push__check_service_name(p->service)) {
+		*err = -EINVAL;
+		pr_err("the host name '%s' is not a valid service name: set service-name", p->service);
+		goto cleanup;
+	}
+	p->base = strdup(o->url);
+	p->labels = strdup(o->labels ? o->labels : "");
+	if (!p->base || !p->labels) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	n = strlen(p->base);
+	while (n && p->base[n - 1] == '/')
+		p->base[--n] = '\0';
+	if (asprintf(&p->endpoint, "%s/push.v1.PusherService/Push", p->base) < 0) {
+		p->endpoint = NULL;
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	if (o->ca_file[0] && !(p->ca_file = strdup(o->ca_file))) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	if (o->ca_file[0] && access(o->ca_file, R_OK)) {
+		*err = -errno;
+		pr_err("cannot read the CA file %s: %s", o->ca_file, strerror(errno));
+		goto cleanup;
+	}
+	p->tenant = strdup(o->tenant);
+	if (!p->tenant) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	if (o->basic_auth_file[0] || o->token_file[0]) {
+		p->cred_basic = o->basic_auth_file[0];
+		p->cred_file = strdup(p->cred_basic ? o->basic_auth_file : o->token_file);
+		if (!p->cred_file) {
+			*err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	*err = build_headers(p, NULL);
+	if (*err || (*err = load_credential(p)))
+		goto cleanup;
+
+	p->spool = spool__new(o->spool_dir, o->spool_max_bytes, err);
+	if (!p->spool)
+		goto cleanup;
+	if (getrandom(&p->rng, sizeof(p->rng), GRND_NONBLOCK) != sizeof(p->rng))
+		p->rng = now_mono_ns();
+	p->rng |= 1;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		*err = -ENOMEM;
+		pr_err("cannot initialise libcurl");
+		goto cleanup;
+	}
+	p->multi = curl_multi_init();
+	p->epfd = epoll_create1(EPOLL_CLOEXEC);
+	p->tcurl = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	p->tretry = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (!p->multi || p->epfd < 0 || p->tcurl < 0 || p->tretry < 0) {
+		*err = p->multi ? -errno : -ENOMEM;
+		pr_err("cannot set up pushing: %s", strerror(-*err));
+		goto cleanup;
+	}
+	ev.data.fd = p->tcurl;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->tcurl, &ev)) {
+		*err = -errno;
+		goto cleanup;
+	}
+	ev.data.fd = p->tretry;
+	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->tretry, &ev)) {
+		*err = -errno;
+		goto cleanup;
+	}
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	/* One request at a time keeps windows in order; the connection is reused between them. */
+	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 1L);
+	pr_notice("pushing every window to %s (%s API) as service_name=%s%s%s, spool %s up to %llu "
+		  "bytes", p->api == PUSH_API_CONNECT ? p->endpoint : p->base,
+		  push_api_names[p->api], p->service, p->labels[0] ? " with " : "", p->labels,
+		  p->have_spool_dir ? o->spool_dir : "in memory",
+		  (unsigned long long)o->spool_max_bytes);
+	/* Windows a previous run could not deliver go first. */
+	kick(p);
+	return p;
+cleanup:
+	if (!*err)
+		*err = -ENOMEM;
+	push__free(p);
+	return NULL;
+}
+
+void push__free(struct push *p)
+{
+	size_t left;
+
+	if (!p)
+		return;
+	if (p->easy) {
+		curl_multi_remove_handle(p->multi, p->easy);
+		curl_easy_cleanup(p->easy);
+		spool__release(p->spool, false);
+	}
+	left = p->spool ? spool__count(p->spool) : 0;
+	if (left && p->have_spool_dir)
+		pr_notice("push: %zu window%s not delivered yet stay in the spool for the next start",
+			  left, left == 1 ? "" : "s");
+	else if (left)
+		pr_warn("push: %zu window%s not delivered are lost (set spool-dir to keep them "
+			"across restarts)", left, left == 1 ? "" : "s");
+	if (p->multi)
+		curl_multi_cleanup(p->multi);
+	spool__free(p->spool);
+	curl_slist_free_all(p->hdrs);
+	free(p->body);
+	free(p->url);
+	free(p->base);
+	free(p->endpoint);
+	free(p->labels);
+	free(p->ca_file);
+	free(p->tenant);
+	free(p->cred_file);
+	free_secret(p->userpwd);
+	if (p->epfd >= 0)
+		close(p->epfd);
+	if (p->tcurl >= 0)
+		close(p->tcurl);
+	if (p->tretry >= 0)
+		close(p->tretry);
+	free(p);
+}

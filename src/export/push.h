@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Push: every window's gzipped pprof goes to a Grafana Pyroscope server (or anything speaking
+ * one of its ingest APIs) over HTTP(S) with libcurl, through a bounded spool (spool.h) so a
+ * backend outage loses nothing up to the bound. Windows are sent one at a time, oldest first:
+ * the next leaves only when the previous one was answered, so the backend sees them in order
+ * and each once.
+ *
+ * Two APIs:
+ * - PUSH_API_CONNECT (the default): POST BASE/push.v1.PusherService/Push, Content-Type
+ *   application/proto, a PushRequest (src/export/push.proto) with one series whose labels are
+ *   __name__=process_cpu, service_name, hostname and the user's labels, and one RawSample (the
+ *   pprof and a profile ID derived from host and span, so a resent window keeps its ID).
+ * - PUSH_API_INGEST: POST BASE/ingest?name=SERVICE{hostname=H,k=v}&from=S&until=S&format=pprof
+ *   with the pprof as the body (Pyroscope's first API, still routed).
+ *
+ * Reliability: connect and total timeouts; 2xx is delivered; a network error, 408, 429 and 5xx
+ * are retried with exponential backoff and jitter (0.5 s doubling up to 60 s), as are 401, 403
+ * and 404 (a configuration error the operator can fix without losing windows); any other 4xx
+ * means the server will never take that window: it is counted as rejected and dropped.
+ *
+ * Nothing here blocks: libcurl's multi interface runs on the daemon's epoll loop. push__fd() is
+ * an epoll fd of its own (curl's sockets and two timerfds) that the daemon's loop polls;
+ * push__dispatch() does what became ready. Name resolution uses libcurl's threaded resolver.
+ */
+#ifndef FLAMED_PUSH_H
+#define FLAMED_PUSH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum push_api {
+	PUSH_API_CONNECT = 0,
+	PUSH_API_INGEST,
+	PUSH_API_MAX,
+};
+
+extern const char *const push_api_names[PUSH_API_MAX];
+
+/* User labels: at most this many, each name and value at most these many bytes. */
+#define PUSH_MAX_LABELS 16
+#define PUSH_LABEL_NAME_MAX 63
+#define PUSH_LABEL_VALUE_MAX 127
+
+struct push_opts {
+	const char *url;		/* base URL: http://host:4040 or https://host/prefix */
+	enum push_api api;
+	const char *service_name;	/* "" = the host name */
+	const char *labels;		/* "key=value,key=value" (push__merge_labels), may be "" */
+	const char *token_file;		/* bearer token, "" = none */
+	const char *basic_auth_file;	/* "user:password", "" = none */
+	const char *tenant;		/* X-Scope-OrgID, "" = none */
+	const char *ca_file;		/* CA bundle for TLS, "" = the system's */
+	uint32_t timeout_s;		/* whole request, 0 = 30 */
+	const char *spool_dir;		/* "" = windows wait in memory */
+	uint64_t spool_max_bytes;
+};
+
+struct push_stats {
+	uint64_t windows;	/* windows handed to push */
+	uint64_t success;	/* windows delivered */
+	uint64_t failures;	/* attempts that failed (each retry that fails counts) */
+	uint64_t retries;	/* attempts that were retries */
+	uint64_t rejected;	/* windows the server refused for good (4xx) */
+	uint64_t dropped;	/* windows dropped past the spool bound */
+	uint64_t sent_bytes;	/* request bodies of delivered windows */
+	uint64_t spool_windows, spool_bytes;	/* waiting now */
+};
+
+struct push;
+
+/* Reads the credential files and sets up the spool; NULL with *err set and a message logged. */
+struct push *push__new(const struct push_opts *o, int *err);
+/* Frees; windows still waiting stay in the spool directory (or are lost, and logged, without). */
+void push__free(struct push *p);
+
+int push__fd(const struct push *p);
+void push__dispatch(struct push *p);
+
+/* Queues a window (copied) and starts sending if idle. 0 or -ENOMEM. */
+int push__submit(struct push *p, const void *pprof_gz, size_t len, uint64_t start_ns,
+		 uint64_t end_ns);
+/* Keeps sending for up to timeout_ms while the backend answers (at exit). */
+void push__flush(struct push *p, int timeout_ms);
+void push__stats(const struct push *p, struct push_stats *st);
+
+/* Pure parts, for the config checks and the tests. */
+
+/* 0 when url is an http:// or https:// URL with a host and no query or fragment. */
+int push__check_url(const char *url);
+/* 0 when name is a valid service name: 1..127 bytes of [A-Za-z0-9._/-]. */
+int push__check_service_name(const char *name);
+/*
+ * Merges "key=value[,key=value...]" into list (the same form, NUL-terminated, size bytes): a
+ * key already there gets the new value. Names are [A-Za-z_][A-Za-z0-9_]* without a leading
+ * "__" and are not service_name; values are 1..127 bytes without , { } " \ or control
+ * characters. "" changes nothing. 0, or -EINVAL (list unchanged).
+ */
+int push__merge_labels(char *list, size_t size, const char *add);
+/* The body of the Connect call, malloc'd; NULL on ENOMEM. */
+uint8_t *push__encode_request(const char *service_name, const char *hostname, const char *labels,
+			      const char *id, const void *pprof, size_t len, size_t *out_len);
+/* The /ingest URL for a window, malloc'd; NULL on ENOMEM. */
+char *push__ingest_url(const char *base, const char *service_name, const char *hostname,
+		       const char *labels, uint64_t start_ns, uint64_t end_ns);
+/* A profile ID (UUID text) derived from the host and the window's span. */
+void push__profile_id(const char *hostname, uint64_t start_ns, uint64_t end_ns, char id[37]);
+/* Delay before retry number attempt (1 = the first retry), given a random number. */
+uint64_t push__backoff_ms(unsigned int attempt, uint64_t rnd);
+
+#endif

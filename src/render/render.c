@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+
+#include "render/folded.h"
+#include "render/pprof.h"
+#include "render/render.h"
+#include "render/svg.h"
+
+int render__write(const struct profile *p, enum output_format fmt, const char *title, FILE *f)
+{
+	struct svg_opts so;
+
+	switch (fmt) {
+	case FMT_FOLDED:
+		return folded__write(p, f);
+	case FMT_SVG:
+		svg_opts__init(&so);
+		if (title)
+			so.title = title;
+		return svg__write(p, &so, f);
+	case FMT_PPROF:
+		return pprof__write(p, f);
+	default:
+		return -EINVAL;
+	}
+}

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* Stage 4, render: a profile to one output format (folded, SVG or pprof) on a FILE. */
+#ifndef FLAMED_RENDER_H
+#define FLAMED_RENDER_H
+
+#include <stdio.h>
+
+#include "base/output.h"
+#include "aggregate/profile.h"
+
+/* title may be NULL (the format's default). 0 or negative errno. */
+int render__write(const struct profile *p, enum output_format fmt, const char *title, FILE *f);
+
+#endif

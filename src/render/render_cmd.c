@@ -1,0 +1,815 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * `flamed render` and `flamed diff`: folded stacks (or pprof) in, an SVG flame graph or folded
+ * stacks out. Big folded files are mapped and parsed in parallel parts, in windows released
+ * as soon as they are parsed, so memory stays near the size of the profile, not of the file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "render/folded.h"
+#include "base/log.h"
+#include "base/output.h"
+#include "render/pprof.h"
+#include "aggregate/profile.h"
+#include "render/render_cmd.h"
+#include "render/svg.h"
+#include "base/util.h"
+
+#define WINDOW (4UL << 20)    /* bytes parsed between releases of the mapping */
+#define MAX_PPROF (1UL << 30) /* pprof input read whole; refuse more than this */
+
+struct render_args {
+	struct svg_opts svg;
+	const char *output;
+	enum output_format format;
+	bool diff_input; /* render: three-column input */
+	char **inputs;
+	int nr_inputs;
+};
+
+/* The state of one input file: its name for messages and what parsing found. */
+struct input {
+	const char *name;
+	int fd;
+	struct folded_parse_stats st;
+};
+
+static const char usage_render[] =
+	"Usage: flamed render [INPUT...] [-o OUT] [--format svg|folded|pprof] [OPTIONS]\n"
+	"Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them)\n"
+	"or pprof files; reads stdin when no INPUT or \"-\".\n"
+	"  --diff                input has three columns: \"stack BEFORE AFTER\"\n"
+	"  --no-normalize        with --diff: compare raw counts\n";
+
+static const char usage_diff[] =
+	"Usage: flamed diff BEFORE AFTER [-o OUT] [--format svg|folded] [OPTIONS]\n"
+	"A differential flame graph: the shape of AFTER, red where a frame grew,\n"
+	"blue where it shrank. --format folded writes \"stack BEFORE AFTER\" lines.\n"
+	"  --no-normalize        compare raw counts (default: BEFORE scaled to\n"
+	"                        AFTER's sample total)\n";
+
+static const char usage_svg[] =
+	"\nSVG options:\n"
+	"  --title TEXT          title (default: Flame Graph)\n"
+	"  --subtitle TEXT       subtitle (default: duration, samples... of the profile)\n"
+	"  --width PX            image width (1200)\n"
+	"  --frame-height PX     height of a frame (16)\n"
+	"  --font-size PX        font size (12)\n"
+	"  --min-width PX|PCT%   leave out frames narrower than this (0.1 pixels)\n"
+	"  --inverted            icicle graph: root at the top\n"
+	"  --reverse             reverse stacks: merge from the leaves\n"
+	"  --colors PALETTE      hot mem io red green blue aqua yellow purple orange lang\n"
+	"  --hash                colour by name prefix: related names look alike\n"
+	"  --flamechart          keep samples in input order (time), no merging\n"
+	"  --count-name NAME     what a count is (samples)\n"
+	"  --notes TEXT          text kept in the SVG's description\n"
+	"flamegraph.pl spellings work too: --height --minwidth --countname --fontsize\n";
+
+static void usage(FILE *f, bool diff)
+{
+	fputs(diff ? usage_diff : usage_render, f);
+	fputs(usage_svg, f);
+}
+
+enum {
+	OPT_TITLE = 256,
+	OPT_SUBTITLE,
+	OPT_WIDTH,
+	OPT_FRAME_HEIGHT,
+	OPT_FONT_SIZE,
+	OPT_MIN_WIDTH,
+	OPT_INVERTED,
+	OPT_REVERSE,
+	OPT_COLORS,
+	OPT_HASH,
+	OPT_FLAMECHART,
+	OPT_COUNT_NAME,
+	OPT_NOTES,
+	OPT_FORMAT,
+	OPT_DIFF,
+	OPT_NO_NORMALIZE,
+};
+
+static const struct option long_opts[] = {
+	{"output", required_argument, NULL, 'o'},
+	{"help", no_argument, NULL, 'h'},
+	{"title", required_argument, NULL, OPT_TITLE},
+	{"subtitle", required_argument, NULL, OPT_SUBTITLE},
+	{"width", required_argument, NULL, OPT_WIDTH},
+	{"frame-height", required_argument, NULL, OPT_FRAME_HEIGHT},
+	{"height", required_argument, NULL, OPT_FRAME_HEIGHT},
+	{"font-size", required_argument, NULL, OPT_FONT_SIZE},
+	{"fontsize", required_argument, NULL, OPT_FONT_SIZE},
+	{"min-width", required_argument, NULL, OPT_MIN_WIDTH},
+	{"minwidth", required_argument, NULL, OPT_MIN_WIDTH},
+	{"inverted", no_argument, NULL, OPT_INVERTED},
+	{"reverse", no_argument, NULL, OPT_REVERSE},
+	{"colors", required_argument, NULL, OPT_COLORS},
+	{"hash", no_argument, NULL, OPT_HASH},
+	{"flamechart", no_argument, NULL, OPT_FLAMECHART},
+	{"count-name", required_argument, NULL, OPT_COUNT_NAME},
+	{"countname", required_argument, NULL, OPT_COUNT_NAME},
+	{"notes", required_argument, NULL, OPT_NOTES},
+	{"format", required_argument, NULL, OPT_FORMAT},
+	{"diff", no_argument, NULL, OPT_DIFF},
+	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+	{NULL, 0, NULL, 0},
+};
+
+static int parse_uint_opt(const char *name, const char *arg, unsigned int min, unsigned int max,
+			  unsigned int *ret)
+{
+	uint64_t v;
+
+	if (parse_u64(arg, max, &v) || v < min) {
+		pr_err("--%s: expected a whole number from %u to %u, got \"%s\"", name, min, max,
+		       arg);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+/* Pixels, or "N%" of the drawing width. */
+static int parse_min_width(const char *arg, struct svg_opts *o)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(arg, &end);
+	if (errno || end == arg || !(v >= 0) || (*end && strcmp(end, "%")) ||
+	    (*end == '%' && v > 100) || v > 1e6) {
+		pr_err("--min-width: expected pixels (e.g. 0.5) or a percentage (e.g. 0.1%%), got "
+		       "\"%s\"",
+		       arg);
+		return -EINVAL;
+	}
+	o->min_width = *end == '%' ? v / 100 * (o->width - 2 * SVG_PAD) : v;
+	return 0;
+}
+
+/* 0, 1 after --help, or -EINVAL. */
+static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
+{
+	const char *min_width = NULL;
+	int c, pal;
+
+	memset(a, 0, sizeof(*a));
+	svg_opts__init(&a->svg);
+	optind = 0;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":o:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			a->output = optarg;
+			break;
+		case 'h':
+			usage(stdout, diff);
+			return 1;
+		case OPT_TITLE:
+			a->svg.title = optarg;
+			break;
+		case OPT_SUBTITLE:
+			a->svg.subtitle = optarg;
+			break;
+		case OPT_WIDTH:
+			if (parse_uint_opt("width", optarg, 100, 1000000, &a->svg.width))
+				return -EINVAL;
+			break;
+		case OPT_FRAME_HEIGHT:
+			if (parse_uint_opt("frame-height", optarg, 4, 1000, &a->svg.frame_height))
+				return -EINVAL;
+			break;
+		case OPT_FONT_SIZE:
+			if (parse_uint_opt("font-size", optarg, 4, 200, &a->svg.font_size))
+				return -EINVAL;
+			break;
+		case OPT_MIN_WIDTH:
+			min_width = optarg;
+			break;
+		case OPT_INVERTED:
+			a->svg.inverted = true;
+			break;
+		case OPT_REVERSE:
+			a->svg.reverse = true;
+			break;
+		case OPT_COLORS:
+			pal = svg_palette__from_name(optarg);
+			if (pal < 0) {
+				pr_err("--colors: unknown palette \"%s\" (%s)", optarg,
+				       "hot mem io red green blue aqua yellow purple orange lang");
+				return -EINVAL;
+			}
+			a->svg.palette = pal;
+			break;
+		case OPT_HASH:
+			a->svg.hash = true;
+			break;
+		case OPT_FLAMECHART:
+			a->svg.flamechart = true;
+			break;
+		case OPT_COUNT_NAME:
+			a->svg.count_name = optarg;
+			break;
+		case OPT_NOTES:
+			a->svg.notes = optarg;
+			break;
+		case OPT_FORMAT:
+			a->format = output__format_from_name(optarg);
+			if (a->format == FMT_NONE || (diff && a->format == FMT_PPROF)) {
+				pr_err("--format: expected svg or folded%s, got \"%s\"",
+				       diff ? "" : " or pprof", optarg);
+				return -EINVAL;
+			}
+			break;
+		case OPT_DIFF:
+			if (diff) {
+				pr_err("diff: --diff is render's; diff reads two two-column "
+				       "inputs");
+				return -EINVAL;
+			}
+			a->diff_input = true;
+			break;
+		case OPT_NO_NORMALIZE:
+			a->svg.normalize = false;
+			break;
+		case ':':
+			pr_err("%s: option %s needs a value", argv[0], argv[optind - 1]);
+			return -EINVAL;
+		default:
+			pr_err("%s: unknown option %s (see flamed %s --help)", argv[0],
+			       argv[optind - 1], argv[0]);
+			return -EINVAL;
+		}
+	}
+	/* After --width, so a percentage means a share of the final width. */
+	if (min_width && parse_min_width(min_width, &a->svg))
+		return -EINVAL;
+	a->inputs = argv + optind;
+	a->nr_inputs = argc - optind;
+	if (!a->format)
+		a->format = a->output ? output__format_from_path(a->output) : FMT_SVG;
+	if (!a->format)
+		a->format = FMT_SVG;
+	if (a->diff_input && a->format == FMT_PPROF) {
+		pr_err("render --diff: differential input renders as svg or folded, not pprof");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Reads the rest of fd (after the first have bytes already in *buf) whole. */
+static int read_all(int fd, char **buf, size_t *len, size_t max)
+{
+	size_t cap = *len > 65536 ? *len : 65536;
+	char *b = realloc(*buf, cap);
+	ssize_t n;
+
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	for (;;) {
+		if (*len == cap) {
+			if (cap >= max)
+				return -EFBIG;
+			cap = MIN(cap * 2, max);
+			b = realloc(*buf, cap);
+			if (!b)
+				return -ENOMEM;
+			*buf = b;
+		}
+		n = read(fd, *buf + *len, cap - *len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (!n)
+			return 0;
+		*len += n;
+	}
+}
+
+/* Whether src's counts added to dst would take dst past PROFILE_MAX_TOTAL. */
+static bool merge_overflows(struct profile *dst, const struct profile *src)
+{
+	uint64_t have = profile__meta(dst)->samples;
+
+	return have > PROFILE_MAX_TOTAL || profile__total(src) > PROFILE_MAX_TOTAL - have;
+}
+
+/*
+ * Copies every sample of src into dst (frames and names re-interned). -EOVERFLOW, with dst
+ * untouched, when the counts together would pass PROFILE_MAX_TOTAL (dst's total is the samples
+ * of its meta, as the readers keep it).
+ */
+static int profile_merge(struct profile *dst, const struct profile *src)
+{
+	size_t nf = profile__nr_frames(src), i;
+	uint64_t add = profile__total(src);
+	uint32_t *fmap, *ids = NULL;
+	size_t cap_ids = 0;
+	int err = -ENOMEM;
+
+	if (merge_overflows(dst, src))
+		return -EOVERFLOW;
+	fmap = calloc(nf + 1, sizeof(*fmap));
+	if (!fmap)
+		return -ENOMEM;
+	for (i = 1; i <= nf; i++) {
+		const struct profile_frame *f = profile__frame(src, i);
+		struct profile_frame nf2 = *f;
+
+		nf2.name = profile__intern(dst, profile__str(src, f->name),
+					   profile__str_len(src, f->name));
+		/* Mappings are not carried over: renderers do not draw them. */
+		nf2.mapping = 0;
+		fmap[i] = profile__add_frame(dst, &nf2);
+		if (!fmap[i])
+			goto cleanup;
+	}
+	for (i = 0; i < profile__nr_samples(src); i++) {
+		const struct profile_sample *s = profile__sample(src, i);
+		const uint32_t *fr = profile__sample_frames(src, s);
+		uint32_t comm = profile__intern(dst, profile__str(src, s->comm),
+						profile__str_len(src, s->comm));
+		uint32_t thread = profile__intern(dst, profile__str(src, s->thread),
+						  profile__str_len(src, s->thread));
+
+		if (s->nframes > cap_ids) {
+			uint32_t *n = realloc(ids, s->nframes * sizeof(*ids));
+
+			if (!n)
+				goto cleanup;
+			ids = n;
+			cap_ids = s->nframes;
+		}
+		for (uint32_t k = 0; k < s->nframes; k++)
+			ids[k] = fr[k] <= nf ? fmap[fr[k]] : 0;
+		if (profile__add_sample(dst, ids, s->nframes, s->count, s->pid, comm, thread))
+			goto cleanup;
+	}
+	profile__meta(dst)->samples += add;
+	err = 0;
+cleanup:
+	free(fmap);
+	free(ids);
+	return err;
+}
+
+static bool looks_pprof(const char *name, const unsigned char *head, size_t n)
+{
+	size_t l = strlen(name);
+
+	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+		return true;
+	return (l > 3 && !strcmp(name + l - 3, ".pb")) ||
+	       (l > 6 && !strcmp(name + l - 6, ".pprof")) ||
+	       (l > 6 && !strcmp(name + l - 6, ".pb.gz"));
+}
+
+static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p)
+{
+	struct profile *pp;
+	int err = read_all(in->fd, &buf, &len, MAX_PPROF);
+
+	if (err) {
+		free(buf);
+		if (err == -EFBIG)
+			pr_err("%s: pprof input larger than %lu MiB, refusing", in->name,
+			       MAX_PPROF >> 20);
+		else
+			pr_err("cannot read %s: %s", in->name, strerror(-err));
+		return err;
+	}
+	pp = pprof__read(buf, len, &err);
+	free(buf);
+	if (!pp) {
+		if (err == -EOVERFLOW)
+			pr_err("%s: the sample counts add up to more than %llu, the most a profile "
+			       "can hold; refusing (a corrupt or hostile file?)", in->name,
+			       (unsigned long long)PROFILE_MAX_TOTAL);
+		else
+			pr_err("%s: not a valid pprof profile (%s)", in->name,
+			       err == -EFBIG	? "over the size limits"
+			       : err == -ENOMEM ? "out of memory"
+						: "malformed");
+		return err ? err : -EINVAL;
+	}
+	/* A single pprof input keeps its meta (duration, frequency, host). */
+	if (!profile__nr_samples(p) && !profile__meta(p)->samples) {
+		*profile__meta(p) = *profile__meta_const(pp);
+		profile__meta(p)->samples = 0;
+	}
+	err = profile_merge(p, pp);
+	profile__free(pp);
+	if (err == -EOVERFLOW)
+		pr_err("%s: its sample counts and those of the inputs before it add up to more "
+		       "than %llu, the most a profile can hold; refusing", in->name,
+		       (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err)
+		pr_err("%s: %s", in->name, strerror(-err));
+	return err;
+}
+
+/*
+ * Big regular files are mapped and cut into parts at line boundaries, one per CPU (up to
+ * MAX_PARTS); each part is parsed by its own thread into its own profile, and the parts are
+ * merged in file order, so the result is the one a single pass gives. Within a part, windows of
+ * the mapping are released from the resident set as soon as they are parsed.
+ */
+#define MAX_PARTS 4
+#define PART_MIN (32UL << 20) /* smallest part worth a thread */
+
+struct part {
+	const char *map;
+	size_t start, end;
+	struct profile *p, *before;
+	struct folded_parse_stats st;
+	int err;
+	pthread_t thread;
+	bool threaded;
+};
+
+static void *parse_part(void *arg)
+{
+	struct part *pt = arg;
+	size_t page = sysconf(_SC_PAGESIZE), off = pt->start, released = pt->start & ~(page - 1);
+	struct folded_parser *fp = folded_parser__new(pt->p, pt->before);
+
+	if (!fp) {
+		pt->err = -ENOMEM;
+		return NULL;
+	}
+	while (off < pt->end && !pt->err) {
+		size_t end = MIN(pt->end, off + WINDOW);
+		const char *nl;
+
+		/* Windows end at a newline, so no line is ever copied. */
+		if (end < pt->end) {
+			nl = memrchr(pt->map + off, '\n', end - off);
+			if (nl)
+				end = nl + 1 - pt->map;
+		}
+		pt->err = folded_parser__feed(fp, pt->map + off, end - off);
+		off = end;
+		/* Parsed pages leave the resident set; the page cache keeps them anyway. */
+		if ((off & ~(page - 1)) > released) {
+			size_t upto = off & ~(page - 1);
+
+			madvise((char *)pt->map + released, upto - released, MADV_DONTNEED);
+			released = upto;
+		}
+	}
+	/* Also after an error: the statistics name the line that overflowed. */
+	pt->err = folded_parser__finish(fp, &pt->st);
+	folded_parser__free(fp);
+	return NULL;
+}
+
+/*
+ * The line of part pt (from its start) whose count takes the totals so far (p's and before's,
+ * parts 0..k-1 merged) past the limit: the part is parsed again on top of those totals. Only
+ * on that error, so the parts stay parallel otherwise. 0 when not found.
+ */
+static uint64_t part_overflow_line(const struct part *pt, const struct profile *p,
+				   const struct profile *before)
+{
+	struct part probe = *pt;
+	uint64_t line = 0;
+
+	memset(&probe.st, 0, sizeof(probe.st));
+	probe.err = 0;
+	probe.p = profile__new();
+	probe.before = before ? profile__new() : NULL;
+	if (probe.p && (!before || probe.before)) {
+		profile__meta(probe.p)->samples = profile__meta_const(p)->samples;
+		if (before)
+			profile__meta(probe.before)->samples = profile__meta_const(before)->samples;
+		parse_part(&probe);
+		if (probe.err == -EOVERFLOW)
+			line = probe.st.overflow_line;
+	}
+	profile__free(probe.p);
+	profile__free(probe.before);
+	return line;
+}
+
+/* -ENODEV when the file cannot be mapped: the caller reads it instead. */
+static int parse_mapped(struct input *in, struct profile *p, struct profile *before, size_t size)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nparts = MAX(1, MIN((size_t)MIN(MAX(cpus, 1), MAX_PARTS), size / PART_MIN));
+	struct part parts[MAX_PARTS];
+	uint64_t lines = 0;
+	char *map;
+	int err = 0;
+
+	map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, in->fd, 0);
+	if (map == MAP_FAILED)
+		return -ENODEV;
+	madvise(map, size, MADV_SEQUENTIAL);
+	memset(parts, 0, sizeof(parts));
+	for (size_t k = 0; k < nparts; k++) {
+		struct part *pt = &parts[k];
+		size_t cut = size * (k + 1) / nparts;
+		const char *nl = k + 1 < nparts ? memchr(map + cut, '\n', size - cut) : NULL;
+
+		pt->map = map;
+		pt->start = k ? parts[k - 1].end : 0;
+		pt->end = k + 1 == nparts || !nl ? size : MAX((size_t)(nl + 1 - map), pt->start);
+		pt->p = k ? profile__new() : p;
+		pt->before = k && before ? profile__new() : before;
+		if (!pt->p || (before && !pt->before)) {
+			err = -ENOMEM;
+			break;
+		}
+		/* Part 0 is this thread's; a part whose thread cannot start is parsed here too. */
+		if (k)
+			pt->threaded = !pthread_create(&pt->thread, NULL, parse_part, pt);
+	}
+	if (!err)
+		parse_part(&parts[0]);
+	for (size_t k = 0; k < nparts; k++) {
+		struct part *pt = &parts[k];
+
+		if (pt->threaded)
+			pthread_join(pt->thread, NULL);
+		else if (k && !err && pt->p)
+			parse_part(pt);
+		if (!err) {
+			err = pt->err;
+			if (err == -EOVERFLOW)
+				in->st.overflow_line = lines + pt->st.overflow_line;
+		}
+		if (!err && k) {
+			/* Both columns checked before either is merged: the search needs both. */
+			if (merge_overflows(p, pt->p) ||
+			    (before && merge_overflows(before, pt->before))) {
+				err = -EOVERFLOW;
+				in->st.overflow_line = lines + part_overflow_line(pt, p, before);
+			} else {
+				err = profile_merge(p, pt->p);
+				if (!err && before)
+					err = profile_merge(before, pt->before);
+			}
+		}
+		if (!err) {
+			/* Statistics as one pass would count them. */
+			if (pt->st.first_junk && !in->st.first_junk)
+				in->st.first_junk = lines + pt->st.first_junk;
+			lines += pt->st.lines;
+			in->st.lines += pt->st.lines;
+			in->st.stacks += pt->st.stacks;
+			in->st.junk += pt->st.junk;
+			in->st.samples += pt->st.samples;
+			in->st.samples_before += pt->st.samples_before;
+		}
+		if (k) {
+			profile__free(pt->p);
+			profile__free(pt->before);
+		}
+	}
+	munmap(map, size);
+	return err;
+}
+
+static int parse_stream(struct input *in, struct folded_parser *fp, char *buf, size_t len,
+			size_t cap)
+{
+	int err = folded_parser__feed(fp, buf, len);
+	ssize_t n;
+
+	while (!err) {
+		n = read(in->fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (!n)
+			break;
+		err = folded_parser__feed(fp, buf, n);
+	}
+	return err;
+}
+
+/* Reads one input (folded, or pprof when it looks like one) into p (and before, for --diff). */
+static int read_input(struct input *in, struct profile *p, struct profile *before, bool pprof_ok)
+{
+	struct folded_parser *fp = NULL;
+	size_t cap = 1 << 20;
+	char *buf = malloc(cap);
+	struct stat sb;
+	ssize_t n = 0;
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	if (fstat(in->fd, &sb)) {
+		err = -errno;
+		goto fail;
+	}
+	/* The first bytes decide between pprof and text. */
+	do
+		n = pread(in->fd, buf, 4096, 0);
+	while (n < 0 && errno == EINTR);
+	if (S_ISREG(sb.st_mode) && n >= 0 && sb.st_size > 2 * (off_t)WINDOW &&
+	    !(pprof_ok && looks_pprof(in->name, (unsigned char *)buf, n))) {
+		err = parse_mapped(in, p, before, sb.st_size);
+		if (err != -ENODEV)
+			goto done;
+	}
+	do
+		n = read(in->fd, buf, 4096);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		err = -errno;
+		goto fail;
+	}
+	if (pprof_ok && looks_pprof(in->name, (unsigned char *)buf, n))
+		return read_pprof(in, buf, n, p);
+	fp = folded_parser__new(p, before);
+	err = -ENOMEM;
+	if (!fp)
+		goto fail;
+	err = parse_stream(in, fp, buf, n, cap);
+	if (!err || err == -EOVERFLOW)
+		err = folded_parser__finish(fp, &in->st);
+	folded_parser__free(fp);
+done:
+	free(buf);
+	if (err == -EOVERFLOW && in->st.overflow_line)
+		pr_err("%s:%llu: the counts up to this line add up to more than %llu, the most a "
+		       "profile can hold; refusing (a corrupt or hostile file?)", in->name,
+		       (unsigned long long)in->st.overflow_line,
+		       (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err == -EOVERFLOW)
+		pr_err("%s: the counts add up to more than %llu, the most a profile can hold; "
+		       "refusing", in->name, (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err)
+		pr_err("cannot read %s: %s", in->name, strerror(-err));
+	else if (in->st.junk)
+		pr_warn("%s: %llu line%s not in folded format (first: line %llu), ignoring",
+			in->name, (unsigned long long)in->st.junk, in->st.junk == 1 ? "" : "s",
+			(unsigned long long)in->st.first_junk);
+	return err;
+fail:
+	free(buf);
+	pr_err("cannot read %s: %s", in->name, strerror(-err));
+	return err;
+}
+
+static int open_input(struct input *in, const char *path)
+{
+	in->name = path;
+	if (!strcmp(path, "-")) {
+		in->name = "standard input";
+		in->fd = STDIN_FILENO;
+		return 0;
+	}
+	in->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0) {
+		pr_err("cannot open %s: %s", path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void close_input(struct input *in)
+{
+	if (in->fd > STDIN_FILENO)
+		close(in->fd);
+	in->fd = -1;
+}
+
+/* Reads paths (stdin when none) into p; an error when nothing at all was read. */
+static int read_inputs(char **paths, int nr, struct profile *p, struct profile *before)
+{
+	static char *stdin_path[] = {"-"};
+	uint64_t junk = 0;
+	int err = 0;
+
+	if (!nr) {
+		paths = stdin_path;
+		nr = 1;
+	}
+	for (int i = 0; i < nr && !err; i++) {
+		struct input in = {0};
+
+		err = open_input(&in, paths[i]);
+		if (!err)
+			err = read_input(&in, p, before, !before);
+		close_input(&in);
+		junk += in.st.junk;
+	}
+	if (err)
+		return err;
+	if (!profile__nr_samples(p) && (!before || !profile__nr_samples(before))) {
+		pr_err("no stacks found in %s%s: expected folded lines like \"main;foo;bar 42\"%s",
+		       nr == 1 ? "" : "any of ", nr == 1 ? paths[0] : "the inputs",
+		       before ? " with two counts (BEFORE AFTER)" : "");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int write_output(const struct render_args *a, const struct profile *before,
+			const struct profile *p)
+{
+	struct output *out = NULL;
+	FILE *f = stdout;
+	int err;
+
+	if (a->output) {
+		out = output__open(a->output, 0644);
+		if (!out) {
+			pr_err("cannot write %s: %s", a->output, strerror(errno));
+			return -errno;
+		}
+		f = output__file(out);
+	}
+	switch (a->format) {
+	case FMT_FOLDED:
+		err = before ? folded__write_diff(before, p, f) : folded__write(p, f);
+		break;
+	case FMT_PPROF:
+		err = pprof__write(p, f);
+		break;
+	default:
+		err = before ? svg__write_diff(before, p, &a->svg, f) : svg__write(p, &a->svg, f);
+		break;
+	}
+	if (!err && out)
+		err = output__commit(out);
+	else if (out)
+		output__abort(out);
+	else if (!err && fflush(stdout))
+		err = -errno;
+	if (err)
+		pr_err("cannot write %s: %s", a->output ? a->output : "standard output",
+		       strerror(-err));
+	return err;
+}
+
+int render_cmd__main(int argc, char **argv)
+{
+	struct profile *p = NULL, *before = NULL;
+	struct render_args a;
+	int err = parse_args(argc, argv, false, &a);
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	p = profile__new();
+	if (a.diff_input)
+		before = profile__new();
+	err = -ENOMEM;
+	if (!p || (a.diff_input && !before))
+		goto cleanup;
+	err = read_inputs(a.inputs, a.nr_inputs, p, before);
+	if (!err)
+		err = write_output(&a, before, p);
+cleanup:
+	if (err == -ENOMEM)
+		pr_err("render: out of memory");
+	profile__free(p);
+	profile__free(before);
+	return err ? 1 : 0;
+}
+
+int diff_cmd__main(int argc, char **argv)
+{
+	struct profile *p[2] = {NULL, NULL};
+	struct render_args a;
+	int err = parse_args(argc, argv, true, &a);
+
+	if (err)
+		return err > 0 ? 0 : 2;
+	if (a.nr_inputs != 2) {
+		pr_err("diff: expected two inputs, BEFORE and AFTER (see flamed diff --help)");
+		return 2;
+	}
+	for (int i = 0; i < 2; i++) {
+		p[i] = profile__new();
+		err = p[i] ? read_inputs(a.inputs + i, 1, p[i], NULL) : -ENOMEM;
+		if (err)
+			goto cleanup;
+	}
+	err = write_output(&a, p[0], p[1]);
+cleanup:
+	if (err == -ENOMEM)
+		pr_err("diff: out of memory");
+	profile__free(p[0]);
+	profile__free(p[1]);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,516 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/perf_event.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "base/log.h"
+#include "base/util.h"
+#include "sample/sampler.h"
+#include "profile.skel.h"
+#include "../../bpf/unwind.h"
+
+#define MAX_CPUS 4096
+
+struct sampler {
+	struct profile_bpf *skel;
+	struct sampler_opts opts;
+	int nr_cpus;		/* possible CPUs: per-CPU map values */
+	int *pfds;		/* perf event fds, one per online CPU */
+	struct bpf_link **links;
+	int nr_links;
+	int inner_fd;		/* fd of barrier_inner, written into barrier to wait for programs */
+	struct sample_key *keys;
+	size_t keys_cap;
+	uint64_t *stack_buf;
+	struct ustack_val *uval;
+	void *rows;		/* mmap of unwind_rows */
+	size_t rows_len;
+	void *pages;		/* mmap of unwind_pages */
+	size_t pages_len;
+};
+
+int parse_cpu_list(const char *s, bool *cpus, int max)
+{
+	int n = 0;
+
+	memset(cpus, 0, max * sizeof(*cpus));
+	while (*s && *s != '\n') {
+		char *end;
+		long a, b;
+
+		errno = 0;
+		a = strtol(s, &end, 10);
+		if (end == s || errno || a < 0)
+			return -EINVAL;
+		b = a;
+		s = end;
+		if (*s == '-') {
+			s++;
+			b = strtol(s, &end, 10);
+			if (end == s || errno || b < a)
+				return -EINVAL;
+			s = end;
+		}
+		if (b >= max)
+			return -ERANGE;
+		for (; a <= b; a++) {
+			n += !cpus[a];
+			cpus[a] = true;
+		}
+		if (*s == ',')
+			s++;
+		else if (*s && *s != '\n')
+			return -EINVAL;
+	}
+	return n;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_max_level < LOG_DEBUG)
+		return 0;
+	if (level != LIBBPF_WARN && log_max_level < LOG_DEBUG)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+static const char *perm_hint(int err)
+{
+	if (err == -EACCES && geteuid() == 0)
+		return " (the kernel's verifier refused it; -vv shows its log)";
+	if (err == -EPERM || err == -EACCES)
+		return " (run as root, or grant CAP_BPF and CAP_PERFMON)";
+	return "";
+}
+
+/*
+ * Hash maps allocated as they fill (BPF_F_NO_PREALLOC) may be used by perf_event programs
+ * since Linux 6.1 (the BPF memory allocator); before that they must be preallocated.
+ */
+static bool kernel_allows_dynamic_maps(void)
+{
+	struct utsname u;
+
+	return !uname(&u) && kernel_release_at_least(u.release, 6, 1);
+}
+
+static void preallocate(struct bpf_map *m)
+{
+	bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~BPF_F_NO_PREALLOC);
+}
+
+/* Maps a BPF_F_MMAPABLE array of elem-byte entries into flamed's memory; NULL and *err. */
+static void *map_array(struct bpf_map *m, size_t elem, size_t *len, const char *what, int *err)
+{
+	size_t pg = getpagesize();
+	void *p;
+
+	*len = ((size_t)bpf_map__max_entries(m) * elem + pg - 1) / pg * pg;
+	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
+	if (p == MAP_FAILED) {
+		*err = -errno;
+		pr_err("cannot map the %s: %s", what, strerror(-*err));
+		return NULL;
+	}
+	return p;
+}
+
+struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
+{
+	struct sampler *s = calloc(1, sizeof(*s));
+	int err = 0, ncpu;
+
+	if (!s) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	s->opts = *o;
+	if (!s->opts.max_stacks)
+		s->opts.max_stacks = 16384;
+	libbpf_set_print(libbpf_print);
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		err = -ENOTSUP;
+		pr_err("this kernel has no BTF (/sys/kernel/btf/vmlinux): flamed needs a kernel built "
+		       "with CONFIG_DEBUG_INFO_BTF=y (Linux 5.8 or newer)");
+		goto cleanup;
+	}
+	s->nr_cpus = libbpf_num_possible_cpus();
+	if (s->nr_cpus <= 0) {
+		err = s->nr_cpus ? s->nr_cpus : -EINVAL;
+		pr_err("cannot count possible CPUs: %s", strerror(-err));
+		goto cleanup;
+	}
+	s->skel = profile_bpf__open();
+	if (!s->skel) {
+		err = -errno;
+		pr_err("cannot open the BPF object: %s", strerror(-err));
+		goto cleanup;
+	}
+	s->skel->rodata->filter_pids = o->filter_pids;
+	s->skel->rodata->include_idle = o->include_idle;
+	s->skel->rodata->follow_forks = o->follow_forks;
+	bpf_map__set_max_entries(s->skel->maps.counts0, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.counts1, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.stacks0, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.stacks1, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.ustacks0, s->opts.max_stacks);
+	bpf_map__set_max_entries(s->skel->maps.ustacks1, s->opts.max_stacks);
+	if (!o->filter_pids)
+		bpf_map__set_max_entries(s->skel->maps.targets, 1);
+	if (!kernel_allows_dynamic_maps()) {
+		preallocate(s->skel->maps.targets);
+		preallocate(s->skel->maps.unwind_procs);
+		preallocate(s->skel->maps.ustacks0);
+		preallocate(s->skel->maps.ustacks1);
+	}
+	s->skel->rodata->dwarf_unwind = o->dwarf;
+	if (o->dwarf) {
+		bpf_map__set_max_entries(s->skel->maps.unwind_procs,
+					 o->unwind_procs ? o->unwind_procs : 4096);
+		bpf_map__set_max_entries(s->skel->maps.unwind_rows,
+					 o->unwind_rows ? o->unwind_rows : 1 << 22);
+		/*
+		 * A page entry per 4 KiB of code: tables have 50-60 rows per page (libc, libLLVM),
+		 * so one entry per 16 rows leaves room. Without room a table is searched whole.
+		 */
+		bpf_map__set_max_entries(s->skel->maps.unwind_pages,
+					 (o->unwind_rows ? o->unwind_rows : 1 << 22) / 16 + 1024);
+		ncpu = libbpf_num_possible_cpus();
+		if (ncpu > 0)
+			bpf_map__set_max_entries(s->skel->maps.row_cache, ncpu * ROW_CACHE_SIZE);
+	} else {
+		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
+		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
+	}
+	err = profile_bpf__load(s->skel);
+	if (err) {
+		pr_err("cannot load the BPF programs: %s%s", strerror(-err), perm_hint(err));
+		goto cleanup;
+	}
+	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
+	s->stack_buf = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
+	s->uval = calloc(1, sizeof(*s->uval));
+	if (!s->stack_buf || !s->uval) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	if (o->dwarf) {
+		s->rows = map_array(s->skel->maps.unwind_rows, sizeof(struct unwind_row),
+				    &s->rows_len, "unwind table array", &err);
+		if (!s->rows)
+			goto cleanup;
+		s->pages = map_array(s->skel->maps.unwind_pages, sizeof(__u64), &s->pages_len,
+				     "unwind page index", &err);
+		if (!s->pages)
+			goto cleanup;
+	}
+	return s;
+cleanup:
+	sampler__free(s);
+	*ret_err = err;
+	return NULL;
+}
+
+int sampler__add_pid(struct sampler *s, uint32_t tgid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &tgid, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+static int open_perf_event(const struct sampler_opts *o, int cpu)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr),
+		.freq = 1,
+		.sample_freq = o->freq_hz,
+	};
+
+	if (o->event && !strcmp(o->event, "cycles")) {
+		attr.type = PERF_TYPE_HARDWARE;
+		attr.config = PERF_COUNT_HW_CPU_CYCLES;
+	} else {
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	}
+	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+}
+
+int sampler__attach(struct sampler *s)
+{
+	bool *online = calloc(MAX_CPUS, sizeof(bool));
+	char buf[4096];
+	ssize_t n;
+	int fd, cpu, err = 0, nr_online;
+
+	if (!online)
+		return -ENOMEM;
+	fd = open("/sys/devices/system/cpu/online", O_RDONLY | O_CLOEXEC);
+	n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0) {
+		err = -errno;
+		pr_err("cannot read /sys/devices/system/cpu/online: %s", strerror(errno));
+		goto cleanup;
+	}
+	buf[n] = '\0';
+	nr_online = parse_cpu_list(buf, online, MAX_CPUS);
+	if (nr_online <= 0) {
+		err = -EINVAL;
+		pr_err("cannot parse the online CPU list '%s'", buf);
+		goto cleanup;
+	}
+	if (s->opts.filter_pids) {
+		if (s->opts.follow_forks)
+			s->skel->links.on_fork = bpf_program__attach(s->skel->progs.on_fork);
+		s->skel->links.on_exit = bpf_program__attach(s->skel->progs.on_exit);
+		if ((s->opts.follow_forks && !s->skel->links.on_fork) || !s->skel->links.on_exit) {
+			err = -errno;
+			pr_err("cannot attach the fork/exit tracepoints: %s%s", strerror(-err),
+			       perm_hint(err));
+			goto cleanup;
+		}
+	}
+	s->pfds = malloc(MAX_CPUS * sizeof(int));
+	s->links = calloc(MAX_CPUS, sizeof(*s->links));
+	if (!s->pfds || !s->links) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (cpu = 0; cpu < MAX_CPUS; cpu++) {
+		struct bpf_link *l;
+
+		if (!online[cpu])
+			continue;
+		fd = open_perf_event(&s->opts, cpu);
+		if (fd < 0) {
+			err = -errno;
+			if (err == -ENODEV) {
+				/* Went offline since we read the list: its samples are just absent. */
+				pr_warn("CPU %d is offline, not sampling it, ignoring", cpu);
+				err = 0;
+				continue;
+			}
+			if (err == -EINVAL)
+				pr_err("cannot open a %s sampling event at %u Hz on CPU %d: %s (is the "
+				       "frequency above /proc/sys/kernel/perf_event_max_sample_rate?)",
+				       s->opts.event ? s->opts.event : "cpu-clock", s->opts.freq_hz, cpu,
+				       strerror(-err));
+			else
+				pr_err("cannot open a sampling perf event on CPU %d: %s%s", cpu,
+				       strerror(-err), perm_hint(err));
+			goto cleanup;
+		}
+		l = bpf_program__attach_perf_event(s->skel->progs.do_sample, fd);
+		if (!l) {
+			err = -errno;
+			close(fd);
+			pr_err("cannot attach the BPF program to CPU %d: %s%s", cpu, strerror(-err),
+			       perm_hint(err));
+			goto cleanup;
+		}
+		s->pfds[s->nr_links] = fd;
+		s->links[s->nr_links++] = l;
+	}
+	if (!s->nr_links) {
+		err = -ENODEV;
+		pr_err("no online CPU could be sampled");
+	}
+cleanup:
+	free(online);
+	return err;
+}
+
+/* Returns the number of non-zero frames of a stack trace map value. */
+static int fetch_stack(int fd, __s32 id, uint64_t *buf)
+{
+	int n;
+
+	if (id < 0)
+		return 0;
+	if (bpf_map_lookup_elem(fd, &id, buf))
+		return -errno;
+	for (n = 0; n < MAX_STACK_DEPTH && buf[n]; n++)
+		;
+	return n;
+}
+
+static void clear_ustacks(int fd)
+{
+	__u64 key, next;
+	int have = 0;
+
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		bpf_map_delete_elem(fd, &next);
+		key = next;
+		have = 1;
+	}
+}
+
+static void clear_stacks(int fd)
+{
+	__u32 key, next;
+	int have = 0;
+
+	/* Deleting while iterating is safe for stack maps: get_next_key restarts from the key. */
+	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
+		bpf_map_delete_elem(fd, &next);
+		key = next;
+		have = 1;
+	}
+}
+
+int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t *lost_drain)
+{
+	uint64_t kstack[MAX_STACK_DEPTH];
+	__u32 old = s->skel->bss->gen, zero = 0;
+	int counts_fd, stacks_fd, ustacks_fd, err = 0;
+	size_t nr = 0, i;
+	struct sample_key *prev = NULL;
+
+	s->skel->bss->gen = !old;
+	/* The kernel waits for an RCU grace period on map-in-map updates: after this call, no
+	 * program still runs with the old generation. */
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.barrier), &zero, &s->inner_fd, BPF_ANY))
+		return -errno;
+	counts_fd = bpf_map__fd(old ? s->skel->maps.counts1 : s->skel->maps.counts0);
+	stacks_fd = bpf_map__fd(old ? s->skel->maps.stacks1 : s->skel->maps.stacks0);
+	ustacks_fd = bpf_map__fd(old ? s->skel->maps.ustacks1 : s->skel->maps.ustacks0);
+
+	for (;;) {
+		if (nr == s->keys_cap) {
+			size_t cap = s->keys_cap ? s->keys_cap * 2 : 1024;
+			struct sample_key *k = realloc(s->keys, cap * sizeof(*k));
+
+			if (!k)
+				return -ENOMEM;
+			s->keys = k;
+			s->keys_cap = cap;
+			prev = nr ? &s->keys[nr - 1] : NULL;
+		}
+		if (bpf_map_get_next_key(counts_fd, prev, &s->keys[nr]))
+			break;
+		prev = &s->keys[nr++];
+	}
+	for (i = 0; i < nr; i++) {
+		const struct sample_key *k = &s->keys[i];
+		int nu, nk;
+		__u64 count;
+
+		if (bpf_map_lookup_elem(counts_fd, k, &count))
+			continue;
+		const uint64_t *ustack = s->stack_buf;
+
+		if (k->ustack_hash) {
+			nu = -ENOENT;
+			if (!bpf_map_lookup_elem(ustacks_fd, &k->ustack_hash, s->uval))
+				nu = MIN(s->uval->n, MAX_STACK_DEPTH);
+			ustack = (const uint64_t *)s->uval->ips;
+		} else {
+			nu = fetch_stack(stacks_fd, k->user_stack_id, s->stack_buf);
+		}
+		nk = fetch_stack(stacks_fd, k->kern_stack_id, kstack);
+		if (nu < 0 || nk < 0) {
+			*lost_drain += count;
+			continue;
+		}
+		err = fn(ctx, k, count, ustack, nu, kstack, nk);
+		if (err)
+			break;
+	}
+	for (i = 0; i < nr; i++)
+		bpf_map_delete_elem(counts_fd, &s->keys[i]);
+	clear_stacks(stacks_fd);
+	if (s->opts.dwarf)
+		clear_ustacks(ustacks_fd);
+	return err;
+}
+
+int sampler__read_stats(struct sampler *s, uint64_t out[STAT_MAX])
+{
+	uint64_t *vals = calloc(s->nr_cpus, sizeof(*vals));
+	int fd = bpf_map__fd(s->skel->maps.stats), c;
+	__u32 i;
+
+	if (!vals)
+		return -ENOMEM;
+	for (i = 0; i < STAT_MAX; i++) {
+		out[i] = 0;
+		if (bpf_map_lookup_elem(fd, &i, vals))
+			continue;
+		for (c = 0; c < s->nr_cpus; c++)
+			out[i] += vals[c];
+	}
+	free(vals);
+	return 0;
+}
+
+int sampler__nr_cpus(const struct sampler *s)
+{
+	return s->nr_links;
+}
+
+bool sampler__is_target(struct sampler *s, uint32_t tgid)
+{
+	__u8 v;
+
+	if (!s->opts.filter_pids)
+		return true;
+	return !bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.targets), &tgid, &v);
+}
+
+int sampler__unwind_procs_fd(struct sampler *s)
+{
+	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.unwind_procs) : -1;
+}
+
+void *sampler__unwind_rows(struct sampler *s, uint32_t *cap)
+{
+	if (!s->rows)
+		return NULL;
+	*cap = bpf_map__max_entries(s->skel->maps.unwind_rows);
+	return s->rows;
+}
+
+void *sampler__unwind_pages(struct sampler *s, uint32_t *cap)
+{
+	if (!s->pages)
+		return NULL;
+	*cap = bpf_map__max_entries(s->skel->maps.unwind_pages);
+	return s->pages;
+}
+
+void sampler__free(struct sampler *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	if (s->rows)
+		munmap(s->rows, s->rows_len);
+	if (s->pages)
+		munmap(s->pages, s->pages_len);
+	free(s->uval);
+	for (i = 0; i < s->nr_links; i++) {
+		bpf_link__destroy(s->links[i]);
+		close(s->pfds[i]);
+	}
+	free(s->links);
+	free(s->pfds);
+	profile_bpf__destroy(s->skel);
+	free(s->keys);
+	free(s->stack_buf);
+	free(s);
+}

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Stage 1, sample: loads bpf/profile.bpf.c, opens one sampling perf event per online CPU,
+ * keeps the set of profiled processes, and drains the in-kernel counts generation by
+ * generation. The only file that includes the BPF skeleton.
+ */
+#ifndef FLAMED_SAMPLER_H
+#define FLAMED_SAMPLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "../../bpf/profile.h"
+
+struct sampler_opts {
+	uint32_t freq_hz;
+	bool filter_pids;	/* only processes added with sampler__add_pid (and their children) */
+	bool follow_forks;	/* children of profiled processes are profiled too */
+	bool include_idle;
+	uint32_t max_stacks;	/* entries of the counts and stack maps, per generation */
+	const char *event;	/* "cpu-clock" (default) or "cycles" */
+	bool dwarf;		/* unwind user stacks with tables where processes have an index */
+	uint32_t unwind_rows;	/* capacity of the shared unwind-row array */
+	uint32_t unwind_procs;	/* processes that can have an unwind index */
+};
+
+struct sampler;
+
+typedef int (*sampler_sample_fn)(void *ctx, const struct sample_key *key, uint64_t count,
+				 const uint64_t *ustack, int nu, const uint64_t *kstack, int nk);
+
+/* Opens and loads the BPF object; NULL with *err = -errno and a message logged. */
+struct sampler *sampler__new(const struct sampler_opts *o, int *err);
+int sampler__add_pid(struct sampler *s, uint32_t tgid);
+/* Attaches the fork/exit tracepoints and opens the sampling events on every online CPU. */
+int sampler__attach(struct sampler *s);
+/*
+ * Switches generation and hands every counted key of the old one to fn, with its stacks
+ * (leaf first). Keys whose stacks vanished are counted in *lost_drain.
+ */
+int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t *lost_drain);
+/* Cumulative statistics summed over CPUs, indexed by enum stat_idx. */
+int sampler__read_stats(struct sampler *s, uint64_t out[STAT_MAX]);
+int sampler__nr_cpus(const struct sampler *s);
+/* True when the process is profiled (always true without a pid filter). */
+bool sampler__is_target(struct sampler *s, uint32_t tgid);
+/* The unwind index map (tgid -> struct unwind_proc); -1 without DWARF unwinding. */
+int sampler__unwind_procs_fd(struct sampler *s);
+/* The shared unwind-row array, mapped writable; NULL without DWARF unwinding. */
+void *sampler__unwind_rows(struct sampler *s, uint32_t *cap);
+/* The page index of those tables (u64 entries), mapped writable; NULL without DWARF. */
+void *sampler__unwind_pages(struct sampler *s, uint32_t *cap);
+void sampler__free(struct sampler *s);
+
+/* Parses a CPU list such as "0-3,8,10-11" into a bitmap of up to max cpus; count or -EINVAL. */
+int parse_cpu_list(const char *s, bool *cpus, int max);
+
+#endif

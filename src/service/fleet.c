@@ -1,0 +1,659 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/timerfd.h>
+
+#include "service/config.h"
+#include "service/fleet.h"
+#include "export/httpd.h"
+#include "base/log.h"
+#include "render/pprof.h"
+#include "sample/procs.h"
+#include "aggregate/profile.h"
+#include "export/push.h"
+#include "service/session.h"
+#include "aggregate/stacks.h"
+#include "symbolize/symbolize.h"
+#include "base/util.h"
+
+/* At exit, how long pending windows may still try to leave. */
+#define FLUSH_MS 5000
+
+/* A /debug/pprof/profile in progress. */
+struct capture {
+	struct httpd_request *r;
+	uint64_t start_mono, start_real, end_mono;
+	struct stacks *acc;	/* what the capture has seen in closed windows */
+	uint64_t *base;		/* counts of the live aggregate already accounted for */
+	size_t base_n;
+	struct capture *next;
+};
+
+struct fleet {
+	const struct config *cfg;
+	struct session *s;
+	struct symbolizer *sym;
+	struct push *push;
+	struct httpd *httpd;
+	int epfd, tcap;
+	struct capture *captures;
+	int nr_captures;
+	/* Counters of closed windows. */
+	uint64_t windows, windows_written, samples;
+	uint64_t lost[LOST_MAX];
+	uint64_t push_failed_encode;
+	uint64_t profiles_served, profiles_cancelled;
+	uint64_t start_real;
+};
+
+static const char *const sample_label_names[] = { "process", "pid", "thread" };
+
+int fleet__parse_sample_labels(const char *s, unsigned int *mask)
+{
+	unsigned int m = 0;
+	const char *p = s;
+	size_t i;
+
+	if (!strcmp(s, "none")) {
+		*mask = 0;
+		return 0;
+	}
+	while (*p) {
+		size_t n = strcspn(p, ",");
+
+		for (i = 0; i < ARRAY_SIZE(sample_label_names); i++)
+			if (strlen(sample_label_names[i]) == n && !memcmp(p, sample_label_names[i], n))
+				break;
+		if (i == ARRAY_SIZE(sample_label_names) || (m & (1u << i)))
+			return -EINVAL;
+		m |= 1u << i;
+		p += n;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	if (!m)
+		return -EINVAL;
+	*mask = m;
+	return 0;
+}
+
+void fleet__format_sample_labels(unsigned int mask, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < ARRAY_SIZE(sample_label_names) && n < len; i++)
+		if (mask & (1u << i))
+			n += snprintf(buf + n, len - n, "%s%s", n ? "," : "", sample_label_names[i]);
+	if (!n)
+		snprintf(buf, len, "none");
+}
+
+static uint32_t copy_str(struct profile *q, const struct profile *p, uint32_t id)
+{
+	return id ? profile__intern(q, profile__str(p, id), profile__str_len(p, id)) : 0;
+}
+
+struct profile *fleet__push_profile(const struct profile *p, unsigned int mask)
+{
+	size_t nm = profile__nr_mappings(p), nf = profile__nr_frames(p), i, j;
+	uint32_t *mid = calloc(nm + 1, sizeof(*mid)), *fid = calloc(nf + 1, sizeof(*fid));
+	uint32_t *buf = NULL;
+	size_t cap = 0;
+	struct profile *q = profile__new();
+	int err = -ENOMEM;
+
+	if (!q || !mid || !fid)
+		goto cleanup;
+	*profile__meta(q) = *profile__meta_const(p);
+	for (i = 1; i <= nm; i++) {
+		struct profile_mapping m = *profile__mapping(p, i);
+
+		m.file = copy_str(q, p, m.file);
+		m.build_id = copy_str(q, p, m.build_id);
+		mid[i] = profile__add_mapping(q, &m);
+		if (!mid[i])
+			goto cleanup;
+	}
+	for (i = 1; i <= nf; i++) {
+		struct profile_frame f = *profile__frame(p, i);
+
+		f.name = copy_str(q, p, f.name);
+		f.mapping = f.mapping && f.mapping <= nm ? mid[f.mapping] : 0;
+		fid[i] = profile__add_frame(q, &f);
+		if (!fid[i])
+			goto cleanup;
+	}
+	for (i = 0; i < profile__nr_samples(p); i++) {
+		const struct profile_sample *s = profile__sample(p, i);
+		const uint32_t *fr = profile__sample_frames(p, s);
+		bool root = !(mask & FLEET_LABEL_PROCESS) && s->comm;
+		size_t n = 0;
+
+		if (s->nframes + 1 > cap) {
+			uint32_t *nb = realloc(buf, (s->nframes + 1) * sizeof(*nb));
+
+			if (!nb)
+				goto cleanup;
+			buf = nb;
+			cap = s->nframes + 1;
+		}
+		if (root) {
+			struct profile_frame f = { .name = copy_str(q, p, s->comm), .kind = FRAME_USER };
+
+			buf[n] = profile__add_frame(q, &f);
+			if (!buf[n++])
+				goto cleanup;
+		}
+		for (j = 0; j < s->nframes; j++)
+			buf[n++] = fr[j] && fr[j] <= nf ? fid[fr[j]] : 0;
+		if (profile__add_sample(q, buf, n, s->count, mask & FLEET_LABEL_PID ? s->pid : 0,
+					mask & FLEET_LABEL_PROCESS ? copy_str(q, p, s->comm) : 0,
+					mask & FLEET_LABEL_THREAD ? copy_str(q, p, s->thread) : 0))
+			goto cleanup;
+	}
+	err = 0;
+cleanup:
+	free(buf);
+	free(mid);
+	free(fid);
+	if (err) {
+		profile__free(q);
+		return NULL;
+	}
+	return q;
+}
+
+/* gzipped pprof of p in a malloc'd buffer. */
+static int encode(const struct profile *p, char **buf, size_t *len)
+{
+	FILE *f = open_memstream(buf, len);
+	int err;
+
+	if (!f)
+		return -ENOMEM;
+	err = pprof__write(p, f);
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+	}
+	return err;
+}
+
+/* --- captures -------------------------------------------------------------------------------- */
+
+static int snapshot(struct capture *c, const struct stacks *st)
+{
+	size_t n = stacks__nr_samples(st), i;
+	uint64_t *b = realloc(c->base, (n ? n : 1) * sizeof(*b));
+
+	if (!b)
+		return -ENOMEM;
+	c->base = b;
+	for (i = 0; i < n; i++)
+		b[i] = stacks__sample(st, i)->count;
+	c->base_n = n;
+	return 0;
+}
+
+/* Moves what the live aggregate gained since the snapshot into the capture's own. */
+static void fold(struct capture *c, const struct stacks *st)
+{
+	size_t n = stacks__nr_samples(st), i;
+
+	for (i = 0; i < n; i++) {
+		const struct stacks_sample *s = stacks__sample(st, i);
+		uint64_t before = i < c->base_n ? c->base[i] : 0;
+		const uint64_t *u, *k;
+		uint32_t nu, nk;
+
+		if (s->count <= before)
+			continue;
+		u = stacks__raw(st, s->ustack, &nu);
+		k = stacks__raw(st, s->kstack, &nk);
+		/* Out of memory loses this capture's samples only; the window keeps them. */
+		stacks__add(c->acc, s->tgid, s->comm, s->pcomm, u, nu, k, nk, s->count - before);
+	}
+}
+
+static void arm_captures(struct fleet *f)
+{
+	struct itimerspec its = { 0 };
+	uint64_t first = UINT64_MAX, now = now_mono_ns();
+	struct capture *c;
+
+	for (c = f->captures; c; c = c->next)
+		first = MIN(first, c->end_mono);
+	if (first != UINT64_MAX) {
+		uint64_t d = first > now ? first - now : 1;
+
+		its.it_value.tv_sec = d / 1000000000ULL;
+		its.it_value.tv_nsec = d % 1000000000ULL;
+	}
+	timerfd_settime(f->tcap, 0, &its, NULL);
+}
+
+static void free_capture(struct capture *c)
+{
+	stacks__free(c->acc);
+	free(c->base);
+	free(c);
+}
+
+static int on_profile(void *ctx, struct httpd_request *r, uint32_t seconds)
+{
+	struct fleet *f = ctx;
+	struct capture *c;
+	int err;
+
+	if (f->nr_captures >= FLEET_MAX_CAPTURES)
+		return -EBUSY;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->acc = stacks__new();
+	if (!c->acc) {
+		free(c);
+		return -ENOMEM;
+	}
+	/* Whatever was counted before this instant belongs to the baseline. */
+	session__drain(f->s);
+	err = snapshot(c, session__stacks(f->s));
+	if (err) {
+		free_capture(c);
+		return err;
+	}
+	c->r = r;
+	c->start_mono = now_mono_ns();
+	c->start_real = now_real_ns();
+	c->end_mono = c->start_mono + seconds * 1000000000ULL;
+	c->next = f->captures;
+	f->captures = c;
+	f->nr_captures++;
+	arm_captures(f);
+	pr_info("httpd: CPU profile of %u s started", seconds);
+	return 0;
+}
+
+static void finish_capture(struct fleet *f, struct capture *c)
+{
+	struct profile *p = profile__new();
+	struct profile_meta *m;
+	char *buf = NULL;
+	size_t len = 0;
+	int err = -ENOMEM;
+
+	session__drain(f->s);
+	fold(c, session__stacks(f->s));
+	if (!p)
+		goto cleanup;
+	err = symbolizer__build_profile(f->sym, c->acc, p);
+	if (err)
+		goto cleanup;
+	m = profile__meta(p);
+	m->start_ns = c->start_real;
+	m->duration_ns = now_mono_ns() - c->start_mono;
+	m->freq_hz = f->cfg->freq_hz;
+	m->samples = profile__total(p);
+	gethostname(m->host, sizeof(m->host) - 1);
+	snprintf(m->mode, sizeof(m->mode), "system-wide");
+	err = encode(p, &buf, &len);
+cleanup:
+	profile__free(p);
+	if (err) {
+		char *msg = NULL;
+		int n = asprintf(&msg, "could not build the profile: %s\n", strerror(-err));
+
+		httpd__answer(f->httpd, c->r, 500, "text/plain; charset=utf-8", n < 0 ? NULL : msg,
+			      n < 0 ? 0 : n);
+		pr_warn("httpd: CPU profile failed: %s", strerror(-err));
+	} else {
+		httpd__answer(f->httpd, c->r, 200, "application/octet-stream", buf, len);
+		f->profiles_served++;
+		pr_info("httpd: CPU profile served (%zu bytes)", len);
+	}
+}
+
+/* Its client hung up: the capture ends unanswered, and its slot is free for the next one. */
+static void on_cancel(void *ctx, struct httpd_request *r)
+{
+	struct fleet *f = ctx;
+	struct capture **pp, *c;
+
+	for (pp = &f->captures; (c = *pp); pp = &c->next) {
+		if (c->r != r)
+			continue;
+		*pp = c->next;
+		f->nr_captures--;
+		f->profiles_cancelled++;
+		free_capture(c);
+		arm_captures(f);
+		pr_info("httpd: CPU profile cancelled: its client hung up");
+		return;
+	}
+}
+
+static void on_capture_timer(struct fleet *f)
+{
+	struct capture **pp = &f->captures, *c;
+	uint64_t ticks, now = now_mono_ns();
+
+	if (read(f->tcap, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+		return;
+	while ((c = *pp)) {
+		if (c->end_mono > now) {
+			pp = &c->next;
+			continue;
+		}
+		*pp = c->next;
+		f->nr_captures--;
+		finish_capture(f, c);
+		free_capture(c);
+	}
+	arm_captures(f);
+}
+
+/* --- the daemon's hooks ---------------------------------------------------------------------- */
+
+void fleet__window(struct fleet *f, const struct profile *p, bool written)
+{
+	struct stacks *st;
+	struct capture *c;
+	struct profile *q = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	int i, err;
+
+	if (!f)
+		return;
+	st = session__stacks(f->s);
+	f->windows++;
+	f->windows_written += written;
+	f->samples += stacks__total(st);
+	if (p)
+		for (i = 0; i < LOST_MAX; i++)
+			f->lost[i] += profile__meta_const(p)->lost[i];
+	/* The aggregate is reset next: captures take what they have not seen yet. */
+	for (c = f->captures; c; c = c->next) {
+		fold(c, st);
+		c->base_n = 0;
+	}
+	if (!f->push || !p)
+		return;
+	if (f->cfg->sample_labels != (FLEET_LABEL_PROCESS | FLEET_LABEL_PID | FLEET_LABEL_THREAD)) {
+		q = fleet__push_profile(p, f->cfg->sample_labels);
+		err = q ? encode(q, &buf, &len) : -ENOMEM;
+	} else {
+		err = encode(p, &buf, &len);
+	}
+	if (!err) {
+		const struct profile_meta *m = profile__meta_const(p);
+
+		err = push__submit(f->push, buf, len, m->start_ns, m->start_ns + m->duration_ns);
+	}
+	if (err) {
+		f->push_failed_encode++;
+		pr_err("push: cannot prepare the window's profile: %s; it is not pushed",
+		       strerror(-err));
+	}
+	free(buf);
+	profile__free(q);
+}
+
+int fleet__fd(const struct fleet *f)
+{
+	return f->push || f->httpd ? f->epfd : -1;
+}
+
+void fleet__dispatch(struct fleet *f)
+{
+	struct epoll_event evs[4];
+	int n, i;
+
+	n = epoll_wait(f->epfd, evs, ARRAY_SIZE(evs), 0);
+	for (i = 0; i < n; i++) {
+		int fd = evs[i].data.fd;
+
+		if (f->push && fd == push__fd(f->push))
+			push__dispatch(f->push);
+		else if (f->httpd && fd == httpd__fd(f->httpd))
+			httpd__dispatch(f->httpd);
+		else if (fd == f->tcap)
+			on_capture_timer(f);
+	}
+}
+
+/* --- metrics --------------------------------------------------------------------------------- */
+
+static void metric(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static uint64_t rss_bytes(void)
+{
+	unsigned long long size = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "re");
+
+	if (f) {
+		if (fscanf(f, "%llu %llu", &size, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	return rss * sysconf(_SC_PAGESIZE);
+}
+
+int fleet__metrics(struct fleet *f, FILE *out)
+{
+	struct stacks *st = session__stacks(f->s);
+	struct procs_stats ps;
+	struct rusage ru;
+	int i;
+
+	metric(out, "flamed_samples_total", "counter",
+	       "Samples drained from the kernel, the current window included.");
+	fprintf(out, "flamed_samples_total %llu\n",
+		(unsigned long long)(f->samples + stacks__total(st)));
+	metric(out, "flamed_lost_samples_total", "counter",
+	       "Samples lost or left incomplete in closed windows, by reason.");
+	for (i = 0; i < LOST_MAX; i++)
+		fprintf(out, "flamed_lost_samples_total{reason=\"%s\"} %llu\n", profile_lost_names[i],
+			(unsigned long long)f->lost[i]);
+	procs__stats(session__procs(f->s), &ps);
+	metric(out, "flamed_processes_tracked", "gauge",
+	       "Processes whose mappings flamed tracks now.");
+	fprintf(out, "flamed_processes_tracked %llu\n", (unsigned long long)ps.processes);
+	metric(out, "flamed_mapping_events_lost_total", "counter",
+	       "Mapping events the kernel dropped (frames may be unnamed).");
+	fprintf(out, "flamed_mapping_events_lost_total %llu\n",
+		(unsigned long long)ps.records_lost);
+	metric(out, "flamed_windows_total", "counter", "Windows closed.");
+	fprintf(out, "flamed_windows_total %llu\n", (unsigned long long)f->windows);
+	metric(out, "flamed_windows_written_total", "counter",
+	       "Windows whose files were all written to the output directory.");
+	fprintf(out, "flamed_windows_written_total %llu\n", (unsigned long long)f->windows_written);
+	metric(out, "flamed_profiles_served_total", "counter",
+	       "CPU profiles served on /debug/pprof/profile.");
+	fprintf(out, "flamed_profiles_served_total %llu\n", (unsigned long long)f->profiles_served);
+	metric(out, "flamed_profiles_in_progress", "gauge",
+	       "CPU profiles of /debug/pprof/profile running now.");
+	fprintf(out, "flamed_profiles_in_progress %d\n", f->nr_captures);
+	metric(out, "flamed_profiles_cancelled_total", "counter",
+	       "CPU profiles cancelled because their client hung up.");
+	fprintf(out, "flamed_profiles_cancelled_total %llu\n",
+		(unsigned long long)f->profiles_cancelled);
+	if (f->httpd) {
+		struct httpd_stats hs;
+
+		httpd__stats(f->httpd, &hs);
+		metric(out, "flamed_http_connections_closed_total", "counter",
+		       "Connections the HTTP server closed before their request was answered, "
+		       "by reason.");
+		fprintf(out, "flamed_http_connections_closed_total{reason=\"request_timeout\"} %llu\n",
+			(unsigned long long)hs.request_timeouts);
+		fprintf(out, "flamed_http_connections_closed_total{reason=\"client_limit\"} %llu\n",
+			(unsigned long long)hs.client_limit);
+		fprintf(out, "flamed_http_connections_closed_total{reason=\"connection_limit\"} "
+			"%llu\n", (unsigned long long)hs.connection_limit);
+	}
+	if (f->push) {
+		struct push_stats ps;
+
+		push__stats(f->push, &ps);
+		metric(out, "flamed_push_windows_total", "counter", "Windows handed to push.");
+		fprintf(out, "flamed_push_windows_total %llu\n", (unsigned long long)ps.windows);
+		metric(out, "flamed_push_success_total", "counter", "Windows delivered.");
+		fprintf(out, "flamed_push_success_total %llu\n", (unsigned long long)ps.success);
+		metric(out, "flamed_push_failures_total", "counter",
+		       "Push attempts that failed (each failed retry counts).");
+		fprintf(out, "flamed_push_failures_total %llu\n", (unsigned long long)ps.failures);
+		metric(out, "flamed_push_retries_total", "counter",
+		       "Push attempts that were retries of a window.");
+		fprintf(out, "flamed_push_retries_total %llu\n", (unsigned long long)ps.retries);
+		metric(out, "flamed_push_rejected_total", "counter",
+		       "Windows the backend refused for good (HTTP 4xx), dropped.");
+		fprintf(out, "flamed_push_rejected_total %llu\n", (unsigned long long)ps.rejected);
+		metric(out, "flamed_push_dropped_total", "counter",
+		       "Windows dropped because the spool was over its bound.");
+		fprintf(out, "flamed_push_dropped_total %llu\n", (unsigned long long)ps.dropped);
+		metric(out, "flamed_push_sent_bytes_total", "counter",
+		       "Request bodies of delivered windows, in bytes.");
+		fprintf(out, "flamed_push_sent_bytes_total %llu\n",
+			(unsigned long long)ps.sent_bytes);
+		metric(out, "flamed_spool_bytes", "gauge", "Bytes of windows waiting to be pushed.");
+		fprintf(out, "flamed_spool_bytes %llu\n", (unsigned long long)ps.spool_bytes);
+		metric(out, "flamed_spool_windows", "gauge", "Windows waiting to be pushed.");
+		fprintf(out, "flamed_spool_windows %llu\n", (unsigned long long)ps.spool_windows);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	metric(out, "process_cpu_seconds_total", "counter",
+	       "User and system CPU time spent by flamed, in seconds.");
+	fprintf(out, "process_cpu_seconds_total %.6f\n",
+		ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
+			(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	metric(out, "process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+	fprintf(out, "process_resident_memory_bytes %llu\n", (unsigned long long)rss_bytes());
+	metric(out, "process_start_time_seconds", "gauge",
+	       "Start time of the fleet modules since the Unix epoch, in seconds.");
+	fprintf(out, "process_start_time_seconds %.3f\n", f->start_real / 1e9);
+	return ferror(out) ? -EIO : 0;
+}
+
+static int on_metrics(void *ctx, FILE *out)
+{
+	return fleet__metrics(ctx, out);
+}
+
+static int on_latest_svg(void *ctx)
+{
+	struct fleet *f = ctx;
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/latest.svg", f->cfg->output_dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? -errno : fd;
+}
+
+/* --- setup ----------------------------------------------------------------------------------- */
+
+static int add_fd(struct fleet *f, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+struct fleet *fleet__new(const struct config *c, struct session *s, struct symbolizer *sym,
+			 int *err)
+{
+	struct fleet *f = calloc(1, sizeof(*f));
+
+	*err = 0;
+	if (!f) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	f->cfg = c;
+	f->s = s;
+	f->sym = sym;
+	f->start_real = now_real_ns();
+	f->epfd = epoll_create1(EPOLL_CLOEXEC);
+	f->tcap = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (f->epfd < 0 || f->tcap < 0 || (*err = add_fd(f, f->tcap))) {
+		*err = *err ? *err : -errno;
+		pr_err("cannot set up the fleet event loop: %s", strerror(-*err));
+		goto cleanup;
+	}
+	if (c->push_url[0]) {
+		struct push_opts po = {
+			.url = c->push_url,
+			.api = c->push_api,
+			.service_name = c->service_name,
+			.labels = c->labels,
+			.token_file = c->push_token_file,
+			.basic_auth_file = c->push_basic_auth_file,
+			.tenant = c->push_tenant,
+			.ca_file = c->push_ca_file,
+			.timeout_s = c->push_timeout_s,
+			.spool_dir = c->spool_dir,
+			.spool_max_bytes = c->spool_max_bytes,
+		};
+
+		f->push = push__new(&po, err);
+		if (!f->push || (*err = add_fd(f, push__fd(f->push))))
+			goto cleanup;
+	}
+	if (c->listen[0]) {
+		struct httpd_handlers h = {
+			.ctx = f,
+			.metrics = on_metrics,
+			.latest_svg = on_latest_svg,
+			.profile = on_profile,
+			.cancel = on_cancel,
+		};
+
+		f->httpd = httpd__new(c->listen, &h, err);
+		if (!f->httpd || (*err = add_fd(f, httpd__fd(f->httpd))))
+			goto cleanup;
+	}
+	return f;
+cleanup:
+	if (!*err)
+		*err = -ENOMEM;
+	fleet__free(f);
+	return NULL;
+}
+
+void fleet__free(struct fleet *f)
+{
+	struct capture *c;
+
+	if (!f)
+		return;
+	while ((c = f->captures)) {
+		char *msg = strdup("flamed is stopping\n");
+
+		f->captures = c->next;
+		httpd__answer(f->httpd, c->r, 503, "text/plain; charset=utf-8", msg,
+			      msg ? strlen(msg) : 0);
+		free_capture(c);
+	}
+	if (f->push)
+		push__flush(f->push, FLUSH_MS);
+	httpd__free(f->httpd);
+	push__free(f->push);
+	if (f->epfd >= 0)
+		close(f->epfd);
+	if (f->tcap >= 0)
+		close(f->tcap);
+	free(f);
+}

@@ -1,0 +1,580 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "base/log.h"
+#include "sample/procs.h"
+#include "aggregate/profile.h"
+#include "render/render.h"
+#include "service/privs.h"
+#include "sample/sampler.h"
+#include "service/session.h"
+#include "aggregate/stacks.h"
+#include "symbolize/symbolize.h"
+#include "unwind/unwinder.h"
+#include "base/util.h"
+#include "../../bpf/unwind.h"
+
+#define DRAIN_INTERVAL_NS 1000000000ULL
+
+struct session {
+	const struct session_opts *o;
+	struct sampler *smp;
+	struct procs *procs;
+	struct stacks *stacks;
+	struct unwinder *unwinder;
+	uint64_t lost_drain;
+	uint64_t lost_oom;
+	uint64_t lost_full;	/* refused by the aggregate's memory bound */
+	uint64_t lost_full_base;
+	/* What fill_meta last reported, so each span gets only its own losses. */
+	uint64_t stats_base[STAT_MAX];
+	uint64_t lost_base;
+};
+
+static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, const uint64_t *u,
+		     int nu, const uint64_t *kk, int nk)
+{
+	struct session *s = ctx;
+	int err = stacks__add(s->stacks, k->tgid, k->comm, k->pcomm, u, nu, kk, nk, count);
+
+	if (err == -ENOSPC)
+		s->lost_full += count;
+	else if (err)
+		s->lost_oom += count;
+	return 0;
+}
+
+/* New mappings: known to the symbolizer at once, and to the BPF unwinder as soon as loaded. */
+void session__consume(struct session *s)
+{
+	procs__consume(s->procs);
+	if (s->unwinder)
+		unwinder__sync(s->unwinder, s->procs);
+}
+
+/* Mappings first: a sample's process must be known before its stacks are symbolized. */
+int session__drain(struct session *s)
+{
+	int err;
+
+	session__consume(s);
+	err = sampler__drain(s->smp, on_sample, s, &s->lost_drain);
+	if (err)
+		pr_err("cannot read the in-kernel counts: %s", strerror(-err));
+	return err;
+}
+
+struct session *session__new(const struct session_opts *o, int *err)
+{
+	struct sampler_opts so = {
+		.freq_hz = o->freq_hz,
+		.filter_pids = o->nr_pids || o->argv,
+		.follow_forks = o->argv != NULL,
+		.include_idle = o->include_idle,
+		.max_stacks = o->max_stacks,
+		.event = o->event,
+		.dwarf = o->unwind != UNWIND_FP,
+		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 64) * 1048576 /
+			       sizeof(struct unwind_row),
+	};
+	struct session *s = calloc(1, sizeof(*s));
+	int i;
+
+	*err = 0;
+	if (!s) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	s->o = o;
+	s->stacks = stacks__new();
+	if (!s->stacks) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
+	s->smp = sampler__new(&so, err);
+	if (!s->smp && so.dwarf && o->unwind == UNWIND_AUTO) {
+		pr_warn("DWARF unwinding is not available on this kernel: user stacks will use "
+			"frame pointers only");
+		so.dwarf = false;
+		s->smp = sampler__new(&so, err);
+	}
+	if (!s->smp)
+		goto cleanup;
+	if (so.dwarf) {
+		s->unwinder = unwinder__new(s->smp);
+		if (!s->unwinder) {
+			*err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	/* Mapping events start before sampling so no process's mappings are missed. */
+	s->procs = procs__new(true, err);
+	if (!s->procs)
+		goto cleanup;
+	for (i = 0; i < o->nr_pids; i++) {
+		*err = sampler__add_pid(s->smp, o->pids[i]);
+		if (*err) {
+			pr_err("cannot add process %u to the BPF target map: %s", o->pids[i],
+			       strerror(-*err));
+			goto cleanup;
+		}
+	}
+	return s;
+cleanup:
+	if (!*err)
+		*err = -ENOMEM;
+	session__free(s);
+	return NULL;
+}
+
+int session__add_pid(struct session *s, uint32_t pid)
+{
+	int err = sampler__add_pid(s->smp, pid);
+
+	if (err)
+		pr_err("cannot add process %u to the BPF target map: %s", pid, strerror(-err));
+	return err;
+}
+
+int session__attach(struct session *s)
+{
+	const struct session_opts *o = s->o;
+	int err, i;
+
+	err = sampler__attach(s->smp);
+	if (err)
+		return err;
+	if (o->nr_pids) {
+		for (i = 0; i < o->nr_pids; i++)
+			if (procs__scan(s->procs, o->pids[i]) == -ESRCH)
+				pr_warn("process %u exited before profiling started", o->pids[i]);
+	} else if (!o->argv) {
+		procs__scan_all(s->procs);
+	}
+	if (s->unwinder)
+		unwinder__sync(s->unwinder, s->procs);
+	return 0;
+}
+
+int session__events_fd(const struct session *s)
+{
+	return procs__epoll_fd(s->procs);
+}
+
+struct stacks *session__stacks(struct session *s)
+{
+	return s->stacks;
+}
+
+struct procs *session__procs(struct session *s)
+{
+	return s->procs;
+}
+
+int session__nr_cpus(const struct session *s)
+{
+	return sampler__nr_cpus(s->smp);
+}
+
+void session__free(struct session *s)
+{
+	if (!s)
+		return;
+	unwinder__free(s->unwinder);
+	sampler__free(s->smp);
+	procs__free(s->procs);
+	stacks__free(s->stacks);
+	free(s);
+}
+
+void session__fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur)
+{
+	struct profile_meta *m = profile__meta(p);
+	const struct session_opts *o = s->o;
+	uint64_t st[STAT_MAX], *b = s->stats_base;
+
+	m->start_ns = start_real;
+	m->duration_ns = dur;
+	m->freq_hz = o->freq_hz;
+	m->samples = profile__total(p);
+	if (!sampler__read_stats(s->smp, st)) {
+		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL] - b[STAT_COUNTS_FULL];
+		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST] - b[STAT_USTACK_LOST] +
+				       st[STAT_USTACKS_FULL] - b[STAT_USTACKS_FULL];
+		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST] - b[STAT_KSTACK_LOST];
+		m->dwarf_stacks = st[STAT_DWARF] - b[STAT_DWARF];
+		m->dwarf_fp_stacks = st[STAT_DWARF_FP] - b[STAT_DWARF_FP];
+		m->dwarf_truncated = st[STAT_DWARF_TRUNC] - b[STAT_DWARF_TRUNC];
+		memcpy(b, st, sizeof(st));
+	}
+	snprintf(m->unwind, sizeof(m->unwind), "%s", s->unwinder ? "dwarf" : "fp");
+	if (s->unwinder) {
+		struct unwinder_stats us;
+
+		unwinder__stats(s->unwinder, &us);
+		m->unwind_table_bytes = us.rows_used * sizeof(struct unwind_row);
+		m->unwind_tables = us.tables;
+		m->unwind_tables_over_cap = us.tables_over_cap;
+	}
+	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom - s->lost_base;
+	s->lost_base = s->lost_drain + s->lost_oom;
+	m->lost[LOST_AGGREGATE_FULL] = s->lost_full - s->lost_full_base;
+	s->lost_full_base = s->lost_full;
+	gethostname(m->host, sizeof(m->host) - 1);
+	if (o->argv)
+		snprintf(m->mode, sizeof(m->mode), "command %s", o->argv[0]);
+	else if (o->nr_pids == 1)
+		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
+	else if (o->nr_pids)
+		snprintf(m->mode, sizeof(m->mode), "%d pids", o->nr_pids);
+	else
+		snprintf(m->mode, sizeof(m->mode), "system-wide");
+}
+
+void session__report(const struct session *s, const struct profile *p, const char *path)
+{
+	const struct profile_meta *m = profile__meta_const(p);
+	struct procs_stats ps;
+	char lost[256] = "";
+	size_t len = 0;
+	uint64_t total_lost = 0;
+	int i;
+
+	procs__stats(s->procs, &ps);
+	for (i = 0; i < LOST_MAX; i++) {
+		if (!m->lost[i])
+			continue;
+		total_lost += m->lost[i];
+		len += snprintf(lost + len, sizeof(lost) - len, "%s%s %llu", len ? ", " : " (",
+				profile_lost_names[i], (unsigned long long)m->lost[i]);
+		if (len >= sizeof(lost))
+			break;
+	}
+	if (len && len < sizeof(lost) - 1)
+		strcat(lost, ")");
+	pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or incomplete: %llu%s",
+		  path, (unsigned long long)m->samples, m->duration_ns / 1e9, m->freq_hz,
+		  sampler__nr_cpus(s->smp), (unsigned long long)total_lost, lost);
+	if (s->unwinder) {
+		struct unwinder_stats us;
+		uint64_t st[STAT_MAX];
+
+		unwinder__stats(s->unwinder, &us);
+		sampler__read_stats(s->smp, st);
+		pr_info("unwind tables: %llu loaded (%.1f MiB of %.0f MiB), %llu without CFI (%llu "
+			"refused for their size), %llu over the cap, built in %.0f ms; %llu processes indexed; %llu user stacks unwound "
+			"with tables, %llu of them partly by frame pointers, %llu truncated",
+			(unsigned long long)us.tables, us.rows_used * 8 / 1048576.0,
+			us.rows_cap * 8 / 1048576.0, (unsigned long long)us.tables_failed,
+			(unsigned long long)us.tables_refused,
+			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
+			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
+			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
+	}
+	if (ps.records_lost)
+		pr_warn("%llu mapping events were lost: some frames may be unnamed",
+			(unsigned long long)ps.records_lost);
+}
+
+/* The one-shot loop's own state: the command it runs, if any. */
+struct oneshot {
+	struct session *s;
+	const struct session_opts *o;
+	pid_t child;
+	int child_status;
+	bool child_exited;
+	bool child_started;	/* exec'd: from then on it runs on its own */
+};
+
+static int arm_timer(int fd, uint64_t first_ns, uint64_t interval_ns)
+{
+	struct itimerspec its = {
+		.it_value = { first_ns / 1000000000ULL, first_ns % 1000000000ULL },
+		.it_interval = { interval_ns / 1000000000ULL, interval_ns % 1000000000ULL },
+	};
+
+	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
+}
+
+/*
+ * Forks the command stopped before exec: it waits for a byte on go[0] so its exec happens
+ * once it is in the BPF target set and sampling runs. An exec failure comes back as an errno
+ * on a close-on-exec pipe.
+ */
+static pid_t spawn(char **argv, int go[2], int fail[2], const sigset_t *blocked)
+{
+	pid_t pid;
+
+	if (pipe2(go, O_CLOEXEC) || pipe2(fail, O_CLOEXEC))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		char b, traced;
+		int e;
+
+		sigprocmask(SIG_UNBLOCK, blocked, NULL);
+		priority__restore();
+		close(go[1]);
+		close(fail[0]);
+		if (read(go[0], &b, 1) != 1)
+			_exit(127);
+		/* Stop right after exec, so the parent can index the new image before it runs. */
+		traced = ptrace(PTRACE_TRACEME, 0, NULL, NULL) ? 'N' : 'T';
+		if (write(fail[1], &traced, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		e = errno;
+		if (write(fail[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(127);
+	}
+	close(go[0]);
+	close(fail[1]);
+	go[0] = fail[1] = -1;
+	return pid;
+}
+
+/*
+ * The command stops (SIGTRAP, ptrace) right after its exec: its executable, the dynamic loader
+ * and the vDSO are mapped but not one of its instructions has run. Reading the mapping records
+ * now gives the BPF unwinder their tables before the first sample; without this, a busy
+ * machine may run the command for a while before the event loop sees its exec. A failed exec
+ * shows up as an exit instead, and is reported by the caller.
+ */
+static void index_at_exec(struct session *s, pid_t child)
+{
+	int st;
+
+	if (waitpid(child, &st, 0) != child || !WIFSTOPPED(st))
+		return;
+	session__consume(s);
+	if (ptrace(PTRACE_DETACH, child, NULL, NULL))
+		pr_warn("cannot release %u after exec: %s", child, strerror(errno));
+}
+
+static bool any_alive(const struct session_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->nr_pids; i++)
+		if (!kill(o->pids[i], 0) || errno == EPERM)
+			return true;
+	return false;
+}
+
+int session__run(const struct session_opts *o)
+{
+	struct oneshot r = { .o = o };
+	struct symbolizer_opts syo = o->sym;
+	struct symbolizer *sym = NULL;
+	struct profile *prof = NULL;
+	struct output *out = NULL;
+	int epfd = -1, sfd = -1, tdrain = -1, tend = -1, go[2] = { -1, -1 }, fail[2] = { -1, -1 };
+	uint64_t start_mono = 0, start_real = 0;
+	char outdir[PATH_MAX];
+	sigset_t mask, oldmask;
+	bool stop = false;
+	int err = 0, i;
+
+	out = output__open(o->output, 0640);
+	if (!out) {
+		err = -errno;
+		pr_err("cannot write the output %s: %s", o->output, strerror(errno));
+		return err;
+	}
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &mask, &oldmask);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	tdrain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	tend = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (sfd < 0 || epfd < 0 || tdrain < 0 || tend < 0) {
+		err = -errno;
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+		goto cleanup;
+	}
+	r.s = session__new(o, &err);
+	if (!r.s)
+		goto cleanup;
+	if (o->argv) {
+		r.child = spawn(o->argv, go, fail, &mask);
+		if (r.child < 0) {
+			err = r.child;
+			r.child = 0;
+			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
+			goto cleanup;
+		}
+		err = session__add_pid(r.s, r.child);
+		if (err)
+			goto cleanup;
+	}
+	err = session__attach(r.s);
+	if (err)
+		goto cleanup;
+	/* Attached: keep only what reading files and writing the output need (docs/SECURITY.md). */
+	privs__dirname(o->output, outdir, sizeof(outdir));
+	privs__drop(outdir);
+	start_mono = now_mono_ns();
+	start_real = now_real_ns();
+	if (o->argv) {
+		char traced = 0;
+		int e = 0;
+		ssize_t n;
+
+		if (write(go[1], "g", 1) != 1) {
+			err = -errno;
+			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
+			goto cleanup;
+		}
+		close(go[1]);
+		go[1] = -1;
+		if (read(fail[0], &traced, 1) == 1 && traced == 'T')
+			index_at_exec(r.s, r.child);
+		/* EOF: exec succeeded (the pipe was close-on-exec); an errno: it failed. */
+		n = read(fail[0], &e, sizeof(e));
+		r.child_started = n != sizeof(e);
+		if (n == sizeof(e)) {
+			err = -e;
+			pr_err("cannot run %s: %s", o->argv[0], strerror(e));
+			goto cleanup;
+		}
+	}
+	pr_info("profiling %s at %u Hz%s", o->argv ? o->argv[0] : o->nr_pids ? "processes" :
+		"the whole system", o->freq_hz, o->duration_ns ? "" : " (Ctrl-C to stop)");
+
+	struct epoll_event ev = { .events = EPOLLIN };
+	ev.data.fd = sfd;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tdrain;
+	epoll_ctl(epfd, EPOLL_CTL_ADD, tdrain, &ev);
+	ev.data.fd = session__events_fd(r.s);
+	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	arm_timer(tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
+	if (o->duration_ns) {
+		ev.data.fd = tend;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, tend, &ev);
+		arm_timer(tend, o->duration_ns, 0);
+	}
+	while (!stop) {
+		struct epoll_event evs[8];
+		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			err = -errno;
+			pr_err("epoll_wait: %s", strerror(errno));
+			goto cleanup;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			uint64_t ticks;
+
+			if (fd == sfd) {
+				struct signalfd_siginfo si;
+
+				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+					if (si.ssi_signo != SIGCHLD) {
+						pr_info("signal %d: stopping", si.ssi_signo);
+						stop = true;
+					}
+				}
+				if (r.child && !r.child_exited &&
+				    waitpid(r.child, &r.child_status, WNOHANG) == r.child) {
+					r.child_exited = true;
+					stop = true;
+				}
+			} else if (fd == tdrain) {
+				if (read(tdrain, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
+					break;
+				session__drain(r.s);
+				if (o->nr_pids && !any_alive(o)) {
+					pr_info("every profiled process has exited");
+					stop = true;
+				}
+			} else if (fd == tend) {
+				stop = true;
+			} else {
+				session__consume(r.s);
+			}
+		}
+	}
+
+	err = session__drain(r.s);
+	if (err)
+		goto cleanup;
+	prof = profile__new();
+	sym = symbolizer__new(session__procs(r.s), &syo);
+	if (!prof || !sym) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = symbolizer__build_profile(sym, session__stacks(r.s), prof);
+	if (err) {
+		pr_err("cannot build the profile: %s", strerror(-err));
+		goto cleanup;
+	}
+	session__fill_meta(r.s, prof, start_real, now_mono_ns() - start_mono);
+	err = render__write(prof, o->format, o->title, output__file(out));
+	if (!err) {
+		err = output__commit(out);
+		out = NULL;
+	}
+	if (err) {
+		pr_err("cannot write %s: %s", o->output, strerror(-err));
+		goto cleanup;
+	}
+	session__report(r.s, prof, o->output);
+	symbolizer__log_stats(sym);
+	if (r.child_exited && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status))
+		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(r.child_status));
+	else if (r.child_exited && WIFSIGNALED(r.child_status))
+		pr_warn("%s was killed by signal %d", o->argv[0], WTERMSIG(r.child_status));
+cleanup:
+	output__abort(out);
+	if (r.child && !r.child_exited) {
+		/* The command never ran (or we failed): do not leave it waiting for its go. */
+		if (go[1] >= 0) {
+			close(go[1]);
+			go[1] = -1;
+		}
+		if (!r.child_started)
+			waitpid(r.child, NULL, 0);
+	}
+	for (i = 0; i < 2; i++) {
+		if (go[i] >= 0)
+			close(go[i]);
+		if (fail[i] >= 0)
+			close(fail[i]);
+	}
+	symbolizer__free(sym);
+	profile__free(prof);
+	session__free(r.s);
+	if (sfd >= 0)
+		close(sfd);
+	if (epfd >= 0)
+		close(epfd);
+	if (tdrain >= 0)
+		close(tdrain);
+	if (tend >= 0)
+		close(tend);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return err;
+}

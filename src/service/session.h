@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * One profiling session: the sampler, the process tracker and the aggregate they feed, set up
+ * and torn down together, and the one-shot event loop (epoll over signalfd, timerfds and the
+ * mapping-event buffers) that drives sample -> aggregate, and at the end symbolize -> render ->
+ * the output file. Continuous mode (daemon.c) drives the same session with its own loop.
+ */
+#ifndef FLAMED_SESSION_H
+#define FLAMED_SESSION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/output.h"
+#include "symbolize/symbolize.h"
+
+enum session_unwind {
+	UNWIND_AUTO = 0,	/* tables where they load, frame pointers elsewhere */
+	UNWIND_FP,		/* frame pointers only */
+	UNWIND_DWARF,		/* like auto, but failing to load the unwinder is an error */
+};
+
+struct session_opts {
+	uint32_t *pids;
+	int nr_pids;
+	char **argv;		/* command to run, NULL-terminated, or NULL */
+	uint64_t duration_ns;	/* 0 = until signal / command exit */
+	uint32_t freq_hz;
+	const char *output;
+	enum output_format format;
+	const char *event;
+	const char *title;
+	bool include_idle;
+	bool no_demangle;
+	struct symbolizer_opts sym;	/* symbol sources and naming (no_demangle set apart) */
+	uint32_t max_stacks;
+	enum session_unwind unwind;
+	uint32_t unwind_max_mb;	/* cap on unwind table memory */
+};
+
+/* Runs the session; 0 when the output was written, negative errno otherwise (logged). */
+int session__run(const struct session_opts *o);
+
+struct session;
+struct stacks;
+struct procs;
+struct profile;
+
+/*
+ * Loads the BPF program (falling back to frame pointers under UNWIND_AUTO when the unwinder
+ * cannot load), starts the mapping events and adds o->pids to the targets. Nothing is sampled
+ * until session__attach. NULL with *err set and a message logged. o must outlive the session.
+ */
+struct session *session__new(const struct session_opts *o, int *err);
+/* Profiles one more process (the one-shot command). */
+int session__add_pid(struct session *s, uint32_t pid);
+/* Starts sampling and learns the mappings of the processes already running. */
+int session__attach(struct session *s);
+/* An fd readable when mapping events are pending (epoll), and their consumer. */
+int session__events_fd(const struct session *s);
+void session__consume(struct session *s);
+/*
+ * Moves everything counted so far in the kernel into the aggregate: mapping events first,
+ * then the counts of the generation being closed. A sample lands in exactly one drain.
+ */
+int session__drain(struct session *s);
+struct stacks *session__stacks(struct session *s);
+struct procs *session__procs(struct session *s);
+int session__nr_cpus(const struct session *s);
+/*
+ * Fills p's meta for a span [start_real, start_real + dur): the losses counted since the
+ * previous call (or since the start), the host, the mode and the unwinder's state.
+ */
+void session__fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur);
+/* Logs what was written and what was lost, with the unwinder's figures at info level. */
+void session__report(const struct session *s, const struct profile *p, const char *path);
+void session__free(struct session *s);
+
+#endif

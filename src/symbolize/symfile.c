@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0-only
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symbolize/debuginfo.h"
+#include "symbolize/dwinfo.h"
+#include "base/elfimage.h"
+#include "symbolize/elfsyms.h"
+#include "base/log.h"
+#include "symbolize/symfile.h"
+
+struct symfile {
+	struct elfsyms *syms;
+	struct dwinfo *dw;
+	struct elfimage *dw_img; /* the image the DWARF is read from, kept while dw lives */
+	enum debuginfo_source src;
+	bool mini;
+	unsigned int refused;	/* sections or images left out for their size */
+	size_t mem;
+};
+
+/* What an image holds: a .symtab, DWARF, and how many bytes its compressed sections inflate to
+ * (libdw inflates them into memory). */
+static void survey(Elf *elf, bool *symtab, bool *dwarf, size_t *inflated)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+
+	*symtab = *dwarf = false;
+	*inflated = 0;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		GElf_Shdr sh;
+		GElf_Chdr ch;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			*symtab = true;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name)
+			continue;
+		if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info"))
+			*dwarf = true;
+		if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch))
+			*inflated += ch.ch_size;
+		else if (!strncmp(name, ".zdebug", 7))
+			*inflated += sh.sh_size * 4;
+	}
+}
+
+/*
+ * Opens an ELF file with the sections symbols (and DWARF) need; fd can be closed afterwards.
+ * What it read into memory is accounted; what it left out for its size is counted and logged.
+ */
+static struct elfimage *open_image(struct symfile *f, int fd, bool dwarf, const char *path)
+{
+	struct elfimage *im;
+	const char *why;
+	int err = 0;
+
+	im = elfimage__open(fd, ELFIMAGE_SYMS | (dwarf ? ELFIMAGE_DWARF : 0), &err);
+	if (!im) {
+		if (err == -EFBIG) {
+			f->refused++;
+			pr_info("%s: ELF headers over the caps, ignored", path ? path : "?");
+		}
+		return NULL;
+	}
+	f->mem += elfimage__mem(im);
+	if (elfimage__refused(im, &why)) {
+		f->refused += elfimage__refused(im, NULL);
+		pr_info("%s: %s: left out", path ? path : "?", why);
+	}
+	return im;
+}
+
+static void use_dwarf(struct symfile *f, struct elfimage *im, size_t inflated)
+{
+	int err = 0;
+
+	f->dw = dwinfo__new(elfimage__elf(im), &err);
+	if (!f->dw) {
+		if (err != -ENODATA)
+			pr_debug("cannot index DWARF: %s", strerror(-err));
+		return;
+	}
+	f->dw_img = im;
+	f->mem += inflated;
+}
+
+struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_err)
+{
+	struct symfile *f = calloc(1, sizeof(*f));
+	bool symtab, dwarf, dsymtab = false, ddwarf = false;
+	size_t inflated, dinflated;
+	struct elfimage *im = NULL, *dim = NULL;
+	Elf *elf, *delf;
+	int err = 0, dfd;
+
+	elf_version(EV_CURRENT);
+	if (!f) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	f->mem = sizeof(*f) + 16384;
+	im = open_image(f, fd, ctx->dwarf, ctx->path);
+	if (!im) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	elf = elfimage__elf(im);
+	f->syms = elfsyms__from_elf(elf, &err);
+	if (!f->syms)
+		goto cleanup;
+	survey(elf, &symtab, &dwarf, &inflated);
+	if (dwarf && ctx->dwarf)
+		use_dwarf(f, im, inflated);
+	/* Stripped of its symbols, or of the DWARF we want: look for its debug file. */
+	if (ctx->di && (!symtab || (ctx->dwarf && !f->dw))) {
+		dfd = debuginfo__find(ctx->di, elf, elfsyms__build_id(f->syms), ctx->path,
+				      ctx->pid, &f->src);
+		if (dfd >= 0) {
+			dim = open_image(f, dfd, ctx->dwarf, ctx->path);
+			close(dfd);
+		}
+		if (dim) {
+			delf = elfimage__elf(dim);
+			survey(delf, &dsymtab, &ddwarf, &dinflated);
+			if (elfsyms__merge(f->syms, delf)) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			if (ddwarf && ctx->dwarf && !f->dw)
+				use_dwarf(f, dim, dinflated);
+		} else {
+			f->src = DEBUGINFO_NONE;
+		}
+	}
+	/* MiniDebugInfo: the symbols .dynsym lacks, when no full debug file was found. */
+	if (!symtab && !dsymtab) {
+		size_t len;
+		void *img = debuginfo__minidebug(ctx->di, elf, &len, &err);
+
+		if (img) {
+			Elf *melf = elf_memory(img, len);
+
+			if (melf && elf_kind(melf) == ELF_K_ELF) {
+				err = elfsyms__merge(f->syms, melf);
+				f->mini = !err;
+			}
+			elf_end(melf);
+			free(img);
+			if (err == -ENOMEM)
+				goto cleanup;
+		} else if (err == -EFBIG) {
+			f->refused++;
+			pr_info("%s: MiniDebugInfo inflates past %u MiB: left out",
+				ctx->path ? ctx->path : "?", DEBUGINFO_MINIDEBUG_MAX >> 20);
+		}
+		err = 0;
+	}
+	if (f->dw_img != im)
+		elfimage__free(im);
+	if (f->dw_img != dim)
+		elfimage__free(dim);
+	return f;
+cleanup:
+	if (f && f->dw_img != im)
+		elfimage__free(im);
+	if (f && f->dw_img != dim)
+		elfimage__free(dim);
+	symfile__free(f);
+	*ret_err = err ? err : -EINVAL;
+	return NULL;
+}
+
+struct symfile *symfile__from_mem(const void *buf, size_t len, int *err)
+{
+	struct symfile *f = calloc(1, sizeof(*f));
+
+	if (!f) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	f->syms = elfsyms__from_mem(buf, len, err);
+	if (!f->syms) {
+		free(f);
+		return NULL;
+	}
+	f->mem = sizeof(*f);
+	return f;
+}
+
+void symfile__free(struct symfile *f)
+{
+	if (!f)
+		return;
+	dwinfo__free(f->dw);
+	elfimage__free(f->dw_img);
+	elfsyms__free(f->syms);
+	free(f);
+}
+
+int symfile__lookup(struct symfile *f, uint64_t vaddr, unsigned int flags, struct sym_frame *out,
+		    int max)
+{
+	const char *name;
+	uint64_t off;
+	int n = 0;
+
+	if (max <= 0)
+		return 0;
+	name = elfsyms__find(f->syms, vaddr, &off);
+	if (f->dw && (flags & (SYMFILE_INLINE | SYMFILE_LINES)))
+		n = dwinfo__lookup(f->dw, vaddr, flags & SYMFILE_LINES, out, max);
+	if (n > 0) {
+		/* The symbol table names the function as linked: "f.cold", "f.constprop.0". */
+		if (!out[n - 1].inlined) {
+			if (name)
+				out[n - 1].name = name;
+		} else if (name && n < max) {
+			out[n++] = (struct sym_frame){ .name = name };
+		}
+		if (!(flags & SYMFILE_INLINE)) {
+			out[0] = out[n - 1];
+			out[0].inlined = false;
+			n = 1;
+		}
+		return out[n - 1].name ? n : 0;
+	}
+	if (!name)
+		return 0;
+	out[0] = (struct sym_frame){ .name = name };
+	return 1;
+}
+
+int symfile__off_to_vaddr(const struct symfile *f, uint64_t off, uint64_t *vaddr)
+{
+	return elfsyms__off_to_vaddr(f->syms, off, vaddr);
+}
+
+const char *symfile__build_id(const struct symfile *f)
+{
+	return elfsyms__build_id(f->syms);
+}
+
+enum debuginfo_source symfile__debug_source(const struct symfile *f)
+{
+	return f->src;
+}
+
+bool symfile__has_minidebuginfo(const struct symfile *f)
+{
+	return f->mini;
+}
+
+unsigned int symfile__refused(const struct symfile *f)
+{
+	return f->refused;
+}
+
+bool symfile__has_dwarf(const struct symfile *f)
+{
+	return f->dw != NULL;
+}
+
+size_t symfile__nr_symbols(const struct symfile *f)
+{
+	return elfsyms__count(f->syms);
+}
+
+size_t symfile__mem(const struct symfile *f)
+{
+	return f->mem + elfsyms__mem(f->syms) + (f->dw ? dwinfo__mem(f->dw) : 0);
+}
