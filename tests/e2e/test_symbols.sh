@@ -405,16 +405,22 @@ EOS
 	# listed in kallsyms as module [bpf]; flamed's own are loaded while it runs.
 	"$FLAMED" -o "$T/bg.folded" 2>/dev/null &
 	fpid=$!
+	# One of flamed's own programs (unwind_step), looked up while flamed still runs. Another
+	# tool's program may be unloaded between the read and the lookup: a lookup whose line has
+	# left /proc/kallsyms meanwhile is retried; one whose line is still there is the verdict.
 	line=""
+	got=""
 	for _ in $(seq 300); do
-		line=$(grep -m1 $'\t\\[bpf\\]' /proc/kallsyms)
-		[ -n "$line" ] && break
+		line=$(grep -m1 $'_unwind_step\t\\[bpf\\]' /proc/kallsyms)
+		if [ -n "$line" ]; then
+			addr=$(echo "$line" | awk '{ print $1 }')
+			want=$(echo "$line" | awk '{ print $3 " [bpf]" }')
+			got=$("$SYMQ" --kallsyms "$addr" | cut -f2)
+			[ "${got%+0x0}" = "$want" ] && break
+			grep -qF -- "$line" /proc/kallsyms && break
+		fi
 		sleep 0.1
 	done
-	# Looked up while flamed (and so its programs) still runs.
-	addr=$(echo "$line" | awk '{ print $1 }')
-	want=$(echo "$line" | awk '{ print $3 " [bpf]" }')
-	got=$([ -n "$line" ] && "$SYMQ" --kallsyms "$addr" | cut -f2)
 	kill -INT "$fpid"
 	wait "$fpid"
 	if [ -n "$line" ]; then
