@@ -174,7 +174,8 @@ ct systemctl reload flamed
 check "reload of a bad config: refused, service still active" \
 	test "$(ct systemctl is-active flamed)" = active
 check "reload of a bad config: the journal names the line" \
-	bash -c "grep -q \"unknown key 'intervall'\" <<<\"\$1\"" _ "$(journal)"
+	bash -c "grep -qE \"flamed.conf:[0-9]+: unknown key \\(did you mean 'interval'\\?\\)\" <<<\"\$1\"" \
+	_ "$(journal)"
 
 # stop: SIGTERM writes the partial window and exits 0.
 n=$(windows)
