@@ -53,19 +53,7 @@ PIDS+=($!)
 PIDS+=($!)
 "$WL/manystacks" "$SECS" 14 &
 PIDS+=($!)
-python3 - "$SECS" <<'PY' &
-import sys, threading, time
-end = time.time() + float(sys.argv[1])
-def work():
-    while time.time() < end:
-        x = 0
-        for i in range(2000):
-            x += i
-        time.sleep(0.01)
-ts = [threading.Thread(target=work) for _ in range(400)]
-for t in ts: t.start()
-for t in ts: t.join()
-PY
+python3 "$PWD/tests/workloads/threads.py" "$SECS" 400 &
 PIDS+=($!)
 
 # flamed's memory and threads, once a second.

@@ -60,19 +60,7 @@ run() {
 	pids+=($!)
 	"$WL/manystacks" "$STORM_SECS" 14 >/dev/null &
 	pids+=($!)
-	python3 - "$STORM_SECS" <<'PY' &
-import sys, threading, time
-end = time.time() + float(sys.argv[1])
-def work():
-    while time.time() < end:
-        x = 0
-        for i in range(2000):
-            x += i
-        time.sleep(0.01)
-ts = [threading.Thread(target=work) for _ in range(300)]
-for t in ts: t.start()
-for t in ts: t.join()
-PY
+	python3 "$ROOT/tests/workloads/threads.py" "$STORM_SECS" 300 &
 	pids+=($!)
 
 	# flamed's RSS once a second, for as long as the storm lasts.
