@@ -71,10 +71,23 @@ systemd-nspawn -b -D "$ROOTFS" -M "flamed-test-$$" --volatile=overlay \
 	>"$T/nspawn.log" 2>&1 &
 NSPAWN_PID=$!
 
-leader() { L=$(pgrep -P "$NSPAWN_PID" | head -n 1) && [ -n "$L" ]; }
+# The container's init: the child of nspawn that runs systemd in a PID namespace of its own.
+# nspawn forks short-lived helpers first (the first child seen can be gone by the next
+# command), so the leader is looked up again until the container has booted.
+leader() {
+	local c
+	for c in $(pgrep -P "$NSPAWN_PID"); do
+		[ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] || continue
+		[ "$(readlink "/proc/$c/ns/pid" 2>/dev/null)" != "$(readlink /proc/self/ns/pid)" ] || continue
+		L=$c
+		return 0
+	done
+	return 1
+}
 ct() { nsenter -t "$L" -a "$@"; }
 booted() {
 	local s
+	leader || return 1
 	s=$(ct systemctl is-system-running 2>/dev/null)
 	[ "$s" = running ] || [ "$s" = degraded ]
 }
