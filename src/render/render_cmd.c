@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * `flamed render` and `flamed diff`: folded stacks (or pprof) in, an SVG flame graph or folded
- * stacks out. Big folded files are mapped and parsed in parallel parts, in windows released
- * as soon as they are parsed, so memory stays near the size of the profile, not of the file.
+ * `flamed render` and `flamed diff`: folded stacks, perf script output or pprof in (told apart by
+ * their first bytes, or named by --input), an SVG flame graph, folded stacks or pprof out. Big
+ * folded files are mapped and parsed in parallel parts, in windows released as soon as they are
+ * parsed, so memory stays near the size of the profile, not of the file.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include "render/folded.h"
 #include "base/log.h"
 #include "base/output.h"
+#include "render/perfscript.h"
 #include "render/pprof.h"
 #include "aggregate/profile.h"
 #include "render/render_cmd.h"
@@ -27,12 +29,23 @@
 
 #define WINDOW (4UL << 20)    /* bytes parsed between releases of the mapping */
 #define MAX_PPROF (1UL << 30) /* pprof input read whole; refuse more than this */
+#define HEAD 4096	      /* bytes read before the input's kind is decided */
+
+enum input_kind {
+	IN_AUTO = 0,
+	IN_FOLDED,
+	IN_PERF_SCRIPT,
+	IN_PPROF,
+};
+
+static const char *const input_kinds[] = {"auto", "folded", "perf-script", "pprof"};
 
 struct render_args {
 	struct svg_opts svg;
 	const char *output;
 	enum output_format format;
 	bool diff_input; /* render: three-column input */
+	enum input_kind input;
 	char **inputs;
 	int nr_inputs;
 };
@@ -46,8 +59,11 @@ struct input {
 
 static const char usage_render[] =
 	"Usage: flamed render [INPUT...] [-o OUT] [--format svg|folded|pprof] [OPTIONS]\n"
-	"Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them)\n"
-	"or pprof files; reads stdin when no INPUT or \"-\".\n"
+	"Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them),\n"
+	"perf script output (as stackcollapse-perf.pl reads it) or pprof files;\n"
+	"reads stdin when no INPUT or \"-\".  perf script | flamed render -o out.svg\n"
+	"  --input KIND          auto (default: told by the first bytes), folded,\n"
+	"                        perf-script or pprof\n"
 	"  --diff                input has three columns: \"stack BEFORE AFTER\"\n"
 	"  --no-normalize        with --diff: compare raw counts\n";
 
@@ -55,6 +71,8 @@ static const char usage_diff[] =
 	"Usage: flamed diff BEFORE AFTER [-o OUT] [--format svg|folded] [OPTIONS]\n"
 	"A differential flame graph: the shape of AFTER, red where a frame grew,\n"
 	"blue where it shrank. --format folded writes \"stack BEFORE AFTER\" lines.\n"
+	"Each input is folded stacks, perf script output or pprof.\n"
+	"  --input KIND          auto (default), folded, perf-script or pprof\n"
 	"  --no-normalize        compare raw counts (default: BEFORE scaled to\n"
 	"                        AFTER's sample total)\n";
 
@@ -98,6 +116,7 @@ enum {
 	OPT_FORMAT,
 	OPT_DIFF,
 	OPT_NO_NORMALIZE,
+	OPT_INPUT,
 };
 
 static const struct option long_opts[] = {
@@ -123,6 +142,7 @@ static const struct option long_opts[] = {
 	{"format", required_argument, NULL, OPT_FORMAT},
 	{"diff", no_argument, NULL, OPT_DIFF},
 	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
+	{"input", required_argument, NULL, OPT_INPUT},
 	{NULL, 0, NULL, 0},
 };
 
@@ -244,6 +264,17 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 		case OPT_NO_NORMALIZE:
 			a->svg.normalize = false;
 			break;
+		case OPT_INPUT:
+			a->input = IN_PPROF + 1;
+			for (int k = IN_AUTO; k <= IN_PPROF; k++)
+				if (!strcmp(optarg, input_kinds[k]))
+					a->input = k;
+			if (a->input > IN_PPROF) {
+				pr_err("--input: expected auto, folded, perf-script or pprof, got "
+				       "\"%s\"", optarg);
+				return -EINVAL;
+			}
+			break;
 		case ':':
 			pr_err("%s: option %s needs a value", argv[0], argv[optind - 1]);
 			return -EINVAL;
@@ -264,6 +295,11 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 		a->format = FMT_SVG;
 	if (a->diff_input && a->format == FMT_PPROF) {
 		pr_err("render --diff: differential input renders as svg or folded, not pprof");
+		return -EINVAL;
+	}
+	if (a->diff_input && a->input > IN_FOLDED) {
+		pr_err("render --diff: differential input is folded (\"stack BEFORE AFTER\"), not "
+		       "%s", input_kinds[a->input]);
 		return -EINVAL;
 	}
 	return 0;
@@ -373,6 +409,9 @@ static bool looks_pprof(const char *name, const unsigned char *head, size_t n)
 	size_t l = strlen(name);
 
 	if (n >= 2 && head[0] == 0x1f && head[1] == 0x8b)
+		return true;
+	/* Uncompressed: field 1 (sample_type) first, and string_table[0] "" is a NUL byte. */
+	if (n && head[0] == 0x0a && memchr(head, 0, n))
 		return true;
 	return (l > 3 && !strcmp(name + l - 3, ".pb")) ||
 	       (l > 6 && !strcmp(name + l - 6, ".pprof")) ||
@@ -604,8 +643,87 @@ static int parse_stream(struct input *in, struct folded_parser *fp, char *buf, s
 	return err;
 }
 
-/* Reads one input (folded, or pprof when it looks like one) into p (and before, for --diff). */
-static int read_input(struct input *in, struct profile *p, struct profile *before, bool pprof_ok)
+/* What an input is, from --input or else its name and first n bytes. */
+static enum input_kind input_kind(enum input_kind kind, const struct input *in, bool diff_input,
+				  const char *head, ssize_t n)
+{
+	if (kind != IN_AUTO)
+		return kind;
+	if (diff_input || n < 0)
+		return IN_FOLDED;
+	if (looks_pprof(in->name, (const unsigned char *)head, n))
+		return IN_PPROF;
+	return perfscript__sniff(head, n) ? IN_PERF_SCRIPT : IN_FOLDED;
+}
+
+/* Up to n bytes from the start of fd: whole lines to sniff, also from a slow pipe. */
+static ssize_t read_head(int fd, char *buf, size_t n)
+{
+	size_t have = 0;
+	ssize_t r;
+
+	while (have < n) {
+		r = read(fd, buf + have, n - have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (!r)
+			break;
+		have += r;
+	}
+	return have;
+}
+
+/* perf script text, streamed through its parser; buf holds the first len bytes. */
+static int read_perf_script(struct input *in, struct profile *p, char *buf, size_t len,
+			    size_t cap)
+{
+	struct perfscript_parser *ps = perfscript_parser__new(p);
+	struct perfscript_stats st;
+	int err;
+	ssize_t n;
+
+	if (!ps)
+		return -ENOMEM;
+	err = perfscript_parser__feed(ps, buf, len);
+	while (!err) {
+		n = read(in->fd, buf, cap);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			pr_err("cannot read %s: %s", in->name, strerror(-err));
+			perfscript_parser__free(ps);
+			return err;
+		}
+		if (!n)
+			break;
+		err = perfscript_parser__feed(ps, buf, n);
+	}
+	err = perfscript_parser__finish(ps, &st);
+	perfscript_parser__free(ps);
+	if (err == -EINVAL)
+		pr_err("%s:%llu: %s (is this the output of perf script?)", in->name,
+		       (unsigned long long)st.error_line, st.error);
+	else if (err == -EOVERFLOW)
+		pr_err("%s: the sample counts add up to more than %llu, the most a profile can "
+		       "hold; refusing", in->name, (unsigned long long)PROFILE_MAX_TOTAL);
+	else if (err)
+		pr_err("cannot read %s: %s", in->name, strerror(-err));
+	else if (st.junk)
+		pr_warn("%s: %llu line%s not part of a perf script sample (first: line %llu), "
+			"ignoring", in->name, (unsigned long long)st.junk,
+			st.junk == 1 ? "" : "s", (unsigned long long)st.first_junk);
+	return err;
+}
+
+/*
+ * Reads one input (folded, perf script or pprof: kind, or what its first bytes look like) into
+ * p (and before, for --diff).
+ */
+static int read_input(struct input *in, struct profile *p, struct profile *before,
+		      enum input_kind kind)
 {
 	struct folded_parser *fp = NULL;
 	size_t cap = 1 << 20;
@@ -620,25 +738,31 @@ static int read_input(struct input *in, struct profile *p, struct profile *befor
 		err = -errno;
 		goto fail;
 	}
-	/* The first bytes decide between pprof and text. */
+	/* The first bytes decide between pprof, perf script and folded text. */
 	do
-		n = pread(in->fd, buf, 4096, 0);
+		n = pread(in->fd, buf, HEAD, 0);
 	while (n < 0 && errno == EINTR);
 	if (S_ISREG(sb.st_mode) && n >= 0 && sb.st_size > 2 * (off_t)WINDOW &&
-	    !(pprof_ok && looks_pprof(in->name, (unsigned char *)buf, n))) {
+	    input_kind(kind, in, before, buf, n) == IN_FOLDED) {
 		err = parse_mapped(in, p, before, sb.st_size);
 		if (err != -ENODEV)
 			goto done;
 	}
-	do
-		n = read(in->fd, buf, 4096);
-	while (n < 0 && errno == EINTR);
+	n = read_head(in->fd, buf, HEAD);
 	if (n < 0) {
 		err = -errno;
 		goto fail;
 	}
-	if (pprof_ok && looks_pprof(in->name, (unsigned char *)buf, n))
+	switch (input_kind(kind, in, before, buf, n)) {
+	case IN_PPROF:
 		return read_pprof(in, buf, n, p);
+	case IN_PERF_SCRIPT:
+		err = read_perf_script(in, p, buf, n, cap);
+		free(buf);
+		return err;
+	default:
+		break;
+	}
 	fp = folded_parser__new(p, before);
 	err = -ENOMEM;
 	if (!fp)
@@ -694,7 +818,8 @@ static void close_input(struct input *in)
 }
 
 /* Reads paths (stdin when none) into p; an error when nothing at all was read. */
-static int read_inputs(char **paths, int nr, struct profile *p, struct profile *before)
+static int read_inputs(char **paths, int nr, enum input_kind kind, struct profile *p,
+		       struct profile *before)
 {
 	static char *stdin_path[] = {"-"};
 	uint64_t junk = 0;
@@ -709,16 +834,26 @@ static int read_inputs(char **paths, int nr, struct profile *p, struct profile *
 
 		err = open_input(&in, paths[i]);
 		if (!err)
-			err = read_input(&in, p, before, !before);
+			err = read_input(&in, p, before, kind);
 		close_input(&in);
 		junk += in.st.junk;
 	}
 	if (err)
 		return err;
 	if (!profile__nr_samples(p) && (!before || !profile__nr_samples(before))) {
-		pr_err("no stacks found in %s%s: expected folded lines like \"main;foo;bar 42\"%s",
-		       nr == 1 ? "" : "any of ", nr == 1 ? paths[0] : "the inputs",
-		       before ? " with two counts (BEFORE AFTER)" : "");
+		const char *name = nr > 1		  ? "any of the inputs"
+				   : strcmp(paths[0], "-") ? paths[0]
+							   : "standard input";
+
+		if (kind == IN_PERF_SCRIPT)
+			pr_err("no samples found in %s: expected perf script output (a header "
+			       "\"COMM PID ... EVENT:\", then indented frames \"ADDR SYM (DSO)\")",
+			       name);
+		else
+			pr_err("no stacks found in %s: expected folded lines like \"main;foo;bar "
+			       "42\"%s", name,
+			       before ? " with two counts (BEFORE AFTER)"
+				      : ", perf script output or a pprof profile");
 		return -EINVAL;
 	}
 	return 0;
@@ -776,7 +911,7 @@ int render_cmd__main(int argc, char **argv)
 	err = -ENOMEM;
 	if (!p || (a.diff_input && !before))
 		goto cleanup;
-	err = read_inputs(a.inputs, a.nr_inputs, p, before);
+	err = read_inputs(a.inputs, a.nr_inputs, a.input, p, before);
 	if (!err)
 		err = write_output(&a, before, p);
 cleanup:
@@ -801,7 +936,7 @@ int diff_cmd__main(int argc, char **argv)
 	}
 	for (int i = 0; i < 2; i++) {
 		p[i] = profile__new();
-		err = p[i] ? read_inputs(a.inputs + i, 1, p[i], NULL) : -ENOMEM;
+		err = p[i] ? read_inputs(a.inputs + i, 1, a.input, p[i], NULL) : -ENOMEM;
 		if (err)
 			goto cleanup;
 	}
