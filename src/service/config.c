@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -35,6 +36,11 @@ struct config_key {
 	uint64_t min, max;	/* numbers: accepted range */
 	bool runtime;		/* applied on SIGHUP */
 	const char *expect;	/* what a valid value looks like, for error messages */
+	int shortopt;		/* the short option's letter, 0 for none */
+	const char *arg;	/* the option's argument in --help, NULL for a flag */
+	unsigned int modes;	/* CONFIG_ONESHOT, CONFIG_CONTINUOUS, ... */
+	int section;		/* of --help: 0 profiling, 1 continuous, 2 fleet */
+	const char *help;
 };
 
 static int parse_interval(const struct config_key *k, const char *v, void *dst)
@@ -290,6 +296,73 @@ static void format_int(const struct config_key *k, const void *src, char *buf, s
 	snprintf(buf, len, "%d", *(const int *)src);
 }
 
+/* A running process, checked when given: a typo fails now, not after the BPF load. */
+static int parse_pid(const struct config_key *k, const char *v, void *dst)
+{
+	struct config_pids *p = dst;
+	char path[64];
+	uint64_t pid;
+
+	if (parse_u64(v, 4194304, &pid) || !pid || p->n == ARRAY_SIZE(p->pid))
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%llu", (unsigned long long)pid);
+	if (access(path, F_OK))
+		return -ESRCH;
+	p->pid[p->n++] = pid;
+	return 0;
+}
+
+static void format_pids(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	const struct config_pids *p = src;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < p->n && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%u", i ? "," : "", p->pid[i]);
+}
+
+static int parse_duration(const struct config_key *k, const char *v, void *dst)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *end || !(d > 0) || d > 365.0 * 86400)
+		return -EINVAL;
+	*(uint64_t *)dst = (uint64_t)(d * 1e9);
+	return 0;
+}
+
+static void format_duration(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	uint64_t ns = *(const uint64_t *)src;
+
+	/* Unset is no value one could give. */
+	if (ns)
+		snprintf(buf, len, "%.9g", ns / 1e9);
+	else
+		buf[0] = '\0';
+}
+
+static int parse_format(const struct config_key *k, const char *v, void *dst)
+{
+	enum output_format f = output__format_from_name(v);
+
+	if (f == FMT_NONE)
+		return -EINVAL;
+	*(int *)dst = f;
+	return 0;
+}
+
+static void format_format(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	int f = *(const int *)src;
+
+	snprintf(buf, len, "%s", f == FMT_NONE ? "" : output__format_name(f));
+}
+
 /* Fleet keys: the checks live with the modules that use the values (push.h, httpd.h, fleet.h). */
 static int parse_push_url(const struct config_key *k, const char *v, void *dst)
 {
@@ -357,86 +430,194 @@ static int parse_listen(const struct config_key *k, const char *v, void *dst)
 	return *v && httpd__parse_listen(v, &ss, &len) ? -EINVAL : parse_str(k, v, dst);
 }
 
-#define FIELD(f) offsetof(struct config, f), sizeof(((struct config *)0)->f)
+#define FIELD(f) .off = offsetof(struct config, f), .size = sizeof(((struct config *)0)->f)
 
+/* Who may set a key, and where --help lists it. */
+#define BOTH (CONFIG_ONESHOT | CONFIG_CONTINUOUS)
+#define CONT (CONFIG_CONTINUOUS | CONFIG_SELECTS)
+
+/*
+ * The settings, in --help's order. Each key is one long option of the same name (short: its
+ * letter), one config file key unless CONFIG_CMDLINE, and one help entry; bounds and the
+ * message of a bad value are the same whichever source the value came from.
+ */
 static const struct config_key keys[] = {
-	{ "interval", parse_interval, format_interval, FIELD(interval_ns), 0, 0, true,
-	  "seconds from 0.1 to 604800, such as 60, 0.5, 5m or 1h" },
-	{ "output-dir", parse_str, format_str, FIELD(output_dir), 1, 0, true,
-	  "a directory path" },
-	{ "keep", parse_uint, format_uint, FIELD(keep), 0, 1000000, true,
-	  "a number of windows from 0 (no limit) to 1000000" },
-	{ "max-bytes", parse_size, format_size, FIELD(max_bytes), 0, 0, true,
-	  "a size such as 500M, 2G or 1048576 (bytes), or 0 for no limit" },
-	{ "formats", parse_formats, format_formats, FIELD(formats), 0, 0, true,
-	  "a comma-separated list of svg, folded and pprof" },
-	{ "title", parse_str, format_str, FIELD(title), 0, 0, true,
-	  "text of at most 255 bytes" },
-	{ "verbose", parse_uint, format_int, FIELD(verbose), 0, 2, true,
-	  "0 (notices), 1 (information) or 2 (debug)" },
-	{ "frequency", parse_uint, format_uint, FIELD(freq_hz), 1, 1000000, false,
-	  "samples per second per CPU, from 1" },
-	{ "event", parse_event, format_str, FIELD(event), 0, 0, false,
-	  "cpu-clock or cycles" },
-	{ "include-idle", parse_bool, format_bool, FIELD(include_idle), 0, 0, false,
-	  "true or false" },
-	{ "no-demangle", parse_bool, format_bool, FIELD(no_demangle), 0, 0, false,
-	  "true or false" },
-	{ "max-stacks", parse_uint, format_uint, FIELD(max_stacks), 64, 1 << 24, false,
-	  "a number from 64 to 16777216" },
-	{ "unwind", parse_unwind, format_unwind, FIELD(unwind), 0, 0, false,
-	  "auto, fp or dwarf" },
-	{ "symbol-cache-mb", parse_uint, format_uint, FIELD(symbol_cache_mb), 8, 65536, false,
-	  "megabytes from 8 to 65536" },
-	{ "perfmap-max-entries", parse_uint, format_uint, FIELD(perfmap_max_entries), 1000,
-	  100000000, false, "a number of functions from 1000 to 100000000" },
-	{ "perfmap-max-mb", parse_uint, format_uint, FIELD(perfmap_max_mb), 1, 65536, false,
-	  "megabytes from 1 to 65536" },
-	{ "perfmap-total-mb", parse_uint, format_uint, FIELD(perfmap_total_mb), 1, 65536, false,
-	  "megabytes from 1 to 65536" },
-	{ "perfmap-read-ms", parse_uint, format_uint, FIELD(perfmap_read_ms), 1, 60000, false,
-	  "milliseconds from 1 to 60000" },
-	{ "unwind-max-mb", parse_uint, format_uint, FIELD(unwind_max_mb), 1, 16384, false,
-	  "megabytes from 1 to 16384" },
-	{ "debug-dir", parse_debug_dir, format_str, FIELD(debug_dirs), 0, 0, false,
-	  "absolute directories, ':'-separated (may repeat)" },
-	{ "debuginfod", parse_debuginfod, format_debuginfod, FIELD(debuginfod), 0, 0, false,
-	  "auto, on or off" },
-	{ "debuginfod-urls", parse_str, format_str, FIELD(debuginfod_urls), 0, 0, false,
-	  "space-separated server URLs" },
-	{ "debuginfod-timeout", parse_uint, format_uint, FIELD(debuginfod_timeout_s), 0, 600,
-	  false, "seconds from 0 (the default, 10) to 600" },
-	{ "lines", parse_bool, format_bool, FIELD(lines), 0, 0, false, "true or false" },
-	{ "no-inline", parse_bool, format_bool, FIELD(no_inline), 0, 0, false, "true or false" },
-	{ "no-params", parse_bool, format_bool, FIELD(no_params), 0, 0, false, "true or false" },
+	/* Profiling, both modes. */
+	{ .name = "pid", .shortopt = 'p', .arg = "PID", .parse = parse_pid, .format = format_pids,
+	  FIELD(pids), .modes = BOTH | CONFIG_CMDLINE,
+	  .expect = "a running process id such as 1234 (at most 64)",
+	  .help = "profile only this process (all its threads); may repeat" },
+	{ .name = "duration", .shortopt = 'd', .arg = "SECS", .parse = parse_duration,
+	  .format = format_duration, FIELD(duration_ns), .modes = BOTH | CONFIG_CMDLINE,
+	  .expect = "seconds > 0, such as 30 or 0.5",
+	  .help = "stop after SECS seconds (default: until SIGINT/SIGTERM,\n"
+		  "or until COMMAND exits)" },
+	{ .name = "frequency", .shortopt = 'F', .arg = "HZ", .parse = parse_uint,
+	  .format = format_uint, FIELD(freq_hz), .min = 1, .max = UINT32_MAX, .modes = BOTH,
+	  .expect = "samples per second per CPU, from 1",
+	  .help = "samples per second per CPU (default 99)" },
+	{ .name = "output", .shortopt = 'o', .arg = "FILE", .parse = parse_str,
+	  .format = format_str, FIELD(output), .min = 1, .modes = CONFIG_ONESHOT | CONFIG_CMDLINE,
+	  .expect = "a file path",
+	  .help = "output path; format from the extension: .svg, .folded\n"
+		  "(or .txt), .pb.gz / .pprof (default: flamed.svg)" },
+	{ .name = "format", .arg = "FMT", .parse = parse_format, .format = format_format,
+	  FIELD(format), .modes = CONFIG_ONESHOT | CONFIG_CMDLINE,
+	  .expect = "svg, folded or pprof",
+	  .help = "svg | folded | pprof, overrides the extension" },
+	{ .name = "event", .arg = "EV", .parse = parse_event, .format = format_str, FIELD(event),
+	  .modes = BOTH, .expect = "cpu-clock or cycles",
+	  .help = "cpu-clock (default) or cycles (hardware, where available)" },
+	{ .name = "include-idle", .parse = parse_bool, .format = format_bool,
+	  FIELD(include_idle), .modes = BOTH, .expect = "true or false",
+	  .help = "count the idle task too (system-wide)" },
+	{ .name = "no-demangle", .parse = parse_bool, .format = format_bool, FIELD(no_demangle),
+	  .modes = BOTH, .expect = "true or false",
+	  .help = "keep C++/Rust symbol names mangled" },
+	{ .name = "max-stacks", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(max_stacks), .min = 64, .max = 1 << 24, .modes = BOTH,
+	  .expect = "a number from 64 to 16777216",
+	  .help = "distinct stacks per drain the kernel can hold (default 16384)" },
+	{ .name = "unwind", .arg = "MODE", .parse = parse_unwind, .format = format_unwind,
+	  FIELD(unwind), .modes = BOTH, .expect = "auto, fp or dwarf",
+	  .help = "auto (default: DWARF unwind tables where a binary has them,\n"
+		  "frame pointers elsewhere), fp, or dwarf (fail if unavailable)" },
+	{ .name = "unwind-max-mb", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(unwind_max_mb), .min = 1, .max = 16384, .modes = BOTH,
+	  .expect = "megabytes from 1 to 16384",
+	  .help = "memory cap for unwind tables in the kernel (default 64)" },
+	{ .name = "title", .arg = "TEXT", .parse = parse_str, .format = format_str, FIELD(title),
+	  .runtime = true, .modes = BOTH, .expect = "text of at most 255 bytes",
+	  .help = "SVG title" },
+	{ .name = "debug-dir", .arg = "DIR", .parse = parse_debug_dir, .format = format_str,
+	  FIELD(debug_dirs), .modes = BOTH,
+	  .expect = "absolute directories, ':'-separated (may repeat)",
+	  .help = "also look for separate debug files (build-id/, debuglink)\n"
+		  "under DIR, before /usr/lib/debug; may repeat" },
+	{ .name = "debuginfod", .arg = "MODE", .parse = parse_debuginfod,
+	  .format = format_debuginfod, FIELD(debuginfod), .modes = BOTH,
+	  .expect = "auto, on or off",
+	  .help = "auto (default: on when DEBUGINFOD_URLS is set), on, off" },
+	{ .name = "debuginfod-urls", .arg = "URLS", .parse = parse_str, .format = format_str,
+	  FIELD(debuginfod_urls), .modes = BOTH, .expect = "space-separated server URLs",
+	  .help = "debuginfod servers (overrides DEBUGINFOD_URLS)" },
+	{ .name = "debuginfod-timeout", .arg = "SECS", .parse = parse_uint, .format = format_uint,
+	  FIELD(debuginfod_timeout_s), .min = 0, .max = 600, .modes = BOTH,
+	  .expect = "seconds from 0 (the default, 10) to 600",
+	  .help = "per file (default 10)" },
+	{ .name = "lines", .parse = parse_bool, .format = format_bool, FIELD(lines),
+	  .modes = BOTH, .expect = "true or false",
+	  .help = "source file:line on frames (from DWARF line tables)" },
+	{ .name = "no-inline", .parse = parse_bool, .format = format_bool, FIELD(no_inline),
+	  .modes = BOTH, .expect = "true or false", .help = "no DWARF inline frames (_[i])" },
+	{ .name = "no-params", .parse = parse_bool, .format = format_bool, FIELD(no_params),
+	  .modes = BOTH, .expect = "true or false",
+	  .help = "C++ names without their parameter lists" },
+	{ .name = "perfmap-max-entries", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(perfmap_max_entries), .min = 1000, .max = 100000000, .modes = BOTH,
+	  .expect = "a number of functions from 1000 to 100000000",
+	  .help = "JIT functions kept per process from its\n"
+		  "/tmp/perf-PID.map (default 1000000)" },
+	{ .name = "perfmap-max-mb", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(perfmap_max_mb), .min = 1, .max = 65536, .modes = BOTH,
+	  .expect = "megabytes from 1 to 65536",
+	  .help = "memory of one process's perf map (default 64)" },
+	{ .name = "perfmap-total-mb", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(perfmap_total_mb), .min = 1, .max = 65536, .modes = BOTH,
+	  .expect = "megabytes from 1 to 65536",
+	  .help = "memory of all perf maps (default 256)" },
+	{ .name = "perfmap-read-ms", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(perfmap_read_ms), .min = 1, .max = 60000, .modes = BOTH,
+	  .expect = "milliseconds from 1 to 60000",
+	  .help = "time reading perf maps per window (default 200);\n"
+		  "the rest is read, and named, in the next window" },
+	{ .name = "verbose", .shortopt = 'v', .parse = parse_uint, .format = format_int,
+	  FIELD(verbose), .max = 2, .runtime = true, .modes = BOTH,
+	  .expect = "0 (notices), 1 (information) or 2 (debug)",
+	  .help = "more messages (twice: debug)" },
+	/* Continuous mode: any of these on the command line selects it. */
+	{ .name = "output-dir", .arg = "DIR", .parse = parse_str, .format = format_str,
+	  FIELD(output_dir), .min = 1, .runtime = true, .modes = CONT, .section = 1,
+	  .expect = "a directory path",
+	  .help = "every interval, write that window as\n"
+		  "DIR/flamed-<UTC start>.<ext> (svg, folded, pb.gz) and\n"
+		  "point DIR/latest.<ext> at it" },
+	{ .name = "interval", .arg = "SECS", .parse = parse_interval, .format = format_interval,
+	  FIELD(interval_ns), .runtime = true, .modes = CONT, .section = 1,
+	  .expect = "seconds from 0.1 to 604800, such as 60, 0.5, 5m or 1h",
+	  .help = "window length (default 60; also 0.5, 5m, 1h)" },
+	{ .name = "keep", .arg = "N", .parse = parse_uint, .format = format_uint, FIELD(keep),
+	  .max = 1000000, .runtime = true, .modes = CONT, .section = 1,
+	  .expect = "a number of windows from 0 (no limit) to 1000000",
+	  .help = "windows kept, the oldest removed first (default 60, 0: all)" },
+	{ .name = "max-bytes", .arg = "SIZE", .parse = parse_size, .format = format_size,
+	  FIELD(max_bytes), .runtime = true, .modes = CONT, .section = 1,
+	  .expect = "a size such as 500M, 2G or 1048576 (bytes), or 0 for no limit",
+	  .help = "total size of the windows kept, such as 500M (default 0:\n"
+		  "no limit); the newest window is always kept" },
+	{ .name = "formats", .arg = "LIST", .parse = parse_formats, .format = format_formats,
+	  FIELD(formats), .runtime = true, .modes = CONT, .section = 1,
+	  .expect = "a comma-separated list of svg, folded and pprof",
+	  .help = "formats written per window: svg,folded,pprof (default svg)" },
+	{ .name = "symbol-cache-mb", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(symbol_cache_mb), .min = 8, .max = 65536, .modes = CONT, .section = 1,
+	  .expect = "megabytes from 8 to 65536",
+	  .help = "memory cap for cached symbol files (default 256)" },
 	/* Fleet: push to Pyroscope, serve pprof and metrics. */
-	{ "push-url", parse_push_url, format_str, FIELD(push_url), 0, 0, false,
-	  "an http:// or https:// URL such as http://pyroscope:4040, without ? or #" },
-	{ "push-api", parse_push_api, format_push_api, FIELD(push_api), 0, 0, false,
-	  "connect or ingest" },
-	{ "service-name", parse_service_name, format_str, FIELD(service_name), 0, 0, false,
-	  "1 to 127 letters, digits, '.', '_', '-' or '/'" },
-	{ "label", parse_label, format_str, FIELD(labels), 0, 0, false,
-	  "key=value (key: letters, digits and '_', not starting with '__' nor service_name; "
-	  "value: 1 to 127 bytes without , { } \" \\), at most 16 labels" },
-	{ "sample-labels", parse_sample_labels, format_sample_labels, FIELD(sample_labels), 0, 0,
-	  false, "none, or a comma-separated list of process, pid and thread" },
-	{ "push-token-file", parse_str, format_str, FIELD(push_token_file), 0, 0, false,
-	  "a file path" },
-	{ "push-basic-auth-file", parse_str, format_str, FIELD(push_basic_auth_file), 0, 0, false,
-	  "a file path" },
-	{ "push-tenant", parse_header_value, format_str, FIELD(push_tenant), 0, 0, false,
-	  "a tenant id of printable characters without spaces" },
-	{ "push-ca-file", parse_str, format_str, FIELD(push_ca_file), 0, 0, false,
-	  "a file path" },
-	{ "push-timeout", parse_uint, format_uint, FIELD(push_timeout_s), 1, 600, false,
-	  "seconds from 1 to 600" },
-	{ "spool-dir", parse_str, format_str, FIELD(spool_dir), 0, 0, false,
-	  "a directory path" },
-	{ "spool-max-bytes", parse_size, format_size, FIELD(spool_max_bytes), 0, 0, false,
-	  "a size such as 64M or 1G" },
-	{ "listen", parse_listen, format_str, FIELD(listen), 0, 0, false,
-	  "PORT, HOST:PORT or [IPV6]:PORT with a numeric HOST (loopback when omitted)" },
+	{ .name = "push-url", .arg = "URL", .parse = parse_push_url, .format = format_str,
+	  FIELD(push_url), .modes = CONT, .section = 2,
+	  .expect = "an http:// or https:// URL such as http://pyroscope:4040, without ? or #",
+	  .help = "after each window, POST its pprof to Pyroscope at URL\n"
+		  "(http://host:4040); windows go out oldest first, once" },
+	{ .name = "push-api", .arg = "API", .parse = parse_push_api, .format = format_push_api,
+	  FIELD(push_api), .modes = CONT, .section = 2, .expect = "connect or ingest",
+	  .help = "connect (default: /push.v1.PusherService/Push) or ingest\n"
+		  "(the older /ingest?name=...&from=&until=&format=pprof)" },
+	{ .name = "service-name", .arg = "NAME", .parse = parse_service_name,
+	  .format = format_str, FIELD(service_name), .modes = CONT, .section = 2,
+	  .expect = "1 to 127 letters, digits, '.', '_', '-' or '/'",
+	  .help = "service_name label (default: the host name)" },
+	{ .name = "label", .arg = "KEY=VALUE", .parse = parse_label, .format = format_str,
+	  FIELD(labels), .modes = CONT, .section = 2,
+	  .expect = "key=value (key: letters, digits and '_', not starting with '__' nor "
+		    "service_name; value: 1 to 127 bytes without , { } \" \\), at most 16 labels",
+	  .help = "one more series label (hostname is always set); may\nrepeat" },
+	{ .name = "sample-labels", .arg = "LIST", .parse = parse_sample_labels,
+	  .format = format_sample_labels, FIELD(sample_labels), .modes = CONT, .section = 2,
+	  .expect = "none, or a comma-separated list of process, pid and thread",
+	  .help = "per-sample labels pushed: none (default: the process\n"
+		  "name is the root frame), or any of process,pid,thread\n"
+		  "(each distinct set is a series of its own in Pyroscope)" },
+	{ .name = "push-token-file", .arg = "FILE", .parse = parse_str, .format = format_str,
+	  FIELD(push_token_file), .modes = CONT, .section = 2, .expect = "a file path",
+	  .help = "send the token in FILE as a bearer token (re-read when\n"
+		  "the file changes)" },
+	{ .name = "push-basic-auth-file", .arg = "FILE", .parse = parse_str,
+	  .format = format_str, FIELD(push_basic_auth_file), .modes = CONT, .section = 2,
+	  .expect = "a file path", .help = "send 'user:password' from FILE (basic auth)" },
+	{ .name = "push-tenant", .arg = "ID", .parse = parse_header_value, .format = format_str,
+	  FIELD(push_tenant), .modes = CONT, .section = 2,
+	  .expect = "a tenant id of printable characters without spaces",
+	  .help = "send X-Scope-OrgID: ID" },
+	{ .name = "push-ca-file", .arg = "FILE", .parse = parse_str, .format = format_str,
+	  FIELD(push_ca_file), .modes = CONT, .section = 2, .expect = "a file path",
+	  .help = "trust these CAs for https (verification is always on)" },
+	{ .name = "push-timeout", .arg = "SECS", .parse = parse_uint, .format = format_uint,
+	  FIELD(push_timeout_s), .min = 1, .max = 600, .modes = CONT, .section = 2,
+	  .expect = "seconds from 1 to 600", .help = "limit on one request (default 30)" },
+	{ .name = "spool-dir", .arg = "DIR", .parse = parse_str, .format = format_str,
+	  FIELD(spool_dir), .modes = CONT, .section = 2, .expect = "a directory path",
+	  .help = "keep unsent windows here, across restarts too (default:\nin memory)" },
+	{ .name = "spool-max-bytes", .arg = "SIZE", .parse = parse_size, .format = format_size,
+	  FIELD(spool_max_bytes), .modes = CONT, .section = 2,
+	  .expect = "a size such as 64M or 1G",
+	  .help = "bound on unsent windows (default 64M); past it the\n"
+		  "oldest are dropped, counted and logged" },
+	{ .name = "listen", .arg = "[HOST:]PORT", .parse = parse_listen, .format = format_str,
+	  FIELD(listen), .modes = CONT, .section = 2,
+	  .expect = "PORT, HOST:PORT or [IPV6]:PORT with a numeric HOST (loopback when omitted)",
+	  .help = "serve /debug/pprof/profile?seconds=N, /metrics and\n"
+		  "/latest.svg over HTTP (HOST: numeric, default loopback)" },
 };
 
 static const struct config_key *find_key(const char *name)
@@ -470,6 +651,7 @@ void config__init(struct config *c)
 	c->push_api = PUSH_API_CONNECT;
 	c->push_timeout_s = 30;
 	c->spool_max_bytes = 64ULL << 20;
+	snprintf(c->output, sizeof(c->output), "flamed.svg");
 }
 
 /* Edit distance of a and b, stopping at 3: enough to tell a typo from another word. */
@@ -526,13 +708,19 @@ static void unknown_key_msg(const char *key, char *msg)
 int config__set(struct config *c, const char *key, const char *value, char *msg)
 {
 	const struct config_key *k = find_key(key);
+	int err;
 
 	if (!k) {
 		unknown_key_msg(key, msg);
 		return -ENOENT;
 	}
 	/* Without the value: from a file it is a line that is no valid setting (see above). */
-	if (k->parse(k, value, (char *)c + k->off)) {
+	err = k->parse(k, value, (char *)c + k->off);
+	if (err == -ESRCH) {
+		snprintf(msg, CONFIG_MSG_LEN, "invalid value for %s: no such process", key);
+		return -EINVAL;
+	}
+	if (err) {
 		snprintf(msg, CONFIG_MSG_LEN, "invalid value for %s: expected %s", key, k->expect);
 		return -EINVAL;
 	}
@@ -557,6 +745,7 @@ static char *trim(char *s)
  */
 static int parse_line(struct config *c, char *line, char *msg)
 {
+	const struct config_key *k;
 	char *eq, *key, *val, *hash;
 	size_t n;
 
@@ -577,9 +766,15 @@ static int parse_line(struct config *c, char *line, char *msg)
 		return -EINVAL;
 	}
 	/* Before the key is named in any message below. */
-	if (!find_key(key)) {
+	k = find_key(key);
+	if (!k) {
 		unknown_key_msg(key, msg);
 		return -ENOENT;
+	}
+	if (k->modes & CONFIG_CMDLINE) {
+		snprintf(msg, CONFIG_MSG_LEN, "%s is a command-line option, not a config file key",
+			 key);
+		return -EINVAL;
 	}
 	if (*val == '"') {
 		n = strlen(val);
@@ -826,10 +1021,179 @@ int config_args__apply(const struct config_args *a, struct config *c, char *msg)
 		err = config__set(c, a->key[i], a->value[i], why);
 		if (err) {
 			/* The file's words, said as an option. */
-			snprintf(msg, CONFIG_MSG_LEN, "invalid --%s '%s': expected %s", a->key[i],
-				 a->value[i], k ? k->expect : "a known option");
+			snprintf(msg, CONFIG_MSG_LEN, "invalid --%s '%.200s': %s", a->key[i],
+				 a->value[i], !k ? "not a known option" :
+				 strstr(why, "no such process") ? "no such process" : "expected");
+			if (k && !strstr(why, "no such process"))
+				snprintf(msg + strlen(msg), CONFIG_MSG_LEN - strlen(msg), " %s",
+					 k->expect);
 			return err;
 		}
 	}
 	return 0;
+}
+
+size_t config__getopt(struct option *lo, size_t max, char *shortopts, size_t len)
+{
+	size_t i, n = 0, ns = 0;
+
+	for (i = 0; i < ARRAY_SIZE(keys) && n < max; i++, n++) {
+		lo[n] = (struct option){ keys[i].name,
+					 keys[i].arg ? required_argument : no_argument, NULL,
+					 keys[i].shortopt ? keys[i].shortopt : CONFIG_OPT_BASE + (int)i };
+		if (keys[i].shortopt && ns + 3 < len) {
+			shortopts[ns++] = keys[i].shortopt;
+			if (keys[i].arg)
+				shortopts[ns++] = ':';
+		}
+	}
+	if (len)
+		shortopts[MIN(ns, len - 1)] = '\0';
+	return n;
+}
+
+const char *config__opt_key(int val)
+{
+	size_t i;
+
+	if (val >= CONFIG_OPT_BASE && val < CONFIG_OPT_BASE + (int)ARRAY_SIZE(keys))
+		return keys[val - CONFIG_OPT_BASE].name;
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].shortopt && keys[i].shortopt == val)
+			return keys[i].name;
+	return NULL;
+}
+
+unsigned int config__key_modes(const char *key)
+{
+	const struct config_key *k = find_key(key);
+
+	return k ? k->modes : 0;
+}
+
+/* "  -p, --pid PID        help", continuation lines under the help's first column. */
+void config__help_line(FILE *f, int shortopt, const char *name, const char *arg,
+		       const char *help)
+{
+	char left[64];
+	int n;
+
+	n = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", shortopt ? '-' : ' ',
+		     shortopt ? shortopt : ' ', shortopt ? ", " : "  ", name, arg ? " " : "",
+		     arg ? arg : "");
+	fprintf(f, "%s%*s", left, n < CONFIG_HELP_COL ? CONFIG_HELP_COL - n : 2, "");
+	for (; *help; help++) {
+		fputc(*help, f);
+		if (*help == '\n')
+			fprintf(f, "%*s", CONFIG_HELP_COL, "");
+	}
+	fputc('\n', f);
+}
+
+void config__help(FILE *f, int section)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++)
+		if (keys[i].section == section)
+			config__help_line(f, keys[i].shortopt, keys[i].name, keys[i].arg,
+					  keys[i].help);
+}
+
+int config__check_rate(const struct config *c, uint64_t max_rate, char *msg)
+{
+	if (max_rate && c->freq_hz > max_rate) {
+		snprintf(msg, CONFIG_MSG_LEN, "frequency %u Hz is above the kernel's limit of "
+			 "%llu Hz (/proc/sys/kernel/perf_event_max_sample_rate)", c->freq_hz,
+			 (unsigned long long)max_rate);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+uint64_t config__max_sample_rate(void)
+{
+	uint64_t v = 0;
+	char buf[32];
+	FILE *f = fopen("/proc/sys/kernel/perf_event_max_sample_rate", "re");
+
+	if (f && fgets(buf, sizeof(buf), f)) {
+		buf[strcspn(buf, "\n")] = '\0';
+		if (parse_u64(buf, UINT32_MAX, &v))
+			v = 0;
+	}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+int config__resolve(struct config *c, const char *path, const struct config_args *a,
+		    unsigned int mode, char *msg)
+{
+	int i, err;
+
+	config__init(c);
+	if (path) {
+		err = config__load(c, path, msg);
+		if (err)
+			return err;
+	}
+	for (i = 0; a && i < a->n; i++) {
+		const struct config_key *k = find_key(a->key[i]);
+
+		if (k && !(k->modes & mode)) {
+			if (mode == CONFIG_ONESHOT)
+				snprintf(msg, CONFIG_MSG_LEN, "--%s is a continuous-mode option",
+					 k->name);
+			else
+				snprintf(msg, CONFIG_MSG_LEN, "continuous mode (--output-dir, "
+					 "--interval, --config, ...) writes its windows to the output "
+					 "directory: it takes neither -o, --format nor a command (--%s "
+					 "given)", k->name);
+			return -EINVAL;
+		}
+	}
+	if (a) {
+		err = config_args__apply(a, c, msg);
+		if (err)
+			return err;
+	}
+	return config__check_rate(c, config__max_sample_rate(), msg);
+}
+
+void config__fill(const struct config *c, unsigned int mode, struct config_opts *out)
+{
+	struct session_opts *so = &out->session;
+	struct symbolizer_opts *syo = &so->sym;
+
+	memset(out, 0, sizeof(*out));
+	so->pids = (uint32_t *)c->pids.pid;
+	so->nr_pids = c->pids.n;
+	so->duration_ns = c->duration_ns;
+	so->freq_hz = c->freq_hz;
+	so->output = c->output;
+	so->format = c->format;
+	so->event = c->event;
+	so->title = c->title[0] ? c->title : NULL;
+	so->include_idle = c->include_idle;
+	so->no_demangle = c->no_demangle;
+	so->max_stacks = c->max_stacks;
+	so->unwind = c->unwind;
+	so->unwind_max_mb = c->unwind_max_mb;
+	syo->no_demangle = c->no_demangle;
+	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */
+	syo->cache_mb = mode & CONFIG_CONTINUOUS ? c->symbol_cache_mb : 0;
+	syo->perfmap_max_entries = c->perfmap_max_entries;
+	syo->perfmap_max_mb = c->perfmap_max_mb;
+	syo->perfmap_total_mb = c->perfmap_total_mb;
+	syo->perfmap_read_ms = c->perfmap_read_ms;
+	snprintf(out->debug_dirs, sizeof(out->debug_dirs), "%s", c->debug_dirs);
+	symbolize__split_dirs(out->debug_dirs, out->dirs, ARRAY_SIZE(out->dirs));
+	syo->debug_dirs = out->dirs;
+	syo->debuginfod = c->debuginfod;
+	syo->debuginfod_urls = c->debuginfod_urls[0] ? c->debuginfod_urls : NULL;
+	syo->debuginfod_timeout_s = c->debuginfod_timeout_s;
+	syo->lines = c->lines;
+	syo->no_inline = c->no_inline;
+	syo->no_params = c->no_params;
 }

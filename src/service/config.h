@@ -12,8 +12,22 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include "service/session.h"
 
 #define CONFIG_MSG_LEN 512
+
+/* Where a key is accepted (config_key.modes). */
+#define CONFIG_ONESHOT 1u	/* a one-shot profile */
+#define CONFIG_CONTINUOUS 2u	/* continuous mode (command line and config file) */
+#define CONFIG_SELECTS 4u	/* on the command line, selects continuous mode */
+#define CONFIG_CMDLINE 8u	/* command line only, never in a config file */
+
+struct config_pids {
+	uint32_t n;
+	uint32_t pid[64];
+};
 
 struct config {
 	/* Changeable at run time (SIGHUP). */
@@ -25,6 +39,10 @@ struct config {
 	char title[256];	/* SVG title, "" = default */
 	int verbose;		/* 0 notice, 1 info, 2 debug */
 	/* Fixed for the daemon's life. */
+	struct config_pids pids;	/* none: system-wide */
+	uint64_t duration_ns;		/* 0 = until a signal (or the command's exit) */
+	char output[PATH_MAX];		/* one-shot output file */
+	int format;			/* enum output_format, FMT_NONE: from output's name */
 	uint32_t freq_hz;
 	char event[16];
 	bool include_idle;
@@ -100,7 +118,7 @@ const char *config__key_name(size_t i);
  * Command-line settings, kept as text so they can be applied again over the file on every
  * reload: the command line wins over the config file.
  */
-#define CONFIG_MAX_ARGS 64
+#define CONFIG_MAX_ARGS 128
 struct config_args {
 	int n;
 	const char *key[CONFIG_MAX_ARGS];
@@ -111,5 +129,44 @@ struct config_args {
 int config_args__add(struct config_args *a, const char *key, const char *value);
 /* Applies the recorded settings in order; 0 or the first error (msg filled). */
 int config_args__apply(const struct config_args *a, struct config *c, char *msg);
+
+/*
+ * The command line from the same table: getopt_long entries of every key (val: the short
+ * letter, or CONFIG_OPT_BASE + index) into lo (at most max, no terminator) and their short
+ * options into shortopts; returns how many entries.
+ */
+#define CONFIG_OPT_BASE 1000
+struct option;
+size_t config__getopt(struct option *lo, size_t max, char *shortopts, size_t len);
+/* The key of a getopt_long result, NULL if it is none. */
+const char *config__opt_key(int val);
+/* The key's CONFIG_* modes, 0 for no key. */
+unsigned int config__key_modes(const char *key);
+
+/* --help: the keys of one section (0 profiling, 1 continuous, 2 fleet), and one line. */
+#define CONFIG_HELP_COL 23
+void config__help(FILE *f, int section);
+void config__help_line(FILE *f, int shortopt, const char *name, const char *arg,
+		       const char *help);
+
+/*
+ * Resolves the settings of one run: defaults, then the config file (path, may be NULL), then
+ * the command line (a), each key checked by the same table whatever its source; keys the mode
+ * (CONFIG_ONESHOT or CONFIG_CONTINUOUS) does not take are refused, and so is a frequency
+ * above the kernel's limit. 0 or negative errno with msg filled.
+ */
+int config__resolve(struct config *c, const char *path, const struct config_args *a,
+		    unsigned int mode, char *msg);
+/* The frequency against the kernel's perf_event_max_sample_rate (0: unknown, no limit). */
+int config__check_rate(const struct config *c, uint64_t max_rate, char *msg);
+uint64_t config__max_sample_rate(void);
+
+/* What a resolved config gives each module; pointers into out and into the config. */
+struct config_opts {
+	struct session_opts session;	/* its sym: the symbolizer's */
+	char debug_dirs[1024];
+	const char *dirs[33];
+};
+void config__fill(const struct config *c, unsigned int mode, struct config_opts *out);
 
 #endif

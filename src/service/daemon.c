@@ -40,7 +40,7 @@ static const enum output_format all_formats[] = { FMT_SVG, FMT_FOLDED, FMT_PPROF
 struct daemon {
 	const struct daemon_opts *o;
 	struct config cfg;
-	struct session_opts so;
+	struct config_opts opts;	/* the session's and the symbolizer's, from cfg */
 	struct session *s;
 	struct symbolizer *sym;
 	int epfd, sfd, twin, tdrain, twd, tend;
@@ -209,13 +209,7 @@ int daemon__load_config(const struct daemon_opts *o, struct config *c, char *msg
 {
 	int err;
 
-	config__init(c);
-	if (o->config_path) {
-		err = config__load(c, o->config_path, msg);
-		if (err)
-			return err;
-	}
-	err = config_args__apply(o->args, c, msg);
+	err = config__resolve(c, o->config_path, o->args, CONFIG_CONTINUOUS, msg);
 	if (err)
 		return err;
 	if (!c->output_dir[0]) {
@@ -224,21 +218,6 @@ int daemon__load_config(const struct daemon_opts *o, struct config *c, char *msg
 		return -EINVAL;
 	}
 	return check_dir(c->output_dir, msg);
-}
-
-static void session_opts_from(struct session_opts *so, const struct config *c,
-			      const struct daemon_opts *o)
-{
-	memset(so, 0, sizeof(*so));
-	so->pids = o->pids;
-	so->nr_pids = o->nr_pids;
-	so->freq_hz = c->freq_hz;
-	so->event = c->event;
-	so->include_idle = c->include_idle;
-	so->no_demangle = c->no_demangle;
-	so->max_stacks = c->max_stacks;
-	so->unwind = c->unwind;
-	so->unwind_max_mb = c->unwind_max_mb;
 }
 
 /*
@@ -752,9 +731,6 @@ int daemon__run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .epfd = -1, .sfd = -1, .twin = -1, .tdrain = -1, .twd = -1,
 			    .tend = -1 };
-	struct symbolizer_opts syo = { 0 };
-	char debug_dirs[sizeof(d.cfg.debug_dirs)];
-	const char *dirs[32];
 	char msg[CONFIG_MSG_LEN], iv[32];
 	sigset_t mask, oldmask;
 	uint64_t wd_ns;
@@ -767,7 +743,10 @@ int daemon__run(const struct daemon_opts *o)
 	}
 	apply_log_level(&d);
 	remove_temp_files(d.cfg.output_dir);
-	session_opts_from(&d.so, &d.cfg, o);
+	config__fill(&d.cfg, CONFIG_CONTINUOUS, &d.opts);
+	/* The pids of the command line, which a reload does not change. */
+	d.opts.session.pids = o->pids;
+	d.opts.session.nr_pids = o->nr_pids;
 
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -786,25 +765,10 @@ int daemon__run(const struct daemon_opts *o)
 		pr_err("cannot set up the event loop: %s", strerror(-err));
 		goto cleanup;
 	}
-	d.s = session__new(&d.so, &err);
+	d.s = session__new(&d.opts.session, &err);
 	if (!d.s)
 		goto cleanup;
-	syo.no_demangle = d.cfg.no_demangle;
-	syo.cache_mb = d.cfg.symbol_cache_mb;
-	syo.perfmap_max_entries = d.cfg.perfmap_max_entries;
-	syo.perfmap_max_mb = d.cfg.perfmap_max_mb;
-	syo.perfmap_total_mb = d.cfg.perfmap_total_mb;
-	syo.perfmap_read_ms = d.cfg.perfmap_read_ms;
-	snprintf(debug_dirs, sizeof(debug_dirs), "%s", d.cfg.debug_dirs);
-	symbolize__split_dirs(debug_dirs, dirs, ARRAY_SIZE(dirs));
-	syo.debug_dirs = dirs;
-	syo.debuginfod = d.cfg.debuginfod;
-	syo.debuginfod_urls = d.cfg.debuginfod_urls[0] ? d.cfg.debuginfod_urls : NULL;
-	syo.debuginfod_timeout_s = d.cfg.debuginfod_timeout_s;
-	syo.lines = d.cfg.lines;
-	syo.no_inline = d.cfg.no_inline;
-	syo.no_params = d.cfg.no_params;
-	d.sym = symbolizer__new(session__procs(d.s), &syo);
+	d.sym = symbolizer__new(session__procs(d.s), &d.opts.session.sym);
 	if (!d.sym) {
 		err = -ENOMEM;
 		goto cleanup;

@@ -114,15 +114,15 @@ bad() {
 	fi
 }
 bad "unknown pid" "no such process" "$FLAMED" -p 999999 -d 1 -o "$T/bad.svg"
-bad "pid not a number" "invalid pid" "$FLAMED" -p abc -o "$T/bad.svg"
-bad "frequency 0" "invalid frequency" "$FLAMED" -F 0 -o "$T/bad.svg"
-bad "negative frequency" "invalid frequency" "$FLAMED" -F -5 -o "$T/bad.svg"
+bad "pid not a number" "invalid --pid 'abc'" "$FLAMED" -p abc -o "$T/bad.svg"
+bad "frequency 0" "invalid --frequency '0'" "$FLAMED" -F 0 -o "$T/bad.svg"
+bad "negative frequency" "invalid --frequency '-5'" "$FLAMED" -F -5 -o "$T/bad.svg"
 bad "frequency above the kernel limit" "above the kernel" "$FLAMED" -F 100000000 -o "$T/bad.svg"
 bad "unwritable output" "cannot write" "$FLAMED" -d 1 -o /nonexistent/dir/bad.svg
 bad "unknown extension" "format" "$FLAMED" -d 1 -o "$T/bad.xyz"
-bad "unknown format" "unknown format" "$FLAMED" --format png -o "$T/bad.svg"
+bad "unknown format" "invalid --format 'png': expected svg, folded or pprof" "$FLAMED" --format png -o "$T/bad.svg"
 bad "bad flag" "unrecognized|invalid option" "$FLAMED" --no-such-flag
-bad "bad duration" "invalid duration" "$FLAMED" -d soon -o "$T/bad.svg"
+bad "bad duration" "invalid --duration 'soon'" "$FLAMED" -d soon -o "$T/bad.svg"
 bad "missing command" "cannot run" "$FLAMED" -o "$T/bad.svg" -- /nonexistent/prog
 if need_root "unprivileged user refused"; then
 	chmod 0777 "$T"
