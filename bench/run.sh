@@ -5,8 +5,8 @@
 # test suite (make test) is what proves behaviour.
 #
 #   bash bench/run.sh              all of them, short settings (about 15 minutes, root)
-#   bash bench/run.sh NAME...      only those (render, unwind_tables, overhead, unwind_cost,
-#                                  symbolize, storm, soak, fleet_size)
+#   bash bench/run.sh NAME...      only those (render, perfscript, unwind_tables, overhead,
+#                                  unwind_cost, symbolize, storm, soak, fleet_size)
 #
 # Longer runs: call a script itself (each documents its arguments).
 set -u
@@ -16,6 +16,7 @@ export BUILD=${BUILD:-build}
 # name: arguments for a short run
 declare -A ARGS=(
 	[render]="3"
+	[perfscript]="3"
 	[unwind_tables]=""
 	[overhead]="1"
 	[unwind_cost]="3"
@@ -24,7 +25,7 @@ declare -A ARGS=(
 	[soak]="2"
 	[fleet_size]="3 5"
 )
-ORDER="render unwind_tables overhead unwind_cost symbolize storm soak fleet_size"
+ORDER="render perfscript unwind_tables overhead unwind_cost symbolize storm soak fleet_size"
 NEEDS_ROOT="overhead unwind_cost storm soak fleet_size"
 
 names=("$@")

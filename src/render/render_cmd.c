@@ -62,19 +62,25 @@ static const char usage_render[] =
 	"Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them),\n"
 	"perf script output (as stackcollapse-perf.pl reads it) or pprof files;\n"
 	"reads stdin when no INPUT or \"-\".  perf script | flamed render -o out.svg\n"
+	"  -o, --output FILE     write FILE (atomically) instead of stdout\n"
+	"  --format FORMAT       svg, folded or pprof (default: from -o's extension, else svg)\n"
 	"  --input KIND          auto (default: told by the first bytes), folded,\n"
 	"                        perf-script or pprof\n"
 	"  --diff                input has three columns: \"stack BEFORE AFTER\"\n"
-	"  --no-normalize        with --diff: compare raw counts\n";
+	"  --no-normalize        with --diff: compare raw counts\n"
+	"  -h, --help            this help\n";
 
 static const char usage_diff[] =
 	"Usage: flamed diff BEFORE AFTER [-o OUT] [--format svg|folded] [OPTIONS]\n"
 	"A differential flame graph: the shape of AFTER, red where a frame grew,\n"
 	"blue where it shrank. --format folded writes \"stack BEFORE AFTER\" lines.\n"
 	"Each input is folded stacks, perf script output or pprof.\n"
+	"  -o, --output FILE     write FILE (atomically) instead of stdout\n"
+	"  --format FORMAT       svg or folded (default: from -o's extension, else svg)\n"
 	"  --input KIND          auto (default), folded, perf-script or pprof\n"
 	"  --no-normalize        compare raw counts (default: BEFORE scaled to\n"
-	"                        AFTER's sample total)\n";
+	"                        AFTER's sample total)\n"
+	"  -h, --help            this help\n";
 
 static const char usage_svg[] =
 	"\nSVG options:\n"

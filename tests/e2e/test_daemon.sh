@@ -55,21 +55,32 @@ stop() {
 
 # --- Without root: the man page, install, the unit file, config errors -------------------
 
-# Every option of --help is in the man page, and nothing else (same short/long pairs).
+# Every option of each --help is in its section of the man page, and nothing else (same
+# short/long pairs): flamed --help in OPTIONS, render's and diff's in RENDER AND DIFF.
 help_opts() {
-	"$FLAMED" --help | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' | sed -E 's/^ +//' | sort
+	"$FLAMED" "$@" --help | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' | sed -E 's/^ +//'
 }
+# man_opts SECTION: the options of the .TP items of that .SH section.
 man_opts() {
-	awk '/^\.TP/ { getline; print }' "$ROOT/docs/flamed.8" |
+	awk -v sec=".SH $1" '/^\.SH/ { in_sec = ($0 == sec) } in_sec && /^\.TP/ { getline; print }' \
+		"$ROOT/docs/flamed.8" |
 		sed -E -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/"//g' -e 's/ +/ /g' -e 's/ ,/,/g' |
 		grep -oE -- '^\.[A-Z]+ (-[a-zA-Z], )?--[a-z][a-z-]*' | sed -E 's/^\.[A-Z]+ //' | sort
 }
-help_opts >"$T/help.opts"
-man_opts >"$T/man.opts"
+help_opts | sort >"$T/help.opts"
+man_opts OPTIONS >"$T/man.opts"
 if diff -u "$T/help.opts" "$T/man.opts" >"$T/opts.diff"; then
-	ok "man page lists exactly the options of --help ($(wc -l <"$T/help.opts"))"
+	ok "man page OPTIONS lists exactly the options of --help ($(wc -l <"$T/help.opts"))"
 else
-	fail "man page and --help differ:"
+	fail "man page OPTIONS and --help differ:"
+	cat "$T/opts.diff"
+fi
+{ help_opts render; help_opts diff; } | sort -u >"$T/help.render"
+man_opts "RENDER AND DIFF" >"$T/man.render"
+if [ -s "$T/help.render" ] && diff -u "$T/help.render" "$T/man.render" >"$T/opts.diff"; then
+	ok "man page RENDER AND DIFF lists exactly the options of render/diff --help ($(wc -l <"$T/help.render"))"
+else
+	fail "man page RENDER AND DIFF and render/diff --help differ:"
 	cat "$T/opts.diff"
 fi
 if need_tool "man page rendering" man; then
