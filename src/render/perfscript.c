@@ -215,20 +215,59 @@ static const char *header_comm_end(const char *s, const char *e)
 	return NULL;
 }
 
-static int parse_header(struct perfscript_parser *ps, const char *s, const char *e)
+/*
+ * Without a call chain (perf record without -g) perf prints the sample's one frame on its
+ * header line: "COMM PID TIME: PERIOD EVENT: ADDR SYM+OFF (DSO)". Where that ADDR starts (the
+ * hex token after the event, the first token ending in ':' that is not the time), or NULL.
+ */
+static const char *header_frame(const char *q, const char *e)
 {
-	const char *ce = header_comm_end(s, e);
+	while (q < e) {
+		const char *t, *a, *h;
 
-	if (!ce) {
-		junk(ps);
-		ps->in_sample = ps->skipping = true;
-		return 0;
+		while (q < e && is_blank(*q))
+			q++;
+		t = q;
+		while (q < e && !is_blank(*q))
+			q++;
+		if (q == t || q[-1] != ':')
+			continue;
+		for (h = t; h < q - 1 && ((*h >= '0' && *h <= '9') || *h == '.'); h++)
+			;
+		if (h == q - 1)
+			continue; /* the time */
+		for (a = q; a < e && is_blank(*a); a++)
+			;
+		for (h = a; h < e && is_hex(*h); h++)
+			;
+		return h > a && h - a <= 16 && h < e && is_blank(*h) ? a : NULL;
 	}
+	return NULL;
+}
+
+static int parse_frame(struct perfscript_parser *ps, const char *s, const char *e);
+
+/* false when the line has no PID: not a header (the caller decides what it is). */
+static bool parse_header(struct perfscript_parser *ps, const char *s, const char *e, int *err)
+{
+	const char *ce = header_comm_end(s, e), *f;
+
+	*err = 0;
+	if (!ce)
+		return false;
+	f = header_frame(ce, e);
 	while (ce > s && is_blank(ce[-1]))
 		ce--;
 	ps->fbuf_len = ps->nr_f = 0;
 	ps->in_sample = true;
-	return add_name(ps, s, ce - s, "");
+	*err = add_name(ps, s, ce - s, "");
+	/* A one-line sample ends here: the next indented line may be the next header. */
+	if (!*err && f) {
+		*err = parse_frame(ps, f, e);
+		if (!*err)
+			*err = end_sample(ps);
+	}
+	return true;
 }
 
 static bool dso_is_kernel(const char *d, size_t n, uint64_t addr)
@@ -313,6 +352,7 @@ static int parse_frame(struct perfscript_parser *ps, const char *s, const char *
 static int parse_line(struct perfscript_parser *ps, const char *s, const char *e)
 {
 	const char *t = s;
+	int err;
 
 	ps->st.lines++;
 	if (memchr(s, '\0', e - s))
@@ -323,22 +363,23 @@ static int parse_line(struct perfscript_parser *ps, const char *s, const char *e
 		e--;
 	if (t == e)
 		return end_sample(ps);
-	if (t > s) {
-		if (!ps->in_sample) {
-			junk(ps);
-			return 0;
-		}
+	/* Indented: a frame of the sample being read, else a header perf padded (%16s comm). */
+	if (t > s && ps->in_sample) {
 		if (ps->skipping) {
 			junk(ps);
 			return 0;
 		}
 		return parse_frame(ps, t, e);
 	}
-	if (end_sample(ps))
-		return ps->err ? ps->err : -ENOMEM;
-	if (*s == '#')
-		return 0;
-	return parse_header(ps, s, e);
+	err = end_sample(ps);
+	if (err || (t == s && *s == '#'))
+		return err;
+	if (parse_header(ps, t, e, &err))
+		return err;
+	/* Not a header: junk, and so are the frames under it. */
+	junk(ps);
+	ps->in_sample = ps->skipping = t == s;
+	return 0;
 }
 
 struct perfscript_parser *perfscript_parser__new(struct profile *p)
@@ -510,9 +551,12 @@ bool perfscript__sniff(const char *buf, size_t len)
 			return false;
 		s = nl + 1;
 	}
-	/* The first line that matters: a header, not indented, with a PID. */
-	if (t > s || memchr(s, '\0', e - s) || !header_comm_end(s, e))
+	/* The first line that matters: a header with a PID (indented when perf padded it). */
+	s = t;
+	if (memchr(s, '\0', e - s) || !(t = header_comm_end(s, e)))
 		return false;
+	if (header_frame(t, e))
+		return true;
 	while (e > s && is_blank(e[-1]))
 		e--;
 	if (e[-1] == ':')

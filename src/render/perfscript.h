@@ -2,9 +2,10 @@
 /*
  * `perf script` text, as stackcollapse-perf.pl and inferno read it: each sample a header line
  * ("COMM PID[/TID] [CPU] TIME: PERIOD EVENT:"), then its call chain leaf first, one indented
- * frame a line ("ADDR SYM+OFF (DSO)"), then a blank line. So `perf script | flamed render`
- * turns an existing perf.data into a flame graph, and a recorded workload reads the same as
- * flamed's own profile of it.
+ * frame a line ("ADDR SYM+OFF (DSO)"), then a blank line. Without a call chain (perf record
+ * without -g) a sample is one line, its comm padded and its one frame after the event. So
+ * `perf script | flamed render` turns an existing perf.data into a flame graph, and a recorded
+ * workload reads the same as flamed's own profile of it.
  *
  * Each sample counts 1 (perf's periods are ignored, as stackcollapse-perf.pl does by default).
  * A stack becomes "COMM;root;...;leaf", the process name first as in flamed's folded output;

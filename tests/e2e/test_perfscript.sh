@@ -44,6 +44,19 @@ k_folded=$(awk '/_\[k\]/ { n += $NF } END { print n + 0 }' "$T/chain.folded")
 check "kernel frames marked _[k] ($k_folded samples, perf: $k_perf)" test "$k_folded" = "$k_perf"
 check "no +0x offsets left in frame names" bash -c "! grep -q '+0x' '$T/chain.folded'"
 
+# Without -g perf prints one line a sample (comm padded, the frame after the event).
+if perf record -e cpu-clock -F 499 -o "$T/flat.data" -- "$WL/chain" 1 >"$T/record.log" 2>&1 &&
+	perf script -i "$T/flat.data" >"$T/flat.txt" 2>/dev/null; then
+	"$FLAMED" render "$T/flat.txt" --format folded >"$T/flat.folded" 2>"$T/err"
+	nr_flat=$(grep -cE '^ *chain +[0-9]+ ' "$T/flat.txt")
+	check "perf record without -g: every sample counted ($(samples chain "$T/flat.folded") of $nr_flat)" \
+		test "$(samples chain "$T/flat.folded")" = "$nr_flat" -a "$nr_flat" -ge 25
+	pct=$(fraction chain '^chain;c$' "$T/flat.folded")
+	check "perf record without -g: the leaf c in $pct% of the samples (>= 90)" test "$pct" -ge 90
+else
+	fail "perf record without -g + perf script"
+fi
+
 # --- the same bytes from a file, stdin and a pipe ----------------------------------------------
 "$FLAMED" render --format folded <"$T/chain.txt" >"$T/stdin.folded" 2>"$T/err"
 check "stdin gives the same folded output as the file" cmp -s "$T/stdin.folded" "$T/chain.folded"

@@ -186,6 +186,37 @@ TEST(perfscript_errors_name_the_line)
 	profile__free(p);
 }
 
+/*
+ * perf record without -g: one line a sample, the comm padded to 16 columns, the frame after
+ * the event; consecutive samples without blank lines between them.
+ */
+TEST(perfscript_one_line_samples)
+{
+	static const char in[] =
+		"           chain 20837 59822.215002:    2004008 cpu-clock:      5595093dc194 "
+		"c+0x34 "
+		"(/w/chain)\n"
+		"           chain 20837 59822.217003:    2004008 cpu-clock:      5595093dc194 "
+		"c+0x34 "
+		"(/w/chain)\n"
+		" kworker/0:1 H-e 31/31 [001] 5.0:    1 cycles:ppp:  ffffffff81000000 worker+0x1 "
+		"([kernel.kallsyms])\n"
+		"            dd 7 5.0:    1 sched:sched_switch:  ffffffff81000000 __schedule+0x1 "
+		"([kernel.kallsyms])\n";
+	struct profile *p = profile__new();
+	struct perfscript_stats st;
+	char *out;
+
+	CHECK(perfscript__sniff(in, sizeof(in) - 1));
+	CHECK_EQ_INT(perfscript__parse(p, in, sizeof(in) - 1, &st), 0);
+	CHECK_EQ_INT(st.samples, 4);
+	CHECK_EQ_INT(st.junk, 0);
+	out = folded_str(p);
+	CHECK_EQ_STR(out, "chain;c 2\ndd;__schedule_[k] 1\nkworker/0:1 H-e;worker_[k] 1\n");
+	free(out);
+	profile__free(p);
+}
+
 TEST(perfscript_sniff)
 {
 	CHECK(perfscript__sniff(two, sizeof(two) - 1));
