@@ -28,7 +28,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "Usage: flamed [OPTIONS] [-- COMMAND [ARG...]]\n"
 "       flamed --output-dir DIR [--interval SECS] [OPTIONS]   (continuous mode)\n"
-"       flamed render [OPTIONS] [FOLDED...] [-o OUT.svg]\n"
+"       flamed render [OPTIONS] [INPUT...] [-o OUT.svg]   (folded, perf script, pprof)\n"
 "       flamed diff [OPTIONS] BEFORE AFTER [-o OUT.svg]\n"
 "\n"
 "Samples the stacks of running threads with BPF and writes a flamegraph.\n"
@@ -63,6 +63,7 @@ static void usage(FILE *f)
 "  flamed -F 999 -o cpu.folded -- ./prog   a command from exec to exit, folded\n"
 "  flamed -o cpu.pb.gz -- target/release/app --bench   pprof for go tool pprof\n"
 "  flamed render cpu.folded -o cpu.svg     folded stacks to SVG\n"
+"  perf script | flamed render -o perf.svg a perf.data to SVG\n"
 "  flamed --output-dir /var/lib/flamed --interval 60 --keep 1440\n"
 "                                          a flamegraph a minute, the last day kept\n"
 "  flamed --output-dir /var/lib/flamed --listen 6060 --push-url \\\n"

@@ -74,6 +74,10 @@ check "folded input detected: renders back to itself" cmp -s "$T/again.folded" "
 "$FLAMED" render --format folded <"$T/chain.pb.gz" >"$T/pprof.folded"
 check "pprof input detected on stdin (gzip magic): the same stacks" \
 	cmp -s "$T/pprof.folded" "$T/chain.folded"
+gzip -dc "$T/chain.pb.gz" >"$T/chain.pb.raw"
+"$FLAMED" render --format folded "$T/chain.pb.raw" >"$T/raw.folded"
+check "uncompressed pprof detected (protobuf bytes, no telling name): the same stacks" \
+	cmp -s "$T/raw.folded" "$T/chain.folded"
 "$FLAMED" diff "$T/chain.txt" "$T/chain.folded" --format folded >"$T/diff.folded"
 check "diff: perf script BEFORE, folded AFTER" \
 	test "$(awk '$(NF-1) != $NF' "$T/diff.folded" | wc -l)" = 0 -a -s "$T/diff.folded"
