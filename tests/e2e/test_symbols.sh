@@ -7,10 +7,15 @@
 # kernel "function [module]" names. Workloads are built here from tests/workloads/sym_*.
 . "$(dirname "$0")/lib.sh"
 
-# share PROCESS PATTERN FILE: percentage of PROCESS's samples whose stack matches PATTERN.
+# share PROCESS PATTERN FILE: percentage of PROCESS's samples whose user stack (its kernel _[k]
+# frames removed) matches PATTERN. The kernel part is not what these checks are about, and on a
+# busy machine many samples of a user loop end in an interrupt or a reschedule IPI
+# ("...;inner_mix_[i];asm_sysvec_reschedule_ipi_[k];...;schedule_[k]"): a pattern anchored at
+# the user leaf missed them.
 share() {
 	awk -v proc="$1" -v pat="$2" '
-		{ n = $NF; stack = substr($0, 1, length($0) - length(n) - 1) }
+		{ n = $NF; stack = substr($0, 1, length($0) - length(n) - 1)
+		  gsub(/;[^;]*_\[k\]/, "", stack) }
 		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
 		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"
 }
@@ -284,7 +289,7 @@ while time.time() - t < 120:
 		# itself may), and written into it.
 		(cd "$T" && exec unshare -p -f -m --propagation private --mount-proc sh -c "js=\$(cat '$SRC/sym_node.js') &&
 			mount -t tmpfs none /tmp && printf '%s\n' \"\$js\" >/tmp/sym_node.js &&
-			exec node --perf-basic-prof /tmp/sym_node.js 6 $mark" >/dev/null 2>&1) &
+			exec node --perf-basic-prof /tmp/sym_node.js 600 $mark" >/dev/null 2>&1) &
 		cpid=$!
 		np=""
 		for _ in $(seq 100); do
@@ -299,6 +304,13 @@ while time.time() - t < 120:
 		check "container node: hotLoop in its map" \
 			wait_until 30 grep -qs hotLoop "/proc/${np:-0}/root/tmp/perf-1.map"
 		[ -n "$np" ] && "$FLAMED" -p "$np" -d 1.5 -F 499 -o "$T/cnode.folded" 2>/dev/null
+		# node outlives the profile whatever the load (flamed's start-up can take seconds on a
+		# busy machine, and a node gone before it attached left nothing to sample): ended here,
+		# with SIGKILL: it is its PID namespace's init, which ignores SIGTERM from outside (and
+		# unshare blocks SIGTERM while it waits for it).
+		for p in $(pgrep -f "$mark"); do
+			[ "$(cat /proc/"$p"/comm 2>/dev/null)" = node ] && kill -KILL "$p"
+		done
 		wait "$cpid"
 		check "container node: map only inside ($np)" test -n "$np" -a ! -e "/tmp/perf-$np.map"
 		pct=$(share node 'hotLoop[^;]*_\[j\]$' "$T/cnode.folded" 2>/dev/null)
@@ -325,7 +337,7 @@ while time.time() - t < 120:
 		mount -t tmpfs none /usr/lib/debug &&
 		mkdir -p /usr/lib/debug/.build-id/${NBID:0:2} &&
 		objcopy --only-keep-debug '$W/bid/sym_bid.full' /usr/lib/debug/.build-id/${NBID:0:2}/${NBID:2}.debug &&
-		exec '$W/nsdbg/sym_nsdbg' 3" >/dev/null &
+		exec '$W/nsdbg/sym_nsdbg' 60" >/dev/null &
 	nspid=$!
 	# Our own copy of that build id (from the build-id test) must not be what names it.
 	for f in "${CLEAN_DEBUG[@]}"; do mv "$f" "$f.hidden"; done
@@ -334,6 +346,9 @@ while time.time() - t < 120:
 		wait_until 30 bash -c "[ \"\$(readlink /proc/$nspid/exe)\" = '$W/nsdbg/sym_nsdbg' ]"
 	"$FLAMED" -p "$nspid" -d 1 -F 499 -o "$T/nsdbg.folded" 2>"$T/nsdbg.err"
 	for f in "${CLEAN_DEBUG[@]}"; do mv "$f.hidden" "$f"; done
+	# It outlives the profile whatever the load (a 3 s run can end before a busy machine's
+	# flamed has attached: nothing sampled): ended here.
+	kill "$nspid" 2>/dev/null
 	wait "$nspid"
 	pct=$(share sym_nsdbg ';outer_loop;inner_mix_\[i\]$' "$T/nsdbg.folded")
 	echo "     debug file in the process's mount namespace: $pct% in outer_loop;inner_mix_[i]"
