@@ -662,6 +662,12 @@ static enum input_kind input_kind(enum input_kind kind, const struct input *in, 
 	return perfscript__sniff(head, n) ? IN_PERF_SCRIPT : IN_FOLDED;
 }
 
+/* perf record's binary file (its header's magic). */
+static bool is_perf_data(const char *head, ssize_t n)
+{
+	return n >= 8 && !memcmp(head, "PERFILE2", 8);
+}
+
 /* Up to n bytes from the start of fd: whole lines to sniff, also from a slow pipe. */
 static ssize_t read_head(int fd, char *buf, size_t n)
 {
@@ -749,7 +755,7 @@ static int read_input(struct input *in, struct profile *p, struct profile *befor
 		n = pread(in->fd, buf, HEAD, 0);
 	while (n < 0 && errno == EINTR);
 	if (S_ISREG(sb.st_mode) && n >= 0 && sb.st_size > 2 * (off_t)WINDOW &&
-	    input_kind(kind, in, before, buf, n) == IN_FOLDED) {
+	    input_kind(kind, in, before, buf, n) == IN_FOLDED && !is_perf_data(buf, n)) {
 		err = parse_mapped(in, p, before, sb.st_size);
 		if (err != -ENODEV)
 			goto done;
@@ -758,6 +764,13 @@ static int read_input(struct input *in, struct profile *p, struct profile *befor
 	if (n < 0) {
 		err = -errno;
 		goto fail;
+	}
+	/* perf record's own file: its text is what perf script prints. */
+	if (is_perf_data(buf, n)) {
+		pr_err("%s is a perf.data file (perf's binary format); render its text: "
+		       "perf script -i %s | flamed render -o OUT.svg", in->name, in->name);
+		free(buf);
+		return -EINVAL;
 	}
 	switch (input_kind(kind, in, before, buf, n)) {
 	case IN_PPROF:

@@ -116,6 +116,7 @@ bad_input "over-long line" "$T/long.txt" 'long.txt:4: a line longer than 64 KiB'
 printf 'this is not\nperf script output\n' >"$T/text.txt"
 bad_input "text as perf script" "$T/text.txt" 'no samples found in .*text.txt' --input perf-script
 bad_input "text, detected" "$T/text.txt" 'no stacks found in .*text.txt: expected folded.*perf script'
+bad_input "perf.data itself" "$T/chain.data" 'chain.data is a perf.data file.*perf script -i'
 bad_input "perf script as pprof" "$T/chain.txt" 'not a valid pprof profile' --input pprof
 bad_input "unknown --input" "$T/chain.txt" "--input: expected auto, folded, perf-script or pprof" \
 	--input stackcollapse
