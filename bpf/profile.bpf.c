@@ -25,6 +25,10 @@ const volatile bool filter_pids = false;
 const volatile bool include_idle = false;
 const volatile bool follow_forks = false;
 const volatile bool dwarf_unwind = false;
+/* --cgroup: only tasks whose cgroup v2 (or an ancestor) is in cgroup_targets, at most this deep. */
+const volatile bool filter_cgroups = false;
+const volatile __u32 cgroup_max_level = 0;
+const volatile bool record_cgroup = false;
 
 /* Which generation of maps the programs write; flipped by the loader. */
 __u32 gen = 0;
@@ -63,6 +67,33 @@ struct {
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* memory for the processes profiled, not 64k */
 } targets SEC(".maps");
+
+/*
+ * Cgroup v2 ids profiled when filter_cgroups is set, with their descendants: a process that
+ * moves into one is profiled from its next sample, one that leaves is not.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u64);
+	__type(value, __u8);
+	__uint(max_entries, 64);
+} cgroup_targets SEC(".maps");
+
+/* True when the current task's cgroup or one of its ancestors is a target. */
+static __always_inline bool in_target_cgroup(void)
+{
+	__u32 level;
+
+	for (level = 0; level <= MAX_CGROUP_LEVEL && level <= cgroup_max_level; level++) {
+		__u64 id = bpf_get_current_ancestor_cgroup_id(level);
+
+		if (!id)
+			return false;
+		if (bpf_map_lookup_elem(&cgroup_targets, &id))
+			return true;
+	}
+	return false;
+}
 
 /* DWARF unwinding: per-process mapping index, and every loaded table's rows in one array. */
 struct {
@@ -522,7 +553,8 @@ int do_sample(struct bpf_perf_event_data *ctx)
 		stat_inc(STAT_IDLE);
 		return 0;
 	}
-	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid)) {
+	if ((filter_pids && !bpf_map_lookup_elem(&targets, &tgid)) ||
+	    (filter_cgroups && !in_target_cgroup())) {
 		stat_inc(STAT_FILTERED);
 		return 0;
 	}
@@ -545,6 +577,8 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	in_kernel = !(*(volatile __u64 *)((void *)&ctx->regs + offsetof(struct pt_regs, cs)) & 3);
 
 	key.tgid = tgid;
+	if (record_cgroup)
+		key.cgroup_id = bpf_get_current_cgroup_id();
 	bpf_get_current_comm(key.comm, sizeof(key.comm));
 	/* Both halves of the leader's name (kept zero-padded by the kernel). */
 	*(__u64 *)&key.pcomm[0] = *(__u64 *)&task->group_leader->comm[0];

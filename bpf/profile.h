@@ -15,7 +15,11 @@ struct sample_key {
 	__u64 ustack_hash;	/* != 0: user stack unwound in BPF, in the ustacks map */
 	char comm[TASK_COMM_LEN];	/* thread name */
 	char pcomm[TASK_COMM_LEN];	/* process (group leader) name */
+	__u64 cgroup_id;	/* cgroup v2 id of the thread when record_cgroup is set, else 0 */
 };
+
+/* Depth of the cgroup v2 hierarchy searched for a --cgroup target (level 0 is the root). */
+#define MAX_CGROUP_LEVEL 32
 
 /* Indexes of the per-CPU statistics array. */
 enum stat_idx {

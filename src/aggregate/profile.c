@@ -52,6 +52,9 @@ struct profile {
 	struct profile_sample *samples;
 	size_t nr_samples, cap_samples;
 
+	struct profile_attrib *attribs;	/* [0] unused */
+	size_t nr_attribs, cap_attribs;
+
 	struct profile_meta meta;
 };
 
@@ -140,6 +143,7 @@ void profile__free(struct profile *p)
 	if (!p)
 		return;
 	free(p->pool);
+	free(p->attribs);
 	free(p->strs);
 	free(p->str_idx.slots);
 	free(p->maps);
@@ -297,8 +301,37 @@ int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframe
 	s->pid = pid;
 	s->comm = comm;
 	s->thread = thread;
+	s->attrib = 0;
 	p->nr_ids += nframes;
 	return 0;
+}
+
+uint32_t profile__add_attrib(struct profile *p, const struct profile_attrib *a)
+{
+	size_t n = p->nr_attribs ? p->nr_attribs : 1;
+
+	if (n >= UINT32_MAX ||
+	    grow_array((void **)&p->attribs, &p->cap_attribs, n + 1, sizeof(*p->attribs)))
+		return 0;
+	p->attribs[n] = *a;
+	p->nr_attribs = n + 1;
+	return n;
+}
+
+const struct profile_attrib *profile__attrib(const struct profile *p, uint32_t id)
+{
+	return id && id < p->nr_attribs ? &p->attribs[id] : NULL;
+}
+
+size_t profile__nr_attribs(const struct profile *p)
+{
+	return p->nr_attribs ? p->nr_attribs - 1 : 0;
+}
+
+void profile__set_sample_attrib(struct profile *p, size_t i, uint32_t attrib)
+{
+	if (i < p->nr_samples && attrib < p->nr_attribs)
+		p->samples[i].attrib = attrib;
 }
 
 size_t profile__nr_samples(const struct profile *p)

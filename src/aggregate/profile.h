@@ -51,6 +51,15 @@ struct profile_sample {
 	uint32_t pid;		/* 0 when unknown (folded input) */
 	uint32_t comm;		/* string id of the process name; 0 = no process frame */
 	uint32_t thread;	/* string id of the thread name; 0 = unknown */
+	uint32_t attrib;	/* attribution id (profile__add_attrib), 0 = none */
+};
+
+/* Whose a sample is, from its cgroup (string ids, 0 = not known): labels in pprof. */
+struct profile_attrib {
+	uint32_t cgroup;	/* cgroup v2 path */
+	uint32_t unit;		/* systemd unit */
+	uint32_t container;	/* container id (hex) */
+	uint32_t pod;		/* Kubernetes pod UID */
 };
 
 struct profile_meta {
@@ -98,6 +107,13 @@ size_t profile__nr_frames(const struct profile *p);
  */
 int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframes, uint64_t count,
 			uint32_t pid, uint32_t comm, uint32_t thread);
+/* Attribution records: ids from 1, 0 on ENOMEM. Not interned: the caller reuses its ids. */
+uint32_t profile__add_attrib(struct profile *p, const struct profile_attrib *a);
+/* NULL for id 0 or an unknown id. */
+const struct profile_attrib *profile__attrib(const struct profile *p, uint32_t id);
+size_t profile__nr_attribs(const struct profile *p);
+/* Sets the attribution of sample i (an id from profile__add_attrib). */
+void profile__set_sample_attrib(struct profile *p, size_t i, uint32_t attrib);
 size_t profile__nr_samples(const struct profile *p);
 const struct profile_sample *profile__sample(const struct profile *p, size_t i);
 const uint32_t *profile__sample_frames(const struct profile *p, const struct profile_sample *s);

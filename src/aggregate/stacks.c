@@ -156,6 +156,13 @@ static int intern_raw(struct stacks *st, const uint64_t *a, int n, uint32_t *ret
 int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *pcomm,
 		const uint64_t *ustack, int nu, const uint64_t *kstack, int nk, uint64_t count)
 {
+	return stacks__add_cgroup(st, 0, tgid, comm, pcomm, ustack, nu, kstack, nk, count);
+}
+
+int stacks__add_cgroup(struct stacks *st, uint64_t cgroup, uint32_t tgid, const char *comm,
+		       const char *pcomm, const uint64_t *ustack, int nu, const uint64_t *kstack,
+		       int nk, uint64_t count)
+{
 	struct stacks_sample key;
 	uint64_t h;
 	uint32_t id;
@@ -165,6 +172,7 @@ int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *
 
 	memset(&key, 0, sizeof(key));
 	key.tgid = tgid;
+	key.cgroup = cgroup;
 	strncpy(key.comm, comm, sizeof(key.comm) - 1);
 	strncpy(key.pcomm, pcomm, sizeof(key.pcomm) - 1);
 	err = intern_raw(st, ustack, nu, &key.ustack);

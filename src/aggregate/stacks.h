@@ -19,6 +19,7 @@ struct stacks_sample {
 	uint32_t pad;
 	char comm[STACKS_COMM_LEN];
 	char pcomm[STACKS_COMM_LEN];
+	uint64_t cgroup;	/* cgroup v2 id, 0 = not recorded */
 	uint64_t count;
 };
 
@@ -40,6 +41,10 @@ void stacks__set_max_bytes(struct stacks *st, size_t max_bytes);
  */
 int stacks__add(struct stacks *st, uint32_t tgid, const char *comm, const char *pcomm,
 		const uint64_t *ustack, int nu, const uint64_t *kstack, int nk, uint64_t count);
+/* The same, for a thread of cgroup v2 id cgroup (0: not recorded). */
+int stacks__add_cgroup(struct stacks *st, uint64_t cgroup, uint32_t tgid, const char *comm,
+		       const char *pcomm, const uint64_t *ustack, int nu, const uint64_t *kstack,
+		       int nk, uint64_t count);
 size_t stacks__nr_samples(const struct stacks *st);
 const struct stacks_sample *stacks__sample(const struct stacks *st, size_t i);
 /* Frames of raw stack id (leaf first). */

@@ -125,6 +125,11 @@ static long seqmap_get(struct seqmap *m, const uint32_t *ids, uint32_t len, bool
 
 /* ---- writing ---- */
 
+/* A merged sample's key: pid, comm, thread, attribution, then the location indices. */
+#define KEY_HDR 4
+/* process, pid, thread, cgroup, systemd_unit, container_id, pod_uid */
+#define MAX_LABELS 7
+
 struct wmap {
 	uint32_t prof_id; /* profile mapping id, 0 = made up for kind */
 	uint32_t kind;
@@ -255,9 +260,9 @@ static int w_add_sample(struct writer *w, const struct profile_sample *s)
 
 	if (!s->count)
 		return 0;
-	if (grow_array((void **)&w->key, &w->cap_key, (size_t)n + 3, sizeof(*w->key)))
+	if (grow_array((void **)&w->key, &w->cap_key, (size_t)n + KEY_HDR, sizeof(*w->key)))
 		return -ENOMEM;
-	locs = w->key + 3;
+	locs = w->key + KEY_HDR;
 	for (i = 0; i < n; i = j) {
 		j = i + 1;
 		/* A physical frame takes the inlined callees that follow it toward the leaf. */
@@ -286,7 +291,8 @@ static int w_add_sample(struct writer *w, const struct profile_sample *s)
 	w->key[0] = s->pid;
 	w->key[1] = s->comm;
 	w->key[2] = s->thread;
-	idx = seqmap_get(&w->samples, w->key, nl + 3, &added);
+	w->key[3] = s->attrib;
+	idx = seqmap_get(&w->samples, w->key, nl + KEY_HDR, &added);
 	if (idx < 0)
 		return (int)idx;
 	if (added) {
@@ -468,24 +474,28 @@ static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uin
 {
 	int64_t k_process = w_cstr(w, "process"), k_pid = w_cstr(w, "pid");
 	int64_t k_thread = w_cstr(w, "thread");
+	int64_t k_attr[4] = { w_cstr(w, "cgroup"), w_cstr(w, "systemd_unit"),
+			      w_cstr(w, "container_id"), w_cstr(w, "pod_uid") };
 	size_t i, nids = 0, nlabels = 0;
 
 	for (i = 0; i < w->samples.nr; i++) {
 		const uint32_t *key = seqmap_ids(&w->samples, i);
+		const struct profile_attrib *attr;
 		uint32_t len = w->samples.seqs[i].len, k;
 		Pprof__Sample *s = &m->samples[i];
 
 		pprof__sample__init(s);
 		s->location_id = &m->loc_ids[nids];
-		for (k = 3; k < len; k++)
+		for (k = KEY_HDR; k < len; k++)
 			m->loc_ids[nids++] = (uint64_t)key[k] + 1;
-		s->n_location_id = len - 3;
+		s->n_location_id = len - KEY_HDR;
 		s->value = &m->values[i * pb->n_sample_type];
 		s->n_value = pb->n_sample_type;
 		s->value[0] = w->counts[i] > INT64_MAX ? INT64_MAX : (int64_t)w->counts[i];
 		if (period)
 			s->value[1] = sat_mul_i64(w->counts[i], period);
 		s->label = &m->label_ptrs[nlabels];
+		attr = profile__attrib(w->p, key[3]);
 		if (key[1]) {
 			Pprof__Label *lb = &m->labels[nlabels];
 
@@ -512,6 +522,21 @@ static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uin
 			lb->str = w_str(w, key[2]);
 			m->label_ptrs[nlabels++] = lb;
 			s->n_label++;
+		}
+		if (attr) {
+			const uint32_t v[4] = { attr->cgroup, attr->unit, attr->container, attr->pod };
+
+			for (k = 0; k < 4; k++) {
+				Pprof__Label *lb = &m->labels[nlabels];
+
+				if (!v[k])
+					continue;
+				pprof__label__init(lb);
+				lb->key = k_attr[k];
+				lb->str = w_str(w, v[k]);
+				m->label_ptrs[nlabels++] = lb;
+				s->n_label++;
+			}
 		}
 		m->sample_ptrs[i] = s;
 	}
@@ -551,15 +576,15 @@ static void *calloc_n(size_t n, size_t size)
 
 static int w_alloc(struct writer *w, struct wmsgs *m)
 {
-	size_t ns = w->samples.nr, nl = w->locs.nr, nids = w->samples.pool_len - 3 * ns;
+	size_t ns = w->samples.nr, nl = w->locs.nr, nids = w->samples.pool_len - KEY_HDR * ns;
 
 	/* Functions and mappings are at most one per location frame and location. */
 	m->samples = calloc_n(ns, sizeof(*m->samples));
 	m->sample_ptrs = calloc_n(ns, sizeof(*m->sample_ptrs));
 	m->loc_ids = calloc_n(nids, sizeof(*m->loc_ids));
 	m->values = calloc_n(ns * 2, sizeof(*m->values));
-	m->labels = calloc_n(ns * 3, sizeof(*m->labels));
-	m->label_ptrs = calloc_n(ns * 3, sizeof(*m->label_ptrs));
+	m->labels = calloc_n(ns * MAX_LABELS, sizeof(*m->labels));
+	m->label_ptrs = calloc_n(ns * MAX_LABELS, sizeof(*m->label_ptrs));
 	m->locs = calloc_n(nl, sizeof(*m->locs));
 	m->loc_ptrs = calloc_n(nl, sizeof(*m->loc_ptrs));
 	m->lines = calloc_n(w->locs.pool_len, sizeof(*m->lines));

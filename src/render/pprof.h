@@ -24,7 +24,10 @@
  *   without one into "[jit]", each made up when needed (pprof has no frame kinds; the mapping is
  *   how readers tell). A mapping has has_functions set when one of its locations has a name.
  * - the process name is not a location but a `process` label (string); `pid` (number) and
- *   `thread` (string) labels when known. Samples with equal stacks and labels are merged.
+ *   `thread` (string) labels when known; `cgroup`, `systemd_unit`, `container_id` and
+ *   `pod_uid` (strings) from the sample's attribution when known. Under group-by the group and
+ *   the process name are the stack's first locations and there is no `process` label. Samples
+ *   with equal stacks and labels are merged.
  *
  * Reading takes the same shapes back: stacks root-first, inlined lines as FRAME_INLINE frames,
  * the count from the first samples/count value (else value 0), names from function names, kernel

@@ -158,6 +158,9 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	s->skel->rodata->filter_pids = o->filter_pids;
 	s->skel->rodata->include_idle = o->include_idle;
 	s->skel->rodata->follow_forks = o->follow_forks;
+	s->skel->rodata->filter_cgroups = o->filter_cgroups;
+	s->skel->rodata->cgroup_max_level = o->cgroup_max_level;
+	s->skel->rodata->record_cgroup = o->record_cgroup;
 	bpf_map__set_max_entries(s->skel->maps.counts0, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.counts1, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.stacks0, s->opts.max_stacks);
@@ -225,6 +228,16 @@ int sampler__add_pid(struct sampler *s, uint32_t tgid)
 	__u8 one = 1;
 
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &tgid, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sampler__add_cgroup(struct sampler *s, uint64_t cgroup_id)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.cgroup_targets), &cgroup_id, &one,
+				BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -23,6 +23,9 @@ struct sampler_opts {
 	bool dwarf;		/* unwind user stacks with tables where processes have an index */
 	uint32_t unwind_rows;	/* capacity of the shared unwind-row array */
 	uint32_t unwind_procs;	/* processes that can have an unwind index */
+	bool filter_cgroups;	/* only tasks in cgroups added with sampler__add_cgroup, and below */
+	uint32_t cgroup_max_level;	/* deepest level of those cgroups (root = 0) */
+	bool record_cgroup;	/* keys carry the task's cgroup v2 id */
 };
 
 struct sampler;
@@ -33,6 +36,8 @@ typedef int (*sampler_sample_fn)(void *ctx, const struct sample_key *key, uint64
 /* Opens and loads the BPF object; NULL with *err = -errno and a message logged. */
 struct sampler *sampler__new(const struct sampler_opts *o, int *err);
 int sampler__add_pid(struct sampler *s, uint32_t tgid);
+/* Profiles the tasks of a cgroup v2 (by id) and of its descendants; -E2BIG past 64. */
+int sampler__add_cgroup(struct sampler *s, uint64_t cgroup_id);
 /* Attaches the fork/exit tracepoints and opens the sampling events on every online CPU. */
 int sampler__attach(struct sampler *s);
 /*

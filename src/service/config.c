@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "sample/cgpath.h"
 #include "service/config.h"
 #include "symbolize/symbolize.h"
 #include "service/fleet.h"
@@ -322,6 +323,40 @@ static void format_pids(const struct config_key *k, const void *src, char *buf, 
 		n += snprintf(buf + n, len - n, "%s%u", i ? "," : "", p->pid[i]);
 }
 
+/* A cgroup path or unit name; whether it exists is told when the session starts. */
+static int parse_cgroup(const struct config_key *k, const char *v, void *dst)
+{
+	struct config_cgroups *c = dst;
+	size_t n = strlen(v);
+
+	if (!n || n >= sizeof(c->arg[0]) || c->n == ARRAY_SIZE(c->arg) || strchr(v, ','))
+		return -EINVAL;
+	memcpy(c->arg[c->n++], v, n + 1);
+	return 0;
+}
+
+static void format_cgroups(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	const struct config_cgroups *c = src;
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	for (i = 0; i < c->n && n < len; i++)
+		n += snprintf(buf + n, len - n, "%s%s", i ? "," : "", c->arg[i]);
+}
+
+static int parse_group_by(const struct config_key *k, const char *v, void *dst)
+{
+	return cgpath__parse_group_by(v, dst);
+}
+
+static void format_group_by(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	int g = *(const int *)src;
+
+	snprintf(buf, len, "%s", g >= 0 && g < CGPATH_GROUP_MAX ? cgpath_group_names[g] : "?");
+}
+
 static int parse_duration(const struct config_key *k, const char *v, void *dst)
 {
 	char *end;
@@ -447,6 +482,19 @@ static const struct config_key keys[] = {
 	  FIELD(pids), .modes = BOTH | CONFIG_CMDLINE,
 	  .expect = "a running process id such as 1234 (at most 64)",
 	  .help = "profile only this process (all its threads); may repeat" },
+	{ .name = "cgroup", .arg = "PATH|UNIT", .parse = parse_cgroup, .format = format_cgroups,
+	  FIELD(cgroups), .modes = BOTH,
+	  .expect = "a cgroup v2 path or a unit name (NAME.service, .scope or .slice), at most "
+		    "255 bytes without ',' (at most 16)",
+	  .help = "profile the processes of a cgroup v2 directory\n"
+		  "(absolute, or relative to the cgroup2 mount) or of a\n"
+		  "systemd unit (NAME.service|.scope|.slice, found in the\n"
+		  "hierarchy), and below; may repeat; processes that join\n"
+		  "later are profiled, ones that leave are not" },
+	{ .name = "group-by", .arg = "KIND", .parse = parse_group_by, .format = format_group_by,
+	  FIELD(group_by), .modes = BOTH, .expect = "none, cgroup, unit, container or pod",
+	  .help = "none (default) | cgroup | unit | container | pod: adds the\n"
+		  "group as the first frame, before the process name" },
 	{ .name = "duration", .shortopt = 'd', .arg = "SECS", .parse = parse_duration,
 	  .format = format_duration, FIELD(duration_ns), .modes = BOTH | CONFIG_CMDLINE,
 	  .expect = "seconds > 0, such as 30 or 0.5",
@@ -1169,6 +1217,11 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	memset(out, 0, sizeof(*out));
 	so->pids = (uint32_t *)c->pids.pid;
 	so->nr_pids = c->pids.n;
+	for (size_t i = 0; i < c->cgroups.n && i < ARRAY_SIZE(out->cgroups); i++)
+		out->cgroups[i] = c->cgroups.arg[i];
+	so->cgroups = out->cgroups;
+	so->nr_cgroups = MIN(c->cgroups.n, ARRAY_SIZE(out->cgroups));
+	so->group_by = c->group_by;
 	so->duration_ns = c->duration_ns;
 	so->freq_hz = c->freq_hz;
 	so->output = c->output;

@@ -29,6 +29,12 @@ struct config_pids {
 	uint32_t pid[64];
 };
 
+/* --cgroup arguments, as given: paths or unit names, resolved when the session starts. */
+struct config_cgroups {
+	uint32_t n;
+	char arg[16][256];
+};
+
 struct config {
 	/* Changeable at run time (SIGHUP). */
 	uint64_t interval_ns;	/* window length */
@@ -40,6 +46,8 @@ struct config {
 	int verbose;		/* 0 notice, 1 info, 2 debug */
 	/* Fixed for the daemon's life. */
 	struct config_pids pids;	/* none: system-wide */
+	struct config_cgroups cgroups;	/* none: every cgroup */
+	int group_by;			/* enum cgpath_group */
 	uint64_t duration_ns;		/* 0 = until a signal (or the command's exit) */
 	char output[PATH_MAX];		/* one-shot output file */
 	int format;			/* enum output_format, FMT_NONE: from output's name */
@@ -166,6 +174,7 @@ struct config_opts {
 	struct session_opts session;	/* its sym: the symbolizer's */
 	char debug_dirs[1024];
 	const char *dirs[33];
+	const char *cgroups[16];
 };
 void config__fill(const struct config *c, unsigned int mode, struct config_opts *out);
 

@@ -773,6 +773,7 @@ int daemon__run(const struct daemon_opts *o)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	symbolizer__set_cgroups(d.sym, session__cgroups(d.s), d.opts.session.group_by);
 	err = session__attach(d.s);
 	if (err)
 		goto cleanup;

@@ -220,7 +220,8 @@ static void fold(struct capture *c, const struct stacks *st)
 		u = stacks__raw(st, s->ustack, &nu);
 		k = stacks__raw(st, s->kstack, &nk);
 		/* Out of memory loses this capture's samples only; the window keeps them. */
-		stacks__add(c->acc, s->tgid, s->comm, s->pcomm, u, nu, k, nk, s->count - before);
+		stacks__add_cgroup(c->acc, s->cgroup, s->tgid, s->comm, s->pcomm, u, nu, k, nk,
+				   s->count - before);
 	}
 }
 

@@ -14,6 +14,8 @@
 #include <sys/wait.h>
 
 #include "base/log.h"
+#include "sample/cgpath.h"
+#include "sample/cgroups.h"
 #include "sample/procs.h"
 #include "aggregate/profile.h"
 #include "render/render.h"
@@ -34,6 +36,7 @@ struct session {
 	struct procs *procs;
 	struct stacks *stacks;
 	struct unwinder *unwinder;
+	struct cgroups *cg;
 	uint64_t lost_drain;
 	uint64_t lost_oom;
 	uint64_t lost_full;	/* refused by the aggregate's memory bound */
@@ -47,7 +50,8 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 		     int nu, const uint64_t *kk, int nk)
 {
 	struct session *s = ctx;
-	int err = stacks__add(s->stacks, k->tgid, k->comm, k->pcomm, u, nu, kk, nk, count);
+	int err = stacks__add_cgroup(s->stacks, k->cgroup_id, k->tgid, k->comm, k->pcomm, u, nu,
+				     kk, nk, count);
 
 	if (err == -ENOSPC)
 		s->lost_full += count;
@@ -76,6 +80,52 @@ int session__drain(struct session *s)
 	return err;
 }
 
+/* Targets of --cgroup in BPF: their ids, and the deepest level to look for them at. */
+#define MAX_CGROUP_TARGETS 64
+
+static int add_cgroups(struct session *s, struct sampler_opts *so,
+		       struct cgroups_target **ret, int *nr)
+{
+	const struct session_opts *o = s->o;
+	struct cgroups_target *t;
+	int i, n = 0, r;
+
+	*ret = NULL;
+	*nr = 0;
+	if (!o->nr_cgroups && !o->group_by)
+		return 0;
+	s->cg = cgroups__new(&r);
+	if (!s->cg)
+		return r;
+	so->record_cgroup = true;
+	if (!o->nr_cgroups)
+		return 0;
+	t = calloc(MAX_CGROUP_TARGETS, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < o->nr_cgroups; i++) {
+		r = cgroups__resolve(s->cg, o->cgroups[i], t + n, MAX_CGROUP_TARGETS - n);
+		if (r < 0) {
+			free(t);
+			return r;
+		}
+		n += r;
+	}
+	for (i = 0; i < n; i++) {
+		if (t[i].level > MAX_CGROUP_LEVEL) {
+			pr_err("--cgroup %s: deeper than %d levels", t[i].path, MAX_CGROUP_LEVEL);
+			free(t);
+			return -EINVAL;
+		}
+		so->cgroup_max_level = MAX(so->cgroup_max_level, t[i].level);
+		pr_info("profiling cgroup %s (id %llu)", t[i].path, (unsigned long long)t[i].id);
+	}
+	so->filter_cgroups = true;
+	*ret = t;
+	*nr = n;
+	return 0;
+}
+
 struct session *session__new(const struct session_opts *o, int *err)
 {
 	struct sampler_opts so = {
@@ -90,7 +140,8 @@ struct session *session__new(const struct session_opts *o, int *err)
 			       sizeof(struct unwind_row),
 	};
 	struct session *s = calloc(1, sizeof(*s));
-	int i;
+	struct cgroups_target *cgt = NULL;
+	int i, nr_cgt = 0;
 
 	*err = 0;
 	if (!s) {
@@ -98,6 +149,9 @@ struct session *session__new(const struct session_opts *o, int *err)
 		return NULL;
 	}
 	s->o = o;
+	*err = add_cgroups(s, &so, &cgt, &nr_cgt);
+	if (*err)
+		goto cleanup;
 	s->stacks = stacks__new();
 	if (!s->stacks) {
 		*err = -ENOMEM;
@@ -112,6 +166,14 @@ struct session *session__new(const struct session_opts *o, int *err)
 	}
 	if (!s->smp)
 		goto cleanup;
+	for (i = 0; i < nr_cgt; i++) {
+		*err = sampler__add_cgroup(s->smp, cgt[i].id);
+		if (*err) {
+			pr_err("cannot add cgroup %s to the BPF target map: %s", cgt[i].path,
+			       strerror(-*err));
+			goto cleanup;
+		}
+	}
 	if (so.dwarf) {
 		s->unwinder = unwinder__new(s->smp);
 		if (!s->unwinder) {
@@ -131,10 +193,12 @@ struct session *session__new(const struct session_opts *o, int *err)
 			goto cleanup;
 		}
 	}
+	free(cgt);
 	return s;
 cleanup:
 	if (!*err)
 		*err = -ENOMEM;
+	free(cgt);
 	session__free(s);
 	return NULL;
 }
@@ -188,6 +252,11 @@ int session__nr_cpus(const struct session *s)
 	return sampler__nr_cpus(s->smp);
 }
 
+struct cgroups *session__cgroups(struct session *s)
+{
+	return s->cg;
+}
+
 void session__free(struct session *s)
 {
 	if (!s)
@@ -196,6 +265,7 @@ void session__free(struct session *s)
 	sampler__free(s->smp);
 	procs__free(s->procs);
 	stacks__free(s->stacks);
+	cgroups__free(s->cg);
 	free(s);
 }
 
@@ -239,6 +309,9 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
 	else if (o->nr_pids)
 		snprintf(m->mode, sizeof(m->mode), "%d pids", o->nr_pids);
+	else if (o->nr_cgroups)
+		snprintf(m->mode, sizeof(m->mode), "cgroup %s%s", o->cgroups[0],
+			 o->nr_cgroups > 1 ? " and more" : "");
 	else
 		snprintf(m->mode, sizeof(m->mode), "system-wide");
 }
@@ -457,7 +530,8 @@ int session__run(const struct session_opts *o)
 		}
 	}
 	pr_info("profiling %s at %u Hz%s", o->argv ? o->argv[0] : o->nr_pids ? "processes" :
-		"the whole system", o->freq_hz, o->duration_ns ? "" : " (Ctrl-C to stop)");
+		o->nr_cgroups ? "cgroups" : "the whole system", o->freq_hz,
+		o->duration_ns ? "" : " (Ctrl-C to stop)");
 
 	struct epoll_event ev = { .events = EPOLLIN };
 	ev.data.fd = sfd;
@@ -526,6 +600,7 @@ int session__run(const struct session_opts *o)
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	symbolizer__set_cgroups(sym, session__cgroups(r.s), o->group_by);
 	err = symbolizer__build_profile(sym, session__stacks(r.s), prof);
 	if (err) {
 		pr_err("cannot build the profile: %s", strerror(-err));

@@ -36,6 +36,9 @@ struct session_opts {
 	uint32_t max_stacks;
 	enum session_unwind unwind;
 	uint32_t unwind_max_mb;	/* cap on unwind table memory */
+	const char *const *cgroups;	/* --cgroup arguments (paths or unit names) */
+	int nr_cgroups;
+	int group_by;		/* enum cgpath_group */
 };
 
 /* Runs the session; 0 when the output was written, negative errno otherwise (logged). */
@@ -67,6 +70,8 @@ int session__drain(struct session *s);
 struct stacks *session__stacks(struct session *s);
 struct procs *session__procs(struct session *s);
 int session__nr_cpus(const struct session *s);
+/* The cgroup hierarchy when --cgroup or --group-by asked for it, else NULL. */
+struct cgroups *session__cgroups(struct session *s);
 /*
  * Fills p's meta for a span [start_real, start_real + dur): the losses counted since the
  * previous call (or since the start), the host, the mode and the unwinder's state.

@@ -12,6 +12,8 @@
 #include "symbolize/ksyms.h"
 #include "base/log.h"
 #include "symbolize/perfmap.h"
+#include "sample/cgpath.h"
+#include "sample/cgroups.h"
 #include "sample/procs.h"
 #include "aggregate/profile.h"
 #include "aggregate/stacks.h"
@@ -76,6 +78,13 @@ struct pmslot {
 	struct perfmap_stats st;	/* the map's counters as last added to the symbolizer's */
 };
 
+/* cgroup id -> what it became in the profile being built. */
+struct cgslot {
+	uint64_t id;		/* 0 = empty */
+	uint32_t attrib;	/* its profile_attrib */
+	uint32_t group;		/* the group frame, 0 without group-by */
+};
+
 struct symbolizer {
 	struct procs *procs;
 	struct symbolizer_opts opts;
@@ -94,6 +103,11 @@ struct symbolizer {
 	uint32_t *frames;	/* one stack being assembled */
 	size_t cap_frames;
 	struct symbolizer_stats st;
+	/* Attribution by cgroup (symbolizer__set_cgroups), cached per profile built. */
+	struct cgroups *cg;
+	int group_by;		/* enum cgpath_group */
+	struct cgslot *cgs;
+	size_t cg_cap, cg_used;
 };
 
 static bool debuginfod_wanted(const struct symbolizer_opts *o)
@@ -171,6 +185,7 @@ void symbolizer__free(struct symbolizer *s)
 	free(s->pms);
 	debuginfo__free(s->di);
 	ksyms__free(s->ksyms);
+	free(s->cgs);
 	free(s->names.keys);
 	free(s->names.vals);
 	free(s->addrs.slots);
@@ -773,6 +788,77 @@ static int frames_reserve(struct symbolizer *s, size_t n)
 	return 0;
 }
 
+void symbolizer__set_cgroups(struct symbolizer *s, struct cgroups *cg, int group_by)
+{
+	s->cg = cg;
+	s->group_by = cg ? group_by : CGPATH_GROUP_NONE;
+}
+
+static uint32_t intern(struct profile *p, const char *str)
+{
+	return *str ? profile__intern_str(p, str) : 0;
+}
+
+/* The attribution and group frame of a cgroup id, made once per profile. */
+static int cgroup_slot(struct symbolizer *s, struct profile *p, uint64_t id, struct cgslot **ret)
+{
+	struct cgpath_info ci;
+	struct profile_attrib a = { 0 };
+	struct profile_frame f = { .kind = FRAME_USER };
+	const char *path;
+	char name[512];
+	size_t j;
+
+	if ((s->cg_used + 1) * 2 > s->cg_cap) {
+		size_t n = s->cg_cap ? s->cg_cap * 2 : 64, i;
+		struct cgslot *ns = calloc(n, sizeof(*ns));
+
+		if (!ns)
+			return -ENOMEM;
+		for (i = 0; i < s->cg_cap; i++) {
+			if (!s->cgs[i].id)
+				continue;
+			j = hash_mix(s->cgs[i].id) & (n - 1);
+			while (ns[j].id)
+				j = (j + 1) & (n - 1);
+			ns[j] = s->cgs[i];
+		}
+		free(s->cgs);
+		s->cgs = ns;
+		s->cg_cap = n;
+	}
+	j = hash_mix(id) & (s->cg_cap - 1);
+	while (s->cgs[j].id && s->cgs[j].id != id)
+		j = (j + 1) & (s->cg_cap - 1);
+	*ret = &s->cgs[j];
+	if (s->cgs[j].id)
+		return 0;
+	path = cgroups__path(s->cg, id);
+	if (path) {
+		cgpath__parse(path, strlen(path), &ci);
+		a.cgroup = intern(p, path);
+		a.unit = intern(p, ci.unit);
+		a.container = intern(p, ci.container_id);
+		a.pod = intern(p, ci.pod_uid);
+		cgpath__group_name(s->group_by, path, &ci, name, sizeof(name));
+	} else {
+		/* Removed before its samples were read: say so rather than guess. */
+		snprintf(name, sizeof(name), "[cgroup %llu]", (unsigned long long)id);
+	}
+	s->cgs[j].attrib = profile__add_attrib(p, &a);
+	if (!s->cgs[j].attrib)
+		return -ENOMEM;
+	if (s->group_by) {
+		f.name = profile__intern_str(p, name);
+		s->cgs[j].group = profile__add_frame(p, &f);
+		if (!s->cgs[j].group)
+			return -ENOMEM;
+	}
+	s->cgs[j].id = id;
+	s->cg_used++;
+	return 0;
+}
+
 int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, struct profile *p)
 {
 	const size_t max_frames = MAX_USER_FRAMES * (MAX_INLINE + 2) + MAX_KERNEL_FRAMES;
@@ -793,14 +879,19 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	s->pm_budget = (struct perfmap_budget){ .left_ns = s->opts.perfmap_read_ms * 1000000ULL };
 	drop_failed(s);
 	debuginfo__new_window(s->di);
-	err = frames_reserve(s, max_frames);
+	/* Two more: the group and process frames of group-by. */
+	err = frames_reserve(s, max_frames + 2);
 	if (err)
 		return err;
+	s->cg_used = 0;
+	if (s->cg_cap)
+		memset(s->cgs, 0, s->cg_cap * sizeof(*s->cgs));
 
 	for (i = 0; i < stacks__nr_samples(st); i++) {
 		const struct stacks_sample *ss = stacks__sample(st, i);
 		const uint64_t *u, *k;
-		uint32_t nu, nk, j;
+		uint32_t nu, nk, j, comm, attrib = 0;
+		struct cgslot *cs = NULL;
 		size_t n = 0;
 		int r;
 
@@ -808,6 +899,26 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 		k = stacks__raw(st, ss->kstack, &nk);
 		nu = MIN(nu, MAX_USER_FRAMES);
 		nk = MIN(nk, MAX_KERNEL_FRAMES);
+		comm = profile__intern(p, ss->pcomm, strnlen(ss->pcomm, 16));
+		if (s->cg && ss->cgroup) {
+			err = cgroup_slot(s, p, ss->cgroup, &cs);
+			if (err)
+				return err;
+			attrib = cs->attrib;
+		}
+		/*
+		 * group-by: the group, then the process name, as the stack's first frames (the
+		 * process is then a frame in every format, pprof included, not a label).
+		 */
+		if (cs && cs->group) {
+			struct profile_frame f = { .name = comm, .kind = FRAME_USER };
+
+			s->frames[n++] = cs->group;
+			s->frames[n++] = profile__add_frame(p, &f);
+			if (!s->frames[n - 1])
+				return -ENOMEM;
+			comm = 0;
+		}
 		/*
 		 * BPF gives leaf first; profiles are root first, user frames above kernel ones. The
 		 * user leaf is where user code stopped (interrupted, faulting, or just past a
@@ -823,11 +934,11 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 		}
 		for (j = nk; j-- > 0;)
 			s->frames[n++] = kernel_frame(s, p, k[j], j == 0);
-		err = profile__add_sample(p, s->frames, n, ss->count, ss->tgid,
-					  profile__intern(p, ss->pcomm, strnlen(ss->pcomm, 16)),
+		err = profile__add_sample(p, s->frames, n, ss->count, ss->tgid, comm,
 					  profile__intern(p, ss->comm, strnlen(ss->comm, 16)));
 		if (err)
 			return err;
+		profile__set_sample_attrib(p, profile__nr_samples(p) - 1, attrib);
 	}
 	return 0;
 }

@@ -88,6 +88,13 @@ void symbolizer__free(struct symbolizer *s);
  * samples (a new window); symbol files stay cached. 0 or -ENOMEM.
  */
 int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, struct profile *p);
+/*
+ * Attribution: samples with a cgroup id get its path, unit, container and pod (profile_attrib),
+ * and with group_by (enum cgpath_group) the group and the process name as their first frames.
+ * cg (NULL: none) must outlive the symbolizer.
+ */
+struct cgroups;
+void symbolizer__set_cgroups(struct symbolizer *s, struct cgroups *cg, int group_by);
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st);
 /* One pr_info line with the statistics above. */
 void symbolizer__log_stats(const struct symbolizer *s);
