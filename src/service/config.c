@@ -323,15 +323,31 @@ static void format_pids(const struct config_key *k, const void *src, char *buf, 
 		n += snprintf(buf + n, len - n, "%s%u", i ? "," : "", p->pid[i]);
 }
 
-/* A cgroup path or unit name; whether it exists is told when the session starts. */
+/*
+ * Cgroup paths or unit names, ','-separated, added to those before ("" clears them); whether
+ * they exist is told when the session starts.
+ */
 static int parse_cgroup(const struct config_key *k, const char *v, void *dst)
 {
-	struct config_cgroups *c = dst;
-	size_t n = strlen(v);
+	struct config_cgroups *c = dst, t = *c;
+	const char *p = v;
 
-	if (!n || n >= sizeof(c->arg[0]) || c->n == ARRAY_SIZE(c->arg) || strchr(v, ','))
-		return -EINVAL;
-	memcpy(c->arg[c->n++], v, n + 1);
+	if (!*v) {
+		c->n = 0;
+		return 0;
+	}
+	for (;;) {
+		size_t n = strcspn(p, ",");
+
+		if (!n || n >= sizeof(t.arg[0]) || t.n == ARRAY_SIZE(t.arg))
+			return -EINVAL;
+		memcpy(t.arg[t.n], p, n);
+		t.arg[t.n++][n] = '\0';
+		if (!p[n])
+			break;
+		p += n + 1;
+	}
+	*c = t;
 	return 0;
 }
 
@@ -484,8 +500,8 @@ static const struct config_key keys[] = {
 	  .help = "profile only this process (all its threads); may repeat" },
 	{ .name = "cgroup", .arg = "PATH|UNIT", .parse = parse_cgroup, .format = format_cgroups,
 	  FIELD(cgroups), .modes = BOTH,
-	  .expect = "a cgroup v2 path or a unit name (NAME.service, .scope or .slice), at most "
-		    "255 bytes without ',' (at most 16)",
+	  .expect = "cgroup v2 paths or unit names (NAME.service, .scope or .slice), "
+		    "','-separated, each at most 255 bytes (at most 16)",
 	  .help = "profile the processes of a cgroup v2 directory\n"
 		  "(absolute, or relative to the cgroup2 mount) or of a\n"
 		  "systemd unit (NAME.service|.scope|.slice, found in the\n"
