@@ -33,7 +33,7 @@ struct perfscript_parser {
 	size_t arena_len, arena_cap;
 
 	/* The sample being read: comm then frames, leaf first, each a name in fbuf. */
-	bool in_sample, skipping;
+	bool in_sample, skipping, other_event;
 	char *fbuf;
 	size_t fbuf_len, fbuf_cap;
 	size_t *fstart; /* [0] is the comm, then one per frame */
@@ -156,7 +156,7 @@ static int end_sample(struct perfscript_parser *ps)
 	size_t n = 0, need = ps->fbuf_len + ps->nr_f;
 	bool counted = ps->in_sample && !ps->skipping;
 
-	ps->in_sample = ps->skipping = false;
+	ps->in_sample = ps->skipping = ps->other_event = false;
 	if (!counted)
 		return 0;
 	if (grow_array((void **)&ps->key, &ps->key_cap, need, 1))
@@ -216,14 +216,14 @@ static const char *header_comm_end(const char *s, const char *e)
 }
 
 /*
- * Without a call chain (perf record without -g) perf prints the sample's one frame on its
- * header line: "COMM PID TIME: PERIOD EVENT: ADDR SYM+OFF (DSO)". Where that ADDR starts (the
- * hex token after the event, the first token ending in ':' that is not the time), or NULL.
+ * The event of a header ("cycles:ppp:" in "COMM PID TIME: PERIOD cycles:ppp: ..."): the first
+ * token after the comm that ends in ':' and is not the time. NULL when there is none (perf
+ * script -F without the event); *ret_end is after its ':'.
  */
-static const char *header_frame(const char *q, const char *e)
+static const char *header_event(const char *q, const char *e, const char **ret_end)
 {
 	while (q < e) {
-		const char *t, *a, *h;
+		const char *t, *h;
 
 		while (q < e && is_blank(*q))
 			q++;
@@ -236,13 +236,44 @@ static const char *header_frame(const char *q, const char *e)
 			;
 		if (h == q - 1)
 			continue; /* the time */
-		for (a = q; a < e && is_blank(*a); a++)
-			;
-		for (h = a; h < e && is_hex(*h); h++)
-			;
-		return h > a && h - a <= 16 && h < e && is_blank(*h) ? a : NULL;
+		*ret_end = q;
+		return t;
 	}
 	return NULL;
+}
+
+/*
+ * Without a call chain (perf record without -g) perf prints the sample's one frame on its
+ * header line after the event: "... EVENT: ADDR SYM+OFF (DSO)". Where that ADDR starts, or NULL.
+ */
+static const char *header_frame(const char *q, const char *e)
+{
+	const char *a, *h;
+
+	for (a = q; a < e && is_blank(*a); a++)
+		;
+	for (h = a; h < e && is_hex(*h); h++)
+		;
+	return h > a && h - a <= 16 && h < e && is_blank(*h) ? a : NULL;
+}
+
+/*
+ * Whether a sample of the event ev, n bytes (its ':' dropped), is counted: samples of the first
+ * event seen are, others are skipped (as stackcollapse-perf.pl does), so a perf.data holding
+ * cycles and instructions does not add up the two.
+ */
+static bool event_counted(struct perfscript_parser *ps, const char *ev, size_t n)
+{
+	n = MIN(n, sizeof(ps->st.event) - 1);
+	if (!ps->st.event[0]) {
+		memcpy(ps->st.event, ev, n);
+		return true;
+	}
+	if (strlen(ps->st.event) == n && !memcmp(ps->st.event, ev, n))
+		return true;
+	if (!ps->st.other_events++)
+		memcpy(ps->st.other_event, ev, n);
+	return false;
 }
 
 static int parse_frame(struct perfscript_parser *ps, const char *s, const char *e);
@@ -250,16 +281,25 @@ static int parse_frame(struct perfscript_parser *ps, const char *s, const char *
 /* false when the line has no PID: not a header (the caller decides what it is). */
 static bool parse_header(struct perfscript_parser *ps, const char *s, const char *e, int *err)
 {
-	const char *ce = header_comm_end(s, e), *f;
+	const char *ce = header_comm_end(s, e), *f = NULL, *ev, *ev_end = NULL;
 
 	*err = 0;
 	if (!ce)
 		return false;
-	f = header_frame(ce, e);
-	while (ce > s && is_blank(ce[-1]))
-		ce--;
+	ev = header_event(ce, e, &ev_end);
+	if (ev)
+		f = header_frame(ev_end, e);
 	ps->fbuf_len = ps->nr_f = 0;
 	ps->in_sample = true;
+	if (ev && !event_counted(ps, ev, ev_end - 1 - ev)) {
+		/* Its frames are skipped too, without counting them as junk. */
+		ps->skipping = ps->other_event = true;
+		if (f)
+			*err = end_sample(ps);
+		return true;
+	}
+	while (ce > s && is_blank(ce[-1]))
+		ce--;
 	*err = add_name(ps, s, ce - s, "");
 	/* A one-line sample ends here: the next indented line may be the next header. */
 	if (!*err && f) {
@@ -366,7 +406,8 @@ static int parse_line(struct perfscript_parser *ps, const char *s, const char *e
 	/* Indented: a frame of the sample being read, else a header perf padded (%16s comm). */
 	if (t > s && ps->in_sample) {
 		if (ps->skipping) {
-			junk(ps);
+			if (!ps->other_event)
+				junk(ps);
 			return 0;
 		}
 		return parse_frame(ps, t, e);
@@ -536,7 +577,7 @@ int perfscript__parse(struct profile *p, const char *buf, size_t len, struct per
 
 bool perfscript__sniff(const char *buf, size_t len)
 {
-	const char *s = buf, *end = buf + len, *nl, *e, *t;
+	const char *s = buf, *end = buf + len, *nl, *e, *t, *ev_end;
 
 	for (;;) {
 		if (s >= end)
@@ -555,7 +596,7 @@ bool perfscript__sniff(const char *buf, size_t len)
 	s = t;
 	if (memchr(s, '\0', e - s) || !(t = header_comm_end(s, e)))
 		return false;
-	if (header_frame(t, e))
+	if ((t = header_event(t, e, &ev_end)) && header_frame(ev_end, e))
 		return true;
 	while (e > s && is_blank(e[-1]))
 		e--;

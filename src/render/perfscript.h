@@ -8,6 +8,9 @@
  * workload reads the same as flamed's own profile of it.
  *
  * Each sample counts 1 (perf's periods are ignored, as stackcollapse-perf.pl does by default).
+ * Only samples of the first event in the input are counted (stackcollapse-perf.pl's default
+ * too): a recording of two events would otherwise add cycles to instructions; the others are
+ * counted in the statistics.
  * A stack becomes "COMM;root;...;leaf", the process name first as in flamed's folded output;
  * offsets (+0x..) are dropped; a frame whose DSO is the kernel ([kernel.kallsyms], a module, or
  * an [unknown] DSO at a kernel address) gets the kind FRAME_KERNEL (folded suffix _[k]), one in
@@ -34,14 +37,17 @@ struct profile;
 #define PERFSCRIPT_MAX_STACK_BYTES (1UL << 30) /* distinct stacks' bytes held at once */
 
 struct perfscript_stats {
-	uint64_t lines;	     /* lines seen */
-	uint64_t samples;    /* sample headers that became samples */
-	uint64_t stacks;     /* distinct stacks among them */
-	uint64_t frames;     /* frame lines read */
-	uint64_t junk;	     /* lines skipped as not part of a sample */
-	uint64_t first_junk; /* line number (from 1) of the first of them, 0 = none */
-	uint64_t error_line; /* the line that stopped the parse, 0 = none */
-	const char *error;   /* why, for a message ("a NUL byte: binary data"), or NULL */
+	uint64_t lines;	       /* lines seen */
+	uint64_t samples;      /* sample headers that became samples */
+	uint64_t stacks;       /* distinct stacks among them */
+	uint64_t frames;       /* frame lines read */
+	uint64_t junk;	       /* lines skipped as not part of a sample */
+	uint64_t first_junk;   /* line number (from 1) of the first of them, 0 = none */
+	uint64_t error_line;   /* the line that stopped the parse, 0 = none */
+	const char *error;     /* why, for a message ("a NUL byte: binary data"), or NULL */
+	uint64_t other_events; /* samples of other events than the first, skipped */
+	char event[64];	       /* the first event seen ("cycles:ppp"), "" = none */
+	char other_event[64];  /* the first other event skipped */
 };
 
 struct perfscript_parser;

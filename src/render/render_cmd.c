@@ -723,10 +723,15 @@ static int read_perf_script(struct input *in, struct profile *p, char *buf, size
 		       "hold; refusing", in->name, (unsigned long long)PROFILE_MAX_TOTAL);
 	else if (err)
 		pr_err("cannot read %s: %s", in->name, strerror(-err));
-	else if (st.junk)
+	if (!err && st.junk)
 		pr_warn("%s: %llu line%s not part of a perf script sample (first: line %llu), "
 			"ignoring", in->name, (unsigned long long)st.junk,
 			st.junk == 1 ? "" : "s", (unsigned long long)st.first_junk);
+	if (!err && st.other_events)
+		pr_warn("%s: rendering the samples of %s, the first event; %llu sample%s of other "
+			"events (%s...) left out (perf record -e EVENT records only the one wanted)",
+			in->name, st.event, (unsigned long long)st.other_events,
+			st.other_events == 1 ? "" : "s", st.other_event);
 	return err;
 }
 

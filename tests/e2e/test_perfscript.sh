@@ -57,6 +57,23 @@ else
 	fail "perf record without -g + perf script"
 fi
 
+# Two events recorded: only the first one's samples count (stackcollapse-perf.pl's default),
+# with a warning naming both.
+if perf record -e cpu-clock,task-clock -g -F 499 -o "$T/two.data" -- "$WL/chain" 1 \
+	>"$T/record.log" 2>&1 && perf script -i "$T/two.data" >"$T/two.txt" 2>/dev/null; then
+	"$FLAMED" render "$T/two.txt" --format folded >"$T/two.folded" 2>"$T/err"
+	first=$(grep -m1 -oE ' (cpu|task)-clock' "$T/two.txt" | tr -d ' ')
+	other=$([ "$first" = cpu-clock ] && echo task-clock || echo cpu-clock)
+	nr_first=$(grep -cE "^chain .* $first(:[a-z]*)?: *\$" "$T/two.txt")
+	nr_other=$(grep -cE "^chain .* $other(:[a-z]*)?: *\$" "$T/two.txt")
+	check "two events: only the first's samples ($(samples chain "$T/two.folded") = $first's $nr_first; $other: $nr_other)" \
+		test "$(samples chain "$T/two.folded")" = "$nr_first" -a "$nr_other" -gt 0
+	check "two events: warned, naming both" \
+		grep -q "samples of $first, the first event; $nr_other samples\? of other events ($other" "$T/err"
+else
+	fail "perf record -e cpu-clock,task-clock + perf script"
+fi
+
 # --- the same bytes from a file, stdin and a pipe ----------------------------------------------
 "$FLAMED" render --format folded <"$T/chain.txt" >"$T/stdin.folded" 2>"$T/err"
 check "stdin gives the same folded output as the file" cmp -s "$T/stdin.folded" "$T/chain.folded"

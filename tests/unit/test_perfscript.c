@@ -199,9 +199,9 @@ TEST(perfscript_one_line_samples)
 		"           chain 20837 59822.217003:    2004008 cpu-clock:      5595093dc194 "
 		"c+0x34 "
 		"(/w/chain)\n"
-		" kworker/0:1 H-e 31/31 [001] 5.0:    1 cycles:ppp:  ffffffff81000000 worker+0x1 "
+		" kworker/0:1 H-e 31/31 [001] 5.0:    1 cpu-clock:  ffffffff81000000 worker+0x1 "
 		"([kernel.kallsyms])\n"
-		"            dd 7 5.0:    1 sched:sched_switch:  ffffffff81000000 __schedule+0x1 "
+		"            dd 7 5.0:    1 cpu-clock:  ffffffff81000000 __schedule+0x1 "
 		"([kernel.kallsyms])\n";
 	struct profile *p = profile__new();
 	struct perfscript_stats st;
@@ -213,6 +213,34 @@ TEST(perfscript_one_line_samples)
 	CHECK_EQ_INT(st.junk, 0);
 	out = folded_str(p);
 	CHECK_EQ_STR(out, "chain;c 2\ndd;__schedule_[k] 1\nkworker/0:1 H-e;worker_[k] 1\n");
+	free(out);
+	profile__free(p);
+}
+
+/* Only the first event's samples count; the others are left out, their frames too. */
+TEST(perfscript_first_event_only)
+{
+	static const char in[] = "app 1 1.0: 1 cycles:ppp: \n"
+				 "\t10 f (/x)\n"
+				 "\n"
+				 "app 1 1.1: 7 instructions: \n"
+				 "\t10 g (/x)\n"
+				 "\n"
+				 "           app 1 1.2: 1 sched:sched_switch:  10 h (/x)\n"
+				 "app 1 1.3: 1 cycles:ppp: \n"
+				 "\t10 f (/x)\n";
+	struct profile *p = profile__new();
+	struct perfscript_stats st;
+	char *out;
+
+	CHECK_EQ_INT(perfscript__parse(p, in, sizeof(in) - 1, &st), 0);
+	CHECK_EQ_INT(st.samples, 2);
+	CHECK_EQ_INT(st.other_events, 2);
+	CHECK_EQ_INT(st.junk, 0);
+	CHECK_EQ_STR(st.event, "cycles:ppp");
+	CHECK_EQ_STR(st.other_event, "instructions");
+	out = folded_str(p);
+	CHECK_EQ_STR(out, "app;f 2\n");
 	free(out);
 	profile__free(p);
 }
