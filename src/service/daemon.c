@@ -11,10 +11,9 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/random.h>
-#include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 
+#include "base/evloop.h"
 #include "service/config.h"
 #include "service/daemon.h"
 #include "service/fleet.h"
@@ -30,8 +29,6 @@
 #include "symbolize/symbolize.h"
 #include "base/util.h"
 
-/* Kernel counts are drained this often inside a window, so the maps never fill. */
-#define DRAIN_INTERVAL_NS 1000000000ULL
 #define NSEC 1000000000ULL
 
 /* Formats in the order they are written. */
@@ -43,13 +40,13 @@ struct daemon {
 	struct config_opts opts;	/* the session's and the symbolizer's, from cfg */
 	struct session *s;
 	struct symbolizer *sym;
-	int epfd, sfd, twin, tdrain, twd, tend;
+	struct evloop *loop;
+	struct evloop_timer *twin, *twd;
 	uint64_t win_start_mono, win_start_real;
 	uint64_t windows;		/* windows closed */
 	uint64_t windows_unwritten;	/* in the current run of failures */
 	uint64_t last_stem_ms;		/* the time the last window's name says, in ms */
 	double rate;			/* samples per second in the last window */
-	bool stop;
 	struct fleet *fleet;		/* push and HTTP server (fleet.h) */
 	/*
 	 * The last window's profile, freed only once the next one exists: the symbolizer keeps
@@ -137,16 +134,6 @@ static void format_time(uint64_t real_ns, char *buf, size_t len)
 	gmtime_r(&t, &tm);
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(buf, len, "%.19s.%03uZ", s, (unsigned int)(real_ns % NSEC / 1000000));
-}
-
-static int arm_timer(int fd, uint64_t first_ns, uint64_t interval_ns)
-{
-	struct itimerspec its = {
-		.it_value = { first_ns / NSEC, first_ns % NSEC },
-		.it_interval = { interval_ns / NSEC, interval_ns % NSEC },
-	};
-
-	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
 }
 
 static void apply_log_level(const struct daemon *d)
@@ -604,7 +591,7 @@ static void arm_window(struct daemon *d)
 {
 	uint64_t now = now_mono_ns(), end = d->win_start_mono + d->cfg.interval_ns;
 
-	arm_timer(d->twin, end > now ? end - now : 1, d->cfg.interval_ns);
+	evloop__timer_set(d->twin, end > now ? end - now : 1, d->cfg.interval_ns);
 }
 
 struct reload_ctx {
@@ -666,75 +653,73 @@ out:
 	update_status(d);
 }
 
-static int add_fd(struct daemon *d, int fd)
+static void on_window(void *ctx)
 {
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+	close_window(ctx);
 }
 
-static bool any_alive(const struct daemon_opts *o)
+static void on_watchdog(void *ctx)
 {
-	int i;
-
-	for (i = 0; i < o->nr_pids; i++)
-		if (!kill(o->pids[i], 0) || errno == EPERM)
-			return true;
-	return false;
+	notify__watchdog();
 }
 
-static void on_signal(struct daemon *d)
+static void on_fleet(void *ctx, int fd, uint32_t events)
 {
-	struct signalfd_siginfo si;
+	struct daemon *d = ctx;
 
-	while (read(d->sfd, &si, sizeof(si)) == sizeof(si)) {
-		switch (si.ssi_signo) {
-		case SIGHUP:
-			reload(d);
-			break;
-		case SIGUSR1:
-			pr_info("SIGUSR1: closing the window now");
-			close_window(d);
-			arm_window(d);
-			break;
-		default:
-			pr_notice("%s: writing the last window and stopping",
-				  strsignal(si.ssi_signo));
-			d->stop = true;
-			break;
-		}
-	}
+	fleet__dispatch(d->fleet);
 }
 
-static void on_timer(struct daemon *d, int fd)
+static void on_signal(void *ctx, int signo)
 {
-	uint64_t ticks;
+	struct daemon *d = ctx;
 
-	if (read(fd, &ticks, sizeof(ticks)) < 0)
-		return;
-	if (fd == d->twin) {
+	switch (signo) {
+	case SIGHUP:
+		reload(d);
+		break;
+	case SIGUSR1:
+		pr_info("SIGUSR1: closing the window now");
 		close_window(d);
-	} else if (fd == d->tdrain) {
-		session__drain(d->s);
-		if (d->o->nr_pids && !any_alive(d->o)) {
-			pr_notice("every profiled process has exited: stopping");
-			d->stop = true;
-		}
-	} else if (fd == d->twd) {
-		notify__watchdog();
-	} else if (fd == d->tend) {
-		d->stop = true;
+		arm_window(d);
+		break;
+	default:
+		pr_notice("%s: writing the last window and stopping", strsignal(signo));
+		evloop__stop(d->loop);
+		break;
 	}
+}
+
+/*
+ * The daemon's loop: the signals, the window and watchdog timers (the session adds its
+ * own events, drain and end).
+ */
+static int setup_loop(struct daemon *d)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGUSR1 };
+	size_t i;
+	int err;
+
+	d->loop = evloop__new(&err);
+	for (i = 0; d->loop && !err && i < ARRAY_SIZE(sigs); i++)
+		err = evloop__add_signal(d->loop, sigs[i], on_signal, d);
+	if (!err) {
+		d->twin = evloop__add_timer(d->loop, on_window, d);
+		d->twd = evloop__add_timer(d->loop, on_watchdog, d);
+		if (!d->twin || !d->twd)
+			err = -ENOMEM;
+	}
+	if (err)
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+	return err;
 }
 
 int daemon__run(const struct daemon_opts *o)
 {
-	struct daemon d = { .o = o, .epfd = -1, .sfd = -1, .twin = -1, .tdrain = -1, .twd = -1,
-			    .tend = -1 };
+	struct daemon d = { .o = o };
 	char msg[CONFIG_MSG_LEN], iv[32];
-	sigset_t mask, oldmask;
 	uint64_t wd_ns;
-	int err, i, evfd, fleetfd;
+	int err;
 
 	err = daemon__load_config(o, &d.cfg, msg);
 	if (err) {
@@ -744,28 +729,14 @@ int daemon__run(const struct daemon_opts *o)
 	apply_log_level(&d);
 	remove_temp_files(d.cfg.output_dir);
 	config__fill(&d.cfg, CONFIG_CONTINUOUS, &d.opts);
-	/* The pids of the command line, which a reload does not change. */
+	/* The pids and duration of the command line, which a reload does not change. */
 	d.opts.session.pids = o->pids;
 	d.opts.session.nr_pids = o->nr_pids;
-
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
-	d.sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	d.epfd = epoll_create1(EPOLL_CLOEXEC);
-	d.twin = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d.tdrain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d.twd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	d.tend = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (d.sfd < 0 || d.epfd < 0 || d.twin < 0 || d.tdrain < 0 || d.twd < 0 || d.tend < 0) {
-		err = -errno;
-		pr_err("cannot set up the event loop: %s", strerror(-err));
+	d.opts.session.duration_ns = o->duration_ns;
+	err = setup_loop(&d);
+	if (err)
 		goto cleanup;
-	}
-	d.s = session__new(&d.opts.session, &err);
+	d.s = session__new(&d.opts.session, d.loop, &err);
 	if (!d.s)
 		goto cleanup;
 	d.sym = symbolizer__new(session__procs(d.s), &d.opts.session.sym);
@@ -780,29 +751,20 @@ int daemon__run(const struct daemon_opts *o)
 	d.fleet = fleet__new(&d.cfg, d.s, d.sym, &err);
 	if (!d.fleet)
 		goto cleanup;
+	if (fleet__fd(d.fleet) >= 0 &&
+	    (err = evloop__add_fd(d.loop, fleet__fd(d.fleet), EPOLLIN, on_fleet, &d))) {
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+		goto cleanup;
+	}
 	/* Attached and listening: keep only what reading files and writing windows need. */
 	privs__drop(d.cfg.output_dir);
-	fleetfd = fleet__fd(d.fleet);
 	d.win_start_mono = now_mono_ns();
 	d.win_start_real = now_real_ns();
-
-	evfd = session__events_fd(d.s);
-	for (i = 0; i < 7; i++) {
-		int fd = (int[]){ d.sfd, d.twin, d.tdrain, d.twd, d.tend, evfd, fleetfd }[i];
-
-		if (fd >= 0 && (err = add_fd(&d, fd))) {
-			pr_err("cannot set up the event loop: %s", strerror(-err));
-			goto cleanup;
-		}
-	}
 	arm_window(&d);
-	arm_timer(d.tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
-	if (o->duration_ns)
-		arm_timer(d.tend, o->duration_ns, 0);
 	/* Pinged at half the period: a loop stuck for longer gets the service restarted. */
 	wd_ns = notify__watchdog_ns();
 	if (wd_ns)
-		arm_timer(d.twd, wd_ns / 2, wd_ns / 2);
+		evloop__timer_set(d.twd, wd_ns / 2, wd_ns / 2);
 
 	config__format(&d.cfg, "interval", iv, sizeof(iv));
 	pr_notice("profiling %s at %u Hz on %d CPUs: a window every %s s into %s",
@@ -810,52 +772,21 @@ int daemon__run(const struct daemon_opts *o)
 		  session__nr_cpus(d.s), iv, d.cfg.output_dir);
 	notify__ready();
 	update_status(&d);
-
-	while (!d.stop) {
-		struct epoll_event evs[8];
-		int n = epoll_wait(d.epfd, evs, ARRAY_SIZE(evs), -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			pr_err("epoll_wait: %s", strerror(errno));
-			goto cleanup;
-		}
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-
-			if (fd == d.sfd)
-				on_signal(&d);
-			else if (fd == evfd)
-				session__consume(d.s);
-			else if (fd == fleetfd)
-				fleet__dispatch(d.fleet);
-			else
-				on_timer(&d, fd);
-		}
+	err = evloop__run(d.loop, -1);
+	if (err) {
+		pr_err("event loop: %s", strerror(-err));
+		goto cleanup;
 	}
 	notify__stopping();
 	/* The partial window is a window too. */
 	close_window(&d);
-	err = 0;
 cleanup:
+	if (d.fleet && fleet__fd(d.fleet) >= 0)
+		evloop__del_fd(d.loop, fleet__fd(d.fleet));
 	fleet__free(d.fleet);
 	profile__free(d.prev);
 	symbolizer__free(d.sym);
 	session__free(d.s);
-	if (d.sfd >= 0)
-		close(d.sfd);
-	if (d.epfd >= 0)
-		close(d.epfd);
-	if (d.twin >= 0)
-		close(d.twin);
-	if (d.tdrain >= 0)
-		close(d.tdrain);
-	if (d.twd >= 0)
-		close(d.twd);
-	if (d.tend >= 0)
-		close(d.tend);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	evloop__free(d.loop);
 	return err;
 }

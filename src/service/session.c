@@ -9,10 +9,9 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/ptrace.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
 #include <sys/wait.h>
 
+#include "base/evloop.h"
 #include "base/log.h"
 #include "sample/cgpath.h"
 #include "sample/cgroups.h"
@@ -32,6 +31,8 @@
 
 struct session {
 	const struct session_opts *o;
+	struct evloop *loop;
+	struct evloop_timer *tdrain, *tend;
 	struct sampler *smp;
 	struct procs *procs;
 	struct stacks *stacks;
@@ -126,7 +127,54 @@ static int add_cgroups(struct session *s, struct sampler_opts *so,
 	return 0;
 }
 
-struct session *session__new(const struct session_opts *o, int *err)
+static bool any_alive(const struct session_opts *o)
+{
+	int i;
+
+	for (i = 0; i < o->nr_pids; i++)
+		if (!kill(o->pids[i], 0) || errno == EPERM)
+			return true;
+	return false;
+}
+
+static void on_events(void *ctx, int fd, uint32_t events)
+{
+	session__consume(ctx);
+}
+
+/* Every second: the kernel's counts into the aggregate, and the end once the targets are gone. */
+static void on_drain(void *ctx)
+{
+	struct session *s = ctx;
+
+	session__drain(s);
+	if (s->o->nr_pids && !any_alive(s->o)) {
+		pr_notice("every profiled process has exited: stopping");
+		evloop__stop(s->loop);
+	}
+}
+
+static void on_end(void *ctx)
+{
+	struct session *s = ctx;
+
+	evloop__stop(s->loop);
+}
+
+/* The mapping events, the drain and the end of the duration, on the caller's loop. */
+static int add_to_loop(struct session *s)
+{
+	int fd = procs__epoll_fd(s->procs);
+	int err = fd >= 0 ? evloop__add_fd(s->loop, fd, EPOLLIN, on_events, s) : 0;
+
+	if (err)
+		return err;
+	s->tdrain = evloop__add_timer(s->loop, on_drain, s);
+	s->tend = evloop__add_timer(s->loop, on_end, s);
+	return s->tdrain && s->tend ? 0 : -ENOMEM;
+}
+
+struct session *session__new(const struct session_opts *o, struct evloop *loop, int *err)
 {
 	struct sampler_opts so = {
 		.freq_hz = o->freq_hz,
@@ -149,6 +197,7 @@ struct session *session__new(const struct session_opts *o, int *err)
 		return NULL;
 	}
 	s->o = o;
+	s->loop = loop;
 	*err = add_cgroups(s, &so, &cgt, &nr_cgt);
 	if (*err)
 		goto cleanup;
@@ -185,6 +234,11 @@ struct session *session__new(const struct session_opts *o, int *err)
 	s->procs = procs__new(true, err);
 	if (!s->procs)
 		goto cleanup;
+	*err = add_to_loop(s);
+	if (*err) {
+		pr_err("cannot set up the event loop: %s", strerror(-*err));
+		goto cleanup;
+	}
 	for (i = 0; i < o->nr_pids; i++) {
 		*err = sampler__add_pid(s->smp, o->pids[i]);
 		if (*err) {
@@ -229,12 +283,9 @@ int session__attach(struct session *s)
 	}
 	if (s->unwinder)
 		unwinder__sync(s->unwinder, s->procs);
+	evloop__timer_set(s->tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
+	evloop__timer_set(s->tend, o->duration_ns, 0);
 	return 0;
-}
-
-int session__events_fd(const struct session *s)
-{
-	return procs__epoll_fd(s->procs);
 }
 
 struct stacks *session__stacks(struct session *s)
@@ -261,6 +312,10 @@ void session__free(struct session *s)
 {
 	if (!s)
 		return;
+	if (s->procs && procs__epoll_fd(s->procs) >= 0)
+		evloop__del_fd(s->loop, procs__epoll_fd(s->procs));
+	evloop__del_timer(s->tdrain);
+	evloop__del_timer(s->tend);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);
 	procs__free(s->procs);
@@ -361,25 +416,18 @@ void session__report(const struct session *s, const struct profile *p, const cha
 			(unsigned long long)ps.records_lost);
 }
 
-/* The one-shot loop's own state: the command it runs, if any. */
+/* The one-shot run's own state: its loop, and the command it runs, if any. */
 struct oneshot {
 	struct session *s;
 	const struct session_opts *o;
+	struct evloop *loop;
 	pid_t child;
 	int child_status;
 	bool child_exited;
 	bool child_started;	/* exec'd: from then on it runs on its own */
+	int go[2], fail[2];	/* spawn()'s pipes */
+	uint64_t start_mono, start_real;
 };
-
-static int arm_timer(int fd, uint64_t first_ns, uint64_t interval_ns)
-{
-	struct itimerspec its = {
-		.it_value = { first_ns / 1000000000ULL, first_ns % 1000000000ULL },
-		.it_interval = { interval_ns / 1000000000ULL, interval_ns % 1000000000ULL },
-	};
-
-	return timerfd_settime(fd, 0, &its, NULL) ? -errno : 0;
-}
 
 /*
  * Forks the command stopped before exec: it waits for a byte on go[0] so its exec happens
@@ -439,29 +487,164 @@ static void index_at_exec(struct session *s, pid_t child)
 		pr_warn("cannot release %u after exec: %s", child, strerror(errno));
 }
 
-static bool any_alive(const struct session_opts *o)
+/* SIGINT, SIGTERM, SIGHUP (the terminal gone): the profile so far is written. */
+static void on_stop_signal(void *ctx, int signo)
 {
-	int i;
+	struct oneshot *r = ctx;
 
-	for (i = 0; i < o->nr_pids; i++)
-		if (!kill(o->pids[i], 0) || errno == EPERM)
-			return true;
-	return false;
+	pr_info("%s: stopping", strsignal(signo));
+	evloop__stop(r->loop);
 }
 
-int session__run(const struct session_opts *o)
+static void on_child(void *ctx, int signo)
 {
-	struct oneshot r = { .o = o };
+	struct oneshot *r = ctx;
+
+	if (r->child && !r->child_exited &&
+	    waitpid(r->child, &r->child_status, WNOHANG) == r->child) {
+		r->child_exited = true;
+		evloop__stop(r->loop);
+	}
+}
+
+static int add_signals(struct oneshot *r)
+{
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	int err = evloop__add_signal(r->loop, SIGCHLD, on_child, r);
+	size_t i;
+
+	for (i = 0; !err && i < ARRAY_SIZE(sigs); i++)
+		err = evloop__add_signal(r->loop, sigs[i], on_stop_signal, r);
+	if (err)
+		pr_err("cannot set up the event loop: %s", strerror(-err));
+	return err;
+}
+
+/* Forks the command, held before its exec, and makes it a target. */
+static int spawn_command(struct oneshot *r)
+{
+	sigset_t mask;
+	int err;
+
+	evloop__sigmask(r->loop, &mask);
+	r->child = spawn(r->o->argv, r->go, r->fail, &mask);
+	if (r->child < 0) {
+		err = r->child;
+		r->child = 0;
+		pr_err("cannot start %s: %s", r->o->argv[0], strerror(-err));
+		return err;
+	}
+	return session__add_pid(r->s, r->child);
+}
+
+/* Sampling runs: lets the command exec, indexes its image before it runs, checks the exec. */
+static int release_command(struct oneshot *r)
+{
+	const char *cmd = r->o->argv[0];
+	char traced = 0;
+	int e = 0;
+	ssize_t n;
+
+	if (write(r->go[1], "g", 1) != 1) {
+		e = errno;
+		pr_err("cannot start %s: %s", cmd, strerror(e));
+		return -e;
+	}
+	close(r->go[1]);
+	r->go[1] = -1;
+	if (read(r->fail[0], &traced, 1) == 1 && traced == 'T')
+		index_at_exec(r->s, r->child);
+	/* EOF: exec succeeded (the pipe was close-on-exec); an errno: it failed. */
+	n = read(r->fail[0], &e, sizeof(e));
+	r->child_started = n != sizeof(e);
+	if (n == sizeof(e)) {
+		pr_err("cannot run %s: %s", cmd, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* The last drain, then symbolize -> render -> the output, committed only when whole. */
+static int write_profile(struct oneshot *r, struct output *out)
+{
+	const struct session_opts *o = r->o;
 	struct symbolizer_opts syo = o->sym;
 	struct symbolizer *sym = NULL;
 	struct profile *prof = NULL;
+	int err;
+
+	err = session__drain(r->s);
+	if (err)
+		goto cleanup;
+	prof = profile__new();
+	sym = symbolizer__new(session__procs(r->s), &syo);
+	if (!prof || !sym) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	symbolizer__set_cgroups(sym, session__cgroups(r->s), o->group_by);
+	err = symbolizer__build_profile(sym, session__stacks(r->s), prof);
+	if (err) {
+		pr_err("cannot build the profile: %s", strerror(-err));
+		goto cleanup;
+	}
+	session__fill_meta(r->s, prof, r->start_real, now_mono_ns() - r->start_mono);
+	err = render__write(prof, o->format, o->title, output__file(out));
+	if (!err)
+		err = output__commit(out);
+	else
+		output__abort(out);
+	if (err) {
+		pr_err("cannot write %s: %s", o->output, strerror(-err));
+		goto cleanup;
+	}
+	session__report(r->s, prof, o->output);
+	symbolizer__log_stats(sym);
+cleanup:
+	symbolizer__free(sym);
+	profile__free(prof);
+	return err;
+}
+
+static void report_child(const struct oneshot *r)
+{
+	if (r->child_exited && WIFEXITED(r->child_status) && WEXITSTATUS(r->child_status))
+		pr_warn("%s exited with status %d", r->o->argv[0], WEXITSTATUS(r->child_status));
+	else if (r->child_exited && WIFSIGNALED(r->child_status))
+		pr_warn("%s was killed by signal %d", r->o->argv[0], WTERMSIG(r->child_status));
+}
+
+/* The command never ran (or we failed): it must not be left waiting for its go. */
+static void reap_command(struct oneshot *r)
+{
+	int i;
+
+	if (r->child && !r->child_exited) {
+		if (r->go[1] >= 0) {
+			close(r->go[1]);
+			r->go[1] = -1;
+		}
+		if (!r->child_started)
+			waitpid(r->child, NULL, 0);
+	}
+	for (i = 0; i < 2; i++) {
+		if (r->go[i] >= 0)
+			close(r->go[i]);
+		if (r->fail[i] >= 0)
+			close(r->fail[i]);
+	}
+}
+
+/*
+ * A one-shot profile is a session with one window: it ends at the command's exit, the
+ * duration, the targets' exit or a signal, all seen by the one loop.
+ */
+int session__run(const struct session_opts *o)
+{
+	struct oneshot r = { .o = o, .go = { -1, -1 }, .fail = { -1, -1 } };
 	struct output *out = NULL;
-	int epfd = -1, sfd = -1, tdrain = -1, tend = -1, go[2] = { -1, -1 }, fail[2] = { -1, -1 };
-	uint64_t start_mono = 0, start_real = 0;
 	char outdir[PATH_MAX];
-	sigset_t mask, oldmask;
-	bool stop = false;
-	int err = 0, i;
+	int err = 0;
 
 	out = output__open(o->output, 0640);
 	if (!out) {
@@ -469,187 +652,45 @@ int session__run(const struct session_opts *o)
 		pr_err("cannot write the output %s: %s", o->output, strerror(errno));
 		return err;
 	}
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGINT);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &mask, &oldmask);
-	sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
-	epfd = epoll_create1(EPOLL_CLOEXEC);
-	tdrain = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	tend = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (sfd < 0 || epfd < 0 || tdrain < 0 || tend < 0) {
-		err = -errno;
+	r.loop = evloop__new(&err);
+	if (!r.loop) {
 		pr_err("cannot set up the event loop: %s", strerror(-err));
 		goto cleanup;
 	}
-	r.s = session__new(o, &err);
+	err = add_signals(&r);
+	if (err)
+		goto cleanup;
+	r.s = session__new(o, r.loop, &err);
 	if (!r.s)
 		goto cleanup;
-	if (o->argv) {
-		r.child = spawn(o->argv, go, fail, &mask);
-		if (r.child < 0) {
-			err = r.child;
-			r.child = 0;
-			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
-			goto cleanup;
-		}
-		err = session__add_pid(r.s, r.child);
-		if (err)
-			goto cleanup;
-	}
+	if (o->argv && (err = spawn_command(&r)))
+		goto cleanup;
 	err = session__attach(r.s);
 	if (err)
 		goto cleanup;
 	/* Attached: keep only what reading files and writing the output need (docs/SECURITY.md). */
 	privs__dirname(o->output, outdir, sizeof(outdir));
 	privs__drop(outdir);
-	start_mono = now_mono_ns();
-	start_real = now_real_ns();
-	if (o->argv) {
-		char traced = 0;
-		int e = 0;
-		ssize_t n;
-
-		if (write(go[1], "g", 1) != 1) {
-			err = -errno;
-			pr_err("cannot start %s: %s", o->argv[0], strerror(-err));
-			goto cleanup;
-		}
-		close(go[1]);
-		go[1] = -1;
-		if (read(fail[0], &traced, 1) == 1 && traced == 'T')
-			index_at_exec(r.s, r.child);
-		/* EOF: exec succeeded (the pipe was close-on-exec); an errno: it failed. */
-		n = read(fail[0], &e, sizeof(e));
-		r.child_started = n != sizeof(e);
-		if (n == sizeof(e)) {
-			err = -e;
-			pr_err("cannot run %s: %s", o->argv[0], strerror(e));
-			goto cleanup;
-		}
-	}
+	r.start_mono = now_mono_ns();
+	r.start_real = now_real_ns();
+	if (o->argv && (err = release_command(&r)))
+		goto cleanup;
 	pr_info("profiling %s at %u Hz%s", o->argv ? o->argv[0] : o->nr_pids ? "processes" :
 		o->nr_cgroups ? "cgroups" : "the whole system", o->freq_hz,
 		o->duration_ns ? "" : " (Ctrl-C to stop)");
-
-	struct epoll_event ev = { .events = EPOLLIN };
-	ev.data.fd = sfd;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, sfd, &ev);
-	ev.data.fd = tdrain;
-	epoll_ctl(epfd, EPOLL_CTL_ADD, tdrain, &ev);
-	ev.data.fd = session__events_fd(r.s);
-	epoll_ctl(epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
-	arm_timer(tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
-	if (o->duration_ns) {
-		ev.data.fd = tend;
-		epoll_ctl(epfd, EPOLL_CTL_ADD, tend, &ev);
-		arm_timer(tend, o->duration_ns, 0);
-	}
-	while (!stop) {
-		struct epoll_event evs[8];
-		int n = epoll_wait(epfd, evs, ARRAY_SIZE(evs), -1);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			err = -errno;
-			pr_err("epoll_wait: %s", strerror(errno));
-			goto cleanup;
-		}
-		for (i = 0; i < n; i++) {
-			int fd = evs[i].data.fd;
-			uint64_t ticks;
-
-			if (fd == sfd) {
-				struct signalfd_siginfo si;
-
-				while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-					if (si.ssi_signo != SIGCHLD) {
-						pr_info("signal %d: stopping", si.ssi_signo);
-						stop = true;
-					}
-				}
-				if (r.child && !r.child_exited &&
-				    waitpid(r.child, &r.child_status, WNOHANG) == r.child) {
-					r.child_exited = true;
-					stop = true;
-				}
-			} else if (fd == tdrain) {
-				if (read(tdrain, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-					break;
-				session__drain(r.s);
-				if (o->nr_pids && !any_alive(o)) {
-					pr_info("every profiled process has exited");
-					stop = true;
-				}
-			} else if (fd == tend) {
-				stop = true;
-			} else {
-				session__consume(r.s);
-			}
-		}
-	}
-
-	err = session__drain(r.s);
-	if (err)
-		goto cleanup;
-	prof = profile__new();
-	sym = symbolizer__new(session__procs(r.s), &syo);
-	if (!prof || !sym) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	symbolizer__set_cgroups(sym, session__cgroups(r.s), o->group_by);
-	err = symbolizer__build_profile(sym, session__stacks(r.s), prof);
+	err = evloop__run(r.loop, -1);
 	if (err) {
-		pr_err("cannot build the profile: %s", strerror(-err));
+		pr_err("event loop: %s", strerror(-err));
 		goto cleanup;
 	}
-	session__fill_meta(r.s, prof, start_real, now_mono_ns() - start_mono);
-	err = render__write(prof, o->format, o->title, output__file(out));
-	if (!err) {
-		err = output__commit(out);
-		out = NULL;
-	}
-	if (err) {
-		pr_err("cannot write %s: %s", o->output, strerror(-err));
-		goto cleanup;
-	}
-	session__report(r.s, prof, o->output);
-	symbolizer__log_stats(sym);
-	if (r.child_exited && WIFEXITED(r.child_status) && WEXITSTATUS(r.child_status))
-		pr_warn("%s exited with status %d", o->argv[0], WEXITSTATUS(r.child_status));
-	else if (r.child_exited && WIFSIGNALED(r.child_status))
-		pr_warn("%s was killed by signal %d", o->argv[0], WTERMSIG(r.child_status));
+	err = write_profile(&r, out);
+	out = NULL;
+	if (!err)
+		report_child(&r);
 cleanup:
 	output__abort(out);
-	if (r.child && !r.child_exited) {
-		/* The command never ran (or we failed): do not leave it waiting for its go. */
-		if (go[1] >= 0) {
-			close(go[1]);
-			go[1] = -1;
-		}
-		if (!r.child_started)
-			waitpid(r.child, NULL, 0);
-	}
-	for (i = 0; i < 2; i++) {
-		if (go[i] >= 0)
-			close(go[i]);
-		if (fail[i] >= 0)
-			close(fail[i]);
-	}
-	symbolizer__free(sym);
-	profile__free(prof);
+	reap_command(&r);
 	session__free(r.s);
-	if (sfd >= 0)
-		close(sfd);
-	if (epfd >= 0)
-		close(epfd);
-	if (tdrain >= 0)
-		close(tdrain);
-	if (tend >= 0)
-		close(tend);
-	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	evloop__free(r.loop);
 	return err;
 }

@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * One profiling session: the sampler, the process tracker and the aggregate they feed, set up
- * and torn down together, and the one-shot event loop (epoll over signalfd, timerfds and the
- * mapping-event buffers) that drives sample -> aggregate, and at the end symbolize -> render ->
- * the output file. Continuous mode (daemon.c) drives the same session with its own loop.
+ * and torn down together, registered with the caller's event loop (base/evloop.h): the
+ * mapping events, the drain every second (which stops the loop once every target process has
+ * exited) and the end of the duration (which stops it too).
+ *
+ * session__run is the one-shot profile: a session with one window, on a loop that also
+ * handles SIGINT/SIGTERM/SIGHUP and the command's exit, ending in symbolize -> render -> the
+ * output file. Continuous mode (daemon.c) is the same session on the daemon's loop, cut into
+ * windows.
  */
 #ifndef FLAMED_SESSION_H
 #define FLAMED_SESSION_H
@@ -45,22 +50,26 @@ struct session_opts {
 int session__run(const struct session_opts *o);
 
 struct session;
+struct evloop;
 struct stacks;
 struct procs;
 struct profile;
 
 /*
  * Loads the BPF program (falling back to frame pointers under UNWIND_AUTO when the unwinder
- * cannot load), starts the mapping events and adds o->pids to the targets. Nothing is sampled
- * until session__attach. NULL with *err set and a message logged. o must outlive the session.
+ * cannot load), starts the mapping events on loop and adds o->pids to the targets. Nothing is
+ * sampled until session__attach. NULL with *err set and a message logged. o and loop must
+ * outlive the session.
  */
-struct session *session__new(const struct session_opts *o, int *err);
+struct session *session__new(const struct session_opts *o, struct evloop *loop, int *err);
 /* Profiles one more process (the one-shot command). */
 int session__add_pid(struct session *s, uint32_t pid);
-/* Starts sampling and learns the mappings of the processes already running. */
+/*
+ * Starts sampling, learns the mappings of the processes already running, and arms the drain
+ * and the duration's end.
+ */
 int session__attach(struct session *s);
-/* An fd readable when mapping events are pending (epoll), and their consumer. */
-int session__events_fd(const struct session *s);
+/* Reads the pending mapping events (the loop does it as they come). */
 void session__consume(struct session *s);
 /*
  * Moves everything counted so far in the kernel into the aggregate: mapping events first,
