@@ -71,15 +71,21 @@ static void junk(struct perfscript_parser *ps)
 		ps->st.first_junk = ps->st.lines;
 }
 
-/* Appends a name to fbuf, made safe for folded stacks, with a kind suffix; -ENOMEM. */
-static int add_name(struct perfscript_parser *ps, const char *s, size_t n, const char *suffix)
+/*
+ * Appends a frame name to fbuf: prefix, then s made safe for folded stacks, then a suffix (the
+ * kind's); -ENOMEM.
+ */
+static int add_name(struct perfscript_parser *ps, const char *prefix, const char *s, size_t n,
+		    const char *suffix)
 {
-	size_t sl = strlen(suffix);
+	size_t pl = strlen(prefix), sl = strlen(suffix);
 
-	if (grow_array((void **)&ps->fbuf, &ps->fbuf_cap, ps->fbuf_len + n + sl, 1) ||
+	if (grow_array((void **)&ps->fbuf, &ps->fbuf_cap, ps->fbuf_len + pl + n + sl, 1) ||
 	    grow_array((void **)&ps->fstart, &ps->cap_f, ps->nr_f + 1, sizeof(*ps->fstart)))
 		return -ENOMEM;
 	ps->fstart[ps->nr_f++] = ps->fbuf_len;
+	memcpy(ps->fbuf + ps->fbuf_len, prefix, pl);
+	ps->fbuf_len += pl;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = s[i];
 
@@ -300,7 +306,7 @@ static bool parse_header(struct perfscript_parser *ps, const char *s, const char
 	}
 	while (ce > s && is_blank(ce[-1]))
 		ce--;
-	*err = add_name(ps, s, ce - s, "");
+	*err = add_name(ps, "", s, ce - s, "");
 	/* A one-line sample ends here: the next indented line may be the next header. */
 	if (!*err && f) {
 		*err = parse_frame(ps, f, e);
@@ -382,10 +388,20 @@ static int parse_frame(struct perfscript_parser *ps, const char *s, const char *
 		sym_end = sym + 9;
 	}
 	if (dso_is_kernel(dso, dso ? dso_end - dso : 0, addr))
-		return add_name(ps, sym, sym_end - sym, "_[k]");
+		return add_name(ps, "", sym, sym_end - sym, "_[k]");
 	if (dso && dso_is_jit(dso, dso_end - dso))
-		return add_name(ps, sym, sym_end - sym, "_[j]");
-	return add_name(ps, sym, sym_end - sym, "");
+		return add_name(ps, "", sym, sym_end - sym, "_[j]");
+	/* No symbol in a known file: "[libc.so.6]", as stackcollapse-perf.pl names it. */
+	if (dso && dso_end > dso && *dso == '/' && sym_end - sym == 9 &&
+	    !memcmp(sym, "[unknown]", 9)) {
+		const char *b = dso_end;
+
+		while (b > dso && b[-1] != '/')
+			b--;
+		if (b < dso_end)
+			return add_name(ps, "[", b, dso_end - b, "]");
+	}
+	return add_name(ps, "", sym, sym_end - sym, "");
 }
 
 /* The line s..e, without its '\n'. */

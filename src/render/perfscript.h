@@ -14,7 +14,8 @@
  * A stack becomes "COMM;root;...;leaf", the process name first as in flamed's folded output;
  * offsets (+0x..) are dropped; a frame whose DSO is the kernel ([kernel.kallsyms], a module, or
  * an [unknown] DSO at a kernel address) gets the kind FRAME_KERNEL (folded suffix _[k]), one in
- * a perf map (/tmp/perf-PID.map) FRAME_JIT; a frame without a symbol is "[unknown]".
+ * a perf map (/tmp/perf-PID.map) FRAME_JIT; a frame without a symbol is named by its file,
+ * "[libc.so.6]" (as stackcollapse-perf.pl names it), or "[unknown]" when that is unknown too.
  *
  * Memory is bounded by the distinct stacks, not the samples: equal stacks are counted in the
  * parser's table and reach the profile once each, through the folded parser, at finish. Lines

@@ -103,7 +103,7 @@ TEST(perfscript_names_and_kinds)
 		"\t401200  (/usr/bin/app)\n"
 		"\t401300 main\n";
 	static const char want[] =
-		"Web Content;main;[unknown];a:b;std::vector<int, std::allocator<int> >::push_back("
+		"Web Content;main;[app];a:b;std::vector<int, std::allocator<int> >::push_back("
 		"int const&);LazyCompile:*fib /app.js:3_[j];[unknown]_[k];nf_hook_[k] 1\n";
 	struct profile *p = profile__new();
 	struct perfscript_stats st;
