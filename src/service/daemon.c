@@ -663,13 +663,6 @@ static void on_watchdog(void *ctx)
 	notify__watchdog();
 }
 
-static void on_fleet(void *ctx, int fd, uint32_t events)
-{
-	struct daemon *d = ctx;
-
-	fleet__dispatch(d->fleet);
-}
-
 static void on_signal(void *ctx, int signo)
 {
 	struct daemon *d = ctx;
@@ -748,14 +741,9 @@ int daemon__run(const struct daemon_opts *o)
 	err = session__attach(d.s);
 	if (err)
 		goto cleanup;
-	d.fleet = fleet__new(&d.cfg, d.s, d.sym, &err);
+	d.fleet = fleet__new(&d.cfg, d.loop, d.s, d.sym, &err);
 	if (!d.fleet)
 		goto cleanup;
-	if (fleet__fd(d.fleet) >= 0 &&
-	    (err = evloop__add_fd(d.loop, fleet__fd(d.fleet), EPOLLIN, on_fleet, &d))) {
-		pr_err("cannot set up the event loop: %s", strerror(-err));
-		goto cleanup;
-	}
 	/* Attached and listening: keep only what reading files and writing windows need. */
 	privs__drop(d.cfg.output_dir);
 	d.win_start_mono = now_mono_ns();
@@ -781,8 +769,6 @@ int daemon__run(const struct daemon_opts *o)
 	/* The partial window is a window too. */
 	close_window(&d);
 cleanup:
-	if (d.fleet && fleet__fd(d.fleet) >= 0)
-		evloop__del_fd(d.loop, fleet__fd(d.fleet));
 	fleet__free(d.fleet);
 	profile__free(d.prev);
 	symbolizer__free(d.sym);

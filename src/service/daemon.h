@@ -4,14 +4,15 @@
  * window's end the in-kernel counts are drained (the generation flip puts every sample in
  * exactly one window), symbolized with one long-lived symbolizer, and written as
  * DIR/flamed-<UTC start>.<ext> per format, atomically, with DIR/latest.<ext> pointing at the
- * newest; old windows are pruned by count and total bytes. One epoll loop over signalfd
- * (SIGTERM/SIGINT: write the partial window and exit, SIGHUP: reload the config file, SIGUSR1:
- * close the window now), timerfds (window, drain, watchdog) and the mapping events.
+ * newest; old windows are pruned by count and total bytes. One loop (base/evloop.h) for
+ * everything: signals (SIGTERM/SIGINT: write the partial window and exit, SIGHUP: reload the
+ * config file, SIGUSR1: close the window now), the window and watchdog timers, and what the
+ * session (mapping events, drain, duration) and the fleet register with it.
  *
- * Fleet hooks (fleet.h, which drives push.h and httpd.h): the loop also polls fleet__fd() and
- * calls fleet__dispatch(); each window's close calls fleet__window() after the last drain and
- * before the aggregate is reset, so pushes and /debug/pprof/profile captures see every sample
- * exactly once. Everything stays on the loop's one thread.
+ * Fleet hooks (fleet.h, which drives push.h and httpd.h): the fleet registers push, the HTTP
+ * server and its captures' end with the loop; each window's close calls fleet__window() after
+ * the last drain and before the aggregate is reset, so pushes and /debug/pprof/profile
+ * captures see every sample exactly once. Everything stays on the loop's one thread.
  */
 #ifndef FLAMED_DAEMON_H
 #define FLAMED_DAEMON_H

@@ -7,11 +7,11 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <sys/timerfd.h>
 
 #include "service/config.h"
 #include "service/fleet.h"
 #include "export/httpd.h"
+#include "base/evloop.h"
 #include "base/log.h"
 #include "render/pprof.h"
 #include "sample/procs.h"
@@ -41,7 +41,8 @@ struct fleet {
 	struct symbolizer *sym;
 	struct push *push;
 	struct httpd *httpd;
-	int epfd, tcap;
+	struct evloop *loop;
+	struct evloop_timer *tcap;	/* the next capture's end */
 	struct capture *captures;
 	int nr_captures;
 	/* Counters of closed windows. */
@@ -227,19 +228,12 @@ static void fold(struct capture *c, const struct stacks *st)
 
 static void arm_captures(struct fleet *f)
 {
-	struct itimerspec its = { 0 };
 	uint64_t first = UINT64_MAX, now = now_mono_ns();
 	struct capture *c;
 
 	for (c = f->captures; c; c = c->next)
 		first = MIN(first, c->end_mono);
-	if (first != UINT64_MAX) {
-		uint64_t d = first > now ? first - now : 1;
-
-		its.it_value.tv_sec = d / 1000000000ULL;
-		its.it_value.tv_nsec = d % 1000000000ULL;
-	}
-	timerfd_settime(f->tcap, 0, &its, NULL);
+	evloop__timer_set(f->tcap, first == UINT64_MAX ? 0 : first > now ? first - now : 1, 0);
 }
 
 static void free_capture(struct capture *c)
@@ -342,13 +336,12 @@ static void on_cancel(void *ctx, struct httpd_request *r)
 	}
 }
 
-static void on_capture_timer(struct fleet *f)
+static void on_capture_timer(void *ctx)
 {
+	struct fleet *f = ctx;
 	struct capture **pp = &f->captures, *c;
-	uint64_t ticks, now = now_mono_ns();
+	uint64_t now = now_mono_ns();
 
-	if (read(f->tcap, &ticks, sizeof(ticks)) < 0 && errno != EAGAIN)
-		return;
 	while ((c = *pp)) {
 		if (c->end_mono > now) {
 			pp = &c->next;
@@ -409,27 +402,18 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 	profile__free(q);
 }
 
-int fleet__fd(const struct fleet *f)
+static void on_push(void *ctx, int fd, uint32_t events)
 {
-	return f->push || f->httpd ? f->epfd : -1;
+	struct fleet *f = ctx;
+
+	push__dispatch(f->push);
 }
 
-void fleet__dispatch(struct fleet *f)
+static void on_httpd(void *ctx, int fd, uint32_t events)
 {
-	struct epoll_event evs[4];
-	int n, i;
+	struct fleet *f = ctx;
 
-	n = epoll_wait(f->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (i = 0; i < n; i++) {
-		int fd = evs[i].data.fd;
-
-		if (f->push && fd == push__fd(f->push))
-			push__dispatch(f->push);
-		else if (f->httpd && fd == httpd__fd(f->httpd))
-			httpd__dispatch(f->httpd);
-		else if (fd == f->tcap)
-			on_capture_timer(f);
-	}
+	httpd__dispatch(f->httpd);
 }
 
 /* --- metrics --------------------------------------------------------------------------------- */
@@ -566,15 +550,8 @@ static int on_latest_svg(void *ctx)
 
 /* --- setup ----------------------------------------------------------------------------------- */
 
-static int add_fd(struct fleet *f, int fd)
-{
-	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
-
-	return epoll_ctl(f->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
-}
-
-struct fleet *fleet__new(const struct config *c, struct session *s, struct symbolizer *sym,
-			 int *err)
+struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct session *s,
+			 struct symbolizer *sym, int *err)
 {
 	struct fleet *f = calloc(1, sizeof(*f));
 
@@ -587,13 +564,10 @@ struct fleet *fleet__new(const struct config *c, struct session *s, struct symbo
 	f->s = s;
 	f->sym = sym;
 	f->start_real = now_real_ns();
-	f->epfd = epoll_create1(EPOLL_CLOEXEC);
-	f->tcap = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (f->epfd < 0 || f->tcap < 0 || (*err = add_fd(f, f->tcap))) {
-		*err = *err ? *err : -errno;
-		pr_err("cannot set up the fleet event loop: %s", strerror(-*err));
+	f->loop = loop;
+	f->tcap = evloop__add_timer(loop, on_capture_timer, f);
+	if (!f->tcap)
 		goto cleanup;
-	}
 	if (c->push_url[0]) {
 		struct push_opts po = {
 			.url = c->push_url,
@@ -610,7 +584,8 @@ struct fleet *fleet__new(const struct config *c, struct session *s, struct symbo
 		};
 
 		f->push = push__new(&po, err);
-		if (!f->push || (*err = add_fd(f, push__fd(f->push))))
+		if (!f->push ||
+		    (*err = evloop__add_fd(loop, push__fd(f->push), EPOLLIN, on_push, f)))
 			goto cleanup;
 	}
 	if (c->listen[0]) {
@@ -623,7 +598,8 @@ struct fleet *fleet__new(const struct config *c, struct session *s, struct symbo
 		};
 
 		f->httpd = httpd__new(c->listen, &h, err);
-		if (!f->httpd || (*err = add_fd(f, httpd__fd(f->httpd))))
+		if (!f->httpd ||
+		    (*err = evloop__add_fd(loop, httpd__fd(f->httpd), EPOLLIN, on_httpd, f)))
 			goto cleanup;
 	}
 	return f;
@@ -650,11 +626,12 @@ void fleet__free(struct fleet *f)
 	}
 	if (f->push)
 		push__flush(f->push, FLUSH_MS);
+	if (f->httpd)
+		evloop__del_fd(f->loop, httpd__fd(f->httpd));
+	if (f->push)
+		evloop__del_fd(f->loop, push__fd(f->push));
+	evloop__del_timer(f->tcap);
 	httpd__free(f->httpd);
 	push__free(f->push);
-	if (f->epfd >= 0)
-		close(f->epfd);
-	if (f->tcap >= 0)
-		close(f->tcap);
 	free(f);
 }

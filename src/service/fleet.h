@@ -8,8 +8,9 @@
  *   (before the aggregate is reset) and at its own end, and symbolizes that;
  * - /metrics adds up what the windows and push report.
  *
- * The daemon's side of the contract (daemon.c): fleet__new once the session is attached,
- * fleet__fd in its epoll set and fleet__dispatch when it is ready, fleet__window at every
+ * The daemon's side of the contract (daemon.c): fleet__new on the daemon's loop once the
+ * session is attached (push, the HTTP server and the captures' end register with the loop
+ * themselves), fleet__window at every
  * window's close after the last drain and before stacks__reset, fleet__free before the session
  * and the symbolizer go. All of it runs on the daemon's one thread; nothing here blocks.
  */
@@ -21,6 +22,7 @@
 #include <stdio.h>
 
 struct config;
+struct evloop;
 struct fleet;
 struct profile;
 struct session;
@@ -41,14 +43,10 @@ enum {
  * fleet even when neither push-url nor listen is set (it then only counts); NULL with *err set
  * and a message logged when either cannot start.
  */
-struct fleet *fleet__new(const struct config *c, struct session *s, struct symbolizer *sym,
-			 int *err);
+struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct session *s,
+			 struct symbolizer *sym, int *err);
 /* Tries to deliver what is pending for a few seconds, answers open requests, frees. */
 void fleet__free(struct fleet *f);
-
-/* An fd for the daemon's epoll set, -1 when there is nothing to poll. */
-int fleet__fd(const struct fleet *f);
-void fleet__dispatch(struct fleet *f);
 
 /*
  * A window closes: p is its profile (NULL when it could not be built), written tells whether
