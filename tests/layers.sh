@@ -33,4 +33,13 @@ for f in src/*/*.[ch]; do
 		fi
 	done < <(sed -n 's/^#include "\([a-z_]*\/[a-z_]*\.h\)".*/\1/p' "$f")
 done
+# One event loop (base/evloop.c): nothing else makes an epoll instance, a timerfd or a signalfd.
+# push.c and httpd.c still wrap libcurl's and libmicrohttpd's sockets in an epoll of their own.
+while read -r hit; do
+	case "${hit%%:*}" in
+	src/base/evloop.c | src/export/push.c | src/export/httpd.c) continue ;;
+	esac
+	echo "$hit: register with the loop (base/evloop.h) instead"
+	bad=1
+done < <(grep -nE '\b(epoll_create1?|timerfd_create|signalfd)[[:space:]]*\(' src/*/*.c)
 exit $bad

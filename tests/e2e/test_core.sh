@@ -1,0 +1,88 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# One run loop (src/base/evloop.c) for one-shot and continuous mode (root). Checks: a one-shot
+# profile stopped by SIGINT, SIGTERM or SIGHUP exits 0 and writes the chain workload's stack
+# (main;a;b;c); the daemon reloads on SIGHUP and keeps running, and on SIGTERM writes its last
+# window and exits 0; in both modes the process holds one signalfd, one timerfd and two epoll
+# instances (the loop's, and the one libbpf's perf buffer makes for the mapping events), where
+# the one-shot loop used to hold two timerfds and the daemon five timerfds and three epolls.
+. "$(dirname "$0")/lib.sh"
+
+need_root "one run loop" || { finish; exit $?; }
+
+CNAME=corechain$$
+CHAIN="$T/$CNAME"
+cp "$WL/chain" "$CHAIN"
+"$CHAIN" 600 >/dev/null &
+cpid=$!
+trap 'kill $cpid 2>/dev/null; rm -rf "$T"' EXIT
+
+# kinds PID: "epoll timerfd signalfd" counts of the process's anonymous-inode fds.
+kinds() {
+	local e=0 t=0 s=0 f l
+	for f in /proc/"$1"/fd/*; do
+		l=$(readlink "$f" 2>/dev/null) || continue
+		case "$l" in
+		"anon_inode:[eventpoll]") e=$((e + 1)) ;;
+		"anon_inode:[timerfd]") t=$((t + 1)) ;;
+		"anon_inode:[signalfd]") s=$((s + 1)) ;;
+		esac
+	done
+	echo "$e $t $s"
+}
+has_chain() {
+	grep -q "^$CNAME;.*main;a;b;c [0-9]*$" "$1"
+}
+
+# --- one-shot: each stopping signal ends the one loop and writes the profile ---------------
+for sig in INT TERM HUP; do
+	out="$T/oneshot-$sig.folded"
+	"$FLAMED" -v -o "$out" 2>"$T/oneshot-$sig.err" &
+	fp=$!
+	if ! wait_for "$T/oneshot-$sig.err" "profiling"; then
+		fail "one-shot SIG$sig: flamed did not start"
+		kill -KILL $fp 2>/dev/null
+		continue
+	fi
+	if [ "$sig" = INT ]; then
+		k=$(kinds $fp)
+		check "one-shot: one signalfd, one timerfd, two epolls (epoll timerfd signalfd: $k)" \
+			test "$k" = "2 1 1"
+	fi
+	sleep 1
+	kill -"$sig" $fp
+	wait $fp
+	rc=$?
+	check "one-shot SIG$sig: exits 0 ($rc)" test "$rc" = 0
+	check "one-shot SIG$sig: the loop saw it" grep -q "stopping" "$T/oneshot-$sig.err"
+	check "one-shot SIG$sig: the profile holds $CNAME;main;a;b;c" has_chain "$out"
+done
+
+# --- continuous: SIGHUP reloads on the loop, SIGTERM writes the last window ------------------
+D="$T/windows"
+"$FLAMED" --interval 600 --formats folded --output-dir "$D" 2>"$T/daemon.err" &
+dp=$!
+if wait_for "$T/daemon.err" "profiling the whole system"; then
+	k=$(kinds $dp)
+	check "daemon: one signalfd, one timerfd, two epolls (epoll timerfd signalfd: $k)" \
+		test "$k" = "2 1 1"
+	kill -HUP $dp
+	check "daemon SIGHUP: reloaded" wait_for "$T/daemon.err" "reloaded"
+	check "daemon SIGHUP: still running" kill -0 $dp
+	sleep 1
+	kill -TERM $dp
+	wait $dp
+	rc=$?
+	check "daemon SIGTERM: exits 0 ($rc)" test "$rc" = 0
+	check "daemon SIGTERM: writing the last window" grep -q "writing the last window" \
+		"$T/daemon.err"
+	check "daemon SIGTERM: the last window holds $CNAME;main;a;b;c" has_chain "$D/latest.folded"
+else
+	fail "daemon: did not start"
+	kill -KILL $dp 2>/dev/null
+fi
+
+kill $cpid 2>/dev/null
+wait $cpid 2>/dev/null
+finish
