@@ -221,8 +221,11 @@ echo "     windows add up: $nw windows hold $sum chain samples; one long profile
 # where a window lost or counted twice would move the sum by an eighth or more.
 check "sum: the windows' total is the long profile's within noise ($sum vs $long)" \
 	awk -v a="$sum" -v b="$long" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 3 * sqrt(b) + 3) }'
-check "sum: and 99 Hz x CPU time within 10% ($sum vs $exp)" \
-	awk -v a="$sum" -v e="$exp" 'BEGIN { exit !(e > 0 && a >= 0.9 * e && a <= 1.1 * e) }'
+# A process that shares its CPU with many others gets fewer samples than 99 Hz x its CPU time,
+# in both profilers alike (load 14-46, three runs: 132 and 122 vs 160, 234 and 228 vs 269, 193
+# vs 232): below by up to 25%, as in test_profile's pid mode; never above by more than 10%.
+check "sum: and 99 Hz x CPU time, 25% below to 10% above ($sum vs $exp)" \
+	awk -v a="$sum" -v e="$exp" 'BEGIN { exit !(e > 0 && a >= 0.75 * e && a <= 1.1 * e) }'
 # Each window starts where the previous one ended (same instant, logged to the ms).
 grep -oE 'window [0-9T:.Z-]+ to [0-9T:.Z-]+' "$T/sum.err" | awk '{ print $2, $4 }' >"$T/spans"
 check "sum: windows are contiguous, none overlaps ($(wc -l <"$T/spans") spans)" \
