@@ -6,7 +6,8 @@
 #include "render/render.h"
 #include "render/svg.h"
 
-int render__write(const struct profile *p, enum output_format fmt, const char *title, FILE *f)
+int render__write(const struct profile *p, enum output_format fmt, const struct svg_opts *svg,
+		  FILE *f)
 {
 	struct svg_opts so;
 
@@ -14,10 +15,9 @@ int render__write(const struct profile *p, enum output_format fmt, const char *t
 	case FMT_FOLDED:
 		return folded__write(p, f);
 	case FMT_SVG:
-		svg_opts__init(&so);
-		if (title)
-			so.title = title;
-		return svg__write(p, &so, f);
+		if (!svg)
+			svg_opts__init(&so);
+		return svg__write(p, svg ? svg : &so, f);
 	case FMT_PPROF:
 		return pprof__write(p, f);
 	default:

@@ -7,8 +7,10 @@
 
 #include "base/output.h"
 #include "aggregate/profile.h"
+#include "render/svg.h"
 
-/* title may be NULL (the format's default). 0 or negative errno. */
-int render__write(const struct profile *p, enum output_format fmt, const char *title, FILE *f);
+/* svg: the SVG's options (title, width, palette...), NULL for the defaults. 0 or -errno. */
+int render__write(const struct profile *p, enum output_format fmt, const struct svg_opts *svg,
+		  FILE *f);
 
 #endif

@@ -94,6 +94,11 @@ static const char *const palette_names[SVG_PAL_MAX] = {
 	[SVG_PAL_ORANGE] = "orange", [SVG_PAL_LANG] = "lang",
 };
 
+const char *svg_palette__name(int p)
+{
+	return p >= 0 && p < SVG_PAL_MAX ? palette_names[p] : "?";
+}
+
 int svg_palette__from_name(const char *name)
 {
 	for (int i = 0; i < SVG_PAL_MAX; i++)

@@ -55,6 +55,8 @@ void svg_opts__init(struct svg_opts *o);
 
 /* The palette named name ("hot", "mem", ... "lang"), or -EINVAL. */
 int svg_palette__from_name(const char *name);
+/* The name of palette p, "?" for none. */
+const char *svg_palette__name(int p);
 
 /* 0, -ENOMEM, -EINVAL (bad options) or the negative errno of a failed write. */
 int svg__write(const struct profile *p, const struct svg_opts *o, FILE *f);

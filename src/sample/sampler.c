@@ -260,6 +260,32 @@ static int open_perf_event(const struct sampler_opts *o, int cpu)
 	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
 
+/* perf -C: only the listed CPUs are sampled; one that is not online is an error, as in perf. */
+static int restrict_cpus(const char *list, bool *online)
+{
+	bool *want = calloc(MAX_CPUS, sizeof(bool));
+	int cpu, err = 0;
+
+	if (!want)
+		return -ENOMEM;
+	if (parse_cpu_list(list, want, MAX_CPUS) <= 0) {
+		pr_err("invalid CPU list '%s'", list);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	for (cpu = 0; cpu < MAX_CPUS; cpu++) {
+		if (want[cpu] && !online[cpu]) {
+			pr_err("CPU %d of the list '%s' is not online", cpu, list);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		online[cpu] = want[cpu];
+	}
+cleanup:
+	free(want);
+	return err;
+}
+
 int sampler__attach(struct sampler *s)
 {
 	bool *online = calloc(MAX_CPUS, sizeof(bool));
@@ -284,6 +310,11 @@ int sampler__attach(struct sampler *s)
 		err = -EINVAL;
 		pr_err("cannot parse the online CPU list '%s'", buf);
 		goto cleanup;
+	}
+	if (s->opts.cpus) {
+		err = restrict_cpus(s->opts.cpus, online);
+		if (err)
+			goto cleanup;
 	}
 	if (s->opts.filter_pids) {
 		if (s->opts.follow_forks)

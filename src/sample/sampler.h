@@ -20,6 +20,7 @@ struct sampler_opts {
 	bool include_idle;
 	uint32_t max_stacks;	/* entries of the counts and stack maps, per generation */
 	const char *event;	/* "cpu-clock" (default) or "cycles" */
+	const char *cpus;	/* CPU list sampled ("0-3,8"), NULL = every online CPU */
 	bool dwarf;		/* unwind user stacks with tables where processes have an index */
 	uint32_t unwind_rows;	/* capacity of the shared unwind-row array */
 	uint32_t unwind_procs;	/* processes that can have an unwind index */

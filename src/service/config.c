@@ -19,6 +19,8 @@
 #include "base/output.h"
 #include "export/push.h"
 #include "service/session.h"
+#include "render/svg.h"
+#include "sample/sampler.h"
 #include "base/util.h"
 
 /* A config file is a few hundred bytes; anything much larger is not one. */
@@ -414,6 +416,65 @@ static void format_format(const struct config_key *k, const void *src, char *buf
 	snprintf(buf, len, "%s", f == FMT_NONE ? "" : output__format_name(f));
 }
 
+/* A CPU list as perf's -C: "0", "0-3,8"; checked against online CPUs when sampling starts. */
+static int parse_cpus(const struct config_key *k, const char *v, void *dst)
+{
+	bool *cpus;
+	int n;
+
+	/* Empty: every online CPU again. */
+	if (!*v)
+		return parse_str(k, v, dst);
+	cpus = calloc(CONFIG_MAX_CPUS, sizeof(bool));
+	if (!cpus)
+		return -ENOMEM;
+	n = *v >= '0' && *v <= '9' ? parse_cpu_list(v, cpus, CONFIG_MAX_CPUS) : -EINVAL;
+	free(cpus);
+	return n <= 0 ? -EINVAL : parse_str(k, v, dst);
+}
+
+/* perf's --call-graph: fp, dwarf[,SIZE] (SIZE accepted and unused: no stack is copied), auto. */
+static int parse_call_graph(const struct config_key *k, const char *v, void *dst)
+{
+	uint64_t size;
+
+	if (!strncmp(v, "dwarf,", 6)) {
+		if (parse_u64(v + 6, 65528, &size) || !size)
+			return -EINVAL;
+		v = "dwarf";
+	}
+	return parse_unwind(k, v, dst);
+}
+
+/* flamegraph.pl's --minwidth: pixels, or "N%" of the drawing width. */
+static int parse_min_width(const struct config_key *k, const char *v, void *dst)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(v, &end);
+	if (errno || end == v || *v < '0' || *v > '9' || (*end && strcmp(end, "%")) ||
+	    !(d >= 0) || d > (*end ? 100 : 1000000))
+		return -EINVAL;
+	return parse_str(k, v, dst);
+}
+
+static int parse_colors(const struct config_key *k, const char *v, void *dst)
+{
+	int p = svg_palette__from_name(v);
+
+	if (p < 0)
+		return -EINVAL;
+	*(int *)dst = p;
+	return 0;
+}
+
+static void format_colors(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", svg_palette__name(*(const int *)src));
+}
+
 /* Fleet keys: the checks live with the modules that use the values (push.h, httpd.h, fleet.h). */
 static int parse_push_url(const struct config_key *k, const char *v, void *dst)
 {
@@ -599,6 +660,41 @@ static const struct config_key keys[] = {
 	  FIELD(verbose), .max = 2, .runtime = true, .modes = BOTH,
 	  .expect = "0 (notices), 1 (information) or 2 (debug)",
 	  .help = "more messages (twice: debug)" },
+	/* perf's habits. */
+	{ .name = "all-cpus", .shortopt = 'a', .parse = parse_bool, .format = format_bool,
+	  FIELD(all_cpus), .modes = BOTH, .expect = "true or false",
+	  .help = "the whole system (perf -a); with a command, until it exits" },
+	{ .name = "cpu", .shortopt = 'C', .arg = "CPUS", .parse = parse_cpus, .format = format_str,
+	  FIELD(cpus), .modes = BOTH, .expect = "a CPU list such as 0, 0-3 or 0,2-3",
+	  .help = "sample only these CPUs (perf -C), such as 0-3,8" },
+	{ .name = "g", .shortopt = 'g', .parse = parse_bool, .format = format_bool,
+	  FIELD(callgraph), .modes = BOTH | CONFIG_CMDLINE, .expect = "true or false",
+	  .help = "accepted as perf -g: stacks are always recorded" },
+	{ .name = "call-graph", .arg = "MODE", .parse = parse_call_graph, .format = format_unwind,
+	  FIELD(unwind), .modes = BOTH, .expect = "auto, fp, dwarf or dwarf,SIZE",
+	  .help = "as perf: fp, dwarf[,SIZE] or auto, the same as --unwind\n"
+		  "(SIZE is accepted: no stack is copied, tables unwind in BPF)" },
+	/* The SVG, both modes (as flamed render's). */
+	{ .name = "width", .arg = "PX", .parse = parse_uint, .format = format_uint,
+	  FIELD(svg_width), .min = 100, .max = 1000000, .runtime = true, .modes = BOTH,
+	  .section = 3, .expect = "pixels from 100 to 1000000", .help = "image width (1200)" },
+	{ .name = "min-width", .arg = "PX|PCT%", .parse = parse_min_width, .format = format_str,
+	  FIELD(svg_min_width), .runtime = true, .modes = BOTH, .section = 3,
+	  .expect = "pixels such as 0.5, or a percentage such as 0.1%",
+	  .help = "leave out frames narrower than this (0.1 pixels)" },
+	{ .name = "colors", .arg = "PALETTE", .parse = parse_colors, .format = format_colors,
+	  FIELD(svg_colors), .runtime = true, .modes = BOTH, .section = 3,
+	  .expect = "hot, mem, io, red, green, blue, aqua, yellow, purple, orange or lang",
+	  .help = "hot mem io red green blue aqua yellow purple orange lang" },
+	{ .name = "inverted", .parse = parse_bool, .format = format_bool, FIELD(svg_inverted),
+	  .runtime = true, .modes = BOTH, .section = 3, .expect = "true or false",
+	  .help = "icicle graph: root at the top" },
+	{ .name = "reverse", .parse = parse_bool, .format = format_bool, FIELD(svg_reverse),
+	  .runtime = true, .modes = BOTH, .section = 3, .expect = "true or false",
+	  .help = "reverse stacks: merge from the leaves" },
+	{ .name = "hash", .parse = parse_bool, .format = format_bool, FIELD(svg_hash),
+	  .runtime = true, .modes = BOTH, .section = 3, .expect = "true or false",
+	  .help = "colour by name prefix: related names look alike" },
 	/* Continuous mode: any of these on the command line selects it. */
 	{ .name = "output-dir", .arg = "DIR", .parse = parse_str, .format = format_str,
 	  FIELD(output_dir), .min = 1, .runtime = true, .modes = CONT, .section = 1,
@@ -716,6 +812,8 @@ void config__init(struct config *c)
 	c->push_timeout_s = 30;
 	c->spool_max_bytes = 64ULL << 20;
 	snprintf(c->output, sizeof(c->output), "flamed.svg");
+	c->svg_width = 1200;
+	snprintf(c->svg_min_width, sizeof(c->svg_min_width), "0.1");
 }
 
 /* Edit distance of a and b, stopping at 3: enough to tell a typo from another word. */
@@ -1101,15 +1199,18 @@ size_t config__getopt(struct option *lo, size_t max, char *shortopts, size_t len
 {
 	size_t i, n = 0, ns = 0;
 
-	for (i = 0; i < ARRAY_SIZE(keys) && n < max; i++, n++) {
-		lo[n] = (struct option){ keys[i].name,
-					 keys[i].arg ? required_argument : no_argument, NULL,
-					 keys[i].shortopt ? keys[i].shortopt : CONFIG_OPT_BASE + (int)i };
+	for (i = 0; i < ARRAY_SIZE(keys) && n < max; i++) {
 		if (keys[i].shortopt && ns + 3 < len) {
 			shortopts[ns++] = keys[i].shortopt;
 			if (keys[i].arg)
 				shortopts[ns++] = ':';
 		}
+		/* A perf letter with no long name of its own (-g). */
+		if (!keys[i].name[1])
+			continue;
+		lo[n++] = (struct option){ keys[i].name,
+					 keys[i].arg ? required_argument : no_argument, NULL,
+					 keys[i].shortopt ? keys[i].shortopt : CONFIG_OPT_BASE + (int)i };
 	}
 	if (len)
 		shortopts[MIN(ns, len - 1)] = '\0';
@@ -1142,9 +1243,12 @@ void config__help_line(FILE *f, int shortopt, const char *name, const char *arg,
 	char left[64];
 	int n;
 
-	n = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", shortopt ? '-' : ' ',
-		     shortopt ? shortopt : ' ', shortopt ? ", " : "  ", name, arg ? " " : "",
-		     arg ? arg : "");
+	if (!name[1])
+		n = snprintf(left, sizeof(left), "  -%c", shortopt);
+	else
+		n = snprintf(left, sizeof(left), "  %c%c%s--%s%s%s", shortopt ? '-' : ' ',
+			     shortopt ? shortopt : ' ', shortopt ? ", " : "  ", name,
+			     arg ? " " : "", arg ? arg : "");
 	fprintf(f, "%s%*s", left, n < CONFIG_HELP_COL ? CONFIG_HELP_COL - n : 2, "");
 	for (; *help; help++) {
 		fputc(*help, f);
@@ -1225,6 +1329,20 @@ int config__resolve(struct config *c, const char *path, const struct config_args
 	return config__check_rate(c, config__max_sample_rate(), msg);
 }
 
+void config__fill_svg(const struct config *c, struct svg_opts *o)
+{
+	double v = strtod(c->svg_min_width, NULL);
+
+	svg_opts__init(o);
+	o->title = c->title[0] ? c->title : NULL;
+	o->width = c->svg_width;
+	o->min_width = strchr(c->svg_min_width, '%') ? v / 100 * (o->width - 2 * SVG_PAD) : v;
+	o->palette = c->svg_colors;
+	o->inverted = c->svg_inverted;
+	o->reverse = c->svg_reverse;
+	o->hash = c->svg_hash;
+}
+
 void config__fill(const struct config *c, unsigned int mode, struct config_opts *out)
 {
 	struct session_opts *so = &out->session;
@@ -1249,6 +1367,9 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	so->max_stacks = c->max_stacks;
 	so->unwind = c->unwind;
 	so->unwind_max_mb = c->unwind_max_mb;
+	so->all_cpus = c->all_cpus;
+	so->cpus = c->cpus[0] ? c->cpus : NULL;
+	config__fill_svg(c, &so->svg);
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */
 	syo->cache_mb = mode & CONFIG_CONTINUOUS ? c->symbol_cache_mb : 0;
@@ -1265,4 +1386,19 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	syo->lines = c->lines;
 	syo->no_inline = c->no_inline;
 	syo->no_params = c->no_params;
+}
+
+void config__print(const struct config *c, unsigned int mode, FILE *f)
+{
+	char v[PATH_MAX + 16];
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(keys); i++) {
+		/* -g changes nothing; call-graph is unwind under perf's name. */
+		if (!(keys[i].modes & mode) || !keys[i].name[1] || keys[i].parse == parse_call_graph)
+			continue;
+		keys[i].format(&keys[i], (const char *)c + keys[i].off, v, sizeof(v));
+		fprintf(f, "%s%s = \"%s\"\n", keys[i].modes & CONFIG_CMDLINE ? "# " : "",
+			keys[i].name, v);
+	}
 }

@@ -44,6 +44,13 @@ struct config {
 	unsigned int formats;	/* bit (1 << enum output_format) per format written */
 	char title[256];	/* SVG title, "" = default */
 	int verbose;		/* 0 notice, 1 info, 2 debug */
+	/* SVG (run time too). */
+	uint32_t svg_width;
+	char svg_min_width[32];		/* pixels, or "N%" of the drawing width */
+	int svg_colors;			/* enum svg_palette */
+	bool svg_inverted;
+	bool svg_reverse;
+	bool svg_hash;
 	/* Fixed for the daemon's life. */
 	struct config_pids pids;	/* none: system-wide */
 	struct config_cgroups cgroups;	/* none: every cgroup */
@@ -51,6 +58,9 @@ struct config {
 	uint64_t duration_ns;		/* 0 = until a signal (or the command's exit) */
 	char output[PATH_MAX];		/* one-shot output file */
 	int format;			/* enum output_format, FMT_NONE: from output's name */
+	bool all_cpus;			/* -a */
+	char cpus[256];			/* -C list, "" = every online CPU */
+	bool callgraph;			/* -g, for perf's habit: stacks are always taken */
 	uint32_t freq_hz;
 	char event[16];
 	bool include_idle;
@@ -151,7 +161,7 @@ const char *config__opt_key(int val);
 /* The key's CONFIG_* modes, 0 for no key. */
 unsigned int config__key_modes(const char *key);
 
-/* --help: the keys of one section (0 profiling, 1 continuous, 2 fleet), and one line. */
+/* --help: the keys of one section (0 profiling, 1 continuous, 2 fleet, 3 SVG), and one line. */
 #define CONFIG_HELP_COL 23
 void config__help(FILE *f, int section);
 void config__help_line(FILE *f, int shortopt, const char *name, const char *arg,
@@ -169,6 +179,12 @@ int config__resolve(struct config *c, const char *path, const struct config_args
 int config__check_rate(const struct config *c, uint64_t max_rate, char *msg);
 uint64_t config__max_sample_rate(void);
 
+/*
+ * The settings of mode as config file lines (keys of the command line only as comments):
+ * what --print-config shows.
+ */
+void config__print(const struct config *c, unsigned int mode, FILE *f);
+
 /* What a resolved config gives each module; pointers into out and into the config. */
 struct config_opts {
 	struct session_opts session;	/* its sym: the symbolizer's */
@@ -177,5 +193,9 @@ struct config_opts {
 	const char *cgroups[16];
 };
 void config__fill(const struct config *c, unsigned int mode, struct config_opts *out);
+/* The SVG's options alone (continuous mode: at each window, they change on SIGHUP). */
+struct svg_opts;
+void config__fill_svg(const struct config *c, struct svg_opts *o);
+#define CONFIG_MAX_CPUS 4096
 
 #endif

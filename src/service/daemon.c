@@ -419,7 +419,6 @@ static int write_file(const struct daemon *d, const struct profile *p, enum outp
 		      const char *path)
 {
 	struct output *out = output__open(path, 0640);
-	const char *title = d->cfg.title[0] ? d->cfg.title : NULL;
 	char subtitle[512];
 	struct svg_opts so;
 	int err;
@@ -430,14 +429,13 @@ static int write_file(const struct daemon *d, const struct profile *p, enum outp
 	if (!out)
 		return errno ? -errno : -EIO;
 	if (f == FMT_SVG) {
-		svg_opts__init(&so);
-		if (title)
-			so.title = title;
+		/* Title, width, palette...: run-time settings, read at each window. */
+		config__fill_svg(&d->cfg, &so);
 		window_subtitle(p, subtitle, sizeof(subtitle));
 		so.subtitle = subtitle;
 		err = svg__write(p, &so, output__file(out));
 	} else {
-		err = render__write(p, f, title, output__file(out));
+		err = render__write(p, f, NULL, output__file(out));
 	}
 	if (err) {
 		output__abort(out);

@@ -41,6 +41,10 @@ static void usage(FILE *f)
 "  -- COMMAND ARGS      start COMMAND, profile it from exec until it exits\n"
 "                       (child processes included), then write the output\n"
 "\n"
+"SVG (both modes; as in flamed render):\n");
+	config__help(f, 3);
+	fprintf(f,
+"\n"
 "Continuous mode (any of these options selects it; runs until SIGTERM):\n");
 	config__help(f, 1);
 	config__help_line(f, 0, "config", "FILE",
@@ -48,6 +52,9 @@ static void usage(FILE *f)
 			  "options (interval, output-dir, frequency, ...); the command\n"
 			  "line wins. SIGHUP re-reads it; SIGUSR1 closes the window now;\n"
 			  "SIGTERM/SIGINT write the partial window and exit");
+	config__help_line(f, 0, "print-config", NULL,
+			  "print the settings resolved from the defaults, --config\n"
+			  "and the command line as config file lines, and exit");
 	fprintf(f,
 "\n"
 "Fleet (continuous mode; each also selects it):\n");
@@ -72,7 +79,7 @@ static void usage(FILE *f)
 "                                          to Parca, go tool pprof and Prometheus\n");
 }
 
-enum { OPT_CONFIG = 1, OPT_HELP = 'h', OPT_VERSION = 'V' };
+enum { OPT_CONFIG = 1, OPT_PRINT_CONFIG, OPT_HELP = 'h', OPT_VERSION = 'V' };
 
 /*
  * The command line is read into the key table's settings (config_args, kept as text so that
@@ -86,13 +93,14 @@ static int profile_main(int argc, char **argv)
 	struct config_args args = { 0 }, dargs = { 0 };
 	struct config_opts out;
 	const char *config_path = NULL, *key;
-	bool continuous = false;
+	bool continuous = false, print_config = false;
 	unsigned int mode;
 	int c, i, n, err = 0, verbose = 0;
 	struct config *cfg = NULL;
 
-	n = config__getopt(lo, ARRAY_SIZE(lo) - 4, shortopts, sizeof(shortopts) - 2);
+	n = config__getopt(lo, ARRAY_SIZE(lo) - 5, shortopts, sizeof(shortopts) - 2);
 	lo[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+	lo[n++] = (struct option){ "print-config", no_argument, NULL, OPT_PRINT_CONFIG };
 	lo[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	lo[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
@@ -113,6 +121,8 @@ static int profile_main(int argc, char **argv)
 		} else if (c == OPT_CONFIG) {
 			config_path = optarg;
 			continuous = true;
+		} else if (c == OPT_PRINT_CONFIG) {
+			print_config = true;
 		} else if (c == OPT_HELP) {
 			usage(stdout);
 			return 0;
@@ -134,9 +144,13 @@ static int profile_main(int argc, char **argv)
 	if (!cfg)
 		return 1;
 	/* Continuous mode resolves again in daemon__run, file included; this checks the line. */
-	err = config__resolve(cfg, NULL, &args, mode, msg);
+	err = config__resolve(cfg, print_config ? config_path : NULL, &args, mode, msg);
 	if (err) {
 		pr_err("%s", msg);
+		goto cleanup;
+	}
+	if (print_config) {
+		config__print(cfg, mode, stdout);
 		goto cleanup;
 	}
 	config__fill(cfg, mode, &out);
@@ -144,6 +158,11 @@ static int profile_main(int argc, char **argv)
 		out.session.argv = &argv[optind];
 	if (out.session.argv && out.session.nr_pids) {
 		pr_err("--pid and a command cannot be combined");
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (out.session.all_cpus && out.session.nr_pids) {
+		pr_err("-a (--all-cpus) profiles the whole system: it takes no --pid");
 		err = -EINVAL;
 		goto cleanup;
 	}

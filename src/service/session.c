@@ -178,8 +178,9 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 {
 	struct sampler_opts so = {
 		.freq_hz = o->freq_hz,
-		.filter_pids = o->nr_pids || o->argv,
-		.follow_forks = o->argv != NULL,
+		.filter_pids = (o->nr_pids || o->argv) && !o->all_cpus,
+		.follow_forks = o->argv && !o->all_cpus,
+		.cpus = o->cpus,
 		.include_idle = o->include_idle,
 		.max_stacks = o->max_stacks,
 		.event = o->event,
@@ -278,7 +279,7 @@ int session__attach(struct session *s)
 		for (i = 0; i < o->nr_pids; i++)
 			if (procs__scan(s->procs, o->pids[i]) == -ESRCH)
 				pr_warn("process %u exited before profiling started", o->pids[i]);
-	} else if (!o->argv) {
+	} else if (!o->argv || o->all_cpus) {
 		procs__scan_all(s->procs);
 	}
 	if (s->unwinder)
@@ -358,7 +359,9 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 	m->lost[LOST_AGGREGATE_FULL] = s->lost_full - s->lost_full_base;
 	s->lost_full_base = s->lost_full;
 	gethostname(m->host, sizeof(m->host) - 1);
-	if (o->argv)
+	if (o->argv && o->all_cpus)
+		snprintf(m->mode, sizeof(m->mode), "system-wide while %s ran", o->argv[0]);
+	else if (o->argv)
 		snprintf(m->mode, sizeof(m->mode), "command %s", o->argv[0]);
 	else if (o->nr_pids == 1)
 		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
@@ -369,6 +372,9 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 			 o->nr_cgroups > 1 ? " and more" : "");
 	else
 		snprintf(m->mode, sizeof(m->mode), "system-wide");
+	if (o->cpus)
+		snprintf(m->mode + strlen(m->mode), sizeof(m->mode) - strlen(m->mode), ", CPUs %s",
+			 o->cpus);
 }
 
 void session__report(const struct session *s, const struct profile *p, const char *path)
@@ -589,7 +595,7 @@ static int write_profile(struct oneshot *r, struct output *out)
 		goto cleanup;
 	}
 	session__fill_meta(r->s, prof, r->start_real, now_mono_ns() - r->start_mono);
-	err = render__write(prof, o->format, o->title, output__file(out));
+	err = render__write(prof, o->format, &o->svg, output__file(out));
 	if (!err)
 		err = output__commit(out);
 	else

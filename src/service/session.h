@@ -18,6 +18,7 @@
 
 #include "base/output.h"
 #include "symbolize/symbolize.h"
+#include "render/svg.h"
 
 enum session_unwind {
 	UNWIND_AUTO = 0,	/* tables where they load, frame pointers elsewhere */
@@ -44,6 +45,9 @@ struct session_opts {
 	const char *const *cgroups;	/* --cgroup arguments (paths or unit names) */
 	int nr_cgroups;
 	int group_by;		/* enum cgpath_group */
+	bool all_cpus;		/* -a: the whole system even with a command */
+	const char *cpus;	/* -C: CPU list sampled, NULL = every online CPU */
+	struct svg_opts svg;	/* the SVG's options, its title included */
 };
 
 /* Runs the session; 0 when the output was written, negative errno otherwise (logged). */

@@ -14,6 +14,7 @@
 #include "harness.h"
 #include "base/output.h"
 #include "base/util.h"
+#include "render/svg.h"
 
 /* One setting from the command line (resolved as one-shot or continuous) and from a file. */
 static int from_cmdline(const char *key, const char *val, unsigned int mode, struct config *c,
@@ -42,15 +43,20 @@ TEST(settings_getopt_from_table)
 	size_t n, i, j;
 
 	n = config__getopt(lo, ARRAY_SIZE(lo), so, sizeof(so));
-	CHECK_EQ_STR(so, "p:d:F:o:v");
+	CHECK_EQ_STR(so, "p:d:F:o:vaC:g");
 	for (i = 0; (k = config__key_name(i)); i++) {
+		/* -g is a letter only, as in perf. */
+		if (!k[1]) {
+			CHECK_EQ_STR(config__opt_key(k[0]), k);
+			continue;
+		}
 		for (j = 0; j < n && strcmp(lo[j].name, k); j++)
 			;
 		CHECK(j < n);
 		if (j < n)
 			CHECK_EQ_STR(config__opt_key(lo[j].val), k);
 	}
-	CHECK_EQ_INT(n, i);
+	CHECK_EQ_INT(n, i - 1);
 	CHECK_EQ_STR(config__opt_key('F'), "frequency");
 	CHECK(config__opt_key('Z') == NULL);
 	CHECK(config__opt_key(CONFIG_OPT_BASE + 100000) == NULL);
@@ -64,10 +70,15 @@ TEST(settings_help_lists_every_key)
 	FILE *f = open_memstream(&buf, &len);
 	int s;
 
-	for (s = 0; s < 3; s++)
+	for (s = 0; s < 4; s++)
 		config__help(f, s);
 	fclose(f);
 	for (i = 0; (k = config__key_name(i)); i++) {
+		if (!k[1]) {
+			snprintf(want, sizeof(want), "\n  -%s   ", k);
+			CHECK(strstr(buf, want) != NULL);
+			continue;
+		}
 		snprintf(want, sizeof(want), "--%s ", k);
 		if (!strstr(buf, want)) {
 			snprintf(want, sizeof(want), "--%s\n", k);
@@ -209,4 +220,70 @@ TEST(settings_fill)
 	}
 	free(c);
 	free(o);
+}
+
+/* perf's and flamegraph.pl's spellings land on the same settings, from either source. */
+TEST(settings_perf_and_svg_habits)
+{
+	static const struct {
+		const char *key, *val;
+		bool good;
+	} cases[] = {
+		{ "call-graph", "dwarf,8192", true },
+		{ "call-graph", "fp", true },
+		{ "call-graph", "lbr", false },
+		{ "call-graph", "dwarf,0", false },
+		{ "call-graph", "dwarf,x", false },
+		{ "cpu", "0", true },
+		{ "cpu", "0-1,3", true },
+		{ "cpu", "1-0", false },
+		{ "cpu", "zero", false },
+		{ "cpu", "-1", false },
+		{ "all-cpus", "true", true },
+		{ "width", "99", false },
+		{ "width", "1920", true },
+		{ "min-width", "0.5", true },
+		{ "min-width", "1%", true },
+		{ "min-width", "101%", false },
+		{ "min-width", "-1", false },
+		{ "colors", "java", false },
+		{ "colors", "aqua", true },
+		{ "inverted", "yes", true },
+	};
+	char m1[CONFIG_MSG_LEN], m2[CONFIG_MSG_LEN];
+	struct config c1, c2;
+	struct svg_opts so;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		int e1 = from_cmdline(cases[i].key, cases[i].val, CONFIG_ONESHOT, &c1, m1);
+		int e2 = from_file(cases[i].key, cases[i].val, &c2, m2);
+
+		if (cases[i].good != !e1 || cases[i].good != !e2)
+			fprintf(stderr, "  %s = %s: command line %d (%s), file %d (%s)\n",
+				cases[i].key, cases[i].val, e1, e1 ? m1 : "", e2, e2 ? m2 : "");
+		CHECK_EQ_INT(!e1, cases[i].good);
+		CHECK_EQ_INT(!e2, cases[i].good);
+		if (cases[i].good)
+			CHECK_EQ_INT(config__diff(&c1, &c2, NULL, NULL), 0);
+		else
+			CHECK_EQ_STR(strstr(m1, "expected"), strstr(m2, "expected"));
+	}
+	CHECK_EQ_INT(from_cmdline("call-graph", "dwarf,65528", CONFIG_ONESHOT, &c1, m1), 0);
+	CHECK_EQ_INT(c1.unwind, UNWIND_DWARF);
+	CHECK_EQ_INT(from_file("call-graph", "fp", &c2, m2), 0);
+	CHECK_EQ_INT(c2.unwind, UNWIND_FP);
+
+	CHECK_EQ_INT(from_file("min-width", "1%", &c2, m2), 0);
+	CHECK_EQ_INT(config__set(&c2, "width", "1020", m2), 0);
+	CHECK_EQ_INT(config__set(&c2, "colors", "blue", m2), 0);
+	CHECK_EQ_INT(config__set(&c2, "reverse", "true", m2), 0);
+	CHECK_EQ_INT(config__set(&c2, "title", "T", m2), 0);
+	config__fill_svg(&c2, &so);
+	CHECK_EQ_INT(so.width, 1020);
+	/* A percentage of the drawing width (the width less the padding). */
+	CHECK_EQ_INT((int)(so.min_width * 1000 + 0.5), 10000);
+	CHECK_EQ_INT(so.palette, SVG_PAL_BLUE);
+	CHECK(so.reverse && !so.inverted && !so.hash);
+	CHECK_EQ_STR(so.title, "T");
 }
