@@ -143,14 +143,14 @@ if need_root "profiling" && [ "$(nproc)" -ge 2 ]; then
 	p0=$!
 	taskset -c 1 "$C1" 30 &
 	p1=$!
-	"$FLAMED" -C 0 -d 3 -o "$T/c0.folded" 2>"$T/c0.err"
+	"$FLAMED" -C 0 -d 5 -o "$T/c0.folded" 2>"$T/c0.err"
 	check "-C 0: exits 0" test $? = 0
 	s0=$(samples "$N0" "$T/c0.folded")
 	s1=$(samples "$N1" "$T/c0.folded")
 	echo "     -C 0: $s0 samples of the CPU 0 workload, $s1 of the CPU 1 one"
 	check "-C 0: samples the workload pinned to CPU 0 ($s0)" test "$s0" -ge 10
 	check "-C 0: none of the workload pinned to CPU 1 ($s1)" test "$s1" = 0
-	"$FLAMED" --cpu 1 -d 3 -o "$T/c1.folded" 2>"$T/c1.err"
+	"$FLAMED" --cpu 1 -d 5 -o "$T/c1.folded" 2>"$T/c1.err"
 	s0=$(samples "$N0" "$T/c1.folded")
 	s1=$(samples "$N1" "$T/c1.folded")
 	check "--cpu 1: the other way round ($s1 vs $s0)" test "$s1" -ge 10 -a "$s0" = 0
@@ -180,8 +180,24 @@ if need_root "profiling" && [ "$(nproc)" -ge 2 ]; then
 	"$FLAMED" --width 800 --inverted --colors blue -o "$T/s.svg" -- "$WL/chain" 1 2>/dev/null
 	check "one-shot --width 800: the SVG is 800 wide" grep -q '<svg [^>]* width="800"' "$T/s.svg"
 	check "one-shot --inverted: an icicle graph" grep -q '<title>Icicle Graph</title>' "$T/s.svg"
-	check "one-shot --colors blue: blue frames" \
-		bash -c "grep -o 'fill=\"#[0-9a-f]*\"' '$T/s.svg' | sort | uniq -c | sort -rn | head -n 1 | grep -qE '#([0-9a-f]{2})\\1[c-f][0-9a-f]\"'"
+	# The chain's own frames (main, a, b, c; kernel frames keep their kind's hue): blue.
+	frame_colours() {
+		python3 - "$1" <<'PY'
+import re, sys
+out = []
+for name, c in re.findall(r'<title>(main|a|b|c) \([^<]*</title><rect [^>]*fill="#([0-9a-f]{6})"',
+                          open(sys.argv[1]).read()):
+    r, g, b = (int(c[i:i + 2], 16) for i in (0, 2, 4))
+    out.append("%s:%s" % (name, "blue" if b > r + 0x30 and b > g + 0x30 else "not-blue"))
+print(" ".join(sorted(set(out))))
+PY
+	}
+	cols=$(frame_colours "$T/s.svg")
+	check "one-shot --colors blue: the chain's frames are blue ($cols)" \
+		test "$cols" = "a:blue b:blue c:blue main:blue"
+	"$FLAMED" -o "$T/hot.svg" -- "$WL/chain" 1 2>/dev/null
+	cols=$(frame_colours "$T/hot.svg")
+	check "and without it, not ($cols)" test "$cols" = "a:not-blue b:not-blue c:not-blue main:not-blue"
 	printf 'output-dir = %s\nwidth = 640\ninverted = true\ninterval = 1\n' "$T/win" >"$T/svg.conf"
 	chmod 600 "$T/svg.conf"
 	mkdir -p "$T/win"
