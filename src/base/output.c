@@ -65,11 +65,31 @@ const char *output__format_name(enum output_format f)
 	}
 }
 
+#define TEMP_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+#define TEMP_SUFFIX_LEN 6
+
+bool output__temp_target(const char *name, char *target, size_t size)
+{
+	size_t n = strlen(name);
+
+	/* ".TARGET.XXXXXX": the suffix of temp_name() below, and a target of one byte at least. */
+	if (n < 1 + 1 + 1 + TEMP_SUFFIX_LEN || name[0] != '.' ||
+	    name[n - TEMP_SUFFIX_LEN - 1] != '.' ||
+	    strspn(name + n - TEMP_SUFFIX_LEN, TEMP_CHARS) != TEMP_SUFFIX_LEN)
+		return false;
+	n -= 1 + 1 + TEMP_SUFFIX_LEN;
+	if (n >= size)
+		return false;
+	memcpy(target, name + 1, n);
+	target[n] = '\0';
+	return true;
+}
+
 /* A name for the file in its directory until the rename: ".TARGET.XXXXXX", random. */
 static int temp_name(char *buf, size_t size, const char *base)
 {
-	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-	unsigned char rnd[6];
+	static const char chars[] = TEMP_CHARS;
+	unsigned char rnd[TEMP_SUFFIX_LEN];
 	size_t i;
 	int n;
 
@@ -81,8 +101,8 @@ static int temp_name(char *buf, size_t size, const char *base)
 	n = snprintf(buf, size, ".%s.XXXXXX", base);
 	if (n < 0 || (size_t)n >= size)
 		return -ENAMETOOLONG;
-	for (i = 0; i < 6; i++)
-		buf[n - 6 + i] = chars[rnd[i] % (sizeof(chars) - 1)];
+	for (i = 0; i < TEMP_SUFFIX_LEN; i++)
+		buf[n - TEMP_SUFFIX_LEN + i] = chars[rnd[i] % (sizeof(chars) - 1)];
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 #ifndef FLAMED_OUTPUT_H
 #define FLAMED_OUTPUT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 enum output_format {
@@ -36,5 +37,10 @@ FILE *output__file(struct output *o);
 int output__commit(struct output *o);
 /* Removes the temp file and frees; accepts NULL. */
 void output__abort(struct output *o);
+/*
+ * True when name (a directory entry) is the temp file of an output to TARGET: its target's
+ * name, copied into target (size bytes), is then what to check before removing a leftover.
+ */
+bool output__temp_target(const char *name, char *target, size_t size);
 
 #endif

@@ -317,10 +317,7 @@ static int load_dir(struct spool *s)
 		const char *n = de->d_name;
 		char target[SPOOL_NAME_LEN];
 
-		/* output.c's temp name: "." + target (47 bytes) + ".XXXXXX" */
-		if (n[0] == '.' && strlen(n) == 1 + 47 + 7) {
-			memcpy(target, n + 1, 47);
-			target[47] = '\0';
+		if (output__temp_target(n, target, sizeof(target))) {
 			if (spool__parse_name(target, &it.start_ns, &it.end_ns))
 				unlinkat(dirfd(dp), n, 0);
 			continue;

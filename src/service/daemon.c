@@ -234,8 +234,8 @@ static void remove_temp_files(const char *dir)
 	if (!dp)
 		return;
 	while ((de = readdir(dp))) {
-		const char *n = de->d_name, *dot;
-		size_t len;
+		const char *n = de->d_name;
+		char target[64];
 
 		if (n[0] != '.' || !ours(dirfd(dp), n, true, &st))
 			continue;
@@ -244,18 +244,10 @@ static void remove_temp_files(const char *dir)
 			unlinkat(dirfd(dp), n, 0);
 			continue;
 		}
-		/* output.c's temp name: "." + target name + ".XXXXXX" */
-		dot = strrchr(n, '.');
-		len = dot ? (size_t)(dot - n) : 0;
-		if (len > 1 && strlen(dot) == 7 && len - 1 < 64) {
-			char target[64];
-
-			memcpy(target, n + 1, len - 1);
-			target[len - 1] = '\0';
-			if (daemon__parse_window_file(target, stem, &f)) {
-				pr_info("removing %s/%s, left by an interrupted run", dir, n);
-				unlinkat(dirfd(dp), n, 0);
-			}
+		if (output__temp_target(n, target, sizeof(target)) &&
+		    daemon__parse_window_file(target, stem, &f)) {
+			pr_info("removing %s/%s, left by an interrupted run", dir, n);
+			unlinkat(dirfd(dp), n, 0);
 		}
 	}
 	closedir(dp);

@@ -355,3 +355,22 @@ TEST(output_open_errors)
 	CHECK(output__open(path, 0640) == NULL && errno == EISDIR);
 	rm_tree(dir);
 }
+
+/* The temp names leftover sweeps (daemon.c, spool.c) recognise, told by output.c alone. */
+TEST(output_temp_target)
+{
+	char t[16];
+
+	CHECK(output__temp_target(".flamed-1.svg.aB3dE9", t, sizeof(t)));
+	CHECK_EQ_STR(t, "flamed-1.svg");
+	CHECK(output__temp_target(".x.000000", t, sizeof(t)));
+	CHECK_EQ_STR(t, "x");
+	CHECK(!output__temp_target("..aB3dE9", t, sizeof(t)));
+	CHECK(!output__temp_target("flamed-1.svg.aB3dE9", t, sizeof(t)));
+	CHECK(!output__temp_target(".latest.svg.tmp", t, sizeof(t)));
+	CHECK(!output__temp_target(".x.aB3-E9", t, sizeof(t)));
+	CHECK(!output__temp_target(".x.aB3dE", t, sizeof(t)));
+	/* A target longer than the caller's buffer is none of its files. */
+	CHECK(!output__temp_target(".0123456789abcdef.aB3dE9", t, sizeof(t)));
+	CHECK(output__temp_target(".0123456789abcde.aB3dE9", t, sizeof(t)));
+}
