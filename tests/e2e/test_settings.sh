@@ -139,9 +139,9 @@ if need_root "profiling" && [ "$(nproc)" -ge 2 ]; then
 	cp "$WL/chain" "$C1"
 	N0=$(basename "$C0" | cut -c1-15)
 	N1=$(basename "$C1" | cut -c1-15)
-	taskset -c 0 "$C0" 30 &
+	taskset -c 0 "$C0" 120 &
 	p0=$!
-	taskset -c 1 "$C1" 30 &
+	taskset -c 1 "$C1" 120 &
 	p1=$!
 	"$FLAMED" -C 0 -d 5 -o "$T/c0.folded" 2>"$T/c0.err"
 	check "-C 0: exits 0" test $? = 0
@@ -159,6 +159,7 @@ if need_root "profiling" && [ "$(nproc)" -ge 2 ]; then
 		grep -q "of the list '7-9' is not online" "$T/c9.err"
 
 	# -a with a command: the whole system until the command exits; without -a, the command only.
+	check "the pinned workloads still run" kill -0 $p0 $p1
 	"$FLAMED" -a -o "$T/a.folded" -- sleep 2 2>"$T/a.err"
 	check "-a -- sleep 2: exits 0" test $? = 0
 	sa=$(samples "$N1" "$T/a.folded")
