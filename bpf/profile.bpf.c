@@ -166,7 +166,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__type(key, __u32);
 	__type(value, struct uw_state);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);	/* UW_SLOT_SAMPLE, UW_SLOT_SWITCH */
 } unwind_scratch SEC(".maps");
 
 /*
@@ -217,27 +217,41 @@ static __always_inline void stat_inc(__u32 idx)
 		*v += 1;
 }
 
-static __always_inline void count_key(void *counts, struct sample_key *key)
+static __always_inline void stat_add(__u32 idx, __u64 n)
 {
-	__u64 one = 1, *v;
+	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
+
+	if (v)
+		*v += n;
+}
+
+/* Adds n to key's count: 1 a sample, or nanoseconds off-CPU. */
+static __always_inline void count_key_n(void *counts, struct sample_key *key, __u64 n)
+{
+	__u64 *v;
 	long err;
 
 	v = bpf_map_lookup_elem(counts, key);
 	if (v) {
-		__sync_fetch_and_add(v, 1);
+		__sync_fetch_and_add(v, n);
 		return;
 	}
-	err = bpf_map_update_elem(counts, key, &one, BPF_NOEXIST);
+	err = bpf_map_update_elem(counts, key, &n, BPF_NOEXIST);
 	if (err == -EEXIST) {
 		/* Another CPU inserted the same key between our lookup and update. */
 		v = bpf_map_lookup_elem(counts, key);
 		if (v) {
-			__sync_fetch_and_add(v, 1);
+			__sync_fetch_and_add(v, n);
 			return;
 		}
 	}
 	if (err)
 		stat_inc(STAT_COUNTS_FULL);
+}
+
+static __always_inline void count_key(void *counts, struct sample_key *key)
+{
+	count_key_n(counts, key, 1);
 }
 
 struct loop_ctx {
@@ -482,35 +496,29 @@ truncated:
 	return 1;
 }
 
+/* Scratch slots of unwind_scratch: the sampler's, and the scheduler switch's (bpf/offcpu.h). */
+#define UW_SLOT_SAMPLE 0
+#define UW_SLOT_SWITCH 1
+
 /*
- * Unwinds the user stack of the current task with the loaded tables, into the ustacks map.
- * Returns its id (hash), or 0 when this process has no unwind index (frame pointers then).
+ * Unwinds the user stack of the current task from (ip, sp, bp) with the loaded tables, into
+ * the scratch slot's stack. NULL when this process has no unwind index (frame pointers then)
+ * or nothing was unwound.
  */
-static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, __u32 tgid,
-					      bool in_kernel, void *ustacks)
+static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 sp, __u64 bp,
+						     __u32 slot)
 {
 	struct loop_ctx c;
-	struct pt_regs *regs;
-	__u32 zero = 0;
-	__u64 h;
 
 	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	if (!c.proc)
-		return 0;
-	c.st = bpf_map_lookup_elem(&unwind_scratch, &zero);
+		return NULL;
+	c.st = bpf_map_lookup_elem(&unwind_scratch, &slot);
 	if (!c.st)
-		return 0;
-	if (in_kernel) {
-		/* The user registers saved at kernel entry. */
-		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-		c.st->ip = BPF_CORE_READ(regs, ip);
-		c.st->sp = BPF_CORE_READ(regs, sp);
-		c.st->bp = BPF_CORE_READ(regs, bp);
-	} else {
-		c.st->ip = ctx->regs.ip;
-		c.st->sp = ctx->regs.sp;
-		c.st->bp = ctx->regs.bp;
-	}
+		return NULL;
+	c.st->ip = ip;
+	c.st->sp = sp;
+	c.st->bp = bp;
 	c.st->stack.n = 0;
 	c.st->last.start = 0;
 	c.st->last.end = 0;
@@ -523,20 +531,44 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	c.st->buf_len = 0;
 	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	if (!c.st->stack.n)
-		return 0;
+		return NULL;
 	stat_inc(STAT_DWARF);
 	if (c.st->fp_frames)
 		stat_inc(STAT_DWARF_FP);
 	if (c.st->truncated)
 		stat_inc(STAT_DWARF_TRUNC);
-	h = c.st->hash ? c.st->hash : 1;
+	if (!c.st->hash)
+		c.st->hash = 1;
+	return c.st;
+}
+
+/*
+ * Unwinds the user stack of the current task with the loaded tables, into the ustacks map.
+ * Returns its id (hash), or 0 when this process has no unwind index (frame pointers then).
+ */
+static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, __u32 tgid,
+					      bool in_kernel, void *ustacks)
+{
+	struct uw_state *st;
+	struct pt_regs *regs;
+
+	if (in_kernel) {
+		/* The user registers saved at kernel entry. */
+		regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+		st = unwind_user(tgid, BPF_CORE_READ(regs, ip), BPF_CORE_READ(regs, sp),
+				 BPF_CORE_READ(regs, bp), UW_SLOT_SAMPLE);
+	} else {
+		st = unwind_user(tgid, ctx->regs.ip, ctx->regs.sp, ctx->regs.bp, UW_SLOT_SAMPLE);
+	}
+	if (!st)
+		return 0;
 	/* Most stacks are there already: a lookup takes no lock, an update does. */
-	if (!bpf_map_lookup_elem(ustacks, &h) &&
-	    bpf_map_update_elem(ustacks, &h, &c.st->stack, BPF_NOEXIST) == -E2BIG) {
+	if (!bpf_map_lookup_elem(ustacks, &st->hash) &&
+	    bpf_map_update_elem(ustacks, &st->hash, &st->stack, BPF_NOEXIST) == -E2BIG) {
 		stat_inc(STAT_USTACKS_FULL);
 		return 0;
 	}
-	return h;
+	return st->hash;
 }
 
 SEC("perf_event")
@@ -626,5 +658,7 @@ int BPF_PROG(on_exit, struct task_struct *task)
 		bpf_map_delete_elem(&targets, &tgid);
 	return 0;
 }
+
+#include "offcpu.h"
 
 char LICENSE[] SEC("license") = "GPL";

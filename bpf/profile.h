@@ -11,8 +11,9 @@ struct sample_key {
 	__u32 tgid;
 	__s32 user_stack_id;	/* < 0: none (kernel thread) or failed, see stats */
 	__s32 kern_stack_id;	/* < 0: none (sample in user mode) or failed */
-	__u32 pad;
+	__u32 state;		/* enum offcpu_state: 0 on-CPU sample, else off-CPU time in ns */
 	__u64 ustack_hash;	/* != 0: user stack unwound in BPF, in the ustacks map */
+	__u64 kstack_hash;	/* != 0: kernel stack in the ustacks map (off-CPU, bpf/offcpu.h) */
 	char comm[TASK_COMM_LEN];	/* thread name */
 	char pcomm[TASK_COMM_LEN];	/* process (group leader) name */
 	__u64 cgroup_id;	/* cgroup v2 id of the thread when record_cgroup is set, else 0 */
@@ -33,7 +34,33 @@ enum stat_idx {
 	STAT_DWARF_FP,		/* frames unwound with frame pointers inside a DWARF unwind */
 	STAT_DWARF_TRUNC,	/* DWARF unwinds that stopped on a bad read or a loop */
 	STAT_USTACKS_FULL,	/* lost: ustacks map full */
+	STAT_OFFCPU_SWITCHES,	/* switch-outs of profiled tasks recorded (bpf/offcpu.h) */
+	STAT_OFFCPU_SKIPPED,	/* switch-outs not recorded by --offcpu-sample */
+	STAT_OFFCPU_SHORT,	/* off-CPU intervals below --offcpu-min-us */
+	STAT_OFFCPU_SHORT_NS,	/* their total time (scaled like the counted ones) */
+	STAT_OFFCPU_NS,		/* off-CPU time counted */
 	STAT_MAX,
 };
+
+/*
+ * How a task was switched out: a frame above its off-CPU stack, so waiting for a lock or I/O
+ * and waiting for a CPU are told apart. 0 is an on-CPU sample.
+ */
+enum offcpu_state {
+	OFFCPU_NONE = 0,
+	OFFCPU_BLOCKED,		/* TASK_INTERRUPTIBLE: sleeps, pipes, futexes, poll */
+	OFFCPU_UNINTERRUPTIBLE,	/* TASK_UNINTERRUPTIBLE: mostly disk I/O */
+	OFFCPU_PREEMPTED,	/* still runnable: waiting for a CPU */
+	OFFCPU_STOPPED,		/* stopped or traced */
+	OFFCPU_STATE_MAX,
+};
+
+/*
+ * The state as a frame: the loader puts this address as the leaf of an off-CPU key's kernel
+ * stack. The last page of the address space holds no code, so no kernel symbol is confused
+ * with it; the symbolizer names it ("[blocked]", ...).
+ */
+#define OFFCPU_STATE_ADDR(s) (0xffffffffffffff00ULL | (s))
+#define OFFCPU_IS_STATE_ADDR(a) (((a) & ~0xffULL) == 0xffffffffffffff00ULL)
 
 #endif

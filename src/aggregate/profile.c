@@ -8,8 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <linux/types.h>
+
 #include "aggregate/profile.h"
 #include "base/util.h"
+#include "../../bpf/profile.h"
 
 const char *const profile_lost_names[LOST_MAX] = {
 	[LOST_COUNTS_FULL] = "counts_map_full",
@@ -389,4 +392,51 @@ void profile_meta__unwind_summary(const struct profile_meta *m, char *buf, size_
 		 (unsigned long long)m->dwarf_truncated, m->unwind_tables,
 		 m->unwind_table_bytes / 1048576.0,
 		 m->unwind_tables_over_cap ? ", some binaries over the memory cap" : "");
+}
+
+static const char *const mode_names[PROFILE_MODE_MAX] = {
+	[PROFILE_CPU] = "cpu",
+	[PROFILE_OFFCPU] = "offcpu",
+	[PROFILE_WALL] = "wall",
+};
+
+int profile_mode__parse(const char *s, enum profile_mode *ret)
+{
+	int i;
+
+	for (i = 0; i < PROFILE_MODE_MAX; i++) {
+		if (!strcmp(s, mode_names[i])) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+const char *profile_mode__name(enum profile_mode m)
+{
+	return m < PROFILE_MODE_MAX ? mode_names[m] : "cpu";
+}
+
+const char *profile_mode__pprof_type(enum profile_mode m)
+{
+	return m == PROFILE_OFFCPU ? "off_cpu" : m == PROFILE_WALL ? "wall" : "samples";
+}
+
+const char *profile_mode__what(enum profile_mode m)
+{
+	return m == PROFILE_OFFCPU ? "off-CPU time" : m == PROFILE_WALL ? "wall-clock time" :
+								       "samples";
+}
+
+const char *profile__offcpu_state_name(uint32_t state)
+{
+	static const char *const names[OFFCPU_STATE_MAX] = {
+		[OFFCPU_BLOCKED] = "[blocked]",
+		[OFFCPU_UNINTERRUPTIBLE] = "[uninterruptible]",
+		[OFFCPU_PREEMPTED] = "[preempted]",
+		[OFFCPU_STOPPED] = "[stopped]",
+	};
+
+	return state && state < OFFCPU_STATE_MAX ? names[state] : "[off-cpu]";
 }

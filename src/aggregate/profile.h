@@ -62,7 +62,29 @@ struct profile_attrib {
 	uint32_t pod;		/* Kubernetes pod UID */
 };
 
+/*
+ * What a profile's counts measure. CPU profiles count samples; off-CPU and wall-clock ones
+ * count microseconds (flamegraph.pl --countname=us), written to pprof as nanoseconds.
+ */
+enum profile_mode {
+	PROFILE_CPU = 0,	/* on-CPU samples */
+	PROFILE_OFFCPU,		/* time switched out, by the stack that blocked */
+	PROFILE_WALL,		/* on-CPU samples weighted by the period, plus off-CPU time */
+	PROFILE_MODE_MAX,
+};
+
+/* "cpu", "offcpu", "wall" -> 0 and *ret; -EINVAL otherwise. */
+int profile_mode__parse(const char *s, enum profile_mode *ret);
+const char *profile_mode__name(enum profile_mode m);
+/* pprof sample type: "samples"/"count" for CPU, "off_cpu"/"nanoseconds", "wall"/"nanoseconds". */
+const char *profile_mode__pprof_type(enum profile_mode m);
+/* What the counts mean in words: "samples", "off-CPU time", "wall-clock time". */
+const char *profile_mode__what(enum profile_mode m);
+/* The frame above an off-CPU stack, by enum offcpu_state (bpf/profile.h): "[blocked]", ... */
+const char *profile__offcpu_state_name(uint32_t state);
+
 struct profile_meta {
+	enum profile_mode profile_mode;	/* what the counts measure */
 	uint64_t start_ns;	/* wall clock (CLOCK_REALTIME) at the start, 0 = unknown */
 	uint64_t duration_ns;	/* 0 = unknown */
 	uint32_t freq_hz;	/* sampling frequency, 0 = unknown (folded input) */

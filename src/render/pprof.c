@@ -150,6 +150,7 @@ struct writer {
 	struct seqmap funcs, locs, samples;
 	uint32_t *single; /* frame id -> index + 1 of its location when it has it alone */
 	uint64_t *counts; /* per merged sample */
+	uint64_t time_scale; /* != 0: counts are microseconds, values this many ns each */
 	size_t cap_counts;
 	uint32_t *key;	  /* scratch: a sample's key */
 	size_t nr_frames; /* in the profile, plus the "none" frame 0 */
@@ -491,7 +492,10 @@ static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uin
 		s->n_location_id = len - KEY_HDR;
 		s->value = &m->values[i * pb->n_sample_type];
 		s->n_value = pb->n_sample_type;
-		s->value[0] = w->counts[i] > INT64_MAX ? INT64_MAX : (int64_t)w->counts[i];
+		if (w->time_scale)
+			s->value[0] = sat_mul_i64(w->counts[i], w->time_scale);
+		else
+			s->value[0] = w->counts[i] > INT64_MAX ? INT64_MAX : (int64_t)w->counts[i];
 		if (period)
 			s->value[1] = sat_mul_i64(w->counts[i], period);
 		s->label = &m->label_ptrs[nlabels];
@@ -664,21 +668,38 @@ int pprof__write(const struct profile *p, FILE *f)
 			goto cleanup;
 	}
 
-	/* Go's CPU profiles: samples/count, then cpu/nanoseconds when the period is known. */
-	pprof__value_type__init(&m.types[0]);
-	m.types[0].type = w_cstr(&w, "samples");
-	m.types[0].unit = w_cstr(&w, "count");
-	m.type_ptrs[0] = &m.types[0];
-	pb.n_sample_type = 1;
-	if (period) {
-		pprof__value_type__init(&m.types[1]);
-		m.types[1].type = w_cstr(&w, "cpu");
-		m.types[1].unit = w_cstr(&w, "nanoseconds");
-		m.type_ptrs[1] = &m.types[1];
-		pb.n_sample_type = 2;
-		m.period_type = m.types[1];
+	if (meta->profile_mode != PROFILE_CPU) {
+		/*
+		 * Off-CPU and wall-clock time: one value in nanoseconds (the counts are
+		 * microseconds), named as the OpenTelemetry profiler and Pyroscope name them.
+		 */
+		pprof__value_type__init(&m.types[0]);
+		m.types[0].type = w_cstr(&w, profile_mode__pprof_type(meta->profile_mode));
+		m.types[0].unit = w_cstr(&w, "nanoseconds");
+		m.type_ptrs[0] = &m.types[0];
+		pb.n_sample_type = 1;
+		m.period_type = m.types[0];
 		pb.period_type = &m.period_type;
-		pb.period = period;
+		pb.period = meta->profile_mode == PROFILE_WALL ? (int64_t)period : 0;
+		w.time_scale = 1000;
+		period = 0;
+	} else {
+		/* Go's CPU profiles: samples/count, then cpu/nanoseconds when the period is known. */
+		pprof__value_type__init(&m.types[0]);
+		m.types[0].type = w_cstr(&w, "samples");
+		m.types[0].unit = w_cstr(&w, "count");
+		m.type_ptrs[0] = &m.types[0];
+		pb.n_sample_type = 1;
+		if (period) {
+			pprof__value_type__init(&m.types[1]);
+			m.types[1].type = w_cstr(&w, "cpu");
+			m.types[1].unit = w_cstr(&w, "nanoseconds");
+			m.type_ptrs[1] = &m.types[1];
+			pb.n_sample_type = 2;
+			m.period_type = m.types[1];
+			pb.period_type = &m.period_type;
+			pb.period = period;
+		}
 	}
 	pb.sample_type = m.type_ptrs;
 
@@ -1221,7 +1242,8 @@ static int r_labels(struct reader *r, const Pprof__Sample *s, uint32_t *pid, uin
 static int r_samples(struct reader *r)
 {
 	const Pprof__Profile *m = r->m;
-	uint64_t total_frames = 0, total = 0;
+	uint64_t total_frames = 0, total = 0, v;
+	enum profile_mode mode = PROFILE_CPU;
 	size_t vi = 0, i, k;
 	int ret;
 
@@ -1242,6 +1264,14 @@ static int r_samples(struct reader *r)
 			break;
 		}
 	}
+	/* Off-CPU or wall-clock time alone: nanoseconds, counted in microseconds. */
+	if (m->n_sample_type == 1 && r_is(r, m->sample_type[0]->unit, "nanoseconds")) {
+		if (r_is(r, m->sample_type[0]->type, "off_cpu"))
+			mode = PROFILE_OFFCPU;
+		else if (r_is(r, m->sample_type[0]->type, "wall"))
+			mode = PROFILE_WALL;
+	}
+	profile__meta(r->p)->profile_mode = mode;
 	for (i = 0; i < m->n_sample; i++) {
 		const Pprof__Sample *s = m->sample[i];
 		uint32_t pid, comm, thread, depth = 0;
@@ -1268,16 +1298,19 @@ static int r_samples(struct reader *r)
 		}
 		if (s->value[vi] <= 0)
 			continue;
+		v = mode == PROFILE_CPU ? (uint64_t)s->value[vi] : ((uint64_t)s->value[vi] + 500) / 1000;
+		if (!v)
+			continue;
 		/* Bounded, so no sum a renderer makes of these counts can wrap around. */
-		if ((uint64_t)s->value[vi] > PROFILE_MAX_TOTAL - total)
+		if (v > PROFILE_MAX_TOTAL - total)
 			return -EOVERFLOW;
 		total_frames += depth;
 		if (total_frames > PPROF_MAX_FRAMES)
 			return -EFBIG;
-		ret = profile__add_sample(r->p, r->stack, depth, s->value[vi], pid, comm, thread);
+		ret = profile__add_sample(r->p, r->stack, depth, v, pid, comm, thread);
 		if (ret)
 			return ret;
-		total += s->value[vi];
+		total += v;
 	}
 	profile__meta(r->p)->samples = total;
 	return 0;

@@ -15,9 +15,14 @@ int render__write(const struct profile *p, enum output_format fmt, const struct 
 	case FMT_FOLDED:
 		return folded__write(p, f);
 	case FMT_SVG:
-		if (!svg)
+		if (svg)
+			so = *svg;
+		else
 			svg_opts__init(&so);
-		return svg__write(p, svg ? svg : &so, f);
+		/* Off-CPU and wall-clock counts are microseconds (flamegraph.pl --countname=us). */
+		if (profile__meta_const(p)->profile_mode != PROFILE_CPU)
+			so.count_name = "us";
+		return svg__write(p, &so, f);
 	case FMT_PPROF:
 		return pprof__write(p, f);
 	default:

@@ -1148,8 +1148,15 @@ static void default_subtitle(const struct svg *g, const struct profile *p,
 		snprintf(part, sizeof(part), "%u Hz", m->freq_hz);
 		add_subtitle_part(buf, size, &len, part);
 	}
-	count_str(num, sizeof(num), m->samples ? m->samples : g->total);
-	snprintf(part, sizeof(part), "%s %s", num, g->o->count_name);
+	if (m->profile_mode != PROFILE_CPU) {
+		/* Counts are microseconds: the total in seconds, and what it measures. */
+		snprintf(part, sizeof(part), "%.2f s of %s",
+			 (double)(m->samples ? m->samples : g->total) / 1e6,
+			 profile_mode__what(m->profile_mode));
+	} else {
+		count_str(num, sizeof(num), m->samples ? m->samples : g->total);
+		snprintf(part, sizeof(part), "%s %s", num, g->o->count_name);
+	}
 	add_subtitle_part(buf, size, &len, part);
 	for (int i = 0; i < LOST_MAX; i++) {
 		if (!m->lost[i])

@@ -28,6 +28,8 @@ struct sampler {
 	struct bpf_link **links;
 	int nr_links;
 	int inner_fd;		/* fd of barrier_inner, written into barrier to wait for programs */
+	int nr_online;		/* CPUs online at attach */
+	struct bpf_link *switch_link, *flush_link;
 	struct sample_key *keys;
 	size_t keys_cap;
 	uint64_t *stack_buf;
@@ -36,6 +38,7 @@ struct sampler {
 	size_t rows_len;
 	void *pages;		/* mmap of unwind_pages */
 	size_t pages_len;
+	struct ustack_val *kval;	/* an off-CPU kernel stack being drained */
 };
 
 int parse_cpu_list(const char *s, bool *cpus, int max)
@@ -161,6 +164,11 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	s->skel->rodata->filter_cgroups = o->filter_cgroups;
 	s->skel->rodata->cgroup_max_level = o->cgroup_max_level;
 	s->skel->rodata->record_cgroup = o->record_cgroup;
+	s->skel->rodata->offcpu_min_ns = o->offcpu_min_ns;
+	s->skel->rodata->offcpu_sample = o->offcpu_sample > 1 ? o->offcpu_sample : 1;
+	/* Not verified (a second of loading) when off-CPU time is not asked for. */
+	bpf_program__set_autoload(s->skel->progs.on_switch, o->offcpu);
+	bpf_program__set_autoload(s->skel->progs.offcpu_flush, o->offcpu);
 	bpf_map__set_max_entries(s->skel->maps.counts0, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.counts1, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.stacks0, s->opts.max_stacks);
@@ -190,7 +198,7 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		ncpu = libbpf_num_possible_cpus();
 		if (ncpu > 0)
 			bpf_map__set_max_entries(s->skel->maps.row_cache, ncpu * ROW_CACHE_SIZE);
-	} else {
+	} else if (!o->offcpu) {
 		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
 		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
 	}
@@ -202,7 +210,8 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
 	s->stack_buf = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
 	s->uval = calloc(1, sizeof(*s->uval));
-	if (!s->stack_buf || !s->uval) {
+	s->kval = calloc(1, sizeof(*s->kval));
+	if (!s->stack_buf || !s->uval || !s->kval) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
@@ -327,6 +336,20 @@ int sampler__attach(struct sampler *s)
 			goto cleanup;
 		}
 	}
+	s->nr_online = nr_online;
+	if (s->opts.offcpu) {
+		s->switch_link = bpf_program__attach(s->skel->progs.on_switch);
+		s->flush_link = s->switch_link ? bpf_program__attach_iter(s->skel->progs.offcpu_flush,
+									  NULL) : NULL;
+		if (!s->switch_link || !s->flush_link) {
+			err = -errno;
+			pr_err("cannot attach the scheduler switch tracepoint: %s%s", strerror(-err),
+			       perm_hint(err));
+			goto cleanup;
+		}
+	}
+	if (!s->opts.oncpu)
+		goto cleanup;
 	s->pfds = malloc(MAX_CPUS * sizeof(int));
 	s->links = calloc(MAX_CPUS, sizeof(*s->links));
 	if (!s->pfds || !s->links) {
@@ -416,14 +439,41 @@ static void clear_stacks(int fd)
 	}
 }
 
+/*
+ * Runs offcpu_flush over every task: threads switched out now get their time so far counted
+ * in the generation about to be drained.
+ */
+static int flush_offcpu(struct sampler *s)
+{
+	char buf[64];
+	int fd, err = 0;
+	ssize_t n;
+
+	fd = bpf_iter_create(bpf_link__fd(s->flush_link));
+	if (fd < 0)
+		return -errno;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		;
+	if (n < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t *lost_drain)
 {
-	uint64_t kstack[MAX_STACK_DEPTH];
+	uint64_t kstack[MAX_STACK_DEPTH + 1];
 	__u32 old = s->skel->bss->gen, zero = 0;
 	int counts_fd, stacks_fd, ustacks_fd, err = 0;
 	size_t nr = 0, i;
 	struct sample_key *prev = NULL;
 
+	if (s->flush_link) {
+		err = flush_offcpu(s);
+		if (err)
+			pr_warn("cannot count the threads still off-CPU: %s, ignoring", strerror(-err));
+		err = 0;
+	}
 	s->skel->bss->gen = !old;
 	/* The kernel waits for an RCU grace period on map-in-map updates: after this call, no
 	 * program still runs with the old generation. */
@@ -450,6 +500,7 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 	}
 	for (i = 0; i < nr; i++) {
 		const struct sample_key *k = &s->keys[i];
+		const uint64_t *kst;
 		int nu, nk;
 		__u64 count;
 
@@ -465,19 +516,34 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 		} else {
 			nu = fetch_stack(stacks_fd, k->user_stack_id, s->stack_buf);
 		}
-		nk = fetch_stack(stacks_fd, k->kern_stack_id, kstack);
+		if (k->kstack_hash) {
+			nk = -ENOENT;
+			if (!bpf_map_lookup_elem(ustacks_fd, &k->kstack_hash, s->kval)) {
+				nk = MIN(s->kval->n, MAX_STACK_DEPTH);
+				memcpy(kstack + 1, s->kval->ips, nk * sizeof(*kstack));
+			}
+		} else {
+			nk = fetch_stack(stacks_fd, k->kern_stack_id, kstack + 1);
+		}
 		if (nu < 0 || nk < 0) {
 			*lost_drain += count;
 			continue;
 		}
-		err = fn(ctx, k, count, ustack, nu, kstack, nk);
+		kst = kstack + 1;
+		if (k->state) {
+			/* The off-CPU state is a frame above the kernel stack: its leaf. */
+			kstack[0] = OFFCPU_STATE_ADDR(MIN(k->state, OFFCPU_STATE_MAX));
+			kst = kstack;
+			nk++;
+		}
+		err = fn(ctx, k, count, ustack, nu, kst, nk);
 		if (err)
 			break;
 	}
 	for (i = 0; i < nr; i++)
 		bpf_map_delete_elem(counts_fd, &s->keys[i]);
 	clear_stacks(stacks_fd);
-	if (s->opts.dwarf)
+	if (s->opts.dwarf || s->opts.offcpu)
 		clear_ustacks(ustacks_fd);
 	return err;
 }
@@ -503,7 +569,7 @@ int sampler__read_stats(struct sampler *s, uint64_t out[STAT_MAX])
 
 int sampler__nr_cpus(const struct sampler *s)
 {
-	return s->nr_links;
+	return s->opts.oncpu ? s->nr_links : s->nr_online;
 }
 
 bool sampler__is_target(struct sampler *s, uint32_t tgid)
@@ -547,12 +613,15 @@ void sampler__free(struct sampler *s)
 	if (s->pages)
 		munmap(s->pages, s->pages_len);
 	free(s->uval);
+	free(s->kval);
 	for (i = 0; i < s->nr_links; i++) {
 		bpf_link__destroy(s->links[i]);
 		close(s->pfds[i]);
 	}
 	free(s->links);
 	free(s->pfds);
+	bpf_link__destroy(s->flush_link);
+	bpf_link__destroy(s->switch_link);
 	profile_bpf__destroy(s->skel);
 	free(s->keys);
 	free(s->stack_buf);

@@ -27,6 +27,10 @@ struct sampler_opts {
 	bool filter_cgroups;	/* only tasks in cgroups added with sampler__add_cgroup, and below */
 	uint32_t cgroup_max_level;	/* deepest level of those cgroups (root = 0) */
 	bool record_cgroup;	/* keys carry the task's cgroup v2 id */
+	bool oncpu;		/* sample on-CPU stacks (perf events at freq_hz) */
+	bool offcpu;		/* count off-CPU time at scheduler switches (bpf/offcpu.h) */
+	uint64_t offcpu_min_ns;	/* shorter intervals are only summed (STAT_OFFCPU_SHORT_NS) */
+	uint32_t offcpu_sample;	/* record 1 switch in N, counted N times; 0 or 1 = all */
 };
 
 struct sampler;
@@ -43,7 +47,9 @@ int sampler__add_cgroup(struct sampler *s, uint64_t cgroup_id);
 int sampler__attach(struct sampler *s);
 /*
  * Switches generation and hands every counted key of the old one to fn, with its stacks
- * (leaf first). Keys whose stacks vanished are counted in *lost_drain.
+ * (leaf first). Keys whose stacks vanished are counted in *lost_drain. With off-CPU time,
+ * threads still switched out are counted up to now first; an off-CPU key's count is in
+ * nanoseconds and its kernel stack's leaf is OFFCPU_STATE_ADDR(key->state).
  */
 int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t *lost_drain);
 /* Cumulative statistics summed over CPUs, indexed by enum stat_idx. */

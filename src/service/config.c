@@ -294,6 +294,22 @@ static void format_unwind(const struct config_key *k, const void *src, char *buf
 		 u >= 0 && u < (int)ARRAY_SIZE(unwind_names) ? unwind_names[u] : "?");
 }
 
+static int parse_profile_mode(const struct config_key *k, const char *v, void *dst)
+{
+	enum profile_mode m;
+
+	if (profile_mode__parse(v, &m))
+		return -EINVAL;
+	*(int *)dst = m;
+	return 0;
+}
+
+static void format_profile_mode(const struct config_key *k, const void *src, char *buf,
+				size_t len)
+{
+	snprintf(buf, len, "%s", profile_mode__name(*(const int *)src));
+}
+
 static void format_int(const struct config_key *k, const void *src, char *buf, size_t len)
 {
 	snprintf(buf, len, "%d", *(const int *)src);
@@ -596,6 +612,26 @@ static const struct config_key keys[] = {
 	{ .name = "include-idle", .parse = parse_bool, .format = format_bool,
 	  FIELD(include_idle), .modes = BOTH, .expect = "true or false",
 	  .help = "count the idle task too (system-wide)" },
+	/* One-shot for now: continuous mode's windows and push still name CPU profiles. */
+	{ .name = "mode", .arg = "MODE", .parse = parse_profile_mode,
+	  .format = format_profile_mode, FIELD(profile_mode), .modes = CONFIG_ONESHOT,
+	  .expect = "cpu, offcpu or wall",
+	  .help = "cpu (default) | offcpu | wall\n"
+		  "offcpu: time each thread spends switched out, by the stack it\n"
+		  "blocked in, under [blocked], [uninterruptible], [preempted] or\n"
+		  "[stopped]; wall: on-CPU samples (one period each) and off-CPU\n"
+		  "time together, so each thread adds up to its wall-clock time;\n"
+		  "both count microseconds (pprof: off_cpu or wall, nanoseconds)" },
+	{ .name = "offcpu-min-us", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(offcpu_min_us), .min = 0, .max = 60000000, .modes = CONFIG_ONESHOT,
+	  .expect = "microseconds from 0 to 60000000",
+	  .help = "off-CPU intervals shorter than N us are only summed\n"
+		  "(default 0: all counted by stack)" },
+	{ .name = "offcpu-sample", .arg = "N", .parse = parse_uint, .format = format_uint,
+	  FIELD(offcpu_sample), .min = 1, .max = 1000000, .modes = CONFIG_ONESHOT,
+	  .expect = "a number from 1 to 1000000",
+	  .help = "record 1 scheduler switch in N at random, counted N times\n"
+		  "(default 1: every switch; for switch storms)" },
 	{ .name = "no-demangle", .parse = parse_bool, .format = format_bool, FIELD(no_demangle),
 	  .modes = BOTH, .expect = "true or false",
 	  .help = "keep C++/Rust symbol names mangled" },
@@ -799,6 +835,7 @@ void config__init(struct config *c)
 	c->freq_hz = 99;
 	snprintf(c->event, sizeof(c->event), "cpu-clock");
 	c->max_stacks = 16384;
+	c->offcpu_sample = 1;
 	c->unwind = UNWIND_AUTO;
 	c->unwind_max_mb = 64;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
@@ -1363,6 +1400,9 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	so->event = c->event;
 	so->title = c->title[0] ? c->title : NULL;
 	so->include_idle = c->include_idle;
+	so->mode = c->profile_mode;
+	so->offcpu_min_us = c->offcpu_min_us;
+	so->offcpu_sample = c->offcpu_sample;
 	so->no_demangle = c->no_demangle;
 	so->max_stacks = c->max_stacks;
 	so->unwind = c->unwind;

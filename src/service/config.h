@@ -64,6 +64,9 @@ struct config {
 	uint32_t freq_hz;
 	char event[16];
 	bool include_idle;
+	int profile_mode;		/* enum profile_mode */
+	uint32_t offcpu_min_us;		/* shorter off-CPU intervals only summed */
+	uint32_t offcpu_sample;		/* record 1 scheduler switch in N */
 	bool no_demangle;
 	uint32_t max_stacks;
 	int unwind;		/* enum session_unwind */

@@ -51,8 +51,22 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 		     int nu, const uint64_t *kk, int nk)
 {
 	struct session *s = ctx;
-	int err = stacks__add_cgroup(s->stacks, k->cgroup_id, k->tgid, k->comm, k->pcomm, u, nu,
-				     kk, nk, count);
+	int err;
+
+	if (s->o->mode != PROFILE_CPU) {
+		/*
+		 * Microseconds: off-CPU counts are nanoseconds, an on-CPU sample (wall mode)
+		 * weighs one sampling period. Rounded per drained key: under a microsecond a
+		 * key a window.
+		 */
+		if (!k->state)
+			count *= 1000000000ULL / s->o->freq_hz;
+		count = (count + 500) / 1000;
+		if (!count)
+			return 0;
+	}
+	err = stacks__add_cgroup(s->stacks, k->cgroup_id, k->tgid, k->comm, k->pcomm, u, nu, kk, nk,
+				 count);
 
 	if (err == -ENOSPC)
 		s->lost_full += count;
@@ -187,6 +201,10 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		.dwarf = o->unwind != UNWIND_FP,
 		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 64) * 1048576 /
 			       sizeof(struct unwind_row),
+		.oncpu = o->mode != PROFILE_OFFCPU,
+		.offcpu = o->mode != PROFILE_CPU,
+		.offcpu_min_ns = (uint64_t)o->offcpu_min_us * 1000,
+		.offcpu_sample = o->offcpu_sample,
 	};
 	struct session *s = calloc(1, sizeof(*s));
 	struct cgroups_target *cgt = NULL;
@@ -333,7 +351,9 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 
 	m->start_ns = start_real;
 	m->duration_ns = dur;
-	m->freq_hz = o->freq_hz;
+	m->profile_mode = o->mode;
+	/* An off-CPU profile has no sampling period (pprof's cpu period would mislead). */
+	m->freq_hz = o->mode == PROFILE_OFFCPU ? 0 : o->freq_hz;
 	m->samples = profile__total(p);
 	if (!sampler__read_stats(s->smp, st)) {
 		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL] - b[STAT_COUNTS_FULL];
@@ -398,9 +418,16 @@ void session__report(const struct session *s, const struct profile *p, const cha
 	}
 	if (len && len < sizeof(lost) - 1)
 		strcat(lost, ")");
-	pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or incomplete: %llu%s",
-		  path, (unsigned long long)m->samples, m->duration_ns / 1e9, m->freq_hz,
-		  sampler__nr_cpus(s->smp), (unsigned long long)total_lost, lost);
+	if (m->profile_mode != PROFILE_CPU)
+		pr_notice("wrote %s: %.3f s of %s in %.1f s on %d CPUs; lost or incomplete: %llu%s",
+			  path, m->samples / 1e6, profile_mode__what(m->profile_mode),
+			  m->duration_ns / 1e9, sampler__nr_cpus(s->smp),
+			  (unsigned long long)total_lost, lost);
+	else
+		pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or "
+			  "incomplete: %llu%s", path, (unsigned long long)m->samples,
+			  m->duration_ns / 1e9, m->freq_hz, sampler__nr_cpus(s->smp),
+			  (unsigned long long)total_lost, lost);
 	if (s->unwinder) {
 		struct unwinder_stats us;
 		uint64_t st[STAT_MAX];
@@ -416,6 +443,16 @@ void session__report(const struct session *s, const struct profile *p, const cha
 			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
 			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
 			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
+	}
+	if (m->profile_mode != PROFILE_CPU) {
+		uint64_t st[STAT_MAX];
+
+		if (!sampler__read_stats(s->smp, st))
+			pr_notice("off-CPU: %llu switches recorded, %llu skipped by --offcpu-sample; "
+				  "%llu intervals (%.3f s) under --offcpu-min-us, not counted by stack",
+				  (unsigned long long)st[STAT_OFFCPU_SWITCHES],
+				  (unsigned long long)st[STAT_OFFCPU_SKIPPED],
+				  (unsigned long long)st[STAT_OFFCPU_SHORT], st[STAT_OFFCPU_SHORT_NS] / 1e9);
 	}
 	if (ps.records_lost)
 		pr_warn("%llu mapping events were lost: some frames may be unnamed",

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "base/output.h"
+#include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
 #include "render/svg.h"
 
@@ -48,6 +49,9 @@ struct session_opts {
 	bool all_cpus;		/* -a: the whole system even with a command */
 	const char *cpus;	/* -C: CPU list sampled, NULL = every online CPU */
 	struct svg_opts svg;	/* the SVG's options, its title included */
+	enum profile_mode mode;	/* cpu (samples), offcpu or wall (microseconds) */
+	uint32_t offcpu_min_us;	/* shorter off-CPU intervals are only summed */
+	uint32_t offcpu_sample;	/* record 1 scheduler switch in N (0 or 1: all) */
 };
 
 /* Runs the session; 0 when the output was written, negative errno otherwise (logged). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <libiberty/demangle.h>
+#include <linux/types.h>
 
 #include "symbolize/debuginfo.h"
 #include "symbolize/ksyms.h"
@@ -20,6 +21,7 @@
 #include "symbolize/symbolize.h"
 #include "symbolize/symfile.h"
 #include "base/util.h"
+#include "../../bpf/profile.h"
 
 #define DEFAULT_CACHE_MB 512
 #define MAX_USER_FRAMES 128
@@ -758,6 +760,13 @@ static uint32_t kernel_frame(struct symbolizer *s, struct profile *p, uint64_t a
 	uint64_t off;
 
 	s->st.frames++;
+	if (OFFCPU_IS_STATE_ADDR(addr)) {
+		/* How an off-CPU stack's task left the CPU: a frame of its own, no suffix. */
+		fr.kind = FRAME_USER;
+		fr.addr = 0;
+		fr.name = profile__intern_str(p, profile__offcpu_state_name(addr & 0xff));
+		return profile__add_frame(p, &fr);
+	}
 	if (!s->ksyms && !s->ksyms_failed) {
 		s->ksyms = ksyms__load();
 		if (!s->ksyms) {
@@ -772,6 +781,24 @@ static uint32_t kernel_frame(struct symbolizer *s, struct profile *p, uint64_t a
 		s->st.frames_unknown++;
 	fr.name = profile__intern_str(p, name ? name : "[unknown]");
 	return profile__add_frame(p, &fr);
+}
+
+/*
+ * An off-CPU stack was taken inside the scheduler's tracepoint: between __schedule and the
+ * state frame (the leaf, frames[n - 1]) are the tracepoint's and flamed's own BPF frames,
+ * which depend on the kernel build and say nothing about the wait. Returns the new length.
+ */
+static size_t drop_switch_frames(const struct profile *p, uint32_t *frames, size_t n, size_t nk)
+{
+	size_t i, first = n - nk;
+
+	for (i = n - 1; i-- > first;) {
+		if (!strcmp(profile__str(p, profile__frame(p, frames[i])->name), "__schedule")) {
+			frames[i + 1] = frames[n - 1];
+			return i + 2;
+		}
+	}
+	return n;
 }
 
 static int frames_reserve(struct symbolizer *s, size_t n)
@@ -934,6 +961,8 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 		}
 		for (j = nk; j-- > 0;)
 			s->frames[n++] = kernel_frame(s, p, k[j], j == 0);
+		if (nk && OFFCPU_IS_STATE_ADDR(k[0]))
+			n = drop_switch_frames(p, s->frames, n, nk);
 		err = profile__add_sample(p, s->frames, n, ss->count, ss->tgid, comm,
 					  profile__intern(p, ss->comm, strnlen(ss->comm, 16)));
 		if (err)

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: off-CPU and wall-clock profiles (--mode offcpu|wall) of workloads that wait in
+# known places (tests/workloads/offcpu.c, built without frame pointers: DWARF unwinding at
+# the scheduler switch).
+. "$(dirname "$0")/lib.sh"
+
+OC="$WL/offcpu"
+
+# usec PATTERN FILE: microseconds of the folded lines of process offcpu matching PATTERN.
+usec() {
+	awk -v pat="$1" 'index($0, "offcpu;") == 1 && $0 ~ pat { t += $NF } END { print t + 0 }' "$2"
+}
+# pct A B: A as a whole percentage of B (0 when B is 0).
+pct() {
+	awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%d\n", 100 * a / b; else print 0 }'
+}
+
+# Bad input: a clear error and a non-zero exit, before anything is loaded.
+"$FLAMED" --mode bogus -d 1 -o "$T/x.folded" 2>"$T/bad.err"
+check "--mode bogus: refused" test $? != 0
+check "--mode bogus: names the choices" grep -q "expected cpu, offcpu or wall" "$T/bad.err"
+"$FLAMED" --mode offcpu --offcpu-sample 0 -d 1 -o "$T/x.folded" 2>"$T/bad.err"
+check "--offcpu-sample 0: refused" test $? != 0
+"$FLAMED" --mode offcpu --offcpu-min-us -5 -d 1 -o "$T/x.folded" 2>"$T/bad.err"
+check "--offcpu-min-us -5: refused" test $? != 0
+
+if need_root "off-CPU profiling"; then
+	# nanosleep in main -> a -> b -> sleeper, 50 ms at a time for 2 s.
+	"$FLAMED" --mode offcpu -o "$T/sleep.folded" -- "$OC" sleep 2 2>"$T/sleep.err"
+	check "sleep: exits 0" test $? = 0
+	total=$(usec '' "$T/sleep.folded")
+	chain=$(usec ';main;a;b;sleeper;.*;\[blocked\] [0-9]+$' "$T/sleep.folded")
+	p=$(pct "$chain" "$total")
+	echo "     sleep: $total us off-CPU, $p% under main;a;b;sleeper ... [blocked]"
+	check "sleep: >= 90% of the off-CPU time under main;a;b;sleeper, [blocked] ($p%)" \
+		test "$p" -ge 90
+	check "sleep: 1.6 to 3 s blocked in sleeper ($chain us of 2 s)" \
+		test "$chain" -ge 1600000 -a "$chain" -le 3000000
+	check "sleep: the nanosleep path in the kernel ends in __schedule, then the state" \
+		grep -qE ';sleeper;.*nanosleep.*_\[k\];__schedule_\[k\];\[blocked\] [0-9]+$' \
+		"$T/sleep.folded"
+	check "sleep: flamed's own BPF frames are not in the stacks" \
+		bash -c "! grep -qE 'bpf_prog_|bpf_trace_run' '$T/sleep.folded'"
+	check "folded lines are 'stack COUNT'" \
+		bash -c "! grep -vqE '^[^ ].* [0-9]+\$' '$T/sleep.folded'"
+	check "sleep: the summary says off-CPU time" grep -q "s of off-CPU time" "$T/sleep.err"
+
+	# A reader blocked in read() on a pipe for the whole run: counted although it never
+	# comes back in before flamed stops (the end-of-window flush).
+	"$FLAMED" --mode offcpu -o "$T/pipe.folded" -- "$OC" pipe 2 2>/dev/null
+	total=$(usec '' "$T/pipe.folded")
+	chain=$(usec ';main;pipe_reader;read;.*pipe_read_\[k\];.*\[blocked\] [0-9]+$' "$T/pipe.folded")
+	p=$(pct "$chain" "$total")
+	echo "     pipe: $chain us in pipe_reader;read ... pipe_read [blocked] ($p%)"
+	check "pipe: >= 90% of the off-CPU time under pipe_reader;read, [blocked] ($p%)" \
+		test "$p" -ge 90
+	check "pipe: 2 to 4 s blocked in the read ($chain us)" \
+		test "$chain" -ge 2000000 -a "$chain" -le 4000000
+
+	# fdatasync on a disk file system (the build directory; /tmp may be tmpfs): disk waits
+	# are uninterruptible.
+	mkdir -p "$BUILD/offcpu-fsync"
+	(cd "$BUILD/offcpu-fsync" && "$FLAMED" --mode offcpu -o "$T/fsync.folded" -- \
+		"$OC" fsync 2 2>/dev/null)
+	rm -rf "$BUILD/offcpu-fsync"
+	fs=$(stat -f -c %T "$BUILD")
+	total=$(usec '' "$T/fsync.folded")
+	chain=$(usec ';main;syncer;fdatasync;.*;\[uninterruptible\] [0-9]+$' "$T/fsync.folded")
+	p=$(pct "$chain" "$total")
+	echo "     fsync ($fs): $chain us under syncer;fdatasync ... [uninterruptible] ($p%)"
+	if [ "$fs" = tmpfs ]; then
+		skip "fsync: $BUILD is on tmpfs, no disk to wait for"
+	else
+		check "fsync: >= 50% of the off-CPU time under syncer;fdatasync, [uninterruptible] ($p%)" \
+			test "$p" -ge 50
+	fi
+
+	# Two threads and a mutex: the waiter's time in pthread_mutex_lock is the holder's hold
+	# (50 ms at a time, of every 51 ms).
+	"$FLAMED" --mode offcpu -o "$T/mutex.folded" -- "$OC" mutex 2 2>/dev/null
+	chain=$(usec ';main;waiter;pthread_mutex_lock;.*futex.*;\[blocked\] [0-9]+$' "$T/mutex.folded")
+	echo "     mutex: $chain us under waiter;pthread_mutex_lock ... futex [blocked]"
+	check "mutex: the waiter waits in pthread_mutex_lock for >= 1.2 s of 2 ($chain us)" \
+		test "$chain" -ge 1200000 -a "$chain" -le 2600000
+
+	# A process preempted by a busier one on the same CPU: [preempted] under its spin.
+	taskset -c 0 "$WL/chain" 4 &
+	busy=$!
+	"$FLAMED" --mode offcpu -o "$T/preempt.folded" -- taskset -c 0 "$WL/chain" 2 2>/dev/null
+	kill "$busy" 2>/dev/null
+	wait "$busy" 2>/dev/null
+	pre=$(awk 'index($0, "chain;") == 1 && /;main;a;b;c;.*;\[preempted\] [0-9]+$/ { t += $NF }
+		END { print t + 0 }' "$T/preempt.folded")
+	echo "     preempted: $pre us of chain waiting for CPU 0 under main;a;b;c"
+	check "preempted: >= 0.5 s under main;a;b;c ... [preempted] ($pre us)" test "$pre" -ge 500000
+
+	# 20 ms burn_cpu then 60 ms sleep_wait, for 4 s. offcpu: the blocked time is the sleep
+	# (the spin's off-CPU time is preemption, large only on a busy machine).
+	"$FLAMED" --mode offcpu -o "$T/mixoff.folded" -- "$OC" mixed 4 2>/dev/null
+	blocked=$(usec ';\[blocked\] [0-9]+$' "$T/mixoff.folded")
+	sw=$(usec ';main;sleep_wait;.*;\[blocked\] [0-9]+$' "$T/mixoff.folded")
+	p=$(pct "$sw" "$blocked")
+	echo "     mixed offcpu: $sw us of $blocked us blocked under sleep_wait ($p%)"
+	check "mixed offcpu: >= 90% of the blocked time under sleep_wait ($p%)" test "$p" -ge 90
+
+	# wall: samples weigh 1/F s, off-CPU time its length: burn_cpu ~25%, sleep_wait ~75%,
+	# about 4 s in all for the one thread.
+	"$FLAMED" --mode wall -F 199 -o "$T/wall.folded" -- "$OC" mixed 4 2>/dev/null
+	check "wall: exits 0" test $? = 0
+	total=$(usec ';main;' "$T/wall.folded")
+	burn=$(usec ';main;burn_cpu[; ]' "$T/wall.folded")
+	sw=$(usec ';main;sleep_wait[; ]' "$T/wall.folded")
+	pb=$(pct "$burn" "$total")
+	ps=$(pct "$sw" "$total")
+	echo "     wall: $total us under main: burn_cpu $pb%, sleep_wait $ps%"
+	check "wall: burn_cpu 20-30% ($pb%)" test "$pb" -ge 20 -a "$pb" -le 30
+	check "wall: sleep_wait 70-80% ($ps%)" test "$ps" -ge 70 -a "$ps" -le 80
+	check "wall: the thread's total is 3.6 to 4.6 s ($total us)" \
+		test "$total" -ge 3600000 -a "$total" -le 4600000
+	check "wall: on-CPU frames have no state frame" \
+		grep -qE ';main;burn_cpu [0-9]+$' "$T/wall.folded"
+
+	# --offcpu-min-us above the 50 ms sleeps: none counted by stack, all summed at exit.
+	"$FLAMED" --mode offcpu --offcpu-min-us 200000 -o "$T/min.folded" -- "$OC" sleep 1 \
+		2>"$T/min.err"
+	chain=$(usec ';sleeper;' "$T/min.folded")
+	check "--offcpu-min-us 200000: no 50 ms sleep counted by stack ($chain us)" test "$chain" = 0
+	short=$(sed -nE 's/.*intervals \(([0-9.]+) s\) under --offcpu-min-us.*/\1/p' "$T/min.err")
+	echo "     --offcpu-min-us 200000: ${short:-?} s summed under the threshold"
+	check "--offcpu-min-us: the short time is reported (${short:-none} s >= 0.8)" \
+		awk -v s="${short:-0}" 'BEGIN { exit !(s >= 0.8) }'
+
+	# SVG: time in the subtitle and the counts' name.
+	"$FLAMED" --mode offcpu -o "$T/sleep.svg" -- "$OC" sleep 1 2>/dev/null
+	check "svg: well-formed XML (xmllint)" xmllint --noout "$T/sleep.svg"
+	check "svg: subtitle says off-CPU time" grep -q 's of off-CPU time' "$T/sleep.svg"
+	check "svg: counts named us" grep -q 'data-count-name="us"' "$T/sleep.svg"
+	check "svg: the state frame" grep -q '>\[blocked\]' "$T/sleep.svg"
+
+	# pprof: sample types pprof and Pyroscope users know, values in nanoseconds.
+	"$FLAMED" --mode offcpu -o "$T/sleep.pb.gz" -- "$OC" sleep 1 2>/dev/null
+	"$FLAMED" --mode wall -o "$T/wall.pb.gz" -- "$OC" mixed 1 2>/dev/null
+	if need_tool "pprof decoding" go; then
+		go tool pprof -raw "$T/sleep.pb.gz" >"$T/sleep.raw" 2>&1
+		check "pprof offcpu: sample type off_cpu/nanoseconds" \
+			grep -qx 'off_cpu/nanoseconds' "$T/sleep.raw"
+		go tool pprof -top -nodecount=200 "$T/sleep.pb.gz" >"$T/sleep.top" 2>&1
+		cum=$(awk '$NF == "sleeper" { v = $4; sub(/s$/, "", v); if ($4 ~ /ms$/) { sub(/ms$/, "", v); v /= 1000 } print v }' "$T/sleep.top")
+		echo "     pprof offcpu: sleeper cumulative ${cum:-?} s"
+		check "pprof offcpu: sleeper holds 0.8 to 1.5 s (${cum:-none})" \
+			awk -v c="${cum:-0}" 'BEGIN { exit !(c >= 0.8 && c <= 1.5) }'
+		go tool pprof -raw "$T/wall.pb.gz" >"$T/wall.raw" 2>&1
+		check "pprof wall: sample type wall/nanoseconds" grep -qx 'wall/nanoseconds' "$T/wall.raw"
+	fi
+	# Read back by flamed: counts return to microseconds.
+	"$FLAMED" render "$T/sleep.pb.gz" -o "$T/back.folded" 2>/dev/null
+	back=$(usec ';sleeper;' "$T/back.folded")
+	check "pprof read back: sleeper in microseconds, 0.8 to 1.5 s ($back)" \
+		test "$back" -ge 800000 -a "$back" -le 1500000
+
+	# Continuous mode does not take --mode yet: refused, not silently a CPU profile.
+	"$FLAMED" --mode offcpu --output-dir "$T/cont" -d 1 2>"$T/cont.err"
+	check "continuous --mode offcpu: refused clearly" grep -q "continuous mode" "$T/cont.err"
+fi
+finish
