@@ -177,6 +177,15 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	bpf_map__set_max_entries(s->skel->maps.ustacks1, s->opts.max_stacks);
 	if (!o->filter_pids)
 		bpf_map__set_max_entries(s->skel->maps.targets, 1);
+	/*
+	 * Off-CPU stacks are stored at switch-in, interrupts off: a map allocated as it fills
+	 * has no memory at hand there until its cache is refilled (an irq_work), and the first
+	 * stores of every CPU failed. Preallocated: max_stacks entries of 1 KiB per generation.
+	 */
+	if (o->offcpu) {
+		preallocate(s->skel->maps.ustacks0);
+		preallocate(s->skel->maps.ustacks1);
+	}
 	if (!kernel_allows_dynamic_maps()) {
 		preallocate(s->skel->maps.targets);
 		preallocate(s->skel->maps.unwind_procs);

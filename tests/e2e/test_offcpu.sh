@@ -45,6 +45,8 @@ if need_root "off-CPU profiling"; then
 	check "folded lines are 'stack COUNT'" \
 		bash -c "! grep -vqE '^[^ ].* [0-9]+\$' '$T/sleep.folded'"
 	check "sleep: the summary says off-CPU time" grep -q "s of off-CPU time" "$T/sleep.err"
+	# Stacks are stored at switch-in with interrupts off: none may fail for want of memory.
+	check "sleep: no stack lost" grep -q "lost or incomplete: 0\$" "$T/sleep.err"
 
 	# A reader blocked in read() on a pipe for the whole run: counted although it never
 	# comes back in before flamed stops (the end-of-window flush).
