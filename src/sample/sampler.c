@@ -274,6 +274,15 @@ static int open_perf_event(const struct sampler_opts *o, int cpu)
 	} else {
 		attr.type = PERF_TYPE_SOFTWARE;
 		attr.config = PERF_COUNT_SW_CPU_CLOCK;
+		if (o->offcpu) {
+			/*
+			 * Wall-clock time weighs a sample by 1/F s: a fixed period of CPU time
+			 * makes that exact, where the frequency mode's adapting period does not
+			 * (a third too many samples on a loaded machine).
+			 */
+			attr.freq = 0;
+			attr.sample_period = 1000000000ULL / o->freq_hz;
+		}
 	}
 	return syscall(__NR_perf_event_open, &attr, -1, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 }
