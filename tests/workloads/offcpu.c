@@ -167,7 +167,13 @@ int main(int argc, char **argv)
 
 		if (pipe(p))
 			return 1;
-		/* Nothing is written: the read blocks until the alarm ends the process. */
+		/*
+		 * Nothing is written: the read blocks until the alarm ends the process. Its
+		 * stack is taken once, when it blocks: 100 ms first, so libc's unwind table
+		 * (loaded as flamed sees the mapping) is there, as in any process but a
+		 * freshly started one.
+		 */
+		sleep_ms(100);
 		alarm((unsigned int)secs + 1);
 		signal(SIGALRM, SIG_DFL);
 		pipe_reader(p[0]);
