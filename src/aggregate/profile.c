@@ -257,6 +257,9 @@ uint32_t profile__add_frame(struct profile *p, const struct profile_frame *f)
 	key.mapping = f->mapping;
 	key.addr = f->addr;
 	key.kind = f->kind;
+	key.func = f->func;
+	key.file = f->file;
+	key.line = f->line;
 	h = frame_hash(&key);
 	if (idx_grow(p, &p->frame_idx, frame_hash_id))
 		return 0;

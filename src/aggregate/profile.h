@@ -42,6 +42,10 @@ struct profile_frame {
 	uint32_t mapping;	/* mapping id, 0 = none */
 	uint64_t addr;		/* address in the process, or 0 when unknown */
 	uint32_t kind;		/* enum frame_kind */
+	/* Source, where DWARF has it (string ids and line, 0 = unknown): pprof's Function/Line. */
+	uint32_t func;		/* the plain function name when name carries " (file:line)" */
+	uint32_t file;		/* source file path */
+	uint32_t line;
 };
 
 struct profile_sample {

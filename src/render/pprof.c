@@ -233,11 +233,12 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 	return 0;
 }
 
+/* Functions by (plain name, kind, source file). */
 static uint64_t w_func(struct writer *w, const struct profile_frame *f)
 {
-	uint32_t key[2] = {f->name, f->kind};
+	uint32_t key[3] = {f->func ? f->func : f->name, f->kind, f->file};
 	bool added;
-	long i = seqmap_get(&w->funcs, key, 2, &added);
+	long i = seqmap_get(&w->funcs, key, 3, &added);
 
 	if (i < 0) {
 		w->err = (int)i;
@@ -413,6 +414,7 @@ static void w_locations(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 				continue;
 			pprof__line__init(ln);
 			ln->function_id = w_func(w, f);
+			ln->line = f->line;
 			m->line_ptrs[nline++] = ln;
 			l->n_line++;
 		}
@@ -437,6 +439,7 @@ static void w_functions(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 		fn->id = i + 1;
 		fn->name = w_str(w, seqmap_ids(&w->funcs, i)[0]);
 		fn->system_name = fn->name;
+		fn->filename = w_str(w, seqmap_ids(&w->funcs, i)[2]);
 		m->func_ptrs[i] = fn;
 	}
 	pb->n_function = w->funcs.nr;

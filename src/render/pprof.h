@@ -11,7 +11,10 @@
  *   period 0 and no period type.
  * - time_nanos and duration_nanos from the meta; host, mode and every lost-sample counter as
  *   comments ("host: NAME", "mode: MODE", "lost samples (REASON): N").
- * - a Function per distinct (name, kind), system_name = name, no file names or lines.
+ * - a Function per distinct (name, kind, source file), system_name = name, filename the
+ *   source file where DWARF gives one; Line.line the frame's line (each inlined frame's own).
+ *   Names are plain: the " (file:line)" that --lines adds to folded and SVG names is not in
+ *   them. start_line stays 0 (flamed does not read the declaration line).
  * - a Location per distinct physical frame together with the frames inlined into it. The
  *   symbolizer emits an inlined call root-first as the function it was inlined into, then the
  *   inlined callees (FRAME_INLINE) toward the leaf; so each FRAME_INLINE frame joins the location

@@ -126,6 +126,8 @@ struct profile *fleet__push_profile(const struct profile *p, unsigned int mask)
 		struct profile_frame f = *profile__frame(p, i);
 
 		f.name = copy_str(q, p, f.name);
+		f.func = copy_str(q, p, f.func);
+		f.file = copy_str(q, p, f.file);
 		f.mapping = f.mapping && f.mapping <= nm ? mid[f.mapping] : 0;
 		fid[i] = profile__add_frame(q, &f);
 		if (!fid[i])

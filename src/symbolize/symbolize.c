@@ -650,8 +650,8 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 	if (f && f->sf && !symfile__off_to_vaddr(f->sf, vaddr, &vaddr)) {
 		if (!s->opts.no_inline)
 			flags |= SYMFILE_INLINE;
-		if (s->opts.lines)
-			flags |= SYMFILE_LINES;
+		/* Always: pprof gets files and lines whatever the names say. */
+		flags |= SYMFILE_LINES;
 		n = symfile__lookup(f->sf, vaddr, flags, sfr, ARRAY_SIZE(sfr));
 		grown(s, f);
 	}
@@ -666,6 +666,9 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 	for (i = n - 1; i >= 0; i--) {
 		fr.kind = sfr[i].inlined ? FRAME_INLINE : FRAME_USER;
 		fr.name = sfr[i].name ? frame_name(s, p, &sfr[i]) : profile__intern_str(p, "[inlined]");
+		fr.func = sfr[i].name && s->opts.lines ? name_id(s, p, sfr[i].name) : 0;
+		fr.file = sfr[i].file && sfr[i].line ? profile__intern_str(p, sfr[i].file) : 0;
+		fr.line = fr.file ? sfr[i].line : 0;
 		s->st.frames_inline += sfr[i].inlined;
 		k = push_frame(s, p, &fr, out, k, max);
 		if (k < 0)
