@@ -378,25 +378,6 @@ uint64_t profile__total(const struct profile *p)
 	return t;
 }
 
-void profile_meta__unwind_summary(const struct profile_meta *m, char *buf, size_t size)
-{
-	if (!m->unwind[0]) {
-		snprintf(buf, size, "%s", "");
-		return;
-	}
-	if (strcmp(m->unwind, "dwarf")) {
-		snprintf(buf, size, "unwind: %.8s", m->unwind);
-		return;
-	}
-	snprintf(buf, size,
-		 "unwind: dwarf, %llu stacks by tables (%llu partly by frame pointers, %llu "
-		 "truncated), %u tables in %.1f MiB%s",
-		 (unsigned long long)m->dwarf_stacks, (unsigned long long)m->dwarf_fp_stacks,
-		 (unsigned long long)m->dwarf_truncated, m->unwind_tables,
-		 m->unwind_table_bytes / 1048576.0,
-		 m->unwind_tables_over_cap ? ", some binaries over the memory cap" : "");
-}
-
 static const char *const mode_names[PROFILE_MODE_MAX] = {
 	[PROFILE_CPU] = "cpu",
 	[PROFILE_OFFCPU] = "offcpu",

@@ -104,6 +104,12 @@ struct profile_meta {
 	char unwind[8];			/* "fp", "dwarf" or "" */
 	char host[256];		/* empty = unknown */
 	char mode[64];		/* e.g. "system-wide", "pid 1234", "command ./prog" */
+	uint32_t nr_cpus;	/* CPUs sampled, 0 = unknown */
+	/* Frames the symbolizer looked up for this profile (symbolizer__build_profile). */
+	uint64_t sym_frames;	/* user (once per address) and kernel frames, 0 = not symbolized */
+	uint64_t sym_unnamed;	/* ... in a known file that no symbol covers */
+	uint64_t sym_unknown;	/* ... outside any known mapping */
+	uint64_t sym_jit;	/* ... named by a perf-PID.map */
 };
 
 struct profile;
@@ -146,12 +152,6 @@ const uint32_t *profile__sample_frames(const struct profile *p, const struct pro
 
 struct profile_meta *profile__meta(struct profile *p);
 const struct profile_meta *profile__meta_const(const struct profile *p);
-
-/*
- * One line on how user stacks were unwound ("unwind: dwarf, 1,204 stacks by tables, ..."), for
- * subtitles and comments; "" when the profile does not come from the live profiler.
- */
-void profile_meta__unwind_summary(const struct profile_meta *m, char *buf, size_t size);
 
 /* Sum of sample counts. */
 uint64_t profile__total(const struct profile *p);

@@ -15,6 +15,7 @@
 
 #include "render/pprof.h"
 #include "pprof.pb-c.h"
+#include "aggregate/describe.h"
 #include "aggregate/profile.h"
 #include "base/util.h"
 
@@ -369,7 +370,7 @@ struct wmsgs {
 	Pprof__Line *lines, **line_ptrs;
 	Pprof__Function *funcs, **func_ptrs;
 	Pprof__Mapping *maps, **map_ptrs;
-	int64_t comments[3 + LOST_MAX];
+	int64_t comments[2 + LOST_MAX + FACT_MAX];
 };
 
 static void wmsgs_free(struct wmsgs *m)
@@ -551,11 +552,18 @@ static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uin
 	pb->sample = m->sample_ptrs;
 }
 
+/*
+ * Comments: host, target and losses as "key: value" lines (r_meta reads them back), then the
+ * description's facts that pprof has no field for (CPUs, unwinding, symbols), as the SVG
+ * subtitle words them.
+ */
 static void w_comments(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 {
+	static const enum profile_fact prose[] = { FACT_CPUS, FACT_UNWIND, FACT_SYMBOLS };
 	const struct profile_meta *meta = profile__meta_const(w->p);
+	struct profile_desc d;
 	char buf[512];
-	int i;
+	size_t i;
 
 	pb->comment = m->comments;
 	if (meta->host[0]) {
@@ -571,9 +579,10 @@ static void w_comments(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 			 meta->lost[i]);
 		m->comments[pb->n_comment++] = w_cstr(w, buf);
 	}
-	profile_meta__unwind_summary(meta, buf, sizeof(buf));
-	if (buf[0])
-		m->comments[pb->n_comment++] = w_cstr(w, buf);
+	profile_meta__describe(meta, 0, NULL, &d);
+	for (i = 0; i < ARRAY_SIZE(prose); i++)
+		if (d.fact[prose[i]][0])
+			m->comments[pb->n_comment++] = w_cstr(w, d.fact[prose[i]]);
 }
 
 static void *calloc_n(size_t n, size_t size)

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate/describe.h"
 #include "aggregate/profile.h"
 #include "render/svg.h"
 #include "render/svg_script.h"
@@ -1031,27 +1032,11 @@ static void ob_u64(struct obuf *o, uint64_t v)
 }
 
 /* v with thousands separators: 1,234,567. */
-static void count_str(char *buf, size_t size, uint64_t v)
-{
-	char t[32];
-	int i = sizeof(t) - 1, digits = 0;
-
-	t[i] = '\0';
-	do {
-		if (digits && digits % 3 == 0)
-			t[--i] = ',';
-		t[--i] = '0' + v % 10;
-		v /= 10;
-		digits++;
-	} while (v);
-	snprintf(buf, size, "%s", t + i);
-}
-
 static void ob_count(struct obuf *o, uint64_t v)
 {
 	char t[32];
 
-	count_str(t, sizeof(t), v);
+	describe__count(t, sizeof(t), v);
 	ob_str(o, t);
 }
 
@@ -1114,70 +1099,30 @@ struct layout {
 	unsigned int title_y, subtitle_y, legend_y, status_y;
 };
 
-static void add_subtitle_part(char *buf, size_t size, size_t *len, const char *part)
-{
-	int n = snprintf(buf + *len, size - *len, "%s%s", *len ? ", " : "", part);
-
-	if (n > 0 && (size_t)n < size - *len)
-		*len += n;
-}
-
-/* "10.0 s, 99 Hz, 1,234 samples, lost: user_stack 3, host web1, system-wide" from the meta. */
+/*
+ * The profile's description (aggregate/describe.h): "10.0 s, 99 Hz, 1,234 samples, lost:
+ * user_stack 3, host web1, system-wide, unwind: ..."; a continuous-mode window names its start
+ * and end. A differential graph gives the two totals instead.
+ */
 static void default_subtitle(const struct svg *g, const struct profile *p,
 			     const struct profile *before, char *buf, size_t size)
 {
-	const struct profile_meta *m = profile__meta_const(p);
-	char part[512], num[32], num2[32];
-	size_t len = 0;
-	bool lost = false;
+	struct profile_meta m = *profile__meta_const(p);
+	struct profile_desc d;
+	char num[32], num2[32];
 
-	buf[0] = '\0';
 	if (before) {
-		count_str(num, sizeof(num), g->total_before);
-		count_str(num2, sizeof(num2), g->total);
-		snprintf(part, sizeof(part), "%s %s before, %s after%s", num, g->o->count_name,
-			 num2, g->o->normalize ? " (before normalised to after)" : "");
-		add_subtitle_part(buf, size, &len, part);
+		describe__count(num, sizeof(num), g->total_before);
+		describe__count(num2, sizeof(num2), g->total);
+		snprintf(buf, size, "%s %s before, %s after%s", num, g->o->count_name, num2,
+			 g->o->normalize ? " (before normalised to after)" : "");
 		return;
 	}
-	if (m->duration_ns) {
-		snprintf(part, sizeof(part), "%.1f s", (double)m->duration_ns / 1e9);
-		add_subtitle_part(buf, size, &len, part);
-	}
-	if (m->freq_hz) {
-		snprintf(part, sizeof(part), "%u Hz", m->freq_hz);
-		add_subtitle_part(buf, size, &len, part);
-	}
-	if (m->profile_mode != PROFILE_CPU) {
-		/* Counts are microseconds: the total in seconds, and what it measures. */
-		snprintf(part, sizeof(part), "%.2f s of %s",
-			 (double)(m->samples ? m->samples : g->total) / 1e6,
-			 profile_mode__what(m->profile_mode));
-	} else {
-		count_str(num, sizeof(num), m->samples ? m->samples : g->total);
-		snprintf(part, sizeof(part), "%s %s", num, g->o->count_name);
-	}
-	add_subtitle_part(buf, size, &len, part);
-	for (int i = 0; i < LOST_MAX; i++) {
-		if (!m->lost[i])
-			continue;
-		count_str(num, sizeof(num), m->lost[i]);
-		snprintf(part, sizeof(part), "%s%s %s", lost ? "" : "lost: ", profile_lost_names[i],
-			 num);
-		add_subtitle_part(buf, size, &len, part);
-		lost = true;
-	}
-	if (m->host[0]) {
-		snprintf(part, sizeof(part), "host %.*s", (int)sizeof(m->host), m->host);
-		add_subtitle_part(buf, size, &len, part);
-	}
-	if (m->mode[0]) {
-		snprintf(part, sizeof(part), "%.*s", (int)sizeof(m->mode), m->mode);
-		add_subtitle_part(buf, size, &len, part);
-	}
-	profile_meta__unwind_summary(m, part, sizeof(part));
-	if (part[0])
-		add_subtitle_part(buf, size, &len, part);
+	/* Folded input has no meta: the counts are what the graph shows. */
+	if (!m.samples)
+		m.samples = g->total;
+	profile_meta__describe(&m, g->o->window ? DESCRIBE_WINDOW : 0, g->o->count_name, &d);
+	profile_desc__join(&d, FACTS_ALL, buf, size);
 }
 
 static void ob_attr_u(struct obuf *o, const char *name, uint64_t v)

@@ -49,6 +49,7 @@ struct svg_opts {
 	bool hash;	 /* colours by name prefix, so related names look alike */
 	bool flamechart; /* samples in their order, not merged by name (time order) */
 	bool normalize;	 /* differential: scale BEFORE to AFTER's total, true */
+	bool window;	 /* the default subtitle names the start and end (continuous mode) */
 };
 
 void svg_opts__init(struct svg_opts *o);

@@ -376,42 +376,10 @@ static int point_latest(const char *dir, enum output_format f, const char *name)
 	return 0;
 }
 
-/*
- * The SVG subtitle names the window: "2025-01-02 03:04:05.678 to 03:05:05.680 UTC (60.0 s),
- * 5940 samples, 99 Hz, lost: ..., host web1, system-wide".
- */
-static void window_subtitle(const struct profile *p, char *buf, size_t size)
-{
-	const struct profile_meta *m = profile__meta_const(p);
-	uint64_t end = m->start_ns + m->duration_ns;
-	char a[40], b[40];
-	size_t len;
-	int i;
-
-	format_time(m->start_ns, a, sizeof(a));
-	format_time(end, b, sizeof(b));
-	a[10] = ' ';
-	a[23] = '\0';
-	b[23] = '\0';
-	/* The end's date only when the window crosses midnight. */
-	len = snprintf(buf, size, "%s to %s UTC (%.1f s), %llu sample%s, %u Hz", a,
-		       strncmp(a, b, 10) ? (b[10] = ' ', b) : b + 11, m->duration_ns / 1e9,
-		       (unsigned long long)m->samples, m->samples == 1 ? "" : "s", m->freq_hz);
-	for (i = 0; i < LOST_MAX && len < size; i++)
-		if (m->lost[i])
-			len += snprintf(buf + len, size - len, ", lost %s %llu",
-					profile_lost_names[i], (unsigned long long)m->lost[i]);
-	if (len < size && m->host[0])
-		len += snprintf(buf + len, size - len, ", host %.64s", m->host);
-	if (len < size && m->mode[0])
-		snprintf(buf + len, size - len, ", %.64s", m->mode);
-}
-
 static int write_file(const struct daemon *d, const struct profile *p, enum output_format f,
 		      const char *path)
 {
 	struct output *out = output__open(path, 0640);
-	char subtitle[512];
 	struct svg_opts so;
 	int err;
 
@@ -423,8 +391,8 @@ static int write_file(const struct daemon *d, const struct profile *p, enum outp
 	if (f == FMT_SVG) {
 		/* Title, width, palette...: run-time settings, read at each window. */
 		config__fill_svg(&d->cfg, &so);
-		window_subtitle(p, subtitle, sizeof(subtitle));
-		so.subtitle = subtitle;
+		/* The profile's description, its span named by start and end. */
+		so.window = true;
 		err = svg__write(p, &so, output__file(out));
 	} else {
 		err = render__write(p, f, NULL, output__file(out));

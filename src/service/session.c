@@ -16,6 +16,7 @@
 #include "sample/cgpath.h"
 #include "sample/cgroups.h"
 #include "sample/procs.h"
+#include "aggregate/describe.h"
 #include "aggregate/profile.h"
 #include "render/render.h"
 #include "service/privs.h"
@@ -395,39 +396,29 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 	if (o->cpus)
 		snprintf(m->mode + strlen(m->mode), sizeof(m->mode) - strlen(m->mode), ", CPUs %s",
 			 o->cpus);
+	m->nr_cpus = sampler__nr_cpus(s->smp);
 }
 
+/*
+ * The one-shot summary: the profile's description (as its SVG subtitle words it, without the
+ * host), then how many samples were lost or cut short in all.
+ */
 void session__report(const struct session *s, const struct profile *p, const char *path)
 {
 	const struct profile_meta *m = profile__meta_const(p);
+	struct profile_desc d;
 	struct procs_stats ps;
-	char lost[256] = "";
-	size_t len = 0;
 	uint64_t total_lost = 0;
+	char line[2048];
 	int i;
 
 	procs__stats(s->procs, &ps);
-	for (i = 0; i < LOST_MAX; i++) {
-		if (!m->lost[i])
-			continue;
+	for (i = 0; i < LOST_MAX; i++)
 		total_lost += m->lost[i];
-		len += snprintf(lost + len, sizeof(lost) - len, "%s%s %llu", len ? ", " : " (",
-				profile_lost_names[i], (unsigned long long)m->lost[i]);
-		if (len >= sizeof(lost))
-			break;
-	}
-	if (len && len < sizeof(lost) - 1)
-		strcat(lost, ")");
-	if (m->profile_mode != PROFILE_CPU)
-		pr_notice("wrote %s: %.3f s of %s in %.1f s on %d CPUs; lost or incomplete: %llu%s",
-			  path, m->samples / 1e6, profile_mode__what(m->profile_mode),
-			  m->duration_ns / 1e9, sampler__nr_cpus(s->smp),
-			  (unsigned long long)total_lost, lost);
-	else
-		pr_notice("wrote %s: %llu samples in %.1f s at %u Hz on %d CPUs; lost or "
-			  "incomplete: %llu%s", path, (unsigned long long)m->samples,
-			  m->duration_ns / 1e9, m->freq_hz, sampler__nr_cpus(s->smp),
-			  (unsigned long long)total_lost, lost);
+	profile_meta__describe(m, 0, NULL, &d);
+	profile_desc__join(&d, FACTS_ALL & ~FACT_BIT(FACT_HOST), line, sizeof(line));
+	pr_notice("wrote %s: %s; lost or incomplete: %llu", path, line,
+		  (unsigned long long)total_lost);
 	if (s->unwinder) {
 		struct unwinder_stats us;
 		uint64_t st[STAT_MAX];

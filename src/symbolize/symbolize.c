@@ -892,6 +892,8 @@ static int cgroup_slot(struct symbolizer *s, struct profile *p, uint64_t id, str
 int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, struct profile *p)
 {
 	const size_t max_frames = MAX_USER_FRAMES * (MAX_INLINE + 2) + MAX_KERNEL_FRAMES;
+	struct symbolizer_stats before = s->st;
+	struct profile_meta *m;
 	size_t i;
 	int err;
 
@@ -972,6 +974,12 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 			return err;
 		profile__set_sample_attrib(p, profile__nr_samples(p) - 1, attrib);
 	}
+	/* The profile's own share of the statistics, for its description. */
+	m = profile__meta(p);
+	m->sym_frames += s->st.frames - before.frames;
+	m->sym_unnamed += s->st.frames_unnamed - before.frames_unnamed;
+	m->sym_unknown += s->st.frames_unknown - before.frames_unknown;
+	m->sym_jit += s->st.frames_jit - before.frames_jit;
 	return 0;
 }
 

@@ -7,6 +7,10 @@
 # window and exits 0; in both modes the process holds one signalfd, one timerfd and two epoll
 # instances (the loop's, and the one libbpf's perf buffer makes for the mapping events), where
 # the one-shot loop used to hold two timerfds and the daemon five timerfds and three epolls.
+# One description of a profile (src/aggregate/describe.c): a one-shot SVG and a continuous-mode
+# window SVG of the same workload carry the same kinds of facts in the same order (span, rate,
+# CPUs, samples, host, target, unwind summary, symbol statistics; the window's span names its
+# start and end), and the one-shot summary on stderr is the SVG subtitle's words but the host.
 . "$(dirname "$0")/lib.sh"
 
 need_root "one run loop" || { finish; exit $?; }
@@ -82,6 +86,51 @@ else
 	fail "daemon: did not start"
 	kill -KILL $dp 2>/dev/null
 fi
+
+# --- one description: one-shot and continuous SVGs say the same things ----------------------
+# subtitle SVG: the subtitle's text, XML entities back to characters.
+subtitle() {
+	sed -nE 's/.*<text id="subtitle"[^>]*>([^<]*)<.*/\1/p' "$1" | head -n 1 |
+		sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&apos;/'"'"'/g; s/&amp;/\&/g'
+}
+# kinds TEXT: the facts it carries, in order (losses left out: a loaded machine may lose some).
+fact_kinds() {
+	local t="$1" k=""
+	local -a re=('^[0-9.]+ s, |^[0-9-]{10} [0-9:.]{12} to ([0-9-]{10} )?[0-9:.]{12} UTC \([0-9.]+ s\), '
+		', [0-9]+ Hz, ' ', [0-9]+ CPUs?, ' ', [0-9,]+ samples?(, |$)' ", host $(hostname), "
+		', system-wide(, |$)' ', unwind: dwarf, [0-9]+ stacks by tables \([0-9]+ partly by frame pointers, [0-9]+ truncated\), [0-9]+ tables in [0-9.]+ MiB'
+		', symbols: [0-9]+ frames, [0-9]+ unnamed, [0-9]+ unknown')
+	local -a name=(span rate cpus samples host target unwind symbols)
+	local i
+	for i in "${!re[@]}"; do
+		echo "$t" | grep -qE -- "${re[$i]}" && k="$k ${name[$i]}"
+	done
+	echo "${k# }"
+}
+all="span rate cpus samples host target unwind symbols"
+"$FLAMED" -d 3 -o "$T/one.svg" 2>"$T/one.err"
+check "describe: one-shot SVG written" test -s "$T/one.svg"
+D="$T/cont"
+"$FLAMED" --interval 2 --formats svg --output-dir "$D" 2>"$T/cont.err" &
+dp=$!
+check "describe: continuous mode wrote a window" wait_until 60 test -e "$D/latest.svg"
+kill -TERM $dp
+wait $dp
+# The first window is a whole one (the last, written at SIGTERM, may be a short rest).
+first=$(ls "$D"/flamed-*.svg 2>/dev/null | head -n 1)
+one=$(subtitle "$T/one.svg")
+win=$(subtitle "${first:-/dev/null}")
+echo "     one-shot:   $one"
+echo "     continuous: $win"
+check "describe: one-shot subtitle has every fact ($(fact_kinds "$one"))" \
+	test "$(fact_kinds "$one")" = "$all"
+check "describe: window subtitle has the same facts ($(fact_kinds "$win"))" \
+	test "$(fact_kinds "$win")" = "$all"
+check "describe: the window's span names start and end" \
+	grep -qE '^[0-9-]{10} [0-9:.]{12} to ([0-9-]{10} )?[0-9:.]{12} UTC \([0-9.]+ s\), ' <<<"$win"
+sum=$(sed -nE "s|.*wrote $T/one.svg: (.*); lost or incomplete: [0-9]+\$|\1|p" "$T/one.err")
+check "describe: stderr summary is the subtitle's words but the host ($sum)" \
+	test -n "$sum" -a "$sum" = "$(sed "s/, host $(hostname)//" <<<"$one")"
 
 kill $cpid 2>/dev/null
 wait $cpid 2>/dev/null

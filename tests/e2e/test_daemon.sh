@@ -189,7 +189,7 @@ last=$(grep 'wrote flamed-' "$T/roll.err" | tail -n 1 | sed -nE 's/.*\(([0-9.]+)
 check "rolling: the last window is the partial one (${last} s)" \
 	awk -v d="$last" 'BEGIN { exit !(d > 0 && d < 1.9) }'
 check "rolling: SVG subtitle gives start, end and samples" \
-	grep -qE 'id="subtitle"[^>]*>[0-9-]{10} [0-9:.]{12} to [0-9:.]{12} UTC \([0-9.]+ s\), [0-9]+ samples?' \
+	grep -qE 'id="subtitle"[^>]*>[0-9-]{10} [0-9:.]{12} to [0-9:.]{12} UTC \([0-9.]+ s\), [0-9]+ Hz, [0-9]+ CPUs?, [0-9,]+ samples?' \
 	"$D/$newest"
 
 # --- Windows add up: their sum equals one long profile over the same period ---------------

@@ -20,7 +20,8 @@ if need_root "profiling"; then
 		test "$((want))" -gt 0 -a "$((n))" -ge $((want * 3 / 4)) -a "$((n))" -le $((want * 5 / 4))
 	check "folded lines are 'stack COUNT'" \
 		bash -c "! grep -vqE '^[^ ].* [0-9]+\$' '$T/chain.folded'"
-	check "summary on stderr" grep -q "samples in" "$T/chain.err"
+	check "summary on stderr: the profile's description" \
+		grep -qE "wrote .*: [0-9.]+ s, [0-9]+ Hz, [0-9]+ CPUs?, [0-9,]+ samples, .*unwind: " "$T/chain.err"
 
 	# --pid mode on a running process: sample count within 25% of frequency x duration, where
 	# the duration is the CPU time the process really got (all of it on an idle machine).
