@@ -16,6 +16,7 @@
 
 #include "profile.h"
 #include "unwind.h"
+#include "python.h"
 
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
@@ -146,6 +147,15 @@ struct uw_state {
 	__u32 fp_frames;
 	__u32 truncated;
 	__u32 exact;		/* ip is not a return address (frame below was a signal frame) */
+	__u32 py_frames;	/* Python frames emitted */
+	/*
+	 * Python: the next interpreter frame to emit (inside an activation of the eval loop), and
+	 * the first frame of the next activation met further up the native stack.
+	 */
+	__u64 py_cur, py_next;
+	__u64 py_eval_start, py_eval_end;	/* the eval loop's code; 0, 0: not Python */
+	struct py_offsets py_off;		/* copies: scalars keep the verifier's states few */
+	__u8 py_buf[128 + 8];	/* one interpreter frame, read at once */
 	/*
 	 * Consecutive frames are often in the same binary. A copy, not a pointer: a pointer
 	 * whose offset changes every iteration keeps the verifier from converging.
@@ -168,6 +178,23 @@ struct {
 	__type(value, struct uw_state);
 	__uint(max_entries, 2);	/* UW_SLOT_SAMPLE, UW_SLOT_SWITCH */
 } unwind_scratch SEC(".maps");
+
+/* CPython processes (src/runtime/python.c): where the runtime is and its layout. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct py_proc);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} py_procs SEC(".maps");
+
+/* Thread id -> its PyThreadState, so the interpreter's thread list is walked once a thread. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, struct py_thread);
+	__uint(max_entries, 16384);
+} py_threads SEC(".maps");
 
 /*
  * Rows found for (table, vaddr), per CPU, direct-mapped: the same return addresses come back
@@ -258,6 +285,130 @@ struct loop_ctx {
 	struct uw_state *st;
 	struct unwind_proc *proc;
 };
+
+static __always_inline __u64 user_u64(__u64 addr)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		return 0;
+	return v;
+}
+
+/*
+ * The PyThreadState of the current thread: the one whose thread_id (pthread_self, which is the
+ * fs base on x86_64) is the task's fs base. Remembered per thread id and checked at each use,
+ * as thread states are freed and reused.
+ */
+__noinline __u64 py_thread_state(struct py_proc *py, __u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 fsbase = task->thread.fsbase, ts, interp, now;
+	struct py_thread *t = bpf_map_lookup_elem(&py_threads, &tid), nt;
+	int i;
+
+	if (!fsbase || !py)
+		return 0;
+	now = bpf_ktime_get_ns();
+	if (t && t->fsbase == fsbase) {
+		if (t->tstate && user_u64(t->tstate + py->off.ts_thread_id) == fsbase)
+			return t->tstate;
+		/* Not a Python thread (yet): the list walk is the costly part, not every sample. */
+		if (!t->tstate && now - t->when < PY_RETRY_NS)
+			return 0;
+	}
+	nt.fsbase = fsbase;
+	nt.when = now;
+	interp = user_u64(py->runtime + py->off.rt_interp_head);
+	if (!interp)
+		return 0;
+	ts = user_u64(interp + py->off.interp_threads);
+	for (i = 0; i < PY_MAX_THREADS && ts; i++) {
+		if (user_u64(ts + py->off.ts_thread_id) == fsbase) {
+			nt.tstate = ts;
+			bpf_map_update_elem(&py_threads, &tid, &nt, BPF_ANY);
+			return ts;
+		}
+		ts = user_u64(ts + py->off.ts_next);
+	}
+	nt.tstate = 0;
+	bpf_map_update_elem(&py_threads, &tid, &nt, BPF_ANY);
+	return 0;
+}
+
+/* The thread's innermost interpreter frame, or 0. */
+__noinline __u64 py_current_frame(struct py_proc *py, __u64 ts)
+{
+	__u64 f;
+
+	if (!py)
+		return 0;
+	f = user_u64(ts + py->off.ts_frame);
+
+	if (f && py->off.cframe_current != PY_NO_OFF)
+		f = user_u64(f + py->off.cframe_current);
+	return f;
+}
+
+#define PY_BUF_U64(st, off) (*(__u64 *)((st)->py_buf + ((off) & 127)))
+
+/*
+ * Emits the interpreter frame st->py_cur and moves to the one it was called from: within the
+ * same activation of the eval loop (py_cur), or the first of the next one (py_next).
+ */
+__noinline int py_step(struct uw_state *st)
+{
+	struct py_offsets *off;
+
+	__u64 f, code, prev, instr = 0, p;
+	__u32 n;
+	__u8 entry;
+
+	if (!st)
+		return 0;
+	f = st->py_cur;
+	n = st->stack.n;
+	st->py_cur = 0;
+	off = &st->py_off;
+	if (n >= MAX_STACK_DEPTH)
+		return 0;
+	if (bpf_probe_read_user(st->py_buf, 128, (void *)f)) {
+		stat_inc(STAT_PY_READ);
+		st->py_next = 0;
+		return 0;
+	}
+	code = PY_BUF_U64(st, off->fr_code);
+	prev = PY_BUF_U64(st, off->fr_previous);
+	entry = st->py_buf[off->fr_entry & 127];
+	if (off->model == PY_MODEL_SHIM && entry == PY_OWNED_BY_CSTACK) {
+		/* The shim that starts this activation: the frames above are the next one's. */
+		st->py_next = prev;
+		return 0;
+	}
+	if (off->model == PY_MODEL_FRAMEOBJ) {
+		__s32 lasti = *(__s32 *)(st->py_buf + (off->fr_instr & 127));
+
+		instr = lasti >= 0 ? (__u64)lasti + 1 : 0;
+	} else {
+		p = PY_BUF_U64(st, off->fr_instr);
+		if (p >= code + off->co_code)
+			instr = (p - code - off->co_code) / 2 + 1;
+	}
+	if (instr > 0xffff)
+		instr = 0;
+	p = RUNTIME_FRAME(code, instr);
+	st->stack.ips[n & 127] = p;
+	st->stack.n = n + 1;
+	st->hash = (st->hash ^ p) * 0x100000001b3ULL;
+	st->hash ^= st->hash >> 29;
+	st->py_frames++;
+	if (off->model == PY_MODEL_FRAMEOBJ ||
+	    (off->model == PY_MODEL_ENTRY && entry))
+		st->py_next = prev;	/* the activation's only (or first) frame */
+	else
+		st->py_cur = prev;
+	return 0;
+}
 
 /*
  * Index of the last row at or below vaddr in [start, start + count), or -1. At most 2^24 rows
@@ -392,6 +543,10 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	__u32 n = st->stack.n;
 	__u8 cfa_type = CFA_NONE;
 
+	if (st->py_cur) {
+		py_step(st);
+		return 0;
+	}
 	if (n >= MAX_STACK_DEPTH || !ip)
 		return 1;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
@@ -413,10 +568,16 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			goto truncated;
 		}
 	}
-	st->stack.ips[n] = ip;
-	st->stack.n = n + 1;
-	st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
-	st->hash ^= st->hash >> 29;
+	if (st->py_next && pc >= st->py_eval_start && pc < st->py_eval_end) {
+		/* An activation of the eval loop: its Python frames, from the next step on. */
+		st->py_cur = st->py_next;
+		st->py_next = 0;
+	} else {
+		st->stack.ips[n] = ip;
+		st->stack.n = n + 1;
+		st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
+		st->hash ^= st->hash >> 29;
+	}
 	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {
 		__u32 v = pc - m->bias;
 		__u64 key = (__u64)(m->row_start + 1) << 32 | v;
@@ -509,6 +670,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 						     __u32 slot)
 {
 	struct loop_ctx c;
+	struct py_proc *py;
+	__u64 ts;
 
 	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	if (!c.proc)
@@ -529,6 +692,22 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	c.st->cache_base = bpf_get_smp_processor_id() * ROW_CACHE_SIZE;
 	c.st->buf_base = 0;
 	c.st->buf_len = 0;
+	c.st->py_cur = 0;
+	c.st->py_next = 0;
+	c.st->py_frames = 0;
+	c.st->py_eval_start = 0;
+	c.st->py_eval_end = 0;
+	py = bpf_map_lookup_elem(&py_procs, &tgid);
+	if (py) {
+		ts = py_thread_state(py, (__u32)bpf_get_current_pid_tgid());
+		if (ts)
+			c.st->py_next = py_current_frame(py, ts);
+		else
+			stat_inc(STAT_PY_NO_THREAD);
+		c.st->py_eval_start = py->eval_start;
+		c.st->py_eval_end = py->eval_end;
+		c.st->py_off = py->off;
+	}
 	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	if (!c.st->stack.n)
 		return NULL;
@@ -537,6 +716,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		stat_inc(STAT_DWARF_FP);
 	if (c.st->truncated)
 		stat_inc(STAT_DWARF_TRUNC);
+	if (c.st->py_frames)
+		stat_inc(STAT_PY_STACKS);
 	if (!c.st->hash)
 		c.st->hash = 1;
 	return c.st;

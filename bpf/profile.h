@@ -39,6 +39,9 @@ enum stat_idx {
 	STAT_OFFCPU_SHORT,	/* off-CPU intervals below --offcpu-min-us */
 	STAT_OFFCPU_SHORT_NS,	/* their total time (scaled like the counted ones) */
 	STAT_OFFCPU_NS,		/* off-CPU time counted */
+	STAT_PY_STACKS,		/* user stacks with Python frames */
+	STAT_PY_NO_THREAD,	/* Python process samples whose thread state was not found */
+	STAT_PY_READ,		/* Python frame walks cut by a failed read of the process */
 	STAT_MAX,
 };
 

@@ -5,7 +5,7 @@
 # if any does. Run by `make lint`.
 set -u
 cd "$(dirname "$0")/.."
-order=(base sample unwind aggregate symbolize render export service)
+order=(base sample unwind aggregate symbolize runtime render export service)
 rank() {
 	local i
 	for i in "${!order[@]}"; do

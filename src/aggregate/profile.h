@@ -15,6 +15,7 @@ enum frame_kind {
 	FRAME_KERNEL,	/* kernel, folded suffix _[k] */
 	FRAME_INLINE,	/* inlined function, _[i] */
 	FRAME_JIT,	/* JIT-compiled code, _[j] */
+	FRAME_PYTHON,	/* a Python function (CPython interpreter frame), _[p] */
 	FRAME_KIND_MAX,
 };
 

@@ -132,6 +132,9 @@ static uint32_t strip_kind(const char *s, size_t *n)
 	case 'j':
 		*n -= 4;
 		return FRAME_JIT;
+	case 'p':
+		*n -= 4;
+		return FRAME_PYTHON;
 	case 'w':
 		*n -= 4;
 		return FRAME_USER;
@@ -506,6 +509,7 @@ static const char *const kind_suffix[FRAME_KIND_MAX] = {
 	[FRAME_KERNEL] = "_[k]",
 	[FRAME_INLINE] = "_[i]",
 	[FRAME_JIT] = "_[j]",
+	[FRAME_PYTHON] = "_[p]",
 };
 
 static uint32_t render_name(struct writer *w, const char *s, size_t n, uint32_t kind, int *err)

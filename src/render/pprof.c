@@ -1068,6 +1068,7 @@ static int r_functions(struct reader *r)
 		{"_[k]", FRAME_KERNEL},
 		{"_[j]", FRAME_JIT},
 		{"_[i]", FRAME_INLINE},
+		{"_[p]", FRAME_PYTHON},
 	};
 	const Pprof__Profile *m = r->m;
 	uint64_t *ids = calloc_n(m->n_function, sizeof(*ids));

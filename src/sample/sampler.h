@@ -59,6 +59,8 @@ int sampler__nr_cpus(const struct sampler *s);
 bool sampler__is_target(struct sampler *s, uint32_t tgid);
 /* The unwind index map (tgid -> struct unwind_proc); -1 without DWARF unwinding. */
 int sampler__unwind_procs_fd(struct sampler *s);
+/* The CPython process map (tgid -> struct py_proc, bpf/python.h); -1 without DWARF unwinding. */
+int sampler__python_procs_fd(struct sampler *s);
 /* The shared unwind-row array, mapped writable; NULL without DWARF unwinding. */
 void *sampler__unwind_rows(struct sampler *s, uint32_t *cap);
 /* The page index of those tables (u64 entries), mapped writable; NULL without DWARF. */

@@ -647,6 +647,10 @@ static const struct config_key keys[] = {
 	  FIELD(unwind_max_mb), .min = 1, .max = 16384, .modes = BOTH,
 	  .expect = "megabytes from 1 to 16384",
 	  .help = "memory cap for unwind tables in the kernel (default 64)" },
+	{ .name = "python", .arg = "on|off", .parse = parse_bool, .format = format_bool,
+	  FIELD(python), .modes = BOTH, .expect = "on or off",
+	  .help = "name Python functions (CPython 3.7-3.13) among native\n"
+		  "frames, suffix _[p] (default on; needs DWARF unwinding)" },
 	{ .name = "title", .arg = "TEXT", .parse = parse_str, .format = format_str, FIELD(title),
 	  .runtime = true, .modes = BOTH, .expect = "text of at most 255 bytes",
 	  .help = "SVG title" },
@@ -838,6 +842,7 @@ void config__init(struct config *c)
 	c->offcpu_sample = 1;
 	c->unwind = UNWIND_AUTO;
 	c->unwind_max_mb = 64;
+	c->python = true;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
 	/* perf maps: a big node or JVM map is some 100,000 functions of 100 bytes. */
@@ -1410,6 +1415,7 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	so->all_cpus = c->all_cpus;
 	so->cpus = c->cpus[0] ? c->cpus : NULL;
 	config__fill_svg(c, &so->svg);
+	so->no_python = !c->python;
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */
 	syo->cache_mb = mode & CONFIG_CONTINUOUS ? c->symbol_cache_mb : 0;

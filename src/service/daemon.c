@@ -514,6 +514,7 @@ static void close_window(struct daemon *d)
 	daemon__window_stem(name_ms * 1000000, stem);
 	p = profile__new();
 	err = p ? symbolizer__build_profile(d->sym, st, p) : -ENOMEM;
+	session__profile_built(d->s);
 	if (err) {
 		pr_err("window %s: cannot build the profile: %s; its samples are dropped", span,
 		       strerror(-err));
@@ -696,6 +697,7 @@ int daemon__run(const struct daemon_opts *o)
 		goto cleanup;
 	}
 	symbolizer__set_cgroups(d.sym, session__cgroups(d.s), d.opts.session.group_by);
+	session__use_symbolizer(d.s, d.sym);
 	err = session__attach(d.s);
 	if (err)
 		goto cleanup;

@@ -293,6 +293,7 @@ static void finish_capture(struct fleet *f, struct capture *c)
 	if (!p)
 		goto cleanup;
 	err = symbolizer__build_profile(f->sym, c->acc, p);
+	session__profile_built(f->s);
 	if (err)
 		goto cleanup;
 	m = profile__meta(p);

@@ -25,6 +25,7 @@
 #include "aggregate/stacks.h"
 #include "symbolize/symbolize.h"
 #include "unwind/unwinder.h"
+#include "runtime/python.h"
 #include "base/util.h"
 #include "../../bpf/unwind.h"
 
@@ -38,6 +39,7 @@ struct session {
 	struct procs *procs;
 	struct stacks *stacks;
 	struct unwinder *unwinder;
+	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
 	struct cgroups *cg;
 	uint64_t lost_drain;
 	uint64_t lost_oom;
@@ -69,6 +71,8 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 	err = stacks__add_cgroup(s->stacks, k->cgroup_id, k->tgid, k->comm, k->pcomm, u, nu, kk, nk,
 				 count);
 
+	/* Python code objects are named now: the process may be gone when the profile is built. */
+	python__prefetch(s->python, k->tgid, u, nu);
 	if (err == -ENOSPC)
 		s->lost_full += count;
 	else if (err)
@@ -249,6 +253,13 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 			*err = -ENOMEM;
 			goto cleanup;
 		}
+		if (!o->no_python) {
+			s->python = python__new(s->smp, s->unwinder);
+			if (!s->python) {
+				*err = -ENOMEM;
+				goto cleanup;
+			}
+		}
 	}
 	/* Mapping events start before sampling so no process's mappings are missed. */
 	s->procs = procs__new(true, err);
@@ -313,6 +324,16 @@ struct stacks *session__stacks(struct session *s)
 	return s->stacks;
 }
 
+void session__use_symbolizer(struct session *s, struct symbolizer *sym)
+{
+	python__use_symbolizer(s->python, sym);
+}
+
+void session__profile_built(struct session *s)
+{
+	python__trim(s->python);
+}
+
 struct procs *session__procs(struct session *s)
 {
 	return s->procs;
@@ -336,6 +357,7 @@ void session__free(struct session *s)
 		evloop__del_fd(s->loop, procs__epoll_fd(s->procs));
 	evloop__del_timer(s->tdrain);
 	evloop__del_timer(s->tend);
+	python__free(s->python);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);
 	procs__free(s->procs);
@@ -617,7 +639,9 @@ static int write_profile(struct oneshot *r, struct output *out)
 		goto cleanup;
 	}
 	symbolizer__set_cgroups(sym, session__cgroups(r->s), o->group_by);
+	session__use_symbolizer(r->s, sym);
 	err = symbolizer__build_profile(sym, session__stacks(r->s), prof);
+	session__profile_built(r->s);
 	if (err) {
 		pr_err("cannot build the profile: %s", strerror(-err));
 		goto cleanup;

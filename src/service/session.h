@@ -43,6 +43,7 @@ struct session_opts {
 	uint32_t max_stacks;
 	enum session_unwind unwind;
 	uint32_t unwind_max_mb;	/* cap on unwind table memory */
+	bool no_python;		/* no Python frames (--python off) */
 	const char *const *cgroups;	/* --cgroup arguments (paths or unit names) */
 	int nr_cgroups;
 	int group_by;		/* enum cgpath_group */
@@ -86,6 +87,11 @@ void session__consume(struct session *s);
 int session__drain(struct session *s);
 struct stacks *session__stacks(struct session *s);
 struct procs *session__procs(struct session *s);
+struct symbolizer;
+/* Language runtimes (Python) name their frames through sym from now on. */
+void session__use_symbolizer(struct session *s, struct symbolizer *sym);
+/* A profile was built: names of processes that have exited can go. */
+void session__profile_built(struct session *s);
 int session__nr_cpus(const struct session *s);
 /* The cgroup hierarchy when --cgroup or --group-by asked for it, else NULL. */
 struct cgroups *session__cgroups(struct session *s);

@@ -22,6 +22,7 @@
 #include "symbolize/symfile.h"
 #include "base/util.h"
 #include "../../bpf/profile.h"
+#include "../../bpf/python.h"
 
 #define DEFAULT_CACHE_MB 512
 #define MAX_USER_FRAMES 128
@@ -89,6 +90,8 @@ struct cgslot {
 
 struct symbolizer {
 	struct procs *procs;
+	symbolize_runtime_fn runtime;
+	void *runtime_ctx;
 	struct symbolizer_opts opts;
 	struct debuginfo *di;
 	struct ksyms *ksyms;
@@ -616,6 +619,23 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 	int n = 0, i, k;
 
 	s->st.frames++;
+	if (RUNTIME_FRAME_IS(addr)) {
+		int kind = s->runtime ? s->runtime(s->runtime_ctx, pid, addr, s->opts.lines, buf,
+						   sizeof(buf))
+				      : -1;
+
+		fr.addr = 0;
+		if (kind < 0) {
+			s->st.frames_unknown++;
+			fr.kind = FRAME_USER;
+			fr.name = profile__intern_str(p, "[unknown runtime frame]");
+		} else {
+			s->st.frames_runtime++;
+			fr.kind = kind;
+			fr.name = profile__intern_str(p, buf);
+		}
+		return push_frame(s, p, &fr, out, 0, max);
+	}
 	if (!m || (!m->ino && strcmp(m->path, "[vdso]"))) {
 		/*
 		 * Anonymous executable memory: JIT code, named by the perf map of the process that
@@ -983,6 +1003,12 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	return 0;
 }
 
+void symbolizer__set_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx)
+{
+	s->runtime = fn;
+	s->runtime_ctx = ctx;
+}
+
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st)
 {
 	struct debuginfo_stats ds;
@@ -1003,7 +1029,7 @@ void symbolizer__log_stats(const struct symbolizer *s)
 	pr_info("symbols: %llu files (%llu unreadable, %llu parts refused, %llu with DWARF; debug files: %llu by build "
 		"id, %llu by debuglink, %llu from debuginfod, %llu MiniDebugInfo), cache %llu hits / "
 		"%llu misses / %llu evicted, %.1f MiB; %llu frames, %llu unknown, %llu unnamed, "
-		"%llu inline, %llu JIT; perf maps: %llu read, %.1f MiB parsed, %.1f MiB held, "
+		"%llu inline, %llu JIT, %llu runtime; perf maps: %llu read, %.1f MiB parsed, %.1f MiB held, "
 		"%llu functions dropped by the bounds, %llu reads deferred by the time budget, "
 		"%llu re-read",
 		(unsigned long long)st.files, (unsigned long long)st.files_failed,
@@ -1014,6 +1040,7 @@ void symbolizer__log_stats(const struct symbolizer *s)
 		st.cache_bytes / 1048576.0, (unsigned long long)st.frames,
 		(unsigned long long)st.frames_unknown, (unsigned long long)st.frames_unnamed,
 		(unsigned long long)st.frames_inline, (unsigned long long)st.frames_jit,
+		(unsigned long long)st.frames_runtime,
 		(unsigned long long)st.perfmaps, st.perfmap_bytes / 1048576.0,
 		st.perfmap_held / 1048576.0, (unsigned long long)st.perfmap_dropped,
 		(unsigned long long)st.perfmap_deferred, (unsigned long long)st.perfmap_resets);

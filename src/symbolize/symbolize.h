@@ -10,6 +10,7 @@
 #define FLAMED_SYMBOLIZE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct procs;
@@ -53,6 +54,7 @@ struct symbolizer_stats {
 	uint64_t frames_unnamed; /* frames in a known file but no symbol covers them */
 	uint64_t frames_inline;	/* inline frames added from DWARF */
 	uint64_t frames_jit;	/* frames named by a perf-PID.map */
+	uint64_t frames_runtime; /* frames of language runtimes (Python) named by their hook */
 	uint64_t addr_hits;	/* addresses served by the per-profile address cache */
 	uint64_t dwarf_files;	/* files with DWARF indexed */
 	uint64_t debug_build_id; /* debug files found by build id */
@@ -98,6 +100,15 @@ void symbolizer__set_cgroups(struct symbolizer *s, struct cgroups *cg, int group
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st);
 /* One pr_info line with the statistics above. */
 void symbolizer__log_stats(const struct symbolizer *s);
+
+/*
+ * Names a language runtime's frame (RUNTIME_FRAME in bpf/python.h) of process pid into buf
+ * (with its line when lines is set); returns its enum frame_kind, or < 0 when it cannot be named.
+ * Registered by the runtime modules (src/runtime/), so the symbolizer knows no runtime.
+ */
+typedef int (*symbolize_runtime_fn)(void *ctx, uint32_t pid, uint64_t frame, bool lines, char *buf,
+				    size_t len);
+void symbolizer__set_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx);
 
 /* Demangles C++ and Rust names; returns a malloc'd string or NULL when name is not mangled. */
 char *symbolize__demangle(const char *name);

@@ -50,6 +50,8 @@ struct unwinder {
 	struct unwinder_stats st;
 	bool cap_warned;
 	uint64_t created_ns;
+	unwinder_proc_fn hook;
+	void *hook_ctx;
 };
 
 struct unwinder *unwinder__new(struct sampler *smp)
@@ -260,10 +262,14 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 
 	if (exited) {
 		bpf_map_delete_elem(u->procs_fd, &pid);
+		if (u->hook)
+			u->hook(u->hook_ctx, pid, NULL, 0, true);
 		return;
 	}
 	if (!sampler__is_target(u->smp, pid))
 		return;
+	if (u->hook)
+		u->hook(u->hook_ctx, pid, maps, n, false);
 	pr_debug("unwind index for process %u: %zu mappings, %.1f ms after start", pid, n,
 		 (now_mono_ns() - u->created_ns) / 1e6);
 	memset(up, 0, sizeof(*up));
@@ -319,6 +325,12 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 void unwinder__sync(struct unwinder *u, struct procs *procs)
 {
 	procs__visit_dirty(procs, sync_proc, u);
+}
+
+void unwinder__set_proc_hook(struct unwinder *u, unwinder_proc_fn fn, void *ctx)
+{
+	u->hook = fn;
+	u->hook_ctx = ctx;
 }
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)

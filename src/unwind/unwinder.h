@@ -7,10 +7,13 @@
 #ifndef FLAMED_UNWINDER_H
 #define FLAMED_UNWINDER_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct sampler;
 struct procs;
+struct map_entry;
 
 struct unwinder_stats {
 	uint64_t tables;	/* tables loaded */
@@ -31,6 +34,14 @@ struct unwinder *unwinder__new(struct sampler *smp);
 void unwinder__free(struct unwinder *u);
 /* Loads tables and indexes for processes whose mappings changed since the last call. */
 void unwinder__sync(struct unwinder *u, struct procs *procs);
+/*
+ * Called with every process the unwinder indexes (its executable mappings) or forgets
+ * (exited): how language runtimes (src/runtime/) learn of processes without the core knowing
+ * them. One hook; NULL removes it.
+ */
+typedef void (*unwinder_proc_fn)(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n,
+				 bool exited);
+void unwinder__set_proc_hook(struct unwinder *u, unwinder_proc_fn fn, void *ctx);
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif

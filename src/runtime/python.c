@@ -1,0 +1,637 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * CPython in profiled processes: detection, per-version layouts for the BPF unwinder, and
+ * names of the code objects it reports.
+ *
+ * Detection: a mapping whose file is named python3.N or libpython3.N (the version comes from
+ * the name) with the symbols _PyRuntime and _PyEval_EvalFrameDefault (.dynsym is enough:
+ * Debian's stripped /usr/bin/python3.11 exports both). The BPF unwinder is then told where
+ * _PyRuntime is, which native frames are the eval loop, and the version's offsets.
+ *
+ * Layouts are facts from CPython's headers at each version (Include/internal/pycore_runtime.h,
+ * pycore_interp.h, pycore_frame.h, Include/cpython/pystate.h, code.h, unicodeobject.h,
+ * frameobject.h), measured with offsetof() against the headers of 3.7.16, 3.8.18, 3.9.18,
+ * 3.10.13, 3.11.2 (Debian) and 3.11.7, 3.12.1 and 3.13.0 (x86_64).
+ *
+ * Naming reads the code object from the process (process_vm_readv): its type must be the
+ * "code" type (checked once per process by its tp_name), then co_qualname (co_name before
+ * 3.11) and co_filename. Names are cached per (process, code object) and read as soon as
+ * samples are drained, while the process lives; a process's names are dropped after it exits
+ * and a profile has used them (code objects are freed and reused only within a process).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+
+#include "base/elfimage.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "sample/procs.h"
+#include "sample/sampler.h"
+#include "unwind/unwinder.h"
+#include "aggregate/profile.h"
+#include "symbolize/symbolize.h"
+#include "runtime/python.h"
+
+#define N PY_NO_OFF
+
+/* 3.7 ... 3.13; see the opening comment for where each figure comes from. */
+static const struct python_layout layouts[] = {
+	{ 7, { 24, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 96, 104, N, 36, 48, 72 },
+	{ 8, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72 },
+	{ 9, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72 },
+	{ 10, { 32, 8, 8, 176, 24, N, 32, 24, 96, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72 },
+	{ 11, { 40, 16, 8, 152, 56, 8, 32, 48, 56, 68, 184, PY_MODEL_ENTRY }, 112, 120, 128, 72, 48,
+	  72 },
+	{ 12, { 40, 72, 8, 136, 56, 0, 0, 8, 56, 70, 192, PY_MODEL_SHIM }, 112, 120, 128, 68, 40, 56 },
+	{ 13, { 632, 7344, 8, 152, 72, N, 0, 8, 56, 70, 200, PY_MODEL_SHIM }, 112, 120, 128, 68, 40,
+	  56 },
+};
+
+#undef N
+
+int python__layout(unsigned int major, unsigned int minor, struct python_layout *ret)
+{
+	size_t i;
+
+	for (i = 0; major == 3 && i < ARRAY_SIZE(layouts); i++) {
+		if (layouts[i].minor == minor) {
+			*ret = layouts[i];
+			return 0;
+		}
+	}
+	return -ENOTSUP;
+}
+
+int python__version_from_name(const char *path, unsigned int *major, unsigned int *minor)
+{
+	const char *b = strrchr(path, '/'), *p;
+	unsigned int mi = 0;
+	int digits = 0;
+
+	b = b ? b + 1 : path;
+	if (!strncmp(b, "lib", 3))
+		b += 3;
+	if (strncmp(b, "python3.", 8))
+		return -EINVAL;
+	for (p = b + 8; *p >= '0' && *p <= '9' && digits < 3; p++, digits++)
+		mi = mi * 10 + (*p - '0');
+	if (!digits)
+		return -EINVAL;
+	/* ABI flags (3.7's "m", debug "d"), then the end or a ".so" suffix. */
+	while (*p == 'm' || *p == 'd' || *p == 'u')
+		p++;
+	if (*p && strncmp(p, ".so", 3))
+		return -EINVAL;
+	*major = 3;
+	*minor = mi;
+	return 0;
+}
+
+static size_t put_utf8(char *out, size_t pos, size_t outlen, uint32_t c)
+{
+	uint8_t b[4];
+	size_t n, i;
+
+	if (c >= 0xd800 && c < 0xe000)
+		c = 0xfffd;	/* a lone surrogate: not valid UTF-8 */
+	if (c < 0x80) {
+		b[0] = c;
+		n = 1;
+	} else if (c < 0x800) {
+		b[0] = 0xc0 | c >> 6;
+		b[1] = 0x80 | (c & 0x3f);
+		n = 2;
+	} else if (c < 0x10000) {
+		b[0] = 0xe0 | c >> 12;
+		b[1] = 0x80 | (c >> 6 & 0x3f);
+		b[2] = 0x80 | (c & 0x3f);
+		n = 3;
+	} else if (c < 0x110000) {
+		b[0] = 0xf0 | c >> 18;
+		b[1] = 0x80 | (c >> 12 & 0x3f);
+		b[2] = 0x80 | (c >> 6 & 0x3f);
+		b[3] = 0x80 | (c & 0x3f);
+		n = 4;
+	} else {
+		return put_utf8(out, pos, outlen, 0xfffd);
+	}
+	if (pos + n >= outlen)
+		return 0;
+	for (i = 0; i < n; i++)
+		out[pos + i] = b[i];
+	return n;
+}
+
+int python__decode_str(const struct python_layout *l, const uint8_t *buf, size_t len, char *out,
+		       size_t outlen)
+{
+	uint32_t state, kind, width, c;
+	int64_t length;
+	size_t data, i, pos = 0, w;
+
+	if (!outlen)
+		return -EINVAL;
+	out[0] = 0;
+	if (len < 40 || len < l->str_ascii_size)
+		return -EINVAL;
+	memcpy(&length, buf + 16, sizeof(length));
+	memcpy(&state, buf + 32, sizeof(state));
+	kind = state >> 2 & 7;
+	if (!(state >> 5 & 1) || length < 0)
+		return -EINVAL;	/* not compact: never a code object's name or file */
+	if (state >> 6 & 1) {
+		if (kind != 1)
+			return -EINVAL;
+		data = l->str_ascii_size;
+	} else {
+		data = l->str_compact_size;
+	}
+	if (kind != 1 && kind != 2 && kind != 4)
+		return -EINVAL;
+	width = kind;
+	for (i = 0; i < (uint64_t)length && data + (i + 1) * width <= len; i++) {
+		const uint8_t *p = buf + data + i * width;
+
+		if (width == 1) {
+			c = p[0];
+		} else if (width == 2) {
+			uint16_t v;
+
+			memcpy(&v, p, 2);
+			c = v;
+		} else {
+			memcpy(&c, p, 4);
+		}
+		if (!c)
+			c = 0xfffd;	/* NUL would end the name early */
+		w = put_utf8(out, pos, outlen, c);
+		if (!w)
+			break;
+		pos += w;
+	}
+	out[pos] = 0;
+	return (int)pos;
+}
+
+/* A process with CPython, as told to BPF. */
+struct pyproc {
+	uint32_t pid;
+	bool exited;
+	bool unsupported_logged;
+	struct python_layout l;
+	uint64_t code_type;	/* the "code" type object, once checked */
+};
+
+/* A named code object of a process. */
+struct pyname {
+	uint32_t pid;
+	uint64_t code;		/* 0: empty slot */
+	char *name;		/* "qualname (file.py)" */
+};
+
+/* The symbols found in one file (by identity), so a process's every sync does not reread it. */
+struct pyfile {
+	uint32_t maj, min;
+	uint64_t ino;
+	bool ok;
+	uint64_t runtime, eval, eval_size;	/* ELF vaddrs */
+	uint64_t x_off, x_vaddr;		/* the executable segment: offset -> vaddr */
+	struct pyfile *next;
+};
+
+/* Bounds: names kept (all processes) and length of one name. */
+#define PY_MAX_NAMES 200000
+#define PY_NAME_MAX 512
+
+struct python {
+	struct sampler *smp;
+	int procs_fd;
+	struct pyproc *procs;
+	size_t nr_procs, cap_procs;
+	struct pyname *names;
+	size_t nr_names, cap_names;
+	struct pyfile *files;
+	uint64_t names_refused;
+	bool version_warned[32];
+};
+
+static struct pyproc *proc_find(struct python *py, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < py->nr_procs; i++)
+		if (py->procs[i].pid == pid)
+			return &py->procs[i];
+	return NULL;
+}
+
+/* _PyRuntime and _PyEval_EvalFrameDefault in the file's .symtab or .dynsym. */
+static void file_symbols(struct pyfile *f, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t nph, i;
+
+	if (!elf_getphdrnum(elf, &nph)) {
+		for (i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_flags & PF_X)) {
+				f->x_off = ph.p_offset;
+				f->x_vaddr = ph.p_vaddr;
+				break;
+			}
+		}
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t k, n;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (k = 0; k < n; k++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || name[0] != '_')
+				continue;
+			if (!strcmp(name, "_PyRuntime")) {
+				f->runtime = sym.st_value;
+			} else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
+				f->eval = sym.st_value;
+				f->eval_size = sym.st_size;
+			}
+		}
+	}
+	f->ok = f->runtime && f->eval && f->eval_size;
+}
+
+static struct pyfile *file_of(struct python *py, uint32_t pid, const struct map_entry *m)
+{
+	struct pyfile *f;
+	struct elfimage *im;
+	int fd, err = 0;
+
+	for (f = py->files; f; f = f->next)
+		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
+			return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->maj = m->maj;
+	f->min = m->min;
+	f->ino = m->ino;
+	f->next = py->files;
+	py->files = f;
+	fd = procs__open_mapping(pid, true, m);
+	if (fd < 0) {
+		pr_debug("python: cannot open %s: %s", m->path, strerror(-fd));
+		return f;
+	}
+	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
+	close(fd);
+	if (!im) {
+		pr_debug("python: cannot read %s: %s", m->path, strerror(-err));
+		return f;
+	}
+	file_symbols(f, elfimage__elf(im));
+	elfimage__free(im);
+	if (!f->ok)
+		pr_debug("python: %s has no _PyRuntime or _PyEval_EvalFrameDefault", m->path);
+	return f;
+}
+
+static struct pyproc *proc_add(struct python *py, uint32_t pid)
+{
+	struct pyproc *pp = proc_find(py, pid);
+
+	if (pp)
+		return pp;
+	if (grow_array((void **)&py->procs, &py->cap_procs, py->nr_procs + 1, sizeof(*pp)))
+		return NULL;
+	pp = &py->procs[py->nr_procs++];
+	memset(pp, 0, sizeof(*pp));
+	pp->pid = pid;
+	return pp;
+}
+
+static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
+{
+	struct python *py = ctx;
+	struct pyproc *pp = proc_find(py, pid);
+	unsigned int major, minor;
+	struct python_layout tmp;
+	struct py_proc bp = { 0 };
+	size_t i;
+
+	if (exited) {
+		if (pp) {
+			pp->exited = true;
+			bpf_map_delete_elem(py->procs_fd, &pid);
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct map_entry *m = &maps[i];
+		struct pyfile *f;
+
+		if (!m->ino || python__version_from_name(m->path, &major, &minor))
+			continue;
+		if (python__layout(major, minor, &tmp)) {
+			if (minor < ARRAY_SIZE(py->version_warned) && !py->version_warned[minor]) {
+				py->version_warned[minor] = true;
+				pr_warn("python: CPython %u.%u (%s, process %u) has no known layout "
+					"(3.7 to 3.13 are supported): its Python functions are not "
+					"named, native frames only",
+					major, minor, m->path, pid);
+			}
+			continue;
+		}
+		f = file_of(py, pid, m);
+		if (!f || !f->ok)
+			continue;
+		/* The executable segment is this mapping: file offset -> vaddr -> address. */
+		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+			continue;
+		{
+			uint64_t bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
+
+			if (pp && pp->l.minor == minor && !pp->exited)
+				return;	/* told already */
+			pp = proc_add(py, pid);
+			if (!pp)
+				return;
+			python__layout(major, minor, &pp->l);
+			pp->exited = false;
+			pp->code_type = 0;
+			bp.runtime = f->runtime + bias;
+			bp.eval_start = f->eval + bias;
+			bp.eval_end = f->eval + f->eval_size + bias;
+			bp.off = pp->l.off;
+			if (bpf_map_update_elem(py->procs_fd, &pid, &bp, BPF_ANY))
+				pr_warn("python: cannot add process %u: %s, ignoring", pid,
+					strerror(errno));
+			else
+				pr_debug("python: process %u runs CPython 3.%u (%s)", pid, minor,
+					 m->path);
+			return;
+		}
+	}
+}
+
+/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
+static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote[2];
+	uint64_t first = ((addr | 4095) + 1) - addr;
+	ssize_t r;
+	int nr = 1;
+
+	remote[0].iov_base = (void *)addr;
+	remote[0].iov_len = len;
+	if (first < len) {
+		remote[0].iov_len = first;
+		remote[1].iov_base = (void *)(addr + first);
+		remote[1].iov_len = len - first;
+		nr = 2;
+	}
+	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
+	return r > 0 ? (size_t)r : 0;
+}
+
+static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
+{
+	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
+}
+
+static int read_str(uint32_t pid, const struct python_layout *l, uint64_t addr, char *out,
+		    size_t outlen)
+{
+	uint8_t buf[72 + 4 * 200];
+	size_t n = read_mem(pid, addr, buf, sizeof(buf));
+
+	return python__decode_str(l, buf, n, out, outlen);
+}
+
+/* "qualname (file.py)" of the code object at code, or -errno. */
+static int name_code(struct pyproc *pp, uint64_t code, char *buf, size_t len)
+{
+	const struct python_layout *l = &pp->l;
+	uint64_t type, tpname, fn, nm;
+	char tn[8], name[256], file[512];
+	const char *base;
+	uint16_t noff = l->co_qualname != PY_NO_OFF ? l->co_qualname : l->co_name;
+
+	if (read_u64(pp->pid, code + 8, &type))
+		return -EFAULT;
+	if (type != pp->code_type) {
+		if (pp->code_type || read_u64(pp->pid, type + 24, &tpname) ||
+		    read_mem(pp->pid, tpname, tn, 5) != 5 || memcmp(tn, "code", 5))
+			return -EINVAL;	/* not a code object (freed, reused): unnamed */
+		pp->code_type = type;
+	}
+	if (read_u64(pp->pid, code + noff, &nm) || read_u64(pp->pid, code + l->co_filename, &fn))
+		return -EFAULT;
+	if (read_str(pp->pid, l, nm, name, sizeof(name)) < 0)
+		return -EINVAL;
+	if (read_str(pp->pid, l, fn, file, sizeof(file)) < 0)
+		file[0] = 0;
+	base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	snprintf(buf, len, "%s (%s)", name, *base ? base : "?");
+	return 0;
+}
+
+static uint64_t name_hash(uint32_t pid, uint64_t code)
+{
+	return hash_mix(code ^ (uint64_t)pid << 48 ^ pid);
+}
+
+static struct pyname *name_slot(struct python *py, uint32_t pid, uint64_t code)
+{
+	size_t j;
+
+	if (!py->cap_names)
+		return NULL;
+	j = name_hash(pid, code) & (py->cap_names - 1);
+	while (py->names[j].code) {
+		if (py->names[j].code == code && py->names[j].pid == pid)
+			return &py->names[j];
+		j = (j + 1) & (py->cap_names - 1);
+	}
+	return &py->names[j];
+}
+
+static int names_reserve(struct python *py)
+{
+	struct pyname *old = py->names, *s;
+	size_t cap = py->cap_names, i;
+
+	if ((py->nr_names + 1) * 4 < py->cap_names * 3)
+		return 0;
+	py->cap_names = cap ? cap * 2 : 1024;
+	py->names = calloc(py->cap_names, sizeof(*py->names));
+	if (!py->names) {
+		py->names = old;
+		py->cap_names = cap;
+		return -ENOMEM;
+	}
+	for (i = 0; i < cap; i++) {
+		if (!old[i].code)
+			continue;
+		s = name_slot(py, old[i].pid, old[i].code);
+		*s = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The cached name of (pid, code), reading it from the process when it lives; NULL if none. */
+static const char *name_of(struct python *py, uint32_t pid, uint64_t code)
+{
+	struct pyproc *pp;
+	struct pyname *s;
+	char buf[PY_NAME_MAX];
+
+	s = name_slot(py, pid, code);
+	if (s && s->code)
+		return s->name;
+	pp = proc_find(py, pid);
+	if (!pp || pp->exited || py->nr_names >= PY_MAX_NAMES)
+		return NULL;
+	if (name_code(pp, code, buf, sizeof(buf)))
+		return NULL;
+	if (names_reserve(py))
+		return NULL;
+	s = name_slot(py, pid, code);
+	s->name = strdup(buf);
+	if (!s->name)
+		return NULL;
+	s->pid = pid;
+	s->code = code;
+	py->nr_names++;
+	return s->name;
+}
+
+static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines, char *buf,
+			 size_t len)
+{
+	struct python *py = ctx;
+	const char *name = name_of(py, pid, RUNTIME_FRAME_CODE(frame));
+
+	(void)lines;
+	if (!name)
+		snprintf(buf, len, "[python code 0x%llx]",
+			 (unsigned long long)RUNTIME_FRAME_CODE(frame));
+	else
+		snprintf(buf, len, "%s", name);
+	return FRAME_PYTHON;
+}
+
+void python__prefetch(struct python *py, uint32_t pid, const uint64_t *ustack, int n)
+{
+	int i;
+
+	if (!py)
+		return;
+	for (i = 0; i < n; i++)
+		if (RUNTIME_FRAME_IS(ustack[i]))
+			name_of(py, pid, RUNTIME_FRAME_CODE(ustack[i]));
+}
+
+void python__trim(struct python *py)
+{
+	size_t i, k = 0;
+
+	if (!py)
+		return;
+	for (i = 0; i < py->nr_procs; i++)
+		if (!py->procs[i].exited)
+			py->procs[k++] = py->procs[i];
+	if (k == py->nr_procs)
+		return;
+	py->nr_procs = k;
+	/* Rebuild the name table without the processes gone. */
+	{
+		struct pyname *old = py->names;
+		size_t cap = py->cap_names;
+
+		py->names = calloc(cap, sizeof(*py->names));
+		if (!py->names) {
+			py->names = old;
+			return;
+		}
+		py->nr_names = 0;
+		for (i = 0; i < cap; i++) {
+			struct pyname *s;
+
+			if (!old[i].code)
+				continue;
+			if (!proc_find(py, old[i].pid)) {
+				free(old[i].name);
+				continue;
+			}
+			s = name_slot(py, old[i].pid, old[i].code);
+			*s = old[i];
+			py->nr_names++;
+		}
+		free(old);
+	}
+}
+
+void python__use_symbolizer(struct python *py, struct symbolizer *sym)
+{
+	if (py && sym)
+		symbolizer__set_runtime_hook(sym, runtime_frame, py);
+}
+
+struct python *python__new(struct sampler *smp, struct unwinder *uw)
+{
+	struct python *py;
+	int fd = sampler__python_procs_fd(smp);
+
+	if (fd < 0)
+		return NULL;
+	py = calloc(1, sizeof(*py));
+	if (!py)
+		return NULL;
+	py->smp = smp;
+	py->procs_fd = fd;
+	if (uw)
+		unwinder__set_proc_hook(uw, on_proc, py);
+	return py;
+}
+
+void python__free(struct python *py)
+{
+	struct pyfile *f, *next;
+	size_t i;
+
+	if (!py)
+		return;
+	for (i = 0; i < py->cap_names; i++)
+		free(py->names[i].name);
+	free(py->names);
+	free(py->procs);
+	for (f = py->files; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	free(py);
+}

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: Python functions unwound in BPF among native frames (src/runtime/python.c), on
+# Debian's python3 and every CPython pyenv has here. tests/workloads/pychain.py spins in
+# <module> -> outer -> hot; each interpreter must show exactly that chain of _[p] frames, under
+# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7), in >= 95% of the samples that run Python
+# code (and >= 85% of all the process's samples, interpreter start-up included).
+. "$(dirname "$0")/lib.sh"
+
+SCRIPT="$ROOT/tests/workloads/pychain.py"
+
+# pychain_stats COMM FILE: "chain running total": samples of COMM with the exact Python chain
+# under _start...Py_BytesMain, samples running Python code (any pychain.py frame, or an eval
+# loop frame left unnamed), and all of COMM's samples.
+pychain_stats() {
+	awk -v proc="$1" '
+		index($0, proc ";") != 1 { next }
+		{
+			n = $NF
+			stack = substr($0, 1, length($0) - length(n) - 1)
+			total += n
+			k = split(stack, f, ";")
+			py = ""
+			first = 0
+			for (i = 2; i <= k; i++) {
+				if (f[i] ~ /_\[p\]$/) {
+					if (!first)
+						first = i
+					py = py (py == "" ? "" : ";") substr(f[i], 1, length(f[i]) - 4)
+				}
+			}
+			if (stack ~ /pychain\.py\)_\[p\]/ || stack ~ /;_PyEval_EvalFrameDefault(;|$)/)
+				running += n
+			native = ""
+			for (i = 2; i < first; i++)
+				native = native ";" f[i]
+			if (py == "<module> (pychain.py);outer (pychain.py);hot (pychain.py)" &&
+			    native ~ /^;_start;.*;(Py_BytesMain|_Py_UnixMain);/)
+				chain += n
+		}
+		END { printf "%d %d %d\n", chain, running, total }' "$2"
+}
+
+# check_chain LABEL COMM FILE
+check_chain() {
+	local label=$1 comm=$2 file=$3 chain running total
+	read -r chain running total < <(pychain_stats "$comm" "$file")
+	echo "     $label: $chain of $running samples running Python code, $total in all"
+	check "$label: >= 95% of Python samples are _start..Py_BytesMain..<module>;outer;hot ($chain/$running)" \
+		test "$running" -ge 100 -a $((chain * 100)) -ge $((running * 95))
+	check "$label: >= 85% of all samples have the chain ($chain/$total)" \
+		test "$total" -ge 100 -a $((chain * 100)) -ge $((total * 85))
+}
+
+# run_version LABEL PYTHON: command mode and -p PID on one interpreter.
+run_version() {
+	local label=$1 py=$2 comm pid
+	comm=$(basename "$(readlink -f "$py")")
+	[ "$py" = /usr/bin/python3 ] && comm=python3
+	"$FLAMED" -F 499 -o "$T/$label.folded" -- "$py" "$SCRIPT" 2 2>"$T/$label.err"
+	check "$label: command mode exit 0" test $? = 0
+	check_chain "$label command" "$comm" "$T/$label.folded"
+
+	"$py" "$SCRIPT" 30 &
+	pid=$!
+	# The script is running Python code once its module has been compiled and run a while.
+	wait_until 30 test "$(cpu_ticks "$pid")" -ge 10
+	"$FLAMED" -F 499 -d 2 -p "$pid" -o "$T/$label-pid.folded" 2>"$T/$label-pid.err"
+	check "$label: -p PID exit 0" test $? = 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	# A process found running: no start-up in its profile, so all of it is the chain.
+	check_chain "$label -p" "$comm" "$T/$label-pid.folded"
+}
+
+if need_root "python frames" && need_tool "python frames" python3; then
+	run_version debian-3.11 /usr/bin/python3
+
+	PYROOT=$(pyenv root 2>/dev/null)
+	for minor in 7 8 9 10 11 12 13; do
+		py=$(ls -d "$PYROOT"/versions/3.$minor.*/bin/python3.$minor 2>/dev/null | tail -1)
+		if [ -z "$py" ]; then
+			skip "pyenv CPython 3.$minor: not installed under ${PYROOT:-pyenv root}"
+			continue
+		fi
+		run_version "pyenv-3.$minor" "$py"
+	done
+
+	# 3.6 has no layout: named once as unsupported, native frames kept, no _[p] frame.
+	py=$(ls -d "$PYROOT"/versions/3.6.*/bin/python3.6 2>/dev/null | tail -1)
+	if [ -n "$py" ]; then
+		"$FLAMED" -F 499 -o "$T/py36.folded" -- "$py" "$SCRIPT" 1 2>"$T/py36.err"
+		check "CPython 3.6: exit 0" test $? = 0
+		check "CPython 3.6: reported as without a known layout" \
+			grep -q "CPython 3.6 .*has no known layout" "$T/py36.err"
+		check "CPython 3.6: native frames only (no _[p])" \
+			bash -c "! grep -q '_\[p\]' '$T/py36.folded' && grep -q '_PyEval_EvalFrameDefault' '$T/py36.folded'"
+	else
+		skip "pyenv CPython 3.6: not installed"
+	fi
+
+	# --python off: the eval loop's native frames stay, no Python frame.
+	"$FLAMED" -F 499 --python off -o "$T/off.folded" -- /usr/bin/python3 "$SCRIPT" 1 2>/dev/null
+	check "--python off: no _[p] frame, _PyEval_EvalFrameDefault kept" \
+		bash -c "! grep -q '_\[p\]' '$T/off.folded' && grep -q '_PyEval_EvalFrameDefault' '$T/off.folded'"
+	"$FLAMED" --python maybe -d 1 -o "$T/bad.folded" 2>"$T/bad.err"
+	check "--python maybe: refused with a message" \
+		bash -c "[ $? != 0 ] && grep -q \"invalid --python 'maybe'\" '$T/bad.err'"
+fi
+finish
