@@ -19,8 +19,8 @@
 #define RUNTIME_FRAME_TAG 0x5ULL
 #define RUNTIME_FRAME(code, instr) \
 	(RUNTIME_FRAME_TAG << 60 | ((code) >> 3 & 0xfffffffffffULL) << 16 | ((instr) & 0xffff))
-#define RUNTIME_FRAME_IS(v) ((v) >> 60 == RUNTIME_FRAME_TAG)
-#define RUNTIME_FRAME_CODE(v) (((v) >> 16 & 0xfffffffffffULL) << 3)
+#define RUNTIME_FRAME_IS(v) ((__u64)(v) >> 60 == RUNTIME_FRAME_TAG)
+#define RUNTIME_FRAME_CODE(v) (((__u64)(v) >> 16 & 0xfffffffffffULL) << 3)
 #define RUNTIME_FRAME_INSTR(v) ((v) & 0xffff)
 
 /* How frames of one _PyEval_EvalFrameDefault activation are found. */

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# BPF cost per sample of Python frames: the same Python processes (tests/workloads/pydeep.py,
+# spinning DEPTH Python frames deep, one per CPU) profiled at once by two flamed instances,
+# --python on and --python off (both DWARF), from the kernel's bpf_stats of each one's
+# do_sample over the same seconds. Prints ns per profiled sample for each and the difference,
+# medians over ROUNDS.
+# Usage: [ROUNDS=5] [DEPTHS="10 50"] [PYTHON=/usr/bin/python3] bench/python_cost.sh [SECONDS]
+set -eu
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+FLAMED=$BUILD/flamed
+SECS=${1:-6}	# at least 4
+ROUNDS=${ROUNDS:-5}
+DEPTHS=${DEPTHS:-10 50}
+PYTHON=${PYTHON:-/usr/bin/python3}
+NCPU=$(nproc)
+T=$(mktemp -d)
+trap 'rm -rf "$T"; sysctl -q kernel.bpf_stats_enabled=0' EXIT
+sysctl -q kernel.bpf_stats_enabled=1
+
+# prog_stats PID: "runs ns samples" of that flamed: its do_sample's bpf_stats and the samples
+# it counted (STAT_SAMPLES), read at the same moment (as bench/unwind_cost.sh does).
+prog_stats() {
+	local fdinfo
+	fdinfo=$(cat /proc/"$1"/fdinfo/* 2>/dev/null)
+	{
+		for id in $(echo "$fdinfo" | awk '/^prog_id:/ {print $2}' | sort -u); do
+			bpftool prog show id "$id" -j
+		done
+		for id in $(echo "$fdinfo" | awk '/^map_id:/ {print $2}' | sort -u); do
+			bpftool map show id "$id" -j | grep -q '"name":"stats"' &&
+				bpftool map dump id "$id" -j
+		done
+	} | python3 -c '
+import json, sys
+dec = json.JSONDecoder()
+text = sys.stdin.read()
+runs = ns = samples = 0
+i = 0
+while i < len(text):
+    while i < len(text) and text[i].isspace():
+        i += 1
+    if i >= len(text):
+        break
+    o, i = dec.raw_decode(text, i)
+    if isinstance(o, dict) and o.get("name") == "do_sample":
+        runs += o.get("run_cnt", 0)
+        ns += o.get("run_time_ns", 0)
+    elif isinstance(o, list):
+        for e in o:
+            if e.get("formatted", {}).get("key") == 0:
+                samples = sum(v["value"] for v in e["formatted"]["values"])
+print(runs, ns, samples)'
+}
+
+printf "%-5s %-6s %-7s %9s %12s %14s\n" round depth python profiled ns/profiled py-frames/stack
+for round in $(seq "$ROUNDS"); do
+for depth in $DEPTHS; do
+	pids=()
+	args=()
+	for _ in $(seq "$NCPU"); do
+		"$PYTHON" tests/workloads/pydeep.py $((SECS + 4)) "$depth" &
+		pids+=($!)
+		args+=(-p $!)
+	done
+	sleep 0.5
+	fl=()
+	for mode in on off; do
+		"$FLAMED" --unwind dwarf --python $mode -F 999 -d "$SECS" "${args[@]}" \
+			-o "$T/$mode.folded" 2>"$T/$mode.err" &
+		fl+=($!)
+	done
+	sleep 1.5
+	prog_stats "${fl[0]}" >"$T/on.stats0"
+	prog_stats "${fl[1]}" >"$T/off.stats0"
+	sleep $((SECS - 2))
+	prog_stats "${fl[0]}" | paste -d' ' - "$T/on.stats0" |
+		awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/on.stats"
+	prog_stats "${fl[1]}" | paste -d' ' - "$T/off.stats0" |
+		awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/off.stats"
+	wait "${fl[@]}"
+	kill "${pids[@]}" 2>/dev/null || true
+	wait "${pids[@]}" 2>/dev/null || true
+	for mode in on off; do
+		read -r runs ns profiled <"$T/$mode.stats"
+		python3 - "$T/$mode.folded" "$round" "$depth" "$mode" "$runs" "$ns" "$profiled" \
+			<<'PY' | tee -a "$T/results"
+import sys
+frames = n_all = 0
+for line in open(sys.argv[1]):
+    stack, n = line.rsplit(" ", 1)
+    frames += sum(f.endswith("_[p]") for f in stack.split(";")) * int(n)
+    n_all += int(n)
+runs, ns, total = (int(x) for x in sys.argv[5:8])
+# Both instances see the same processes: nearly every run is a profiled sample.
+print(f"{sys.argv[2]:<5} {sys.argv[3]:<6} {sys.argv[4]:<7} {total:>9} {ns / max(total, 1):>12.0f} {frames / max(n_all, 1):>14.1f}")
+PY
+	done
+done
+done
+
+echo
+echo "medians over $ROUNDS rounds (ns per profiled sample):"
+python3 - "$T/results" <<'PY'
+import statistics, sys
+r = {}
+for line in open(sys.argv[1]):
+    f = line.split()
+    r.setdefault((int(f[1]), f[2]), []).append(float(f[4]))
+for depth in sorted({d for d, _ in r}):
+    on, off = statistics.median(r[(depth, "on")]), statistics.median(r[(depth, "off")])
+    print(f"depth {depth:>3}: python on {on:8.0f}  off {off:8.0f}  extra {on - off:+8.0f} ns")
+PY
