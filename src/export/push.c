@@ -9,10 +9,10 @@
 #include <sys/epoll.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 
 #include <curl/curl.h>
 
+#include "base/evloop.h"
 #include "base/log.h"
 #include "export/push.h"
 #include "push.pb-c.h"
@@ -59,7 +59,10 @@ struct push {
 	struct curl_slist *hdrs;
 	struct spool *spool;
 	CURLM *multi;
-	int epfd, tcurl, tretry;
+	struct evloop *loop;
+	struct evloop_timer *tcurl;	/* libcurl's timeout (CURLMOPT_TIMERFUNCTION) */
+	struct evloop_timer *tretry;	/* the end of a retry's backoff */
+	bool flushing;			/* push__flush runs the loop: stop it once all is sent */
 	/* The request in flight, if any. */
 	CURL *easy;
 	uint8_t *body;		/* Connect's encoded request; /ingest sends the spool's bytes */
@@ -362,42 +365,77 @@ static uint64_t next_random(struct push *p)
 	return p->rng * 0x2545f4914f6cdd1dULL;
 }
 
-static void arm(int fd, uint64_t ms)
+/* ms from now; UINT64_MAX disarms. */
+static void arm(struct evloop_timer *t, uint64_t ms)
 {
-	struct itimerspec its = { 0 };
-
-	if (ms != UINT64_MAX) {
-		/* 0 would disarm: "now" is the next nanosecond. */
-		its.it_value.tv_sec = ms / 1000;
-		its.it_value.tv_nsec = ms % 1000 * 1000000 + (ms ? 0 : 1);
-	}
-	timerfd_settime(fd, 0, &its, NULL);
+	/* 0 would disarm: "now" is the next nanosecond. */
+	evloop__timer_set(t, ms == UINT64_MAX ? 0 : ms ? ms * 1000000 : 1, 0);
 }
 
+static void reap(struct push *p);
+
+/* One of libcurl's sockets is ready: the loop calls this with what epoll reported. */
+static void on_socket_ready(void *ctx, int fd, uint32_t events)
+{
+	struct push *p = ctx;
+	int flags = 0, running;
+
+	if (events & EPOLLIN)
+		flags |= CURL_CSELECT_IN;
+	if (events & EPOLLOUT)
+		flags |= CURL_CSELECT_OUT;
+	if (events & (EPOLLERR | EPOLLHUP))
+		flags |= CURL_CSELECT_ERR;
+	curl_multi_socket_action(p->multi, fd, flags, &running);
+	reap(p);
+}
+
+/* CURLMOPT_SOCKETFUNCTION: libcurl's sockets are the loop's fds, with the events it asks for. */
 static int on_socket(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
 {
 	struct push *p = userp;
-	struct epoll_event ev = { .data.fd = s };
+	uint32_t events;
+	int err;
 
 	if (what == CURL_POLL_REMOVE) {
-		epoll_ctl(p->epfd, EPOLL_CTL_DEL, s, NULL);
+		evloop__del_fd(p->loop, s);
 		return 0;
 	}
-	ev.events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
-	if (epoll_ctl(p->epfd, EPOLL_CTL_MOD, s, &ev) && errno == ENOENT &&
-	    epoll_ctl(p->epfd, EPOLL_CTL_ADD, s, &ev)) {
-		pr_warn("push: cannot watch a socket: %s", strerror(errno));
+	events = (what & CURL_POLL_IN ? EPOLLIN : 0) | (what & CURL_POLL_OUT ? EPOLLOUT : 0);
+	err = evloop__mod_fd(p->loop, s, events);
+	if (err == -ENOENT)
+		err = evloop__add_fd(p->loop, s, events, on_socket_ready, p);
+	if (err) {
+		pr_warn("push: cannot watch a socket: %s", strerror(-err));
 		return -1;
 	}
 	return 0;
 }
 
+/* CURLMOPT_TIMERFUNCTION: -1 disarms; the action itself runs from the loop, never from here. */
 static int on_timer(CURLM *m, long timeout_ms, void *userp)
 {
 	struct push *p = userp;
 
 	arm(p->tcurl, timeout_ms < 0 ? UINT64_MAX : (uint64_t)timeout_ms);
 	return 0;
+}
+
+static void on_curl_timeout(void *ctx)
+{
+	struct push *p = ctx;
+	int running;
+
+	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	reap(p);
+}
+
+static void on_retry(void *ctx)
+{
+	struct push *p = ctx;
+
+	p->backoff = false;
+	reap(p);
 }
 
 static size_t on_body(char *data, size_t size, size_t n, void *userp)
@@ -601,40 +639,8 @@ static void reap(struct push *p)
 		request_done(p, m->data.result, status);
 	}
 	kick(p);
-}
-
-void push__dispatch(struct push *p)
-{
-	struct epoll_event evs[16];
-	uint64_t ticks;
-	int n, i, running;
-
-	n = epoll_wait(p->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (i = 0; i < n; i++) {
-		int fd = evs[i].data.fd, flags = 0;
-
-		if (fd == p->tcurl) {
-			if (read(fd, &ticks, sizeof(ticks)) > 0)
-				curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-		} else if (fd == p->tretry) {
-			if (read(fd, &ticks, sizeof(ticks)) > 0)
-				p->backoff = false;
-		} else {
-			if (evs[i].events & EPOLLIN)
-				flags |= CURL_CSELECT_IN;
-			if (evs[i].events & EPOLLOUT)
-				flags |= CURL_CSELECT_OUT;
-			if (evs[i].events & (EPOLLERR | EPOLLHUP))
-				flags |= CURL_CSELECT_ERR;
-			curl_multi_socket_action(p->multi, fd, flags, &running);
-		}
-	}
-	reap(p);
-}
-
-int push__fd(const struct push *p)
-{
-	return p->epfd;
+	if (p->flushing && !p->easy && (p->backoff || !spool__count(p->spool)))
+		evloop__stop(p->loop);
 }
 
 int push__submit(struct push *p, const void *pprof_gz, size_t len, uint64_t start_ns,
@@ -653,15 +659,17 @@ void push__flush(struct push *p, int timeout_ms)
 {
 	uint64_t end = now_mono_ns() + timeout_ms * 1000000ULL;
 
+	/*
+	 * The loop runs until reap() sees nothing left to send (a retry's backoff ends the
+	 * flush: the spool keeps the window). Whoever else stops the loop meanwhile (an exiting
+	 * --pid target) does not cut the flush short.
+	 */
+	p->flushing = true;
 	kick(p);
-	while ((p->easy || (!p->backoff && spool__count(p->spool))) && now_mono_ns() < end) {
-		struct epoll_event ev;
-		int left = (end - now_mono_ns()) / 1000000 + 1;
-
-		if (epoll_wait(p->epfd, &ev, 1, left) < 0 && errno != EINTR)
+	while ((p->easy || (!p->backoff && spool__count(p->spool))) && now_mono_ns() < end)
+		if (evloop__run(p->loop, (end - now_mono_ns()) / 1000000 + 1))
 			break;
-		push__dispatch(p);
-	}
+	p->flushing = false;
 }
 
 void push__stats(const struct push *p, struct push_stats *st)
@@ -829,10 +837,9 @@ static int load_credential(struct push *p)
 	return 0;
 }
 
-struct push *push__new(const struct push_opts *o, int *err)
+struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 {
 	struct push *p = calloc(1, sizeof(*p));
-	struct epoll_event ev = { .events = EPOLLIN };
 	size_t n;
 
 	*err = 0;
@@ -840,7 +847,7 @@ struct push *push__new(const struct push_opts *o, int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	p->epfd = p->tcurl = p->tretry = -1;
+	p->loop = loop;
 	if (push__check_url(o->url)) {
 		*err = -EINVAL;
 		pr_err("invalid push-url '%s': expected http://HOST[:PORT][/PATH] or https://...",
@@ -916,22 +923,11 @@ struct push *push__new(const struct push_opts *o, int *err)
 		goto cleanup;
 	}
 	p->multi = curl_multi_init();
-	p->epfd = epoll_create1(EPOLL_CLOEXEC);
-	p->tcurl = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	p->tretry = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (!p->multi || p->epfd < 0 || p->tcurl < 0 || p->tretry < 0) {
-		*err = p->multi ? -errno : -ENOMEM;
+	p->tcurl = evloop__add_timer(loop, on_curl_timeout, p);
+	p->tretry = evloop__add_timer(loop, on_retry, p);
+	if (!p->multi || !p->tcurl || !p->tretry) {
+		*err = -ENOMEM;
 		pr_err("cannot set up pushing: %s", strerror(-*err));
-		goto cleanup;
-	}
-	ev.data.fd = p->tcurl;
-	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->tcurl, &ev)) {
-		*err = -errno;
-		goto cleanup;
-	}
-	ev.data.fd = p->tretry;
-	if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, p->tretry, &ev)) {
-		*err = -errno;
 		goto cleanup;
 	}
 	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
@@ -973,8 +969,11 @@ void push__free(struct push *p)
 	else if (left)
 		pr_warn("push: %zu window%s not delivered are lost (set spool-dir to keep them "
 			"across restarts)", left, left == 1 ? "" : "s");
+	/* Its sockets leave the loop through on_socket's CURL_POLL_REMOVE. */
 	if (p->multi)
 		curl_multi_cleanup(p->multi);
+	evloop__del_timer(p->tcurl);
+	evloop__del_timer(p->tretry);
 	spool__free(p->spool);
 	curl_slist_free_all(p->hdrs);
 	free(p->body);
@@ -986,11 +985,5 @@ void push__free(struct push *p)
 	free(p->tenant);
 	free(p->cred_file);
 	free_secret(p->userpwd);
-	if (p->epfd >= 0)
-		close(p->epfd);
-	if (p->tcurl >= 0)
-		close(p->tcurl);
-	if (p->tretry >= 0)
-		close(p->tretry);
 	free(p);
 }

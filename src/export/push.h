@@ -19,9 +19,9 @@
  * and 404 (a configuration error the operator can fix without losing windows); any other 4xx
  * means the server will never take that window: it is counted as rejected and dropped.
  *
- * Nothing here blocks: libcurl's multi interface runs on the daemon's epoll loop. push__fd() is
- * an epoll fd of its own (curl's sockets and two timerfds) that the daemon's loop polls;
- * push__dispatch() does what became ready. Name resolution uses libcurl's threaded resolver.
+ * Nothing here blocks: libcurl's multi interface runs on the loop it is given (base/evloop.h):
+ * its sockets are the loop's fds (CURLMOPT_SOCKETFUNCTION), its timeout and the retry backoff
+ * the loop's timers. Name resolution uses libcurl's threaded resolver.
  */
 #ifndef FLAMED_PUSH_H
 #define FLAMED_PUSH_H
@@ -70,18 +70,20 @@ struct push_stats {
 
 struct push;
 
-/* Reads the credential files and sets up the spool; NULL with *err set and a message logged. */
-struct push *push__new(const struct push_opts *o, int *err);
+/*
+ * Reads the credential files and sets up the spool, to run on loop; NULL with *err set and a
+ * message logged.
+ */
+struct evloop;
+struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err);
 /* Frees; windows still waiting stay in the spool directory (or are lost, and logged, without). */
 void push__free(struct push *p);
 
-int push__fd(const struct push *p);
-void push__dispatch(struct push *p);
 
 /* Queues a window (copied) and starts sending if idle. 0 or -ENOMEM. */
 int push__submit(struct push *p, const void *pprof_gz, size_t len, uint64_t start_ns,
 		 uint64_t end_ns);
-/* Keeps sending for up to timeout_ms while the backend answers (at exit). */
+/* Runs the loop for up to timeout_ms while the backend takes windows (at exit). */
 void push__flush(struct push *p, int timeout_ms);
 void push__stats(const struct push *p, struct push_stats *st);
 

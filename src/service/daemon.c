@@ -42,6 +42,7 @@ struct daemon {
 	struct symbolizer *sym;
 	struct evloop *loop;
 	struct evloop_timer *twin, *twd;
+	bool stopping;			/* the last window is written: push may still flush */
 	uint64_t win_start_mono, win_start_real;
 	uint64_t windows;		/* windows closed */
 	uint64_t windows_unwritten;	/* in the current run of failures */
@@ -626,6 +627,9 @@ static void on_signal(void *ctx, int signo)
 {
 	struct daemon *d = ctx;
 
+	/* While push flushes on the loop at exit: no reload, no window; signals are ignored. */
+	if (d->stopping)
+		return;
 	switch (signo) {
 	case SIGHUP:
 		reload(d);
@@ -729,6 +733,9 @@ int daemon__run(const struct daemon_opts *o)
 	/* The partial window is a window too. */
 	close_window(&d);
 cleanup:
+	d.stopping = true;
+	if (d.twin)
+		evloop__timer_set(d.twin, 0, 0);
 	fleet__free(d.fleet);
 	profile__free(d.prev);
 	symbolizer__free(d.sym);

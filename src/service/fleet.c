@@ -405,13 +405,6 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 	profile__free(q);
 }
 
-static void on_push(void *ctx, int fd, uint32_t events)
-{
-	struct fleet *f = ctx;
-
-	push__dispatch(f->push);
-}
-
 static void on_httpd(void *ctx, int fd, uint32_t events)
 {
 	struct fleet *f = ctx;
@@ -586,9 +579,8 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 			.spool_max_bytes = c->spool_max_bytes,
 		};
 
-		f->push = push__new(&po, err);
-		if (!f->push ||
-		    (*err = evloop__add_fd(loop, push__fd(f->push), EPOLLIN, on_push, f)))
+		f->push = push__new(&po, loop, err);
+		if (!f->push)
 			goto cleanup;
 	}
 	if (c->listen[0]) {
@@ -627,13 +619,12 @@ void fleet__free(struct fleet *f)
 			      msg ? strlen(msg) : 0);
 		free_capture(c);
 	}
-	if (f->push)
-		push__flush(f->push, FLUSH_MS);
+	/* Nothing but push runs while it flushes on the loop: not the server, not a capture. */
 	if (f->httpd)
 		evloop__del_fd(f->loop, httpd__fd(f->httpd));
-	if (f->push)
-		evloop__del_fd(f->loop, push__fd(f->push));
 	evloop__del_timer(f->tcap);
+	if (f->push)
+		push__flush(f->push, FLUSH_MS);
 	httpd__free(f->httpd);
 	push__free(f->push);
 	free(f);
