@@ -174,7 +174,7 @@ WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
 	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso \
 	$(BUILD)/workloads/signal $(BUILD)/workloads/ctxstack $(BUILD)/workloads/dlopener \
-	$(BUILD)/workloads/plugin.so $(BUILD)/workloads/offcpu
+	$(BUILD)/workloads/plugin.so $(BUILD)/workloads/offcpu $(BUILD)/workloads/tids
 .PHONY: workloads
 workloads: $(WORKLOADS)
 $(WORKLOADS) $(BUILD)/workloads/hostile $(BUILD)/workloads/manystacks: tests/workloads/workload.h
@@ -183,6 +183,12 @@ $(BUILD)/workloads/chain: tests/workloads/chain.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@
+
+# Two threads in spin_a and spin_b, for -t.
+$(BUILD)/workloads/tids: tests/workloads/tids.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O2 -g -fno-omit-frame-pointer -mno-omit-leaf-frame-pointer $< -o $@ -lpthread
 
 $(BUILD)/workloads/sys: tests/workloads/sys.c
 	$(call msg,CC,$@)

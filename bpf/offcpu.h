@@ -81,17 +81,19 @@ static __always_inline __u64 offcpu_hash(const struct ustack_val *st, __u64 seed
 
 static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, __u32 state)
 {
-	__u32 tgid = prev->tgid;
+	__u32 tgid = prev->tgid, pid = prev->pid;
 	struct offcpu_task *v;
 	struct uw_state *st;
 	struct pt_regs *regs;
 	long n;
 
-	if (!prev->pid)
+	if (!pid)
 		return;
 	if ((prev->flags & PF_KTHREAD) && !include_idle)
 		return;
 	if (filter_pids && !bpf_map_lookup_elem(&targets, &tgid))
+		return;
+	if (filter_tids && !bpf_map_lookup_elem(&tid_targets, &pid))
 		return;
 	if (offcpu_sample > 1 && bpf_get_prandom_u32() % offcpu_sample) {
 		stat_inc(STAT_OFFCPU_SKIPPED);

@@ -23,6 +23,8 @@
 #define E2BIG 7
 
 const volatile bool filter_pids = false;
+/* -t: only the threads in tid_targets (their processes are in targets too). */
+const volatile bool filter_tids = false;
 const volatile bool include_idle = false;
 const volatile bool follow_forks = false;
 const volatile bool dwarf_unwind = false;
@@ -68,6 +70,17 @@ struct {
 	__uint(max_entries, 65536);
 	__uint(map_flags, BPF_F_NO_PREALLOC);	/* memory for the processes profiled, not 64k */
 } targets SEC(".maps");
+
+/*
+ * Threads (kernel pids) profiled when filter_tids is set. Their threads' children are not
+ * (perf's -t does not inherit either); an exiting thread is removed, so a reused id is not.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, __u8);
+	__uint(max_entries, 64);
+} tid_targets SEC(".maps");
 
 /*
  * Cgroup v2 ids profiled when filter_cgroups is set, with their descendants: a process that
@@ -767,6 +780,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 		return 0;
 	}
 	if ((filter_pids && !bpf_map_lookup_elem(&targets, &tgid)) ||
+	    (filter_tids && !bpf_map_lookup_elem(&tid_targets, &pid)) ||
 	    (filter_cgroups && !in_target_cgroup())) {
 		stat_inc(STAT_FILTERED);
 		return 0;
@@ -829,13 +843,18 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
-/* Forget a process when its leader exits, so a reused pid is not profiled by mistake. */
+/*
+ * Forget a process when its leader exits, and a thread when it exits, so a reused id is not
+ * profiled by mistake.
+ */
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task)
 {
-	__u32 tgid = task->tgid;
+	__u32 tgid = task->tgid, pid = task->pid;
 
-	if (filter_pids && task->pid == tgid)
+	if (filter_tids)
+		bpf_map_delete_elem(&tid_targets, &pid);
+	if (filter_pids && pid == tgid)
 		bpf_map_delete_elem(&targets, &tgid);
 	return 0;
 }

@@ -385,6 +385,55 @@ int procs__scan(struct procs *p, uint32_t pid)
 	return err;
 }
 
+int procs__parse_status(const char *buf, uint32_t *tgid)
+{
+	const char *l, *nl;
+	uint64_t v;
+	char state = 0, *end;
+	bool have_tgid = false;
+
+	/* The kernel escapes a newline in Name:, so each field starts a line. */
+	for (l = buf; l; l = nl ? nl + 1 : NULL) {
+		nl = strchr(l, '\n');
+		if (!strncmp(l, "State:", 6)) {
+			l += 6;
+			while (*l == ' ' || *l == '\t')
+				l++;
+			state = *l;
+		} else if (!strncmp(l, "Tgid:", 5)) {
+			errno = 0;
+			v = strtoull(l + 5, &end, 10);
+			if (errno || end == l + 5 || !v || v > UINT32_MAX)
+				return -EINVAL;
+			*tgid = v;
+			have_tgid = true;
+		}
+	}
+	if (!state || !have_tgid)
+		return -EINVAL;
+	/* A zombie leader stays listed while its other threads run; it runs no more. */
+	return state == 'Z' || state == 'X' || state == 'x' ? -ESRCH : 0;
+}
+
+int procs__thread_tgid(uint32_t tid, uint32_t *tgid)
+{
+	char path[64], buf[4096];
+	ssize_t n;
+	int fd;
+
+	/* /proc/TID is there for every thread, listed or not. */
+	snprintf(path, sizeof(path), "/proc/%u/status", tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return errno == ESRCH ? -ESRCH : -EIO;
+	buf[n] = '\0';
+	return procs__parse_status(buf, tgid);
+}
+
 int procs__scan_all(struct procs *p)
 {
 	DIR *d = opendir("/proc");

@@ -41,6 +41,13 @@ void procs__free(struct procs *p);
 
 /* Reads /proc/PID/maps; -ESRCH when the process does not exist. */
 int procs__scan(struct procs *p, uint32_t pid);
+/*
+ * The process of a thread from its /proc/TID/status text: 0 with *tgid set, -ESRCH for a
+ * zombie or dead thread, -EINVAL when the text says neither.
+ */
+int procs__parse_status(const char *buf, uint32_t *tgid);
+/* The process (tgid) of a live thread, from /proc; -ESRCH when it is gone or a zombie. */
+int procs__thread_tgid(uint32_t tid, uint32_t *tgid);
 /* Scans every process in /proc. */
 int procs__scan_all(struct procs *p);
 /* Applies pending mmap/exec/fork/exit records. Safe to call at any time. */

@@ -159,6 +159,7 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		goto cleanup;
 	}
 	s->skel->rodata->filter_pids = o->filter_pids;
+	s->skel->rodata->filter_tids = o->filter_tids;
 	s->skel->rodata->include_idle = o->include_idle;
 	s->skel->rodata->follow_forks = o->follow_forks;
 	s->skel->rodata->filter_cgroups = o->filter_cgroups;
@@ -246,6 +247,15 @@ int sampler__add_pid(struct sampler *s, uint32_t tgid)
 	__u8 one = 1;
 
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.targets), &tgid, &one, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int sampler__add_tid(struct sampler *s, uint32_t tid)
+{
+	__u8 one = 1;
+
+	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.tid_targets), &tid, &one, BPF_ANY))
 		return -errno;
 	return 0;
 }

@@ -16,6 +16,7 @@
 struct sampler_opts {
 	uint32_t freq_hz;
 	bool filter_pids;	/* only processes added with sampler__add_pid (and their children) */
+	bool filter_tids;	/* and only threads added with sampler__add_tid */
 	bool follow_forks;	/* children of profiled processes are profiled too */
 	bool include_idle;
 	uint32_t max_stacks;	/* entries of the counts and stack maps, per generation */
@@ -41,6 +42,8 @@ typedef int (*sampler_sample_fn)(void *ctx, const struct sample_key *key, uint64
 /* Opens and loads the BPF object; NULL with *err = -errno and a message logged. */
 struct sampler *sampler__new(const struct sampler_opts *o, int *err);
 int sampler__add_pid(struct sampler *s, uint32_t tgid);
+/* Profiles one more thread (with filter_tids; its process must be added too); -E2BIG past 64. */
+int sampler__add_tid(struct sampler *s, uint32_t tid);
 /* Profiles the tasks of a cgroup v2 (by id) and of its descendants; -E2BIG past 64. */
 int sampler__add_cgroup(struct sampler *s, uint64_t cgroup_id);
 /* Attaches the fork/exit tracepoints and opens the sampling events on every online CPU. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "sample/cgpath.h"
+#include "sample/procs.h"
 #include "service/config.h"
 #include "symbolize/symbolize.h"
 #include "service/fleet.h"
@@ -331,6 +332,43 @@ static int parse_pid(const struct config_key *k, const char *v, void *dst)
 	return 0;
 }
 
+/*
+ * Running threads, ','-separated, added to those before; checked when given like a pid. A
+ * zombie (a leader whose other threads still run) is no running thread.
+ */
+static int parse_tid(const struct config_key *k, const char *v, void *dst)
+{
+	struct config_pids *p = dst, t = *p;
+	char one[32];
+	uint64_t tid;
+	uint32_t tgid, i;
+	size_t n;
+	int err;
+
+	do {
+		n = strcspn(v, ",");
+		if (n >= sizeof(one))
+			return -EINVAL;
+		memcpy(one, v, n);
+		one[n] = '\0';
+		if (parse_u64(one, 4194304, &tid) || !tid)
+			return -EINVAL;
+		err = procs__thread_tgid(tid, &tgid);
+		if (err)
+			return err == -ESRCH ? -ESRCH : -EINVAL;
+		for (i = 0; i < t.n && t.pid[i] != tid; i++)
+			;
+		if (i == t.n) {
+			if (t.n == ARRAY_SIZE(t.pid))
+				return -EINVAL;
+			t.pid[t.n++] = tid;
+		}
+		v += n;
+	} while (*v++ == ',');
+	*p = t;
+	return 0;
+}
+
 static void format_pids(const struct config_key *k, const void *src, char *buf, size_t len)
 {
 	const struct config_pids *p = src;
@@ -575,6 +613,11 @@ static const struct config_key keys[] = {
 	  FIELD(pids), .modes = BOTH | CONFIG_CMDLINE,
 	  .expect = "a running process id such as 1234 (at most 64)",
 	  .help = "profile only this process (all its threads); may repeat" },
+	{ .name = "tid", .shortopt = 't', .arg = "TID", .parse = parse_tid, .format = format_pids,
+	  FIELD(tids), .modes = CONFIG_ONESHOT | CONFIG_CMDLINE,
+	  .expect = "running thread ids such as 1234 or 1234,1240 (at most 64)",
+	  .help = "profile only these threads (TID[,TID...]), not the\n"
+		  "threads they start; may repeat; ends when they are gone" },
 	{ .name = "cgroup", .arg = "PATH|UNIT", .parse = parse_cgroup, .format = format_cgroups,
 	  FIELD(cgroups), .modes = BOTH,
 	  .expect = "cgroup v2 paths or unit names (NAME.service, .scope or .slice), "
@@ -909,6 +952,12 @@ static void unknown_key_msg(const char *key, char *msg)
 			 "shown)");
 }
 
+/* What a pid or tid that is not running is called. */
+static const char *gone_msg(const struct config_key *k)
+{
+	return k->parse == parse_tid ? "no such thread" : "no such process";
+}
+
 int config__set(struct config *c, const char *key, const char *value, char *msg)
 {
 	const struct config_key *k = find_key(key);
@@ -921,7 +970,7 @@ int config__set(struct config *c, const char *key, const char *value, char *msg)
 	/* Without the value: from a file it is a line that is no valid setting (see above). */
 	err = k->parse(k, value, (char *)c + k->off);
 	if (err == -ESRCH) {
-		snprintf(msg, CONFIG_MSG_LEN, "invalid value for %s: no such process", key);
+		snprintf(msg, CONFIG_MSG_LEN, "invalid value for %s: %s", key, gone_msg(k));
 		return -EINVAL;
 	}
 	if (err) {
@@ -1225,10 +1274,12 @@ int config_args__apply(const struct config_args *a, struct config *c, char *msg)
 		err = config__set(c, a->key[i], a->value[i], why);
 		if (err) {
 			/* The file's words, said as an option. */
+			bool gone = k && strstr(why, gone_msg(k));
+
 			snprintf(msg, CONFIG_MSG_LEN, "invalid --%s '%.200s': %s", a->key[i],
 				 a->value[i], !k ? "not a known option" :
-				 strstr(why, "no such process") ? "no such process" : "expected");
-			if (k && !strstr(why, "no such process"))
+				 gone ? gone_msg(k) : "expected");
+			if (k && !gone)
 				snprintf(msg + strlen(msg), CONFIG_MSG_LEN - strlen(msg), " %s",
 					 k->expect);
 			return err;
@@ -1393,6 +1444,8 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	memset(out, 0, sizeof(*out));
 	so->pids = (uint32_t *)c->pids.pid;
 	so->nr_pids = c->pids.n;
+	so->tids = (uint32_t *)c->tids.pid;
+	so->nr_tids = c->tids.n;
 	for (size_t i = 0; i < c->cgroups.n && i < ARRAY_SIZE(out->cgroups); i++)
 		out->cgroups[i] = c->cgroups.arg[i];
 	so->cgroups = out->cgroups;

@@ -53,6 +53,7 @@ struct config {
 	bool svg_hash;
 	/* Fixed for the daemon's life. */
 	struct config_pids pids;	/* none: system-wide */
+	struct config_pids tids;	/* -t: threads (one-shot) */
 	struct config_cgroups cgroups;	/* none: every cgroup */
 	int group_by;			/* enum cgpath_group */
 	uint64_t duration_ns;		/* 0 = until a signal (or the command's exit) */

@@ -166,6 +166,15 @@ static int profile_main(int argc, char **argv)
 		err = -EINVAL;
 		goto cleanup;
 	}
+	/* perf keeps -p and drops -t without a word; one of them would be ignored here too. */
+	if (out.session.nr_tids && (out.session.nr_pids || out.session.argv ||
+				    out.session.all_cpus)) {
+		pr_err("--tid profiles the threads given: it takes no %s",
+		       out.session.nr_pids ? "--pid (-p is every thread of a process)" :
+		       out.session.argv ? "command" : "-a (--all-cpus)");
+		err = -EINVAL;
+		goto cleanup;
+	}
 	if (continuous) {
 		struct daemon_opts d = {
 			.config_path = config_path,

@@ -41,6 +41,7 @@ struct session {
 	struct unwinder *unwinder;
 	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
 	struct cgroups *cg;
+	uint32_t *tgids;	/* of o->tids, 0 for a thread gone before the start */
 	uint64_t lost_drain;
 	uint64_t lost_oom;
 	uint64_t lost_full;	/* refused by the aggregate's memory bound */
@@ -146,14 +147,50 @@ static int add_cgroups(struct session *s, struct sampler_opts *so,
 	return 0;
 }
 
-static bool any_alive(const struct session_opts *o)
+static bool any_alive(const struct session *s)
 {
+	const struct session_opts *o = s->o;
+	uint32_t tgid;
 	int i;
 
 	for (i = 0; i < o->nr_pids; i++)
 		if (!kill(o->pids[i], 0) || errno == EPERM)
 			return true;
+	/* A thread lives while /proc has it in the same process and not as a zombie. */
+	for (i = 0; i < o->nr_tids; i++)
+		if (s->tgids[i] && !procs__thread_tgid(o->tids[i], &tgid) && tgid == s->tgids[i])
+			return true;
 	return false;
+}
+
+/* The processes of the -t threads, targets too: their mappings are learnt, their tables loaded. */
+static int add_tids(struct session *s)
+{
+	const struct session_opts *o = s->o;
+	int i, err;
+
+	for (i = 0; i < o->nr_tids; i++) {
+		err = procs__thread_tgid(o->tids[i], &s->tgids[i]);
+		if (err == -ESRCH) {
+			pr_warn("thread %u exited before profiling started", o->tids[i]);
+			s->tgids[i] = 0;
+			continue;
+		}
+		if (err) {
+			pr_err("cannot read /proc/%u/status: %s", o->tids[i], strerror(-err));
+			return err;
+		}
+		err = sampler__add_pid(s->smp, s->tgids[i]);
+		if (!err)
+			err = sampler__add_tid(s->smp, o->tids[i]);
+		if (err) {
+			pr_err("cannot add thread %u to the BPF target maps: %s", o->tids[i],
+			       strerror(-err));
+			return err;
+		}
+		pr_info("profiling thread %u of process %u", o->tids[i], s->tgids[i]);
+	}
+	return 0;
 }
 
 static void on_events(void *ctx, int fd, uint32_t events)
@@ -167,8 +204,9 @@ static void on_drain(void *ctx)
 	struct session *s = ctx;
 
 	session__drain(s);
-	if (s->o->nr_pids && !any_alive(s->o)) {
-		pr_notice("every profiled process has exited: stopping");
+	if ((s->o->nr_pids || s->o->nr_tids) && !any_alive(s)) {
+		pr_notice("every profiled %s has exited: stopping",
+			  s->o->nr_tids ? "thread" : "process");
 		evloop__stop(s->loop);
 	}
 }
@@ -197,7 +235,8 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 {
 	struct sampler_opts so = {
 		.freq_hz = o->freq_hz,
-		.filter_pids = (o->nr_pids || o->argv) && !o->all_cpus,
+		.filter_pids = (o->nr_pids || o->nr_tids || o->argv) && !o->all_cpus,
+		.filter_tids = o->nr_tids && !o->all_cpus,
 		.follow_forks = o->argv && !o->all_cpus,
 		.cpus = o->cpus,
 		.include_idle = o->include_idle,
@@ -222,6 +261,11 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 	}
 	s->o = o;
 	s->loop = loop;
+	s->tgids = calloc(o->nr_tids ? o->nr_tids : 1, sizeof(*s->tgids));
+	if (!s->tgids) {
+		*err = -ENOMEM;
+		goto cleanup;
+	}
 	*err = add_cgroups(s, &so, &cgt, &nr_cgt);
 	if (*err)
 		goto cleanup;
@@ -278,6 +322,9 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 			goto cleanup;
 		}
 	}
+	*err = add_tids(s);
+	if (*err)
+		goto cleanup;
 	free(cgt);
 	return s;
 cleanup:
@@ -309,6 +356,10 @@ int session__attach(struct session *s)
 		for (i = 0; i < o->nr_pids; i++)
 			if (procs__scan(s->procs, o->pids[i]) == -ESRCH)
 				pr_warn("process %u exited before profiling started", o->pids[i]);
+	} else if (o->nr_tids) {
+		for (i = 0; i < o->nr_tids; i++)
+			if (s->tgids[i])
+				procs__scan(s->procs, s->tgids[i]);
 	} else if (!o->argv || o->all_cpus) {
 		procs__scan_all(s->procs);
 	}
@@ -363,6 +414,7 @@ void session__free(struct session *s)
 	procs__free(s->procs);
 	stacks__free(s->stacks);
 	cgroups__free(s->cg);
+	free(s->tgids);
 	free(s);
 }
 
@@ -410,6 +462,10 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 		snprintf(m->mode, sizeof(m->mode), "pid %u", o->pids[0]);
 	else if (o->nr_pids)
 		snprintf(m->mode, sizeof(m->mode), "%d pids", o->nr_pids);
+	else if (o->nr_tids == 1)
+		snprintf(m->mode, sizeof(m->mode), "tid %u", o->tids[0]);
+	else if (o->nr_tids)
+		snprintf(m->mode, sizeof(m->mode), "%d tids", o->nr_tids);
 	else if (o->nr_cgroups)
 		snprintf(m->mode, sizeof(m->mode), "cgroup %s%s", o->cgroups[0],
 			 o->nr_cgroups > 1 ? " and more" : "");
@@ -734,7 +790,7 @@ int session__run(const struct session_opts *o)
 	if (o->argv && (err = release_command(&r)))
 		goto cleanup;
 	pr_info("profiling %s at %u Hz%s", o->argv ? o->argv[0] : o->nr_pids ? "processes" :
-		o->nr_cgroups ? "cgroups" : "the whole system", o->freq_hz,
+		o->nr_tids ? "threads" : o->nr_cgroups ? "cgroups" : "the whole system", o->freq_hz,
 		o->duration_ns ? "" : " (Ctrl-C to stop)");
 	err = evloop__run(r.loop, -1);
 	if (err) {

@@ -30,6 +30,8 @@ enum session_unwind {
 struct session_opts {
 	uint32_t *pids;
 	int nr_pids;
+	uint32_t *tids;		/* -t: only these threads (none with pids or argv) */
+	int nr_tids;
 	char **argv;		/* command to run, NULL-terminated, or NULL */
 	uint64_t duration_ns;	/* 0 = until signal / command exit */
 	uint32_t freq_hz;
@@ -66,7 +68,8 @@ struct profile;
 
 /*
  * Loads the BPF program (falling back to frame pointers under UNWIND_AUTO when the unwinder
- * cannot load), starts the mapping events on loop and adds o->pids to the targets. Nothing is
+ * cannot load), starts the mapping events on loop and adds o->pids (or o->tids and their
+ * processes) to the targets. Nothing is
  * sampled until session__attach. NULL with *err set and a message logged. o and loop must
  * outlive the session.
  */

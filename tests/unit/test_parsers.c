@@ -207,3 +207,28 @@ TEST(stacks_aggregate)
 	CHECK_EQ_INT(stacks__nr_raw(st), 1);
 	stacks__free(st);
 }
+
+/* /proc/TID/status: the thread's process, and whether it still runs (-t). */
+TEST(parse_status_tgid_and_state)
+{
+	uint32_t tgid = 0;
+
+	CHECK_EQ_INT(procs__parse_status("Name:\ttids-b\nUmask:\t0022\nState:\tR (running)\n"
+					 "Tgid:\t5498\nNgid:\t0\nPid:\t5501\n", &tgid), 0);
+	CHECK_EQ_INT(tgid, 5498);
+	CHECK_EQ_INT(procs__parse_status("Name:\ta\nState:\tS (sleeping)\nTgid:\t7\n", &tgid), 0);
+	CHECK_EQ_INT(tgid, 7);
+	/* A zombie leader whose other threads run, and a dead task: no running thread. */
+	CHECK_EQ_INT(procs__parse_status("Name:\ta\nState:\tZ (zombie)\nTgid:\t7\n", &tgid), -ESRCH);
+	CHECK_EQ_INT(procs__parse_status("Name:\ta\nState:\tX (dead)\nTgid:\t7\n", &tgid), -ESRCH);
+	/* A thread named like a field does not fool it: the kernel escapes its newline. */
+	CHECK_EQ_INT(procs__parse_status("Name:\tx\\nTgid: 1\nState:\tR (running)\nTgid:\t9\n",
+					 &tgid), 0);
+	CHECK_EQ_INT(tgid, 9);
+	CHECK_EQ_INT(procs__parse_status("Name:\ta\nTgid:\t7\n", &tgid), -EINVAL);
+	CHECK_EQ_INT(procs__parse_status("State:\tR (running)\n", &tgid), -EINVAL);
+	CHECK_EQ_INT(procs__parse_status("State:\tR\nTgid:\tx\n", &tgid), -EINVAL);
+	CHECK_EQ_INT(procs__parse_status("State:\tR\nTgid:\t0\n", &tgid), -EINVAL);
+	CHECK_EQ_INT(procs__parse_status("State:\tR\nTgid:\t99999999999\n", &tgid), -EINVAL);
+	CHECK_EQ_INT(procs__parse_status("", &tgid), -EINVAL);
+}

@@ -43,7 +43,7 @@ TEST(settings_getopt_from_table)
 	size_t n, i, j;
 
 	n = config__getopt(lo, ARRAY_SIZE(lo), so, sizeof(so));
-	CHECK_EQ_STR(so, "p:d:F:o:vaC:g");
+	CHECK_EQ_STR(so, "p:t:d:F:o:vaC:g");
 	for (i = 0; (k = config__key_name(i)); i++) {
 		/* -g is a letter only, as in perf. */
 		if (!k[1]) {
@@ -286,4 +286,30 @@ TEST(settings_perf_and_svg_habits)
 	CHECK_EQ_INT(so.palette, SVG_PAL_BLUE);
 	CHECK(so.reverse && !so.inverted && !so.hash);
 	CHECK_EQ_STR(so.title, "T");
+}
+
+/* -t: running threads only, lists and repeats merged, one-shot command line only. */
+TEST(settings_tid)
+{
+	char msg[CONFIG_MSG_LEN], me[64], list[64];
+	struct config_args a = { 0 };
+	struct config c;
+
+	snprintf(me, sizeof(me), "%d", (int)gettid());
+	snprintf(list, sizeof(list), "1,%d", (int)gettid());
+	config_args__add(&a, "tid", list);
+	config_args__add(&a, "tid", me);
+	CHECK_EQ_INT(config__resolve(&c, NULL, &a, CONFIG_ONESHOT, msg), 0);
+	CHECK_EQ_INT(c.tids.n, 2);
+	CHECK_EQ_INT(c.tids.pid[0], 1);
+	CHECK_EQ_INT(c.tids.pid[1], gettid());
+	CHECK_EQ_INT(from_cmdline("tid", "4194304", CONFIG_ONESHOT, &c, msg), -EINVAL);
+	CHECK(strstr(msg, "invalid --tid '4194304': no such thread") != NULL);
+	CHECK_EQ_INT(from_cmdline("tid", "1,", CONFIG_ONESHOT, &c, msg), -EINVAL);
+	CHECK(strstr(msg, "expected running thread ids") != NULL);
+	CHECK_EQ_INT(from_cmdline("tid", "0", CONFIG_ONESHOT, &c, msg), -EINVAL);
+	CHECK_EQ_INT(from_cmdline("tid", me, CONFIG_CONTINUOUS, &c, msg), -EINVAL);
+	CHECK(strstr(msg, "(--tid given)") != NULL);
+	CHECK_EQ_INT(from_file("tid", me, &c, msg), -EINVAL);
+	CHECK(strstr(msg, "tid is a command-line option") != NULL);
 }
