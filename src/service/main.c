@@ -18,6 +18,7 @@
 #include "service/privs.h"
 #include "render/render_cmd.h"
 #include "service/session.h"
+#include "sample/procs.h"
 #include "symbolize/symbolize.h"
 #include "base/util.h"
 
@@ -86,6 +87,25 @@ enum { OPT_CONFIG = 1, OPT_PRINT_CONFIG, OPT_HELP = 'h', OPT_VERSION = 'V' };
  * continuous mode applies them again over the file on every reload); config__resolve checks
  * them, whichever mode, exactly as it checks a config file.
  */
+/*
+ * /proc/N is there for a thread too, so --pid took it; but targets are processes and a thread
+ * id as one would profile nothing. Said now, with both ways to mean it.
+ */
+static int check_pids(const struct session_opts *o)
+{
+	uint32_t tgid;
+	int i;
+
+	for (i = 0; i < o->nr_pids; i++) {
+		if (procs__thread_tgid(o->pids[i], &tgid) || tgid == o->pids[i])
+			continue;
+		pr_err("--pid %u is a thread of process %u: -p %u profiles the process, -t %u the "
+		       "thread", o->pids[i], tgid, tgid, o->pids[i]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int profile_main(int argc, char **argv)
 {
 	struct option lo[96];
@@ -175,6 +195,9 @@ static int profile_main(int argc, char **argv)
 		err = -EINVAL;
 		goto cleanup;
 	}
+	err = check_pids(&out.session);
+	if (err)
+		goto cleanup;
 	if (continuous) {
 		struct daemon_opts d = {
 			.config_path = config_path,

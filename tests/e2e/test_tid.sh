@@ -95,6 +95,12 @@ if need_root "profiling"; then
 	sb=$(hits ';spin_b(;|$)' "$T/p.folded")
 	check "-p of the process: both threads, unlike -t ($sa, $sb)" test "$sa" -ge 10 -a "$sb" -ge 10
 
+	# A thread's id given to -p: /proc has it, but it is no process; said with both ways.
+	"$FLAMED" -p "$B" -d 1 -o "$T/pb.folded" 2>"$T/pb.err"
+	rc=$?
+	check "-p with a thread's id: refused ($rc), -p $W and -t $B offered" test $rc != 0 -a \
+		-n "$(grep -F -- "--pid $B is a thread of process $W: -p $W profiles the process, -t $B the thread" "$T/pb.err")"
+
 	# The main thread only waits in pthread_join: none of its threads' samples are its own.
 	"$FLAMED" -t "$W" -d 2 -o "$T/main.folded" 2>"$T/main.err"
 	check "-t of the waiting main thread: exits 0, no sample of spin_a or spin_b" \
