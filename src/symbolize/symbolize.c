@@ -349,6 +349,7 @@ static struct filesym *file_lookup(struct symbolizer *s, uint32_t pid, const str
 		s->st.debug_debuginfod += src == DEBUGINFO_DEBUGINFOD;
 		s->st.debug_minidebuginfo += symfile__has_minidebuginfo(f->sf);
 		s->st.dwarf_files += symfile__has_dwarf(f->sf);
+		s->st.go_files += symfile__has_gopclntab(f->sf);
 		s->st.files_refused += symfile__refused(f->sf);
 	}
 	f->mem = sizeof(*f) + (f->sf ? symfile__mem(f->sf) : 0);
@@ -1026,14 +1027,15 @@ void symbolizer__log_stats(const struct symbolizer *s)
 	struct symbolizer_stats st;
 
 	symbolizer__stats(s, &st);
-	pr_info("symbols: %llu files (%llu unreadable, %llu parts refused, %llu with DWARF; debug files: %llu by build "
+	pr_info("symbols: %llu files (%llu unreadable, %llu parts refused, %llu with DWARF, %llu Go tables; debug files: %llu by build "
 		"id, %llu by debuglink, %llu from debuginfod, %llu MiniDebugInfo), cache %llu hits / "
 		"%llu misses / %llu evicted, %.1f MiB; %llu frames, %llu unknown, %llu unnamed, "
 		"%llu inline, %llu JIT, %llu runtime; perf maps: %llu read, %.1f MiB parsed, %.1f MiB held, "
 		"%llu functions dropped by the bounds, %llu reads deferred by the time budget, "
 		"%llu re-read",
 		(unsigned long long)st.files, (unsigned long long)st.files_failed,
-		(unsigned long long)st.files_refused, (unsigned long long)st.dwarf_files, (unsigned long long)st.debug_build_id,
+		(unsigned long long)st.files_refused, (unsigned long long)st.dwarf_files, (unsigned long long)st.go_files,
+		(unsigned long long)st.debug_build_id,
 		(unsigned long long)st.debug_debuglink, (unsigned long long)st.debug_debuginfod,
 		(unsigned long long)st.debug_minidebuginfo, (unsigned long long)st.cache_hits,
 		(unsigned long long)st.cache_misses, (unsigned long long)st.cache_evictions,

@@ -57,6 +57,7 @@ struct symbolizer_stats {
 	uint64_t frames_runtime; /* frames of language runtimes (Python) named by their hook */
 	uint64_t addr_hits;	/* addresses served by the per-profile address cache */
 	uint64_t dwarf_files;	/* files with DWARF indexed */
+	uint64_t go_files;	/* Go binaries named from their .gopclntab */
 	uint64_t debug_build_id; /* debug files found by build id */
 	uint64_t debug_debuglink; /* ... by .gnu_debuglink (CRC checked) */
 	uint64_t debug_debuginfod; /* ... fetched from debuginfod */

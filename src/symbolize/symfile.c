@@ -10,6 +10,7 @@
 #include "symbolize/dwinfo.h"
 #include "base/elfimage.h"
 #include "symbolize/elfsyms.h"
+#include "symbolize/gopclntab.h"
 #include "base/log.h"
 #include "symbolize/symfile.h"
 
@@ -17,6 +18,7 @@ struct symfile {
 	struct elfsyms *syms;
 	struct dwinfo *dw;
 	struct elfimage *dw_img; /* the image the DWARF is read from, kept while dw lives */
+	struct gopclntab *go;	/* a Go binary's own table, when it lacks symbols or DWARF */
 	enum debuginfo_source src;
 	bool mini;
 	unsigned int refused;	/* sections or images left out for their size */
@@ -24,14 +26,17 @@ struct symfile {
 };
 
 /* What an image holds: a .symtab, DWARF, and how many bytes its compressed sections inflate to
- * (libdw inflates them into memory). */
-static void survey(Elf *elf, bool *symtab, bool *dwarf, size_t *inflated)
+ * (libdw inflates them into memory); *go: a Go binary (its build id note, its pclntab, or no
+ * section headers at all, where only a scan for the table's magic can tell). */
+static void survey(Elf *elf, bool *symtab, bool *dwarf, size_t *inflated, bool *go)
 {
 	Elf_Scn *scn = NULL;
-	size_t shstrndx;
+	size_t shstrndx, shnum;
 
-	*symtab = *dwarf = false;
+	*symtab = *dwarf = *go = false;
 	*inflated = 0;
+	if (!elf_getshdrnum(elf, &shnum) && shnum == 0)
+		*go = true;
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		return;
 	while ((scn = elf_nextscn(elf, scn))) {
@@ -48,6 +53,9 @@ static void survey(Elf *elf, bool *symtab, bool *dwarf, size_t *inflated)
 			continue;
 		if (!strcmp(name, ".debug_info") || !strcmp(name, ".zdebug_info"))
 			*dwarf = true;
+		if (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".gopclntab") ||
+		    !strcmp(name, ".data.rel.ro.gopclntab"))
+			*go = true;
 		if ((sh.sh_flags & SHF_COMPRESSED) && gelf_getchdr(scn, &ch))
 			*inflated += ch.ch_size;
 		else if (!strncmp(name, ".zdebug", 7))
@@ -98,7 +106,7 @@ static void use_dwarf(struct symfile *f, struct elfimage *im, size_t inflated)
 struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_err)
 {
 	struct symfile *f = calloc(1, sizeof(*f));
-	bool symtab, dwarf, dsymtab = false, ddwarf = false;
+	bool symtab, dwarf, dsymtab = false, ddwarf = false, go, dgo;
 	size_t inflated, dinflated;
 	struct elfimage *im = NULL, *dim = NULL;
 	Elf *elf, *delf;
@@ -119,7 +127,7 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 	f->syms = elfsyms__from_elf(elf, &err);
 	if (!f->syms)
 		goto cleanup;
-	survey(elf, &symtab, &dwarf, &inflated);
+	survey(elf, &symtab, &dwarf, &inflated, &go);
 	if (dwarf && ctx->dwarf)
 		use_dwarf(f, im, inflated);
 	/* Stripped of its symbols, or of the DWARF we want: look for its debug file. */
@@ -132,7 +140,7 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 		}
 		if (dim) {
 			delf = elfimage__elf(dim);
-			survey(delf, &dsymtab, &ddwarf, &dinflated);
+			survey(delf, &dsymtab, &ddwarf, &dinflated, &dgo);
 			if (elfsyms__merge(f->syms, delf)) {
 				err = -ENOMEM;
 				goto cleanup;
@@ -163,6 +171,22 @@ struct symfile *symfile__open(int fd, const struct symfile_ctx *ctx, int *ret_er
 			f->refused++;
 			pr_info("%s: MiniDebugInfo inflates past %u MiB: left out",
 				ctx->path ? ctx->path : "?", DEBUGINFO_MINIDEBUG_MAX >> 20);
+		}
+		err = 0;
+	}
+	/*
+	 * A Go binary without symbols (-ldflags=-s) or DWARF (-w): its pclntab names its functions,
+	 * inlined calls and lines, as the Go runtime's own tracebacks do.
+	 */
+	if (go && ((!symtab && !dsymtab) || (ctx->dwarf && !f->dw))) {
+		f->go = gopclntab__from_elf(elf, fd, &err);
+		if (f->go) {
+			f->mem += gopclntab__mem(f->go);
+		} else if (err == -ENOMEM) {
+			goto cleanup;
+		} else if (err != -ENOENT) {
+			pr_info("%s: Go function table unreadable (%s), ignored",
+				ctx->path ? ctx->path : "?", strerror(-err));
 		}
 		err = 0;
 	}
@@ -203,6 +227,7 @@ void symfile__free(struct symfile *f)
 	if (!f)
 		return;
 	dwinfo__free(f->dw);
+	gopclntab__free(f->go);
 	elfimage__free(f->dw_img);
 	elfsyms__free(f->syms);
 	free(f);
@@ -217,6 +242,10 @@ int symfile__lookup(struct symfile *f, uint64_t vaddr, unsigned int flags, struc
 
 	if (max <= 0)
 		return 0;
+	/* Go code of a binary whose table was read: the table knows it better than .dynsym. */
+	if (f->go && gopclntab__covers(f->go, vaddr))
+		return gopclntab__lookup(f->go, vaddr, flags & SYMFILE_INLINE, flags & SYMFILE_LINES,
+					 out, max);
 	name = elfsyms__find(f->syms, vaddr, &off);
 	if (f->dw && (flags & (SYMFILE_INLINE | SYMFILE_LINES)))
 		n = dwinfo__lookup(f->dw, vaddr, flags & SYMFILE_LINES, out, max);
@@ -269,6 +298,11 @@ unsigned int symfile__refused(const struct symfile *f)
 bool symfile__has_dwarf(const struct symfile *f)
 {
 	return f->dw != NULL;
+}
+
+bool symfile__has_gopclntab(const struct symfile *f)
+{
+	return f->go != NULL;
 }
 
 size_t symfile__nr_symbols(const struct symfile *f)

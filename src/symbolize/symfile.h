@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Everything flamed knows about one object file's names: its .symtab/.dynsym, those of its
- * separate debug file or MiniDebugInfo, and DWARF (from the file or its debug file) for inlined
- * calls and source lines. Opened once per file identity and shared by every process mapping it.
+ * separate debug file or MiniDebugInfo, DWARF (from the file or its debug file) for inlined
+ * calls and source lines, and a Go binary's .gopclntab when it has no symbols or no DWARF. Opened once per file identity and shared by every process mapping it.
  */
 #ifndef FLAMED_SYMFILE_H
 #define FLAMED_SYMFILE_H
@@ -47,6 +47,8 @@ const char *symfile__build_id(const struct symfile *f);
 enum debuginfo_source symfile__debug_source(const struct symfile *f);
 bool symfile__has_minidebuginfo(const struct symfile *f);
 bool symfile__has_dwarf(const struct symfile *f);
+/* Names come from a Go binary's .gopclntab (built without symbols or DWARF). */
+bool symfile__has_gopclntab(const struct symfile *f);
 /*
  * Parts of the file or its debug files left out for their size (a section over its cap, a
  * MiniDebugInfo image that inflates too far): the symbolizer counts them.

@@ -68,3 +68,42 @@ if [ -x "$BUILD/flamed" ]; then
 fi
 chmod 0644 $C/*/*
 ls -l $C/fuzz_elf $C/fuzz_dwarf $C/fuzz_unwind $C/fuzz_pprof
+
+# Go's .gopclntab (fuzz_gopclntab): the synthetic tables of tests/unit/test_gopclntab.c in each
+# format, and small ELF files carrying the 1.18 one as .gopclntab (its functions at 0x401000,
+# where the freestanding program's text starts) with its go:func.* and a module data that
+# points at both, and the same file without section headers (found by its magic).
+gopclntab_seeds() {
+	mkdir -p $C/fuzz_gopclntab "$W/go"
+	make -s BUILD="$BUILD" "$BUILD/unit-tests"
+	SEED_DIR="$W/go" "$BUILD/unit-tests" gopclntab_seeds >/dev/null
+	for t in go12 go116_be go118 go120; do cp "$W/go/$t" $C/fuzz_gopclntab/$t; done
+	cat >"$W/go/g.s" <<ASM
+	.section .rodata.gofunc,"a"
+gofunc:	.incbin "$W/go/go118.gofunc"
+	.section .gopclntab,"a"
+	.balign 32
+pcln:	.incbin "$W/go/go118"
+	.section .noptrdata,"aw"
+	.balign 8
+moduledata:
+	.quad pcln, pcln + 0x48
+	.fill 20, 8, 0
+	.quad 0x401000
+	.fill 15, 8, 0
+	.quad gofunc
+	.fill 9, 8, 0
+ASM
+	# Not cc1: without -N the data lies in segments of its own, not executable ones.
+	gcc -nostdlib -static -fno-pie -no-pie -Wa,--noexecstack -O1 -o "$W/go/elf" "$W/t.c" "$W/go/g.s"
+	cp "$W/go/elf" $C/fuzz_gopclntab/elf_go118
+	python3 - "$W/go/elf" $C/fuzz_gopclntab/elf_noshdr <<'PY'
+import struct, sys
+b = bytearray(open(sys.argv[1], "rb").read())
+struct.pack_into("<Q", b, 0x28, 0)
+struct.pack_into("<HHH", b, 0x3a, 0, 0, 0)
+open(sys.argv[2], "wb").write(b)
+PY
+}
+gopclntab_seeds
+chmod 0644 $C/fuzz_gopclntab/*

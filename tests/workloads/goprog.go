@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: GPL-2.0-only
+// A Go program with a known call chain, built stripped by tests/e2e/test_gostripped.sh:
+// main.main -> main.midWork -> main.leafWork, whose hot loop runs main.mix inlined. With a
+// second argument N > 1, N-1 goroutines run main.worker -> main.midWork -> main.leafWork too, on
+// as many threads (GOMAXPROCS N).
+// Usage: goprog [SECS [N]]
+package main
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+)
+
+var sink uint64
+
+// mix is small enough for the compiler to inline into leafWork's loop.
+func mix(x uint64) uint64 {
+	return x*6364136223846793005 + 1442695040888963407
+}
+
+// finish keeps leafWork from being a frameless leaf: Go gives a function that calls another a
+// frame pointer, and only frame pointers unwind a binary built without DWARF (-w).
+//
+//go:noinline
+func finish(x uint64) uint64 {
+	return x ^ 0x9e3779b97f4a7c15
+}
+
+//go:noinline
+func leafWork(n int) uint64 {
+	x := uint64(n) + 1
+	for i := 0; i < 2000000; i++ {
+		x = mix(x)
+		x ^= x >> 17
+	}
+	return finish(x)
+}
+
+//go:noinline
+func midWork(n int) uint64 {
+	return leafWork(n) + 1
+}
+
+//go:noinline
+func worker(n int, deadline time.Time, wg *sync.WaitGroup) {
+	defer wg.Done()
+	var s uint64
+	for time.Now().Before(deadline) {
+		s += midWork(n)
+	}
+	sink += s
+}
+
+func main() {
+	secs := 5.0
+	n := 1
+	if len(os.Args) > 1 {
+		secs, _ = strconv.ParseFloat(os.Args[1], 64)
+	}
+	if len(os.Args) > 2 {
+		n, _ = strconv.Atoi(os.Args[2])
+	}
+	if n < 1 {
+		n = 1
+	}
+	runtime.GOMAXPROCS(n)
+	deadline := time.Now().Add(time.Duration(secs * float64(time.Second)))
+	var wg sync.WaitGroup
+	for w := 1; w < n; w++ {
+		wg.Add(1)
+		go worker(w, deadline, &wg)
+	}
+	var s uint64
+	for time.Now().Before(deadline) {
+		s += midWork(0)
+	}
+	wg.Wait()
+	sink += s
+}
