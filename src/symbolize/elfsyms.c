@@ -28,6 +28,7 @@ struct elfsyms {
 	struct eseg *segs;
 	size_t nr_segs;
 	char build_id[41];
+	char go_build_id[ELFSYMS_GO_BUILD_ID_MAX + 1];
 };
 
 static int add_sym(struct elfsyms *e, uint64_t addr, uint64_t size, const char *name, bool label)
@@ -130,6 +131,34 @@ static bool read_build_id(char *hex, Elf_Scn *scn, const GElf_Shdr *sh)
 			hex[2 * i + 1] = digits[d[i] & 15];
 		}
 		hex[2 * i] = '\0';
+		return true;
+	}
+	return false;
+}
+
+/*
+ * The Go toolchain's build id (.note.go.buildid: name "Go" padded to 4 bytes, type 4, the id
+ * as text, such as "p1DgBy.../Hi2bLB.../nGGCEv.../nZ5yCN..."), when it is printable and fits.
+ */
+static bool read_go_build_id(char *out, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = section_data(scn, sh);
+	GElf_Nhdr nh;
+	size_t off = 0, noff, doff, i;
+
+	while (data && (off = gelf_getnote(data, off, &nh, &noff, &doff)) > 0) {
+		const unsigned char *d = (const unsigned char *)data->d_buf + doff;
+
+		if (nh.n_type != 4 || nh.n_namesz != 4 || memcmp((char *)data->d_buf + noff, "Go\0\0", 4) ||
+		    !nh.n_descsz || nh.n_descsz > ELFSYMS_GO_BUILD_ID_MAX)
+			continue;
+		for (i = 0; i < nh.n_descsz; i++)
+			if (d[i] < 0x21 || d[i] > 0x7e)
+				break;
+		if (i < nh.n_descsz)
+			continue;
+		memcpy(out, d, nh.n_descsz);
+		out[nh.n_descsz] = '\0';
 		return true;
 	}
 	return false;
@@ -241,8 +270,9 @@ struct elfsyms *elfsyms__from_elf(Elf *elf, int *ret_err)
 			continue;
 		if (sh.sh_type == SHT_SYMTAB || sh.sh_type == SHT_DYNSYM)
 			err = read_symtab(e, elf, scn, &sh);
-		else if (sh.sh_type == SHT_NOTE && !e->build_id[0])
-			read_build_id(e->build_id, scn, &sh);
+		else if (sh.sh_type == SHT_NOTE && !e->build_id[0] &&
+			 !read_build_id(e->build_id, scn, &sh) && !e->go_build_id[0])
+			read_go_build_id(e->go_build_id, scn, &sh);
 		if (err)
 			goto cleanup;
 	}
@@ -335,6 +365,11 @@ const char *elfsyms__find(const struct elfsyms *e, uint64_t vaddr, uint64_t *off
 const char *elfsyms__build_id(const struct elfsyms *e)
 {
 	return e->build_id;
+}
+
+const char *elfsyms__go_build_id(const struct elfsyms *e)
+{
+	return e->go_build_id;
 }
 
 size_t elfsyms__count(const struct elfsyms *e)

@@ -31,6 +31,9 @@ int elfsyms__off_to_vaddr(const struct elfsyms *e, uint64_t off, uint64_t *vaddr
 const char *elfsyms__find(const struct elfsyms *e, uint64_t vaddr, uint64_t *offset);
 /* Hex build id, "" when the file has none. */
 const char *elfsyms__build_id(const struct elfsyms *e);
+/* The Go toolchain's build id (.note.go.buildid) as its text, "" when none. */
+#define ELFSYMS_GO_BUILD_ID_MAX 127
+const char *elfsyms__go_build_id(const struct elfsyms *e);
 size_t elfsyms__count(const struct elfsyms *e);
 /* Hex build id (GNU note) of any ELF image into hex[41]; "" when it has none. */
 void elfsyms__read_build_id(Elf *elf, char hex[41]);

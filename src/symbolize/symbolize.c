@@ -662,7 +662,7 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 	pm.limit = m->end;
 	pm.offset = m->pgoff;
 	if (f && f->sf) {
-		const char *bid = symfile__build_id(f->sf);
+		const char *bid = symfile__mapping_build_id(f->sf);
 
 		pm.build_id = *bid ? profile__intern_str(p, bid) : 0;
 	}

@@ -280,6 +280,13 @@ const char *symfile__build_id(const struct symfile *f)
 	return elfsyms__build_id(f->syms);
 }
 
+const char *symfile__mapping_build_id(const struct symfile *f)
+{
+	const char *id = elfsyms__build_id(f->syms);
+
+	return *id ? id : elfsyms__go_build_id(f->syms);
+}
+
 enum debuginfo_source symfile__debug_source(const struct symfile *f)
 {
 	return f->src;

@@ -43,6 +43,11 @@ int symfile__lookup(struct symfile *f, uint64_t vaddr, unsigned int flags, struc
 /* Virtual address of a file offset (through PT_LOAD); -ENOENT outside every segment. */
 int symfile__off_to_vaddr(const struct symfile *f, uint64_t off, uint64_t *vaddr);
 const char *symfile__build_id(const struct symfile *f);
+/*
+ * The id a profile's mapping carries (pprof Mapping.build_id): the GNU build id in hex, else a
+ * Go binary's Go build id (what `go tool buildid` prints), else "".
+ */
+const char *symfile__mapping_build_id(const struct symfile *f);
 /* Which debug file fed it (DEBUGINFO_NONE: the file's own tables). */
 enum debuginfo_source symfile__debug_source(const struct symfile *f);
 bool symfile__has_minidebuginfo(const struct symfile *f);

@@ -137,9 +137,14 @@ mainpct=$(fraction gostrip "$CHAIN" "$out")
 check "two goroutines: $both% of $n samples in either chain (>= 95%), worker $worker%, main $mainpct% (each >= 20%)" \
 	[ "$both" -ge 95 ] && [ "$worker" -ge 20 ] && [ "$mainpct" -ge 20 ]
 
-# pprof: the functions named, with their files.
+# pprof, decoded by Go's own pprof: the functions named, with their files, and the binary's
+# mapping carrying its Go build id (it has no GNU one).
 out="$T/go.pb.gz"
-"$FLAMED" --lines -o "$out" -- "$W/gostrip" 2 1 >"$T/pprof.log" 2>&1
-check "pprof of the stripped binary names main.leafWork in goprog.go" \
-	bash -c "gzip -dc '$out' | grep -aq 'main.leafWork' && gzip -dc '$out' | grep -aq 'goprog.go'"
+"$FLAMED" -o "$out" -- "$W/gostrip" 2 1 >"$T/pprof.log" 2>&1
+HOME="$T" go tool pprof -raw "$out" >"$T/go.raw" 2>&1
+gobid=$(go tool buildid "$W/gostrip")
+check "pprof of the stripped binary: main.leafWork in $SRC" \
+	bash -c "grep -q 'main.leafWork $SRC' '$T/go.raw'"
+check "pprof of the stripped binary: its mapping has the Go build id ($gobid)" \
+	bash -c "sed -n '/^Mappings/,\$p' '$T/go.raw' | grep -qF ' $W/gostrip $gobid '"
 finish

@@ -30,6 +30,7 @@ static void lookups(const struct elfsyms *e, uint64_t addr, size_t size)
 		addr = (addr >> 3) ^ (addr << 5) ^ 0x1000;
 	}
 	fuzz__touch(elfsyms__build_id(e));
+	fuzz__touch(elfsyms__go_build_id(e));
 	elfsyms__count(e);
 	elfsyms__mem(e);
 }
