@@ -5,7 +5,9 @@
 # leafWork's loop) built here with the machine's Go toolchain as a static executable, as a PIE
 # (.data.rel.ro.gopclntab), and as a PIE whose section headers are gone (the table found by its
 # magic). Checks every main.* function named as the unstripped build's DWARF names it, lines,
-# inlined frames, and profiles: the chain in order, goroutines on two threads.
+# inlined frames, and profiles: the chain in order, goroutines on two threads; and cgo both ways
+# (tests/workloads/gocgo.go, linked by gcc: an externally linked PIE folds the table into
+# .data.rel.ro, where only its magic finds it).
 . "$(dirname "$0")/lib.sh"
 
 need_tool "Go stripped binaries" go python3 || finish || exit 1
@@ -147,4 +149,23 @@ check "pprof of the stripped binary: main.leafWork in $SRC" \
 	bash -c "grep -q 'main.leafWork $SRC' '$T/go.raw'"
 check "pprof of the stripped binary: its mapping has the Go build id ($gobid)" \
 	bash -c "sed -n '/^Mappings/,\$p' '$T/go.raw' | grep -qF ' $W/gostrip $gobid '"
+# cgo: Go -> C -> Go, stripped, as an executable and as a PIE (external linking, gcc). The C
+# functions are static in a stripped file (unnamed, as in any stripped C program); the Go frames
+# on both sides of them are named: the cgo call and the callback's chain.
+if need_tool "cgo" gcc; then
+	CGO="$ROOT/tests/workloads/gocgo.go"
+	check "go builds the cgo workload stripped, as an executable and as a PIE" bash -c "
+		cd '$W' && CGO_ENABLED=1 go build -ldflags='-s -w' -o '$W/cgos' '$CGO' &&
+		CGO_ENABLED=1 go build -buildmode=pie -ldflags='-s -w' -o '$W/cgopie' '$CGO'" \
+		>"$T/cgo.log" 2>&1
+	for bin in cgos cgopie; do
+		out="$T/$bin.folded"
+		"$FLAMED" -o "$out" -- "$W/$bin" 4 >"$T/$bin.log" 2>&1
+		n=$(samples "$bin" "$out")
+		call=$(fraction "$bin" 'runtime\.asmcgocall;_cgo_[0-9a-f]+_Cfunc_c_work;' "$out")
+		back=$(fraction "$bin" '_Cfunc_c_work;.*;crosscall2;runtime\.cgocallback;.*_cgoexp_[0-9a-f]+_goLeaf;main\.goLeaf_\[i\]' "$out")
+		check "$bin: $call% of $n samples under the named cgo call (>= 90%), $back% back in Go under it (>= 25%)" \
+			[ "$n" -ge 100 ] && [ "$call" -ge 90 ] && [ "$back" -ge 25 ]
+	done
+fi
 finish
