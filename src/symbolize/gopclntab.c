@@ -500,6 +500,13 @@ struct seg {
 };
 
 #define SCAN_CHUNK (1u << 20)
+/*
+ * Bounds on the work a hostile file can cause: bytes read while looking for the table's magic
+ * and for the module data, and candidate headers (each read as a table) per file.
+ */
+#define SCAN_MAX (256u << 20)
+#define SCAN_MODULEDATA_MAX (64u << 20)
+#define SCAN_CANDIDATES 16
 /* Words of the module data read: up to gofunc of 1.20+ and some. */
 #define MODULEDATA_WORDS 48
 
@@ -527,9 +534,19 @@ static int read_table(int fd, uint64_t off, uint64_t len, uint64_t text, struct 
 	void *buf;
 	int err = 0;
 
+	unsigned char h[16];
+	uint32_t m;
+
 	if (len > GOPCLNTAB_MAX)
 		len = GOPCLNTAB_MAX;
-	buf = malloc(len ? len : 1);
+	/* The header first: a section that only claims the name costs no big read. */
+	if (len < sizeof(h) || pread_all(fd, h, sizeof(h), off))
+		return -EINVAL;
+	memcpy(&m, h, 4);
+	if (((m | 0x0f000000) != 0xffffffff && (m | 0x0000000f) != 0xffffffff) || h[4] || h[5] ||
+	    (h[6] != 1 && h[6] != 2 && h[6] != 4) || (h[7] != 4 && h[7] != 8))
+		return -EINVAL;
+	buf = malloc(len);
 	if (!buf)
 		return -ENOMEM;
 	err = pread_all(fd, buf, len, off);
@@ -565,6 +582,8 @@ static int scan_for_table(int fd, const struct seg *segs, size_t nsegs, struct g
 			  uint64_t *vaddr)
 {
 	unsigned char *buf = malloc(SCAN_CHUNK);
+	unsigned int tried = 0;
+	uint64_t scanned = 0;
 	size_t i;
 	int err = -ENOENT;
 
@@ -579,8 +598,10 @@ static int scan_for_table(int fd, const struct seg *segs, size_t nsegs, struct g
 		for (pos = 0; pos + 16 <= s->filesz && err == -ENOENT; pos += SCAN_CHUNK - 16) {
 			size_t len = s->filesz - pos < SCAN_CHUNK ? s->filesz - pos : SCAN_CHUNK, j;
 
-			if (pread_all(fd, buf, len, s->off + pos))
+			if (scanned >= SCAN_MAX || tried >= SCAN_CANDIDATES ||
+			    pread_all(fd, buf, len, s->off + pos))
 				break;
+			scanned += len;
 			/* The linker aligns the table (32 bytes); 4 covers every layout. */
 			for (j = 0; j + 16 <= len; j += 4) {
 				const unsigned char *d = buf + j;
@@ -592,6 +613,8 @@ static int scan_for_table(int fd, const struct seg *segs, size_t nsegs, struct g
 				       (d[0] & 0xf0) == 0xf0)) ||
 				    d[4] || d[5] || (d[7] != 4 && d[7] != 8))
 					continue;
+				if (++tried > SCAN_CANDIDATES)
+					break;
 				e = read_table(fd, s->off + pos + j, s->filesz - pos - j, 0, g);
 				if (e == -ENOMEM) {
 					err = e;
@@ -625,7 +648,7 @@ static void find_gofunc(struct gopclntab *g, int fd, const struct seg *segs, siz
 	unsigned char *buf = malloc(SCAN_CHUNK);
 	unsigned char md[MODULEDATA_WORDS * 8];
 	const struct seg *gs;
-	uint64_t gofunc = 0, end, w1, w22;
+	uint64_t gofunc = 0, end, w1, w22, scanned = 0;
 	size_t i;
 
 	if (!buf)
@@ -639,8 +662,9 @@ static void find_gofunc(struct gopclntab *g, int fd, const struct seg *segs, siz
 		for (pos = 0; pos < s->filesz && !gofunc; pos += SCAN_CHUNK) {
 			size_t len = s->filesz - pos < SCAN_CHUNK ? s->filesz - pos : SCAN_CHUNK, j;
 
-			if (pread_all(fd, buf, len, s->off + pos))
+			if (scanned >= SCAN_MODULEDATA_MAX || pread_all(fd, buf, len, s->off + pos))
 				break;
+			scanned += len;
 			for (j = 0; j + ps <= len; j += ps) {
 				uint64_t v = ps == 8 ? get64(g, buf + j) : get32(g, buf + j);
 
