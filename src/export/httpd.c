@@ -9,10 +9,10 @@
 #include <netinet/in.h>
 #include <sys/epoll.h>
 #include <sys/stat.h>
-#include <sys/timerfd.h>
 
 #include <microhttpd.h>
 
+#include "base/evloop.h"
 #include "export/httpd.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -63,7 +63,9 @@ struct httpd_conn {
 struct httpd {
 	struct MHD_Daemon *d;
 	struct httpd_handlers ops;
-	int epfd, tfd, mhd_fd;
+	struct evloop *loop;
+	struct evloop_timer *timer;	/* libmicrohttpd's next timeout or a request deadline */
+	int mhd_fd;			/* libmicrohttpd's own epoll fd (MHD_USE_EPOLL) */
 	uint16_t port;
 	struct httpd_request *waiting;
 	struct httpd_conn *head, *tail;
@@ -385,33 +387,35 @@ static void unlink_waiting(struct httpd *h, struct httpd_request *r)
 
 /*
  * A suspended connection is out of libmicrohttpd's sight, so a client that hangs up would keep
- * its profile, and one of the few profile slots, to the end. Its socket goes into our epoll set
+ * its profile, and one of the few profile slots, to the end. The loop watches its socket
  * for the hang-up alone (EPOLLRDHUP, and HUP and ERR that epoll always reports), not for input:
  * a pipelined request is no hang-up. A client that only shuts down its sending side counts as
  * gone too, as Go's server cancels a request whose connection reads EOF.
  */
+static void on_hang_up(void *ctx, int fd, uint32_t events);
+
 static void watch(struct httpd *h, struct httpd_request *r)
 {
 	const union MHD_ConnectionInfo *info =
 		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
-	struct epoll_event ev = { .events = EPOLLRDHUP };
+	int err;
 
 	if (!info)
 		return;
-	ev.data.fd = info->connect_fd;
-	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev)) {
+	err = evloop__add_fd(h->loop, info->connect_fd, EPOLLRDHUP, on_hang_up, h);
+	if (err) {
 		pr_debug("httpd: cannot watch a profile's connection: %s; a hang-up is seen at "
-			 "its end", strerror(errno));
+			 "its end", strerror(-err));
 		return;
 	}
-	r->fd = ev.data.fd;
+	r->fd = info->connect_fd;
 }
 
 static void unwatch(struct httpd *h, struct httpd_request *r)
 {
 	if (r->fd < 0)
 		return;
-	epoll_ctl(h->epfd, EPOLL_CTL_DEL, r->fd, NULL);
+	evloop__del_fd(h->loop, r->fd);
 	r->fd = -1;
 }
 
@@ -543,7 +547,6 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 /* The timer fires at libmicrohttpd's next timeout or the next request deadline. */
 static void arm_timeout(struct httpd *h)
 {
-	struct itimerspec its = { 0 };
 	MHD_UNSIGNED_LONG_LONG ms;
 	uint64_t wait = UINT64_MAX, now = now_mono_ns(), next = next_deadline(h);
 
@@ -551,39 +554,39 @@ static void arm_timeout(struct httpd *h)
 		wait = ms * 1000000ULL;
 	if (next)
 		wait = MIN(wait, next > now ? next - now : 0);
-	if (wait != UINT64_MAX) {
-		wait = wait ? wait : 1;
-		its.it_value.tv_sec = wait / NS_PER_S;
-		its.it_value.tv_nsec = wait % NS_PER_S;
-	}
-	timerfd_settime(h->tfd, 0, &its, NULL);
+	/* 0 disarms: "now" is the next nanosecond. */
+	evloop__timer_set(h->timer, wait == UINT64_MAX ? 0 : wait ? wait : 1, 0);
 }
 
-void httpd__dispatch(struct httpd *h)
+/* Closes what is past its deadline, lets libmicrohttpd do what is ready, re-arms the timer. */
+static void run(struct httpd *h)
 {
-	struct epoll_event evs[8];
-	struct httpd_request *r;
-	uint64_t ticks;
-	int n, i;
-
-	n = epoll_wait(h->epfd, evs, ARRAY_SIZE(evs), 0);
-	for (i = 0; i < n; i++) {
-		int fd = evs[i].data.fd;
-
-		if (fd == h->tfd) {
-			if (read(h->tfd, &ticks, sizeof(ticks)) < 0)
-				continue;
-		} else if (fd != h->mhd_fd) {
-			/* Hang-ups first: a request that came after them finds their slots free. */
-			for (r = h->waiting; r && r->fd != fd; r = r->next)
-				;
-			if (r)
-				hang_up(h, r);
-		}
-	}
 	expire(h);
 	MHD_run(h->d);
 	arm_timeout(h);
+}
+
+static void on_ready(void *ctx, int fd, uint32_t events)
+{
+	run(ctx);
+}
+
+static void on_timeout(void *ctx)
+{
+	run(ctx);
+}
+
+/* A waiting profile's socket reported a hang-up (the only event it is watched for). */
+static void on_hang_up(void *ctx, int fd, uint32_t events)
+{
+	struct httpd *h = ctx;
+	struct httpd_request *r;
+
+	for (r = h->waiting; r && r->fd != fd; r = r->next)
+		;
+	if (r)
+		hang_up(h, r);
+	run(h);
 }
 
 void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status,
@@ -609,11 +612,6 @@ void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status
 	arm_timeout(h);
 }
 
-int httpd__fd(const struct httpd *h)
-{
-	return h->epfd;
-}
-
 uint16_t httpd__port(const struct httpd *h)
 {
 	return h->port;
@@ -624,11 +622,11 @@ void httpd__stats(const struct httpd *h, struct httpd_stats *st)
 	*st = h->stats;
 }
 
-struct httpd *httpd__new(const char *addr, const struct httpd_handlers *ops, int *err)
+struct httpd *httpd__new(const char *addr, struct evloop *loop, const struct httpd_handlers *ops,
+			 int *err)
 {
 	struct httpd *h = calloc(1, sizeof(*h));
 	struct sockaddr_storage ss;
-	struct epoll_event ev = { .events = EPOLLIN };
 	const union MHD_DaemonInfo *info;
 	socklen_t len;
 	char text[INET6_ADDRSTRLEN];
@@ -639,7 +637,8 @@ struct httpd *httpd__new(const char *addr, const struct httpd_handlers *ops, int
 		*err = -ENOMEM;
 		return NULL;
 	}
-	h->epfd = h->tfd = -1;
+	h->loop = loop;
+	h->mhd_fd = -1;
 	h->ops = *ops;
 	if (httpd__parse_listen(addr, &ss, &len)) {
 		*err = -EINVAL;
@@ -662,27 +661,18 @@ struct httpd *httpd__new(const char *addr, const struct httpd_handlers *ops, int
 		pr_err("cannot listen on %s: %s", addr, strerror(-*err));
 		goto cleanup;
 	}
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
-	h->mhd_fd = info ? info->epoll_fd : -1;
 	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
-	h->epfd = epoll_create1(EPOLL_CLOEXEC);
-	h->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-	if (h->mhd_fd < 0 || h->epfd < 0 || h->tfd < 0) {
-		*err = errno ? -errno : -EINVAL;
-		pr_err("cannot set up the HTTP server's event loop: %s", strerror(-*err));
+	/* libmicrohttpd's epoll fd (listening socket and connections) is one fd of the loop. */
+	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	h->timer = evloop__add_timer(loop, on_timeout, h);
+	*err = !info ? -EINVAL : !h->timer ? -ENOMEM :
+	       evloop__add_fd(loop, info->epoll_fd, EPOLLIN, on_ready, h);
+	if (*err) {
+		pr_err("cannot set up the HTTP server's events: %s", strerror(-*err));
 		goto cleanup;
 	}
-	ev.data.fd = h->mhd_fd;
-	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->mhd_fd, &ev)) {
-		*err = -errno;
-		goto cleanup;
-	}
-	ev.data.fd = h->tfd;
-	if (epoll_ctl(h->epfd, EPOLL_CTL_ADD, h->tfd, &ev)) {
-		*err = -errno;
-		goto cleanup;
-	}
+	h->mhd_fd = info->epoll_fd;
 	arm_timeout(h);
 	if (ss.ss_family == AF_INET6)
 		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof(text));
@@ -713,11 +703,10 @@ void httpd__free(struct httpd *h)
 		}
 		for (i = 0; i < 3; i++)
 			MHD_run(h->d);
+		if (h->mhd_fd >= 0)
+			evloop__del_fd(h->loop, h->mhd_fd);
 		MHD_stop_daemon(h->d);
 	}
-	if (h->epfd >= 0)
-		close(h->epfd);
-	if (h->tfd >= 0)
-		close(h->tfd);
+	evloop__del_timer(h->timer);
 	free(h);
 }

@@ -22,9 +22,10 @@
  * - headers fit in a per-connection memory limit; an answer that makes no progress for
  *   HTTPD_IDLE_TIMEOUT_S is dropped.
  *
- * Like push, it runs on the daemon's loop: httpd__fd() is libmicrohttpd's epoll fd together
- * with a timerfd for its timeouts, in an epoll fd of our own; httpd__dispatch() serves what is
- * ready. A profile request is suspended until its owner answers it with httpd__answer().
+ * Like push, it runs on the loop it is given (base/evloop.h): libmicrohttpd's epoll fd
+ * (MHD_USE_EPOLL, MHD_DAEMON_INFO_EPOLL_FD) and the sockets of waiting profiles (for their
+ * hang-up) are the loop's fds, its timeouts and the request deadlines one loop timer. A profile
+ * request is suspended until its owner answers it with httpd__answer().
  */
 #ifndef FLAMED_HTTPD_H
 #define FLAMED_HTTPD_H
@@ -68,13 +69,13 @@ struct httpd_stats {
 
 struct httpd;
 
-/* Listens on addr (see httpd__parse_listen); NULL with *err set and a message logged. */
-struct httpd *httpd__new(const char *addr, const struct httpd_handlers *h, int *err);
+/* Listens on addr (see httpd__parse_listen), served on loop; NULL with *err set and logged. */
+struct evloop;
+struct httpd *httpd__new(const char *addr, struct evloop *loop, const struct httpd_handlers *h,
+			 int *err);
 /* Answers the requests still waiting with 503, then stops. */
 void httpd__free(struct httpd *h);
 
-int httpd__fd(const struct httpd *h);
-void httpd__dispatch(struct httpd *h);
 /* The port listened on (useful with port 0). */
 uint16_t httpd__port(const struct httpd *h);
 void httpd__stats(const struct httpd *h, struct httpd_stats *st);

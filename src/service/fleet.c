@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/epoll.h>
 #include <sys/resource.h>
 
 #include "service/config.h"
@@ -405,13 +404,6 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 	profile__free(q);
 }
 
-static void on_httpd(void *ctx, int fd, uint32_t events)
-{
-	struct fleet *f = ctx;
-
-	httpd__dispatch(f->httpd);
-}
-
 /* --- metrics --------------------------------------------------------------------------------- */
 
 static void metric(FILE *out, const char *name, const char *type, const char *help)
@@ -592,9 +584,8 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 			.cancel = on_cancel,
 		};
 
-		f->httpd = httpd__new(c->listen, &h, err);
-		if (!f->httpd ||
-		    (*err = evloop__add_fd(loop, httpd__fd(f->httpd), EPOLLIN, on_httpd, f)))
+		f->httpd = httpd__new(c->listen, loop, &h, err);
+		if (!f->httpd)
 			goto cleanup;
 	}
 	return f;
@@ -620,12 +611,10 @@ void fleet__free(struct fleet *f)
 		free_capture(c);
 	}
 	/* Nothing but push runs while it flushes on the loop: not the server, not a capture. */
-	if (f->httpd)
-		evloop__del_fd(f->loop, httpd__fd(f->httpd));
+	httpd__free(f->httpd);
 	evloop__del_timer(f->tcap);
 	if (f->push)
 		push__flush(f->push, FLUSH_MS);
-	httpd__free(f->httpd);
 	push__free(f->push);
 	free(f);
 }

@@ -6,7 +6,8 @@
 # (main;a;b;c); the daemon reloads on SIGHUP and keeps running, and on SIGTERM writes its last
 # window and exits 0; in both modes the process holds one signalfd, one timerfd and two epoll
 # instances (the loop's, and the one libbpf's perf buffer makes for the mapping events), where
-# the one-shot loop used to hold two timerfds and the daemon five timerfds and three epolls.
+# the one-shot loop used to hold two timerfds and the daemon five timerfds and three epolls;
+# with push and the HTTP server the daemon holds one more epoll (libmicrohttpd's), no timerfd.
 # One description of a profile (src/aggregate/describe.c): a one-shot SVG and a continuous-mode
 # window SVG of the same workload carry the same kinds of facts in the same order (span, rate,
 # CPUs, samples, host, target, unwind summary, symbol statistics; the window's span names its
@@ -85,6 +86,30 @@ if wait_for "$T/daemon.err" "profiling the whole system"; then
 else
 	fail "daemon: did not start"
 	kill -KILL $dp 2>/dev/null
+fi
+
+# --- continuous with push and the HTTP server: their sockets and timers are the loop's too ----
+# Three epolls: the loop's, libbpf's perf buffer's and libmicrohttpd's own (MHD_USE_EPOLL, one
+# fd of the loop); push and the server used to add an epoll and a timerfd each, push another.
+if need_tool curl; then
+	"$FLAMED" --interval 600 --formats folded --output-dir "$T/fleet" --listen 127.0.0.1:0 \
+		--push-url http://127.0.0.1:9/ 2>"$T/fleet.err" &
+	dp=$!
+	if wait_for "$T/fleet.err" "serving /debug/pprof"; then
+		port=$(sed -nE 's|.*serving .* on http://127\.0\.0\.1:([0-9]+)/.*|\1|p' "$T/fleet.err")
+		k=$(kinds $dp)
+		check "daemon with push and --listen: one signalfd, one timerfd, three epolls ($k)" \
+			test "$k" = "3 1 1"
+		check "daemon with push and --listen: /metrics served from the loop" \
+			bash -c "curl -sf --max-time 20 http://127.0.0.1:$port/metrics | grep -q '^flamed_'"
+		kill -TERM $dp
+		wait $dp
+		rc=$?
+		check "daemon with push and --listen: SIGTERM exits 0 ($rc)" test "$rc" = 0
+	else
+		fail "daemon with push and --listen: did not start ($(tail -n 2 "$T/fleet.err"))"
+		kill -KILL $dp 2>/dev/null
+	fi
 fi
 
 # --- one description: one-shot and continuous SVGs say the same things ----------------------

@@ -19,6 +19,7 @@
 #include "service/config.h"
 #include "service/fleet.h"
 #include "harness.h"
+#include "base/evloop.h"
 #include "export/httpd.h"
 #include "aggregate/profile.h"
 #include "export/push.h"
@@ -455,6 +456,7 @@ TEST(fleet_push_profile_labels)
 /* --- the HTTP server ------------------------------------------------------------------------- */
 
 struct served {
+	struct evloop *loop;
 	struct httpd *h;
 	struct httpd_request *pending;
 	volatile int stop;
@@ -488,16 +490,13 @@ static int stub_profile(void *ctx, struct httpd_request *r, uint32_t seconds)
 	return 0;
 }
 
-/* The daemon's loop, in miniature: poll the fd, dispatch, answer a waiting profile. */
+/* The daemon's loop, in miniature: run the loop, answer a waiting profile. */
 static void *serve(void *arg)
 {
 	struct served *sv = arg;
 
 	while (!sv->stop) {
-		struct pollfd pfd = { .fd = httpd__fd(sv->h), .events = POLLIN };
-
-		poll(&pfd, 1, 20);
-		httpd__dispatch(sv->h);
+		evloop__run(sv->loop, 20);
 		if (sv->pending) {
 			httpd__answer(sv->h, sv->pending, 200, "application/octet-stream",
 				      strdup("pprof"), 5);
@@ -599,10 +598,16 @@ TEST(httpd_routes_and_status_codes)
 	int err, fd;
 
 	curl_global_init(CURL_GLOBAL_DEFAULT);
-	sv.h = httpd__new("127.0.0.1:0", &ops, &err);
-	CHECK(sv.h);
-	if (!sv.h)
+	sv.loop = evloop__new(&err);
+	CHECK(sv.loop);
+	if (!sv.loop)
 		return;
+	sv.h = httpd__new("127.0.0.1:0", sv.loop, &ops, &err);
+	CHECK(sv.h);
+	if (!sv.h) {
+		evloop__free(sv.loop);
+		return;
+	}
 	port = httpd__port(sv.h);
 	CHECK(port != 0);
 	pthread_create(&t, NULL, serve, &sv);
@@ -653,4 +658,5 @@ TEST(httpd_routes_and_status_codes)
 	pthread_join(t, NULL);
 	httpd__free(sv.h);
 	httpd__free(NULL);
+	evloop__free(sv.loop);
 }
