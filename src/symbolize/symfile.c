@@ -10,7 +10,7 @@
 #include "symbolize/dwinfo.h"
 #include "base/elfimage.h"
 #include "symbolize/elfsyms.h"
-#include "symbolize/gopclntab.h"
+#include "base/gopclntab.h"
 #include "base/log.h"
 #include "symbolize/symfile.h"
 
@@ -243,9 +243,17 @@ int symfile__lookup(struct symfile *f, uint64_t vaddr, unsigned int flags, struc
 	if (max <= 0)
 		return 0;
 	/* Go code of a binary whose table was read: the table knows it better than .dynsym. */
-	if (f->go && gopclntab__covers(f->go, vaddr))
-		return gopclntab__lookup(f->go, vaddr, flags & SYMFILE_INLINE, flags & SYMFILE_LINES,
-					 out, max);
+	if (f->go && gopclntab__covers(f->go, vaddr)) {
+		struct gopclntab_frame gf[16];
+		int i;
+
+		n = gopclntab__lookup(f->go, vaddr, flags & SYMFILE_INLINE, flags & SYMFILE_LINES,
+				      gf, max < 16 ? max : 16);
+		for (i = 0; i < n; i++)
+			out[i] = (struct sym_frame){ gf[i].name, gf[i].file, gf[i].line,
+						     gf[i].inlined };
+		return n;
+	}
 	name = elfsyms__find(f->syms, vaddr, &off);
 	if (f->dw && (flags & (SYMFILE_INLINE | SYMFILE_LINES)))
 		n = dwinfo__lookup(f->dw, vaddr, flags & SYMFILE_LINES, out, max);

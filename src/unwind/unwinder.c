@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "sample/procs.h"
 #include "base/elfimage.h"
+#include "base/gopclntab.h"
 #include "sample/sampler.h"
 #include "unwind/unwind_table.h"
 #include "unwind/unwinder.h"
@@ -124,36 +125,11 @@ static void index_pages(struct unwinder *u, struct utable *t, const struct unwin
 	u->pages_used += n + 1;
 }
 
-/* Builds the table of an open ELF into the row array; 0 or negative errno. */
-static int load_elf(struct unwinder *u, struct utable *t, Elf *elf, const char *path)
+/* Copies a file's rows into the global array; -ENOSPC past the memory cap. */
+static int install_rows(struct unwinder *u, struct utable *t, const struct unwind_row *rows,
+			size_t n, const char *path)
 {
-	struct unwind_table *tab = NULL;
-	uint64_t t0 = now_mono_ns();
-	size_t nph, i, n;
-	int err = 0;
-
-	if (elf_getphdrnum(elf, &nph)) {
-		err = -EINVAL;
-		goto cleanup;
-	}
-	t->segs = calloc(nph ? nph : 1, sizeof(*t->segs));
-	if (!t->segs) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	for (i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
-			t->segs[t->nr_segs++] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr,
-							      ph.p_flags & PF_X };
-	}
-	tab = unwind_table__from_elf(elf, &err);
-	if (!tab)
-		goto cleanup;
-	n = unwind_table__nr_rows(tab);
 	if (n > u->cap - u->used) {
-		err = -ENOSPC;
 		u->st.tables_over_cap++;
 		if (!u->cap_warned)
 			pr_warn("unwind table memory cap reached (%u rows, %.1f MiB): %s falls back "
@@ -163,17 +139,131 @@ static int load_elf(struct unwinder *u, struct utable *t, Elf *elf, const char *
 		else
 			pr_info("unwind table cap: %s falls back to frame pointers", path);
 		u->cap_warned = true;
-		goto cleanup;
+		return -ENOSPC;
 	}
-	memcpy(u->rows + u->used, unwind_table__rows(tab), n * sizeof(struct unwind_row));
+	memcpy(u->rows + u->used, rows, n * sizeof(struct unwind_row));
 	t->row_start = u->used;
 	t->row_count = n;
 	u->used += n;
 	index_pages(u, t, u->rows + t->row_start);
 	u->st.rows_used = u->used;
 	u->st.tables++;
-	u->st.build_ns += now_mono_ns() - t0;
 	pr_debug("unwind table for %s: %zu rows", path, n);
+	return 0;
+}
+
+/* The file's PT_LOAD segments into t. */
+static int load_segs(struct utable *t, Elf *elf)
+{
+	size_t nph, i;
+
+	if (elf_getphdrnum(elf, &nph))
+		return -EINVAL;
+	t->segs = calloc(nph ? nph : 1, sizeof(*t->segs));
+	if (!t->segs)
+		return -ENOMEM;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD)
+			t->segs[t->nr_segs++] = (struct seg){ ph.p_offset, ph.p_filesz, ph.p_vaddr,
+							      ph.p_flags & PF_X };
+	}
+	return 0;
+}
+
+struct go_rows {
+	struct unwind_row *rows;
+	size_t nr, cap;
+};
+
+static int go_row(void *ctx, uint64_t start, uint64_t end, int32_t delta)
+{
+	struct go_rows *gr = ctx;
+	struct unwind_row row = { .pc = (uint32_t)start };
+
+	if (end > UINT32_MAX)
+		return -E2BIG;
+	/* No frame (yet, or any more): the return address is at rsp, rbp is the caller's. */
+	if (!delta) {
+		row.cfa_off = 8;
+		row.type = UNWIND_TYPE(CFA_RSP, RBP_SAME);
+	} else {
+		row.type = UNWIND_TYPE(CFA_NONE, RBP_SAME);
+	}
+	if (gr->nr && gr->rows[gr->nr - 1].type == row.type &&
+	    gr->rows[gr->nr - 1].cfa_off == row.cfa_off)
+		return 0;
+	if (gr->nr + 2 > gr->cap) {
+		size_t cap = gr->cap ? gr->cap * 2 : 4096;
+		struct unwind_row *r = realloc(gr->rows, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		gr->rows = r;
+		gr->cap = cap;
+	}
+	gr->rows[gr->nr++] = row;
+	return 0;
+}
+
+/*
+ * A Go binary without CFI (Go's linker writes no .eh_frame, -w drops .debug_frame): rows from
+ * its .gopclntab's stack-pointer deltas where a function has no frame (a frameless leaf, and
+ * every function's entry and return), where frame pointers would skip the caller; frame
+ * pointers everywhere else (CFA_NONE).
+ */
+static int load_go(struct unwinder *u, struct utable *t, Elf *elf, int fd, const char *path)
+{
+	struct go_rows gr = { 0 };
+	struct gopclntab *g;
+	uint64_t t0 = now_mono_ns(), lo, hi;
+	int err = 0;
+
+	g = gopclntab__from_elf(elf, fd, &err);
+	if (!g)
+		return err;
+	err = gopclntab__sp_deltas(g, go_row, &gr);
+	gopclntab__range(g, &lo, &hi);
+	if (!err && gr.nr && hi <= UINT32_MAX) {
+		gr.rows[gr.nr++] = (struct unwind_row){ .pc = (uint32_t)hi,
+							.type = UNWIND_TYPE(CFA_NONE, RBP_SAME) };
+		err = install_rows(u, t, gr.rows, gr.nr, path);
+	} else if (!err) {
+		err = -ENOENT;
+	}
+	if (!err) {
+		u->st.build_ns += now_mono_ns() - t0;
+		pr_debug("unwind rows for %s from its Go table: %zu rows", path, gr.nr);
+	} else if (err != -ENOSPC) {
+		pr_debug("no unwind rows for %s from its Go table: %s", path, strerror(-err));
+	}
+	free(gr.rows);
+	gopclntab__free(g);
+	return err;
+}
+
+/*
+ * Builds the table of an open ELF into the row array, from its CFI, or for a Go binary without
+ * any from its .gopclntab (fd: the file, -1 for an image in memory); 0 or negative errno.
+ */
+static int load_elf(struct unwinder *u, struct utable *t, Elf *elf, int fd, const char *path)
+{
+	struct unwind_table *tab = NULL;
+	uint64_t t0 = now_mono_ns();
+	int err;
+
+	err = load_segs(t, elf);
+	if (err)
+		goto cleanup;
+	tab = unwind_table__from_elf(elf, &err);
+	if (!tab && err == -ENOENT && fd >= 0 && gopclntab__is_go(elf))
+		err = load_go(u, t, elf, fd, path);
+	if (!tab)
+		goto cleanup;
+	err = install_rows(u, t, unwind_table__rows(tab), unwind_table__nr_rows(tab), path);
+	if (!err)
+		u->st.build_ns += now_mono_ns() - t0;
 cleanup:
 	if (err && err != -ENOSPC) {
 		u->st.tables_failed++;
@@ -198,8 +288,8 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 	}
 	/* Only the CFI sections, each under a cap: a user's file can be made huge. */
 	im = elfimage__open(fd, ELFIMAGE_CFI, &err);
-	close(fd);
 	if (!im || elfimage__refused(im, &why)) {
+		close(fd);
 		if (im || err == -EFBIG) {
 			u->st.tables_refused++;
 			pr_info("no unwind table for %s: %s", m->path,
@@ -209,7 +299,8 @@ static void load_table(struct unwinder *u, struct utable *t, uint32_t pid, bool 
 		elfimage__free(im);
 		return;
 	}
-	load_elf(u, t, elfimage__elf(im), m->path);
+	load_elf(u, t, elfimage__elf(im), fd, m->path);
+	close(fd);
 	elfimage__free(im);
 }
 
@@ -228,7 +319,7 @@ static struct utable *vdso_table(struct unwinder *u)
 	elf_version(EV_CURRENT);
 	elf = elf_memory((char *)base, len);
 	if (elf) {
-		load_elf(u, u->vdso, elf, "[vdso]");
+		load_elf(u, u->vdso, elf, -1, "[vdso]");
 		elf_end(elf);
 	}
 	return u->vdso;

@@ -5,7 +5,8 @@
 # leafWork's loop) built here with the machine's Go toolchain as a static executable, as a PIE
 # (.data.rel.ro.gopclntab), and as a PIE whose section headers are gone (the table found by its
 # magic). Checks every main.* function named as the unstripped build's DWARF names it, lines,
-# inlined frames, and profiles: the chain in order, goroutines on two threads; and cgo both ways
+# inlined frames, and profiles: the chain in order through a frameless leaf (unwind rows from
+# the table's stack-pointer deltas), goroutines on two threads; and cgo both ways
 # (tests/workloads/gocgo.go, linked by gcc: an externally linked PIE folds the table into
 # .data.rel.ro, where only its magic finds it).
 . "$(dirname "$0")/lib.sh"
@@ -128,6 +129,14 @@ for bin in gostrip gopie gonoshdr; do
 	check "$bin profiled: no unnamed frame of the binary" \
 		bash -c "! grep -q '\[$bin+0x' '$out'"
 done
+
+# main.leafWork is a frameless leaf: frame pointers alone skip main.midWork (as perf does); the
+# rows made from the table's stack-pointer deltas are what found it above.
+out="$T/fp.folded"
+"$FLAMED" --unwind fp -o "$out" -- "$W/gostrip" 3 1 >"$T/fp.log" 2>&1
+skipped=$(fraction gostrip 'main\.main;main\.leafWork' "$out")
+check "--unwind fp: $skipped% of samples skip main.midWork (>= 50%): the table's rows are needed" \
+	[ "$skipped" -ge 50 ]
 
 # Two goroutines on two threads (GOMAXPROCS 2): the worker's chain is named too.
 out="$T/two.folded"

@@ -4,7 +4,8 @@
  * with the input itself standing in for go:func.*, so the inline tree is walked too), or, for an
  * input that is an ELF file, the table found in it by section name, by its magic, and its
  * go:func.* through the module data (gopclntab__from_elf over a memfd). Then lookups across
- * the table's code with names, lines and inlined frames.
+ * the table's code with names, lines and inlined frames, and the stack-pointer deltas the
+ * unwinder makes rows of.
  */
 #include <gelf.h>
 #include <libelf.h>
@@ -12,7 +13,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "symbolize/gopclntab.h"
+#include "base/gopclntab.h"
 #include "fuzz.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
@@ -21,9 +22,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+static int count_range(void *ctx, uint64_t start, uint64_t end, int32_t delta)
+{
+	if (start >= end)
+		abort();
+	return ++*(unsigned int *)ctx > 100000;
+}
+
 static void lookups(const struct gopclntab *g, uint64_t h)
 {
-	struct sym_frame f[8];
+	unsigned int ranges = 0;
+
+	struct gopclntab_frame f[8];
 	uint64_t lo, hi, pc;
 	int i, k, n;
 
@@ -39,6 +49,7 @@ static void lookups(const struct gopclntab *g, uint64_t h)
 		}
 		h = (h >> 7) ^ (h << 9) ^ 0x9e3779b97f4a7c15ULL;
 	}
+	gopclntab__sp_deltas(g, count_range, &ranges);
 	fuzz__touch(gopclntab__version(g));
 	gopclntab__nr_funcs(g);
 	gopclntab__has_inline(g);

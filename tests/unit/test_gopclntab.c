@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 
 #include "harness.h"
-#include "symbolize/gopclntab.h"
+#include "base/gopclntab.h"
 
 #define TEXT 0x401000ULL
 
@@ -77,9 +77,10 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 	static const unsigned char file0[] = { 2, 0x30, 0 };		/* file 0 (1.16+) */
 	static const unsigned char file1[] = { 4, 0x30, 0 };		/* file 1 (1.2) */
 	static const unsigned char inl_ix[] = { 2, 0x08, 1, 0x18, 0 };	/* 0, then -1 */
+	static const unsigned char sp_a[] = { 2, 0x04, 16, 0x18, 15, 0x04, 0 }; /* 0, 8, 0 */
 	static const unsigned char names[] = "\0main.a\0main.b\0main.inl";
 	size_t hdr_words, w, fn_names, cu = 0, ft = 0, pc_tab, pcln, functab, rec[2];
-	size_t p_la, p_lb, p_file, p_inl, filestr;
+	size_t p_la, p_lb, p_file, p_inl, p_sp, filestr;
 	uint64_t base = 0;
 	unsigned int fsz, i;
 	bool is12 = ver == 12;
@@ -112,6 +113,7 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 		p_la = add_bytes(t, lines_a, sizeof(lines_a));
 		p_lb = add_bytes(t, lines_b, sizeof(lines_b));
 		p_file = add_bytes(t, file1, sizeof(file1));
+		p_sp = add_bytes(t, sp_a, sizeof(sp_a));
 		p_inl = 0;
 		align(t, ps);
 		pcln = 0;
@@ -130,6 +132,7 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 		p_lb = add_bytes(t, lines_b, sizeof(lines_b)) - pc_tab;
 		p_file = add_bytes(t, file0, sizeof(file0)) - pc_tab;
 		p_inl = add_bytes(t, inl_ix, sizeof(inl_ix)) - pc_tab;
+		p_sp = add_bytes(t, sp_a, sizeof(sp_a)) - pc_tab;
 		align(t, 8);
 		pcln = functab = t->n;
 		fsz = ver >= 118 ? 4 : ps;
@@ -158,7 +161,7 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 		add(t, (is12 ? fn_names : 0) + (i ? 8 : 1), 4);	/* nameoff */
 		add(t, 0, 4);
 		add(t, 0, 4);
-		add(t, 0, 4);				/* pcsp */
+		add(t, i ? 0 : p_sp, 4);		/* pcsp: b has none */
 		add(t, p_file, 4);
 		add(t, i ? p_lb : p_la, 4);
 		add(t, ver >= 118 && !i ? 3 : 0, 4);	/* npcdata */
@@ -208,6 +211,24 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 	}
 }
 
+struct sp_log {
+	uint64_t start[8], end[8];
+	int32_t delta[8];
+	int n;
+};
+
+static int log_sp(void *ctx, uint64_t start, uint64_t end, int32_t delta)
+{
+	struct sp_log *l = ctx;
+
+	if (l->n == 8)
+		return -E2BIG;
+	l->start[l->n] = start;
+	l->end[l->n] = end;
+	l->delta[l->n++] = delta;
+	return 0;
+}
+
 static const char *const versions[] = { "1.2", "1.16", "1.18", "1.20" };
 static const int vers[] = { 12, 116, 118, 120 };
 
@@ -220,7 +241,7 @@ TEST(gopclntab_formats_names_lines_inline)
 	for (v = 0; v < 4; v++) {
 		for (e = 0; e < 2; e++) {
 			for (ps = 4; ps <= 8; ps += 4) {
-				struct sym_frame f[4];
+				struct gopclntab_frame f[4];
 				struct gopclntab *g;
 				struct tb t;
 				int n;
@@ -235,6 +256,21 @@ TEST(gopclntab_formats_names_lines_inline)
 					continue;
 				}
 				CHECK_EQ_STR(gopclntab__version(g), versions[v]);
+				{
+					/* main.a: no frame for 4 bytes, 8 bytes of frame, none at its
+					 * return; main.b has no pcsp program: unknown. */
+					struct sp_log l = { 0 };
+
+					CHECK_EQ_INT(gopclntab__sp_deltas(g, log_sp, &l), 0);
+					CHECK_EQ_INT(l.n, 4);
+					CHECK(l.start[0] == TEXT && l.end[0] == TEXT + 4 && !l.delta[0]);
+					CHECK(l.start[1] == TEXT + 4 && l.end[1] == TEXT + 0x1c &&
+					      l.delta[1] == 8);
+					CHECK(l.start[2] == TEXT + 0x1c && l.end[2] == TEXT + 0x20 &&
+					      !l.delta[2]);
+					CHECK(l.start[3] == TEXT + 0x20 && l.end[3] == TEXT + 0x30 &&
+					      l.delta[3] == -1);
+				}
 				CHECK_EQ_INT(gopclntab__nr_funcs(g), 2);
 				CHECK(gopclntab__covers(g, TEXT));
 				CHECK(!gopclntab__covers(g, TEXT + 0x30));
@@ -357,7 +393,7 @@ TEST(gopclntab_hostile_bytes)
 		}
 		for (i = 0; i < t.n; i++) {
 			unsigned char flip[4096];
-			struct sym_frame f[8];
+			struct gopclntab_frame f[8];
 			struct gopclntab *g;
 			uint64_t pc;
 			int err = 0, n, k;
@@ -369,6 +405,13 @@ TEST(gopclntab_hostile_bytes)
 				continue;
 			if (glen)
 				gopclntab__set_gofunc(g, gofunc, glen, 0);
+			{
+				struct sp_log l = { 0 };
+
+				gopclntab__sp_deltas(g, log_sp, &l);
+				for (k = 0; k < l.n; k++)
+					CHECK(l.start[k] < l.end[k]);
+			}
 			for (pc = TEXT - 1; pc < TEXT + 0x32; pc += 3) {
 				n = gopclntab__lookup(g, pc, true, true, f, 8);
 				CHECK(n >= 0 && n <= 8);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // A Go program with a known call chain, built stripped by tests/e2e/test_gostripped.sh:
-// main.main -> main.midWork -> main.leafWork, whose hot loop runs main.mix inlined. With a
+// main.main -> main.midWork -> main.leafWork, whose hot loop runs main.mix inlined. leafWork is
+// a frameless leaf: frame pointers alone would skip midWork, the unwind rows flamed makes from
+// the binary's .gopclntab (its stack-pointer deltas) find it. With a
 // second argument N > 1, N-1 goroutines run main.worker -> main.midWork -> main.leafWork too, on
 // as many threads (GOMAXPROCS N).
 // Usage: goprog [SECS [N]]
@@ -21,14 +23,6 @@ func mix(x uint64) uint64 {
 	return x*6364136223846793005 + 1442695040888963407
 }
 
-// finish keeps leafWork from being a frameless leaf: Go gives a function that calls another a
-// frame pointer, and only frame pointers unwind a binary built without DWARF (-w).
-//
-//go:noinline
-func finish(x uint64) uint64 {
-	return x ^ 0x9e3779b97f4a7c15
-}
-
 //go:noinline
 func leafWork(n int) uint64 {
 	x := uint64(n) + 1
@@ -36,7 +30,7 @@ func leafWork(n int) uint64 {
 		x = mix(x)
 		x ^= x >> 17
 	}
-	return finish(x)
+	return x
 }
 
 //go:noinline

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Names from a Go binary's own function table, .gopclntab, for Go programs built without
- * symbols (-ldflags='-s -w' leaves no .symtab and no DWARF, but the Go runtime needs this table
+ * Names, and stack-pointer deltas for unwinding, from a Go binary's own function table,
+ * .gopclntab, for Go programs built without symbols (-ldflags='-s -w' leaves no .symtab and no DWARF, but the Go runtime needs this table
  * for its tracebacks, so every Go binary keeps it). It maps a PC to the function, its source
  * file:line, and the chain of calls the compiler inlined there (Go's inline tree). The table is
  * untrusted bytes (whoever owns the binary wrote it): every offset is checked against the copy
@@ -18,9 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "symbolize/dwinfo.h"
-
 typedef struct Elf Elf;
+
+/* One frame at a pc. Strings live as long as the table. */
+struct gopclntab_frame {
+	const char *name;
+	const char *file;	/* NULL if unknown */
+	uint32_t line;		/* 0 if unknown */
+	bool inlined;		/* an inlined call; the last frame is the real function */
+};
 
 /* The largest table read (Go binaries of a few hundred MiB have tables of tens of MiB). */
 #define GOPCLNTAB_MAX (128u << 20)
@@ -59,7 +65,21 @@ void gopclntab__range(const struct gopclntab *g, uint64_t *lo, uint64_t *hi);
  * lines, file:line of each. Strings live as long as g. 0 when no function holds pc.
  */
 int gopclntab__lookup(const struct gopclntab *g, uint64_t pc, bool inl, bool lines,
-		      struct sym_frame *out, int max);
+		      struct gopclntab_frame *out, int max);
+/*
+ * Each function's stack-pointer delta from its entry (the pcsp table the runtime's own unwinder
+ * reads), as ranges [start, end) in address order: fn(ctx, start, end, delta) for each; a
+ * function whose table cannot be read is one range of delta -1. Stops at fn's first non-zero
+ * return, which it returns; 0 otherwise.
+ */
+int gopclntab__sp_deltas(const struct gopclntab *g,
+			 int (*fn)(void *ctx, uint64_t start, uint64_t end, int32_t delta),
+			 void *ctx);
+/*
+ * Whether elf looks like a Go binary whose table gopclntab__from_elf would look for: a Go build
+ * id note or a table section, or no section headers at all.
+ */
+bool gopclntab__is_go(Elf *elf);
 /* "1.2", "1.16", "1.18", "1.20". */
 const char *gopclntab__version(const struct gopclntab *g);
 size_t gopclntab__nr_funcs(const struct gopclntab *g);

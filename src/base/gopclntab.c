@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "symbolize/gopclntab.h"
+#include "base/gopclntab.h"
 
 enum gover { GO12 = 12, GO116 = 116, GO118 = 118, GO120 = 120 };
 
@@ -134,6 +134,16 @@ static bool func_field(const struct gopclntab *g, uint64_t rec, unsigned int n, 
 	unsigned int sz0 = g->ver >= GO118 ? 4 : g->ptrsize;
 
 	return rd32(g, rec + sz0 + (uint64_t)(n - 1) * 4, v);
+}
+
+/* The funcID byte of a _func record (1.12+: after npcdata, or cuOffset from 1.16, or startLine
+ * from 1.20); 0xff when it cannot be read. */
+static uint8_t func_id(const struct gopclntab *g, uint64_t rec)
+{
+	unsigned int sz0 = g->ver >= GO118 ? 4 : g->ptrsize;
+	uint64_t off = rec + sz0 + (g->ver == GO12 ? 28 : g->ver >= GO120 ? 36 : 32);
+
+	return off < g->len ? g->data[off] : 0xff;
 }
 
 static int parse_header(struct gopclntab *g, uint64_t text)
@@ -364,7 +374,7 @@ static const char *file_name(const struct gopclntab *g, uint64_t rec, int32_t fn
 }
 
 static void file_line(const struct gopclntab *g, uint64_t rec, uint64_t entry, uint64_t pc,
-		      struct sym_frame *f)
+		      struct gopclntab_frame *f)
 {
 	uint32_t pcfile, pcln;
 	int32_t line;
@@ -406,7 +416,7 @@ static bool inline_tree(const struct gopclntab *g, uint64_t rec, uint64_t *tree,
 }
 
 int gopclntab__lookup(const struct gopclntab *g, uint64_t pc, bool inl, bool lines,
-		      struct sym_frame *out, int max)
+		      struct gopclntab_frame *out, int max)
 {
 	uint64_t lo = 0, hi = g->nfunc, entry, rec, tree, pcur = pc;
 	uint32_t nameoff, idx_prog;
@@ -437,15 +447,15 @@ int gopclntab__lookup(const struct gopclntab *g, uint64_t pc, bool inl, bool lin
 			uint64_t at = tree + (uint64_t)ix * csz;
 			const unsigned char *c;
 			uint32_t name_off, parent_pc;
-			struct sym_frame *f = &out[n];
+			struct gopclntab_frame *f = &out[n];
 
 			if (at > g->gofunc_len || g->gofunc_len - at < csz)
 				break;
 			c = g->gofunc + at;
 			name_off = get32(g, c + noff);
 			parent_pc = get32(g, c + noff + 4);
-			*f = (struct sym_frame){ .name = str_at(g, g->funcnametab, name_off),
-						 .inlined = true };
+			*f = (struct gopclntab_frame){ .name = str_at(g, g->funcnametab, name_off),
+						       .inlined = true };
 			if (!f->name)
 				break;
 			if (lines)
@@ -455,12 +465,84 @@ int gopclntab__lookup(const struct gopclntab *g, uint64_t pc, bool inl, bool lin
 			ix = pcvalue(g, idx_prog, entry, pcur);
 		}
 	}
-	out[n] = (struct sym_frame){ .name = str_at(g, g->funcnametab, nameoff) };
+	out[n] = (struct gopclntab_frame){ .name = str_at(g, g->funcnametab, nameoff) };
 	if (!out[n].name)
 		return 0;
 	if (lines)
 		file_line(g, rec, entry, pcur, &out[n]);
 	return n + 1;
+}
+
+/*
+ * The ranges of one pc-value program from entry to end, fn for each; what the program does not
+ * cover (or all of it, when it cannot be read) has delta -1. Returns fn's first non-zero return.
+ */
+static int pc_ranges(const struct gopclntab *g, uint32_t off, uint64_t entry, uint64_t end,
+		     int (*fn)(void *ctx, uint64_t start, uint64_t end, int32_t delta), void *ctx)
+{
+	uint64_t p = g->pctab + off, pc = entry, next;
+	uint32_t uv, pcd, n;
+	int32_t val = -1;
+	int ret;
+
+	for (n = 0; off && off < g->len - g->pctab && n < MAX_PCVALUE_STEPS && pc < end; n++) {
+		if (!varint(g, &p, g->len, &uv) || (!uv && n) || !varint(g, &p, g->len, &pcd))
+			break;
+		val += (uv & 1) ? (int32_t)~(uv >> 1) : (int32_t)(uv >> 1);
+		next = pc + (uint64_t)pcd * g->quantum;
+		if (next > end || next < pc)
+			next = end;
+		if (next > pc && (ret = fn(ctx, pc, next, val)))
+			return ret;
+		pc = next;
+	}
+	return pc < end ? fn(ctx, pc, end, -1) : 0;
+}
+
+int gopclntab__sp_deltas(const struct gopclntab *g,
+			 int (*fn)(void *ctx, uint64_t start, uint64_t end, int32_t delta),
+			 void *ctx)
+{
+	uint64_t i, entry, end, rec;
+	uint32_t pcsp;
+	int ret;
+
+	for (i = 0; i < g->nfunc; i++) {
+		if (!func_pc(g, i, &entry) || !func_pc(g, i + 1, &end))
+			return 0;
+		if (end <= entry)
+			continue;
+		/* The runtime's special functions (funcID != 0: goexit, mstart, systemstack...)
+		 * switch stacks or start them: no delta says where their caller is. */
+		if (!func_rec(g, i, &rec) || !func_field(g, rec, 4, &pcsp) || func_id(g, rec))
+			pcsp = 0;
+		ret = pc_ranges(g, pcsp, entry, end, fn, ctx);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+bool gopclntab__is_go(Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+	size_t shnum, shstrndx;
+
+	if (elf_getshdrnum(elf, &shnum) || !shnum)
+		return true;
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)))
+			continue;
+		if (!strcmp(name, ".note.go.buildid") || !strcmp(name, ".gopclntab") ||
+		    !strcmp(name, ".data.rel.ro.gopclntab"))
+			return true;
+	}
+	return false;
 }
 
 const char *gopclntab__version(const struct gopclntab *g)
