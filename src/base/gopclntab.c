@@ -730,7 +730,7 @@ static void find_gofunc(struct gopclntab *g, int fd, const struct seg *segs, siz
 	unsigned char *buf = malloc(SCAN_CHUNK);
 	unsigned char md[MODULEDATA_WORDS * 8];
 	const struct seg *gs;
-	uint64_t gofunc = 0, end, w1, w22, scanned = 0;
+	uint64_t gofunc = 0, end, w1, w22, rodata, scanned = 0;
 	size_t i;
 
 	if (!buf)
@@ -759,6 +759,13 @@ static void find_gofunc(struct gopclntab *g, int fd, const struct seg *segs, siz
 					continue;
 				gofunc = ps == 8 ? get64(g, md + gofunc_word * ps)
 						 : get32(g, md + gofunc_word * ps);
+				/* The word before is rodata, where go:func.* lies: a layout that moved
+				 * them (a Go release after these) gives no inline frames, not wrong
+				 * ones. */
+				rodata = ps == 8 ? get64(g, md + (gofunc_word - 1) * ps)
+						 : get32(g, md + (gofunc_word - 1) * ps);
+				if (!rodata || rodata > gofunc || gofunc - rodata > UINT32_MAX)
+					gofunc = 0;
 				break;
 			}
 		}

@@ -72,7 +72,7 @@ ls -l $C/fuzz_elf $C/fuzz_dwarf $C/fuzz_unwind $C/fuzz_pprof
 # Go's .gopclntab (fuzz_gopclntab): the synthetic tables of tests/unit/test_gopclntab.c in each
 # format, and small ELF files carrying the 1.18 one as .gopclntab (its functions at 0x401000,
 # where the freestanding program's text starts) with its go:func.* and a module data that
-# points at both, and the same file without section headers (found by its magic).
+# points at both (rodata and gofunc, words 37 and 38 of Go 1.18, at go:func.*), and the same file without section headers (found by its magic).
 gopclntab_seeds() {
 	mkdir -p $C/fuzz_gopclntab "$W/go"
 	make -s BUILD="$BUILD" "$BUILD/unit-tests"
@@ -90,8 +90,8 @@ moduledata:
 	.quad pcln, pcln + 0x48
 	.fill 20, 8, 0
 	.quad 0x401000
-	.fill 15, 8, 0
-	.quad gofunc
+	.fill 14, 8, 0
+	.quad gofunc, gofunc
 	.fill 9, 8, 0
 ASM
 	# Not cc1: without -N the data lies in segments of its own, not executable ones.
