@@ -296,6 +296,8 @@ static void finish_capture(struct fleet *f, struct capture *c)
 	if (err)
 		goto cleanup;
 	m = profile__meta(p);
+	/* The session's description (target, host, CPUs, unwinding), then the capture's span. */
+	session__fill_target(f->s, m);
 	m->start_ns = c->start_real;
 	m->duration_ns = now_mono_ns() - c->start_mono;
 	m->freq_hz = f->cfg->freq_hz;

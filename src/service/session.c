@@ -418,41 +418,13 @@ void session__free(struct session *s)
 	free(s);
 }
 
-void session__fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur)
+void session__fill_target(const struct session *s, struct profile_meta *m)
 {
-	struct profile_meta *m = profile__meta(p);
 	const struct session_opts *o = s->o;
-	uint64_t st[STAT_MAX], *b = s->stats_base;
 
-	m->start_ns = start_real;
-	m->duration_ns = dur;
 	m->profile_mode = o->mode;
 	/* An off-CPU profile has no sampling period (pprof's cpu period would mislead). */
 	m->freq_hz = o->mode == PROFILE_OFFCPU ? 0 : o->freq_hz;
-	m->samples = profile__total(p);
-	if (!sampler__read_stats(s->smp, st)) {
-		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL] - b[STAT_COUNTS_FULL];
-		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST] - b[STAT_USTACK_LOST] +
-				       st[STAT_USTACKS_FULL] - b[STAT_USTACKS_FULL];
-		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST] - b[STAT_KSTACK_LOST];
-		m->dwarf_stacks = st[STAT_DWARF] - b[STAT_DWARF];
-		m->dwarf_fp_stacks = st[STAT_DWARF_FP] - b[STAT_DWARF_FP];
-		m->dwarf_truncated = st[STAT_DWARF_TRUNC] - b[STAT_DWARF_TRUNC];
-		memcpy(b, st, sizeof(st));
-	}
-	snprintf(m->unwind, sizeof(m->unwind), "%s", s->unwinder ? "dwarf" : "fp");
-	if (s->unwinder) {
-		struct unwinder_stats us;
-
-		unwinder__stats(s->unwinder, &us);
-		m->unwind_table_bytes = us.rows_used * sizeof(struct unwind_row);
-		m->unwind_tables = us.tables;
-		m->unwind_tables_over_cap = us.tables_over_cap;
-	}
-	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom - s->lost_base;
-	s->lost_base = s->lost_drain + s->lost_oom;
-	m->lost[LOST_AGGREGATE_FULL] = s->lost_full - s->lost_full_base;
-	s->lost_full_base = s->lost_full;
 	gethostname(m->host, sizeof(m->host) - 1);
 	if (o->argv && o->all_cpus)
 		snprintf(m->mode, sizeof(m->mode), "system-wide while %s ran", o->argv[0]);
@@ -475,6 +447,41 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 		snprintf(m->mode + strlen(m->mode), sizeof(m->mode) - strlen(m->mode), ", CPUs %s",
 			 o->cpus);
 	m->nr_cpus = sampler__nr_cpus(s->smp);
+}
+
+void session__fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur)
+{
+	struct profile_meta *m = profile__meta(p);
+	uint64_t st[STAT_MAX], *b = s->stats_base;
+
+	session__fill_target(s, m);
+	m->start_ns = start_real;
+	m->duration_ns = dur;
+	m->samples = profile__total(p);
+	if (!sampler__read_stats(s->smp, st)) {
+		m->lost[LOST_COUNTS_FULL] = st[STAT_COUNTS_FULL] - b[STAT_COUNTS_FULL];
+		m->lost[LOST_USTACK] = st[STAT_USTACK_LOST] - b[STAT_USTACK_LOST] +
+				       st[STAT_USTACKS_FULL] - b[STAT_USTACKS_FULL];
+		m->lost[LOST_KSTACK] = st[STAT_KSTACK_LOST] - b[STAT_KSTACK_LOST];
+		m->dwarf_stacks = st[STAT_DWARF] - b[STAT_DWARF];
+		m->dwarf_fp_stacks = st[STAT_DWARF_FP] - b[STAT_DWARF_FP];
+		m->dwarf_truncated = st[STAT_DWARF_TRUNC] - b[STAT_DWARF_TRUNC];
+		memcpy(b, st, sizeof(st));
+	}
+	/* The unwinding summary goes with the span's stack counts above. */
+	snprintf(m->unwind, sizeof(m->unwind), "%s", s->unwinder ? "dwarf" : "fp");
+	if (s->unwinder) {
+		struct unwinder_stats us;
+
+		unwinder__stats(s->unwinder, &us);
+		m->unwind_table_bytes = us.rows_used * sizeof(struct unwind_row);
+		m->unwind_tables = us.tables;
+		m->unwind_tables_over_cap = us.tables_over_cap;
+	}
+	m->lost[LOST_DRAIN] = s->lost_drain + s->lost_oom - s->lost_base;
+	s->lost_base = s->lost_drain + s->lost_oom;
+	m->lost[LOST_AGGREGATE_FULL] = s->lost_full - s->lost_full_base;
+	s->lost_full_base = s->lost_full;
 }
 
 /*

@@ -103,6 +103,12 @@ struct cgroups *session__cgroups(struct session *s);
  * previous call (or since the start), the host, the mode and the unwinder's state.
  */
 void session__fill_meta(struct session *s, struct profile *p, uint64_t start_real, uint64_t dur);
+/*
+ * What does not depend on a span: mode, rate, host, target and CPUs (for a profile that is not
+ * the session's window, as an HTTP capture; its losses and unwinding counts are the windows').
+ */
+struct profile_meta;
+void session__fill_target(const struct session *s, struct profile_meta *m);
 /* Logs what was written and what was lost, with the unwinder's figures at info level. */
 void session__report(const struct session *s, const struct profile *p, const char *path);
 void session__free(struct session *s);

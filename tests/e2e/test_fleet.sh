@@ -373,6 +373,12 @@ check "http: the profile has the workload's leaf c" grep -qE ' c$' "$T/top"
 if ! grep -qE ' c$' "$T/top"; then
 	head -20 "$T/top" "$T/top.err"
 fi
+# The capture is described as windows are (session__fill_target): host, target, CPUs.
+go tool pprof -comments "http://127.0.0.1:$HPORT/debug/pprof/profile?seconds=1" >"$T/comments" \
+	2>"$T/comments.err"
+check "http: the capture's comments name host, target and CPUs ($(tr '\n' '|' <"$T/comments"))" \
+	bash -c "grep -qx 'host: $(hostname)' '$T/comments' && grep -qx 'mode: system-wide' \
+		'$T/comments' && grep -qxE '[0-9]+ CPUs?' '$T/comments'"
 curl -s "http://127.0.0.1:$HPORT/metrics" >"$T/metrics"
 check "http: /metrics passes promtool check metrics" promtool check metrics <"$T/metrics"
 for m in flamed_samples_total 'flamed_lost_samples_total{reason="user_stack"}' \
