@@ -94,8 +94,10 @@ echo "flamed: exit $rc, $windows windows ($bad malformed), $samples samples, CPU
 	"peak RSS ${hwm} MiB (sampled ${peak} MiB; bound ${RSS_MAX_MB} MiB)"
 # Losses as the windows' subtitles give them, summed by reason.
 cat "$T/out"/flamed-*.folded >/dev/null 2>&1
-grep -ho 'lost [a-z_]* [0-9]*' "$T/out"/flamed-*.svg 2>/dev/null |
-	awk '{ n[$2] += $3 } END { for (r in n) printf "lost %s: %d\n", r, n[r] }' | sort
+# "lost: counts_map_full 34, user_stack 5" (aggregate/describe.c)
+grep -hoE 'lost: [a-z_]+ [0-9]+(, [a-z_]+ [0-9]+)*' "$T/out"/flamed-*.svg 2>/dev/null |
+	sed 's/^lost: //; s/, /\n/g' |
+	awk '{ n[$1] += $2 } END { for (r in n) printf "lost %s: %d\n", r, n[r] }' | sort
 grep -m 3 -i 'error\|warning' "$T/flamed.log"
 grep 'caches:' "$T/flamed.log" | tail -n 1
 fail=0
