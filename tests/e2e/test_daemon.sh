@@ -217,15 +217,19 @@ nw=$(count_windows "$D")
 exp=$(awk -v c="$cpu" 'BEGIN { printf "%d", 99 * c }')
 echo "     windows add up: $nw windows hold $sum chain samples; one long profile over the same" \
 	"period: $long; 99 Hz x $cpu s of CPU = $exp"
-# Two profilers sample the same thread independently: they differ by sampling noise (~sqrt(n)),
-# where a window lost or counted twice would move the sum by an eighth or more.
+# Two profilers sample the same thread independently: each count is noisy by ~sqrt(n), their
+# difference by ~sqrt(a + b); 3 of those is the margin (at ~150 samples each: 52, so a window
+# of the eight lost or counted twice is not always seen here; losing a third is).
 check "sum: the windows' total is the long profile's within noise ($sum vs $long)" \
-	awk -v a="$sum" -v b="$long" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 3 * sqrt(b) + 3) }'
-# A process that shares its CPU with many others gets fewer samples than 99 Hz x its CPU time,
-# in both profilers alike (load 14-46, three runs: 132 and 122 vs 160, 234 and 228 vs 269, 193
-# vs 232): below by up to 25%, as in test_profile's pid mode; never above by more than 10%.
-check "sum: and 99 Hz x CPU time, 25% below to 10% above ($sum vs $exp)" \
-	awk -v a="$sum" -v e="$exp" 'BEGIN { exit !(e > 0 && a >= 0.75 * e && a <= 1.1 * e) }'
+	awk -v a="$sum" -v b="$long" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(b > 0 && d <= 3 * sqrt(a + b) + 3) }'
+# A process that shares its CPU with many others gets fewer samples than 99 Hz x its CPU time:
+# the kernel's cpu-clock sampler itself falls short on this shared VM under load (perf record
+# -e cpu-clock -F 99 -a at load 7: 154 samples vs 184 = 99 Hz x 1.86 s), and every profiler
+# instance alike (three flamed at once: 135, 159, 166 vs 188; in CI at load 9: 79 and 114 vs
+# 130). The exact accounting is the windows-vs-long check above; this one only catches a
+# daemon off by a factor (half its samples lost, or windows counted twice).
+check "sum: and 99 Hz x CPU time, at most half below, 10% above ($sum vs $exp)" \
+	awk -v a="$sum" -v e="$exp" 'BEGIN { exit !(e > 0 && a >= 0.5 * e && a <= 1.1 * e) }'
 # Each window starts where the previous one ended (same instant, logged to the ms).
 grep -oE 'window [0-9T:.Z-]+ to [0-9T:.Z-]+' "$T/sum.err" | awk '{ print $2, $4 }' >"$T/spans"
 check "sum: windows are contiguous, none overlaps ($(wc -l <"$T/spans") spans)" \
