@@ -346,7 +346,8 @@ static int32_t pcvalue(const struct gopclntab *g, uint32_t off, uint64_t entry, 
 	for (n = 0; n < MAX_PCVALUE_STEPS; n++) {
 		if (!varint(g, &p, g->len, &uv) || (!uv && n))
 			return -1;
-		val += (uv & 1) ? (int32_t)~(uv >> 1) : (int32_t)(uv >> 1);
+		/* In unsigned arithmetic: a hostile table may overflow it. */
+		val = (int32_t)((uint32_t)val + ((uv & 1) ? ~(uv >> 1) : uv >> 1));
 		if (!varint(g, &p, g->len, &pcd))
 			return -1;
 		pc += (uint64_t)pcd * g->quantum;
@@ -488,7 +489,8 @@ static int pc_ranges(const struct gopclntab *g, uint32_t off, uint64_t entry, ui
 	for (n = 0; off && off < g->len - g->pctab && n < MAX_PCVALUE_STEPS && pc < end; n++) {
 		if (!varint(g, &p, g->len, &uv) || (!uv && n) || !varint(g, &p, g->len, &pcd))
 			break;
-		val += (uv & 1) ? (int32_t)~(uv >> 1) : (int32_t)(uv >> 1);
+		/* In unsigned arithmetic: a hostile table may overflow it. */
+		val = (int32_t)((uint32_t)val + ((uv & 1) ? ~(uv >> 1) : uv >> 1));
 		next = pc + (uint64_t)pcd * g->quantum;
 		if (next > end || next < pc)
 			next = end;
