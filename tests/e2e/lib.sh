@@ -99,3 +99,9 @@ samples() {
 cpu_ticks() {
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
+# ticks_at_least PID N: the process has used at least N clock ticks of CPU (false once it is
+# gone); for wait_until, which must re-read the count at every try.
+ticks_at_least() {
+	local t
+	t=$(cpu_ticks "$1" 2>/dev/null) && [ -n "$t" ] && [ "$t" -ge "$2" ]
+}

@@ -68,7 +68,8 @@ run_version() {
 	"$py" "$SCRIPT" 30 &
 	pid=$!
 	# The script is running Python code once its module has been compiled and run a while.
-	wait_until 30 test "$(cpu_ticks "$pid")" -ge 10
+	# (the tick count is read at every try: a function, not a $(...) expanded once at the call)
+	wait_until 30 ticks_at_least "$pid" 10
 	"$FLAMED" -F 499 -d 2 -p "$pid" -o "$T/$label-pid.folded" 2>"$T/$label-pid.err"
 	check "$label: -p PID exit 0" test $? = 0
 	kill "$pid" 2>/dev/null
