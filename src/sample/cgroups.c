@@ -107,7 +107,8 @@ static void clear(struct cgroups *cg)
 
 	for (i = 0; i < cg->nslots; i++)
 		free(cg->slots[i].path);
-	memset(cg->slots, 0, cg->nslots * sizeof(*cg->slots));
+	if (cg->slots)
+		memset(cg->slots, 0, cg->nslots * sizeof(*cg->slots));
 	cg->used = 0;
 }
 
