@@ -230,8 +230,19 @@ static int series_labels(const char *hostname, const char *labels, struct label 
 	return n;
 }
 
-uint8_t *push__encode_request(const char *service_name, const char *hostname, const char *labels,
-			      const char *id, const void *pprof, size_t len, size_t *out_len)
+/*
+ * Pyroscope's own names: process_cpu as its agents name CPU profiles, wall as its Java and .NET
+ * agents (and its /ingest for a wall sample type) name wall-clock ones; off_cpu, the pprof sample
+ * type, where Pyroscope has no name of its own for time switched out.
+ */
+const char *push__profile_name(enum profile_mode m)
+{
+	return m == PROFILE_OFFCPU ? "off_cpu" : m == PROFILE_WALL ? "wall" : "process_cpu";
+}
+
+uint8_t *push__encode_request(const char *name, const char *service_name, const char *hostname,
+			      const char *labels, const char *id, const void *pprof, size_t len,
+			      size_t *out_len)
 {
 	struct label l[PUSH_MAX_LABELS + 1];
 	Push__V1__LabelPair pairs[PUSH_MAX_LABELS + 3], *pp[PUSH_MAX_LABELS + 3];
@@ -249,7 +260,7 @@ uint8_t *push__encode_request(const char *service_name, const char *hostname, co
 	/* Sorted as Prometheus-style label sets are: "__name__" < [a-z]... */
 	push__v1__label_pair__init(&pairs[np]);
 	pairs[np].name = "__name__";
-	pairs[np++].value = "process_cpu";
+	pairs[np++].value = (char *)name;
 	for (i = 0; i <= n; i++) {
 		const char *name = i < n ? l[i].name : NULL;
 
@@ -547,8 +558,9 @@ static int start_request(struct push *p)
 	load_credential(p);
 	if (p->api == PUSH_API_CONNECT) {
 		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
-		p->body = push__encode_request(p->service, p->hostname, p->labels, id, p->w.data,
-					       p->w.len, &len);
+		p->body = push__encode_request(push__profile_name(p->w.mode), p->service,
+					       p->hostname, p->labels, id, p->w.data, p->w.len,
+					       &len);
 		body = p->body;
 		p->url = strdup(p->endpoint);
 	} else {
@@ -644,9 +656,9 @@ static void reap(struct push *p)
 }
 
 int push__submit(struct push *p, const void *pprof_gz, size_t len, uint64_t start_ns,
-		 uint64_t end_ns)
+		 uint64_t end_ns, enum profile_mode m)
 {
-	int n = spool__add(p->spool, pprof_gz, len, start_ns, end_ns);
+	int n = spool__add(p->spool, pprof_gz, len, start_ns, end_ns, m);
 
 	if (n < 0)
 		return n;

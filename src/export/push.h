@@ -9,10 +9,17 @@
  * Two APIs:
  * - PUSH_API_CONNECT (the default): POST BASE/push.v1.PusherService/Push, Content-Type
  *   application/proto, a PushRequest (src/export/push.proto) with one series whose labels are
- *   __name__=process_cpu, service_name, hostname and the user's labels, and one RawSample (the
- *   pprof and a profile ID derived from host and span, so a resent window keeps its ID).
+ *   __name__ (the profile's name: process_cpu, off_cpu or wall, push__profile_name), service_name,
+ *   hostname and the user's labels, and one RawSample (the pprof and a profile ID derived from
+ *   host and span, so a resent window keeps its ID). Pyroscope's profile type is that name and
+ *   the pprof's sample and period types: process_cpu:cpu:nanoseconds:cpu:nanoseconds,
+ *   off_cpu:off_cpu:nanoseconds:off_cpu:nanoseconds, wall:wall:nanoseconds:wall:nanoseconds.
  * - PUSH_API_INGEST: POST BASE/ingest?name=SERVICE{hostname=H,k=v}&from=S&until=S&format=pprof
- *   with the pprof as the body (Pyroscope's first API, still routed).
+ *   with the pprof as the body (Pyroscope's first API, still routed). With format=pprof the
+ *   server takes units and aggregation from the pprof's sample types (the units, sampleRate
+ *   and aggregationType parameters are for its text formats) and names the series itself:
+ *   wall for a wall sample type, process_cpu for cpu and for off_cpu (a type of its own there,
+ *   process_cpu:off_cpu:nanoseconds:..., never summed with CPU time).
  *
  * Reliability: connect and total timeouts; 2xx is delivered; a network error, 408, 429 and 5xx
  * are retried with exponential backoff and jitter (0.5 s doubling up to 60 s), as are 401, 403
@@ -29,6 +36,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "aggregate/profile.h"
 
 enum push_api {
 	PUSH_API_CONNECT = 0,
@@ -80,9 +89,9 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 void push__free(struct push *p);
 
 
-/* Queues a window (copied) and starts sending if idle. 0 or -ENOMEM. */
+/* Queues a window (copied) of a profile of mode m and starts sending if idle. 0 or -ENOMEM. */
 int push__submit(struct push *p, const void *pprof_gz, size_t len, uint64_t start_ns,
-		 uint64_t end_ns);
+		 uint64_t end_ns, enum profile_mode m);
 /* Runs the loop for up to timeout_ms while the backend takes windows (at exit). */
 void push__flush(struct push *p, int timeout_ms);
 void push__stats(const struct push *p, struct push_stats *st);
@@ -100,8 +109,10 @@ int push__check_service_name(const char *name);
  * characters. "" changes nothing. 0, or -EINVAL (list unchanged).
  */
 int push__merge_labels(char *list, size_t size, const char *add);
-/* The body of the Connect call, malloc'd; NULL on ENOMEM. */
-uint8_t *push__encode_request(const char *service_name, const char *hostname, const char *labels,
+/* The __name__ of a profile of mode m: process_cpu, off_cpu or wall. */
+const char *push__profile_name(enum profile_mode m);
+/* The body of the Connect call for a profile named name, malloc'd; NULL on ENOMEM. */
+uint8_t *push__encode_request(const char *name, const char *service_name, const char *hostname, const char *labels,
 			      const char *id, const void *pprof, size_t len, size_t *out_len);
 /* The /ingest URL for a window, malloc'd; NULL on ENOMEM. */
 char *push__ingest_url(const char *base, const char *service_name, const char *hostname,

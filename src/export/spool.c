@@ -16,6 +16,7 @@
 
 struct item {
 	uint64_t start_ns, end_ns;
+	enum profile_mode mode;
 	uint64_t len;
 	uint8_t *data;		/* memory copy; NULL when the bytes are only in the file */
 	bool on_disk;
@@ -32,15 +33,20 @@ struct spool {
 	bool warned_write;
 };
 
-void spool__name(uint64_t start_ns, uint64_t end_ns, char name[SPOOL_NAME_LEN])
+void spool__name(uint64_t start_ns, uint64_t end_ns, enum profile_mode mode,
+		 char name[SPOOL_NAME_LEN])
 {
-	snprintf(name, SPOOL_NAME_LEN, "%020llu-%020llu.pb.gz", (unsigned long long)start_ns,
-		 (unsigned long long)end_ns);
+	snprintf(name, SPOOL_NAME_LEN, "%020llu-%020llu.%s%spb.gz", (unsigned long long)start_ns,
+		 (unsigned long long)end_ns, mode == PROFILE_CPU ? "" : profile_mode__name(mode),
+		 mode == PROFILE_CPU ? "" : ".");
 }
 
-bool spool__parse_name(const char *name, uint64_t *start_ns, uint64_t *end_ns)
+bool spool__parse_name(const char *name, uint64_t *start_ns, uint64_t *end_ns,
+		       enum profile_mode *mode)
 {
 	uint64_t v[2] = { 0, 0 };
+	enum profile_mode m = PROFILE_CPU;
+	const char *ext;
 	int i, j;
 
 	for (i = 0; i < 2; i++) {
@@ -54,10 +60,23 @@ bool spool__parse_name(const char *name, uint64_t *start_ns, uint64_t *end_ns)
 		if (name[i * 21 + 20] != (i ? '.' : '-'))
 			return false;
 	}
-	if (strcmp(name + 42, "pb.gz"))
-		return false;
+	ext = name + 42;
+	if (strcmp(ext, "pb.gz")) {
+		/* "<mode>.pb.gz": a mode other than cpu, by its --mode name. */
+		const char *dot = strchr(ext, '.');
+		char word[16];
+
+		if (!dot || dot == ext || (size_t)(dot - ext) >= sizeof(word) ||
+		    strcmp(dot + 1, "pb.gz"))
+			return false;
+		memcpy(word, ext, dot - ext);
+		word[dot - ext] = '\0';
+		if (profile_mode__parse(word, &m) || m == PROFILE_CPU)
+			return false;
+	}
 	*start_ns = v[0];
 	*end_ns = v[1];
+	*mode = m;
 	return true;
 }
 
@@ -65,7 +84,7 @@ static void path_of(const struct spool *s, const struct item *it, char *path, si
 {
 	char name[SPOOL_NAME_LEN];
 
-	spool__name(it->start_ns, it->end_ns, name);
+	spool__name(it->start_ns, it->end_ns, it->mode, name);
 	snprintf(path, len, "%s/%s", s->dir, name);
 }
 
@@ -155,9 +174,10 @@ static int write_file(const struct spool *s, const struct item *it, const void *
 	return output__commit(out);
 }
 
-int spool__add(struct spool *s, const void *data, size_t len, uint64_t start_ns, uint64_t end_ns)
+int spool__add(struct spool *s, const void *data, size_t len, uint64_t start_ns, uint64_t end_ns,
+	       enum profile_mode mode)
 {
-	struct item it = { .start_ns = start_ns, .end_ns = end_ns, .len = len };
+	struct item it = { .start_ns = start_ns, .end_ns = end_ns, .mode = mode, .len = len };
 	int err;
 
 	if (s->dir) {
@@ -261,6 +281,7 @@ int spool__peek(struct spool *s, struct spool_window *w)
 		}
 		w->start_ns = it->start_ns;
 		w->end_ns = it->end_ns;
+		w->mode = it->mode;
 		w->len = it->len;
 		s->pinned = true;
 		return 0;
@@ -318,11 +339,11 @@ static int load_dir(struct spool *s)
 		char target[SPOOL_NAME_LEN];
 
 		if (output__temp_target(n, target, sizeof(target))) {
-			if (spool__parse_name(target, &it.start_ns, &it.end_ns))
+			if (spool__parse_name(target, &it.start_ns, &it.end_ns, &it.mode))
 				unlinkat(dirfd(dp), n, 0);
 			continue;
 		}
-		if (!spool__parse_name(n, &it.start_ns, &it.end_ns))
+		if (!spool__parse_name(n, &it.start_ns, &it.end_ns, &it.mode))
 			continue;
 		if (fstatat(dirfd(dp), n, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
 			continue;

@@ -2,7 +2,9 @@
 /*
  * The push spool: windows waiting to be delivered to a profiling backend, oldest first, under
  * a bound on their total bytes. With a directory each window is a file named for its span,
- * DIR/<start ns>-<end ns>.pb.gz (20 digits each, so names sort as time does), written atomically
+ * DIR/<start ns>-<end ns>.pb.gz (20 digits each, so names sort as time does; an off-CPU or
+ * wall-clock window's name says so before the extension, .offcpu.pb.gz or .wall.pb.gz, so a
+ * window spooled by a run with another --mode is still pushed as what it is), written atomically
  * and found again after a restart; without one the windows are kept in memory. The spool keeps
  * no state but the files themselves, so a window leaves it only when it was delivered (or
  * dropped past the bound): a crash between delivery and removal sends it once more, never zero
@@ -19,11 +21,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "aggregate/profile.h"
+
 /* A spooled file is a gzipped pprof of one window; anything larger is not ours. */
 #define SPOOL_MAX_FILE (256ULL << 20)
 
 struct spool_window {
 	uint64_t start_ns, end_ns;	/* CLOCK_REALTIME span of the window */
+	enum profile_mode mode;		/* what its counts measure */
 	const uint8_t *data;		/* its gzipped pprof, valid until spool__release */
 	size_t len;
 };
@@ -52,7 +57,8 @@ void spool__free(struct spool *s);
  * or -ENOMEM. A window that cannot be written to the directory (a full disk) is kept in memory
  * instead, so the bound still decides its fate.
  */
-int spool__add(struct spool *s, const void *data, size_t len, uint64_t start_ns, uint64_t end_ns);
+int spool__add(struct spool *s, const void *data, size_t len, uint64_t start_ns, uint64_t end_ns,
+	       enum profile_mode mode);
 
 /*
  * The oldest window, pinned (never dropped) until spool__release. 0; -ENOENT when the spool is
@@ -66,9 +72,14 @@ void spool__release(struct spool *s, bool done);
 size_t spool__count(const struct spool *s);
 void spool__stats(const struct spool *s, struct spool_stats *st);
 
-/* The file name of a window: "<start>-<end>.pb.gz"; false when name is not one. */
-#define SPOOL_NAME_LEN 48
-void spool__name(uint64_t start_ns, uint64_t end_ns, char name[SPOOL_NAME_LEN]);
-bool spool__parse_name(const char *name, uint64_t *start_ns, uint64_t *end_ns);
+/*
+ * The file name of a window: "<start>-<end>.pb.gz", "<start>-<end>.<mode>.pb.gz" for a mode
+ * other than cpu; false when name is not one.
+ */
+#define SPOOL_NAME_LEN 64
+void spool__name(uint64_t start_ns, uint64_t end_ns, enum profile_mode mode,
+		 char name[SPOOL_NAME_LEN]);
+bool spool__parse_name(const char *name, uint64_t *start_ns, uint64_t *end_ns,
+		       enum profile_mode *mode);
 
 #endif

@@ -655,9 +655,9 @@ static const struct config_key keys[] = {
 	{ .name = "include-idle", .parse = parse_bool, .format = format_bool,
 	  FIELD(include_idle), .modes = BOTH, .expect = "true or false",
 	  .help = "count the idle task too (system-wide)" },
-	/* One-shot for now: continuous mode's windows and push still name CPU profiles. */
+	/* Off-CPU and wall-clock profiles, both modes: windows and push say which they are. */
 	{ .name = "mode", .arg = "MODE", .parse = parse_profile_mode,
-	  .format = format_profile_mode, FIELD(profile_mode), .modes = CONFIG_ONESHOT,
+	  .format = format_profile_mode, FIELD(profile_mode), .modes = BOTH,
 	  .expect = "cpu, offcpu or wall",
 	  .help = "cpu (default) | offcpu | wall\n"
 		  "offcpu: time each thread spends switched out, by the stack it\n"
@@ -666,12 +666,12 @@ static const struct config_key keys[] = {
 		  "time together, so each thread adds up to its wall-clock time;\n"
 		  "both count microseconds (pprof: off_cpu or wall, nanoseconds)" },
 	{ .name = "offcpu-min-us", .arg = "N", .parse = parse_uint, .format = format_uint,
-	  FIELD(offcpu_min_us), .min = 0, .max = 60000000, .modes = CONFIG_ONESHOT,
+	  FIELD(offcpu_min_us), .min = 0, .max = 60000000, .modes = BOTH,
 	  .expect = "microseconds from 0 to 60000000",
 	  .help = "off-CPU intervals shorter than N us are only summed\n"
 		  "(default 0: all counted by stack)" },
 	{ .name = "offcpu-sample", .arg = "N", .parse = parse_uint, .format = format_uint,
-	  FIELD(offcpu_sample), .min = 1, .max = 1000000, .modes = CONFIG_ONESHOT,
+	  FIELD(offcpu_sample), .min = 1, .max = 1000000, .modes = BOTH,
 	  .expect = "a number from 1 to 1000000",
 	  .help = "record 1 scheduler switch in N at random, counted N times\n"
 		  "(default 1: every switch; for switch storms)" },

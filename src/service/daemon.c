@@ -450,7 +450,12 @@ static void write_window(struct daemon *d, const struct profile *p, const char *
 			  d->windows_unwritten == 1 ? "" : "s");
 		d->windows_unwritten = 0;
 	}
-	if (written)
+	if (written && profile__meta_const(p)->profile_mode != PROFILE_CPU)
+		/* Off-CPU and wall-clock counts are microseconds. */
+		pr_notice("window %s: %.3f s of %s, wrote %s", span,
+			  profile__meta_const(p)->samples / 1e6,
+			  profile_mode__what(profile__meta_const(p)->profile_mode), names);
+	else if (written)
 		pr_notice("window %s: %llu sample%s, wrote %s", span,
 			  (unsigned long long)profile__meta_const(p)->samples,
 			  profile__meta_const(p)->samples == 1 ? "" : "s", names);
@@ -475,6 +480,8 @@ static void log_caches(struct daemon *d)
 		(unsigned long long)stacks__refused(session__stacks(d->s)),
 		ss.perfmap_held / 1048576.0, ss.perfmap_bytes / 1048576.0,
 		(unsigned long long)ss.perfmap_dropped, (unsigned long long)ss.perfmap_deferred);
+	/* Since the start: the switches seen, and the time --offcpu-min-us only summed. */
+	session__log_offcpu(d->s, LOG_INFO);
 }
 
 static void update_status(struct daemon *d)
@@ -719,9 +726,16 @@ int daemon__run(const struct daemon_opts *o)
 		evloop__timer_set(d.twd, wd_ns / 2, wd_ns / 2);
 
 	config__format(&d.cfg, "interval", iv, sizeof(iv));
-	pr_notice("profiling %s at %u Hz on %d CPUs: a window every %s s into %s",
-		  o->nr_pids ? "the given processes" : "the whole system", d.cfg.freq_hz,
-		  session__nr_cpus(d.s), iv, d.cfg.output_dir);
+	if (d.cfg.profile_mode == PROFILE_OFFCPU)
+		pr_notice("profiling %s off-CPU time at every scheduler switch on %d CPUs: a window "
+			  "every %s s into %s", o->nr_pids ? "the given processes'" : "the whole system's",
+			  session__nr_cpus(d.s), iv, d.cfg.output_dir);
+	else
+		pr_notice("profiling %s%s at %u Hz on %d CPUs: a window every %s s into %s",
+			  o->nr_pids ? "the given processes" : "the whole system",
+			  d.cfg.profile_mode == PROFILE_WALL ? " (wall-clock: on-CPU samples and "
+			  "off-CPU time)" : "", d.cfg.freq_hz, session__nr_cpus(d.s), iv,
+			  d.cfg.output_dir);
 	notify__ready();
 	update_status(&d);
 	err = evloop__run(d.loop, -1);

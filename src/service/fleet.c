@@ -300,7 +300,6 @@ static void finish_capture(struct fleet *f, struct capture *c)
 	session__fill_target(f->s, m);
 	m->start_ns = c->start_real;
 	m->duration_ns = now_mono_ns() - c->start_mono;
-	m->freq_hz = f->cfg->freq_hz;
 	m->samples = profile__total(p);
 	gethostname(m->host, sizeof(m->host) - 1);
 	snprintf(m->mode, sizeof(m->mode), "system-wide");
@@ -395,7 +394,8 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 	if (!err) {
 		const struct profile_meta *m = profile__meta_const(p);
 
-		err = push__submit(f->push, buf, len, m->start_ns, m->start_ns + m->duration_ns);
+		err = push__submit(f->push, buf, len, m->start_ns, m->start_ns + m->duration_ns,
+				   m->profile_mode);
 	}
 	if (err) {
 		f->push_failed_encode++;

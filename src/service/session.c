@@ -484,6 +484,19 @@ void session__fill_meta(struct session *s, struct profile *p, uint64_t start_rea
 	s->lost_full_base = s->lost_full;
 }
 
+void session__log_offcpu(const struct session *s, int prio)
+{
+	uint64_t st[STAT_MAX];
+
+	if (s->o->mode == PROFILE_CPU || sampler__read_stats(s->smp, st))
+		return;
+	log_msg(prio, "off-CPU: %llu switches recorded, %llu skipped by --offcpu-sample; %llu "
+		"intervals (%.3f s) under --offcpu-min-us, not counted by stack",
+		(unsigned long long)st[STAT_OFFCPU_SWITCHES],
+		(unsigned long long)st[STAT_OFFCPU_SKIPPED],
+		(unsigned long long)st[STAT_OFFCPU_SHORT], st[STAT_OFFCPU_SHORT_NS] / 1e9);
+}
+
 /*
  * The one-shot summary: the profile's description (as its SVG subtitle words it, without the
  * host), then how many samples were lost or cut short in all.
@@ -520,16 +533,8 @@ void session__report(const struct session *s, const struct profile *p, const cha
 			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
 			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
 	}
-	if (m->profile_mode != PROFILE_CPU) {
-		uint64_t st[STAT_MAX];
-
-		if (!sampler__read_stats(s->smp, st))
-			pr_notice("off-CPU: %llu switches recorded, %llu skipped by --offcpu-sample; "
-				  "%llu intervals (%.3f s) under --offcpu-min-us, not counted by stack",
-				  (unsigned long long)st[STAT_OFFCPU_SWITCHES],
-				  (unsigned long long)st[STAT_OFFCPU_SKIPPED],
-				  (unsigned long long)st[STAT_OFFCPU_SHORT], st[STAT_OFFCPU_SHORT_NS] / 1e9);
-	}
+	if (m->profile_mode != PROFILE_CPU)
+		session__log_offcpu(s, LOG_NOTICE);
 	if (ps.records_lost)
 		pr_warn("%llu mapping events were lost: some frames may be unnamed",
 			(unsigned long long)ps.records_lost);

@@ -111,6 +111,11 @@ struct profile_meta;
 void session__fill_target(const struct session *s, struct profile_meta *m);
 /* Logs what was written and what was lost, with the unwinder's figures at info level. */
 void session__report(const struct session *s, const struct profile *p, const char *path);
+/*
+ * Off-CPU modes: the switches recorded and skipped and the intervals --offcpu-min-us only
+ * summed, since the start, logged at prio (syslog level); nothing in CPU mode.
+ */
+void session__log_offcpu(const struct session *s, int prio);
 void session__free(struct session *s);
 
 #endif

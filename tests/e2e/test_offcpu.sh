@@ -104,7 +104,7 @@ if need_root "off-CPU profiling"; then
 	# (the spin's off-CPU time is preemption, large only on a busy machine).
 	"$FLAMED" --mode offcpu -o "$T/mixoff.folded" -- "$OC" mixed 4 >/dev/null 2>&1
 	blocked=$(usec ';\[blocked\] [0-9]+$' "$T/mixoff.folded")
-	sw=$(usec ';main;sleep_wait;.*;\[blocked\] [0-9]+$' "$T/mixoff.folded")
+	sw=$(usec ';main;mixed;sleep_wait;.*;\[blocked\] [0-9]+$' "$T/mixoff.folded")
 	p=$(pct "$sw" "$blocked")
 	echo "     mixed offcpu: $sw us of $blocked us blocked under sleep_wait ($p%)"
 	check "mixed offcpu: >= 90% of the blocked time under sleep_wait ($p%)" test "$p" -ge 90
@@ -117,8 +117,8 @@ if need_root "off-CPU profiling"; then
 		2>/dev/null
 	check "wall: exits 0" test $? = 0
 	total=$(usec ';main;' "$T/wall.folded")
-	burn=$(usec ';main;burn_cpu[; ]' "$T/wall.folded")
-	sw=$(usec ';main;sleep_wait[; ]' "$T/wall.folded")
+	burn=$(usec ';main;mixed;burn_cpu[; ]' "$T/wall.folded")
+	sw=$(usec ';main;mixed;sleep_wait[; ]' "$T/wall.folded")
 	pb=$(pct "$burn" "$total")
 	ps=$(pct "$sw" "$total")
 	rb=$(awk '{ printf "%d", 100 * $2 / ($2 + $4) }' "$T/wall.real")
@@ -131,7 +131,7 @@ if need_root "off-CPU profiling"; then
 	check "wall: the thread's total is 3.6 to 4.6 s ($total us)" \
 		test "$total" -ge 3600000 -a "$total" -le 4600000
 	check "wall: on-CPU frames have no state frame" \
-		grep -qE ';main;burn_cpu [0-9]+$' "$T/wall.folded"
+		grep -qE ';main;mixed;burn_cpu [0-9]+$' "$T/wall.folded"
 
 	# --offcpu-min-us above the 50 ms sleeps: none counted by stack, all summed at exit.
 	"$FLAMED" --mode offcpu --offcpu-min-us 200000 -o "$T/min.folded" -- "$OC" sleep 1 \
@@ -171,8 +171,113 @@ if need_root "off-CPU profiling"; then
 	check "pprof read back: sleeper in microseconds, 0.8 to 1.5 s ($back)" \
 		test "$back" -ge 800000 -a "$back" -le 1500000
 
-	# Continuous mode does not take --mode yet: refused, not silently a CPU profile.
-	"$FLAMED" --mode offcpu --output-dir "$T/cont" -d 1 2>"$T/cont.err"
-	check "continuous --mode offcpu: refused clearly" grep -q "continuous mode" "$T/cont.err"
+	# --- Continuous mode ---------------------------------------------------------------------
+	# wall: 3 threads of the mixed loop (one process, -p). Every thread is accounted for all
+	# the time, on-CPU (1/F s a sample) or off (its intervals, cut at each drain), so each
+	# window holds its span x 3 threads. Below: the on-CPU samples a loaded machine's
+	# cpu-clock misses (up to 40% of the ~25% on-CPU part); above: the drain's timing.
+	"$OC" mixed 60 3 >/dev/null &
+	wl=$!
+	"$FLAMED" --mode wall -F 199 -p "$wl" --output-dir "$T/cwall" --interval 2 --keep 0 \
+		--formats folded,svg -d 6.5 >"$T/cwall.log" 2>&1
+	check "continuous wall: exits 0" test $? = 0
+	kill "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
+	# window lines: "window A to B (2.000 s): 5.984 s of wall-clock time, wrote STEM.folded".
+	sed -nE 's/.*\(([0-9.]+) s\): ([0-9.]+) s of wall-clock time, wrote .*(flamed-[^ ,]*Z)\.folded.*/\1 \2 \3/p' \
+		"$T/cwall.log" >"$T/cwall.windows"
+	nw=$(wc -l <"$T/cwall.windows")
+	check "continuous wall: 3 or more windows logged in wall-clock time ($nw)" test "$nw" -ge 3
+	bad=0
+	while read -r dur logged stem; do
+		got=$(usec '' "$T/cwall/$stem.folded")
+		r=$(awk -v g="$got" -v d="$dur" 'BEGIN { printf "%.2f", g / 1e6 / (d * 3) }')
+		echo "     wall window $stem: $got us over $dur s x 3 threads = $r (logged $logged s)"
+		awk -v r="$r" 'BEGIN { exit !(r >= 0.80 && r <= 1.10) }' || bad=$((bad + 1))
+	done <"$T/cwall.windows"
+	check "continuous wall: every window holds 0.80 to 1.10 x its span x 3 threads ($bad off)" \
+		test "$nw" -ge 3 -a "$bad" = 0
+	stem=$(head -n 1 "$T/cwall.windows" | cut -d' ' -f3)
+	check "continuous wall: the window's SVG says wall-clock time" \
+		grep -q 's of wall-clock time' "$T/cwall/$stem.svg"
+	check "continuous wall: a thread's burn_cpu and main's sleep_wait in a window" \
+		bash -c "grep -q ';mixed_thread;mixed;burn_cpu ' '$T/cwall/$stem.folded' &&
+			grep -q ';main;mixed;sleep_wait;.*\[blocked\] ' '$T/cwall/$stem.folded'"
+
+	# offcpu: the sleeping workload's stack in every window, blocked almost all of it.
+	"$OC" sleep 60 &
+	wl=$!
+	"$FLAMED" --mode offcpu -p "$wl" --output-dir "$T/coff" --interval 2 --keep 0 \
+		--formats folded,pprof -d 4.5 >"$T/coff.log" 2>&1
+	check "continuous offcpu: exits 0" test $? = 0
+	kill "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
+	sed -nE 's/.*\(([0-9.]+) s\): [0-9.]+ s of off-CPU time, wrote .*(flamed-[^ ,]*Z)\.folded.*/\1 \2/p' \
+		"$T/coff.log" >"$T/coff.windows"
+	nw=$(wc -l <"$T/coff.windows")
+	check "continuous offcpu: 2 or more windows logged in off-CPU time ($nw)" test "$nw" -ge 2
+	bad=0
+	while read -r dur stem; do
+		chain=$(usec ';main;a;b;sleeper;.*;\[blocked\] [0-9]+$' "$T/coff/$stem.folded")
+		r=$(awk -v g="$chain" -v d="$dur" 'BEGIN { printf "%.2f", g / 1e6 / d }')
+		echo "     offcpu window $stem: $chain us under main;a;b;sleeper [blocked] over $dur s = $r"
+		awk -v r="$r" 'BEGIN { exit !(r >= 0.80 && r <= 1.05) }' || bad=$((bad + 1))
+	done <"$T/coff.windows"
+	check "continuous offcpu: every window holds the sleeper blocked 0.80 to 1.05 of its span ($bad off)" \
+		test "$nw" -ge 2 -a "$bad" = 0
+	if need_tool "pprof decoding" go; then
+		stem=$(head -n 1 "$T/coff.windows" | cut -d' ' -f2)
+		go tool pprof -raw "$T/coff/$stem.pb.gz" >"$T/coff.raw" 2>&1
+		check "continuous offcpu: the window's pprof is off_cpu/nanoseconds" \
+			grep -qx 'off_cpu/nanoseconds' "$T/coff.raw"
+	fi
+
+	# Push: the window's profile type reaches the backend. Connect: __name__ off_cpu and the
+	# pprof's off_cpu/nanoseconds; /ingest: a wall pprof, which Pyroscope names wall.
+	RECV="$ROOT/tests/e2e/pyroscope_receiver.py"
+	"$OC" sleep 60 &
+	wl=$!
+	for api in connect ingest; do
+		mode=offcpu
+		[ "$api" = ingest ] && mode=wall
+		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		recv="$T/recv-$api"
+		python3 "$RECV" --port "$port" --dir "$recv" >"$recv.log" 2>&1 &
+		rpid=$!
+		wait_for "$recv.log" '^ready' 30
+		"$FLAMED" --mode "$mode" -p "$wl" --output-dir "$T/cpush-$api" --interval 1 --keep 0 \
+			--formats folded --push-url "http://127.0.0.1:$port" --push-api "$api" \
+			--service-name offcpu-e2e -d 2.5 >"$T/cpush-$api.log" 2>&1
+		check "push $api --mode $mode: flamed exits 0" test $? = 0
+		kill "$rpid" 2>/dev/null
+		wait "$rpid" 2>/dev/null
+		n=$(cat "$recv/requests.jsonl" 2>/dev/null | wc -l)
+		check "push $api --mode $mode: 2 or more windows received ($n)" test "$n" -ge 2
+		if [ "$api" = connect ]; then
+			check "push connect --mode offcpu: every request's __name__ is off_cpu" \
+				python3 -c 'import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(not rs or any(r["labels"].get("__name__") != "off_cpu" or r.get("error") for r in rs))' \
+				"$recv/requests.jsonl"
+		else
+			check "push ingest --mode wall: format=pprof, service offcpu-e2e" \
+				python3 -c 'import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(not rs or any(r["query"].get("format") != "pprof" or r["service"] != "offcpu-e2e" or r.get("error") for r in rs))' \
+				"$recv/requests.jsonl"
+		fi
+		if need_tool "pprof decoding" go; then
+			want=off_cpu/nanoseconds
+			[ "$mode" = wall ] && want=wall/nanoseconds
+			go tool pprof -symbolize=none -raw "$recv/0002.pb.gz" >"$T/push-$api.raw" 2>&1
+			check "push $api --mode $mode: the pushed pprof decodes as $want" \
+				grep -qx "$want" "$T/push-$api.raw"
+			go tool pprof -symbolize=none -traces "$recv/0002.pb.gz" >"$T/push-$api.traces" 2>&1
+			check "push $api --mode $mode: the sleeper's stack is in it" \
+				grep -qE '^ +[0-9.]+m?s +sleeper$|^ +sleeper$' "$T/push-$api.traces"
+		fi
+	done
+	kill "$wl" 2>/dev/null
+	wait "$wl" 2>/dev/null
 fi
 finish

@@ -44,9 +44,9 @@ TEST(spool_memory_order_and_bound)
 		return;
 	CHECK_EQ_INT(spool__peek(s, &w), -ENOENT);
 	for (i = 0; i < 3; i++)
-		CHECK_EQ_INT(spool__add(s, blob, 100, 1000 + i, 2000 + i), 0);
+		CHECK_EQ_INT(spool__add(s, blob, 100, 1000 + i, 2000 + i, PROFILE_CPU), 0);
 	/* The fourth brings it to 400 > 350: the oldest goes. */
-	CHECK_EQ_INT(spool__add(s, blob, 100, 1003, 2003), 1);
+	CHECK_EQ_INT(spool__add(s, blob, 100, 1003, 2003, PROFILE_CPU), 1);
 	CHECK_EQ_INT(spool__count(s), 3);
 	CHECK_EQ_INT(spool__peek(s, &w), 0);
 	CHECK_EQ_INT(w.start_ns, 1001);
@@ -54,7 +54,7 @@ TEST(spool_memory_order_and_bound)
 	CHECK_EQ_INT(w.len, 100);
 	CHECK_EQ_INT(spool__peek(s, &w), -EBUSY);
 	/* The pinned head survives the bound: the next oldest goes instead. */
-	CHECK_EQ_INT(spool__add(s, blob, 100, 1004, 2004), 1);
+	CHECK_EQ_INT(spool__add(s, blob, 100, 1004, 2004, PROFILE_CPU), 1);
 	spool__release(s, false);
 	CHECK_EQ_INT(spool__peek(s, &w), 0);
 	CHECK_EQ_INT(w.start_ns, 1001);
@@ -63,7 +63,7 @@ TEST(spool_memory_order_and_bound)
 	CHECK_EQ_INT(w.start_ns, 1003);
 	spool__release(s, true);
 	/* The newest is kept whatever its size. */
-	CHECK_EQ_INT(spool__add(s, blob, 1000, 1005, 2005), 1);
+	CHECK_EQ_INT(spool__add(s, blob, 1000, 1005, 2005, PROFILE_CPU), 1);
 	CHECK_EQ_INT(spool__count(s), 1);
 	spool__stats(s, &st);
 	CHECK_EQ_INT(st.dropped, 3);
@@ -78,17 +78,35 @@ TEST(spool_memory_order_and_bound)
 TEST(spool_names)
 {
 	char name[SPOOL_NAME_LEN];
+	enum profile_mode m;
 	uint64_t a, b;
 
-	spool__name(1764115200123456789ULL, 1764115260123456789ULL, name);
+	spool__name(1764115200123456789ULL, 1764115260123456789ULL, PROFILE_CPU, name);
 	CHECK_EQ_STR(name, "01764115200123456789-01764115260123456789.pb.gz");
-	CHECK(spool__parse_name(name, &a, &b));
+	CHECK(spool__parse_name(name, &a, &b, &m));
 	CHECK_EQ_INT(a, 1764115200123456789ULL);
 	CHECK_EQ_INT(b, 1764115260123456789ULL);
-	CHECK(!spool__parse_name("01764115200123456789-01764115260123456789.pb", &a, &b));
-	CHECK(!spool__parse_name("0176411520012345678x-01764115260123456789.pb.gz", &a, &b));
-	CHECK(!spool__parse_name("99999999999999999999-01764115260123456789.pb.gz", &a, &b));
-	CHECK(!spool__parse_name("", &a, &b));
+	CHECK_EQ_INT(m, PROFILE_CPU);
+	/* Other modes say so before the extension, and come back from the name. */
+	spool__name(1, 2, PROFILE_OFFCPU, name);
+	CHECK_EQ_STR(name, "00000000000000000001-00000000000000000002.offcpu.pb.gz");
+	CHECK(spool__parse_name(name, &a, &b, &m));
+	CHECK_EQ_INT(m, PROFILE_OFFCPU);
+	spool__name(1, 2, PROFILE_WALL, name);
+	CHECK_EQ_STR(name, "00000000000000000001-00000000000000000002.wall.pb.gz");
+	CHECK(spool__parse_name(name, &a, &b, &m));
+	CHECK_EQ_INT(m, PROFILE_WALL);
+	CHECK(!spool__parse_name("00000000000000000001-00000000000000000002.cpu.pb.gz", &a, &b,
+				 &m));
+	CHECK(!spool__parse_name("00000000000000000001-00000000000000000002.bogus.pb.gz", &a, &b,
+				 &m));
+	CHECK(!spool__parse_name("00000000000000000001-00000000000000000002..pb.gz", &a, &b, &m));
+	CHECK(!spool__parse_name("00000000000000000001-00000000000000000002.wall.pb", &a, &b,
+				 &m));
+	CHECK(!spool__parse_name("01764115200123456789-01764115260123456789.pb", &a, &b, &m));
+	CHECK(!spool__parse_name("0176411520012345678x-01764115260123456789.pb.gz", &a, &b, &m));
+	CHECK(!spool__parse_name("99999999999999999999-01764115260123456789.pb.gz", &a, &b, &m));
+	CHECK(!spool__parse_name("", &a, &b, &m));
 }
 
 TEST(spool_directory_survives_restart)
@@ -106,8 +124,8 @@ TEST(spool_directory_survives_restart)
 	if (!s)
 		return;
 	/* Added out of order: a restart sorts them by time. */
-	CHECK_EQ_INT(spool__add(s, blob, 300, 3000, 4000), 0);
-	CHECK_EQ_INT(spool__add(s, blob + 1, 200, 1000, 2000), 0);
+	CHECK_EQ_INT(spool__add(s, blob, 300, 3000, 4000, PROFILE_CPU), 0);
+	CHECK_EQ_INT(spool__add(s, blob + 1, 200, 1000, 2000, PROFILE_WALL), 0);
 	spool__free(s);
 	/* A temp file of an interrupted write, and a stranger's file. */
 	snprintf(path, sizeof(path), "%s/.00000000000000000005-00000000000000000006.pb.gz.abcdef",
@@ -127,10 +145,13 @@ TEST(spool_directory_survives_restart)
 	CHECK_EQ_INT(spool__peek(s, &w), 0);
 	CHECK_EQ_INT(w.start_ns, 1000);
 	CHECK_EQ_INT(w.len, 200);
+	/* A wall-clock window is still one after the restart. */
+	CHECK_EQ_INT(w.mode, PROFILE_WALL);
 	CHECK(!memcmp(w.data, blob + 1, 200));
 	spool__release(s, true);
 	CHECK_EQ_INT(spool__peek(s, &w), 0);
 	CHECK_EQ_INT(w.start_ns, 3000);
+	CHECK_EQ_INT(w.mode, PROFILE_CPU);
 	CHECK(!memcmp(w.data, blob, 300));
 	spool__release(s, true);
 	CHECK_EQ_INT(spool__count(s), 0);
@@ -154,7 +175,7 @@ TEST(spool_directory_bound_on_load)
 		return;
 	}
 	for (i = 0; i < 5; i++)
-		spool__add(s, blob, 100, i, i + 1);
+		spool__add(s, blob, 100, i, i + 1, PROFILE_CPU);
 	spool__free(s);
 	s = spool__new(dir, 250, &err);
 	CHECK(s);
@@ -258,8 +279,8 @@ TEST(push_connect_request)
 	size_t len, i;
 
 	push__profile_id("host-1", 1, 2, id);
-	buf = push__encode_request("web", "host-1", "env=prod,zone=z1", id, pprof, sizeof(pprof),
-				   &len);
+	buf = push__encode_request(push__profile_name(PROFILE_CPU), "web", "host-1",
+				   "env=prod,zone=z1", id, pprof, sizeof(pprof), &len);
 	CHECK(buf);
 	req = push__v1__push_request__unpack(NULL, len, buf);
 	CHECK(req);

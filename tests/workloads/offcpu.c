@@ -4,8 +4,10 @@
  * Usage: offcpu sleep SECONDS   main -> a -> b -> sleeper, nanosleep 50 ms at a time
  *        offcpu pipe SECONDS    reader blocked in read() on a pipe nothing is written to
  *        offcpu fsync SECONDS   write 64 KiB and fdatasync a file in the current directory
- *        offcpu mixed SECONDS   burn_cpu 20 ms, then sleep_wait 60 ms (nanosleep), again;
- *                               prints the real time of both phases at the end
+ *        offcpu mixed SECONDS [THREADS]
+ *                               burn_cpu 20 ms, then sleep_wait 60 ms (nanosleep), again;
+ *                               prints the real time of both phases at the end (the main
+ *                               thread's); THREADS - 1 more threads do the same
  *        offcpu mutex SECONDS   holder() keeps a mutex 50 ms at a time (spinning), waiter()
  *                               takes it in between: its wait is the holder's hold
  *        offcpu pingpong N      two processes pass a byte through pipes N times (switch storm)
@@ -98,6 +100,31 @@ NOINLINE void sleep_wait(long ms)
 	KEEP();
 }
 
+/* The mixed loop; its phases' real times in *burn and *slept. */
+NOINLINE void mixed(double *burn, double *slept)
+{
+	double t0, t1, t2;
+
+	/* The real time of each phase: a busy machine stretches the spin. */
+	while ((t0 = now()) < end_time) {
+		burn_cpu(0.02);
+		t1 = now();
+		sleep_wait(60);
+		t2 = now();
+		*burn += t1 - t0;
+		*slept += t2 - t1;
+	}
+}
+
+static void *mixed_thread(void *arg)
+{
+	double burn = 0, slept = 0;
+
+	(void)arg;
+	mixed(&burn, &slept);
+	return NULL;
+}
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
 NOINLINE void hold(void)
@@ -180,17 +207,18 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "fsync")) {
 		syncer();
 	} else if (!strcmp(what, "mixed")) {
-		double t0, t1, t2, burn = 0, slept = 0;
+		int i, nt = argc > 3 ? atoi(argv[3]) : 1;
+		double burn = 0, slept = 0;
+		pthread_t t[64];
 
-		/* The real time of each phase, printed: a busy machine stretches the spin. */
-		while ((t0 = now()) < end_time) {
-			burn_cpu(0.02);
-			t1 = now();
-			sleep_wait(60);
-			t2 = now();
-			burn += t1 - t0;
-			slept += t2 - t1;
-		}
+		if (nt < 1 || nt > 64)
+			return 2;
+		for (i = 1; i < nt; i++)
+			if (pthread_create(&t[i], NULL, mixed_thread, NULL))
+				return 1;
+		mixed(&burn, &slept);
+		for (i = 1; i < nt; i++)
+			pthread_join(t[i], NULL);
 		printf("burn %.6f sleep %.6f\n", burn, slept);
 	} else if (!strcmp(what, "mutex")) {
 		pthread_t t;
@@ -201,7 +229,7 @@ int main(int argc, char **argv)
 	} else if (!strcmp(what, "pingpong")) {
 		return pingpong(atol(argv[2]));
 	} else {
-		fprintf(stderr, "usage: offcpu sleep|pipe|fsync|mixed|mutex SECONDS | pingpong N\n");
+		fprintf(stderr, "usage: offcpu sleep|pipe|fsync|mutex SECONDS | mixed SECONDS [THREADS] | pingpong N\n");
 		return 2;
 	}
 	return 0;
