@@ -424,3 +424,18 @@ const char *profile__offcpu_state_name(uint32_t state)
 
 	return state && state < OFFCPU_STATE_MAX ? names[state] : "[off-cpu]";
 }
+
+bool profile__is_offcpu_state(const char *s, size_t n)
+{
+	uint32_t i;
+
+	if (!n || s[0] != '[')
+		return false;
+	for (i = 0; i < OFFCPU_STATE_MAX; i++) {
+		const char *name = profile__offcpu_state_name(i);
+
+		if (strlen(name) == n && !memcmp(name, s, n))
+			return true;
+	}
+	return false;
+}

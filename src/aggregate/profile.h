@@ -7,6 +7,7 @@
 #ifndef FLAMED_PROFILE_H
 #define FLAMED_PROFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -87,6 +88,8 @@ const char *profile_mode__pprof_type(enum profile_mode m);
 const char *profile_mode__what(enum profile_mode m);
 /* The frame above an off-CPU stack, by enum offcpu_state (bpf/profile.h): "[blocked]", ... */
 const char *profile__offcpu_state_name(uint32_t state);
+/* Whether the n bytes at s are one of those names ("[off-cpu]" for an unknown state too). */
+bool profile__is_offcpu_state(const char *s, size_t n);
 
 struct profile_meta {
 	enum profile_mode profile_mode;	/* what the counts measure */

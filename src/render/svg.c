@@ -33,7 +33,11 @@ struct svg_name {
 	char color[8]; /* "#rrggbb" */
 };
 
-/* A stack: ranks in the sequence pool, its count in AFTER (or the only profile) and BEFORE. */
+/*
+ * A stack: ranks in the sequence pool, its count in AFTER (or the only profile) and BEFORE. A
+ * wall-clock graph has no BEFORE: there `before` is the part of the count spent off-CPU (the
+ * whole count of a stack under a state frame), summed into its nodes like BEFORE's counts.
+ */
 struct sstack {
 	uint32_t off, len;
 	uint64_t cnt, before;
@@ -42,12 +46,13 @@ struct sstack {
 /* A frame to draw. */
 struct snode {
 	uint32_t depth, rank;
-	uint64_t x, w, before;
+	uint64_t x, w, before;	/* before: off-CPU part of w in a wall-clock graph */
 };
 
 struct svg {
 	const struct svg_opts *o;
 	bool diff;
+	bool wall;		/* a wall-clock profile: frames spent all off-CPU have their colour */
 	struct profile *keys;	/* scratch: (name, kind) pairs as frames of this profile */
 	uint32_t *key_rank;	/* key frame id -> rank */
 	struct svg_name *names; /* by rank; the last one is "all" */
@@ -264,6 +269,12 @@ static const struct rgb_range palette_ranges[SVG_PAL_MAX] = {
 	[SVG_PAL_ORANGE] = {{190, 90, 0}, {65, 65, 0}},
 	[SVG_PAL_LANG] = {{205, 0, 0}, {50, 230, 55}},
 };
+
+/*
+ * Frames of a wall-clock graph whose time is all off-CPU: slate greys, one shade, apart from
+ * every palette and kind hue (the kernel's blue included: on-CPU kernel time stays blue).
+ */
+static const struct rgb_range offcpu_range = {{105, 115, 135}, {75, 75, 75}};
 
 /* Hues for frame kinds, and for the languages of the lang palette. */
 enum hue {
@@ -562,7 +573,8 @@ cleanup:
 	return err;
 }
 
-static int add_stack(struct svg *g, uint32_t off, uint32_t len, uint64_t count, bool before)
+/* cnt: AFTER's count (or the only profile's); aux: BEFORE's count, or the off-CPU part. */
+static int add_stack(struct svg *g, uint32_t off, uint32_t len, uint64_t cnt, uint64_t aux)
 {
 	struct sstack *st;
 
@@ -571,9 +583,28 @@ static int add_stack(struct svg *g, uint32_t off, uint32_t len, uint64_t count, 
 	st = &g->stacks[g->nr_stacks++];
 	st->off = off;
 	st->len = len;
-	st->cnt = before ? 0 : count;
-	st->before = before ? count : 0;
+	st->cnt = cnt;
+	st->before = aux;
 	return 0;
+}
+
+/* The counts of sample s for add_stack: BEFORE's, or AFTER's and, in wall mode, its off-CPU part. */
+static void sample_counts(const struct svg *g, const struct profile *p,
+			  const struct profile_sample *s, bool before, uint64_t *cnt, uint64_t *aux)
+{
+	const uint32_t *fr = profile__sample_frames(p, s);
+	const struct profile_frame *leaf;
+
+	*cnt = before ? 0 : s->count;
+	*aux = before ? s->count : 0;
+	if (!g->wall || !s->nframes || !fr[s->nframes - 1] ||
+	    fr[s->nframes - 1] > profile__nr_frames(p))
+		return;
+	/* Off-CPU time is the stacks under a state frame, their leaf. */
+	leaf = profile__frame(p, fr[s->nframes - 1]);
+	if (leaf->kind == FRAME_USER && leaf->name &&
+	    profile__is_offcpu_state(profile__str(p, leaf->name), profile__str_len(p, leaf->name)))
+		*aux = s->count;
 }
 
 /* Whether p's frame-id pool can serve as the symbols: see struct svg. */
@@ -619,9 +650,10 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
 		g->rank = fmap;
 		for (size_t i = 0; i < n; i++) {
 			const struct profile_sample *s = profile__sample(p, i);
+			uint64_t cnt, aux;
 
-			if (s->count && s->nframes &&
-			    add_stack(g, s->first, s->nframes, s->count, before))
+			sample_counts(g, p, s, before, &cnt, &aux);
+			if (s->count && s->nframes && add_stack(g, s->first, s->nframes, cnt, aux))
 				return -ENOMEM;
 		}
 		return 0;
@@ -630,9 +662,11 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
 		const struct profile_sample *s = profile__sample(p, i);
 		const uint32_t *fr = profile__sample_frames(p, s);
 		uint32_t len = s->nframes + (s->comm && s->comm < ns), k, *q;
+		uint64_t cnt, aux;
 
 		if (!s->count || !len)
 			continue;
+		sample_counts(g, p, s, before, &cnt, &aux);
 		if (len > DMAX) {
 			/* Deeper than anything real: keep the root side. */
 			len = DMAX;
@@ -647,7 +681,7 @@ static int add_stacks(struct svg *g, const struct profile *p, uint32_t *fmap, ui
 			q[rev ? len - 1 - k++ : k++] = cmap[s->comm];
 		for (uint32_t j = 0; k < len; j++, k++)
 			q[rev ? len - 1 - k : k] = fmap[fr[j] <= nf ? fr[j] : 0];
-		if (add_stack(g, g->nr_own, len, s->count, before))
+		if (add_stack(g, g->nr_own, len, cnt, aux))
 			return -ENOMEM;
 		g->nr_own += len;
 	}
@@ -1184,6 +1218,17 @@ static void write_legend(struct svg *g, struct obuf *o, const struct layout *l)
 			     false);
 		legend_item(o, l, &x, col, h == HUE_MAX ? "user" : hue_labels[h]);
 	}
+	for (size_t i = 0; g->wall && i < g->nr_nodes; i++) {
+		const struct snode *nd = &g->nodes[i];
+		double v[3] = {0.5, 0.5, 0.5};
+		char col[8];
+
+		if (!nd->w || nd->before != nd->w)
+			continue;
+		format_color(col, &offcpu_range, v, true);
+		legend_item(o, l, &x, col, "off-CPU (waiting)");
+		break;
+	}
 	ob_str(o, "</g>\n");
 }
 
@@ -1251,6 +1296,13 @@ static void write_frame(struct svg *g, struct obuf *o, const struct layout *l,
 	ob_str(o, " fill=\"");
 	if (g->diff) {
 		diff_color(g, nd, col);
+		ob_str(o, col);
+	} else if (g->wall && nd->w && nd->before == nd->w) {
+		/* All of this frame's time is off-CPU: waiting, not running. */
+		double v[3];
+
+		name_fractions(g->pool + nm->off, nm->len, g->o->hash, v);
+		format_color(col, &offcpu_range, v, true);
 		ob_str(o, col);
 	} else {
 		ob_str(o, nm->color);
@@ -1424,6 +1476,7 @@ static int render(const struct profile *before, const struct profile *after,
 		return err;
 	g.o = o;
 	g.diff = before != NULL;
+	g.wall = !before && profile__meta_const(after)->profile_mode == PROFILE_WALL;
 	g.keys = profile__new();
 	err = -ENOMEM;
 	if (!g.keys)
@@ -1446,7 +1499,7 @@ static int render(const struct profile *before, const struct profile *after,
 		goto cleanup;
 	for (size_t i = 0; i < g.nr_stacks; i++) {
 		g.total += g.stacks[i].cnt;
-		g.total_before += g.stacks[i].before;
+		g.total_before += g.diff ? g.stacks[i].before : 0;
 	}
 	g.norm = before && o->normalize && g.total_before ? (double)g.total / (double)g.total_before
 							  : 1.0;

@@ -150,6 +150,49 @@ if need_root "off-CPU profiling"; then
 	check "svg: counts named us" grep -q 'data-count-name="us"' "$T/sleep.svg"
 	check "svg: the state frame" grep -q '>\[blocked\]' "$T/sleep.svg"
 
+	# wall SVG: frames whose time is all off-CPU are slate grey (one shade: green = red + 10,
+	# blue = red + 30), the rest keep their palette; the legend names the colour.
+	"$FLAMED" --mode wall -F 199 -o "$T/wall.svg" -- "$OC" mixed 2 >/dev/null 2>&1
+	# fills SVG: "name fill" of each frame, from its <title> and <rect>.
+	fills() {
+		python3 - "$1" <<'PY'
+import re, sys
+import xml.etree.ElementTree as ET
+ns = {"s": "http://www.w3.org/2000/svg"}
+root = ET.parse(sys.argv[1]).getroot()
+for g in root.iterfind(".//s:g[@id='frames']/s:g", ns):
+    t, r = g.find("s:title", ns), g.find("s:rect", ns)
+    print(re.sub(r" \(.*", "", t.text), r.get("fill"))
+PY
+	}
+	# slate FILL: the off-CPU colour.
+	slate() {
+		python3 -c 'import sys; c = sys.argv[1]; r, g, b = (int(c[i:i + 2], 16) for i in (1, 3, 5))
+sys.exit(not (105 <= r <= 180 and g == r + 10 and b == r + 30))' "$1"
+	}
+	not_slate() {
+		[ -n "$1" ] && ! slate "$1"
+	}
+	fills "$T/wall.svg" >"$T/wall.fills"
+	sw=$(awk '$1 == "sleep_wait" { print $2; exit }' "$T/wall.fills")
+	bl=$(awk '$1 == "[blocked]" { print $2; exit }' "$T/wall.fills")
+	bc=$(awk '$1 == "burn_cpu" { print $2; exit }' "$T/wall.fills")
+	mx=$(awk '$1 == "mixed" { print $2; exit }' "$T/wall.fills")
+	echo "     wall svg fills: sleep_wait ${sw:-none}, [blocked] ${bl:-none}, burn_cpu ${bc:-none}, mixed ${mx:-none}"
+	# The sleep's path is all off-CPU but for a sample that lands in its few microseconds
+	# on-CPU (a few % of runs): then the kernel's do_nanosleep, deeper, still is.
+	dn=$(awk '$1 == "do_nanosleep" { print $2; exit }' "$T/wall.fills")
+	check "wall svg: sleep_wait or its do_nanosleep (all off-CPU) is slate grey (${sw:-none}, ${dn:-none})" \
+		bash -c "$(declare -f slate); slate '${sw:-#000000}' || slate '${dn:-#000000}'"
+	check "wall svg: [blocked] is slate grey (${bl:-none})" slate "${bl:-#000000}"
+	check "wall svg: burn_cpu (on-CPU) keeps its palette colour (${bc:-none})" not_slate "$bc"
+	check "wall svg: mixed (on- and off-CPU) keeps its palette colour (${mx:-none})" \
+		not_slate "$mx"
+	check "wall svg: the legend names the off-CPU colour" grep -q '>off-CPU (waiting)<' "$T/wall.svg"
+	check "wall svg: well-formed XML (xmllint)" xmllint --noout "$T/wall.svg"
+	check "offcpu svg: no off-CPU legend entry (all of it is)" \
+		bash -c "! grep -q 'off-CPU (waiting)' '$T/sleep.svg'"
+
 	# pprof: sample types pprof and Pyroscope users know, values in nanoseconds.
 	"$FLAMED" --mode offcpu -o "$T/sleep.pb.gz" -- "$OC" sleep 1 2>/dev/null
 	"$FLAMED" --mode wall -o "$T/wall.pb.gz" -- "$OC" mixed 1 >/dev/null 2>&1

@@ -652,6 +652,65 @@ TEST(svg_colors_stable_and_by_kind)
 	profile__free(b);
 }
 
+/* A fill "#rrggbb" in the off-CPU slate greys: one shade, green = red + 10, blue = red + 30. */
+static bool slate(const char *fill)
+{
+	unsigned int r, g, b;
+
+	if (sscanf(fill, "#%2x%2x%2x", &r, &g, &b) != 3)
+		return false;
+	return r >= 105 && r <= 180 && g == r + 10 && b == r + 30;
+}
+
+TEST(svg_wall_offcpu_frames_colour)
+{
+	struct profile *p = profile__new();
+	struct pframe pf[16];
+	const struct pframe *f;
+	struct svg_opts o;
+	char *svg;
+	size_t n;
+	int err;
+
+	/* work is on-CPU, wait is off-CPU only, main is both. */
+	add(p, NULL, "main;work", 30);
+	add(p, NULL, "main;wait;futex_[k];[blocked]", 50);
+	add(p, NULL, "main;work;[preempted]", 20);
+	profile__meta(p)->profile_mode = PROFILE_WALL;
+	svg_opts__init(&o);
+	o.count_name = "us";
+	svg = render(NULL, p, &o, &err);
+	CHECK_EQ_INT(err, 0);
+	check_xml(failed, svg, "wall");
+	n = parse_frames(svg, pf, 16);
+	f = find_pframe(pf, n, "wait");
+	CHECK(f && slate(f->fill));
+	f = find_pframe(pf, n, "futex");
+	CHECK(f && slate(f->fill));
+	f = find_pframe(pf, n, "[blocked]");
+	CHECK(f && slate(f->fill));
+	f = find_pframe(pf, n, "[preempted]");
+	CHECK(f && slate(f->fill));
+	/* Partly on-CPU: the palette's colour. */
+	f = find_pframe(pf, n, "work");
+	CHECK(f && !slate(f->fill));
+	f = find_pframe(pf, n, "main");
+	CHECK(f && !slate(f->fill));
+	CHECK(strstr(svg, ">off-CPU (waiting)</text>") != NULL);
+	free(svg);
+	/* The same stacks in an off-CPU or CPU profile: palette colours, no legend entry. */
+	for (int m = PROFILE_CPU; m <= PROFILE_OFFCPU; m++) {
+		profile__meta(p)->profile_mode = m;
+		svg = render(NULL, p, &o, &err);
+		n = parse_frames(svg, pf, 16);
+		f = find_pframe(pf, n, "wait");
+		CHECK(f && !slate(f->fill));
+		CHECK(!strstr(svg, "off-CPU (waiting)"));
+		free(svg);
+	}
+	profile__free(p);
+}
+
 TEST(svg_options_layout)
 {
 	struct profile *p = profile__new();
