@@ -294,7 +294,7 @@ sys.exit(not (105 <= r <= 180 and g == r + 10 and b == r + 30))' "$1"
 		check "push $api --mode $mode: flamed exits 0" test $? = 0
 		kill "$rpid" 2>/dev/null
 		wait "$rpid" 2>/dev/null
-		n=$(cat "$recv/requests.jsonl" 2>/dev/null | wc -l)
+		n=$(wc -l <"$recv/requests.jsonl" 2>/dev/null || echo 0)
 		check "push $api --mode $mode: 2 or more windows received ($n)" test "$n" -ge 2
 		if [ "$api" = connect ]; then
 			check "push connect --mode offcpu: every request's __name__ is off_cpu" \

@@ -168,11 +168,16 @@ static int pingpong(long n)
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {
+		/* Only the parent may hold the write end: its close is the child's EOF. */
+		close(ab[1]);
+		close(ba[0]);
 		while (read(ab[0], &c, 1) == 1)
 			if (write(ba[1], &c, 1) != 1)
 				_exit(1);
 		_exit(0);
 	}
+	close(ab[0]);
+	close(ba[1]);
 	for (i = 0; i < n; i++)
 		if (write(ab[1], &c, 1) != 1 || read(ba[0], &c, 1) != 1)
 			return 1;
