@@ -151,8 +151,13 @@ if need_root "off-CPU profiling"; then
 	check "svg: the state frame" grep -q '>\[blocked\]' "$T/sleep.svg"
 
 	# wall SVG: frames whose time is all off-CPU are slate grey (one shade: green = red + 10,
-	# blue = red + 30), the rest keep their palette; the legend names the colour.
-	"$FLAMED" --mode wall -F 199 -o "$T/wall.svg" -- "$OC" mixed 2 >/dev/null 2>&1
+	# blue = red + 30), the rest keep their palette; the legend names the colour. The SVG
+	# and the folded stacks are rendered from one recorded profile, so each frame's colour is
+	# judged by its own stacks (the sleep's path has a few microseconds on-CPU that a sample
+	# hits in some runs: then it is partly on-CPU and keeps its colour).
+	"$FLAMED" --mode wall -F 199 -o "$T/wallsvg.pb.gz" -- "$OC" mixed 2 >/dev/null 2>&1
+	"$FLAMED" render "$T/wallsvg.pb.gz" -o "$T/wall.svg" 2>/dev/null
+	"$FLAMED" render "$T/wallsvg.pb.gz" -o "$T/wallsvg.folded" 2>/dev/null
 	# fills SVG: "name fill" of each frame, from its <title> and <rect>.
 	fills() {
 		python3 - "$1" <<'PY'
@@ -173,21 +178,29 @@ sys.exit(not (105 <= r <= 180 and g == r + 10 and b == r + 30))' "$1"
 	not_slate() {
 		[ -n "$1" ] && ! slate "$1"
 	}
+	# oncpu NAME: microseconds of the folded stacks through frame NAME without a state leaf.
+	oncpu() {
+		awk -v f="$1" '{ n = split($1, a, ";"); hit = 0
+			for (i = 1; i <= n; i++) if (a[i] == f) hit = 1
+			if (hit && a[n] !~ /^\[[a-z-]+\]$/) t += $2 } END { print t + 0 }' \
+			"$T/wallsvg.folded"
+	}
 	fills "$T/wall.svg" >"$T/wall.fills"
-	sw=$(awk '$1 == "sleep_wait" { print $2; exit }' "$T/wall.fills")
-	bl=$(awk '$1 == "[blocked]" { print $2; exit }' "$T/wall.fills")
-	bc=$(awk '$1 == "burn_cpu" { print $2; exit }' "$T/wall.fills")
-	mx=$(awk '$1 == "mixed" { print $2; exit }' "$T/wall.fills")
-	echo "     wall svg fills: sleep_wait ${sw:-none}, [blocked] ${bl:-none}, burn_cpu ${bc:-none}, mixed ${mx:-none}"
-	# The sleep's path is all off-CPU but for a sample that lands in its few microseconds
-	# on-CPU (a few % of runs): then the kernel's do_nanosleep, deeper, still is.
-	dn=$(awk '$1 == "do_nanosleep" { print $2; exit }' "$T/wall.fills")
-	check "wall svg: sleep_wait or its do_nanosleep (all off-CPU) is slate grey (${sw:-none}, ${dn:-none})" \
-		bash -c "$(declare -f slate); slate '${sw:-#000000}' || slate '${dn:-#000000}'"
-	check "wall svg: [blocked] is slate grey (${bl:-none})" slate "${bl:-#000000}"
-	check "wall svg: burn_cpu (on-CPU) keeps its palette colour (${bc:-none})" not_slate "$bc"
-	check "wall svg: mixed (on- and off-CPU) keeps its palette colour (${mx:-none})" \
-		not_slate "$mx"
+	# SVG names lose the folded kind suffix (do_nanosleep_[k] is drawn as do_nanosleep).
+	for f in sleep_wait do_nanosleep_[k] '[blocked]' burn_cpu mixed; do
+		name=${f%_\[k\]}
+		fill=$(awk -v n="$name" '$1 == n { print $2; exit }' "$T/wall.fills")
+		on=$(oncpu "$f")
+		if [ "$on" = 0 ]; then
+			check "wall svg: $name, all off-CPU, is slate grey (${fill:-none})" \
+				slate "${fill:-#000000}"
+		else
+			check "wall svg: $name, $on us on-CPU, keeps its palette colour (${fill:-none})" \
+				not_slate "$fill"
+		fi
+	done
+	check "wall svg: burn_cpu has on-CPU time (the comparison above is not vacuous)" \
+		test "$(oncpu burn_cpu)" -gt 0
 	check "wall svg: the legend names the off-CPU colour" grep -q '>off-CPU (waiting)<' "$T/wall.svg"
 	check "wall svg: well-formed XML (xmllint)" xmllint --noout "$T/wall.svg"
 	check "offcpu svg: no off-CPU legend entry (all of it is)" \
