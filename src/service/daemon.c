@@ -489,10 +489,18 @@ static void update_status(struct daemon *d)
 	struct procs_stats ps;
 
 	procs__stats(session__procs(d->s), &ps);
-	notify__status("%.1f samples/s on %d CPUs, %llu processes, %llu windows%s",
-		       d->rate, session__nr_cpus(d->s), (unsigned long long)ps.processes,
-		       (unsigned long long)d->windows,
-		       d->windows_unwritten ? ", writing failing" : "");
+	if (d->cfg.profile_mode != PROFILE_CPU)
+		/* Off-CPU and wall-clock counts are microseconds: the rate is seconds per second. */
+		notify__status("%.2f s of %s per s on %d CPUs, %llu processes, %llu windows%s",
+			       d->rate / 1e6, profile_mode__what(d->cfg.profile_mode),
+			       session__nr_cpus(d->s), (unsigned long long)ps.processes,
+			       (unsigned long long)d->windows,
+			       d->windows_unwritten ? ", writing failing" : "");
+	else
+		notify__status("%.1f samples/s on %d CPUs, %llu processes, %llu windows%s",
+			       d->rate, session__nr_cpus(d->s), (unsigned long long)ps.processes,
+			       (unsigned long long)d->windows,
+			       d->windows_unwritten ? ", writing failing" : "");
 }
 
 /*
