@@ -260,6 +260,7 @@ uint32_t profile__add_frame(struct profile *p, const struct profile_frame *f)
 	key.func = f->func;
 	key.file = f->file;
 	key.line = f->line;
+	key.start_line = f->start_line;
 	h = frame_hash(&key);
 	if (idx_grow(p, &p->frame_idx, frame_hash_id))
 		return 0;

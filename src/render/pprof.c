@@ -21,6 +21,7 @@
 
 #define KERNEL_MAPPING "[kernel.kallsyms]"
 #define JIT_MAPPING "[jit]"
+#define PYTHON_MAPPING "[python]"
 #define UNKNOWN_NAME "[unknown]"
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -216,8 +217,8 @@ static uint32_t w_add_map(struct writer *w, uint32_t prof_id, uint32_t kind)
 }
 
 /*
- * The pprof mapping of a location whose physical frame is f; 0 = none. Kernel and JIT frames
- * without one get a made-up mapping, which is how a reader tells their kind.
+ * The pprof mapping of a location whose physical frame is f; 0 = none. Kernel, JIT and Python
+ * frames without one get a made-up mapping, which is how a reader tells their kind.
  */
 static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 {
@@ -226,7 +227,7 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 			w->map_of[f->mapping] = w_add_map(w, f->mapping, FRAME_USER);
 		return w->map_of[f->mapping];
 	}
-	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT) {
+	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || f->kind == FRAME_PYTHON) {
 		if (!w->made_up[f->kind])
 			w->made_up[f->kind] = w_add_map(w, 0, f->kind);
 		return w->made_up[f->kind];
@@ -234,12 +235,12 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 	return 0;
 }
 
-/* Functions by (plain name, kind, source file). */
+/* Functions by (plain name, kind, source file, first line). */
 static uint64_t w_func(struct writer *w, const struct profile_frame *f)
 {
-	uint32_t key[3] = {f->func ? f->func : f->name, f->kind, f->file};
+	uint32_t key[4] = {f->func ? f->func : f->name, f->kind, f->file, f->start_line};
 	bool added;
-	long i = seqmap_get(&w->funcs, key, 3, &added);
+	long i = seqmap_get(&w->funcs, key, 4, &added);
 
 	if (i < 0) {
 		w->err = (int)i;
@@ -441,6 +442,7 @@ static void w_functions(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 		fn->name = w_str(w, seqmap_ids(&w->funcs, i)[0]);
 		fn->system_name = fn->name;
 		fn->filename = w_str(w, seqmap_ids(&w->funcs, i)[2]);
+		fn->start_line = seqmap_ids(&w->funcs, i)[3];
 		m->func_ptrs[i] = fn;
 	}
 	pb->n_function = w->funcs.nr;
@@ -464,8 +466,9 @@ static void w_mappings(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 			mp->filename = w_str(w, pm->file);
 			mp->build_id = w_str(w, pm->build_id);
 		} else {
-			mp->filename = w_cstr(w, w->maps[i].kind == FRAME_JIT ? JIT_MAPPING
-									      : KERNEL_MAPPING);
+			mp->filename = w_cstr(w, w->maps[i].kind == FRAME_JIT      ? JIT_MAPPING
+						 : w->maps[i].kind == FRAME_PYTHON ? PYTHON_MAPPING
+										   : KERNEL_MAPPING);
 		}
 		mp->has_functions = w->maps[i].has_functions;
 		mp->has_inline_frames = w->maps[i].has_inline;
@@ -930,6 +933,7 @@ struct reader {
 	uint8_t *map_kinds;	       /* mapping index -> the kind of its frames */
 	uint32_t *fn_names;	       /* function index -> profile string id */
 	uint8_t *fn_kinds;	       /* kind forced by a name suffix, FRAME_KIND_MAX = none */
+	uint32_t *fn_pynames;	       /* "name (file base)" of a Python function; 0 = not yet */
 	uint32_t *loc_first, *loc_len; /* location index -> its frames in loc_frames */
 	uint32_t *loc_frames;
 	size_t nr_loc_frames, cap_loc_frames;
@@ -1001,6 +1005,8 @@ static uint8_t file_kind(const char *s, size_t len)
 			return FRAME_KERNEL;
 	if (len == strlen(JIT_MAPPING) && !memcmp(s, JIT_MAPPING, len))
 		return FRAME_JIT;
+	if (len == strlen(PYTHON_MAPPING) && !memcmp(s, PYTHON_MAPPING, len))
+		return FRAME_PYTHON;
 	/* perf's symbol maps for JIT code, /tmp/perf-PID.map */
 	while (base > s && base[-1] != '/')
 		base--;
@@ -1077,7 +1083,8 @@ static int r_functions(struct reader *r)
 
 	r->fn_names = calloc_n(m->n_function, sizeof(*r->fn_names));
 	r->fn_kinds = calloc_n(m->n_function, sizeof(*r->fn_kinds));
-	if (!ids || !r->fn_names || !r->fn_kinds) {
+	r->fn_pynames = calloc_n(m->n_function, sizeof(*r->fn_pynames));
+	if (!ids || !r->fn_names || !r->fn_kinds || !r->fn_pynames) {
 		ret = -ENOMEM;
 		goto cleanup;
 	}
@@ -1116,11 +1123,38 @@ static int r_functions(struct reader *r)
 			ret = -ENOMEM;
 			goto cleanup;
 		}
+
 	}
 	ret = 0;
 cleanup:
 	free(ids);
 	return ret;
+}
+
+/*
+ * A Python function's frame name, "qualname (file.py)" as flamed names it, from its plain name
+ * and Function.filename (the name alone without a filename); 0 on ENOMEM.
+ */
+static uint32_t r_pyname(struct reader *r, long fi)
+{
+	const char *file, *base, *name = profile__str(r->p, r->fn_names[fi]);
+	size_t len;
+	char *pn;
+	int n;
+
+	if (r->fn_pynames[fi])
+		return r->fn_pynames[fi];
+	r_bytes(r, r->m->function[fi]->filename, &file, &len);
+	if (!len)
+		return r->fn_pynames[fi] = r->fn_names[fi];
+	for (base = file + len; base > file && base[-1] != '/'; base--)
+		;
+	n = asprintf(&pn, "%s (%.*s)", name, (int)(len - (base - file)), base);
+	if (n < 0)
+		return 0;
+	r->fn_pynames[fi] = profile__intern(r->p, pn, n);
+	free(pn);
+	return r->fn_pynames[fi];
 }
 
 static int r_add_loc_frame(struct reader *r, const struct profile_frame *f)
@@ -1199,6 +1233,10 @@ static int r_locations(struct reader *r)
 				f.kind = r->fn_kinds[fi];
 			else
 				f.kind = kind;
+			if (f.kind == FRAME_PYTHON && !(f.name = r_pyname(r, fi))) {
+				ret = -ENOMEM;
+				goto cleanup;
+			}
 			ret = r_add_loc_frame(r, &f);
 			if (ret)
 				goto cleanup;
@@ -1419,6 +1457,7 @@ static void reader_free(struct reader *r)
 	free(r->map_kinds);
 	free(r->fn_names);
 	free(r->fn_kinds);
+	free(r->fn_pynames);
 	free(r->loc_first);
 	free(r->loc_len);
 	free(r->loc_frames);

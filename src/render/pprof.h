@@ -14,7 +14,9 @@
  * - a Function per distinct (name, kind, source file), system_name = name, filename the
  *   source file where DWARF gives one; Line.line the frame's line (each inlined frame's own).
  *   Names are plain: the " (file:line)" that --lines adds to folded and SVG names is not in
- *   them. start_line stays 0 (flamed does not read the declaration line).
+ *   them. start_line is the function's first line where known (Python frames' co_firstlineno).
+ *   Python frames: Function.name the qualname, filename the .py file, Line.line the line
+ *   running, in a made-up mapping "[python]" (read back as _[p] frames "qualname (file.py)").
  * - a Location per distinct physical frame together with the frames inlined into it. The
  *   symbolizer emits an inlined call root-first as the function it was inlined into, then the
  *   inlined callees (FRAME_INLINE) toward the leaf; so each FRAME_INLINE frame joins the location

@@ -377,7 +377,7 @@ static int profile_merge(struct profile *dst, const struct profile *src)
 					   profile__str_len(src, f->name));
 		/* Mappings are not carried over: renderers do not draw them. */
 		nf2.mapping = 0;
-		nf2.func = nf2.file = nf2.line = 0;
+		nf2.func = nf2.file = nf2.line = nf2.start_line = 0;
 		fmap[i] = profile__add_frame(dst, &nf2);
 		if (!fmap[i])
 			goto cleanup;

@@ -44,15 +44,20 @@
 
 /* 3.7 ... 3.13; see the opening comment for where each figure comes from. */
 static const struct python_layout layouts[] = {
-	{ 7, { 24, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 96, 104, N, 36, 48, 72 },
-	{ 8, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72 },
-	{ 9, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72 },
-	{ 10, { 32, 8, 8, 176, 24, N, 32, 24, 96, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72 },
+	{ 7, { 24, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 96, 104, N, 36, 48, 72,
+	  112, PY_LINES_LNOTAB },
+	{ 8, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72,
+	  120, PY_LINES_LNOTAB },
+	{ 9, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72,
+	  120, PY_LINES_LNOTAB },
+	{ 10, { 32, 8, 8, 176, 24, N, 32, 24, 96, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72,
+	  120, PY_LINES_310 },
 	{ 11, { 40, 16, 8, 152, 56, 8, 32, 48, 56, 68, 184, PY_MODEL_ENTRY }, 112, 120, 128, 72, 48,
-	  72 },
-	{ 12, { 40, 72, 8, 136, 56, 0, 0, 8, 56, 70, 192, PY_MODEL_SHIM }, 112, 120, 128, 68, 40, 56 },
+	  72, 136, PY_LINES_LOCATIONS },
+	{ 12, { 40, 72, 8, 136, 56, 0, 0, 8, 56, 70, 192, PY_MODEL_SHIM }, 112, 120, 128, 68, 40, 56,
+	  136, PY_LINES_LOCATIONS },
 	{ 13, { 632, 7344, 8, 152, 72, N, 0, 8, 56, 70, 200, PY_MODEL_SHIM }, 112, 120, 128, 68, 40,
-	  56 },
+	  56, 136, PY_LINES_LOCATIONS },
 };
 
 #undef N
@@ -181,6 +186,107 @@ int python__decode_str(const struct python_layout *l, const uint8_t *buf, size_t
 	return (int)pos;
 }
 
+/* 3.11's location table: a varint is 6-bit chunks, low first, 0x40 saying another follows. */
+static bool loc_varint(const uint8_t *t, size_t len, size_t *pos, uint32_t *ret)
+{
+	uint32_t v = 0, shift = 0;
+
+	while (*pos < len && shift < 32) {
+		uint8_t b = t[(*pos)++];
+
+		v |= (uint32_t)(b & 63) << shift;
+		shift += 6;
+		if (!(b & 64)) {
+			*ret = v;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Objects/locations.md (3.11+): entries of one byte 1CCCCLLL (code C, L + 1 code units), then
+ * by code: 15 no location; 14 line delta (signed varint) and three varints; 13 line delta only;
+ * 10-12 line delta C - 10 and two column bytes; 0-9 same line, one column byte.
+ */
+static uint32_t lines_locations(const uint8_t *t, size_t len, int64_t line, uint64_t addr)
+{
+	uint64_t start = 0, end;
+	size_t pos = 0;
+	uint32_t v, skip;
+
+	while (pos < len) {
+		uint8_t first = t[pos++];
+		unsigned int code = first >> 3 & 15;
+		bool none = false;
+
+		if (!(first & 128))
+			return 0;	/* not the start of an entry: a table misread */
+		if (code == 15) {
+			none = true;
+		} else if (code == 14 || code == 13) {
+			if (!loc_varint(t, len, &pos, &v))
+				return 0;
+			line += v & 1 ? -(int64_t)(v >> 1) : (int64_t)(v >> 1);
+			for (skip = code == 14 ? 3 : 0; skip; skip--)
+				if (!loc_varint(t, len, &pos, &v))
+					return 0;
+		} else if (code >= 10) {
+			line += code - 10;
+			pos += 2;
+		} else {
+			pos += 1;
+		}
+		end = start + (uint64_t)((first & 7) + 1) * 2;
+		if (addr < end)
+			return none || line <= 0 || line > UINT32_MAX ? 0 : (uint32_t)line;
+		start = end;
+	}
+	return 0;
+}
+
+uint32_t python__line(const struct python_layout *l, const uint8_t *t, size_t len,
+		      uint32_t firstlineno, uint32_t instr)
+{
+	int64_t line = firstlineno;
+	uint64_t addr, start = 0, end = 0;
+	size_t i;
+
+	if (!instr)
+		return 0;
+	/* A byte offset, as PyCode_Addr2Line takes it. */
+	addr = l->line_format == PY_LINES_LNOTAB ? instr - 1 : (uint64_t)(instr - 1) * 2;
+	switch (l->line_format) {
+	case PY_LINES_LNOTAB:
+		/* Pairs (bytes advanced: unsigned, lines advanced: signed) up to the address. */
+		for (i = 0; i + 1 < len; i += 2) {
+			start += t[i];
+			if (start > addr)
+				break;
+			line += (int8_t)t[i + 1];
+		}
+		break;
+	case PY_LINES_310:
+		/* Ranges: (length in bytes: unsigned, line delta: signed, -128 is no line). */
+		for (i = 0; i + 1 < len; i += 2) {
+			bool none = (int8_t)t[i + 1] == -128;
+
+			start = end;
+			end += t[i];
+			if (!none)
+				line += (int8_t)t[i + 1];
+			if (addr >= start && addr < end)
+				return none || line <= 0 || line > UINT32_MAX ? 0 : (uint32_t)line;
+		}
+		return 0;
+	case PY_LINES_LOCATIONS:
+		return lines_locations(t, len, line, addr);
+	default:
+		return 0;
+	}
+	return line <= 0 || line > UINT32_MAX ? 0 : (uint32_t)line;
+}
+
 /* A process with CPython, as told to BPF. */
 struct pyproc {
 	uint32_t pid;
@@ -195,6 +301,11 @@ struct pyname {
 	uint32_t pid;
 	uint64_t code;		/* 0: empty slot */
 	char *name;		/* "qualname (file.py)" */
+	char *func;		/* "qualname" */
+	char *file;		/* co_filename as the code object has it */
+	uint8_t *lines;		/* the line table (co_lnotab / co_linetable), NULL: none */
+	uint32_t nr_lines;
+	uint32_t firstlineno;
 };
 
 /* The symbols found in one file (by identity), so a process's every sync does not reread it. */
@@ -207,9 +318,14 @@ struct pyfile {
 	struct pyfile *next;
 };
 
-/* Bounds: names kept (all processes) and length of one name. */
+/*
+ * Bounds: names kept (all processes), length of one name, bytes of one line table and of all
+ * (a code object past them keeps its name without lines).
+ */
 #define PY_MAX_NAMES 200000
 #define PY_NAME_MAX 512
+#define PY_LINES_MAX (64 << 10)
+#define PY_LINES_TOTAL (64ULL << 20)
 
 struct python {
 	struct sampler *smp;
@@ -220,7 +336,9 @@ struct python {
 	size_t nr_names, cap_names;
 	struct pyfile *files;
 	uint64_t names_refused;
+	uint64_t lines_bytes;	/* held in line tables */
 	bool version_warned[32];
+	char disp[PY_NAME_MAX + 16];	/* the name shown, with its line */
 };
 
 static struct pyproc *proc_find(struct python *py, uint32_t pid)
@@ -429,14 +547,48 @@ static int read_str(uint32_t pid, const struct python_layout *l, uint64_t addr, 
 	return python__decode_str(l, buf, n, out, outlen);
 }
 
-/* "qualname (file.py)" of the code object at code, or -errno. */
-static int name_code(struct pyproc *pp, uint64_t code, char *buf, size_t len)
+/* A bytes object's data at addr, up to PY_LINES_MAX: malloc'd, its length in *len; or NULL. */
+static uint8_t *read_bytes(uint32_t pid, uint64_t addr, uint32_t *len)
+{
+	uint8_t *data;
+	int64_t size;
+
+	/* PyBytesObject: ob_size at 16, the data at 32 (3.7-3.13). */
+	if (read_mem(pid, addr + 16, &size, sizeof(size)) != sizeof(size) || size <= 0 ||
+	    size > PY_LINES_MAX)
+		return NULL;
+	data = malloc(size);
+	if (!data)
+		return NULL;
+	if (read_mem(pid, addr + 32, data, size) != (size_t)size) {
+		free(data);
+		return NULL;
+	}
+	*len = size;
+	return data;
+}
+
+static void pyname_clear(struct pyname *n)
+{
+	free(n->name);
+	free(n->func);
+	free(n->file);
+	free(n->lines);
+	memset(n, 0, sizeof(*n));
+}
+
+/*
+ * Reads the code object at code into ret: "qualname (file.py)", the parts, the first line and
+ * the line table (left out past the memory bound). 0 or -errno.
+ */
+static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct pyname *ret)
 {
 	const struct python_layout *l = &pp->l;
-	uint64_t type, tpname, fn, nm;
-	char tn[8], name[256], file[512];
+	uint64_t type, tpname, fn, nm, lt;
+	char tn[8], name[256], file[512], buf[PY_NAME_MAX];
 	const char *base;
 	uint16_t noff = l->co_qualname != PY_NO_OFF ? l->co_qualname : l->co_name;
+	int32_t first = 0;
 
 	if (read_u64(pp->pid, code + 8, &type))
 		return -EFAULT;
@@ -454,7 +606,23 @@ static int name_code(struct pyproc *pp, uint64_t code, char *buf, size_t len)
 		file[0] = 0;
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
-	snprintf(buf, len, "%s (%s)", name, *base ? base : "?");
+	snprintf(buf, sizeof(buf), "%s (%s)", name, *base ? base : "?");
+	memset(ret, 0, sizeof(*ret));
+	ret->name = strdup(buf);
+	ret->func = strdup(name);
+	ret->file = *file ? strdup(file) : NULL;
+	if (!ret->name || !ret->func || (*file && !ret->file)) {
+		pyname_clear(ret);
+		return -ENOMEM;
+	}
+	if (read_mem(pp->pid, code + l->co_firstlineno, &first, sizeof(first)) == sizeof(first) &&
+	    first > 0)
+		ret->firstlineno = first;
+	if (ret->firstlineno && py->lines_bytes < PY_LINES_TOTAL &&
+	    !read_u64(pp->pid, code + l->co_linetable, &lt)) {
+		ret->lines = read_bytes(pp->pid, lt, &ret->nr_lines);
+		py->lines_bytes += ret->nr_lines;
+	}
 	return 0;
 }
 
@@ -502,45 +670,62 @@ static int names_reserve(struct python *py)
 	return 0;
 }
 
-/* The cached name of (pid, code), reading it from the process when it lives; NULL if none. */
-static const char *name_of(struct python *py, uint32_t pid, uint64_t code)
+/* The cached code object (pid, code), read from the process when it lives; NULL if none. */
+static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t code)
 {
 	struct pyproc *pp;
-	struct pyname *s;
-	char buf[PY_NAME_MAX];
+	struct pyname *s, n;
 
 	s = name_slot(py, pid, code);
 	if (s && s->code)
-		return s->name;
+		return s;
 	pp = proc_find(py, pid);
 	if (!pp || pp->exited || py->nr_names >= PY_MAX_NAMES)
 		return NULL;
-	if (name_code(pp, code, buf, sizeof(buf)))
+	if (name_code(py, pp, code, &n))
 		return NULL;
-	if (names_reserve(py))
+	if (names_reserve(py)) {
+		py->lines_bytes -= n.nr_lines;
+		pyname_clear(&n);
 		return NULL;
+	}
 	s = name_slot(py, pid, code);
-	s->name = strdup(buf);
-	if (!s->name)
-		return NULL;
+	*s = n;
 	s->pid = pid;
 	s->code = code;
 	py->nr_names++;
-	return s->name;
+	return s;
 }
 
-static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines, char *buf,
-			 size_t len)
+static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
+			 struct runtime_sym *ret)
 {
 	struct python *py = ctx;
-	const char *name = name_of(py, pid, RUNTIME_FRAME_CODE(frame));
+	const struct pyname *n = name_of(py, pid, RUNTIME_FRAME_CODE(frame));
+	struct pyproc *pp;
+	const char *base;
 
-	(void)lines;
-	if (!name)
-		snprintf(buf, len, "[python code 0x%llx]",
+	memset(ret, 0, sizeof(*ret));
+	ret->name = py->disp;
+	if (!n) {
+		snprintf(py->disp, sizeof(py->disp), "[python code 0x%llx]",
 			 (unsigned long long)RUNTIME_FRAME_CODE(frame));
-	else
-		snprintf(buf, len, "%s", name);
+		return FRAME_PYTHON;
+	}
+	ret->func = n->func;
+	ret->file = n->file;
+	ret->start_line = n->firstlineno;
+	pp = proc_find(py, pid);
+	if (n->lines && pp)
+		ret->line = python__line(&pp->l, n->lines, n->nr_lines, n->firstlineno,
+					 RUNTIME_FRAME_INSTR(frame));
+	if (lines && ret->line && n->file) {
+		base = strrchr(n->file, '/');
+		snprintf(py->disp, sizeof(py->disp), "%s (%s:%u)", n->func,
+			 base ? base + 1 : n->file, ret->line);
+	} else {
+		snprintf(py->disp, sizeof(py->disp), "%s", n->name);
+	}
 	return FRAME_PYTHON;
 }
 
@@ -584,7 +769,8 @@ void python__trim(struct python *py)
 			if (!old[i].code)
 				continue;
 			if (!proc_find(py, old[i].pid)) {
-				free(old[i].name);
+				py->lines_bytes -= old[i].nr_lines;
+				pyname_clear(&old[i]);
 				continue;
 			}
 			s = name_slot(py, old[i].pid, old[i].code);
@@ -626,7 +812,7 @@ void python__free(struct python *py)
 	if (!py)
 		return;
 	for (i = 0; i < py->cap_names; i++)
-		free(py->names[i].name);
+		pyname_clear(&py->names[i]);
 	free(py->names);
 	free(py->procs);
 	for (f = py->files; f; f = next) {

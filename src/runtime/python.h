@@ -24,6 +24,15 @@ struct python_layout {
 	uint16_t co_firstlineno;
 	uint16_t str_ascii_size;	/* sizeof(PyASCIIObject): where compact ASCII data starts */
 	uint16_t str_compact_size;	/* sizeof(PyCompactUnicodeObject): other compact data */
+	uint16_t co_linetable;		/* co_lnotab (3.7-3.9) / co_linetable (3.10+), a bytes */
+	uint16_t line_format;		/* enum python_line_format */
+};
+
+/* How a code object maps an instruction to its line (the index BPF reports, RUNTIME_FRAME). */
+enum python_line_format {
+	PY_LINES_LNOTAB = 1,	/* 3.7-3.9: co_lnotab, f_lasti in bytes */
+	PY_LINES_310 = 2,	/* 3.10: co_linetable (PEP 626), f_lasti in code units */
+	PY_LINES_LOCATIONS = 3,	/* 3.11+: the location table, an index in code units */
 };
 
 /*
@@ -46,6 +55,15 @@ int python__version_from_name(const char *path, unsigned int *major, unsigned in
  */
 int python__decode_str(const struct python_layout *l, const uint8_t *buf, size_t len, char *out,
 		       size_t outlen);
+
+/*
+ * The line of instruction instr (RUNTIME_FRAME_INSTR: 0 is unknown, else what BPF read + 1) of
+ * a code object whose first line is firstlineno and whose line table (co_lnotab or
+ * co_linetable, the bytes object's data) is table[0..len), as CPython's PyCode_Addr2Line
+ * computes it. 0 when unknown: no instruction, an instruction without a line, past the table.
+ */
+uint32_t python__line(const struct python_layout *l, const uint8_t *table, size_t len,
+		      uint32_t firstlineno, uint32_t instr);
 
 struct python;
 struct sampler;

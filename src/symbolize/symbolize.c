@@ -621,19 +621,26 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 
 	s->st.frames++;
 	if (RUNTIME_FRAME_IS(addr)) {
-		int kind = s->runtime ? s->runtime(s->runtime_ctx, pid, addr, s->opts.lines, buf,
-						   sizeof(buf))
+		struct runtime_sym rs;
+		int kind = s->runtime ? s->runtime(s->runtime_ctx, pid, addr, s->opts.lines, &rs)
 				      : -1;
 
 		fr.addr = 0;
-		if (kind < 0) {
+		if (kind < 0 || !rs.name) {
 			s->st.frames_unknown++;
 			fr.kind = FRAME_USER;
 			fr.name = profile__intern_str(p, "[unknown runtime frame]");
 		} else {
 			s->st.frames_runtime++;
 			fr.kind = kind;
-			fr.name = profile__intern_str(p, buf);
+			fr.name = profile__intern_str(p, rs.name);
+			/* Always: pprof gets the function, its file and line whatever the name says. */
+			fr.func = rs.func ? profile__intern_str(p, rs.func) : 0;
+			fr.file = rs.file ? profile__intern_str(p, rs.file) : 0;
+			fr.line = fr.file ? rs.line : 0;
+			fr.start_line = fr.file ? rs.start_line : 0;
+			if (!fr.name || (rs.func && !fr.func) || (rs.file && !fr.file))
+				return -ENOMEM;
 		}
 		return push_frame(s, p, &fr, out, 0, max);
 	}

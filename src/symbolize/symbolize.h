@@ -102,13 +102,23 @@ void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st);
 /* One pr_info line with the statistics above. */
 void symbolizer__log_stats(const struct symbolizer *s);
 
+/* A language runtime's frame as its module names it; strings live until the hook's next call. */
+struct runtime_sym {
+	const char *name;	/* shown: "hot (app.py)", with lines "hot (app.py:42)" */
+	const char *func;	/* the function alone ("hot"), pprof's Function.name; NULL: name */
+	const char *file;	/* its source file as the runtime has it; NULL: unknown */
+	uint32_t line;		/* the line running, 0: unknown */
+	uint32_t start_line;	/* the function's first line, 0: unknown */
+};
+
 /*
- * Names a language runtime's frame (RUNTIME_FRAME in bpf/python.h) of process pid into buf
- * (with its line when lines is set); returns its enum frame_kind, or < 0 when it cannot be named.
- * Registered by the runtime modules (src/runtime/), so the symbolizer knows no runtime.
+ * Names a language runtime's frame (RUNTIME_FRAME in bpf/python.h) of process pid into ret
+ * (its name with its line when lines is set); returns its enum frame_kind, or < 0 when it
+ * cannot be named. Registered by the runtime modules (src/runtime/), so the symbolizer knows
+ * no runtime.
  */
-typedef int (*symbolize_runtime_fn)(void *ctx, uint32_t pid, uint64_t frame, bool lines, char *buf,
-				    size_t len);
+typedef int (*symbolize_runtime_fn)(void *ctx, uint32_t pid, uint64_t frame, bool lines,
+				    struct runtime_sym *ret);
 void symbolizer__set_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx);
 
 /* Demangles C++ and Rust names; returns a malloc'd string or NULL when name is not mangled. */

@@ -56,6 +56,65 @@ check_chain() {
 		test "$total" -ge 100 -a $((chain * 100)) -ge $((total * 85))
 }
 
+LINES="$ROOT/tests/workloads/pylines.py"
+# The line of each Python frame, read from the workload by its mark, not written down here.
+line_of() { grep -n -- "$1" "$LINES" | head -1 | cut -d: -f1; }
+LH=$(line_of 'L-HOT')
+LO=$(line_of 'L-OUTER')
+LM=$(line_of 'L-MODULE')
+LDEF=$(line_of '^def hot(')
+
+# pylines_stats FILE: "exact running": samples whose Python frames are exactly <module> at
+# line LM, outer at LO and hot at LH, and samples with any pylines.py frame.
+pylines_stats() {
+	awk -v want="<module> (pylines.py:$LM);outer (pylines.py:$LO);hot (pylines.py:$LH)" '
+		{
+			n = $NF
+			k = split(substr($0, 1, length($0) - length(n) - 1), f, ";")
+			py = ""
+			for (i = 1; i <= k; i++)
+				if (f[i] ~ /_\[p\]$/)
+					py = py (py == "" ? "" : ";") substr(f[i], 1, length(f[i]) - 4)
+			if (py ~ /pylines\.py/)
+				running += n
+			if (py == want)
+				exact += n
+		}
+		END { printf "%d %d\n", exact, running }' "$1"
+}
+
+# run_lines LABEL PYTHON: --lines names each Python frame's line: the exact line of the call
+# in <module> and outer, and hot's one-line loop.
+run_lines() {
+	local label=$1 py=$2 exact running
+	"$FLAMED" -F 499 --lines -o "$T/$label-lines.folded" -- "$py" "$LINES" 1.5 2>"$T/$label-lines.err"
+	read -r exact running < <(pylines_stats "$T/$label-lines.folded")
+	echo "     $label --lines: $exact of $running samples in pylines.py at exactly $LM, $LO, $LH"
+	check "$label --lines: >= 90% of pylines.py samples are <module>:$LM;outer:$LO;hot:$LH ($exact/$running)" \
+		test "$running" -ge 100 -a $((exact * 100)) -ge $((running * 90))
+	[ $((exact * 100)) -ge $((running * 90)) ] ||
+		grep 'pylines.py:' "$T/$label-lines.folded" | grep -o '<module> (pylines.*' | sort | uniq -c |
+		sort -nr | head -5 | sed 's/^/     miss /'
+}
+
+# run_pprof LABEL PYTHON: pprof's Function.name is the qualname, filename the .py file,
+# start_line the def, Line.line the line running (go tool pprof reads them); read back by
+# flamed render, the frames are named and kinded as flamed names them.
+run_pprof() {
+	local label=$1 py=$2
+	"$FLAMED" -F 499 -o "$T/$label.pb.gz" -- "$py" "$LINES" 1 2>/dev/null
+	go tool pprof -raw "$T/$label.pb.gz" >"$T/$label.raw" 2>&1
+	check "$label pprof: hot at $LINES:$LH, start line $LDEF" \
+		grep -qF " hot $LINES:$LH s=$LDEF" "$T/$label.raw"
+	check "$label pprof: outer at pylines.py:$LO" grep -qF " outer $LINES:$LO s=" "$T/$label.raw"
+	go tool pprof -list '^hot$' "$T/$label.pb.gz" >"$T/$label.list" 2>&1
+	check "$label pprof -list hot: the source of pylines.py, time on line $LH" \
+		grep -qE "^ +[0-9.]+m?s +[0-9.]+m?s +$LH: +for i in range" "$T/$label.list"
+	"$FLAMED" render "$T/$label.pb.gz" -o "$T/$label-rt.folded" 2>/dev/null
+	check "$label pprof read back: <module>;outer;hot (pylines.py)_[p]" \
+		grep -q '<module> (pylines.py)_\[p\];.*outer (pylines.py)_\[p\];.*hot (pylines.py)_\[p\]' "$T/$label-rt.folded"
+}
+
 # run_version LABEL PYTHON: command mode and -p PID on one interpreter.
 run_version() {
 	local label=$1 py=$2 comm pid
@@ -76,6 +135,7 @@ run_version() {
 	wait "$pid" 2>/dev/null
 	# A process found running: no start-up in its profile, so all of it is the chain.
 	check_chain "$label -p" "$comm" "$T/$label-pid.folded"
+	run_lines "$label" "$py"
 }
 
 if need_root "python frames" && need_tool "python frames" python3; then
@@ -90,6 +150,15 @@ if need_root "python frames" && need_tool "python frames" python3; then
 		fi
 		run_version "pyenv-3.$minor" "$py"
 	done
+
+	# pprof's functions and lines, on the oldest line table format, 3.10's and the newest.
+	if need_tool "python frames in pprof" go; then
+		for minor in 8 10 13; do
+			py=$(ls -d "$PYROOT"/versions/3.$minor.*/bin/python3.$minor 2>/dev/null | tail -1)
+			[ -n "$py" ] && run_pprof "pprof-3.$minor" "$py"
+		done
+		run_pprof pprof-debian-3.11 /usr/bin/python3
+	fi
 
 	# 3.6 has no layout: named once as unsupported, native frames kept, no _[p] frame.
 	py=$(ls -d "$PYROOT"/versions/3.6.*/bin/python3.6 2>/dev/null | tail -1)
