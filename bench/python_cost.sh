@@ -16,8 +16,24 @@ DEPTHS=${DEPTHS:-10 50}
 PYTHON=${PYTHON:-/usr/bin/python3}
 NCPU=$(nproc)
 T=$(mktemp -d)
-trap 'rm -rf "$T"; sysctl -q kernel.bpf_stats_enabled=0' EXIT
-sysctl -q kernel.bpf_stats_enabled=1
+# bpf_stats held on by a BPF_ENABLE_STATS fd for the whole run, not by the sysctl: another
+# bench's exit (its `sysctl kernel.bpf_stats_enabled=0`) stopped the counters mid-round, so an
+# instance's run_time_ns did not move and it printed a bogus 0 ns per sample.
+python3 -c '
+import ctypes, os, signal, struct, sys
+libc = ctypes.CDLL(None, use_errno=True)
+attr = ctypes.create_string_buffer(struct.pack("I", 0), 128)	# BPF_STATS_RUN_TIME
+fd = libc.syscall(321, 32, attr, 128)				# bpf(BPF_ENABLE_STATS)
+if fd < 0:
+    sys.exit("BPF_ENABLE_STATS: " + os.strerror(ctypes.get_errno()))
+print("held", flush=True)
+signal.pause()' >"$T/stats.held" &
+STATS_PID=$!
+trap 'kill "$STATS_PID" 2>/dev/null; rm -rf "$T"' EXIT
+until grep -q held "$T/stats.held" 2>/dev/null; do
+	kill -0 "$STATS_PID" 2>/dev/null || { echo "cannot enable bpf_stats" >&2; exit 1; }
+	sleep 0.1
+done
 
 # prog_stats PID: "runs ns samples" of that flamed: its do_sample's bpf_stats and the samples
 # it counted (STAT_SAMPLES), read at the same moment (as bench/unwind_cost.sh does).
