@@ -440,3 +440,71 @@ bool profile__is_offcpu_state(const char *s, size_t n)
 	}
 	return false;
 }
+
+/* Whether src's counts added to dst would take dst past PROFILE_MAX_TOTAL. */
+bool profile__merge_overflows(struct profile *dst, const struct profile *src)
+{
+	uint64_t have = profile__meta(dst)->samples;
+
+	return have > PROFILE_MAX_TOTAL || profile__total(src) > PROFILE_MAX_TOTAL - have;
+}
+
+/*
+ * Copies every sample of src into dst (frames and names re-interned). -EOVERFLOW, with dst
+ * untouched, when the counts together would pass PROFILE_MAX_TOTAL (dst's total is the samples
+ * of its meta, as the readers keep it).
+ */
+int profile__merge(struct profile *dst, const struct profile *src)
+{
+	size_t nf = profile__nr_frames(src), i;
+	uint64_t add = profile__total(src);
+	uint32_t *fmap, *ids = NULL;
+	size_t cap_ids = 0;
+	int err = -ENOMEM;
+
+	if (profile__merge_overflows(dst, src))
+		return -EOVERFLOW;
+	fmap = calloc(nf + 1, sizeof(*fmap));
+	if (!fmap)
+		return -ENOMEM;
+	for (i = 1; i <= nf; i++) {
+		const struct profile_frame *f = profile__frame(src, i);
+		struct profile_frame nf2 = *f;
+
+		nf2.name = profile__intern(dst, profile__str(src, f->name),
+					   profile__str_len(src, f->name));
+		/* Mappings are not carried over: renderers do not draw them. */
+		nf2.mapping = 0;
+		nf2.func = nf2.file = nf2.line = nf2.start_line = 0;
+		fmap[i] = profile__add_frame(dst, &nf2);
+		if (!fmap[i])
+			goto cleanup;
+	}
+	for (i = 0; i < profile__nr_samples(src); i++) {
+		const struct profile_sample *s = profile__sample(src, i);
+		const uint32_t *fr = profile__sample_frames(src, s);
+		uint32_t comm = profile__intern(dst, profile__str(src, s->comm),
+						profile__str_len(src, s->comm));
+		uint32_t thread = profile__intern(dst, profile__str(src, s->thread),
+						  profile__str_len(src, s->thread));
+
+		if (s->nframes > cap_ids) {
+			uint32_t *n = realloc(ids, s->nframes * sizeof(*ids));
+
+			if (!n)
+				goto cleanup;
+			ids = n;
+			cap_ids = s->nframes;
+		}
+		for (uint32_t k = 0; k < s->nframes; k++)
+			ids[k] = fr[k] <= nf ? fmap[fr[k]] : 0;
+		if (profile__add_sample(dst, ids, s->nframes, s->count, s->pid, comm, thread))
+			goto cleanup;
+	}
+	profile__meta(dst)->samples += add;
+	err = 0;
+cleanup:
+	free(fmap);
+	free(ids);
+	return err;
+}

@@ -168,4 +168,14 @@ uint64_t profile__total(const struct profile *p);
  */
 #define PROFILE_MAX_TOTAL ((uint64_t)INT64_MAX)
 
+/* Whether src's counts added to dst would take dst past PROFILE_MAX_TOTAL. */
+bool profile__merge_overflows(struct profile *dst, const struct profile *src);
+/*
+ * Copies every sample of src into dst (frames and names re-interned; mappings, source lines
+ * and attributions are not carried over: renderers do not draw them) and adds src's total to
+ * dst's meta samples. 0, -ENOMEM, or -EOVERFLOW with dst untouched when the counts together
+ * would pass PROFILE_MAX_TOTAL (dst's total is the samples of its meta, as readers keep it).
+ */
+int profile__merge(struct profile *dst, const struct profile *src);
+
 #endif

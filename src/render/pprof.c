@@ -1398,7 +1398,8 @@ static int r_meta(struct reader *r)
 		if (r_bytes(r, m->period_type->type, &s, &len) ||
 		    r_bytes(r, m->period_type->unit, &s, &len))
 			return -EINVAL;
-		if (r_is(r, m->period_type->type, "cpu") &&
+		/* Wall-clock profiles sample on-CPU stacks at the rate too (their period). */
+		if ((r_is(r, m->period_type->type, "cpu") || r_is(r, m->period_type->type, "wall")) &&
 		    r_is(r, m->period_type->unit, "nanoseconds") && m->period > 0)
 			meta->freq_hz =
 				(NSEC_PER_SEC + (uint64_t)m->period / 2) / (uint64_t)m->period;

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "render/folded.h"
+#include "render/history.h"
 #include "base/log.h"
 #include "base/output.h"
 #include "render/perfscript.h"
@@ -25,6 +26,7 @@
 #include "aggregate/profile.h"
 #include "render/render_cmd.h"
 #include "render/svg.h"
+#include "aggregate/describe.h"
 #include "base/util.h"
 
 #define WINDOW (4UL << 20)    /* bytes parsed between releases of the mapping */
@@ -48,6 +50,8 @@ struct render_args {
 	enum input_kind input;
 	char **inputs;
 	int nr_inputs;
+	/* An --output-dir's windows: the range (and, for diff, the range compared against). */
+	const char *from, *to, *vs_from, *vs_to;
 };
 
 /* The state of one input file: its name for messages and what parsing found. */
@@ -59,6 +63,7 @@ struct input {
 
 static const char usage_render[] =
 	"Usage: flamed render [INPUT...] [-o OUT] [--format svg|folded|pprof] [OPTIONS]\n"
+	"       flamed render DIR [--from TIME] [--to TIME] [-o OUT] [OPTIONS]\n"
 	"Renders folded stacks (\"a;b;c COUNT\" lines, as flamegraph.pl reads them),\n"
 	"perf script output (as stackcollapse-perf.pl reads it) or pprof files;\n"
 	"reads stdin when no INPUT or \"-\".  perf script | flamed render -o out.svg\n"
@@ -68,10 +73,16 @@ static const char usage_render[] =
 	"                        perf-script or pprof\n"
 	"  --diff                input has three columns: \"stack BEFORE AFTER\"\n"
 	"  --no-normalize        with --diff: compare raw counts\n"
-	"  -h, --help            this help\n";
+	"  -h, --help            this help\n"
+	"DIR, a continuous mode --output-dir: its windows starting from --from (included)\n"
+	"to --to (excluded) merged; their folded or pprof files are read (pprof when both).\n"
+	"  --from TIME           ISO 8601 UTC (2026-12-04T03:00:00Z, 2026-12-04T03:00Z,\n"
+	"                        2026-12-04) or before now (-2h, -30m, -90s, -1d, now)\n"
+	"  --to TIME             the end of the range (default: no end)\n";
 
 static const char usage_diff[] =
 	"Usage: flamed diff BEFORE AFTER [-o OUT] [--format svg|folded] [OPTIONS]\n"
+	"       flamed diff DIR --from A --to B --vs-from C --vs-to D [-o OUT] [OPTIONS]\n"
 	"A differential flame graph: the shape of AFTER, red where a frame grew,\n"
 	"blue where it shrank. --format folded writes \"stack BEFORE AFTER\" lines.\n"
 	"Each input is folded stacks, perf script output or pprof.\n"
@@ -80,7 +91,13 @@ static const char usage_diff[] =
 	"  --input KIND          auto (default), folded, perf-script or pprof\n"
 	"  --no-normalize        compare raw counts (default: BEFORE scaled to\n"
 	"                        AFTER's sample total)\n"
-	"  -h, --help            this help\n";
+	"  -h, --help            this help\n"
+	"DIR, a continuous mode --output-dir: the windows starting in A..B (AFTER) against\n"
+	"those starting in C..D (BEFORE). TIME as for flamed render DIR.\n"
+	"  --from TIME           start of the range shown (default: the first window)\n"
+	"  --to TIME             its end, excluded (default: no end)\n"
+	"  --vs-from TIME        start of the range compared against\n"
+	"  --vs-to TIME          its end, excluded\n";
 
 static const char usage_svg[] =
 	"\nSVG options:\n"
@@ -123,6 +140,10 @@ enum {
 	OPT_DIFF,
 	OPT_NO_NORMALIZE,
 	OPT_INPUT,
+	OPT_FROM,
+	OPT_TO,
+	OPT_VS_FROM,
+	OPT_VS_TO,
 };
 
 static const struct option long_opts[] = {
@@ -149,6 +170,10 @@ static const struct option long_opts[] = {
 	{"diff", no_argument, NULL, OPT_DIFF},
 	{"no-normalize", no_argument, NULL, OPT_NO_NORMALIZE},
 	{"input", required_argument, NULL, OPT_INPUT},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"to", required_argument, NULL, OPT_TO},
+	{"vs-from", required_argument, NULL, OPT_VS_FROM},
+	{"vs-to", required_argument, NULL, OPT_VS_TO},
 	{NULL, 0, NULL, 0},
 };
 
@@ -281,6 +306,25 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 				return -EINVAL;
 			}
 			break;
+		case OPT_FROM:
+			a->from = optarg;
+			break;
+		case OPT_TO:
+			a->to = optarg;
+			break;
+		case OPT_VS_FROM:
+		case OPT_VS_TO:
+			if (!diff) {
+				pr_err("render: %s is diff's (flamed diff DIR --from A --to B "
+				       "--vs-from C --vs-to D)",
+				       c == OPT_VS_FROM ? "--vs-from" : "--vs-to");
+				return -EINVAL;
+			}
+			if (c == OPT_VS_FROM)
+				a->vs_from = optarg;
+			else
+				a->vs_to = optarg;
+			break;
 		case ':':
 			pr_err("%s: option %s needs a value", argv[0], argv[optind - 1]);
 			return -EINVAL;
@@ -343,74 +387,6 @@ static int read_all(int fd, char **buf, size_t *len, size_t max)
 	}
 }
 
-/* Whether src's counts added to dst would take dst past PROFILE_MAX_TOTAL. */
-static bool merge_overflows(struct profile *dst, const struct profile *src)
-{
-	uint64_t have = profile__meta(dst)->samples;
-
-	return have > PROFILE_MAX_TOTAL || profile__total(src) > PROFILE_MAX_TOTAL - have;
-}
-
-/*
- * Copies every sample of src into dst (frames and names re-interned). -EOVERFLOW, with dst
- * untouched, when the counts together would pass PROFILE_MAX_TOTAL (dst's total is the samples
- * of its meta, as the readers keep it).
- */
-static int profile_merge(struct profile *dst, const struct profile *src)
-{
-	size_t nf = profile__nr_frames(src), i;
-	uint64_t add = profile__total(src);
-	uint32_t *fmap, *ids = NULL;
-	size_t cap_ids = 0;
-	int err = -ENOMEM;
-
-	if (merge_overflows(dst, src))
-		return -EOVERFLOW;
-	fmap = calloc(nf + 1, sizeof(*fmap));
-	if (!fmap)
-		return -ENOMEM;
-	for (i = 1; i <= nf; i++) {
-		const struct profile_frame *f = profile__frame(src, i);
-		struct profile_frame nf2 = *f;
-
-		nf2.name = profile__intern(dst, profile__str(src, f->name),
-					   profile__str_len(src, f->name));
-		/* Mappings are not carried over: renderers do not draw them. */
-		nf2.mapping = 0;
-		nf2.func = nf2.file = nf2.line = nf2.start_line = 0;
-		fmap[i] = profile__add_frame(dst, &nf2);
-		if (!fmap[i])
-			goto cleanup;
-	}
-	for (i = 0; i < profile__nr_samples(src); i++) {
-		const struct profile_sample *s = profile__sample(src, i);
-		const uint32_t *fr = profile__sample_frames(src, s);
-		uint32_t comm = profile__intern(dst, profile__str(src, s->comm),
-						profile__str_len(src, s->comm));
-		uint32_t thread = profile__intern(dst, profile__str(src, s->thread),
-						  profile__str_len(src, s->thread));
-
-		if (s->nframes > cap_ids) {
-			uint32_t *n = realloc(ids, s->nframes * sizeof(*ids));
-
-			if (!n)
-				goto cleanup;
-			ids = n;
-			cap_ids = s->nframes;
-		}
-		for (uint32_t k = 0; k < s->nframes; k++)
-			ids[k] = fr[k] <= nf ? fmap[fr[k]] : 0;
-		if (profile__add_sample(dst, ids, s->nframes, s->count, s->pid, comm, thread))
-			goto cleanup;
-	}
-	profile__meta(dst)->samples += add;
-	err = 0;
-cleanup:
-	free(fmap);
-	free(ids);
-	return err;
-}
-
 static bool looks_pprof(const char *name, const unsigned char *head, size_t n)
 {
 	size_t l = strlen(name);
@@ -458,7 +434,7 @@ static int read_pprof(struct input *in, char *buf, size_t len, struct profile *p
 		*profile__meta(p) = *profile__meta_const(pp);
 		profile__meta(p)->samples = 0;
 	}
-	err = profile_merge(p, pp);
+	err = profile__merge(p, pp);
 	profile__free(pp);
 	if (err == -EOVERFLOW)
 		pr_err("%s: its sample counts and those of the inputs before it add up to more "
@@ -601,14 +577,14 @@ static int parse_mapped(struct input *in, struct profile *p, struct profile *bef
 		}
 		if (!err && k) {
 			/* Both columns checked before either is merged: the search needs both. */
-			if (merge_overflows(p, pt->p) ||
-			    (before && merge_overflows(before, pt->before))) {
+			if (profile__merge_overflows(p, pt->p) ||
+			    (before && profile__merge_overflows(before, pt->before))) {
 				err = -EOVERFLOW;
 				in->st.overflow_line = lines + part_overflow_line(pt, p, before);
 			} else {
-				err = profile_merge(p, pt->p);
+				err = profile__merge(p, pt->p);
 				if (!err && before)
-					err = profile_merge(before, pt->before);
+					err = profile__merge(before, pt->before);
 			}
 		}
 		if (!err) {
@@ -922,6 +898,212 @@ static int write_output(const struct render_args *a, const struct profile *befor
 	return err;
 }
 
+/* A range of windows: those starting in [from, to). */
+struct range {
+	uint64_t from, to;
+	bool open_from, open_to;
+};
+
+static int parse_time_opt(const char *opt, const char *arg, uint64_t now_ms, uint64_t *ret)
+{
+	int err = history__parse_time(arg, strlen(arg), now_ms, ret);
+
+	if (err)
+		pr_err("%s: %s \"%s\": expected ISO 8601 UTC (2026-12-04T03:00:00Z, seconds "
+		       "optional) or a time before now (-2h, -30m, -90s, -1d, now)", opt,
+		       err == -ERANGE ? "out of range (1970 to 9999)" : "not a time", arg);
+	return err;
+}
+
+static int parse_range(const char *from, const char *to, const char *opt_from,
+		       const char *opt_to, uint64_t now_ms, struct range *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->open_from = !from;
+	r->open_to = !to;
+	r->to = UINT64_MAX;
+	if (from && parse_time_opt(opt_from, from, now_ms, &r->from))
+		return -EINVAL;
+	if (to && parse_time_opt(opt_to, to, now_ms, &r->to))
+		return -EINVAL;
+	if (r->to <= r->from) {
+		char a[HISTORY_TIME_LEN], b[HISTORY_TIME_LEN];
+
+		history__format_time(r->from, a);
+		history__format_time(r->to, b);
+		pr_err("%s %s is not before %s %s: the range is empty", opt_from, a, opt_to, b);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "N windows, FROM to TO" (whole seconds) into the meta's target: every output shows it. */
+static void describe_range(struct profile *p, const struct range *r, size_t windows)
+{
+	struct profile_meta *m = profile__meta(p);
+	uint64_t from = r->open_from ? m->start_ns / 1000000 : r->from;
+	uint64_t to = r->open_to ? (m->start_ns + m->duration_ns) / 1000000 : r->to;
+	char a[HISTORY_TIME_LEN], b[HISTORY_TIME_LEN];
+
+	history__format_time(from - from % 1000, a);
+	history__format_time(to % 1000 ? to - to % 1000 + 1000 : to, b);
+	snprintf(m->mode, sizeof(m->mode), "%zu window%s, %s to %s", windows,
+		 windows == 1 ? "" : "s", a, b);
+}
+
+/*
+ * The windows of dir that start in r, merged into p (new, *ret). Empty ranges and directories
+ * are errors that say what the directory has.
+ */
+static int load_range(const char *dir, const struct history_window *w, size_t n,
+		      const struct range *r, struct profile **ret, struct history_info *info)
+{
+	size_t lo = history__lower_bound(w, n, r->from), hi = history__lower_bound(w, n, r->to);
+	char a[HISTORY_TIME_LEN], b[HISTORY_TIME_LEN], c[HISTORY_TIME_LEN], d[HISTORY_TIME_LEN];
+	struct profile *p;
+	int err;
+
+	if (!n) {
+		pr_err("%s has no windows (files flamed-YYYYMMDDTHHMMSS.mmmZ.folded or .pb.gz, "
+		       "which flamed --output-dir writes with formats = folded or pprof)", dir);
+		return -ENOENT;
+	}
+	if (lo >= hi) {
+		history__format_time(r->from, a);
+		history__format_time(r->to, b);
+		history__format_time(w[0].start_ms, c);
+		history__format_time(w[n - 1].start_ms, d);
+		pr_err("%s: no window starts %s%s%s%s%s; its %zu window%s start%s from %s to %s", dir,
+		       r->open_from ? "" : "at or after ", r->open_from ? "" : a,
+		       r->open_from || r->open_to ? "" : " and ", r->open_to ? "" : "before ",
+		       r->open_to ? "" : b, n, n == 1 ? "" : "s", n == 1 ? "s" : "", c, d);
+		return -ENOENT;
+	}
+	p = profile__new();
+	if (!p)
+		return -ENOMEM;
+	err = history__merge(dir, w + lo, hi - lo, p, info);
+	if (err) {
+		profile__free(p);
+		return err;
+	}
+	describe_range(p, r, info->windows);
+	if (info->unreadable)
+		pr_warn("%s: %zu window%s in the range SVG only (no folded or pprof file), left out",
+			dir, info->unreadable, info->unreadable == 1 ? " is" : "s are");
+	*ret = p;
+	return 0;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+/* flamed render DIR [--from] [--to] */
+static int render_dir(struct render_args *a)
+{
+	uint64_t now_ms = now_real_ns() / 1000000;
+	struct history_window *w = NULL;
+	struct profile *p = NULL;
+	struct history_info info;
+	struct range r;
+	size_t n = 0;
+	int err;
+
+	if (a->diff_input || a->input != IN_AUTO) {
+		pr_err("render DIR: the windows of a directory are read as they are; --diff and "
+		       "--input are for files");
+		return -EINVAL;
+	}
+	err = parse_range(a->from, a->to, "--from", "--to", now_ms, &r);
+	if (!err)
+		err = history__scan(a->inputs[0], &w, &n);
+	if (!err)
+		err = load_range(a->inputs[0], w, n, &r, &p, &info);
+	if (!err) {
+		/* The subtitle names the span the windows cover, start and end. */
+		a->svg.window = true;
+		err = write_output(a, NULL, p);
+	}
+	profile__free(p);
+	free(w);
+	return err;
+}
+
+/* "N windows, FROM to TO (1,234 samples)" */
+static void describe_side(const struct profile *p, char *buf, size_t size)
+{
+	struct profile_desc d;
+
+	profile_meta__describe(profile__meta_const(p), 0, NULL, &d);
+	snprintf(buf, size, "%s (%s)", profile__meta_const(p)->mode, d.fact[FACT_COUNT]);
+}
+
+/* flamed diff DIR --from A --to B --vs-from C --vs-to D */
+static int diff_dir(struct render_args *a)
+{
+	uint64_t now_ms = now_real_ns() / 1000000;
+	struct history_window *w = NULL;
+	struct profile *p[2] = {NULL, NULL};
+	struct history_info info[2];
+	char sub[1024], s0[400], s1[400];
+	struct range r[2];
+	size_t n = 0;
+	int err;
+
+	if (a->input != IN_AUTO) {
+		pr_err("diff DIR: the windows of a directory are read as they are; --input is for "
+		       "files");
+		return -EINVAL;
+	}
+	if (!a->vs_from && !a->vs_to) {
+		pr_err("diff DIR: which range to compare against? --vs-from C --vs-to D (e.g. "
+		       "--from -1h --vs-from -25h --vs-to -24h)");
+		return -EINVAL;
+	}
+	/* [0] BEFORE: the range compared against; [1] AFTER: the range shown. */
+	err = parse_range(a->vs_from, a->vs_to, "--vs-from", "--vs-to", now_ms, &r[0]);
+	if (!err)
+		err = parse_range(a->from, a->to, "--from", "--to", now_ms, &r[1]);
+	if (!err)
+		err = history__scan(a->inputs[0], &w, &n);
+	for (int i = 0; i < 2 && !err; i++)
+		err = load_range(a->inputs[0], w, n, &r[i], &p[i], &info[i]);
+	if (err)
+		goto cleanup;
+	if (info[0].known && info[1].known && info[0].profile_mode != info[1].profile_mode) {
+		pr_err("diff %s: the range compared against is of %s windows, the other of %s "
+		       "windows: different measures are not compared", a->inputs[0],
+		       profile_mode__name(info[0].profile_mode),
+		       profile_mode__name(info[1].profile_mode));
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (info[0].freq_hz && info[1].freq_hz && info[0].freq_hz != info[1].freq_hz) {
+		pr_err("diff %s: the range compared against was sampled at %u Hz, the other at %u "
+		       "Hz: counts at different rates are not compared", a->inputs[0],
+		       info[0].freq_hz, info[1].freq_hz);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (!a->svg.subtitle) {
+		describe_side(p[0], s0, sizeof(s0));
+		describe_side(p[1], s1, sizeof(s1));
+		snprintf(sub, sizeof(sub), "%s against %s%s", s1, s0,
+			 a->svg.normalize ? ", normalised to the same total" : "");
+		a->svg.subtitle = sub;
+	}
+	err = write_output(a, p[0], p[1]);
+cleanup:
+	profile__free(p[0]);
+	profile__free(p[1]);
+	free(w);
+	return err;
+}
+
 int render_cmd__main(int argc, char **argv)
 {
 	struct profile *p = NULL, *before = NULL;
@@ -930,6 +1112,15 @@ int render_cmd__main(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (a.nr_inputs == 1 && is_dir(a.inputs[0])) {
+		err = render_dir(&a);
+		return err ? 1 : 0;
+	}
+	if (a.from || a.to) {
+		pr_err("render: --from and --to select the windows of a directory: flamed render "
+		       "DIR --from TIME --to TIME");
+		return 2;
+	}
 	p = profile__new();
 	if (a.diff_input)
 		before = profile__new();
@@ -955,6 +1146,13 @@ int diff_cmd__main(int argc, char **argv)
 
 	if (err)
 		return err > 0 ? 0 : 2;
+	if (a.nr_inputs == 1 && is_dir(a.inputs[0]))
+		return diff_dir(&a) ? 1 : 0;
+	if (a.from || a.to || a.vs_from || a.vs_to) {
+		pr_err("diff: --from, --to, --vs-from and --vs-to compare two ranges of windows of "
+		       "a directory: flamed diff DIR --from A --to B --vs-from C --vs-to D");
+		return 2;
+	}
 	if (a.nr_inputs != 2) {
 		pr_err("diff: expected two inputs, BEFORE and AFTER (see flamed diff --help)");
 		return 2;
