@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // cgo both ways, built stripped by tests/e2e/test_gostripped.sh: main.callC calls the C
 // function c_work, which spins in c_spin and calls back into Go (main.goLeaf, exported).
-// Usage: gocgo [SECS]
+// Usage: gocgo [SECS]: SECS of the process's CPU time, not wall time, so a busy machine that
+// gives it a small share of a CPU still gets a profile of SECS x rate samples.
 package main
 
 /*
@@ -23,7 +24,7 @@ import "C"
 import (
 	"os"
 	"strconv"
-	"time"
+	"syscall"
 )
 
 //export goLeaf
@@ -42,13 +43,20 @@ func callC(n uint64) uint64 {
 
 var sink uint64
 
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 1e9
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
 func main() {
 	secs := 5.0
 	if len(os.Args) > 1 {
 		secs, _ = strconv.ParseFloat(os.Args[1], 64)
 	}
-	end := time.Now().Add(time.Duration(secs * float64(time.Second)))
-	for time.Now().Before(end) {
+	for cpuSeconds() < secs {
 		sink += callC(sink)
 	}
 }

@@ -5,7 +5,8 @@
 // the binary's .gopclntab (its stack-pointer deltas) find it. With a
 // second argument N > 1, N-1 goroutines run main.worker -> main.midWork -> main.leafWork too, on
 // as many threads (GOMAXPROCS N).
-// Usage: goprog [SECS [N]]
+// Usage: goprog [SECS [N]]: until the process has used SECS x N seconds of CPU time (not wall
+// time: a busy machine that gives it a small share still gets SECS x rate samples per thread).
 package main
 
 import (
@@ -13,10 +14,19 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
-	"time"
+	"syscall"
 )
 
 var sink uint64
+
+// cpuSeconds is the process's user and system time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 1e9
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
 
 // mix is small enough for the compiler to inline into leafWork's loop.
 func mix(x uint64) uint64 {
@@ -39,10 +49,10 @@ func midWork(n int) uint64 {
 }
 
 //go:noinline
-func worker(n int, deadline time.Time, wg *sync.WaitGroup) {
+func worker(n int, budget float64, wg *sync.WaitGroup) {
 	defer wg.Done()
 	var s uint64
-	for time.Now().Before(deadline) {
+	for cpuSeconds() < budget {
 		s += midWork(n)
 	}
 	sink += s
@@ -61,14 +71,14 @@ func main() {
 		n = 1
 	}
 	runtime.GOMAXPROCS(n)
-	deadline := time.Now().Add(time.Duration(secs * float64(time.Second)))
+	budget := secs * float64(n)
 	var wg sync.WaitGroup
 	for w := 1; w < n; w++ {
 		wg.Add(1)
-		go worker(w, deadline, &wg)
+		go worker(w, budget, &wg)
 	}
 	var s uint64
-	for time.Now().Before(deadline) {
+	for cpuSeconds() < budget {
 		s += midWork(0)
 	}
 	wg.Wait()
