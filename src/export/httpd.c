@@ -320,7 +320,7 @@ static enum MHD_Result error(struct MHD_Connection *c, unsigned int status, cons
 static const char index_page[] =
 	"flamed\n"
 	"\n"
-	"/debug/pprof/profile?seconds=N  CPU profile of the next N seconds (pprof, gzipped)\n"
+	"/debug/pprof/profile?seconds=N  profile of the next N seconds in the daemon's --mode (pprof, gzipped)\n"
 	"/metrics                        Prometheus metrics\n"
 	"/latest.svg                     the newest window's flame graph\n";
 
@@ -445,9 +445,9 @@ static enum MHD_Result serve_profile(struct httpd *h, struct httpd_request *r)
 			     (unsigned long long)secs, HTTPD_PROFILE_MAX_S);
 	err = h->ops.profile(h->ops.ctx, r, secs);
 	if (err == -EBUSY)
-		return error(c, 429, "too many CPU profiles in progress, try again later\n");
+		return error(c, 429, "too many profiles in progress, try again later\n");
 	if (err)
-		return error(c, 500, "could not start the CPU profile: %s\n", strerror(-err));
+		return error(c, 500, "could not start the profile: %s\n", strerror(-err));
 	r->state = REQ_WAITING;
 	r->next = h->waiting;
 	h->waiting = r;

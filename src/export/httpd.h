@@ -3,7 +3,7 @@
  * The pull side of the fleet: a small HTTP server (libmicrohttpd) for Parca's scraper,
  * `go tool pprof` and Prometheus.
  *
- *   GET /debug/pprof/profile?seconds=N   a CPU profile of the next N seconds (default 30, at
+ *   GET /debug/pprof/profile?seconds=N   a profile (in the daemon's mode) of the next N seconds (default 30, at
  *                                        most 300) as Go's net/http/pprof serves one: gzipped
  *                                        pprof, application/octet-stream
  *   GET /metrics                         Prometheus text format 0.0.4

@@ -275,7 +275,8 @@ static int on_profile(void *ctx, struct httpd_request *r, uint32_t seconds)
 	f->captures = c;
 	f->nr_captures++;
 	arm_captures(f);
-	pr_info("httpd: CPU profile of %u s started", seconds);
+	pr_info("httpd: %s profile of %u s started", profile_mode__name(f->cfg->profile_mode),
+		seconds);
 	return 0;
 }
 
