@@ -54,6 +54,8 @@ struct profile {
 	size_t nr_ids, cap_ids;
 	struct profile_sample *samples;
 	size_t nr_samples, cap_samples;
+	struct idx sample_idx;	/* ids are sample index + 1; used once combining */
+	bool combine;
 
 	struct profile_attrib *attribs;	/* [0] unused */
 	size_t nr_attribs, cap_attribs;
@@ -155,6 +157,7 @@ void profile__free(struct profile *p)
 	free(p->frame_idx.slots);
 	free(p->ids);
 	free(p->samples);
+	free(p->sample_idx.slots);
 	free(p);
 }
 
@@ -289,11 +292,81 @@ size_t profile__nr_frames(const struct profile *p)
 	return p->nr_frames - 1;
 }
 
+static uint64_t sample_hash(const uint32_t *frames, size_t nframes, uint32_t pid, uint32_t comm,
+			    uint32_t thread)
+{
+	uint32_t who[3] = { pid, comm, thread };
+
+	return hash_bytes(frames, nframes * sizeof(*frames), hash_bytes(who, sizeof(who), 0x736d));
+}
+
+static uint64_t sample_hash_id(const struct profile *p, uint32_t id)
+{
+	const struct profile_sample *s = &p->samples[id - 1];
+
+	return sample_hash(p->ids + s->first, s->nframes, s->pid, s->comm, s->thread);
+}
+
+/* Indexes sample i (combining); 0 or -ENOMEM. */
+static int sample_index(struct profile *p, size_t i)
+{
+	size_t j;
+
+	if (idx_grow(p, &p->sample_idx, sample_hash_id))
+		return -ENOMEM;
+	j = sample_hash_id(p, i + 1) & (p->sample_idx.cap - 1);
+	while (p->sample_idx.slots[j])
+		j = (j + 1) & (p->sample_idx.cap - 1);
+	p->sample_idx.slots[j] = i + 1;
+	p->sample_idx.used++;
+	return 0;
+}
+
+int profile__combine_samples(struct profile *p)
+{
+	if (p->combine)
+		return 0;
+	for (size_t i = 0; i < p->nr_samples; i++)
+		if (sample_index(p, i))
+			return -ENOMEM;
+	p->combine = true;
+	return 0;
+}
+
+/* The equal sample already added (combining), or NULL. */
+static struct profile_sample *find_sample(struct profile *p, const uint32_t *frames,
+					  size_t nframes, uint32_t pid, uint32_t comm,
+					  uint32_t thread)
+{
+	size_t j;
+
+	if (!p->sample_idx.cap)
+		return NULL;
+	j = sample_hash(frames, nframes, pid, comm, thread) & (p->sample_idx.cap - 1);
+	for (; p->sample_idx.slots[j]; j = (j + 1) & (p->sample_idx.cap - 1)) {
+		struct profile_sample *s = &p->samples[p->sample_idx.slots[j] - 1];
+
+		if (s->nframes == nframes && s->pid == pid && s->comm == comm &&
+		    s->thread == thread && !s->attrib &&
+		    !memcmp(p->ids + s->first, frames, nframes * sizeof(*frames)))
+			return s;
+	}
+	return NULL;
+}
+
 int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframes, uint64_t count,
 			uint32_t pid, uint32_t comm, uint32_t thread)
 {
 	struct profile_sample *s;
 
+	if (p->combine) {
+		s = find_sample(p, frames, nframes, pid, comm, thread);
+		/* Counts are bounded by the readers' PROFILE_MAX_TOTAL (INT64_MAX): no wrap. */
+		if (s) {
+			s->count += count;
+			return 0;
+		}
+	}
 	if (p->nr_ids + nframes > UINT32_MAX)
 		return -ENOMEM;
 	if (grow_array((void **)&p->ids, &p->cap_ids, p->nr_ids + nframes, sizeof(*p->ids)) ||
@@ -310,6 +383,12 @@ int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframe
 	s->thread = thread;
 	s->attrib = 0;
 	p->nr_ids += nframes;
+	if (p->combine && sample_index(p, p->nr_samples - 1)) {
+		/* Not findable, so not combined with later equals: undo, report. */
+		p->nr_samples--;
+		p->nr_ids -= nframes;
+		return -ENOMEM;
+	}
 	return 0;
 }
 

@@ -139,11 +139,20 @@ const struct profile_frame *profile__frame(const struct profile *p, uint32_t id)
 size_t profile__nr_frames(const struct profile *p);
 
 /*
- * Adds a sample. frames are frame ids, outermost first. Samples are not merged here; renderers
- * merge equal stacks (folded writer, SVG tree). Returns 0 or -ENOMEM.
+ * Adds a sample. frames are frame ids, outermost first. Samples are not merged here unless
+ * profile__combine_samples() asked for it; renderers merge equal stacks (folded writer, SVG
+ * tree). Returns 0 or -ENOMEM.
  */
 int profile__add_sample(struct profile *p, const uint32_t *frames, size_t nframes, uint64_t count,
 			uint32_t pid, uint32_t comm, uint32_t thread);
+/*
+ * From now on a sample equal to one already added (frames, pid, process, thread, no
+ * attribution) adds its count to it, so memory follows the distinct stacks rather than the
+ * samples read (a day of windows merged). Samples added before are indexed too. Only for
+ * profiles whose samples are not changed after adding (profile__set_sample_attrib). 0 or
+ * -ENOMEM.
+ */
+int profile__combine_samples(struct profile *p);
 /* Attribution records: ids from 1, 0 on ENOMEM. Not interned: the caller reuses its ids. */
 uint32_t profile__add_attrib(struct profile *p, const struct profile_attrib *a);
 /* NULL for id 0 or an unknown id. */

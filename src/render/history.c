@@ -425,6 +425,10 @@ int history__merge(const char *dir, const struct history_window *w, size_t n, st
 	int dirfd, err = 0;
 
 	memset(info, 0, sizeof(*info));
+	/* A day of windows repeats the same stacks: memory by distinct stacks, not by windows. */
+	err = profile__combine_samples(p);
+	if (err)
+		return err;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
 		err = -errno;
