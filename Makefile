@@ -76,8 +76,16 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # Generated headers are order-only: they must exist before the first compile, and after it the
 # .d files name them for the objects that really include them.
 PROTOS := $(wildcard src/*/*.proto)
-GEN_HDRS := $(SKELS) $(patsubst %.proto,$(BUILD)/%.pb-c.h,$(notdir $(PROTOS)))
+GEN_HDRS := $(SKELS) $(patsubst %.proto,$(BUILD)/%.pb-c.h,$(notdir $(PROTOS))) \
+	$(BUILD)/history_page.h
 vpath %.proto $(sort $(dir $(PROTOS)))
+
+# The --listen history page, written as HTML, built in as one C string.
+$(BUILD)/history_page.h: src/export/history_page.html | $(BUILD)
+	$(call msg,GEN,$@)
+	$(Q){ echo 'static const char history_page[] ='; \
+	  sed 's/\\/\\\\/g; s/"/\\"/g; s/^/\t"/; s/$$/\\n"/' $<; echo ';'; } > $@
+
 $(BUILD)/obj/%.o: src/%.c | $(BUILD)/obj $(GEN_HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

@@ -3,13 +3,15 @@
 # Merge time and peak memory of `flamed render DIR` over a day of 60 s windows: 1,440 synthetic
 # folded windows named as the daemon names them (a busy 2-CPU host at 99 Hz: ~11,900 samples in
 # ~2,000 distinct stacks per window, drawn from 20,000 stacks of depth 10-40), then (PPROF=1)
-# the same windows as pprof. Usage: bash bench/history.sh [BUILD] [WINDOWS]
+# the same windows as pprof; LISTEN=1 (root): the --listen page over them, time to first byte
+# of /, of the window list and of the whole day merged, cold and then from the cache.
+# Usage: bash bench/history.sh [BUILD] [WINDOWS]
 set -eu
 cd "$(dirname "$0")/.."
 BUILD=${1:-build}
 N=${2:-1440}
 W=$(mktemp -d /tmp/flamed-history-bench.XXXXXX)
-trap 'rm -rf "$W"' EXIT
+[ -n "${KEEP:-}" ] || trap 'rm -rf "$W"' EXIT
 python3 - "$W" "$N" <<'PY'
 import random, sys, time
 d, n = sys.argv[1], int(sys.argv[2])
@@ -43,4 +45,18 @@ if [ "${PPROF:-0}" = 1 ]; then
 	/usr/bin/time -v "$BUILD/flamed" render "$W" -o "$W/out2.folded" 2>"$W/time3.txt"
 	echo "pprof windows:"; grep -E "Elapsed|Maximum resident" "$W/time3.txt"
 	cmp "$W/out.folded" "$W/out2.folded" && echo "pprof and folded windows merge to the same stacks"
+fi
+if [ "${LISTEN:-0}" = 1 ]; then
+	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	"$BUILD/flamed" --output-dir "$W" --interval 3600 --formats folded --listen "127.0.0.1:$port" \
+		-F 19 2>"$W/daemon.log" &
+	dp=$!
+	until curl -sf -o /dev/null "http://127.0.0.1:$port/metrics"; do sleep 0.2; done
+	ttfb() { curl -s -o /dev/null -w "%{http_code} %{time_starttransfer} s, %{size_download} bytes" "http://127.0.0.1:$port$1"; }
+	echo "listen: / $(ttfb /)"
+	echo "listen: windows.json cold $(ttfb /history/windows.json), cached $(ttfb /history/windows.json)"
+	q="/history/graph.svg?from=2026-12-01&to=2027-01-01"
+	echo "listen: the day merged cold $(ttfb "$q"), cached $(ttfb "$q")"
+	kill -TERM "$dp"
+	wait "$dp"
 fi

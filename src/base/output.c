@@ -20,6 +20,7 @@ struct output {
 	char *base;		/* the target's name in it */
 	char tmp[NAME_MAX + 1];	/* hidden temp name; "" while the file is unnamed (O_TMPFILE) */
 	FILE *f;
+	bool direct;		/* a device or FIFO at the target, written to as it is */
 };
 
 enum output_format output__format_from_name(const char *name)
@@ -112,6 +113,7 @@ struct output *output__open(const char *path, unsigned int mode)
 	const char *slash, *base;
 	char dir[PATH_MAX];
 	int fd = -1, err = 0, tries;
+	struct stat st;
 
 	if (!o)
 		return NULL;
@@ -140,6 +142,25 @@ struct output *output__open(const char *path, unsigned int mode)
 	if (o->dirfd < 0) {
 		err = errno;
 		goto cleanup;
+	}
+	/*
+	 * A character device or a FIFO at the target (-o /dev/null, a pipe): written to as it is,
+	 * as any tool would; the rename would replace it with a regular file. Only one of root's
+	 * or of this process's user: a FIFO another user planted at a predictable name (a shared
+	 * directory) could stall its writer, so it is replaced like any planted file. Not through
+	 * a symlink: one planted at the target is replaced by the rename, never followed. A FIFO
+	 * nobody reads is an error at once (ENXIO), not a wait.
+	 */
+	if (!fstatat(o->dirfd, base, &st, AT_SYMLINK_NOFOLLOW) &&
+	    (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) &&
+	    (st.st_uid == 0 || st.st_uid == geteuid())) {
+		fd = openat(o->dirfd, base, O_WRONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK);
+		if (fd < 0 || fcntl(fd, F_SETFL, 0) < 0) {
+			err = errno;
+			goto cleanup;
+		}
+		o->direct = true;
+		goto opened;
 	}
 	/*
 	 * An unnamed file (O_TMPFILE): nothing appears in the directory until the commit, so a
@@ -173,6 +194,7 @@ struct output *output__open(const char *path, unsigned int mode)
 		err = errno;
 		goto cleanup;
 	}
+opened:
 	o->f = fdopen(fd, "w");
 	if (!o->f) {
 		err = errno;
@@ -228,6 +250,16 @@ int output__commit(struct output *o)
 	int err = 0;
 
 	errno = 0;
+	if (o->direct) {
+		if (fflush(o->f) || ferror(o->f))
+			err = errno ? -errno : -EIO;
+		if (fclose(o->f) && !err)
+			err = -errno;
+		close(o->dirfd);
+		free(o->base);
+		free(o);
+		return err;
+	}
 	if (fflush(o->f) || ferror(o->f) || fsync(fileno(o->f)))
 		err = errno ? -errno : -EIO;
 	/*

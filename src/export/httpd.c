@@ -13,7 +13,9 @@
 #include <microhttpd.h>
 
 #include "base/evloop.h"
+#include "export/browse.h"
 #include "export/httpd.h"
+#include "history_page.h" /* generated from export/history_page.html */
 #include "base/log.h"
 #include "base/util.h"
 
@@ -70,6 +72,7 @@ struct httpd {
 	struct httpd_request *waiting;
 	struct httpd_conn *head, *tail;
 	struct httpd_stats stats;
+	bool in_handler;		/* httpd__answer called from a handler: answered in place */
 };
 
 int httpd__parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
@@ -322,7 +325,9 @@ static const char index_page[] =
 	"\n"
 	"/debug/pprof/profile?seconds=N  profile of the next N seconds in the daemon's --mode (pprof, gzipped)\n"
 	"/metrics                        Prometheus metrics\n"
-	"/latest.svg                     the newest window's flame graph\n";
+	"/latest.svg                     the newest window's flame graph\n"
+	"/                               with an --output-dir: the history page (windows, ranges,\n"
+	"                                diffs; /history/windows.json, graph.svg, diff.svg)\n";
 
 static enum MHD_Result serve_metrics(struct httpd *h, struct MHD_Connection *c)
 {
@@ -456,6 +461,60 @@ static enum MHD_Result serve_profile(struct httpd *h, struct httpd_request *r)
 	return MHD_YES;
 }
 
+/* A TIME argument of a history request: NULL when absent, -EINVAL when not a time. */
+static int time_arg(struct MHD_Connection *c, const char *name, const char **ret)
+{
+	*ret = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	if (*ret && !**ret)
+		*ret = NULL;
+	return *ret && browse__check_time(*ret) ? -EINVAL : 0;
+}
+
+/*
+ * GET /history/windows.json, /history/graph.svg, /history/diff.svg: the handler answers now
+ * (httpd__answer from inside it: a cached result) or later, when its work is done.
+ */
+static enum MHD_Result serve_history(struct httpd *h, struct httpd_request *r,
+				     enum browse_kind kind)
+{
+	struct MHD_Connection *c = r->conn;
+	struct browse_query q = { .kind = kind };
+	int err;
+
+	if (!h->ops.history)
+		return error(c, 404, "no history here: the daemon writes no --output-dir\n");
+	if (time_arg(c, "from", &q.from) || time_arg(c, "to", &q.to) ||
+	    time_arg(c, "vs_from", &q.vs_from) || time_arg(c, "vs_to", &q.vs_to))
+		return error(c, 400, "from, to, vs_from, vs_to: a time as flamed render DIR takes "
+				     "it (2026-12-04T03:00:00Z, -2h), at most %d characters\n",
+			     BROWSE_TIME_MAX);
+	if (kind == BROWSE_DIFF && !q.vs_from && !q.vs_to)
+		return error(c, 400, "a diff needs the range compared against: vs_from, vs_to\n");
+	r->state = REQ_WAITING;
+	r->next = h->waiting;
+	h->waiting = r;
+	h->in_handler = true;
+	err = h->ops.history(h->ops.ctx, r, &q);
+	h->in_handler = false;
+	if (err) {
+		unlink_waiting(h, r);
+		r->state = REQ_DONE;
+		if (err == -EBUSY)
+			return error(c, 429, "too many history requests in progress, try again "
+					     "later\n");
+		if (err == -EINVAL)
+			return error(c, 400, "not a time\n");
+		return error(c, 500, "cannot read the history: %s\n", strerror(-err));
+	}
+	if (r->state == REQ_ANSWERED) {
+		r->state = REQ_DONE;
+		return respond(c, r->status, r->type, r->body, r->len, true);
+	}
+	watch(h, r);
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
 				  const char *method, const char *version, const char *upload,
 				  size_t *upload_size, void **req_cls)
@@ -503,6 +562,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		return serve_metrics(h, c);
 	if (!strcmp(url, "/latest.svg"))
 		return serve_svg(h, c);
+	if (!strcmp(url, "/history/windows.json"))
+		return serve_history(h, r, BROWSE_LIST);
+	if (!strcmp(url, "/history/graph.svg"))
+		return serve_history(h, r, BROWSE_GRAPH);
+	if (!strcmp(url, "/history/diff.svg"))
+		return serve_history(h, r, BROWSE_DIFF);
+	if (!strcmp(url, "/") && h->ops.history)
+		return respond(c, 200, "text/html; charset=utf-8", (void *)history_page,
+			       sizeof(history_page) - 1, false);
 	if (!strcmp(url, "/") || !strcmp(url, "/debug/pprof/"))
 		return respond(c, 200, "text/plain; charset=utf-8", (void *)index_page,
 			       sizeof(index_page) - 1, false);
@@ -603,6 +671,9 @@ void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status
 	r->body = body;
 	r->len = len;
 	r->state = REQ_ANSWERED;
+	/* From inside a handler (an answer known at once): the handler queues it. */
+	if (h->in_handler)
+		return;
 	MHD_resume_connection(r->conn);
 	/*
 	 * Not called from inside libmicrohttpd, so it may run here: a resumed connection is not

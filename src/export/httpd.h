@@ -8,7 +8,11 @@
  *                                        pprof, application/octet-stream
  *   GET /metrics                         Prometheus text format 0.0.4
  *   GET /latest.svg                      the newest window's flame graph
- *   GET /                                the list above
+ *   GET /history/windows.json            the --output-dir's windows, counted (export/browse.h)
+ *   GET /history/graph.svg?from=&to=     the windows of a range merged, as a flame graph
+ *   GET /history/diff.svg?from=&to=&vs_from=&vs_to=   a range against another
+ *   GET /                                with an --output-dir, the page that browses them
+ *                                        (export/history_page.h); else the list above
  *
  * Only GET and HEAD (405 otherwise); no request bodies (413); unknown paths 404; bad arguments
  * 400; too many profiles at once 429. Clients are not trusted to be quick or to stay:
@@ -44,6 +48,7 @@
 #define HTTPD_REQUEST_TIMEOUT_S 10
 
 struct httpd_request;
+struct browse_query;
 
 struct httpd_handlers {
 	void *ctx;
@@ -56,7 +61,12 @@ struct httpd_handlers {
 	 * httpd__answer(r, ...) later; -EBUSY (429) when too many run; other errors answer 500.
 	 */
 	int (*profile)(void *ctx, struct httpd_request *r, uint32_t seconds);
-	/* The client of a started profile went away: forget r, it must not be answered. */
+	/*
+	 * GET /history/...: 0 when answered (httpd__answer, now or later); -EBUSY (429),
+	 * -EINVAL (400), others 500. NULL: no history (no --output-dir), 404 and a text /.
+	 */
+	int (*history)(void *ctx, struct httpd_request *r, const struct browse_query *q);
+	/* The client of a started profile or history request went away: forget r, unanswered. */
 	void (*cancel)(void *ctx, struct httpd_request *r);
 };
 

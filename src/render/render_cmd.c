@@ -52,6 +52,7 @@ struct render_args {
 	int nr_inputs;
 	/* An --output-dir's windows: the range (and, for diff, the range compared against). */
 	const char *from, *to, *vs_from, *vs_to;
+	bool list;	/* render DIR --list: the windows as JSON, nothing merged */
 };
 
 /* The state of one input file: its name for messages and what parsing found. */
@@ -78,7 +79,9 @@ static const char usage_render[] =
 	"to --to (excluded) merged; their folded or pprof files are read (pprof when both).\n"
 	"  --from TIME           ISO 8601 UTC (2026-12-04T03:00:00Z, 2026-12-04T03:00Z,\n"
 	"                        2026-12-04) or before now (-2h, -30m, -90s, -1d, now)\n"
-	"  --to TIME             the end of the range (default: no end)\n";
+	"  --to TIME             the end of the range (default: no end)\n"
+	"  --list                the range's windows as JSON (start, formats, count), one\n"
+	"                        read at a time, nothing merged (the --listen page's list)\n";
 
 static const char usage_diff[] =
 	"Usage: flamed diff BEFORE AFTER [-o OUT] [--format svg|folded] [OPTIONS]\n"
@@ -144,6 +147,7 @@ enum {
 	OPT_TO,
 	OPT_VS_FROM,
 	OPT_VS_TO,
+	OPT_LIST,
 };
 
 static const struct option long_opts[] = {
@@ -174,6 +178,7 @@ static const struct option long_opts[] = {
 	{"to", required_argument, NULL, OPT_TO},
 	{"vs-from", required_argument, NULL, OPT_VS_FROM},
 	{"vs-to", required_argument, NULL, OPT_VS_TO},
+	{"list", no_argument, NULL, OPT_LIST},
 	{NULL, 0, NULL, 0},
 };
 
@@ -311,6 +316,9 @@ static int parse_args(int argc, char **argv, bool diff, struct render_args *a)
 			break;
 		case OPT_TO:
 			a->to = optarg;
+			break;
+		case OPT_LIST:
+			a->list = true;
 			break;
 		case OPT_VS_FROM:
 		case OPT_VS_TO:
@@ -1002,6 +1010,77 @@ static bool is_dir(const char *path)
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
+/*
+ * render DIR --list: {"mode": ..., "windows": [{"start": ..., "start_ms": ..., "formats": ...,
+ * "count": N}, ...]} to stdout or -o, each window read and counted alone (count null for an
+ * SVG-only window or one that cannot be read, which is logged). Times and counts only: no
+ * name from the directory reaches the JSON but through history__format_time().
+ */
+static int list_dir(struct render_args *a, const struct history_window *w, size_t n,
+		    const struct range *r)
+{
+	size_t lo = history__lower_bound(w, n, r->from), hi = history__lower_bound(w, n, r->to);
+	const char *mode = NULL;
+	struct output *out;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	int err = 0;
+
+	if (!f)
+		return -ENOMEM;
+	fputs("{\"windows\": [", f);
+	for (size_t i = lo; i < hi; i++) {
+		char t[HISTORY_TIME_LEN];
+		struct history_info info;
+		struct profile *p = profile__new();
+
+		if (!p) {
+			err = -ENOMEM;
+			break;
+		}
+		history__format_time(w[i].start_ms, t);
+		fprintf(f, "%s\n {\"start\": \"%s\", \"start_ms\": %llu, \"formats\": [",
+			i > lo ? "," : "", t, (unsigned long long)w[i].start_ms);
+		for (unsigned int k = 0, sep = 0; k < 3; k++)
+			if (w[i].formats & (1u << k))
+				fprintf(f, "%s\"%s\"", sep++ ? ", " : "",
+					(const char *[]){ "svg", "folded", "pprof" }[k]);
+		fputs("], ", f);
+		info.known = false;
+		if ((w[i].formats & (HISTORY_FOLDED | HISTORY_PPROF)) &&
+		    !history__merge(a->inputs[0], &w[i], 1, p, &info) && info.windows)
+			fprintf(f, "\"count\": %llu}",
+				(unsigned long long)profile__meta_const(p)->samples);
+		else
+			fputs("\"count\": null}", f);
+		if (info.known && !mode)
+			mode = profile_mode__name(info.profile_mode);
+		profile__free(p);
+	}
+	fprintf(f, "\n], \"mode\": \"%s\"}\n", mode ? mode : "");
+	if (fclose(f) && !err)
+		err = -ENOMEM;
+	if (!err && a->output) {
+		out = output__open(a->output, 0644);
+		if (!out) {
+			err = -errno;
+		} else if (fwrite(buf, 1, len, output__file(out)) != len) {
+			err = -EIO;
+			output__abort(out);
+		} else {
+			err = output__commit(out);
+		}
+	} else if (!err && (fwrite(buf, 1, len, stdout) != len || fflush(stdout))) {
+		err = -EIO;
+	}
+	if (err)
+		pr_err("cannot write %s: %s", a->output ? a->output : "standard output",
+		       strerror(-err));
+	free(buf);
+	return err;
+}
+
 /* flamed render DIR [--from] [--to] */
 static int render_dir(struct render_args *a)
 {
@@ -1021,6 +1100,11 @@ static int render_dir(struct render_args *a)
 	err = parse_range(a->from, a->to, "--from", "--to", now_ms, &r);
 	if (!err)
 		err = history__scan(a->inputs[0], &w, &n);
+	if (!err && a->list) {
+		err = list_dir(a, w, n, &r);
+		free(w);
+		return err;
+	}
 	if (!err)
 		err = load_range(a->inputs[0], w, n, &r, &p, &info);
 	if (!err) {
@@ -1057,6 +1141,10 @@ static int diff_dir(struct render_args *a)
 	if (a->input != IN_AUTO) {
 		pr_err("diff DIR: the windows of a directory are read as they are; --input is for "
 		       "files");
+		return -EINVAL;
+	}
+	if (a->list) {
+		pr_err("diff DIR: --list is render's (flamed render DIR --list)");
 		return -EINVAL;
 	}
 	if (!a->vs_from && !a->vs_to) {

@@ -9,6 +9,7 @@
 
 #include "service/config.h"
 #include "service/fleet.h"
+#include "export/browse.h"
 #include "export/httpd.h"
 #include "base/evloop.h"
 #include "base/log.h"
@@ -40,6 +41,7 @@ struct fleet {
 	struct symbolizer *sym;
 	struct push *push;
 	struct httpd *httpd;
+	struct browse *browse;	/* the --output-dir's history, for the page */
 	struct evloop *loop;
 	struct evloop_timer *tcap;	/* the next capture's end */
 	struct capture *captures;
@@ -321,11 +323,28 @@ cleanup:
 	}
 }
 
+static void on_history_done(void *ctx, void *req, unsigned int status, const char *type,
+			    char *body, size_t len)
+{
+	struct fleet *f = ctx;
+
+	httpd__answer(f->httpd, req, status, type, body, len);
+}
+
+static int on_history(void *ctx, struct httpd_request *r, const struct browse_query *q)
+{
+	struct fleet *f = ctx;
+
+	return browse__start(f->browse, q, r);
+}
+
 /* Its client hung up: the capture ends unanswered, and its slot is free for the next one. */
 static void on_cancel(void *ctx, struct httpd_request *r)
 {
 	struct fleet *f = ctx;
 	struct capture **pp, *c;
+
+	browse__cancel(f->browse, r);
 
 	for (pp = &f->captures; (c = *pp); pp = &c->next) {
 		if (c->r != r)
@@ -587,6 +606,12 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 			.cancel = on_cancel,
 		};
 
+		if (c->output_dir[0]) {
+			f->browse = browse__new(c->output_dir, loop, on_history_done, f, err);
+			if (!f->browse)
+				goto cleanup;
+			h.history = on_history;
+		}
 		f->httpd = httpd__new(c->listen, loop, &h, err);
 		if (!f->httpd)
 			goto cleanup;
@@ -614,6 +639,7 @@ void fleet__free(struct fleet *f)
 		free_capture(c);
 	}
 	/* Nothing but push runs while it flushes on the loop: not the server, not a capture. */
+	browse__free(f->browse);
 	httpd__free(f->httpd);
 	evloop__del_timer(f->tcap);
 	if (f->push)

@@ -107,6 +107,38 @@ TEST(output_abort_leaves_nothing)
 	rm_tree(dir);
 }
 
+/*
+ * -o /dev/null, -o FIFO: written to as they are (a rename would have replaced /dev/null with a
+ * regular file for the whole machine; it did, once, under a benchmark).
+ */
+TEST(output_device_and_fifo_written_through)
+{
+	char *dir = tmpdir(), path[128], buf[16] = "";
+	struct output *o;
+	struct stat st;
+	int rfd;
+
+	o = output__open("/dev/null", 0644);
+	CHECK(o != NULL);
+	fputs("x 1\n", output__file(o));
+	CHECK_EQ_INT(output__commit(o), 0);
+	CHECK(!stat("/dev/null", &st) && S_ISCHR(st.st_mode));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	CHECK_EQ_INT(mkfifo(path, 0600), 0);
+	rfd = open(path, O_RDONLY | O_NONBLOCK);
+	CHECK(rfd >= 0);
+	o = output__open(path, 0644);
+	CHECK(o != NULL);
+	fputs("a;b 2\n", output__file(o));
+	CHECK_EQ_INT(output__commit(o), 0);
+	CHECK_EQ_INT(read(rfd, buf, sizeof(buf) - 1), 6);
+	CHECK_EQ_STR(buf, "a;b 2\n");
+	CHECK(!lstat(path, &st) && S_ISFIFO(st.st_mode));
+	CHECK_EQ_INT(nr_entries(dir), 1);
+	close(rfd);
+	rm_tree(dir);
+}
+
 TEST(output_replaces_planted_symlink)
 {
 	char *dir = tmpdir(), path[128], victim[128], buf[64];
