@@ -230,7 +230,8 @@ static void arm_timer(struct browse *b)
 	evloop__timer_set(b->timer, first ? (first > now ? first - now : 1) : 0, 0);
 }
 
-static const struct known *find_known(const struct browse *b, uint64_t ms)
+/* The index of the first known window starting at or after ms. */
+static size_t known_pos(const struct browse *b, uint64_t ms)
 {
 	size_t lo = 0, hi = b->nr_known;
 
@@ -242,7 +243,14 @@ static const struct known *find_known(const struct browse *b, uint64_t ms)
 		else
 			hi = mid;
 	}
-	return lo < b->nr_known && b->known[lo].start_ms == ms ? &b->known[lo] : NULL;
+	return lo;
+}
+
+static const struct known *find_known(const struct browse *b, uint64_t ms)
+{
+	size_t i = known_pos(b, ms);
+
+	return i < b->nr_known && b->known[i].start_ms == ms ? &b->known[i] : NULL;
 }
 
 /*
@@ -259,7 +267,7 @@ static void learn(struct browse *b, const char *buf, size_t len)
 		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
 		char line[512];
 		unsigned long long ms, count;
-		size_t lo, hi;
+		size_t lo;
 		long long k;
 
 		snprintf(line, sizeof(line), "%.*s", (int)(n < sizeof(line) ? n : sizeof(line) - 1), p);
@@ -272,16 +280,7 @@ static void learn(struct browse *b, const char *buf, size_t len)
 		if (!a || !c || sscanf(a + 12, "%llu", &ms) != 1)
 			continue;
 		k = sscanf(c + 9, "%llu", &count) == 1 && count <= INT64_MAX ? (long long)count : -1;
-		lo = 0;
-		hi = b->nr_known;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (b->known[mid].start_ms < ms)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		lo = known_pos(b, ms);
 		if (lo < b->nr_known && b->known[lo].start_ms == ms) {
 			b->known[lo].count = k;
 			continue;
@@ -333,19 +332,8 @@ static char *list_json(const struct browse *b, const struct history_window *w, s
 	fputs("{\"windows\": [", f);
 	for (size_t i = lo; i < hi; i++) {
 		const struct known *k = find_known(b, w[i].start_ms);
-		char t[HISTORY_TIME_LEN];
 
-		history__format_time(w[i].start_ms, t);
-		fprintf(f, "%s\n {\"start\": \"%s\", \"start_ms\": %llu, \"formats\": [",
-			i > lo ? "," : "", t, (unsigned long long)w[i].start_ms);
-		for (unsigned int bit = 0, sep = 0; bit < 3; bit++)
-			if (w[i].formats & (1u << bit))
-				fprintf(f, "%s\"%s\"", sep++ ? ", " : "",
-					(const char *[]){ "svg", "folded", "pprof" }[bit]);
-		if (!k || k->count < 0)
-			fputs("], \"count\": null}", f);
-		else
-			fprintf(f, "], \"count\": %lld}", k->count);
+		history__json_window(f, &w[i], i == lo, k ? k->count : -1);
 	}
 	fprintf(f, "\n], \"mode\": \"%s\"}\n", b->mode);
 	if (fclose(f)) {

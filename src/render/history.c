@@ -469,3 +469,23 @@ int history__merge(const char *dir, const struct history_window *w, size_t n, st
 	pm->duration_ns = end_ns > pm->start_ns ? end_ns - pm->start_ns : 0;
 	return 0;
 }
+
+void history__json_window(FILE *f, const struct history_window *w, bool first, long long count)
+{
+	static const char *const names[] = { "svg", "folded", "pprof" };
+	char t[HISTORY_TIME_LEN];
+	bool sep = false;
+
+	history__format_time(w->start_ms, t);
+	fprintf(f, "%s\n {\"start\": \"%s\", \"start_ms\": %llu, \"formats\": [", first ? "" : ",",
+		t, (unsigned long long)w->start_ms);
+	for (unsigned int bit = 0; bit < 3; bit++)
+		if (w->formats & (1u << bit)) {
+			fprintf(f, "%s\"%s\"", sep ? ", " : "", names[bit]);
+			sep = true;
+		}
+	if (count < 0)
+		fputs("], \"count\": null}", f);
+	else
+		fprintf(f, "], \"count\": %lld}", count);
+}

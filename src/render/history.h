@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 struct profile;
 
@@ -52,6 +53,12 @@ int history__parse_time(const char *s, size_t len, uint64_t now_ms, uint64_t *re
  */
 int history__parse_window_name(const char *name, size_t len, uint64_t *ret_ms,
 			       unsigned int *ret_format);
+
+/*
+ * One window of a `render DIR --list` answer (JSON, a line): {"start": TIME, "start_ms": N,
+ * "formats": [...], "count": N or null (count < 0)}, after a comma unless first.
+ */
+void history__json_window(FILE *f, const struct history_window *w, bool first, long long count);
 
 /* "2026-12-04T03:00:00Z", with ".mmm" before the Z when ms has milliseconds. */
 void history__format_time(uint64_t ms, char buf[HISTORY_TIME_LEN]);

@@ -1031,29 +1031,19 @@ static int list_dir(struct render_args *a, const struct history_window *w, size_
 		return -ENOMEM;
 	fputs("{\"windows\": [", f);
 	for (size_t i = lo; i < hi; i++) {
-		char t[HISTORY_TIME_LEN];
 		struct history_info info;
 		struct profile *p = profile__new();
+		long long count = -1;
 
 		if (!p) {
 			err = -ENOMEM;
 			break;
 		}
-		history__format_time(w[i].start_ms, t);
-		fprintf(f, "%s\n {\"start\": \"%s\", \"start_ms\": %llu, \"formats\": [",
-			i > lo ? "," : "", t, (unsigned long long)w[i].start_ms);
-		for (unsigned int k = 0, sep = 0; k < 3; k++)
-			if (w[i].formats & (1u << k))
-				fprintf(f, "%s\"%s\"", sep++ ? ", " : "",
-					(const char *[]){ "svg", "folded", "pprof" }[k]);
-		fputs("], ", f);
 		info.known = false;
 		if ((w[i].formats & (HISTORY_FOLDED | HISTORY_PPROF)) &&
 		    !history__merge(a->inputs[0], &w[i], 1, p, &info) && info.windows)
-			fprintf(f, "\"count\": %llu}",
-				(unsigned long long)profile__meta_const(p)->samples);
-		else
-			fputs("\"count\": null}", f);
+			count = (long long)profile__meta_const(p)->samples;
+		history__json_window(f, &w[i], i == lo, count);
 		if (info.known && !mode)
 			mode = profile_mode__name(info.profile_mode);
 		profile__free(p);
