@@ -17,6 +17,7 @@
 #include "profile.h"
 #include "unwind.h"
 #include "python.h"
+#include "php.h"
 
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
@@ -163,12 +164,22 @@ struct uw_state {
 	__u32 py_frames;	/* Python frames emitted */
 	/*
 	 * Python: the next interpreter frame to emit (inside an activation of the eval loop), and
-	 * the first frame of the next activation met further up the native stack.
+	 * the first frame of the next activation met further up the native stack. py_cur is also
+	 * PHP's (php_active set): one cursor, as a second one's test in unwind_step took the
+	 * verifier past its million instructions.
 	 */
 	__u64 py_cur, py_next;
 	__u64 py_eval_start, py_eval_end;	/* the eval loop's code; 0, 0: not Python */
 	struct py_offsets py_off;		/* copies: scalars keep the verifier's states few */
 	__u8 py_buf[128 + 8];	/* one interpreter frame, read at once */
+	/* PHP (bpf/php_unwind.h): as py_next, a zend_execute_data; py_cur when php_active. */
+	__u64 php_next;
+	__u64 php_exec_start, php_exec_end;	/* execute_ex; 0, 0: not PHP */
+	__u64 php_leaf_ed, php_leaf_opline;	/* the innermost frame's opline, from r15 */
+	__u32 php_frames;
+	__u32 php_active;
+	struct php_offsets php_off;
+	__u8 php_buf[64 + 8];
 	/*
 	 * Consecutive frames are often in the same binary. A copy, not a pointer: a pointer
 	 * whose offset changes every iteration keeps the verifier from converging.
@@ -423,6 +434,37 @@ __noinline int py_step(struct uw_state *st)
 	return 0;
 }
 
+#include "php_unwind.h"
+
+/*
+ * 1 when pc is in an interpreter's loop whose frames are to be emitted (from the next step
+ * on, in place of that native frame). A global function: the comparisons do not multiply the
+ * verifier's states of the unwinding loop.
+ */
+__noinline int runtime_enter(struct uw_state *st, __u64 pc)
+{
+	if (!st)
+		return 0;
+	if (st->py_next && pc >= st->py_eval_start && pc < st->py_eval_end) {
+		/* An activation of the eval loop: its Python frames. */
+		st->py_cur = st->py_next;
+		st->py_next = 0;
+		st->php_active = 0;
+		return 1;
+	}
+	return st->php_next && php_enter(st, pc);
+}
+
+/* A step of the interpreter activation being emitted (one runtime per process). */
+__noinline int runtime_step(struct uw_state *st)
+{
+	if (!st)
+		return 0;
+	if (st->php_active)
+		return php_step(st);
+	return py_step(st);
+}
+
 /*
  * Index of the last row at or below vaddr in [start, start + count), or -1. At most 2^24 rows
  * per table. A global function: the verifier checks it once, not once per path of its caller.
@@ -557,7 +599,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	__u8 cfa_type = CFA_NONE;
 
 	if (st->py_cur) {
-		py_step(st);
+		/* Inside an interpreter's activation: one of its frames a step. */
+		runtime_step(st);
 		return 0;
 	}
 	if (n >= MAX_STACK_DEPTH || !ip)
@@ -581,11 +624,7 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			goto truncated;
 		}
 	}
-	if (st->py_next && pc >= st->py_eval_start && pc < st->py_eval_end) {
-		/* An activation of the eval loop: its Python frames, from the next step on. */
-		st->py_cur = st->py_next;
-		st->py_next = 0;
-	} else {
+	if (!runtime_enter(st, pc)) {
 		st->stack.ips[n] = ip;
 		st->stack.n = n + 1;
 		st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
@@ -721,6 +760,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		c.st->py_eval_end = py->eval_end;
 		c.st->py_off = py->off;
 	}
+	php_begin(c.st, tgid, ip, sp);
 	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	if (!c.st->stack.n)
 		return NULL;
@@ -731,6 +771,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		stat_inc(STAT_DWARF_TRUNC);
 	if (c.st->py_frames)
 		stat_inc(STAT_PY_STACKS);
+	if (c.st->php_frames)
+		stat_inc(STAT_PHP_STACKS);
 	if (!c.st->hash)
 		c.st->hash = 1;
 	return c.st;

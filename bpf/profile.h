@@ -42,6 +42,8 @@ enum stat_idx {
 	STAT_PY_STACKS,		/* user stacks with Python frames */
 	STAT_PY_NO_THREAD,	/* Python process samples whose thread state was not found */
 	STAT_PY_READ,		/* Python frame walks cut by a failed read of the process */
+	STAT_PHP_STACKS,	/* user stacks with PHP frames */
+	STAT_PHP_READ,		/* PHP frame walks cut by a failed read of the process */
 	STAT_MAX,
 };
 

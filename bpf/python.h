@@ -11,17 +11,12 @@
 #ifndef FLAMED_BPF_PYTHON_H
 #define FLAMED_BPF_PYTHON_H
 
-/*
- * A runtime frame in a user stack: top nibble RUNTIME_FRAME_TAG (never a canonical user or
- * kernel address), then the code object's address / 8 (44 bits: user addresses are below
- * 2^47), then 16 bits of instruction index + 1 (0: unknown).
- */
-#define RUNTIME_FRAME_TAG 0x5ULL
-#define RUNTIME_FRAME(code, instr) \
-	(RUNTIME_FRAME_TAG << 60 | ((code) >> 3 & 0xfffffffffffULL) << 16 | ((instr) & 0xffff))
-#define RUNTIME_FRAME_IS(v) ((__u64)(v) >> 60 == RUNTIME_FRAME_TAG)
-#define RUNTIME_FRAME_CODE(v) (((__u64)(v) >> 16 & 0xfffffffffffULL) << 3)
-#define RUNTIME_FRAME_INSTR(v) ((v) & 0xffff)
+#include "runtime.h"
+
+/* A Python frame: the code object and its instruction index + 1 (0: unknown). */
+#define RUNTIME_FRAME_TAG RUNTIME_TAG_PYTHON
+#define RUNTIME_FRAME(code, instr) RUNTIME_FRAME_T(RUNTIME_TAG_PYTHON, code, instr)
+#define PY_FRAME_IS(v) (RUNTIME_FRAME_TAG_OF(v) == RUNTIME_TAG_PYTHON)
 
 /* How frames of one _PyEval_EvalFrameDefault activation are found. */
 enum py_frame_model {

@@ -17,6 +17,7 @@ enum frame_kind {
 	FRAME_INLINE,	/* inlined function, _[i] */
 	FRAME_JIT,	/* JIT-compiled code, _[j] */
 	FRAME_PYTHON,	/* a Python function (CPython interpreter frame), _[p] */
+	FRAME_PHP,	/* a PHP function (Zend VM frame), _[z] */
 	FRAME_KIND_MAX,
 };
 

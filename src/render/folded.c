@@ -135,6 +135,9 @@ static uint32_t strip_kind(const char *s, size_t *n)
 	case 'p':
 		*n -= 4;
 		return FRAME_PYTHON;
+	case 'z':
+		*n -= 4;
+		return FRAME_PHP;
 	case 'w':
 		*n -= 4;
 		return FRAME_USER;
@@ -510,6 +513,7 @@ static const char *const kind_suffix[FRAME_KIND_MAX] = {
 	[FRAME_INLINE] = "_[i]",
 	[FRAME_JIT] = "_[j]",
 	[FRAME_PYTHON] = "_[p]",
+	[FRAME_PHP] = "_[z]",
 };
 
 static uint32_t render_name(struct writer *w, const char *s, size_t n, uint32_t kind, int *err)

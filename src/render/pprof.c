@@ -22,6 +22,7 @@
 #define KERNEL_MAPPING "[kernel.kallsyms]"
 #define JIT_MAPPING "[jit]"
 #define PYTHON_MAPPING "[python]"
+#define PHP_MAPPING "[php]"
 #define UNKNOWN_NAME "[unknown]"
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -227,7 +228,8 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 			w->map_of[f->mapping] = w_add_map(w, f->mapping, FRAME_USER);
 		return w->map_of[f->mapping];
 	}
-	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || f->kind == FRAME_PYTHON) {
+	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || f->kind == FRAME_PYTHON ||
+	    f->kind == FRAME_PHP) {
 		if (!w->made_up[f->kind])
 			w->made_up[f->kind] = w_add_map(w, 0, f->kind);
 		return w->made_up[f->kind];
@@ -468,6 +470,7 @@ static void w_mappings(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 		} else {
 			mp->filename = w_cstr(w, w->maps[i].kind == FRAME_JIT      ? JIT_MAPPING
 						 : w->maps[i].kind == FRAME_PYTHON ? PYTHON_MAPPING
+						 : w->maps[i].kind == FRAME_PHP	   ? PHP_MAPPING
 										   : KERNEL_MAPPING);
 		}
 		mp->has_functions = w->maps[i].has_functions;
@@ -1007,6 +1010,8 @@ static uint8_t file_kind(const char *s, size_t len)
 		return FRAME_JIT;
 	if (len == strlen(PYTHON_MAPPING) && !memcmp(s, PYTHON_MAPPING, len))
 		return FRAME_PYTHON;
+	if (len == strlen(PHP_MAPPING) && !memcmp(s, PHP_MAPPING, len))
+		return FRAME_PHP;
 	/* perf's symbol maps for JIT code, /tmp/perf-PID.map */
 	while (base > s && base[-1] != '/')
 		base--;
@@ -1075,6 +1080,7 @@ static int r_functions(struct reader *r)
 		{"_[j]", FRAME_JIT},
 		{"_[i]", FRAME_INLINE},
 		{"_[p]", FRAME_PYTHON},
+		{"_[z]", FRAME_PHP},
 	};
 	const Pprof__Profile *m = r->m;
 	uint64_t *ids = calloc_n(m->n_function, sizeof(*ids));
@@ -1233,7 +1239,8 @@ static int r_locations(struct reader *r)
 				f.kind = r->fn_kinds[fi];
 			else
 				f.kind = kind;
-			if (f.kind == FRAME_PYTHON && !(f.name = r_pyname(r, fi))) {
+			if ((f.kind == FRAME_PYTHON || f.kind == FRAME_PHP) &&
+			    !(f.name = r_pyname(r, fi))) {
 				ret = -ENOMEM;
 				goto cleanup;
 			}

@@ -701,10 +701,13 @@ static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 			 struct runtime_sym *ret)
 {
 	struct python *py = ctx;
-	const struct pyname *n = name_of(py, pid, RUNTIME_FRAME_CODE(frame));
+	const struct pyname *n;
 	struct pyproc *pp;
 	const char *base;
 
+	if (!PY_FRAME_IS(frame))
+		return -ENOENT;	/* another runtime's */
+	n = name_of(py, pid, RUNTIME_FRAME_CODE(frame));
 	memset(ret, 0, sizeof(*ret));
 	ret->name = py->disp;
 	if (!n) {
@@ -736,7 +739,7 @@ void python__prefetch(struct python *py, uint32_t pid, const uint64_t *ustack, i
 	if (!py)
 		return;
 	for (i = 0; i < n; i++)
-		if (RUNTIME_FRAME_IS(ustack[i]))
+		if (PY_FRAME_IS(ustack[i]))
 			name_of(py, pid, RUNTIME_FRAME_CODE(ustack[i]));
 }
 
@@ -784,7 +787,7 @@ void python__trim(struct python *py)
 void python__use_symbolizer(struct python *py, struct symbolizer *sym)
 {
 	if (py && sym)
-		symbolizer__set_runtime_hook(sym, runtime_frame, py);
+		symbolizer__add_runtime_hook(sym, runtime_frame, py);
 }
 
 struct python *python__new(struct sampler *smp, struct unwinder *uw)
@@ -800,7 +803,7 @@ struct python *python__new(struct sampler *smp, struct unwinder *uw)
 	py->smp = smp;
 	py->procs_fd = fd;
 	if (uw)
-		unwinder__set_proc_hook(uw, on_proc, py);
+		unwinder__add_proc_hook(uw, on_proc, py);
 	return py;
 }
 

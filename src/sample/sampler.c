@@ -619,6 +619,11 @@ int sampler__python_procs_fd(struct sampler *s)
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.py_procs) : -1;
 }
 
+int sampler__php_procs_fd(struct sampler *s)
+{
+	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.php_procs) : -1;
+}
+
 void *sampler__unwind_rows(struct sampler *s, uint32_t *cap)
 {
 	if (!s->rows)

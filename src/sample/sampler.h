@@ -64,6 +64,8 @@ bool sampler__is_target(struct sampler *s, uint32_t tgid);
 int sampler__unwind_procs_fd(struct sampler *s);
 /* The CPython process map (tgid -> struct py_proc, bpf/python.h); -1 without DWARF unwinding. */
 int sampler__python_procs_fd(struct sampler *s);
+/* The PHP process map (tgid -> struct php_proc, bpf/php.h); -1 without DWARF unwinding. */
+int sampler__php_procs_fd(struct sampler *s);
 /* The shared unwind-row array, mapped writable; NULL without DWARF unwinding. */
 void *sampler__unwind_rows(struct sampler *s, uint32_t *cap);
 /* The page index of those tables (u64 entries), mapped writable; NULL without DWARF. */

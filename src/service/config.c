@@ -694,6 +694,10 @@ static const struct config_key keys[] = {
 	  FIELD(python), .modes = BOTH, .expect = "on or off",
 	  .help = "name Python functions (CPython 3.7-3.13) among native\n"
 		  "frames, suffix _[p] (default on; needs DWARF unwinding)" },
+	{ .name = "php", .arg = "on|off", .parse = parse_bool, .format = format_bool,
+	  FIELD(php), .modes = BOTH, .expect = "on or off",
+	  .help = "name PHP functions (PHP 8.2, non-ZTS) among native\n"
+		  "frames, suffix _[z] (default on; needs DWARF unwinding)" },
 	{ .name = "title", .arg = "TEXT", .parse = parse_str, .format = format_str, FIELD(title),
 	  .runtime = true, .modes = BOTH, .expect = "text of at most 255 bytes",
 	  .help = "SVG title" },
@@ -886,6 +890,7 @@ void config__init(struct config *c)
 	c->unwind = UNWIND_AUTO;
 	c->unwind_max_mb = 64;
 	c->python = true;
+	c->php = true;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
 	/* perf maps: a big node or JVM map is some 100,000 functions of 100 bytes. */
@@ -1469,6 +1474,7 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	so->cpus = c->cpus[0] ? c->cpus : NULL;
 	config__fill_svg(c, &so->svg);
 	so->no_python = !c->python;
+	so->no_php = !c->php;
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */
 	syo->cache_mb = mode & CONFIG_CONTINUOUS ? c->symbol_cache_mb : 0;

@@ -25,6 +25,7 @@
 #include "aggregate/stacks.h"
 #include "symbolize/symbolize.h"
 #include "unwind/unwinder.h"
+#include "runtime/php.h"
 #include "runtime/python.h"
 #include "base/util.h"
 #include "../../bpf/unwind.h"
@@ -40,6 +41,7 @@ struct session {
 	struct stacks *stacks;
 	struct unwinder *unwinder;
 	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
+	struct php *php;	/* NULL: PHP frames off, or no DWARF unwinding */
 	struct cgroups *cg;
 	uint32_t *tgids;	/* of o->tids, 0 for a thread gone before the start */
 	uint64_t lost_drain;
@@ -74,6 +76,7 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 
 	/* Python code objects are named now: the process may be gone when the profile is built. */
 	python__prefetch(s->python, k->tgid, u, nu);
+	php__prefetch(s->php, k->tgid, u, nu);
 	if (err == -ENOSPC)
 		s->lost_full += count;
 	else if (err)
@@ -304,6 +307,13 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 				goto cleanup;
 			}
 		}
+		if (!o->no_php) {
+			s->php = php__new(s->smp, s->unwinder);
+			if (!s->php) {
+				*err = -ENOMEM;
+				goto cleanup;
+			}
+		}
 	}
 	/* Mapping events start before sampling so no process's mappings are missed. */
 	s->procs = procs__new(true, err);
@@ -378,11 +388,13 @@ struct stacks *session__stacks(struct session *s)
 void session__use_symbolizer(struct session *s, struct symbolizer *sym)
 {
 	python__use_symbolizer(s->python, sym);
+	php__use_symbolizer(s->php, sym);
 }
 
 void session__profile_built(struct session *s)
 {
 	python__trim(s->python);
+	php__trim(s->php);
 }
 
 struct procs *session__procs(struct session *s)
@@ -409,6 +421,7 @@ void session__free(struct session *s)
 	evloop__del_timer(s->tdrain);
 	evloop__del_timer(s->tend);
 	python__free(s->python);
+	php__free(s->php);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);
 	procs__free(s->procs);

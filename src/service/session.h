@@ -46,6 +46,7 @@ struct session_opts {
 	enum session_unwind unwind;
 	uint32_t unwind_max_mb;	/* cap on unwind table memory */
 	bool no_python;		/* no Python frames (--python off) */
+	bool no_php;		/* no PHP frames (--php off) */
 	const char *const *cgroups;	/* --cgroup arguments (paths or unit names) */
 	int nr_cgroups;
 	int group_by;		/* enum cgpath_group */

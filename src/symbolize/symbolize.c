@@ -90,8 +90,11 @@ struct cgslot {
 
 struct symbolizer {
 	struct procs *procs;
-	symbolize_runtime_fn runtime;
-	void *runtime_ctx;
+	struct {
+		symbolize_runtime_fn fn;
+		void *ctx;
+	} runtimes[SYMBOLIZER_MAX_RUNTIMES];
+	int nr_runtimes;
 	struct symbolizer_opts opts;
 	struct debuginfo *di;
 	struct ksyms *ksyms;
@@ -621,9 +624,12 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 
 	s->st.frames++;
 	if (RUNTIME_FRAME_IS(addr)) {
-		struct runtime_sym rs;
-		int kind = s->runtime ? s->runtime(s->runtime_ctx, pid, addr, s->opts.lines, &rs)
-				      : -1;
+		struct runtime_sym rs = { 0 };
+		int kind = -ENOENT, r;
+
+		/* The runtime whose tag the frame has answers; the others say -ENOENT. */
+		for (r = 0; r < s->nr_runtimes && kind == -ENOENT; r++)
+			kind = s->runtimes[r].fn(s->runtimes[r].ctx, pid, addr, s->opts.lines, &rs);
 
 		fr.addr = 0;
 		if (kind < 0 || !rs.name) {
@@ -1011,10 +1017,19 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	return 0;
 }
 
-void symbolizer__set_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx)
+int symbolizer__add_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx)
 {
-	s->runtime = fn;
-	s->runtime_ctx = ctx;
+	int i;
+
+	for (i = 0; i < s->nr_runtimes; i++)
+		if (s->runtimes[i].fn == fn && s->runtimes[i].ctx == ctx)
+			return 0;	/* a symbolizer reused by the next profile */
+	if (s->nr_runtimes >= SYMBOLIZER_MAX_RUNTIMES)
+		return -ENOSPC;
+	s->runtimes[s->nr_runtimes].fn = fn;
+	s->runtimes[s->nr_runtimes].ctx = ctx;
+	s->nr_runtimes++;
+	return 0;
 }
 
 void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st)

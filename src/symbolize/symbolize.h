@@ -112,14 +112,20 @@ struct runtime_sym {
 };
 
 /*
- * Names a language runtime's frame (RUNTIME_FRAME in bpf/python.h) of process pid into ret
+ * Names a language runtime's frame (bpf/runtime.h) of process pid into ret
  * (its name with its line when lines is set); returns its enum frame_kind, or < 0 when it
  * cannot be named. Registered by the runtime modules (src/runtime/), so the symbolizer knows
  * no runtime.
  */
 typedef int (*symbolize_runtime_fn)(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 				    struct runtime_sym *ret);
-void symbolizer__set_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx);
+/*
+ * Adds a runtime's namer (once: adding the same again is a no-op). Each is asked in turn and
+ * returns -ENOENT for a frame whose tag (bpf/runtime.h) is not its own. 0, or -ENOSPC past
+ * SYMBOLIZER_MAX_RUNTIMES.
+ */
+#define SYMBOLIZER_MAX_RUNTIMES 8
+int symbolizer__add_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx);
 
 /* Demangles C++ and Rust names; returns a malloc'd string or NULL when name is not mangled. */
 char *symbolize__demangle(const char *name);

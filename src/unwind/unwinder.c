@@ -51,8 +51,12 @@ struct unwinder {
 	struct unwinder_stats st;
 	bool cap_warned;
 	uint64_t created_ns;
-	unwinder_proc_fn hook;
-	void *hook_ctx;
+	/* Language runtimes (src/runtime/) told of processes, UNWINDER_MAX_HOOKS at most. */
+	struct {
+		unwinder_proc_fn fn;
+		void *ctx;
+	} hooks[UNWINDER_MAX_HOOKS];
+	int nr_hooks;
 };
 
 struct unwinder *unwinder__new(struct sampler *smp)
@@ -350,17 +354,18 @@ static void sync_proc(void *ctx, uint32_t pid, const struct map_entry *maps, siz
 	struct unwinder *u = ctx;
 	struct unwind_proc *up = u->scratch;
 	size_t i, j;
+	int k;
 
 	if (exited) {
 		bpf_map_delete_elem(u->procs_fd, &pid);
-		if (u->hook)
-			u->hook(u->hook_ctx, pid, NULL, 0, true);
+		for (k = 0; k < u->nr_hooks; k++)
+			u->hooks[k].fn(u->hooks[k].ctx, pid, NULL, 0, true);
 		return;
 	}
 	if (!sampler__is_target(u->smp, pid))
 		return;
-	if (u->hook)
-		u->hook(u->hook_ctx, pid, maps, n, false);
+	for (k = 0; k < u->nr_hooks; k++)
+		u->hooks[k].fn(u->hooks[k].ctx, pid, maps, n, false);
 	pr_debug("unwind index for process %u: %zu mappings, %.1f ms after start", pid, n,
 		 (now_mono_ns() - u->created_ns) / 1e6);
 	memset(up, 0, sizeof(*up));
@@ -418,10 +423,14 @@ void unwinder__sync(struct unwinder *u, struct procs *procs)
 	procs__visit_dirty(procs, sync_proc, u);
 }
 
-void unwinder__set_proc_hook(struct unwinder *u, unwinder_proc_fn fn, void *ctx)
+int unwinder__add_proc_hook(struct unwinder *u, unwinder_proc_fn fn, void *ctx)
 {
-	u->hook = fn;
-	u->hook_ctx = ctx;
+	if (u->nr_hooks >= UNWINDER_MAX_HOOKS)
+		return -ENOSPC;
+	u->hooks[u->nr_hooks].fn = fn;
+	u->hooks[u->nr_hooks].ctx = ctx;
+	u->nr_hooks++;
+	return 0;
 }
 
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st)

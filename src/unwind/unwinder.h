@@ -37,11 +37,12 @@ void unwinder__sync(struct unwinder *u, struct procs *procs);
 /*
  * Called with every process the unwinder indexes (its executable mappings) or forgets
  * (exited): how language runtimes (src/runtime/) learn of processes without the core knowing
- * them. One hook; NULL removes it.
+ * them. Each runtime adds its own (UNWINDER_MAX_HOOKS at most: -ENOSPC past them).
  */
+#define UNWINDER_MAX_HOOKS 8
 typedef void (*unwinder_proc_fn)(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n,
 				 bool exited);
-void unwinder__set_proc_hook(struct unwinder *u, unwinder_proc_fn fn, void *ctx);
+int unwinder__add_proc_hook(struct unwinder *u, unwinder_proc_fn fn, void *ctx);
 void unwinder__stats(const struct unwinder *u, struct unwinder_stats *st);
 
 #endif
