@@ -77,14 +77,14 @@ for depth in $DEPTHS; do
 	pids=()
 	args=()
 	for _ in $(seq "$NCPU"); do
-		"$PHP" tests/workloads/phpdeep.php $((SECS + 4)) "$depth" &
+		"$PHP" tests/workloads/phpdeep.php $((SECS + 40)) "$depth" &
 		pids+=($!)
 		args+=(-p $!)
 	done
 	sleep 0.5
 	fl=()
 	for mode in on off; do
-		"$FLAMED" --unwind dwarf --php $mode -F 999 -d "$SECS" "${args[@]}" \
+		"$FLAMED" --unwind dwarf --php $mode -F 999 -d $((SECS + 30)) "${args[@]}" \
 			-o "$T/$mode.folded" 2>"$T/$mode.err" &
 		fl+=($!)
 	done
@@ -92,16 +92,18 @@ for depth in $DEPTHS; do
 	start=$SECONDS
 	until prog_stats "${fl[0]}" >"$T/on.stats0" && prog_stats "${fl[1]}" >"$T/off.stats0" &&
 		[ "$(cut -d' ' -f1 "$T/on.stats0")" -gt 0 ] && [ "$(cut -d' ' -f1 "$T/off.stats0")" -gt 0 ]; do
-		[ $((SECONDS - start)) -lt $((SECS - 2)) ] || { echo "instances did not start" >&2; exit 1; }
+		[ $((SECONDS - start)) -lt 30 ] || { echo "instances did not start" >&2; exit 1; }
 		sleep 0.2
 	done
-	left=$((SECS - 2 - (SECONDS - start)))
-	[ "$left" -gt 0 ] && sleep "$left"
+	# SECS seconds between the readings, then the instances are stopped (SIGINT: they write
+	# their profiles, used for the frames per stack).
+	sleep "$SECS"
 	prog_stats "${fl[0]}" | paste -d' ' - "$T/on.stats0" |
 		awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/on.stats"
 	prog_stats "${fl[1]}" | paste -d' ' - "$T/off.stats0" |
 		awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/off.stats"
-	wait "${fl[@]}"
+	kill -INT "${fl[@]}" 2>/dev/null || true
+	wait "${fl[@]}" || true
 	kill "${pids[@]}" 2>/dev/null || true
 	wait "${pids[@]}" 2>/dev/null || true
 	for mode in on off; do
