@@ -86,6 +86,15 @@ if need_root "php frames" && need_tool "php frames" php8.2; then
 	"$FLAMED" -F 499 -o "$T/hash.folded" -- "$PHP" "$SCRIPT" hash 2 2>/dev/null
 	check_chain "hash('sha256')" "$T/hash.folded" "$HCHAIN" 100 'PHP_SHA256Update'
 
+	# PHP called back from C: array_map's native frames between Outer::mid and leaf, the
+	# activation of execute_ex that runs leaf ended by its ZEND_CALL_TOP frame.
+	"$FLAMED" -F 499 -o "$T/cb.folded" -- "$PHP" "$SCRIPT" callback 2 2>/dev/null
+	# (awk -v: bracket expressions, as its escapes are taken before the regex sees them)
+	pct=$(fraction php8.2 'zend_execute;[{]main[}] [(]phpchain[.]php[)]_[[]z[]];main [(]phpchain[.]php[)]_[[]z[]];Outer::mid [(]phpchain[.]php[)]_[[]z[]];[^_;]*;zend_call_function;leaf [(]phpchain[.]php[)]_[[]z[]]' "$T/cb.folded")
+	echo "     callback: $pct% of php8.2's samples (start-up included)"
+	check "callback: >= 85% of samples are ...;Outer::mid;(array_map);zend_call_function;leaf ($pct%)" \
+		test "$(samples php8.2 "$T/cb.folded")" -ge 100 -a "$pct" -ge 85
+
 	# --lines: the line of each frame; leaf's from r15 when the sample is in execute_ex.
 	want="{main} (phpchain.php:$LTOP);main (phpchain.php:$LMAIN);Outer::mid (phpchain.php:$LMID);leaf (phpchain.php:$LL)"
 	"$FLAMED" -F 499 --lines -o "$T/lines.folded" -- "$PHP" "$SCRIPT" chain 1.5 2>/dev/null

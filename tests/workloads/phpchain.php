@@ -2,9 +2,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 // Known PHP chains for flamed's PHP frames (tests/e2e/test_php.sh reads the lines from here by
 // their marks): {main} -> main -> Outer::mid -> leaf, whose loop is one line, or with "hash"
-// Outer::mid -> digest, a loop of hash('sha256') calls (native code under a PHP caller).
+// Outer::mid -> digest, a loop of hash('sha256') calls (native code under a PHP caller), or
+// with "callback" Outer::mid -> array_map (native) -> leaf (PHP called back from C).
 // Runs for CPU time, not wall time: a loaded machine still gets its samples.
-//   php phpchain.php [chain|hash] [SECONDS]
+//   php phpchain.php [chain|hash|callback] [SECONDS]
 
 function leaf($n)
 {
@@ -26,6 +27,8 @@ class Outer
 	{
 		if ($mode === 'hash')
 			return digest($n / 100); // L-MID-HASH
+		if ($mode === 'callback')
+			return array_map('leaf', array_fill(0, 10, $n / 10)); // L-MID-CB
 		return leaf($n); // L-MID
 	}
 }
