@@ -66,6 +66,7 @@ struct browse {
 	struct job *jobs;
 	unsigned int nr_jobs;
 	struct evloop_timer *timer;	/* the jobs' deadlines */
+	struct browse_stats st;
 	struct centry cache[BROWSE_CACHE_ENTRIES];
 	size_t cache_bytes;
 	uint64_t tick;
@@ -371,6 +372,8 @@ static int start_list(struct browse *b, const struct browse_query *q, void *req,
 		free(w);
 		if (!body)
 			return -ENOMEM;
+		b->st.served++;
+		b->st.cached += !learnt;
 		b->done(b->ctx, req, 200, kind_type[BROWSE_LIST], body, len);
 		return 0;
 	}
@@ -408,6 +411,7 @@ static void finish(struct browse *b, struct job *j, bool ok)
 		j->buf = NULL;
 		cache_put(b, j->key, j->digest, type, body, len);
 		end_job(b, j);
+		b->st.served++;
 		b->done(b->ctx, req, 200, type, body, len);
 	} else {
 		/* The child's own message ("flamed: error: ..."), without the program's prefix. */
@@ -501,6 +505,7 @@ static void on_timer(void *ctx)
 		void *req = j->req;
 
 		end_job(b, j);
+		b->st.timeouts++;
 		pr_warn("httpd: a history request ran past %d s and was stopped", BROWSE_TIMEOUT_S);
 		answer_text(b, req, 503, "the history request took too long\n");
 	}
@@ -643,6 +648,8 @@ int browse__start(struct browse *b, const struct browse_query *q, void *req)
 			return -ENOMEM;
 		memcpy(body, e->body, e->len);
 		e->used = ++b->tick;
+		b->st.served++;
+		b->st.cached++;
 		b->done(b->ctx, req, e->status, e->type, body, e->len);
 		return 0;
 	}
@@ -708,7 +715,14 @@ void browse__cancel(struct browse *b, void *req)
 	for (struct job *j = b->jobs; j; j = j->next)
 		if (j->req == req) {
 			end_job(b, j);
+			b->st.hang_ups++;
 			arm_timer(b);
 			return;
 		}
+}
+
+void browse__stats(const struct browse *b, struct browse_stats *st)
+{
+	*st = b->st;
+	st->running = b->nr_jobs;
 }

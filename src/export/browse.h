@@ -20,6 +20,7 @@
 #define FLAMED_BROWSE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define BROWSE_MAX_JOBS 2
 #define BROWSE_TIMEOUT_S 120
@@ -66,5 +67,14 @@ int browse__check_time(const char *s);
 int browse__start(struct browse *b, const struct browse_query *q, void *req);
 /* req's client is gone: its child is killed, done is not called. Nothing if req is unknown. */
 void browse__cancel(struct browse *b, void *req);
+
+struct browse_stats {
+	uint64_t served;	/* answers given, from a child or the cache */
+	uint64_t cached;	/* of those, from the cache or the known counts */
+	uint64_t hang_ups;	/* children killed because their client went away */
+	uint64_t timeouts;	/* children killed at BROWSE_TIMEOUT_S */
+	unsigned int running;	/* children now */
+};
+void browse__stats(const struct browse *b, struct browse_stats *st);
 
 #endif

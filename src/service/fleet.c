@@ -499,6 +499,25 @@ int fleet__metrics(struct fleet *f, FILE *out)
 		fprintf(out, "flamed_http_connections_closed_total{reason=\"connection_limit\"} "
 			"%llu\n", (unsigned long long)hs.connection_limit);
 	}
+	if (f->browse) {
+		struct browse_stats bs;
+
+		browse__stats(f->browse, &bs);
+		metric(out, "flamed_history_requests_total", "counter",
+		       "History page answers given (200), and of them from memory.");
+		fprintf(out, "flamed_history_requests_total{from=\"child\"} %llu\n",
+			(unsigned long long)(bs.served - bs.cached));
+		fprintf(out, "flamed_history_requests_total{from=\"cache\"} %llu\n",
+			(unsigned long long)bs.cached);
+		metric(out, "flamed_history_children_killed_total", "counter",
+		       "History merges stopped before their end, by reason.");
+		fprintf(out, "flamed_history_children_killed_total{reason=\"hang_up\"} %llu\n",
+			(unsigned long long)bs.hang_ups);
+		fprintf(out, "flamed_history_children_killed_total{reason=\"timeout\"} %llu\n",
+			(unsigned long long)bs.timeouts);
+		metric(out, "flamed_history_children", "gauge", "History merges running now.");
+		fprintf(out, "flamed_history_children %u\n", bs.running);
+	}
 	if (f->push) {
 		struct push_stats ps;
 

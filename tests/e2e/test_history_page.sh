@@ -21,8 +21,9 @@ printf 'app;other 1000\n' >"$D/flamed-20261130T000000.000Z.folded"
 W1=2026-12-01T10:00:00.000Z W2=2026-12-01T10:01:00.000Z W3=2026-12-01T10:02:00.000Z
 PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 URL="http://127.0.0.1:$PORT"
-# A long interval: no window of its own comes while the page is judged.
-"$FLAMED" --output-dir "$D" --interval 3600 --formats folded --listen "127.0.0.1:$PORT" \
+# A long interval: no window of its own comes while the page is judged; --keep 0: the
+# windows written here by the test are not pruned (they are root's, as flamed's own are).
+"$FLAMED" --output-dir "$D" --interval 3600 --keep 0 --formats folded --listen "127.0.0.1:$PORT" \
 	-F 19 2>"$T/daemon.log" &
 DP=$!
 cleanup_daemon() { kill -TERM "$DP" 2>/dev/null; wait "$DP" 2>/dev/null; }
@@ -107,4 +108,51 @@ sys.exit(0 if [w['count'] for w in j['windows']] == [20] else print(j) or 1)"
 kill -TERM "$DP"
 wait "$DP"
 check "daemon: exit 0 on SIGTERM" test $? = 0
+
+# Bounded work: merges are children of the daemon, two at once. Two are started and stopped
+# (SIGSTOP, so neither can end first): a third is refused with 429; one client hangs up and its
+# child is killed; the other, resumed, is answered.
+H="$T/heavy"
+mkdir -p "$H"
+python3 - "$H" <<'PY'
+import random, sys, time
+random.seed(3)
+names = ["function_%d" % i for i in range(2000)]
+text = "".join("app;" + ";".join(random.choice(names) for _ in range(30)) + " 3\n" for _ in range(200))
+for w in range(2000):
+    stem = time.strftime("%Y%m%dT%H%M%S", time.gmtime(1793577600 + 60 * w))
+    open("%s/flamed-%s.000Z.folded" % (sys.argv[1], stem), "w").write(text)
+PY
+PORT2=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+URL2="http://127.0.0.1:$PORT2"
+"$FLAMED" --output-dir "$H" --interval 3600 --keep 0 --formats folded --listen "127.0.0.1:$PORT2" \
+	-F 19 2>"$T/daemon2.log" &
+DP=$!
+serving2() { curl -sf -o /dev/null "$URL2/metrics"; }
+check "second daemon (2,000 windows) answers" wait_until 60 serving2
+curl -s -o /dev/null "$URL2/history/diff.svg?from=2026-11-02&to=2026-11-04&vs_from=2026-11-02&vs_to=2026-11-03" &
+CA=$!
+curl -s -o "$T/b.svg" -w '%{http_code}' "$URL2/history/graph.svg?from=2026-11-02&to=2026-11-04" >"$T/b.code" &
+CB=$!
+children() { pgrep -P "$DP" | wc -l; }
+two_children() { [ "$(children)" -ge 2 ]; }
+check "two merges run as children of the daemon" wait_until 30 two_children
+kids=$(pgrep -P "$DP" | tr '\n' ' ')
+# shellcheck disable=SC2086 # pids
+kill -STOP $kids
+check "a third merge while two run: 429" \
+	test "$(code "$URL2/history/graph.svg?from=2026-11-02&to=2026-11-03")" = 429
+kill "$CA"
+metric_is() { curl -s "$URL2/metrics" | grep -qx "$1"; }
+check "the client that hung up: its merge killed (flamed_history_children_killed_total)" \
+	wait_until 30 metric_is 'flamed_history_children_killed_total{reason="hang_up"} 1'
+# shellcheck disable=SC2086 # pids
+kill -CONT $kids 2>/dev/null
+wait "$CB"
+check "the other merge, resumed: 200, well-formed, 2,000 windows" bash -c "
+	[ \"\$(cat '$T/b.code')\" = 200 ] && xmllint --noout '$T/b.svg' && grep -q '2000 windows' '$T/b.svg'"
+check "no merge left running" wait_until 30 metric_is 'flamed_history_children 0'
+kill -TERM "$DP"
+wait "$DP"
+check "second daemon: exit 0 on SIGTERM" test $? = 0
 finish
