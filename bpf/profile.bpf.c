@@ -18,6 +18,7 @@
 #include "unwind.h"
 #include "python.h"
 #include "php.h"
+#include "v8.h"
 
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
@@ -171,6 +172,8 @@ struct uw_state {
 	__u64 py_cur, py_next;
 	__u64 py_eval_start, py_eval_end;	/* the eval loop's code; 0, 0: not Python */
 	struct py_offsets py_off;		/* copies: scalars keep the verifier's states few */
+	struct v8_proc v8;	/* V8 (bpf/v8.h): code_end 0 when the process has none */
+	__u32 v8_frames;	/* JavaScript frames emitted */
 	__u8 py_buf[128 + 8];	/* one interpreter frame, read at once */
 	/* PHP (bpf/php_unwind.h): as py_next, a zend_execute_data; py_cur when php_active. */
 	__u64 php_next;
@@ -587,6 +590,8 @@ __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
 	return 0;
 }
 
+#include "v8_unwind.h"
+
 /* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
 static long unwind_step(__u32 i, struct loop_ctx *c)
 {
@@ -624,12 +629,9 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			goto truncated;
 		}
 	}
-	if (!runtime_enter(st, pc)) {
-		st->stack.ips[n] = ip;
-		st->stack.n = n + 1;
-		st->hash = (st->hash ^ ip) * 0x100000001b3ULL;
-		st->hash ^= st->hash >> 29;
-	}
+	/* ip, or in V8 code the JavaScript function it runs (bpf/v8_unwind.h). */
+	if (!runtime_enter(st, pc))
+		v8_emit(st, ip, pc);
 	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {
 		__u32 v = pc - m->bias;
 		__u64 key = (__u64)(m->row_start + 1) << 32 | v;
@@ -723,6 +725,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 {
 	struct loop_ctx c;
 	struct py_proc *py;
+	struct v8_proc *v8;
 	__u64 ts;
 
 	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
@@ -749,6 +752,11 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	c.st->py_frames = 0;
 	c.st->py_eval_start = 0;
 	c.st->py_eval_end = 0;
+	c.st->v8_frames = 0;
+	c.st->v8.code_end = 0;
+	v8 = bpf_map_lookup_elem(&v8_procs, &tgid);
+	if (v8)
+		c.st->v8 = *v8;
 	py = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (py) {
 		ts = py_thread_state(py, (__u32)bpf_get_current_pid_tgid());
@@ -773,6 +781,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		stat_inc(STAT_PY_STACKS);
 	if (c.st->php_frames)
 		stat_inc(STAT_PHP_STACKS);
+	if (c.st->v8_frames)
+		stat_inc(STAT_V8_STACKS);
 	if (!c.st->hash)
 		c.st->hash = 1;
 	return c.st;

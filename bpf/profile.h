@@ -44,6 +44,8 @@ enum stat_idx {
 	STAT_PY_READ,		/* Python frame walks cut by a failed read of the process */
 	STAT_PHP_STACKS,	/* user stacks with PHP frames */
 	STAT_PHP_READ,		/* PHP frame walks cut by a failed read of the process */
+	STAT_V8_STACKS,		/* user stacks with JavaScript (V8) frames */
+	STAT_V8_READ,		/* JavaScript frames left native: their JSFunction unreadable */
 	STAT_MAX,
 };
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Language runtime frames in a user stack (bpf/python.h, bpf/php.h): a word the BPF unwinder
+ * Language runtime frames in a user stack (bpf/python.h, bpf/php.h, bpf/v8.h): a word the BPF
+ * unwinder
  * stores among native return addresses in place of an interpreter loop's activation.
  *
  * Top nibble: the runtime's tag, 4 to 7 (bit 62 set, bit 63 clear: never a canonical user or
@@ -14,6 +15,7 @@
 enum runtime_tag {
 	RUNTIME_TAG_PYTHON = 5,
 	RUNTIME_TAG_PHP = 6,
+	RUNTIME_TAG_V8 = 7,
 };
 
 #define RUNTIME_FRAME_T(tag, obj, low) \

@@ -18,6 +18,7 @@ enum frame_kind {
 	FRAME_JIT,	/* JIT-compiled code, _[j] */
 	FRAME_PYTHON,	/* a Python function (CPython interpreter frame), _[p] */
 	FRAME_PHP,	/* a PHP function (Zend VM frame), _[z] */
+	FRAME_V8,	/* a JavaScript function (V8 frame, named by V8's own metadata), _[v] */
 	FRAME_KIND_MAX,
 };
 

@@ -138,6 +138,9 @@ static uint32_t strip_kind(const char *s, size_t *n)
 	case 'z':
 		*n -= 4;
 		return FRAME_PHP;
+	case 'v':
+		*n -= 4;
+		return FRAME_V8;
 	case 'w':
 		*n -= 4;
 		return FRAME_USER;
@@ -514,6 +517,7 @@ static const char *const kind_suffix[FRAME_KIND_MAX] = {
 	[FRAME_JIT] = "_[j]",
 	[FRAME_PYTHON] = "_[p]",
 	[FRAME_PHP] = "_[z]",
+	[FRAME_V8] = "_[v]",
 };
 
 static uint32_t render_name(struct writer *w, const char *s, size_t n, uint32_t kind, int *err)

@@ -439,6 +439,8 @@ static enum hue kind_hue(enum svg_palette pal, uint32_t kind)
 		return HUE_PYFRAME;
 	case FRAME_PHP:
 		return HUE_PHPFRAME;
+	case FRAME_V8:
+		return HUE_JS;	/* the colour of JavaScript names in a perf map */
 	default:
 		return HUE_MAX;
 	}

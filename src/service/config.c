@@ -698,6 +698,11 @@ static const struct config_key keys[] = {
 	  FIELD(php), .modes = BOTH, .expect = "on or off",
 	  .help = "name PHP functions (PHP 8.2, non-ZTS) among native\n"
 		  "frames, suffix _[z] (default on; needs DWARF unwinding)" },
+	{ .name = "v8", .arg = "on|off", .parse = parse_bool, .format = format_bool,
+	  FIELD(v8), .modes = BOTH, .expect = "on or off",
+	  .help = "name JavaScript functions of Node.js (V8's own metadata,\n"
+		  "no --perf-basic-prof) among native frames, suffix _[v]\n"
+		  "(default on; needs DWARF unwinding)" },
 	{ .name = "title", .arg = "TEXT", .parse = parse_str, .format = format_str, FIELD(title),
 	  .runtime = true, .modes = BOTH, .expect = "text of at most 255 bytes",
 	  .help = "SVG title" },
@@ -891,6 +896,7 @@ void config__init(struct config *c)
 	c->unwind_max_mb = 64;
 	c->python = true;
 	c->php = true;
+	c->v8 = true;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
 	/* perf maps: a big node or JVM map is some 100,000 functions of 100 bytes. */
@@ -1475,6 +1481,7 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	config__fill_svg(c, &so->svg);
 	so->no_python = !c->python;
 	so->no_php = !c->php;
+	so->no_v8 = !c->v8;
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */
 	syo->cache_mb = mode & CONFIG_CONTINUOUS ? c->symbol_cache_mb : 0;

@@ -27,6 +27,7 @@
 #include "unwind/unwinder.h"
 #include "runtime/php.h"
 #include "runtime/python.h"
+#include "runtime/v8.h"
 #include "base/util.h"
 #include "../../bpf/unwind.h"
 
@@ -42,6 +43,7 @@ struct session {
 	struct unwinder *unwinder;
 	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
 	struct php *php;	/* NULL: PHP frames off, or no DWARF unwinding */
+	struct v8 *v8;		/* NULL: JavaScript frames off, or no DWARF unwinding */
 	struct cgroups *cg;
 	uint32_t *tgids;	/* of o->tids, 0 for a thread gone before the start */
 	uint64_t lost_drain;
@@ -77,6 +79,7 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 	/* Python code objects are named now: the process may be gone when the profile is built. */
 	python__prefetch(s->python, k->tgid, u, nu);
 	php__prefetch(s->php, k->tgid, u, nu);
+	v8__prefetch(s->v8, k->tgid, u, nu);
 	if (err == -ENOSPC)
 		s->lost_full += count;
 	else if (err)
@@ -300,6 +303,13 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 			*err = -ENOMEM;
 			goto cleanup;
 		}
+		if (!o->no_v8) {
+			s->v8 = v8__new(s->smp, s->unwinder);
+			if (!s->v8) {
+				*err = -ENOMEM;
+				goto cleanup;
+			}
+		}
 		if (!o->no_python) {
 			s->python = python__new(s->smp, s->unwinder);
 			if (!s->python) {
@@ -389,12 +399,14 @@ void session__use_symbolizer(struct session *s, struct symbolizer *sym)
 {
 	python__use_symbolizer(s->python, sym);
 	php__use_symbolizer(s->php, sym);
+	v8__use_symbolizer(s->v8, sym);
 }
 
 void session__profile_built(struct session *s)
 {
 	python__trim(s->python);
 	php__trim(s->php);
+	v8__trim(s->v8);
 }
 
 struct procs *session__procs(struct session *s)
@@ -422,6 +434,7 @@ void session__free(struct session *s)
 	evloop__del_timer(s->tend);
 	python__free(s->python);
 	php__free(s->php);
+	v8__free(s->v8);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);
 	procs__free(s->procs);

@@ -1,0 +1,731 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * V8 in profiled processes (Node.js): its post-mortem metadata, frames for the BPF unwinder, and
+ * names of the functions it reports.
+ *
+ * Detection: a mapped file named node or libnode.so* whose symbols include V8's post-mortem
+ * metadata, the v8dbg_* variables that V8's tools/gen-postmortem-metadata.py generates (frame
+ * offsets, object field offsets, instance types, tags; Node.js 20's binary exports ~530), and
+ * v8_Default_embedded_blob_code_ with its size (the builtins: interpreter, stubs). Every offset
+ * used is read from those variables in the file; a binary missing one, or whose tags are not
+ * V8's usual ones (heap object tag 1, mask 3, 8-byte tagged values: no pointer compression), is
+ * reported once and profiled natively.
+ *
+ * Naming reads the SharedFunctionInfo BPF reported from the process (process_vm_readv, which
+ * fails rather than blocks or faults): its map's instance type must be
+ * SHARED_FUNCTION_INFO_TYPE; its name_or_scope_info is the name (a String) or a ScopeInfo,
+ * whose function name follows the context locals (v8dbg_scopeinfo_idx_first_vars + 2 x
+ * locals); its script_or_debug_info a Script whose name is the file. Strings: sequential
+ * one-byte and two-byte, thin, sliced and cons (one level). Names are cached per (process,
+ * SharedFunctionInfo), bounded, and dropped after the process exits and a profile used them.
+ */
+#include <errno.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+
+#include "base/elfimage.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "sample/procs.h"
+#include "sample/sampler.h"
+#include "unwind/unwinder.h"
+#include "aggregate/profile.h"
+#include "symbolize/symbolize.h"
+#include "runtime/v8.h"
+
+/* The metadata naming needs and BPF needs, as read from the binary. */
+struct v8_meta {
+	int64_t fp_marker, fp_function, fn_shared;
+	int64_t sfi_name, sfi_script, script_name, obj_map, map_type;
+	int64_t str_length, seq1_chars, seq2_chars, cons_first, cons_second, sliced_parent,
+		sliced_offset, thin_actual;
+	int64_t type_sfi, type_scope_info, type_script, first_nonstring;
+	int64_t rep_mask, enc_mask, one_byte_tag, seq_tag, cons_tag, sliced_tag, thin_tag;
+	int64_t si_first_vars, si_nlocals;
+	int64_t heap_tag, heap_tag_mask, tagged_size, smi_shift;
+	int64_t blob_code_size;
+	uint64_t blob_code;	/* an address (the symbol's value), not a variable */
+};
+
+static const struct {
+	const char *name;
+	size_t off;
+} meta_syms[] = {
+#define M(sym, field) { "v8dbg_" sym, offsetof(struct v8_meta, field) }
+	M("off_fp_context_or_frame_type", fp_marker),
+	M("off_fp_function", fp_function),
+	M("class_JSFunction__shared__SharedFunctionInfo", fn_shared),
+	M("class_SharedFunctionInfo__name_or_scope_info__Object", sfi_name),
+	M("class_SharedFunctionInfo__script_or_debug_info__HeapObject", sfi_script),
+	M("class_Script__name__Object", script_name),
+	M("class_HeapObject__map__Map", obj_map),
+	M("class_Map__instance_type__uint16_t", map_type),
+	M("class_String__length__int32_t", str_length),
+	M("class_SeqOneByteString__chars__char", seq1_chars),
+	M("class_SeqTwoByteString__chars__char", seq2_chars),
+	M("class_ConsString__first__String", cons_first),
+	M("class_ConsString__second__String", cons_second),
+	M("class_SlicedString__parent__String", sliced_parent),
+	M("class_SlicedString__offset__SMI", sliced_offset),
+	M("class_ThinString__actual__String", thin_actual),
+	M("type_SharedFunctionInfo__SHARED_FUNCTION_INFO_TYPE", type_sfi),
+	M("type_ScopeInfo__SCOPE_INFO_TYPE", type_scope_info),
+	M("type_Script__SCRIPT_TYPE", type_script),
+	M("FirstNonstringType", first_nonstring),
+	M("StringRepresentationMask", rep_mask),
+	M("StringEncodingMask", enc_mask),
+	M("OneByteStringTag", one_byte_tag),
+	M("SeqStringTag", seq_tag),
+	M("ConsStringTag", cons_tag),
+	M("SlicedStringTag", sliced_tag),
+	M("ThinStringTag", thin_tag),
+	M("scopeinfo_idx_first_vars", si_first_vars),
+	M("scopeinfo_idx_ncontextlocals", si_nlocals),
+	M("HeapObjectTag", heap_tag),
+	M("HeapObjectTagMask", heap_tag_mask),
+	M("TaggedSize", tagged_size),
+	M("SmiShiftSize", smi_shift),
+#undef M
+	{ "v8_Default_embedded_blob_code_size_", offsetof(struct v8_meta, blob_code_size) },
+};
+
+/* One file's metadata (by identity), read once. */
+struct v8file {
+	uint32_t maj, min;
+	uint64_t ino;
+	bool ok;
+	struct v8_meta m;
+	uint64_t x_off, x_vaddr;	/* the executable segment: offset -> vaddr */
+	struct v8file *next;
+};
+
+struct v8proc {
+	uint32_t pid;
+	bool exited;
+	const struct v8file *f;
+};
+
+struct v8name {
+	uint32_t pid;
+	uint64_t sfi;		/* untagged; 0: empty slot */
+	char *name;		/* "func (file.js)" */
+	char *func;
+	char *file;		/* the script's name as V8 has it; NULL: none */
+};
+
+/* Bounds: names kept (all processes), bytes of a string read. */
+#define V8_MAX_NAMES 200000
+#define V8_STR_MAX 512
+
+struct v8 {
+	int procs_fd;
+	struct v8proc *procs;
+	size_t nr_procs, cap_procs;
+	struct v8name *names;
+	size_t nr_names, cap_names;
+	struct v8file *files;
+	uint64_t read_failed;	/* functions that could not be read or were not one */
+	char disp[2 * V8_STR_MAX + 16];
+};
+
+static struct v8proc *proc_find(struct v8 *v, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < v->nr_procs; i++)
+		if (v->procs[i].pid == pid)
+			return &v->procs[i];
+	return NULL;
+}
+
+/* A variable's value at vaddr (size bytes, little endian) from the file; bss reads as 0. */
+static int read_var(int fd, Elf *elf, uint64_t vaddr, size_t size, int64_t *ret)
+{
+	size_t nph, i;
+	uint8_t b[8] = { 0 };
+	int64_t v;
+
+	if (size != 1 && size != 2 && size != 4 && size != 8)
+		return -EINVAL;
+	if (elf_getphdrnum(elf, &nph))
+		return -EINVAL;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || vaddr < ph.p_vaddr ||
+		    vaddr + size > ph.p_vaddr + ph.p_memsz)
+			continue;
+		if (vaddr + size <= ph.p_vaddr + ph.p_filesz &&
+		    pread(fd, b, size, ph.p_offset + (vaddr - ph.p_vaddr)) != (ssize_t)size)
+			return -EIO;
+		/* Sign-extended: frame offsets are negative. */
+		if (size == 1)
+			v = b[0] >= 0x80 ? (int64_t)b[0] - 0x100 : (int64_t)b[0];
+		else if (size == 2)
+			v = (int16_t)(b[0] | b[1] << 8);
+		else if (size == 4)
+			v = (int32_t)((uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
+				      (uint32_t)b[3] << 24);
+		else
+			memcpy(&v, b, 8);
+		*ret = v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* The metadata in f's file (fd): 0, or -ENOENT naming the first missing symbol in *missing. */
+static int file_meta(struct v8file *f, int fd, Elf *elf, const char **missing)
+{
+	bool found[ARRAY_SIZE(meta_syms)] = { false };
+	Elf_Scn *scn = NULL;
+	size_t nph, i;
+
+	if (!elf_getphdrnum(elf, &nph)) {
+		for (i = 0; i < nph; i++) {
+			GElf_Phdr ph;
+
+			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
+			    (ph.p_flags & PF_X)) {
+				f->x_off = ph.p_offset;
+				f->x_vaddr = ph.p_vaddr;
+				break;
+			}
+		}
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t k, n;
+
+		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (k = 0; k < n; k++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || name[0] != 'v' || name[1] != '8')
+				continue;
+			if (!strcmp(name, "v8_Default_embedded_blob_code_")) {
+				f->m.blob_code = sym.st_value;
+				continue;
+			}
+			for (i = 0; i < ARRAY_SIZE(meta_syms); i++) {
+				if (found[i] || strcmp(name, meta_syms[i].name))
+					continue;
+				/* No size (the blob's, from assembly): a uint32_t, as V8 declares it. */
+				if (!read_var(fd, elf, sym.st_value, sym.st_size ? sym.st_size : 4,
+					      (int64_t *)((char *)&f->m + meta_syms[i].off)))
+					found[i] = true;
+				break;
+			}
+		}
+	}
+	if (!f->m.blob_code) {
+		*missing = "v8_Default_embedded_blob_code_";
+		return -ENOENT;
+	}
+	for (i = 0; i < ARRAY_SIZE(meta_syms); i++) {
+		if (!found[i]) {
+			*missing = meta_syms[i].name;
+			return -ENOENT;
+		}
+	}
+	return 0;
+}
+
+/* Whether the metadata agrees with what bpf/v8_unwind.h and the readers below assume. */
+static bool meta_consistent(const struct v8_meta *m)
+{
+	return m->heap_tag == 1 && m->heap_tag_mask == 3 && m->tagged_size == 8 &&
+	       m->smi_shift == 31 && m->fp_marker < 0 && m->fp_marker >= -64 &&
+	       m->fp_function < 0 && m->fp_function >= -64 && m->fn_shared > 0 &&
+	       m->fn_shared < 256 && m->blob_code_size > 0 && m->si_first_vars > 0 &&
+	       m->si_first_vars < 16 && m->si_nlocals > 0 && m->si_nlocals < 16;
+}
+
+static bool v8_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	return !strcmp(b, "node") || !strncmp(b, "libnode.so", 10);
+}
+
+static struct v8file *file_of(struct v8 *v, uint32_t pid, const struct map_entry *m)
+{
+	struct v8file *f;
+	struct elfimage *im;
+	const char *missing = NULL;
+	int fd, err = 0;
+
+	for (f = v->files; f; f = f->next)
+		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
+			return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->maj = m->maj;
+	f->min = m->min;
+	f->ino = m->ino;
+	f->next = v->files;
+	v->files = f;
+	fd = procs__open_mapping(pid, true, m);
+	if (fd < 0) {
+		pr_debug("v8: cannot open %s: %s", m->path, strerror(-fd));
+		return f;
+	}
+	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
+	if (!im) {
+		pr_debug("v8: cannot read %s: %s", m->path, strerror(-err));
+		close(fd);
+		return f;
+	}
+	if (file_meta(f, fd, elfimage__elf(im), &missing))
+		pr_warn("v8: %s (process %u) has no %s among V8's post-mortem metadata: its "
+			"JavaScript functions are not named, native frames only", m->path, pid,
+			missing);
+	else if (!meta_consistent(&f->m))
+		pr_warn("v8: %s (process %u) has V8 metadata flamed does not support (tags, "
+			"tagged size or frame offsets out of range): its JavaScript functions are "
+			"not named, native frames only", m->path, pid);
+	else
+		f->ok = true;
+	elfimage__free(im);
+	close(fd);
+	return f;
+}
+
+static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
+{
+	struct v8 *v = ctx;
+	struct v8proc *vp = proc_find(v, pid);
+	struct v8_proc bp = { 0 };
+	size_t i;
+
+	if (exited) {
+		if (vp) {
+			vp->exited = true;
+			bpf_map_delete_elem(v->procs_fd, &pid);
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct map_entry *m = &maps[i];
+		struct v8file *f;
+		uint64_t bias;
+
+		if (!m->ino || !v8_name(m->path))
+			continue;
+		f = file_of(v, pid, m);
+		if (!f || !f->ok)
+			continue;
+		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+			continue;
+		if (vp && vp->f == f && !vp->exited)
+			return;	/* told already */
+		if (!vp) {
+			if (grow_array((void **)&v->procs, &v->cap_procs, v->nr_procs + 1,
+				       sizeof(*vp)))
+				return;
+			vp = &v->procs[v->nr_procs++];
+		}
+		memset(vp, 0, sizeof(*vp));
+		vp->pid = pid;
+		vp->f = f;
+		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
+		bp.code_start = f->m.blob_code + bias;
+		bp.code_end = bp.code_start + f->m.blob_code_size;
+		bp.fp_marker = f->m.fp_marker;
+		bp.fp_function = f->m.fp_function;
+		bp.fn_shared = f->m.fn_shared;
+		if (bpf_map_update_elem(v->procs_fd, &pid, &bp, BPF_ANY))
+			pr_warn("v8: cannot add process %u: %s, ignoring", pid, strerror(errno));
+		else
+			pr_debug("v8: process %u runs V8 (%s)", pid, m->path);
+		return;
+	}
+}
+
+/* Reads len bytes at addr of pid: 0, or -EFAULT when any of them is unreadable. */
+static int read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote = { (void *)addr, len };
+
+	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
+}
+
+static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
+{
+	return read_mem(pid, addr, v, 8);
+}
+
+/* The instance type of the tagged heap object obj, or -1. */
+static int obj_type(uint32_t pid, const struct v8_meta *m, uint64_t obj)
+{
+	uint64_t map;
+	uint16_t t;
+
+	if ((obj & 3) != 1 || read_u64(pid, obj - 1 + m->obj_map, &map) || (map & 3) != 1 ||
+	    read_mem(pid, map - 1 + m->map_type, &t, 2))
+		return -1;
+	return t;
+}
+
+static size_t put_utf8(char *out, size_t pos, size_t outlen, uint32_t c)
+{
+	char b[4];
+	size_t n;
+
+	if (c >= 0xd800 && c < 0xe000)
+		c = 0xfffd;
+	if (!c)
+		c = 0xfffd;
+	if (c < 0x80) {
+		b[0] = c;
+		n = 1;
+	} else if (c < 0x800) {
+		b[0] = 0xc0 | c >> 6;
+		b[1] = 0x80 | (c & 0x3f);
+		n = 2;
+	} else {
+		b[0] = 0xe0 | c >> 12;
+		b[1] = 0x80 | (c >> 6 & 0x3f);
+		b[2] = 0x80 | (c & 0x3f);
+		n = 3;
+	}
+	if (pos + n >= outlen)
+		return 0;
+	memcpy(out + pos, b, n);
+	return n;
+}
+
+/*
+ * Appends the V8 String str (tagged) to out at *pos (UTF-8, NUL-terminated, cut at outlen):
+ * sequential, thin, sliced (of a sequential) and cons strings (depth levels). 0 or -errno.
+ */
+static int read_string(uint32_t pid, const struct v8_meta *m, uint64_t str, char *out,
+		       size_t outlen, size_t *pos, int depth)
+{
+	uint8_t buf[2 * V8_STR_MAX];
+	int32_t len;
+	uint64_t a, b, off = 0;
+	int t = obj_type(pid, m, str), rep, w;
+	size_t i;
+
+	if (t < 0 || t >= m->first_nonstring || depth < 0)
+		return -EINVAL;
+	if (read_mem(pid, str - 1 + m->str_length, &len, 4) || len < 0)
+		return -EFAULT;
+	rep = t & m->rep_mask;
+	if (rep == m->thin_tag) {
+		if (read_u64(pid, str - 1 + m->thin_actual, &a))
+			return -EFAULT;
+		return read_string(pid, m, a, out, outlen, pos, depth - 1);
+	}
+	if (rep == m->cons_tag) {
+		if (read_u64(pid, str - 1 + m->cons_first, &a) ||
+		    read_u64(pid, str - 1 + m->cons_second, &b))
+			return -EFAULT;
+		if (read_string(pid, m, a, out, outlen, pos, depth - 1))
+			return -EINVAL;
+		return read_string(pid, m, b, out, outlen, pos, depth - 1);
+	}
+	if (rep == m->sliced_tag) {
+		if (read_u64(pid, str - 1 + m->sliced_parent, &a) ||
+		    read_u64(pid, str - 1 + m->sliced_offset, &off))
+			return -EFAULT;
+		off >>= 32;	/* a Smi (SmiShiftSize 31 + the tag bit) */
+		str = a;
+		t = obj_type(pid, m, str);
+		if (t < 0 || t >= m->first_nonstring || (t & m->rep_mask) != m->seq_tag)
+			return -EINVAL;
+	} else if (rep != m->seq_tag) {
+		return -EINVAL;	/* external strings: not read yet */
+	}
+	w = (t & m->enc_mask) == m->one_byte_tag ? 1 : 2;
+	if (len > V8_STR_MAX)
+		len = V8_STR_MAX;
+	if (len && read_mem(pid, str - 1 + (w == 1 ? m->seq1_chars : m->seq2_chars) + off * w,
+			    buf, (size_t)len * w))
+		return -EFAULT;
+	for (i = 0; i < (size_t)len; i++) {
+		uint32_t c = w == 1 ? buf[i] : (uint32_t)(buf[2 * i] | buf[2 * i + 1] << 8);
+		size_t k = put_utf8(out, *pos, outlen, c);
+
+		if (!k)
+			break;
+		*pos += k;
+	}
+	out[*pos] = 0;
+	return 0;
+}
+
+static int read_str(uint32_t pid, const struct v8_meta *m, uint64_t str, char *out, size_t len)
+{
+	size_t pos = 0;
+
+	out[0] = 0;
+	return read_string(pid, m, str, out, len, &pos, 2);
+}
+
+/* The function name of a ScopeInfo: after the context locals' names and infos. */
+static int scope_name(uint32_t pid, const struct v8_meta *m, uint64_t si, char *out, size_t len)
+{
+	uint64_t n, s;
+
+	/* Slots follow the map, one tagged word each. */
+	if (read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_nlocals), &n) || (n & 1))
+		return -EINVAL;
+	n >>= 32;
+	if (n > 75)	/* more locals are in a hash table (kScopeInfoMaxInlinedLocalNamesSize) */
+		return -EINVAL;
+	if (read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_first_vars + 2 * n), &s))
+		return -EFAULT;
+	return read_str(pid, m, s, out, len);
+}
+
+static void name_clear(struct v8name *n)
+{
+	free(n->name);
+	free(n->func);
+	free(n->file);
+	memset(n, 0, sizeof(*n));
+}
+
+/* Reads the SharedFunctionInfo sfi (untagged) of vp into ret. 0 or -errno. */
+static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
+{
+	const struct v8_meta *m = &vp->f->m;
+	char func[V8_STR_MAX], file[V8_STR_MAX], buf[2 * V8_STR_MAX + 8];
+	uint64_t obj = sfi + 1, nos, script, sn;
+	const char *base;
+	int t;
+
+	if (obj_type(vp->pid, m, obj) != m->type_sfi)
+		return -EINVAL;	/* moved or freed since the sample: not named */
+	if (read_u64(vp->pid, obj - 1 + m->sfi_name, &nos))
+		return -EFAULT;
+	t = obj_type(vp->pid, m, nos);
+	func[0] = 0;
+	if (t >= 0 && t < m->first_nonstring)
+		read_str(vp->pid, m, nos, func, sizeof(func));
+	else if (t == m->type_scope_info)
+		scope_name(vp->pid, m, nos, func, sizeof(func));
+	file[0] = 0;
+	if (!read_u64(vp->pid, obj - 1 + m->sfi_script, &script) &&
+	    obj_type(vp->pid, m, script) == m->type_script &&
+	    !read_u64(vp->pid, script - 1 + m->script_name, &sn))
+		read_str(vp->pid, m, sn, file, sizeof(file));
+	if (!func[0])
+		snprintf(func, sizeof(func), "(anonymous)");
+	base = strrchr(file, '/');
+	base = base ? base + 1 : file;
+	snprintf(buf, sizeof(buf), "%s (%s)", func, *base ? base : "?");
+	memset(ret, 0, sizeof(*ret));
+	ret->name = strdup(buf);
+	ret->func = strdup(func);
+	ret->file = *file ? strdup(file) : NULL;
+	if (!ret->name || !ret->func || (*file && !ret->file)) {
+		name_clear(ret);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static struct v8name *name_slot(struct v8 *v, uint32_t pid, uint64_t sfi)
+{
+	size_t j;
+
+	if (!v->cap_names)
+		return NULL;
+	j = hash_mix(sfi ^ (uint64_t)pid << 48 ^ pid) & (v->cap_names - 1);
+	while (v->names[j].sfi) {
+		if (v->names[j].sfi == sfi && v->names[j].pid == pid)
+			return &v->names[j];
+		j = (j + 1) & (v->cap_names - 1);
+	}
+	return &v->names[j];
+}
+
+static int names_reserve(struct v8 *v)
+{
+	struct v8name *old = v->names, *s;
+	size_t cap = v->cap_names, i;
+
+	if ((v->nr_names + 1) * 4 < v->cap_names * 3)
+		return 0;
+	v->cap_names = cap ? cap * 2 : 1024;
+	v->names = calloc(v->cap_names, sizeof(*v->names));
+	if (!v->names) {
+		v->names = old;
+		v->cap_names = cap;
+		return -ENOMEM;
+	}
+	for (i = 0; i < cap; i++) {
+		if (!old[i].sfi)
+			continue;
+		s = name_slot(v, old[i].pid, old[i].sfi);
+		*s = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+/* The cached function (pid, sfi), read from the process while it lives; NULL if none. */
+static const struct v8name *name_of(struct v8 *v, uint32_t pid, uint64_t sfi)
+{
+	struct v8proc *vp;
+	struct v8name *s, n;
+
+	s = name_slot(v, pid, sfi);
+	if (s && s->sfi)
+		return s;
+	vp = proc_find(v, pid);
+	if (!vp || vp->exited || v->nr_names >= V8_MAX_NAMES)
+		return NULL;
+	if (name_sfi(vp, sfi, &n)) {
+		v->read_failed++;
+		return NULL;
+	}
+	if (names_reserve(v)) {
+		name_clear(&n);
+		return NULL;
+	}
+	s = name_slot(v, pid, sfi);
+	*s = n;
+	s->pid = pid;
+	s->sfi = sfi;
+	v->nr_names++;
+	return s;
+}
+
+static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
+			 struct runtime_sym *ret)
+{
+	struct v8 *v = ctx;
+	const struct v8name *n;
+
+	(void)lines;
+	if (!V8_FRAME_IS(frame))
+		return -ENOENT;	/* another runtime's */
+	n = name_of(v, pid, RUNTIME_FRAME_CODE(frame));
+	memset(ret, 0, sizeof(*ret));
+	ret->name = v->disp;
+	if (!n) {
+		snprintf(v->disp, sizeof(v->disp), "[v8 function 0x%llx]",
+			 (unsigned long long)RUNTIME_FRAME_CODE(frame));
+		return FRAME_V8;
+	}
+	ret->func = n->func;
+	ret->file = n->file;
+	snprintf(v->disp, sizeof(v->disp), "%s", n->name);
+	return FRAME_V8;
+}
+
+void v8__prefetch(struct v8 *v, uint32_t pid, const uint64_t *ustack, int n)
+{
+	int i;
+
+	if (!v)
+		return;
+	for (i = 0; i < n; i++)
+		if (V8_FRAME_IS(ustack[i]))
+			name_of(v, pid, RUNTIME_FRAME_CODE(ustack[i]));
+}
+
+void v8__trim(struct v8 *v)
+{
+	struct v8name *old;
+	size_t i, k = 0, cap;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->nr_procs; i++)
+		if (!v->procs[i].exited)
+			v->procs[k++] = v->procs[i];
+	if (k == v->nr_procs)
+		return;
+	v->nr_procs = k;
+	old = v->names;
+	cap = v->cap_names;
+	v->names = calloc(cap ? cap : 1, sizeof(*v->names));
+	if (!v->names) {
+		v->names = old;
+		return;
+	}
+	v->nr_names = 0;
+	for (i = 0; i < cap; i++) {
+		struct v8name *s;
+
+		if (!old[i].sfi)
+			continue;
+		if (!proc_find(v, old[i].pid)) {
+			name_clear(&old[i]);
+			continue;
+		}
+		s = name_slot(v, old[i].pid, old[i].sfi);
+		*s = old[i];
+		v->nr_names++;
+	}
+	free(old);
+}
+
+void v8__use_symbolizer(struct v8 *v, struct symbolizer *sym)
+{
+	if (v && sym)
+		symbolizer__add_runtime_hook(sym, runtime_frame, v);
+}
+
+struct v8 *v8__new(struct sampler *smp, struct unwinder *uw)
+{
+	struct v8 *v;
+	int fd = sampler__v8_procs_fd(smp);
+
+	if (fd < 0)
+		return NULL;
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->procs_fd = fd;
+	if (uw && unwinder__add_proc_hook(uw, on_proc, v)) {
+		free(v);
+		return NULL;
+	}
+	return v;
+}
+
+void v8__free(struct v8 *v)
+{
+	struct v8file *f, *next;
+	size_t i;
+
+	if (!v)
+		return;
+	if (v->read_failed)
+		pr_info("v8: %llu JavaScript functions could not be read from their process "
+			"(moved, freed or exited), shown as [v8 function ...]",
+			(unsigned long long)v->read_failed);
+	for (i = 0; i < v->cap_names; i++)
+		name_clear(&v->names[i]);
+	free(v->names);
+	free(v->procs);
+	for (f = v->files; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	free(v);
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: JavaScript functions of Node.js named from V8's own metadata (src/runtime/v8.c,
+# bpf/v8_unwind.h), without --perf-basic-prof. tests/workloads/jschain.js spins in
+# main -> mid -> hotJsFunction: the chain must be in >= 80% of the samples running the script
+# (unloaded: 284 of 305, the rest start-up); with --perf-basic-prof, the perf map (--v8 off)
+# and V8's metadata name the same hot function.
+. "$(dirname "$0")/lib.sh"
+
+JS="$ROOT/tests/workloads/jschain.js"
+
+# chain_stats FILE: "chain running": node's samples whose JavaScript frames end in
+# main;mid;hotJsFunction (in that order, nothing JavaScript below), and samples running the
+# script (any jschain.js frame, an unnamed V8 function, or [unknown] code).
+chain_stats() {
+	awk '
+		index($0, "node;") != 1 { next }
+		{
+			n = $NF
+			stack = substr($0, 1, length($0) - length(n) - 1)
+			if (stack ~ /\(jschain\.js\)_\[v\]/ || stack ~ /\[v8 function/ || stack ~ /\[unknown\]/)
+				running += n
+			k = split(stack, f, ";")
+			js = ""
+			for (i = 2; i <= k; i++)
+				if (f[i] ~ /_\[v\]$/)
+					js = js ";" f[i]
+			if (js ~ /;main \(jschain\.js\)_\[v\];mid \(jschain\.js\)_\[v\];hotJsFunction \(jschain\.js\)_\[v\]$/)
+				chain += n
+		}
+		END { printf "%d %d\n", chain, running }' "$1"
+}
+
+# top_leaf FILE: the user frame most samples of node end in (kernel frames left out).
+top_leaf() {
+	awk 'index($0, "node;") == 1 {
+			n = $NF
+			stack = substr($0, 1, length($0) - length(n) - 1)
+			gsub(/;[^;]*_\[k\]/, "", stack)
+			k = split(stack, f, ";")
+			c[f[k]] += n
+		}
+		END { for (l in c) if (c[l] > best) { best = c[l]; top = l } print top }' "$1"
+}
+
+if need_root "node frames" && need_tool "node frames" node; then
+	# node writes nothing into its directory without flags; $T all the same.
+	(cd "$T" && "$FLAMED" -o "$T/chain.folded" -- node "$JS" 3 >"$T/chain.out" 2>"$T/chain.err")
+	check "flamed -- node jschain.js: exit 0" test $? = 0
+	read -r chain running < <(chain_stats "$T/chain.folded")
+	echo "     $chain of $running samples running jschain.js have main;mid;hotJsFunction"
+	check ">= 80% of the script's samples are main;mid;hotJsFunction _[v] ($chain/$running)" \
+		test "$running" -ge 100 -a $((chain * 100)) -ge $((running * 80))
+	[ $((chain * 100)) -ge $((running * 80)) ] ||
+		awk '{ print $NF, substr($0, length($0) - 300) }' "$T/chain.folded" | sort -nr | head -5 |
+		sed 's/^/     miss /'
+	check "the chain sits under node's native entry (Builtins_JSEntry)" \
+		grep -q 'Builtins_JSEntry;.*;main (jschain\.js)_\[v\];mid (jschain\.js)_\[v\];hotJsFunction (jschain\.js)_\[v\]' "$T/chain.folded"
+	check "no metadata warning for this node" bash -c "! grep -q 'v8:' '$T/chain.err'"
+
+	# --v8 off: no JavaScript frames (the JIT code is [unknown] without a perf map).
+	(cd "$T" && "$FLAMED" --v8 off -o "$T/off.folded" -- node "$JS" 1 >/dev/null 2>&1)
+	check "--v8 off: no _[v] frames, [unknown] JIT code instead" \
+		bash -c "! grep -q '_\[v\]' '$T/off.folded' && grep -q '\[unknown\]' '$T/off.folded'"
+
+	# --perf-basic-prof: the perf map (--v8 off) and V8's metadata, on the same process at
+	# once, agree on the hot function.
+	(cd "$T" && exec node --perf-basic-prof "$JS" 8 >/dev/null 2>&1) &
+	pid=$!
+	wait_until 30 ticks_at_least "$pid" 50
+	"$FLAMED" --v8 off -p "$pid" -d 3 -o "$T/pm.folded" 2>"$T/pm.err" &
+	a=$!
+	"$FLAMED" -p "$pid" -d 3 -o "$T/v8.folded" 2>"$T/v8.err" &
+	b=$!
+	wait "$a"
+	ra=$?
+	wait "$b"
+	rb=$?
+	wait "$pid"
+	rm -f "/tmp/perf-$pid.map"
+	pm=$(top_leaf "$T/pm.folded")
+	v8=$(top_leaf "$T/v8.folded")
+	echo "     perf map: $pm; V8 metadata: $v8"
+	check "both runs exit 0" test "$ra" = 0 -a "$rb" = 0
+	check "perf map's hottest frame is hotJsFunction (_[j])" \
+		bash -c "[[ '$pm' == *hotJsFunction*_\[j\] ]]"
+	check "V8 metadata's hottest frame is hotJsFunction (jschain.js)_[v]" \
+		test "$v8" = "hotJsFunction (jschain.js)_[v]"
+
+	"$FLAMED" --v8 maybe -d 1 -o "$T/bad.folded" 2>"$T/bad.err"
+	check "--v8 maybe: refused with a message" \
+		bash -c "[ $? != 0 ] && grep -q \"invalid --v8 'maybe'\" '$T/bad.err'"
+fi
+finish
