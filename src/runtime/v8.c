@@ -42,7 +42,7 @@
 /* The metadata naming needs and BPF needs, as read from the binary. */
 struct v8_meta {
 	int64_t fp_marker, fp_function, fn_shared;
-	int64_t sfi_name, sfi_script, script_name, obj_map, map_type;
+	int64_t sfi_name, sfi_script, script_name, script_source, obj_map, map_type;
 	int64_t str_length, seq1_chars, seq2_chars, cons_first, cons_second, sliced_parent,
 		sliced_offset, thin_actual;
 	int64_t type_sfi, type_scope_info, type_script, first_nonstring;
@@ -64,6 +64,7 @@ static const struct {
 	M("class_SharedFunctionInfo__name_or_scope_info__Object", sfi_name),
 	M("class_SharedFunctionInfo__script_or_debug_info__HeapObject", sfi_script),
 	M("class_Script__name__Object", script_name),
+	M("class_Script__source__Object", script_source),
 	M("class_HeapObject__map__Map", obj_map),
 	M("class_Map__instance_type__uint16_t", map_type),
 	M("class_String__length__int32_t", str_length),
@@ -117,6 +118,7 @@ struct v8name {
 	char *name;		/* "func (file.js)" */
 	char *func;
 	char *file;		/* the script's name as V8 has it; NULL: none */
+	uint32_t line;		/* the function's first line, 0: unknown */
 };
 
 /* Bounds: names kept (all processes), bytes of a string read. */
@@ -482,10 +484,16 @@ static int read_str(uint32_t pid, const struct v8_meta *m, uint64_t str, char *o
 	return read_string(pid, m, str, out, len, &pos, 2);
 }
 
-/* The function name of a ScopeInfo: after the context locals' names and infos. */
-static int scope_name(uint32_t pid, const struct v8_meta *m, uint64_t si, char *out, size_t len)
+/*
+ * The function name of a ScopeInfo: after the context locals' names and infos; then its slot
+ * index, the inferred name and the function's start and end positions (as Node.js 20 lays
+ * them out: *start is left alone unless those slots are Smis in order).
+ */
+static int scope_name(uint32_t pid, const struct v8_meta *m, uint64_t si, char *out, size_t len,
+		      int64_t *start)
 {
-	uint64_t n, s;
+	uint64_t n, s, pos[4];
+	int err;
 
 	/* Slots follow the map, one tagged word each. */
 	if (read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_nlocals), &n) || (n & 1))
@@ -495,7 +503,51 @@ static int scope_name(uint32_t pid, const struct v8_meta *m, uint64_t si, char *
 		return -EINVAL;
 	if (read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_first_vars + 2 * n), &s))
 		return -EFAULT;
-	return read_str(pid, m, s, out, len);
+	err = read_str(pid, m, s, out, len);
+	if (!err && !read_mem(pid, si - 1 + m->tagged_size * (2 + m->si_first_vars + 2 * n), pos,
+			      sizeof(pos)) &&
+	    !(pos[0] & 1) && !(pos[2] & 1) && !(pos[3] & 1) &&
+	    (int64_t)pos[2] >> 32 >= 0 && (int64_t)pos[2] >> 32 <= (int64_t)pos[3] >> 32)
+		*start = (int64_t)pos[2] >> 32;
+	return err;
+}
+
+/* Bytes of a script's source read to find a line (a function further down has no line). */
+#define V8_SOURCE_MAX (1 << 20)
+
+/* The line (from 1) of position pos in the script's source (a sequential string), or 0. */
+static uint32_t source_line(uint32_t pid, const struct v8_meta *m, uint64_t src, int64_t pos)
+{
+	uint8_t buf[16384];
+	uint64_t a;
+	uint32_t line = 1;
+	int64_t done = 0;
+	int t = obj_type(pid, m, src), w;
+
+	if (t >= 0 && t < m->first_nonstring && (t & m->rep_mask) == m->thin_tag) {
+		if (read_u64(pid, src - 1 + m->thin_actual, &a))
+			return 0;
+		src = a;
+		t = obj_type(pid, m, src);
+	}
+	if (t < 0 || t >= m->first_nonstring || (t & m->rep_mask) != m->seq_tag || pos < 0 ||
+	    pos > V8_SOURCE_MAX)
+		return 0;
+	w = (t & m->enc_mask) == m->one_byte_tag ? 1 : 2;
+	a = src - 1 + (w == 1 ? m->seq1_chars : m->seq2_chars);
+	while (done < pos) {
+		int64_t k = pos - done, i;
+
+		if (k > (int64_t)sizeof(buf) / w)
+			k = sizeof(buf) / w;
+		if (read_mem(pid, a + done * w, buf, k * w))
+			return 0;
+		for (i = 0; i < k; i++)
+			if (buf[i * w] == '\n' && (w == 1 || !buf[i * w + 1]))
+				line++;
+		done += k;
+	}
+	return line;
 }
 
 static void name_clear(struct v8name *n)
@@ -511,8 +563,10 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 {
 	const struct v8_meta *m = &vp->f->m;
 	char func[V8_STR_MAX], file[V8_STR_MAX], buf[2 * V8_STR_MAX + 8];
-	uint64_t obj = sfi + 1, nos, script, sn;
+	uint64_t obj = sfi + 1, nos, script, sn, src;
 	const char *base;
+	int64_t start = -1;
+	uint32_t line = 0;
 	int t;
 
 	if (obj_type(vp->pid, m, obj) != m->type_sfi)
@@ -524,12 +578,15 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 	if (t >= 0 && t < m->first_nonstring)
 		read_str(vp->pid, m, nos, func, sizeof(func));
 	else if (t == m->type_scope_info)
-		scope_name(vp->pid, m, nos, func, sizeof(func));
+		scope_name(vp->pid, m, nos, func, sizeof(func), &start);
 	file[0] = 0;
 	if (!read_u64(vp->pid, obj - 1 + m->sfi_script, &script) &&
 	    obj_type(vp->pid, m, script) == m->type_script &&
-	    !read_u64(vp->pid, script - 1 + m->script_name, &sn))
+	    !read_u64(vp->pid, script - 1 + m->script_name, &sn)) {
 		read_str(vp->pid, m, sn, file, sizeof(file));
+		if (start >= 0 && !read_u64(vp->pid, script - 1 + m->script_source, &src))
+			line = source_line(vp->pid, m, src, start);
+	}
 	if (!func[0])
 		snprintf(func, sizeof(func), "(anonymous)");
 	base = strrchr(file, '/');
@@ -539,6 +596,7 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 	ret->name = strdup(buf);
 	ret->func = strdup(func);
 	ret->file = *file ? strdup(file) : NULL;
+	ret->line = line;
 	if (!ret->name || !ret->func || (*file && !ret->file)) {
 		name_clear(ret);
 		return -ENOMEM;
@@ -619,7 +677,6 @@ static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 	struct v8 *v = ctx;
 	const struct v8name *n;
 
-	(void)lines;
 	if (!V8_FRAME_IS(frame))
 		return -ENOENT;	/* another runtime's */
 	n = name_of(v, pid, RUNTIME_FRAME_CODE(frame));
@@ -632,7 +689,16 @@ static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 	}
 	ret->func = n->func;
 	ret->file = n->file;
-	snprintf(v->disp, sizeof(v->disp), "%s", n->name);
+	ret->start_line = n->line;
+	if (lines && n->line && n->file) {
+		const char *base = strrchr(n->file, '/');
+
+		/* The function's first line (the line running is not known yet). */
+		snprintf(v->disp, sizeof(v->disp), "%s (%s:%u)", n->func, base ? base + 1 : n->file,
+			 n->line);
+	} else {
+		snprintf(v->disp, sizeof(v->disp), "%s", n->name);
+	}
 	return FRAME_V8;
 }
 

@@ -58,6 +58,14 @@ if need_root "node frames" && need_tool "node frames" node; then
 		grep -q 'Builtins_JSEntry;.*;main (jschain\.js)_\[v\];mid (jschain\.js)_\[v\];hotJsFunction (jschain\.js)_\[v\]' "$T/chain.folded"
 	check "no metadata warning for this node" bash -c "! grep -q 'v8:' '$T/chain.err'"
 
+	# --lines: each function's first line, read from the workload, not written down here.
+	(cd "$T" && "$FLAMED" --lines -o "$T/lines.folded" -- node "$JS" 2 >/dev/null 2>&1)
+	lh=$(grep -n '^function hotJsFunction' "$JS" | cut -d: -f1)
+	lm=$(grep -n '^function mid' "$JS" | cut -d: -f1)
+	lmain=$(grep -n '^function main' "$JS" | cut -d: -f1)
+	want="main (jschain.js:$lmain)_[v];mid (jschain.js:$lm)_[v];hotJsFunction (jschain.js:$lh)_[v]"
+	check "--lines: $want" grep -qF ";$want" "$T/lines.folded"
+
 	# --v8 off: no JavaScript frames (the JIT code is [unknown] without a perf map).
 	(cd "$T" && "$FLAMED" --v8 off -o "$T/off.folded" -- node "$JS" 1 >/dev/null 2>&1)
 	check "--v8 off: no _[v] frames, [unknown] JIT code instead" \
