@@ -66,6 +66,17 @@ if need_root "node frames" && need_tool "node frames" node; then
 	want="main (jschain.js:$lmain)_[v];mid (jschain.js:$lm)_[v];hotJsFunction (jschain.js:$lh)_[v]"
 	check "--lines: $want" grep -qF ";$want" "$T/lines.folded"
 
+	# pprof: the function, its script and first line; read back as the same _[v] names.
+	(cd "$T" && "$FLAMED" -o "$T/chain.pb.gz" -- node "$JS" 1 >/dev/null 2>&1)
+	"$FLAMED" render "$T/chain.pb.gz" -o "$T/back.folded" 2>/dev/null
+	check "pprof read back: main;mid;hotJsFunction _[v]" \
+		grep -q 'main (jschain\.js)_\[v\];mid (jschain\.js)_\[v\];hotJsFunction (jschain\.js)_\[v\] ' "$T/back.folded"
+	if need_tool "node frames in pprof" go; then
+		go tool pprof -raw "$T/chain.pb.gz" >"$T/raw.txt" 2>&1
+		check "go tool pprof: hotJsFunction, jschain.js, start line $lh" \
+			grep -q "hotJsFunction .*/jschain\.js:0 s=$lh\$" "$T/raw.txt"
+	fi
+
 	# --v8 off: no JavaScript frames (the JIT code is [unknown] without a perf map).
 	(cd "$T" && "$FLAMED" --v8 off -o "$T/off.folded" -- node "$JS" 1 >/dev/null 2>&1)
 	check "--v8 off: no _[v] frames, [unknown] JIT code instead" \
