@@ -19,6 +19,20 @@
 #include "../../bpf/unwind.h"
 
 #define MAX_CPUS 4096
+#define UNWIND_ROWS_START (1U << 17)
+
+/*
+ * A BPF_F_MMAPABLE array, mapped writable as far as it is used: the kernel holds all of it (see
+ * bytes_memlock), but pages mapped into flamed count in its RSS a second time.
+ */
+struct unwind_array {
+	const char *name;
+	int fd;
+	void *mem;
+	size_t len;		/* of the mapping */
+	size_t elem;
+	uint32_t cap, max;	/* entries mapped, and in the array */
+};
 
 struct sampler {
 	struct profile_bpf *skel;
@@ -34,10 +48,8 @@ struct sampler {
 	size_t keys_cap;
 	uint64_t *stack_buf;
 	struct ustack_val *uval;
-	void *rows;		/* mmap of unwind_rows */
-	size_t rows_len;
-	void *pages;		/* mmap of unwind_pages */
-	size_t pages_len;
+	struct unwind_array rows;	/* unwind_rows */
+	struct unwind_array pages;	/* unwind_pages */
 	struct ustack_val *kval;	/* an off-CPU kernel stack being drained */
 };
 
@@ -111,24 +123,79 @@ static void preallocate(struct bpf_map *m)
 	bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~BPF_F_NO_PREALLOC);
 }
 
-/* Maps a BPF_F_MMAPABLE array of elem-byte entries into flamed's memory; NULL and *err. */
-static void *map_array(struct bpf_map *m, size_t elem, size_t *len, const char *what, int *err)
+/* Maps the first n entries of a (a new mapping of the same memory: no copy). */
+static int unwind_array__map(struct unwind_array *a, uint32_t n)
 {
-	size_t pg = getpagesize();
-	void *p;
+	size_t pg = getpagesize(), len;
+	void *mem;
+	int err;
 
-	*len = ((size_t)bpf_map__max_entries(m) * elem + pg - 1) / pg * pg;
-	p = mmap(NULL, *len, PROT_READ | PROT_WRITE, MAP_SHARED, bpf_map__fd(m), 0);
-	if (p == MAP_FAILED) {
-		*err = -errno;
-		pr_err("cannot map the %s: %s", what, strerror(-*err));
-		return NULL;
+	len = ((size_t)(n < a->max ? n : a->max) * a->elem + pg - 1) / pg * pg;
+	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		pr_err("cannot map the %s: %s", a->name, strerror(-err));
+		return err;
 	}
-	return p;
+	if (a->mem)
+		munmap(a->mem, a->len);
+	a->mem = mem;
+	a->len = len;
+	a->cap = len / a->elem < a->max ? len / a->elem : a->max;
+	return 0;
+}
+
+/* Room for at least n entries: doubled until it fits, up to a->max; -ENOSPC past it. */
+static int unwind_array__reserve(struct unwind_array *a, uint32_t n)
+{
+	uint64_t cap = a->cap;
+
+	if (n <= a->cap)
+		return 0;
+	if (n > a->max)
+		return -ENOSPC;
+	while (cap < n)
+		cap *= 2;
+	return unwind_array__map(a, cap < a->max ? cap : a->max);
+}
+
+static void unwind_array__free(struct unwind_array *a)
+{
+	if (!a->mem)
+		return;
+	munmap(a->mem, a->len);
+	a->mem = NULL;
+}
+
+/*
+ * The load's cost at -v: its time (mostly the verifier's, as system time) and each program's
+ * verified instructions, so bench/footprint.sh and a user see what start-up pays for.
+ */
+static void log_load(struct profile_bpf *skel, uint64_t ns)
+{
+	char buf[512];
+	struct bpf_program *p;
+	size_t len = 0;
+
+	buf[0] = 0;
+	bpf_object__for_each_program(p, skel->obj) {
+		struct bpf_prog_info info = {};
+		__u32 info_len = sizeof(info);
+		int fd = bpf_program__fd(p);
+
+		if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &info_len))
+			continue;
+		len += snprintf(buf + len, len < sizeof(buf) ? sizeof(buf) - len : 0, "%s%s %u",
+				len ? ", " : "", bpf_program__name(p), info.verified_insns);
+		if (len >= sizeof(buf))
+			break;
+	}
+	pr_info("BPF programs loaded in %.0f ms; verified instructions: %s", ns / 1e6, buf);
 }
 
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
+	uint64_t t0;
 	struct sampler *s = calloc(1, sizeof(*s));
 	int err = 0, ncpu;
 
@@ -212,11 +279,13 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
 		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
 	}
+	t0 = now_mono_ns();
 	err = profile_bpf__load(s->skel);
 	if (err) {
 		pr_err("cannot load the BPF programs: %s%s", strerror(-err), perm_hint(err));
 		goto cleanup;
 	}
+	log_load(s->skel, now_mono_ns() - t0);
 	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
 	s->stack_buf = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
 	s->uval = calloc(1, sizeof(*s->uval));
@@ -226,13 +295,22 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		goto cleanup;
 	}
 	if (o->dwarf) {
-		s->rows = map_array(s->skel->maps.unwind_rows, sizeof(struct unwind_row),
-				    &s->rows_len, "unwind table array", &err);
-		if (!s->rows)
+		s->rows = (struct unwind_array){
+			.name = "unwind table array", .elem = sizeof(struct unwind_row),
+			.fd = bpf_map__fd(s->skel->maps.unwind_rows),
+			.max = bpf_map__max_entries(s->skel->maps.unwind_rows),
+		};
+		s->pages = (struct unwind_array){
+			.name = "unwind page index", .elem = sizeof(__u64),
+			.fd = bpf_map__fd(s->skel->maps.unwind_pages),
+			.max = bpf_map__max_entries(s->skel->maps.unwind_pages),
+		};
+		/* 1 MiB of rows to start: a command and its libraries (libc: 0.1 MiB). */
+		err = unwind_array__map(&s->rows, UNWIND_ROWS_START);
+		if (err)
 			goto cleanup;
-		s->pages = map_array(s->skel->maps.unwind_pages, sizeof(__u64), &s->pages_len,
-				     "unwind page index", &err);
-		if (!s->pages)
+		err = unwind_array__map(&s->pages, s->rows.cap / 16 + 1024);
+		if (err)
 			goto cleanup;
 	}
 	return s;
@@ -629,20 +707,34 @@ int sampler__php_procs_fd(struct sampler *s)
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.php_procs) : -1;
 }
 
-void *sampler__unwind_rows(struct sampler *s, uint32_t *cap)
+void *sampler__unwind_rows(struct sampler *s, uint32_t *cap, uint32_t *max)
 {
-	if (!s->rows)
+	if (!s->rows.mem)
 		return NULL;
-	*cap = bpf_map__max_entries(s->skel->maps.unwind_rows);
-	return s->rows;
+	*cap = s->rows.cap;
+	*max = s->rows.max;
+	return s->rows.mem;
 }
 
-void *sampler__unwind_pages(struct sampler *s, uint32_t *cap)
+void *sampler__unwind_pages(struct sampler *s, uint32_t *cap, uint32_t *max)
 {
-	if (!s->pages)
+	if (!s->pages.mem)
 		return NULL;
-	*cap = bpf_map__max_entries(s->skel->maps.unwind_pages);
-	return s->pages;
+	*cap = s->pages.cap;
+	*max = s->pages.max;
+	return s->pages.mem;
+}
+
+int sampler__unwind_reserve(struct sampler *s, uint32_t rows, uint32_t pages)
+{
+	int err;
+
+	if (!s->rows.mem || !s->pages.mem)
+		return -EINVAL;
+	err = unwind_array__reserve(&s->rows, rows);
+	if (err)
+		return err;
+	return unwind_array__reserve(&s->pages, pages);
 }
 
 void sampler__free(struct sampler *s)
@@ -651,10 +743,8 @@ void sampler__free(struct sampler *s)
 
 	if (!s)
 		return;
-	if (s->rows)
-		munmap(s->rows, s->rows_len);
-	if (s->pages)
-		munmap(s->pages, s->pages_len);
+	unwind_array__free(&s->rows);
+	unwind_array__free(&s->pages);
 	free(s->uval);
 	free(s->kval);
 	for (i = 0; i < s->nr_links; i++) {

@@ -68,10 +68,19 @@ int sampler__v8_procs_fd(struct sampler *s);
 int sampler__python_procs_fd(struct sampler *s);
 /* The PHP process map (tgid -> struct php_proc, bpf/php.h); -1 without DWARF unwinding. */
 int sampler__php_procs_fd(struct sampler *s);
-/* The shared unwind-row array, mapped writable; NULL without DWARF unwinding. */
-void *sampler__unwind_rows(struct sampler *s, uint32_t *cap);
+/*
+ * The shared unwind-row array, mapped writable: its first *cap entries of *max (the mapping
+ * grows with use, so that flamed's RSS does not count the unused part); NULL without DWARF
+ * unwinding. Valid until sampler__unwind_reserve maps more.
+ */
+void *sampler__unwind_rows(struct sampler *s, uint32_t *cap, uint32_t *max);
 /* The page index of those tables (u64 entries), mapped writable; NULL without DWARF. */
-void *sampler__unwind_pages(struct sampler *s, uint32_t *cap);
+void *sampler__unwind_pages(struct sampler *s, uint32_t *cap, uint32_t *max);
+/*
+ * At least rows rows and pages page entries mapped: a mapping that is short is replaced by a
+ * bigger one of the same memory (then ask for the mappings again). -ENOSPC past the maximum.
+ */
+int sampler__unwind_reserve(struct sampler *s, uint32_t rows, uint32_t pages);
 void sampler__free(struct sampler *s);
 
 /* Parses a CPU list such as "0-3,8,10-11" into a bitmap of up to max cpus; count or -EINVAL. */

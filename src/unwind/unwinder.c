@@ -42,9 +42,9 @@ struct unwinder {
 	struct sampler *smp;
 	int procs_fd;
 	struct unwind_row *rows;
-	uint32_t cap, used;
+	uint32_t cap, max, used;	/* rows: now, at most (--unwind-max-mb), in use */
 	uint64_t *pages;
-	uint32_t pages_cap, pages_used;
+	uint32_t pages_cap, pages_max, pages_used;
 	struct utable *tables[512];
 	struct utable *vdso;
 	struct unwind_proc *scratch;
@@ -67,14 +67,14 @@ struct unwinder *unwinder__new(struct sampler *smp)
 		return NULL;
 	u->smp = smp;
 	u->procs_fd = sampler__unwind_procs_fd(smp);
-	u->rows = sampler__unwind_rows(smp, &u->cap);
-	u->pages = sampler__unwind_pages(smp, &u->pages_cap);
+	u->rows = sampler__unwind_rows(smp, &u->cap, &u->max);
+	u->pages = sampler__unwind_pages(smp, &u->pages_cap, &u->pages_max);
 	u->scratch = calloc(1, sizeof(*u->scratch));
 	if (u->procs_fd < 0 || !u->rows || !u->pages || !u->scratch) {
 		unwinder__free(u);
 		return NULL;
 	}
-	u->st.rows_cap = u->cap;
+	u->st.rows_cap = u->max;
 	u->created_ns = now_mono_ns();
 	return u;
 }
@@ -102,6 +102,24 @@ void unwinder__free(struct unwinder *u)
 }
 
 /*
+ * Room for rows more rows and pages more page entries, more of the arrays mapped as needed
+ * (flamed's RSS follows the tables loaded); false past the cap.
+ */
+static bool reserve(struct unwinder *u, uint64_t rows, uint64_t pages)
+{
+	int err;
+
+	if (u->used + rows <= u->cap && u->pages_used + pages <= u->pages_cap)
+		return true;
+	if (u->used + rows > u->max || u->pages_used + pages > u->pages_max)
+		return false;
+	err = sampler__unwind_reserve(u->smp, u->used + rows, u->pages_used + pages);
+	u->rows = sampler__unwind_rows(u->smp, &u->cap, &u->max);
+	u->pages = sampler__unwind_pages(u->smp, &u->pages_cap, &u->pages_max);
+	return !err;
+}
+
+/*
  * The page index: for each 4 KiB page of the table's address range, the first row at or after
  * it, plus a final entry (row_count). Without room, the table is searched whole.
  */
@@ -114,7 +132,7 @@ static void index_pages(struct unwinder *u, struct utable *t, const struct unwin
 	first = rows[0].pc >> 12;
 	last = rows[t->row_count - 1].pc >> 12;
 	n = last - first + 1;
-	if (n + 1 > u->pages_cap - u->pages_used)
+	if (!reserve(u, 0, n + 1))
 		return;
 	for (i = 0; i <= n; i++) {
 		uint64_t page = (uint64_t)(first + i) << 12;
@@ -133,7 +151,7 @@ static void index_pages(struct unwinder *u, struct utable *t, const struct unwin
 static int install_rows(struct unwinder *u, struct utable *t, const struct unwind_row *rows,
 			size_t n, const char *path)
 {
-	if (n > u->cap - u->used) {
+	if (!reserve(u, n, 0)) {
 		u->st.tables_over_cap++;
 		if (!u->cap_warned)
 			pr_warn("unwind table memory cap reached (%u rows, %.1f MiB): %s falls back "

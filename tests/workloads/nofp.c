@@ -2,7 +2,7 @@
 /*
  * main -> top -> mid -> leaf, all time in leaf. Built twice by the Makefile with gcc -O2:
  * without frame pointers (nofp) and with -fno-omit-frame-pointer (fpgcc, where gcc still drops
- * the leaf's frame setup). Usage: nofp SECONDS
+ * the leaf's frame setup). Usage: nofp SECONDS, or nofp -n COUNT (fixed work, for benchmarks)
  */
 #include <stdlib.h>
 #include <time.h>
@@ -35,8 +35,16 @@ __attribute__((noinline)) void top(void)
 
 int main(int argc, char **argv)
 {
-	double end = now() + (argc > 1 ? atof(argv[1]) : 2.0);
+	double end;
 
+	if (argc > 2 && argv[1][0] == '-' && argv[1][1] == 'n') {
+		long n = atol(argv[2]);
+
+		while (n-- > 0)
+			top();
+		return 0;
+	}
+	end = now() + (argc > 1 ? atof(argv[1]) : 2.0);
 	while (now() < end)
 		top();
 	return 0;
