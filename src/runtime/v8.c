@@ -236,11 +236,10 @@ static int file_meta(struct v8file *f, int fd, Elf *elf, const char **missing)
 			}
 		}
 	}
-	if (!f->m.blob_code) {
-		*missing = "v8_Default_embedded_blob_code_";
-		return -ENOENT;
-	}
 	for (i = 0; i < ARRAY_SIZE(meta_syms); i++) {
+		/* The builtins' range is in .symtab only: a stripped binary has JIT frames named. */
+		if (!found[i] && meta_syms[i].off == offsetof(struct v8_meta, blob_code_size))
+			continue;
 		if (!found[i]) {
 			*missing = meta_syms[i].name;
 			return -ENOENT;
@@ -255,7 +254,7 @@ static bool meta_consistent(const struct v8_meta *m)
 	return m->heap_tag == 1 && m->heap_tag_mask == 3 && m->tagged_size == 8 &&
 	       m->smi_shift == 31 && m->fp_marker < 0 && m->fp_marker >= -64 &&
 	       m->fp_function < 0 && m->fp_function >= -64 && m->fn_shared > 0 &&
-	       m->fn_shared < 256 && m->blob_code_size > 0 && m->si_first_vars > 0 &&
+	       m->fn_shared < 256 && m->blob_code_size >= 0 && m->si_first_vars > 0 &&
 	       m->si_first_vars < 16 && m->si_nlocals > 0 && m->si_nlocals < 16;
 }
 
@@ -306,6 +305,12 @@ static struct v8file *file_of(struct v8 *v, uint32_t pid, const struct map_entry
 			"not named, native frames only", m->path, pid);
 	else
 		f->ok = true;
+	if (f->ok && (!f->m.blob_code || !f->m.blob_code_size)) {
+		f->m.blob_code = 0;
+		pr_warn("v8: %s (process %u) has no v8_Default_embedded_blob_code_ (no .symtab): "
+			"interpreted JavaScript functions keep their native frames, compiled ones are "
+			"named", m->path, pid);
+	}
 	elfimage__free(im);
 	close(fd);
 	return f;
@@ -349,8 +354,9 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		vp->pid = pid;
 		vp->f = f;
 		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
-		bp.code_start = f->m.blob_code + bias;
-		bp.code_end = bp.code_start + f->m.blob_code_size;
+		/* Without the builtins' range an empty one, not 0: 0 means no V8 to BPF. */
+		bp.code_start = f->m.blob_code ? f->m.blob_code + bias : 1;
+		bp.code_end = f->m.blob_code ? bp.code_start + f->m.blob_code_size : 1;
 		bp.fp_marker = f->m.fp_marker;
 		bp.fp_function = f->m.fp_function;
 		bp.fn_shared = f->m.fn_shared;
