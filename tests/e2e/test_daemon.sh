@@ -58,14 +58,14 @@ stop() {
 # Every option of each --help is in its section of the man page, and nothing else (same
 # short/long pairs): flamed --help in OPTIONS, render's and diff's in RENDER AND DIFF.
 help_opts() {
-	"$FLAMED" "$@" --help | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z-]*' | sed -E 's/^ +//'
+	"$FLAMED" "$@" --help | grep -oE -- '^ +(-[a-zA-Z], )?--[a-z][a-z0-9-]*' | sed -E 's/^ +//'
 }
 # man_opts SECTION: the options of the .TP items of that .SH section.
 man_opts() {
 	awk -v sec=".SH $1" '/^\.SH/ { in_sec = ($0 == sec) } in_sec && /^\.TP/ { getline; print }' \
 		"$ROOT/docs/flamed.8" |
 		sed -E -e 's/\\-/-/g' -e 's/\\f[BIRP]//g' -e 's/"//g' -e 's/ +/ /g' -e 's/ ,/,/g' |
-		grep -oE -- '^\.[A-Z]+ (-[a-zA-Z], )?--[a-z][a-z-]*' | sed -E 's/^\.[A-Z]+ //' | sort
+		grep -oE -- '^\.[A-Z]+ (-[a-zA-Z], )?--[a-z][a-z0-9-]*' | sed -E 's/^\.[A-Z]+ //' | sort
 }
 help_opts | sort >"$T/help.opts"
 man_opts OPTIONS >"$T/man.opts"
