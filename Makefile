@@ -177,6 +177,13 @@ $(BUILD)/obj/push.pb-c.o: $(BUILD)/push.pb-c.c $(BUILD)/push.pb-c.h | $(BUILD)/o
 
 $(BUILD)/libflamed.a: $(BUILD)/obj/push.pb-c.o
 
+# OTLP profiles' export request (src/export/otlp.proto), the same way.
+$(BUILD)/obj/otlp.pb-c.o: $(BUILD)/otlp.pb-c.c $(BUILD)/otlp.pb-c.h | $(BUILD)/obj
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/libflamed.a: $(BUILD)/obj/otlp.pb-c.o
+
 # Workloads with known call chains, profiled by the end-to-end tests and benchmarks.
 WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/nofp \
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \

@@ -67,6 +67,13 @@ bool kernel_release_at_least(const char *release, unsigned int major, unsigned i
 void priority__raise(void);
 void priority__restore(void);
 
+/*
+ * The code point of the UTF-8 character at s (n > 0 bytes): its length, or 0 when the bytes
+ * there are not a valid, shortest-form character of Unicode (surrogates and U+FFFE/U+FFFF
+ * count as invalid).
+ */
+size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+
 /* Monotonic and wall clocks in nanoseconds. */
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);

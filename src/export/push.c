@@ -14,7 +14,9 @@
 
 #include "base/evloop.h"
 #include "base/log.h"
+#include "export/otlp.h"
 #include "export/push.h"
+#include "otlp.pb-c.h"
 #include "push.pb-c.h"
 #include "export/spool.h"
 #include "base/util.h"
@@ -28,6 +30,7 @@
 const char *const push_api_names[PUSH_API_MAX] = {
 	[PUSH_API_CONNECT] = "connect",
 	[PUSH_API_INGEST] = "ingest",
+	[PUSH_API_OTLP] = "otlp",
 };
 
 struct label {
@@ -38,7 +41,7 @@ struct label {
 struct push {
 	enum push_api api;
 	char *base;		/* URL without its trailing '/' */
-	char *endpoint;		/* the Connect URL */
+	char *endpoint;		/* the Connect or OTLP URL */
 	char service[128];
 	char hostname[256];
 	char *labels;
@@ -65,7 +68,7 @@ struct push {
 	bool flushing;			/* push__flush runs the loop: stop it once all is sent */
 	/* The request in flight, if any. */
 	CURL *easy;
-	uint8_t *body;		/* Connect's encoded request; /ingest sends the spool's bytes */
+	uint8_t *body;		/* Connect's or OTLP's request; /ingest sends the spool's bytes */
 	size_t body_len;	/* bytes of the request body, either way */
 	char *url;
 	struct spool_window w;
@@ -497,6 +500,32 @@ static void schedule_retry(struct push *p, const char *why)
 	arm(p->tretry, ms);
 }
 
+/*
+ * An OTLP answer may be a 2xx whose ExportProfilesServiceResponse says the profile was rejected
+ * all the same (partial success): the receiver will not take it again, so it is only logged.
+ */
+static void log_partial_success(struct push *p)
+{
+	Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfilesServiceResponse *r;
+	char span[64];
+
+	r = opentelemetry__proto__collector__profiles__v1development__export_profiles_service_response__unpack(
+		NULL, p->response_len, (const uint8_t *)p->response);
+	if (!r)
+		return;
+	if (r->partial_success && (r->partial_success->rejected_profiles ||
+				   r->partial_success->error_message[0])) {
+		span_text(&p->w, span, sizeof(span));
+		pr_warn("push: %s took window %s with a partial success: %lld profile%s rejected%s%.200s",
+			p->base, span, (long long)r->partial_success->rejected_profiles,
+			r->partial_success->rejected_profiles == 1 ? "" : "s",
+			r->partial_success->error_message[0] ? ": " : "",
+			r->partial_success->error_message);
+	}
+	opentelemetry__proto__collector__profiles__v1development__export_profiles_service_response__free_unpacked(
+		r, NULL);
+}
+
 static void request_done(struct push *p, CURLcode rc, long status)
 {
 	char why[CURL_ERROR_SIZE + RESPONSE_KEEP + 64], span[64];
@@ -513,6 +542,8 @@ static void request_done(struct push *p, CURLcode rc, long status)
 		schedule_retry(p, why);
 		return;
 	}
+	if (p->api == PUSH_API_OTLP && status >= 200 && status < 300)
+		log_partial_success(p);
 	/* Pyroscope's messages are short text or JSON; a line of it says why. */
 	p->response[strcspn(p->response, "\r\n")] = '\0';
 	if (status >= 200 && status < 300) {
@@ -548,6 +579,32 @@ static void request_done(struct push *p, CURLcode rc, long status)
 	spool__release(p->spool, true);
 }
 
+/* The OTLP request of the window in p->w into p->body: 0, -ENOMEM, or -EINVAL/-EFBIG for good. */
+static int encode_otlp(struct push *p, size_t *len)
+{
+	struct otlp_opts o = { .service_name = p->service, .host_name = p->hostname };
+	struct otlp_attr attrs[PUSH_MAX_LABELS];
+	struct label l[PUSH_MAX_LABELS];
+	char id[37];
+	int n, i, err;
+
+	n = parse_labels(p->labels, l, 0);
+	for (i = 0; i < n; i++)
+		attrs[i] = (struct otlp_attr){ l[i].name, l[i].value };
+	o.attrs = attrs;
+	o.n_attrs = n > 0 ? n : 0;
+	/* The Connect call's profile ID as 16 bytes: a resent window keeps it here too. */
+	push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
+	for (i = 0, n = 0; id[i] && n < 32; i++) {
+		if (id[i] == '-')
+			continue;
+		o.profile_id[n / 2] |= (id[i] <= '9' ? id[i] - '0' : id[i] - 'a' + 10) << (n % 2 ? 0 : 4);
+		n++;
+	}
+	p->body = otlp__encode_request(p->w.data, p->w.len, &o, len, &err);
+	return p->body ? 0 : err;
+}
+
 static int start_request(struct push *p)
 {
 	char id[37];
@@ -561,6 +618,13 @@ static int start_request(struct push *p)
 		p->body = push__encode_request(push__profile_name(p->w.mode), p->service,
 					       p->hostname, p->labels, id, p->w.data, p->w.len,
 					       &len);
+		body = p->body;
+		p->url = strdup(p->endpoint);
+	} else if (p->api == PUSH_API_OTLP) {
+		int err = encode_otlp(p, &len);
+
+		if (err)
+			return err;
 		body = p->body;
 		p->url = strdup(p->endpoint);
 	} else {
@@ -626,15 +690,27 @@ static void kick(struct push *p)
 
 	if (p->easy || p->backoff)
 		return;
-	if (spool__peek(p->spool, &p->w))
-		return;
-	err = start_request(p);
-	if (err) {
-		spool__release(p->spool, false);
-		p->backoff = true;
-		arm(p->tretry, push__backoff_ms(++p->attempt, next_random(p)));
-		pr_warn("push: cannot start a request: %s; retrying later", strerror(-err));
+	for (;;) {
+		char span[64];
+
+		if (spool__peek(p->spool, &p->w))
+			return;
+		err = start_request(p);
+		if (!err)
+			return;
+		if (err != -EINVAL && err != -EFBIG)
+			break;
+		span_text(&p->w, span, sizeof(span));
+		pr_err("push: window %s cannot be sent as %s: %s (not a profile flamed can "
+		       "convert); dropping the window", span, push_api_names[p->api],
+		       strerror(-err));
+		p->st.rejected++;
+		spool__release(p->spool, true);
 	}
+	spool__release(p->spool, false);
+	p->backoff = true;
+	arm(p->tretry, push__backoff_ms(++p->attempt, next_random(p)));
+	pr_warn("push: cannot start a request: %s; retrying later", strerror(-err));
 }
 
 static void reap(struct push *p)
@@ -785,7 +861,8 @@ static int build_headers(struct push *p, const char *token)
 	if ((token && (err = add_header(p, "Authorization: Bearer %s", token))) ||
 	    (p->tenant[0] && (err = add_header(p, "X-Scope-OrgID: %s", p->tenant))) ||
 	    (err = add_header(p, "Content-Type: %s", p->api == PUSH_API_CONNECT ?
-			      "application/proto" : "application/octet-stream")) ||
+			      "application/proto" : p->api == PUSH_API_OTLP ?
+			      "application/x-protobuf" : "application/octet-stream")) ||
 	    (p->api == PUSH_API_CONNECT && (err = add_header(p, "%s", "Connect-Protocol-Version: 1"))) ||
 	    /* No "Expect: 100-continue" round trip before big bodies. */
 	    (err = add_header(p, "%s", "Expect:"))) {
@@ -891,7 +968,8 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 	n = strlen(p->base);
 	while (n && p->base[n - 1] == '/')
 		p->base[--n] = '\0';
-	if (asprintf(&p->endpoint, "%s/push.v1.PusherService/Push", p->base) < 0) {
+	if (asprintf(&p->endpoint, "%s%s", p->base, p->api == PUSH_API_OTLP ?
+		     "/v1development/profiles" : "/push.v1.PusherService/Push") < 0) {
 		p->endpoint = NULL;
 		*err = -ENOMEM;
 		goto cleanup;
@@ -949,7 +1027,7 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 	/* One request at a time keeps windows in order; the connection is reused between them. */
 	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 1L);
 	pr_notice("pushing every window to %s (%s API) as service_name=%s%s%s, spool %s up to %llu "
-		  "bytes", p->api == PUSH_API_CONNECT ? p->endpoint : p->base,
+		  "bytes", p->api == PUSH_API_INGEST ? p->base : p->endpoint,
 		  push_api_names[p->api], p->service, p->labels[0] ? " with " : "", p->labels,
 		  p->have_spool_dir ? o->spool_dir : "in memory",
 		  (unsigned long long)o->spool_max_bytes);

@@ -20,6 +20,13 @@
  *   and aggregationType parameters are for its text formats) and names the series itself:
  *   wall for a wall sample type, process_cpu for cpu and for off_cpu (a type of its own there,
  *   process_cpu:off_cpu:nanoseconds:..., never summed with CPU time).
+ * - PUSH_API_OTLP: POST BASE/v1development/profiles, Content-Type application/x-protobuf, an
+ *   OTLP ExportProfilesServiceRequest (export/otlp.h: the window's pprof converted when it is
+ *   sent, so the spool holds pprof whatever the API) whose resources carry host.name,
+ *   service.name and the user's labels as attributes; the path the OpenTelemetry Collector's
+ *   OTLP receiver and Grafana Pyroscope serve. A 2xx answer with a partial success that
+ *   rejected the profile is logged. A window that cannot be converted is dropped and counted
+ *   as rejected (it never will be).
  *
  * Reliability: connect and total timeouts; 2xx is delivered; a network error, 408, 429 and 5xx
  * are retried with exponential backoff and jitter (0.5 s doubling up to 60 s), as are 401, 403
@@ -42,6 +49,7 @@
 enum push_api {
 	PUSH_API_CONNECT = 0,
 	PUSH_API_INGEST,
+	PUSH_API_OTLP,
 	PUSH_API_MAX,
 };
 

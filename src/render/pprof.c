@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "render/pprof.h"
+#include "base/seqmap.h"
 #include "pprof.pb-c.h"
 #include "aggregate/describe.h"
 #include "aggregate/profile.h"
@@ -42,89 +43,6 @@ static int64_t sat_mul_i64(uint64_t a, uint64_t b)
 	if (b && a > (uint64_t)INT64_MAX / b)
 		return INT64_MAX;
 	return (int64_t)(a * b);
-}
-
-/*
- * Interned sequences of ids: locations are keyed by their frame ids, functions by (name, kind),
- * merged samples by (pid, comm, thread, location indices). Index i of a sequence is stable.
- */
-struct seq {
-	size_t off;
-	uint32_t len;
-	uint64_t hash;
-};
-
-struct seqmap {
-	uint32_t *pool;
-	size_t pool_len, pool_cap;
-	struct seq *seqs;
-	size_t nr, cap;
-	uint32_t *slots; /* sequence index + 1, 0 = empty */
-	size_t nslots;	 /* power of two */
-};
-
-static void seqmap_free(struct seqmap *m)
-{
-	free(m->pool);
-	free(m->seqs);
-	free(m->slots);
-}
-
-static const uint32_t *seqmap_ids(const struct seqmap *m, size_t i)
-{
-	return m->pool + m->seqs[i].off;
-}
-
-static int seqmap_rehash(struct seqmap *m)
-{
-	size_t n = m->nslots ? m->nslots * 2 : 1024, i;
-	uint32_t *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (i = 0; i < m->nr; i++) {
-		size_t j = m->seqs[i].hash & (n - 1);
-
-		while (slots[j])
-			j = (j + 1) & (n - 1);
-		slots[j] = i + 1;
-	}
-	free(m->slots);
-	m->slots = slots;
-	m->nslots = n;
-	return 0;
-}
-
-/* Finds or adds a sequence: its index, or -ENOMEM. *added tells whether it is new. */
-static long seqmap_get(struct seqmap *m, const uint32_t *ids, uint32_t len, bool *added)
-{
-	uint64_t h = hash_bytes(ids, (size_t)len * sizeof(*ids), 0x5e9);
-	uint32_t v;
-	size_t j;
-
-	*added = false;
-	if ((m->nr + 1) * 4 > m->nslots * 3 && seqmap_rehash(m))
-		return -ENOMEM;
-	j = h & (m->nslots - 1);
-	while ((v = m->slots[j])) {
-		const struct seq *s = &m->seqs[v - 1];
-
-		if (s->hash == h && s->len == len &&
-		    !memcmp(m->pool + s->off, ids, (size_t)len * sizeof(*ids)))
-			return v - 1;
-		j = (j + 1) & (m->nslots - 1);
-	}
-	if (m->nr >= UINT32_MAX - 1 ||
-	    grow_array((void **)&m->seqs, &m->cap, m->nr + 1, sizeof(*m->seqs)) ||
-	    grow_array((void **)&m->pool, &m->pool_cap, m->pool_len + len, sizeof(*m->pool)))
-		return -ENOMEM;
-	if (len)
-		memcpy(m->pool + m->pool_len, ids, (size_t)len * sizeof(*ids));
-	m->seqs[m->nr] = (struct seq){m->pool_len, len, h};
-	m->pool_len += len;
-	m->slots[j] = m->nr + 1;
-	*added = true;
-	return m->nr++;
 }
 
 /* ---- writing ---- */
@@ -243,7 +161,7 @@ static uint64_t w_func(struct writer *w, const struct profile_frame *f)
 {
 	uint32_t key[4] = {f->func ? f->func : f->name, f->kind, f->file, f->start_line};
 	bool added;
-	long i = seqmap_get(&w->funcs, key, 4, &added);
+	long i = seqmap__get(&w->funcs, key, 4, &added);
 
 	if (i < 0) {
 		w->err = (int)i;
@@ -281,7 +199,7 @@ static int w_add_sample(struct writer *w, const struct profile_sample *s)
 			locs[nl++] = w->single[f[i]] - 1;
 			continue;
 		}
-		idx = seqmap_get(&w->locs, f + i, j - i, &added);
+		idx = seqmap__get(&w->locs, f + i, j - i, &added);
 		if (idx < 0)
 			return (int)idx;
 		if (j == i + 1 && f[i] < w->nr_frames)
@@ -299,7 +217,7 @@ static int w_add_sample(struct writer *w, const struct profile_sample *s)
 	w->key[1] = s->comm;
 	w->key[2] = s->thread;
 	w->key[3] = s->attrib;
-	idx = seqmap_get(&w->samples, w->key, nl + KEY_HDR, &added);
+	idx = seqmap__get(&w->samples, w->key, nl + KEY_HDR, &added);
 	if (idx < 0)
 		return (int)idx;
 	if (added) {
@@ -400,7 +318,7 @@ static void w_locations(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 	size_t i, nline = 0;
 
 	for (i = 0; i < w->locs.nr; i++) {
-		const uint32_t *ids = seqmap_ids(&w->locs, i);
+		const uint32_t *ids = seqmap__ids(&w->locs, i);
 		uint32_t len = w->locs.seqs[i].len, k;
 		const struct profile_frame *phys = profile__frame(w->p, ids[0]);
 		Pprof__Location *l = &m->locs[i];
@@ -442,10 +360,10 @@ static void w_functions(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 
 		pprof__function__init(fn);
 		fn->id = i + 1;
-		fn->name = w_str(w, seqmap_ids(&w->funcs, i)[0]);
+		fn->name = w_str(w, seqmap__ids(&w->funcs, i)[0]);
 		fn->system_name = fn->name;
-		fn->filename = w_str(w, seqmap_ids(&w->funcs, i)[2]);
-		fn->start_line = seqmap_ids(&w->funcs, i)[3];
+		fn->filename = w_str(w, seqmap__ids(&w->funcs, i)[2]);
+		fn->start_line = seqmap__ids(&w->funcs, i)[3];
 		m->func_ptrs[i] = fn;
 	}
 	pb->n_function = w->funcs.nr;
@@ -492,7 +410,7 @@ static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uin
 	size_t i, nids = 0, nlabels = 0;
 
 	for (i = 0; i < w->samples.nr; i++) {
-		const uint32_t *key = seqmap_ids(&w->samples, i);
+		const uint32_t *key = seqmap__ids(&w->samples, i);
 		const struct profile_attrib *attr;
 		uint32_t len = w->samples.seqs[i].len, k;
 		Pprof__Sample *s = &m->samples[i];
@@ -756,9 +674,9 @@ cleanup:
 	free(w.maps);
 	free(w.key);
 	free(w.counts);
-	seqmap_free(&w.funcs);
-	seqmap_free(&w.locs);
-	seqmap_free(&w.samples);
+	seqmap__free(&w.funcs);
+	seqmap__free(&w.locs);
+	seqmap__free(&w.samples);
 	return ret;
 }
 
@@ -1478,16 +1396,15 @@ static void reader_free(struct reader *r)
 	free(r->stack);
 }
 
-struct profile *pprof__read_max(const void *buf, size_t len, size_t max_raw, int *err)
+struct Pprof__Profile *pprof__unpack(const void *buf, size_t len, size_t max_raw, int *err)
 {
 	const unsigned char *in = buf;
 	struct budget budget = {};
 	ProtobufCAllocator alloc = {budget_alloc, budget_free, &budget};
-	struct reader r = {};
 	Pprof__Profile *m = NULL;
 	unsigned char *raw = NULL;
 	size_t raw_len = len;
-	int ret;
+	int ret = 0;
 
 	max_raw = MIN(max_raw, (size_t)PPROF_MAX_RAW);
 	if (len >= 2 && in[0] == 0x1f && in[1] == 0x8b) {
@@ -1501,13 +1418,32 @@ struct profile *pprof__read_max(const void *buf, size_t len, size_t max_raw, int
 	}
 	budget.limit = MIN(PARSE_MEM_BASE + PARSE_MEM_FACTOR * (uint64_t)raw_len, PARSE_MEM_MAX);
 	m = pprof__profile__unpack(&alloc, raw_len, in);
+	if (!m)
+		ret = budget.exceeded ? -EFBIG : -EINVAL;
+cleanup:
 	/* protobuf-c copies what it keeps, so the wire bytes can go now. */
 	free(raw);
-	raw = NULL;
-	if (!m) {
-		ret = budget.exceeded ? -EFBIG : -EINVAL;
+	if (err)
+		*err = ret;
+	return m;
+}
+
+void pprof__free_unpacked(struct Pprof__Profile *m)
+{
+	/* budget_free is plain free(): the system allocator frees what the budget gave. */
+	if (m)
+		pprof__profile__free_unpacked(m, NULL);
+}
+
+struct profile *pprof__read_max(const void *buf, size_t len, size_t max_raw, int *err)
+{
+	struct reader r = {};
+	Pprof__Profile *m;
+	int ret;
+
+	m = pprof__unpack(buf, len, max_raw, &ret);
+	if (!m)
 		goto cleanup;
-	}
 	r.m = m;
 	r.p = profile__new();
 	if (!r.p) {
@@ -1516,9 +1452,7 @@ struct profile *pprof__read_max(const void *buf, size_t len, size_t max_raw, int
 	}
 	ret = r_convert(&r);
 cleanup:
-	if (m)
-		pprof__profile__free_unpacked(m, &alloc);
-	free(raw);
+	pprof__free_unpacked(m);
 	reader_free(&r);
 	if (ret) {
 		profile__free(r.p);

@@ -71,4 +71,13 @@ struct profile *pprof__read(const void *buf, size_t len, int *err);
 /* The same with a lower cap on the decompressed size, e.g. for uploads; at most PPROF_MAX_RAW. */
 struct profile *pprof__read_max(const void *buf, size_t len, size_t max_raw, int *err);
 
+/*
+ * The decoded message itself (pprof.pb-c.h), gzipped or not, under the same limits as reading,
+ * for converters to other formats (export/otlp.c); NULL with *err as pprof__read's. Free it
+ * with pprof__free_unpacked (NULL is fine). Indexes in it are as sent: the caller checks them.
+ */
+struct Pprof__Profile;
+struct Pprof__Profile *pprof__unpack(const void *buf, size_t len, size_t max_raw, int *err);
+void pprof__free_unpacked(struct Pprof__Profile *m);
+
 #endif

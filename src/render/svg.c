@@ -116,47 +116,9 @@ int svg_palette__from_name(const char *name)
 /*
  * Text. Names may hold any bytes; what reaches the SVG is valid UTF-8 of XML characters only:
  * an invalid byte becomes U+FFFD, a control character (C0, DEL, C1) '?'. Newline and tab
- * survive only where keep_ws asks for them (notes).
+ * survive only where keep_ws asks for them (notes). Appends the sanitized s to the pool; the
+ * number of characters in *nchars.
  */
-static size_t utf8_char(const unsigned char *s, size_t n, uint32_t *cp)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	uint32_t v, min;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		v = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		v = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		v = c & 0x07;
-		min = 0x10000;
-	} else {
-		return 0;
-	}
-	if (n < len)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		v = v << 6 | (s[i] & 0x3f);
-	}
-	if (v < min || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff) || v == 0xfffe || v == 0xffff)
-		return 0;
-	*cp = v;
-	return len;
-}
-
-/* Appends the sanitized s to the pool; the number of characters in *nchars. */
 static int pool_sanitize(struct svg *g, const char *s, size_t n, bool keep_ws, uint32_t *nchars)
 {
 	const unsigned char *u = (const unsigned char *)s;
@@ -167,7 +129,7 @@ static int pool_sanitize(struct svg *g, const char *s, size_t n, bool keep_ws, u
 	if (grow_array((void **)&g->pool, &g->pool_cap, g->pool_len + 3 * n + 1, 1))
 		return -ENOMEM;
 	while (i < n) {
-		size_t l = utf8_char(u + i, n - i, &cp);
+		size_t l = utf8_decode(u + i, n - i, &cp);
 		char *d = g->pool + g->pool_len;
 
 		chars++;

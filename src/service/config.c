@@ -822,9 +822,10 @@ static const struct config_key keys[] = {
 	  .help = "after each window, POST its pprof to Pyroscope at URL\n"
 		  "(http://host:4040); windows go out oldest first, once" },
 	{ .name = "push-api", .arg = "API", .parse = parse_push_api, .format = format_push_api,
-	  FIELD(push_api), .modes = CONT, .section = 2, .expect = "connect or ingest",
-	  .help = "connect (default: /push.v1.PusherService/Push) or ingest\n"
-		  "(the older /ingest?name=...&from=&until=&format=pprof)" },
+	  FIELD(push_api), .modes = CONT, .section = 2, .expect = "connect, ingest or otlp",
+	  .help = "connect (default: /push.v1.PusherService/Push), ingest\n"
+		  "(the older /ingest?name=...&from=&until=&format=pprof)\n"
+		  "or otlp (OTLP/HTTP profiles: /v1development/profiles)" },
 	{ .name = "service-name", .arg = "NAME", .parse = parse_service_name,
 	  .format = format_str, FIELD(service_name), .modes = CONT, .section = 2,
 	  .expect = "1 to 127 letters, digits, '.', '_', '-' or '/'",

@@ -105,13 +105,15 @@ static uint32_t copy_str(struct profile *q, const struct profile *p, uint32_t id
 struct profile *fleet__push_profile(const struct profile *p, unsigned int mask)
 {
 	size_t nm = profile__nr_mappings(p), nf = profile__nr_frames(p), i, j;
+	size_t na = profile__nr_attribs(p);
 	uint32_t *mid = calloc(nm + 1, sizeof(*mid)), *fid = calloc(nf + 1, sizeof(*fid));
+	uint32_t *aid = calloc(na + 1, sizeof(*aid));
 	uint32_t *buf = NULL;
 	size_t cap = 0;
 	struct profile *q = profile__new();
 	int err = -ENOMEM;
 
-	if (!q || !mid || !fid)
+	if (!q || !mid || !fid || !aid)
 		goto cleanup;
 	*profile__meta(q) = *profile__meta_const(p);
 	for (i = 1; i <= nm; i++) {
@@ -132,6 +134,18 @@ struct profile *fleet__push_profile(const struct profile *p, unsigned int mask)
 		f.mapping = f.mapping && f.mapping <= nm ? mid[f.mapping] : 0;
 		fid[i] = profile__add_frame(q, &f);
 		if (!fid[i])
+			goto cleanup;
+	}
+	/* Whose the samples are (cgroup, unit, container, pod) stays: labels, OTLP resources. */
+	for (i = 1; i <= na; i++) {
+		struct profile_attrib a = *profile__attrib(p, i);
+
+		a.cgroup = copy_str(q, p, a.cgroup);
+		a.unit = copy_str(q, p, a.unit);
+		a.container = copy_str(q, p, a.container);
+		a.pod = copy_str(q, p, a.pod);
+		aid[i] = profile__add_attrib(q, &a);
+		if (!aid[i])
 			goto cleanup;
 	}
 	for (i = 0; i < profile__nr_samples(p); i++) {
@@ -161,12 +175,15 @@ struct profile *fleet__push_profile(const struct profile *p, unsigned int mask)
 					mask & FLEET_LABEL_PROCESS ? copy_str(q, p, s->comm) : 0,
 					mask & FLEET_LABEL_THREAD ? copy_str(q, p, s->thread) : 0))
 			goto cleanup;
+		profile__set_sample_attrib(q, profile__nr_samples(q) - 1,
+					   s->attrib <= na ? aid[s->attrib] : 0);
 	}
 	err = 0;
 cleanup:
 	free(buf);
 	free(mid);
 	free(fid);
+	free(aid);
 	if (err) {
 		profile__free(q);
 		return NULL;

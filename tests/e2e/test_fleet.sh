@@ -87,7 +87,7 @@ bad_config "push-url without a scheme" "invalid --push-url 'pyroscope:4040'" \
 	--push-url pyroscope:4040
 bad_config "a label named __name__" "invalid --label '__name__=x'" --label __name__=x
 bad_config "a label value with a brace" "invalid --label 'env=a}'" --label 'env=a}'
-bad_config "unknown push-api" "expected connect or ingest" --push-api grpc
+bad_config "unknown push-api" "expected connect, ingest or otlp" --push-api grpc
 bad_config "sample-labels twice the same" "invalid --sample-labels" --sample-labels pid,pid
 bad_config "listen on a host name" "invalid --listen" --listen example.com:80
 printf 'push-url = http://127.0.0.1:1\nlabel = bad label=x\n' >"$T/bad.conf"
