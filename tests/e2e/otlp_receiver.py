@@ -28,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+from receiver_base import QuietHandler
 
 
 def load_schema(proto, out):
@@ -145,19 +146,7 @@ def decode(pb, body):
     return {"resources": resources, "mappings": mappings}
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def answer(self, status, text=""):
-        data = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(QuietHandler):
 
     def do_POST(self):
         n = int(self.headers.get("Content-Length", "0"))

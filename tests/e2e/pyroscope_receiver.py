@@ -24,6 +24,7 @@ import os
 import ssl
 import sys
 import urllib.parse
+from receiver_base import QuietHandler
 
 
 def varint(buf, i):
@@ -117,19 +118,7 @@ def parse_name(name):
     return service, labels
 
 
-class Handler(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, fmt, *args):
-        pass
-
-    def answer(self, status, text=""):
-        data = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+class Handler(QuietHandler):
 
     def do_POST(self):
         d = self.server.dir
