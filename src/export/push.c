@@ -58,6 +58,7 @@ struct push {
 	struct stat cred_st;
 	char *ca_file;
 	uint32_t timeout_s;
+	uint32_t max_age_s;
 	bool have_spool_dir;
 	struct curl_slist *hdrs;
 	struct spool *spool;
@@ -683,6 +684,28 @@ static int start_request(struct push *p)
 	return 0;
 }
 
+/*
+ * Whether the window just peeked is past max_age_s: the backend would refuse it for good, so it
+ * is released, counted and logged instead of sent. Its start is what Pyroscope compares (the
+ * pprof's time_nanos against now - reject_older_than).
+ */
+static bool expired(struct push *p)
+{
+	uint64_t now = now_real_ns(), max = p->max_age_s * 1000000000ULL;
+	char span[64];
+
+	if (!p->max_age_s || p->w.start_ns + max > now)
+		return false;
+	span_text(&p->w, span, sizeof(span));
+	pr_warn("push: window %s started %.0f s ago, more than push-max-age %u s: the backend "
+		"would refuse it (Pyroscope's reject_older_than), not sending it",
+		span, (now - p->w.start_ns) / 1e9, p->max_age_s);
+	p->st.expired++;
+	p->attempt = 0;
+	spool__release(p->spool, true);
+	return true;
+}
+
 /* Sends the oldest window unless a request is in flight or a retry is waiting. */
 static void kick(struct push *p)
 {
@@ -695,6 +718,8 @@ static void kick(struct push *p)
 
 		if (spool__peek(p->spool, &p->w))
 			return;
+		if (expired(p))
+			continue;
 		err = start_request(p);
 		if (!err)
 			return;
@@ -950,6 +975,7 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 	}
 	p->api = o->api;
 	p->timeout_s = o->timeout_s ? o->timeout_s : 30;
+	p->max_age_s = o->max_age_s;
 	p->have_spool_dir = o->spool_dir[0];
 	gethostname(p->hostname, sizeof(p->hostname) - 1);
 	snprintf(p->service, sizeof(p->service), "%.127s",

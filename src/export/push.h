@@ -72,6 +72,12 @@ struct push_opts {
 	uint32_t timeout_s;		/* whole request, 0 = 30 */
 	const char *spool_dir;		/* "" = windows wait in memory */
 	uint64_t spool_max_bytes;
+	/*
+	 * Windows that started longer ago than this are not sent but dropped and counted
+	 * (expired): Pyroscope refuses profiles older than its reject_older_than (default 1h,
+	 * grafana/pyroscope pkg/validation/limits.go) with a 400. 0 = send whatever the age.
+	 */
+	uint32_t max_age_s;
 };
 
 struct push_stats {
@@ -81,6 +87,7 @@ struct push_stats {
 	uint64_t retries;	/* attempts that were retries */
 	uint64_t rejected;	/* windows the server refused for good (4xx) */
 	uint64_t dropped;	/* windows dropped past the spool bound */
+	uint64_t expired;	/* windows not sent: older than max_age_s */
 	uint64_t sent_bytes;	/* request bodies of delivered windows */
 	uint64_t spool_windows, spool_bytes;	/* waiting now */
 };

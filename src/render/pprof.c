@@ -70,6 +70,9 @@ struct writer {
 	size_t nr_owned, cap_owned;
 
 	struct seqmap funcs, locs, samples;
+	struct seqmap pids;	/* pids of the labels: index -> pid_str */
+	int64_t *pid_str;
+	size_t cap_pid_str;
 	uint32_t *single; /* frame id -> index + 1 of its location when it has it alone */
 	uint64_t *counts; /* per merged sample */
 	uint64_t time_scale; /* != 0: counts are microseconds, values this many ns each */
@@ -401,6 +404,28 @@ static void w_mappings(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 	pb->mapping = m->map_ptrs;
 }
 
+/*
+ * A pid as a string label: Pyroscope keeps only string labels (a numeric one is dropped), and
+ * Parca and go tool pprof show either alike. Each pid's string is made once.
+ */
+static int64_t w_pid(struct writer *w, uint32_t pid)
+{
+	char buf[16];
+	bool added;
+	long i = seqmap__get(&w->pids, &pid, 1, &added);
+
+	if (i < 0 || grow_array((void **)&w->pid_str, &w->cap_pid_str, i + 1,
+				sizeof(*w->pid_str))) {
+		w->err = -ENOMEM;
+		return 0;
+	}
+	if (added) {
+		snprintf(buf, sizeof(buf), "%u", pid);
+		w->pid_str[i] = w_cstr(w, buf);
+	}
+	return w->pid_str[i];
+}
+
 static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uint64_t period)
 {
 	int64_t k_process = w_cstr(w, "process"), k_pid = w_cstr(w, "pid");
@@ -444,7 +469,7 @@ static void w_samples(struct writer *w, struct wmsgs *m, Pprof__Profile *pb, uin
 
 			pprof__label__init(lb);
 			lb->key = k_pid;
-			lb->num = key[0];
+			lb->str = w_pid(w, key[0]);
 			m->label_ptrs[nlabels++] = lb;
 			s->n_label++;
 		}
@@ -677,6 +702,8 @@ cleanup:
 	seqmap__free(&w.funcs);
 	seqmap__free(&w.locs);
 	seqmap__free(&w.samples);
+	seqmap__free(&w.pids);
+	free(w.pid_str);
 	return ret;
 }
 

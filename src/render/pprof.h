@@ -28,8 +28,9 @@
  * - kernel frames without a mapping go into a mapping named "[kernel.kallsyms]", JIT frames
  *   without one into "[jit]", each made up when needed (pprof has no frame kinds; the mapping is
  *   how readers tell). A mapping has has_functions set when one of its locations has a name.
- * - the process name is not a location but a `process` label (string); `pid` (number) and
- *   `thread` (string) labels when known; `cgroup`, `systemd_unit`, `container_id` and
+ * - the process name is not a location but a `process` label (string); `pid` and `thread`
+ *   labels when known, strings too (Pyroscope keeps only string labels: a numeric pid was
+ *   dropped there; the reader takes a numeric pid as well); `cgroup`, `systemd_unit`, `container_id` and
  *   `pod_uid` (strings) from the sample's attribution when known. Under group-by the group and
  *   the process name are the stack's first locations and there is no `process` label. Samples
  *   with equal stacks and labels are merged.

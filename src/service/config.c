@@ -529,6 +529,17 @@ static void format_colors(const struct config_key *k, const void *src, char *buf
 	snprintf(buf, len, "%s", svg_palette__name(*(const int *)src));
 }
 
+/* 0 (off) or at least 100 rows: a limit of a few rows would leave only remainders. */
+static int parse_max_samples(const struct config_key *k, const char *v, void *dst)
+{
+	uint64_t x;
+
+	if (parse_u64(v, k->max, &x) || (x && x < 100))
+		return -EINVAL;
+	*(uint32_t *)dst = x;
+	return 0;
+}
+
 /* Fleet keys: the checks live with the modules that use the values (push.h, httpd.h, fleet.h). */
 static int parse_push_url(const struct config_key *k, const char *v, void *dst)
 {
@@ -858,6 +869,17 @@ static const struct config_key keys[] = {
 	{ .name = "push-timeout", .arg = "SECS", .parse = parse_uint, .format = format_uint,
 	  FIELD(push_timeout_s), .min = 1, .max = 600, .modes = CONT, .section = 2,
 	  .expect = "seconds from 1 to 600", .help = "limit on one request (default 30)" },
+	{ .name = "push-max-samples", .arg = "N", .parse = parse_max_samples,
+	  .format = format_uint, FIELD(push_max_samples), .max = 100000000, .modes = CONT,
+	  .section = 2, .expect = "0 (no limit) or a number of rows from 100 to 100000000",
+	  .help = "distinct stacks (pprof samples) per pushed window (default\n"
+		  "16000, Pyroscope's limit); the lightest past it are folded\n"
+		  "into '[trimmed N stacks]' frames, counted and logged" },
+	{ .name = "push-max-age", .arg = "SECS", .parse = parse_uint, .format = format_uint,
+	  FIELD(push_max_age_s), .max = 2678400, .modes = CONT, .section = 2,
+	  .expect = "seconds, 0 for no limit",
+	  .help = "windows that started longer ago are not sent but\n"
+		  "counted (default 3600, Pyroscope's reject_older_than)" },
 	{ .name = "spool-dir", .arg = "DIR", .parse = parse_str, .format = format_str,
 	  FIELD(spool_dir), .modes = CONT, .section = 2, .expect = "a directory path",
 	  .help = "keep unsent windows here, across restarts too (default:\nin memory)" },
@@ -907,6 +929,8 @@ void config__init(struct config *c)
 	c->perfmap_read_ms = 200;
 	c->push_api = PUSH_API_CONNECT;
 	c->push_timeout_s = 30;
+	c->push_max_samples = 16000;
+	c->push_max_age_s = 3600;
 	c->spool_max_bytes = 64ULL << 20;
 	snprintf(c->output, sizeof(c->output), "flamed.svg");
 	c->svg_width = 1200;

@@ -98,6 +98,8 @@ struct config {
 	char push_tenant[128];
 	char push_ca_file[512];
 	uint32_t push_timeout_s;
+	uint32_t push_max_samples;	/* distinct rows per pushed window, 0 = no limit */
+	uint32_t push_max_age_s;	/* windows older are not sent, 0 = no limit */
 	char spool_dir[512];		/* "" = windows wait in memory */
 	uint64_t spool_max_bytes;
 	char listen[64];

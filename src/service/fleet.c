@@ -16,6 +16,7 @@
 #include "render/pprof.h"
 #include "sample/procs.h"
 #include "aggregate/profile.h"
+#include "aggregate/trim.h"
 #include "export/push.h"
 #include "service/session.h"
 #include "aggregate/stacks.h"
@@ -50,6 +51,7 @@ struct fleet {
 	uint64_t windows, windows_written, samples;
 	uint64_t lost[LOST_MAX];
 	uint64_t push_failed_encode;
+	uint64_t trimmed_windows, trimmed_stacks;	/* push-max-samples at work */
 	uint64_t profiles_served, profiles_cancelled;
 	uint64_t start_real;
 };
@@ -397,14 +399,45 @@ static void on_capture_timer(void *ctx)
 
 /* --- the daemon's hooks ---------------------------------------------------------------------- */
 
+/*
+ * A window with more distinct rows than push-max-samples would be refused whole (Pyroscope:
+ * HTTP 400, max_profile_stacktrace_samples): its lightest rows are folded into remainders
+ * (aggregate/trim.h) in *out, or *out stays NULL when it fits. The window on disk is untouched.
+ */
+static int trim(struct fleet *f, const struct profile *p, struct profile **out)
+{
+	const struct profile_meta *m = profile__meta_const(p);
+	struct profile_trim_stats ts;
+	uint64_t total;
+	int err;
+
+	*out = NULL;
+	if (!f->cfg->push_max_samples)
+		return 0;
+	err = profile__trim(p, f->cfg->push_max_samples, out, &ts);
+	if (err || !*out)
+		return err;
+	total = profile__total(p);
+	f->trimmed_windows++;
+	f->trimmed_stacks += ts.folded;
+	pr_notice("push: the window has %zu distinct stacks, over push-max-samples %u: the %zu "
+		  "lightest (%llu %s, %.1f%%) are folded into %zu '[trimmed N stacks]' frame%s",
+		  ts.rows, f->cfg->push_max_samples, ts.folded,
+		  (unsigned long long)ts.folded_count,
+		  m->profile_mode == PROFILE_CPU ? "samples" : "us",
+		  total ? 100.0 * ts.folded_count / total : 0.0, ts.remainders,
+		  ts.remainders == 1 ? "" : "s");
+	return 0;
+}
+
 void fleet__window(struct fleet *f, const struct profile *p, bool written)
 {
 	struct stacks *st;
 	struct capture *c;
-	struct profile *q = NULL;
+	struct profile *q = NULL, *t = NULL;
 	char *buf = NULL;
 	size_t len = 0;
-	int i, err;
+	int i, err = 0;
 
 	if (!f)
 		return;
@@ -424,10 +457,12 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 		return;
 	if (f->cfg->sample_labels != (FLEET_LABEL_PROCESS | FLEET_LABEL_PID | FLEET_LABEL_THREAD)) {
 		q = fleet__push_profile(p, f->cfg->sample_labels);
-		err = q ? encode(q, &buf, &len) : -ENOMEM;
-	} else {
-		err = encode(p, &buf, &len);
+		err = q ? 0 : -ENOMEM;
 	}
+	if (!err)
+		err = trim(f, q ? q : p, &t);
+	if (!err)
+		err = encode(t ? t : q ? q : p, &buf, &len);
 	if (!err) {
 		const struct profile_meta *m = profile__meta_const(p);
 
@@ -441,6 +476,7 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 	}
 	free(buf);
 	profile__free(q);
+	profile__free(t);
 }
 
 /* --- metrics --------------------------------------------------------------------------------- */
@@ -559,6 +595,18 @@ int fleet__metrics(struct fleet *f, FILE *out)
 		       "Request bodies of delivered windows, in bytes.");
 		fprintf(out, "flamed_push_sent_bytes_total %llu\n",
 			(unsigned long long)ps.sent_bytes);
+		metric(out, "flamed_push_trimmed_windows_total", "counter",
+		       "Windows over push-max-samples whose lightest stacks were folded into "
+		       "'[trimmed N stacks]' frames.");
+		fprintf(out, "flamed_push_trimmed_windows_total %llu\n",
+			(unsigned long long)f->trimmed_windows);
+		metric(out, "flamed_push_trimmed_stacks_total", "counter",
+		       "Distinct stacks folded into '[trimmed N stacks]' frames.");
+		fprintf(out, "flamed_push_trimmed_stacks_total %llu\n",
+			(unsigned long long)f->trimmed_stacks);
+		metric(out, "flamed_push_expired_total", "counter",
+		       "Windows not sent because they started longer than push-max-age ago.");
+		fprintf(out, "flamed_push_expired_total %llu\n", (unsigned long long)ps.expired);
 		metric(out, "flamed_spool_bytes", "gauge", "Bytes of windows waiting to be pushed.");
 		fprintf(out, "flamed_spool_bytes %llu\n", (unsigned long long)ps.spool_bytes);
 		metric(out, "flamed_spool_windows", "gauge", "Windows waiting to be pushed.");
@@ -627,6 +675,7 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 			.timeout_s = c->push_timeout_s,
 			.spool_dir = c->spool_dir,
 			.spool_max_bytes = c->spool_max_bytes,
+			.max_age_s = c->push_max_age_s,
 		};
 
 		f->push = push__new(&po, loop, err);
