@@ -14,7 +14,9 @@ window's span) in the JSON line. The PushRequest is decoded by hand from its fie
 or wire type is an error (HTTP 400), as a real server would refuse it.
 
 If DIR/status exists, its number is the HTTP status answered instead of 200 (the request is
-still logged, with "refused": true).
+still logged, with "refused": true). Like a Pyroscope server with default limits, it answers 400
+to a profile of more than 16,000 samples or that started more than an hour ago (--max-samples,
+--max-age), and logs each profile's sample count, total and numeric label keys.
 """
 import argparse
 import gzip
@@ -23,6 +25,7 @@ import json
 import os
 import ssl
 import sys
+import time
 import urllib.parse
 from receiver_base import QuietHandler
 
@@ -55,28 +58,67 @@ def fields(buf):
         i += n
 
 
-def pprof_times(data):
-    """time_nanos (9) and duration_nanos (10) of a pprof Profile, gzipped or not."""
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    out, i = {}, 0
-    while i < len(data):
-        key, i = varint(data, i)
+def any_fields(buf, what):
+    """Yields (field number, wire type, value: int or bytes) of a message."""
+    i = 0
+    while i < len(buf):
+        key, i = varint(buf, i)
         num, wire = key >> 3, key & 7
         if wire == 0:
-            v, i = varint(data, i)
-            if num in (9, 10):
-                out[num] = v
+            v, i = varint(buf, i)
         elif wire == 2:
-            n, i = varint(data, i)
-            i += n
+            n, i = varint(buf, i)
+            if i + n > len(buf):
+                raise ValueError(f"{what}: field {num} truncated")
+            v, i = buf[i:i + n], i + n
         elif wire in (1, 5):
-            i += 8 if wire == 1 else 4
+            n = 8 if wire == 1 else 4
+            v, i = int.from_bytes(buf[i:i + n], "little"), i + n
         else:
-            raise ValueError(f"pprof: wire type {wire}")
-    if i != len(data):
-        raise ValueError("pprof: truncated")
-    return out.get(9, 0), out.get(10, 0)
+            raise ValueError(f"{what}: wire type {wire}")
+        yield num, wire, v
+    if i != len(buf):
+        raise ValueError(f"{what}: truncated")
+
+
+def packed(v):
+    """Varints of a packed repeated field (or one unpacked value)."""
+    if isinstance(v, int):
+        return [v]
+    out, i = [], 0
+    while i < len(v):
+        x, i = varint(v, i)
+        out.append(x)
+    return out
+
+
+def pprof_facts(data):
+    """What a Pyroscope server checks of a pprof Profile, gzipped or not: time_nanos (9),
+    duration_nanos (10), the number of samples (2), the sum of their first values, and the
+    label keys carrying a number (Pyroscope keeps only string labels)."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    out = {"time_nanos": 0, "duration_nanos": 0, "samples": 0, "total": 0}
+    strings, num_keys = [], set()
+    for num, wire, v in any_fields(data, "pprof"):
+        if num == 9 and wire == 0:
+            out["time_nanos"] = v
+        elif num == 10 and wire == 0:
+            out["duration_nanos"] = v
+        elif num == 6 and wire == 2:
+            strings.append(v.decode("utf-8", "replace"))
+        elif num == 2 and wire == 2:
+            out["samples"] += 1
+            for n2, w2, v2 in any_fields(v, "Sample"):
+                if n2 == 2:
+                    vals = packed(v2)
+                    out["total"] += vals[0] if vals else 0
+                elif n2 == 3 and w2 == 2:
+                    label = {n3: v3 for n3, _, v3 in any_fields(v2, "Label")}
+                    if label.get(3):
+                        num_keys.add(label.get(1, 0))
+    out["numeric_labels"] = sorted(strings[k] if k < len(strings) else str(k) for k in num_keys)
+    return out
 
 
 def decode_push(body):
@@ -161,11 +203,23 @@ class Handler(QuietHandler):
             self.answer(400, f"bad request: {e}\n")
             return
         try:
-            rec["time_nanos"], rec["duration_nanos"] = pprof_times(profile)
+            rec.update(pprof_facts(profile))
         except (ValueError, OSError, EOFError) as e:
             rec["error"] = f"not a pprof: {e}"
             self.log(rec)
             self.answer(400, f"bad profile: {e}\n")
+            return
+        # Pyroscope's validation defaults (pkg/validation: max_profile_stacktrace_samples
+        # 16000, reject_older_than 1h): such a profile is answered 400, its window lost.
+        limit, max_age = self.server.max_samples, self.server.max_age
+        if limit and rec["samples"] > limit:
+            rec["error"] = (f"exceeds the samples count limit (max_profile_stacktrace_samples, "
+                            f"actual: {rec['samples']}, limit: {limit})")
+        elif max_age and rec["time_nanos"] < (time.time() - max_age) * 1e9:
+            rec["error"] = "profile too old (reject_older_than)"
+        if "error" in rec:
+            self.log(rec)
+            self.answer(400, rec["error"] + "\n")
             return
         status = 200
         try:
@@ -194,6 +248,10 @@ def main():
     ap.add_argument("--dir", required=True)
     ap.add_argument("--tls-cert", help="serve https with this certificate (PEM)")
     ap.add_argument("--tls-key", help="and this key")
+    ap.add_argument("--max-samples", type=int, default=16000,
+                    help="answer 400 to a profile with more samples (0: no limit)")
+    ap.add_argument("--max-age", type=int, default=3600,
+                    help="answer 400 to a profile that started longer ago (0: no limit)")
     a = ap.parse_args()
     os.makedirs(a.dir, exist_ok=True)
     srv = http.server.HTTPServer(("127.0.0.1", a.port), Handler)
@@ -202,6 +260,7 @@ def main():
         ctx.load_cert_chain(a.tls_cert, a.tls_key)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     srv.dir = a.dir
+    srv.max_samples, srv.max_age = a.max_samples, a.max_age
     # A restarted receiver numbers its files after the ones already there.
     srv.count = len([f for f in os.listdir(a.dir) if f.endswith(".pb.gz")])
     print("ready", flush=True)

@@ -48,7 +48,7 @@ received_stems() {
 import json, sys, time
 for line in open(sys.argv[1]):
     r = json.loads(line)
-    if r.get("refused") or "time_nanos" not in r:
+    if r.get("refused") or r.get("error") or "time_nanos" not in r:
         continue
     ns = r["time_nanos"]
     print(time.strftime("flamed-%Y%m%dT%H%M%S", time.gmtime(ns // 10**9)) +
@@ -226,6 +226,10 @@ check "sample-labels process,pid,thread: pushed samples carry them" \
 for l in process pid thread; do
 	check "sample-labels: $l label" grep -qE "^ *$l:" "$T/tags"
 done
+check "sample-labels: every label a string (Pyroscope keeps no numeric label)" python3 -c '
+import json, sys
+rs = [json.loads(l) for l in open(sys.argv[1])]
+sys.exit(0 if rs and not any(r.get("numeric_labels") for r in rs) else 1)' "$T/recv-labels/requests.jsonl"
 
 # A rotated token is picked up without a restart; an unusable new file keeps the old token.
 PORT=$(free_port)
@@ -357,6 +361,104 @@ total=$(stems "$OUT" | wc -l)
 dropped=$(grep -c "dropped the window of" "$T/flamed-tiny.log")
 check "tiny spool: each window was delivered or dropped and logged ($n + $dropped = $total)" \
 	test $((n + dropped)) = "$total"
+
+# --- Pyroscope's limits: 16,000 samples a profile, none older than an hour -------------------
+#
+# Two manystacks processes at 10 kHz give windows of tens of thousands of distinct stacks; the
+# receiver answers 400 past 16,000 samples and to profiles older than an hour, as Pyroscope
+# does by default. A spooled window from two hours ago waits at start.
+
+# limits_run NAME FLAMED-ARGS...: the daemon until the receiver took 2 requests or 90 s; the
+# workloads ended; LIMITS_METRICS holds /metrics as it was before SIGTERM.
+limits_run() {
+	local name=$1 m1 m2
+	shift
+	PORT=$(free_port)
+	HPORT=$(free_port)
+	check "$name: receiver started" start_receiver "$PORT" "$T/recv-$name"
+	"$WL/manystacks" 120 20 &
+	m1=$!
+	"$WL/manystacks" 120 20 &
+	m2=$!
+	"$FLAMED" --output-dir "$T/out-$name" --interval 8 --keep 0 --formats pprof,folded \
+		-F 10000 --max-stacks 262144 -p "$m1" -p "$m2" --push-url "http://127.0.0.1:$PORT" \
+		--listen "127.0.0.1:$HPORT" "$@" >"$T/$name.log" 2>&1 &
+	FPID=$!
+	wait_until 90 has_requests "$T/recv-$name" 2
+	LIMITS_METRICS=$(curl -s "http://127.0.0.1:$HPORT/metrics")
+	kill -TERM "$FPID"
+	wait "$FPID"
+	check "$name: flamed exits 0" test $? = 0
+	kill "$m1" "$m2" 2>/dev/null
+	wait "$m1" "$m2" 2>/dev/null
+	stop_receiver
+}
+limits_metric() {
+	echo "$LIMITS_METRICS" | awk -v n="$1" '$1 == n { print $2 }'
+}
+
+mkdir -p "$T/spool-limits"
+old_ns=$(($(date +%s) - 7200))000000000
+cp "$(ls "$T"/out-labels/*.pb.gz | head -1)" \
+	"$T/spool-limits/$(printf '%020d-%020d' "$old_ns" $((old_ns + 1000000000))).pb.gz"
+limits_run limits --spool-dir "$T/spool-limits"
+python3 - "$T/recv-limits/requests.jsonl" "$T/out-limits" >"$T/limits.out" 2>&1 <<'EOF'
+import json, os, sys, time
+path, out = sys.argv[1:]
+errors, most, trimmed, n = [], 0, 0, 0
+for line in open(path):
+    r = json.loads(line)
+    n += 1
+    if r.get("error"):
+        errors.append(f"request {n}: answered 400: {r['error']}")
+        continue
+    if r["time_nanos"] < (time.time() - 3600) * 1e9:
+        errors.append(f"request {n}: a window older than an hour was sent")
+    # The window on disk, whole: its folded lines are its distinct stacks, their sum its total.
+    ns = r["time_nanos"]
+    stem = time.strftime("flamed-%Y%m%dT%H%M%S", time.gmtime(ns // 10**9)) + \
+        ".%03dZ" % (ns // 10**6 % 1000)
+    try:
+        rows = [l.rsplit(" ", 1) for l in open(os.path.join(out, stem + ".folded"))]
+    except OSError:
+        errors.append(f"request {n}: no window {stem} on disk")
+        continue
+    most = max(most, len(rows))
+    total = sum(int(c) for _, c in rows)
+    if r["samples"] > 16000:
+        errors.append(f"request {n}: {r['samples']} samples")
+    if r["total"] != total:
+        errors.append(f"request {n}: pushed {r['total']} samples of {total}")
+    if len(rows) > 16000:
+        trimmed += 1
+print(f"{most} {trimmed}")
+print("\n".join(errors))
+sys.exit(1 if errors or not trimmed else 0)
+EOF
+rc=$?
+read -r most ntrim <"$T/limits.out"
+check "limits: windows of up to $most distinct stacks reach a receiver with Pyroscope's 16,000 limit: $ntrim trimmed, none refused, each total exact" \
+	test "$rc" = 0
+[ "$rc" = 0 ] || head -20 "$T/limits.out"
+check "limits: the trim is logged" grep -q "over push-max-samples 16000" "$T/limits.log"
+check "limits: and counted (flamed_push_trimmed_windows_total $(limits_metric flamed_push_trimmed_windows_total))" \
+	test "$(limits_metric flamed_push_trimmed_windows_total)" -ge 1
+f=$(ls "$T"/recv-limits/*.pb.gz | head -1)
+check "limits: the lightest stacks are one [trimmed N stacks] frame per process" \
+	bash -c "'$FLAMED' render '$f' -o '$T/trimmed.folded' 2>/dev/null &&
+		grep -cE '^manystacks;\[trimmed [0-9]+ stacks\] [0-9]+$' '$T/trimmed.folded' | grep -qx 1"
+check "limits: the window older than an hour is not sent, logged" \
+	grep -q "more than push-max-age 3600 s" "$T/limits.log"
+check "limits: and counted (flamed_push_expired_total $(limits_metric flamed_push_expired_total))" \
+	test "$(limits_metric flamed_push_expired_total)" = 1
+check "limits: and out of the spool" test ! -e "$T/spool-limits/$(printf '%020d' "$old_ns")-"*
+
+# The same windows untrimmed: the stand-in refuses them as Pyroscope would.
+limits_run nolimit --push-max-samples 0
+check "nolimit: windows over 16,000 samples answered 400 (Pyroscope's message)" \
+	grep -q "exceeds the samples count limit" "$T/recv-nolimit/requests.jsonl"
+check "nolimit: dropped and counted (flamed_push_rejected_total $(limits_metric flamed_push_rejected_total))" \
+	test "$(limits_metric flamed_push_rejected_total)" -ge 1
 
 # --- The HTTP server ----------------------------------------------------------------------------
 
