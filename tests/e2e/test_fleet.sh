@@ -368,7 +368,7 @@ check "tiny spool: each window was delivered or dropped and logged ($n + $droppe
 # receiver answers 400 past 16,000 samples and to profiles older than an hour, as Pyroscope
 # does by default. A spooled window from two hours ago waits at start.
 
-# limits_run NAME FLAMED-ARGS...: the daemon until the receiver took 2 requests or 90 s; the
+# limits_run NAME FLAMED-ARGS...: the daemon until 2 windows were answered or 90 s; the
 # workloads ended; LIMITS_METRICS holds /metrics as it was before SIGTERM.
 limits_run() {
 	local name=$1 m1 m2
@@ -385,6 +385,8 @@ limits_run() {
 		--listen "127.0.0.1:$HPORT" "$@" >"$T/$name.log" 2>&1 &
 	FPID=$!
 	wait_until 90 has_requests "$T/recv-$name" 2
+	# and until the daemon has taken the answers in (2xx or 400).
+	wait_until 30 answered 2
 	LIMITS_METRICS=$(curl -s "http://127.0.0.1:$HPORT/metrics")
 	kill -TERM "$FPID"
 	wait "$FPID"
@@ -392,6 +394,12 @@ limits_run() {
 	kill "$m1" "$m2" 2>/dev/null
 	wait "$m1" "$m2" 2>/dev/null
 	stop_receiver
+}
+answered() {
+	local ok no
+	ok=$(metric "$HPORT" flamed_push_success_total)
+	no=$(metric "$HPORT" flamed_push_rejected_total)
+	[ $((${ok:-0} + ${no:-0})) -ge "$1" ]
 }
 limits_metric() {
 	echo "$LIMITS_METRICS" | awk -v n="$1" '$1 == n { print $2 }'
