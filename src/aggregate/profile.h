@@ -50,7 +50,7 @@ struct profile_frame {
 	uint32_t func;		/* the plain function name when name carries " (file:line)" */
 	uint32_t file;		/* source file path */
 	uint32_t line;
-	uint32_t start_line;	/* the function's first line (Python frames), 0 = unknown */
+	uint32_t start_line;	/* the function's first line (its declaration for native code), 0 = unknown */
 };
 
 struct profile_sample {

@@ -535,6 +535,18 @@ int dwinfo__lookup(struct dwinfo *d, uint64_t addr, bool lines, struct sym_frame
 			out[i].file = unit_file(d, u, &cudie, attr_u32(&callee, DW_AT_call_file));
 			out[i].line = attr_u32(&callee, DW_AT_call_line);
 		}
+		/*
+		 * pprof's Function.start_line: the function's declaration line, through an inlined
+		 * call's abstract origin or a definition's specification (dwarf_decl_line follows
+		 * both).
+		 */
+		for (i = 0; i < n; i++) {
+			Dwarf_Die die;
+
+			if (dwarf_offdie(d->dw, u->scopes[chain[i]].die, &die) &&
+			    !dwarf_decl_line(&die, &line) && line > 0)
+				out[i].start_line = line;
+		}
 	}
 	return n;
 }

@@ -20,6 +20,7 @@ struct sym_frame {
 	const char *file;	/* source file of the location in this frame, NULL if unknown */
 	uint32_t line;		/* 0 if unknown */
 	bool inlined;		/* an inlined call; the outermost frame is the real function */
+	uint32_t start_line;	/* the function's declaration line (DW_AT_decl_line), 0 if unknown */
 };
 
 struct dwinfo;

@@ -703,6 +703,7 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 		fr.func = sfr[i].name && s->opts.lines ? name_id(s, p, sfr[i].name) : 0;
 		fr.file = sfr[i].file && sfr[i].line ? profile__intern_str(p, sfr[i].file) : 0;
 		fr.line = fr.file ? sfr[i].line : 0;
+		fr.start_line = fr.file ? sfr[i].start_line : 0;
 		s->st.frames_inline += sfr[i].inlined;
 		k = push_frame(s, p, &fr, out, k, max);
 		if (k < 0)

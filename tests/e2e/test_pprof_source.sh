@@ -22,6 +22,11 @@ go tool pprof -raw "$T/chain.pb.gz" >"$T/raw" 2>"$T/raw.err"
 check "-raw: c at chain.c:$LC" grep -qE " c [^ ]*/tests/workloads/chain\.c:$LC s=" "$T/raw"
 check "-raw: b at chain.c:$LB (its call of c)" grep -qE " b [^ ]*/chain\.c:$LB s=" "$T/raw"
 check "-raw: a at chain.c:$LA (its call of b)" grep -qE " a [^ ]*/chain\.c:$LA s=" "$T/raw"
+# Function.start_line: each function's declaration line (DW_AT_decl_line).
+SC=$(line_of chain.c '^__attribute__((noinline)) void c(void)')
+SM=$(line_of chain.c '^int main(')
+check "-raw: c starts at line $SC, main at $SM (Function.start_line)" \
+	bash -c "grep -qE ' c [^ ]*/chain\.c:$LC s=$SC\$' '$T/raw' && grep -qE ' main [^ ]*/chain\.c:[0-9]+ s=$SM\$' '$T/raw'"
 go tool pprof -list '^c$' "$T/chain.pb.gz" >"$T/list" 2>&1
 if grep -q "ROUTINE .* c in .*chain.c" "$T/list" && ! grep -q "no source information" "$T/list" &&
 	grep -qE "^ +[0-9.]+m?s +[0-9.]+m?s +$LC:" "$T/list"; then
@@ -37,11 +42,14 @@ LI=$(line_of sym_inline.c 'x = (x ^ (x >> 7))')
 LO=$(line_of sym_inline.c 'return inner_mix(x, 100000)')
 "$FLAMED" -o "$T/inl.pb.gz" -- "$T/inl" 2 >/dev/null 2>"$T/inl.err"
 go tool pprof -raw "$T/inl.pb.gz" >"$T/inl.raw" 2>&1
-# A location line "N: 0xADDR M=1 inner_mix FILE:LI s=0" continued by "outer_loop FILE:LO s=0".
-check "inlined inner_mix (line $LI) and outer_loop (line $LO) are Lines of one location" \
-	awk -v li="$LI" -v lo="$LO" '
-		/ inner_mix .*sym_inline\.c:/ { if ($0 ~ ("sym_inline\\.c:" li " ")) want = 1; next }
-		want && /outer_loop .*sym_inline\.c:/ && $0 ~ ("sym_inline\\.c:" lo " ") && $1 !~ /:$/ { found = 1 }
+# A location line "N: 0xADDR M=1 inner_mix FILE:LI s=SI" continued by "outer_loop FILE:LO s=SO",
+# each function's start line its declaration's (the inlined one's through its abstract origin).
+SI=$(line_of sym_inline.c 'unsigned inner_mix(unsigned x')
+SO=$(line_of sym_inline.c 'unsigned outer_loop(unsigned x)')
+check "inlined inner_mix (line $LI, from $SI) and outer_loop (line $LO, from $SO) are Lines of one location" \
+	awk -v li="$LI" -v lo="$LO" -v si="$SI" -v so="$SO" '
+		/ inner_mix .*sym_inline\.c:/ { if ($0 ~ ("sym_inline\\.c:" li " s=" si "$")) want = 1; next }
+		want && /outer_loop .*sym_inline\.c:/ && $0 ~ ("sym_inline\\.c:" lo " s=" so "$") && $1 !~ /:$/ { found = 1 }
 		{ want = 0 }
 		END { exit !found }' "$T/inl.raw"
 
