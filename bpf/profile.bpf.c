@@ -740,6 +740,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	struct py_proc *py;
 	struct v8_proc *v8;
 	__u64 ts;
+	long steps;
 
 	c.proc = bpf_map_lookup_elem(&unwind_procs, &tgid);
 	if (!c.proc)
@@ -782,7 +783,16 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		c.st->py_off = py->off;
 	}
 	php_begin(c.st, tgid, ip, sp);
-	bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
+	steps = bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
+	/*
+	 * Frames left when the stack or the loop was full (deep native stacks, deep Python or
+	 * PHP recursion: py_cur is the interpreters' shared cursor): the root part is cut, and
+	 * counted. (A stack whose outermost frame is exactly
+	 * the last one that fits counts too: not told apart, and rare.)
+	 */
+	if (c.st->py_cur ||
+	    (c.st->ip && (c.st->stack.n >= MAX_STACK_DEPTH || steps >= MAX_STACK_DEPTH)))
+		c.st->truncated = 1;
 	if (!c.st->stack.n)
 		return NULL;
 	stat_inc(STAT_DWARF);

@@ -32,7 +32,7 @@ enum stat_idx {
 	STAT_KSTACK_LOST,	/* kernel stack id failed */
 	STAT_DWARF,		/* user stacks unwound with unwind tables */
 	STAT_DWARF_FP,		/* frames unwound with frame pointers inside a DWARF unwind */
-	STAT_DWARF_TRUNC,	/* DWARF unwinds that stopped on a bad read or a loop */
+	STAT_DWARF_TRUNC,	/* DWARF unwinds stopped by a bad read, a loop or the depth cap */
 	STAT_USTACKS_FULL,	/* lost: ustacks map full */
 	STAT_OFFCPU_SWITCHES,	/* switch-outs of profiled tasks recorded (bpf/offcpu.h) */
 	STAT_OFFCPU_SKIPPED,	/* switch-outs not recorded by --offcpu-sample */

@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# End-to-end: Python frames in the shapes real programs take (tests/workloads/pyshapes.py), on
+# Debian's python3 (3.11), pyenv's 3.12 and 3.13 (the versions CI must cover) and 3.10 (the
+# older frame-object layout): two threads in proportion, Python -> C (hashlib into libcrypto),
+# C -> Python (sorted's key= callback), recursion deeper than the stack cap (cut and counted),
+# a raised sys.setrecursionlimit, generators, an asyncio task, exceptions in the hot loop; and
+# Python processes started before and while the daemon runs (continuous mode).
+. "$(dirname "$0")/lib.sh"
+
+SHAPES="$ROOT/tests/workloads/pyshapes.py"
+SECS=1.2
+
+# pystats FILE WANT [BELOW]: "hit python total" over the folded FILE: samples whose Python frames
+# (the _[p] frames, suffix removed, joined by ';') match the awk regex WANT and, when BELOW is
+# given, whose native frames after the last Python frame match BELOW (a C callee's frames);
+# samples with any pyshapes.py frame; all samples.
+pystats() {
+	awk -v want="$2" -v below="${3:-}" '
+		{
+			n = $NF
+			k = split(substr($0, 1, length($0) - length(n) - 1), f, ";")
+			py = ""
+			last = 0
+			for (i = 1; i <= k; i++)
+				if (f[i] ~ /_\[p\]$/) {
+					py = py (py == "" ? "" : ";") substr(f[i], 1, length(f[i]) - 4)
+					last = i
+				}
+			tail = ""
+			for (i = last + 1; i <= k; i++)
+				tail = tail ";" f[i]
+			total += n
+			if (py ~ /pyshapes\.py/)
+				python += n
+			if (py ~ want && (below == "" || tail ~ below))
+				hit += n
+		}
+		END { printf "%d %d %d\n", hit, python, total }' "$1"
+}
+
+# shape LABEL PYTHON SHAPE: profiles one shape; its folded profile is $T/LABEL-SHAPE.folded,
+# flamed's messages $T/LABEL-SHAPE.err and the workload's output $T/LABEL-SHAPE.out.
+shape() {
+	"$FLAMED" -F 499 -o "$T/$1-$3.folded" -- "$2" "$SHAPES" "$3" "$SECS" \
+		>"$T/$1-$3.out" 2>"$T/$1-$3.err"
+}
+
+# expect LABEL SHAPE PCT WHAT WANT [BELOW]: at least PCT% of the samples running pyshapes.py
+# have Python frames matching WANT (and native callees matching BELOW); the heaviest misses are
+# printed when not.
+expect() {
+	local label=$1 sh=$2 pct=$3 what=$4 hit python total
+	read -r hit python total < <(pystats "$T/$label-$sh.folded" "$5" "${6:-}")
+	check "$label $sh: $what in >= $pct% of pyshapes.py samples ($hit/$python, $total in all)" \
+		test "$python" -ge 100 -a $((hit * 100)) -ge $((python * pct))
+	[ $((hit * 100)) -ge $((python * pct)) ] ||
+		awk '{ print $NF, substr($0, 1, 400) }' "$T/$label-$sh.folded" | sort -nr | head -5 |
+		sed 's/^/     miss /'
+}
+
+# truncated FILE: the run's count of cut stacks, from flamed's closing notice.
+truncated() {
+	sed -nE 's/.* ([0-9]+) truncated\).*/\1/p' "$1" | tail -1
+}
+
+# The name of the module of 3.7-3.10 code objects is co_name (no co_qualname): a method is
+# named without its class there, so patterns accept both.
+run_version() {
+	local label=$1 py=$2 hit python total a b ca cb tr
+
+	# Two threads in two functions, each under threading's bootstrap under start_thread, in
+	# proportion to the CPU time each used (the workload prints it): beta sleeps half its time.
+	shape "$label" "$py" threads
+	read -r a python total < <(pystats "$T/$label-threads.folded" '_bootstrap \(threading\.py\);.*;alpha \(pyshapes\.py\)(;spin \(pyshapes\.py\))?$')
+	read -r b python total < <(pystats "$T/$label-threads.folded" '_bootstrap \(threading\.py\);.*;beta \(pyshapes\.py\)(;spin \(pyshapes\.py\))?$')
+	check "$label threads: every alpha and beta stack is under start_thread" \
+		bash -c "! grep -E '(alpha|beta) \(pyshapes\.py\)_\[p\]' '$T/$label-threads.folded' | grep -qv ';start_thread;'"
+	read -r ca cb < <(awk '/^alpha/ { print $2, $4 }' "$T/$label-threads.out")
+	echo "     $label threads: alpha $a samples, beta $b; CPU alpha ${ca:-?} s, beta ${cb:-?} s"
+	check "$label threads: both threads' functions named (alpha $a, beta $b samples)" \
+		test "$a" -ge 50 -a "$b" -ge 25
+	# Shares of samples vs shares of CPU time: within 0.12 (a 3-sigma binomial margin at 300
+	# samples is 0.08; the rest is sampling skew between threads on a loaded machine).
+	check "$label threads: in proportion to their CPU time (alpha's share of samples vs CPU)" \
+		awk -v a="$a" -v b="$b" -v ca="${ca:-0}" -v cb="${cb:-0}" 'BEGIN {
+			if (a + b == 0 || ca + cb == 0) exit 1
+			d = a / (a + b) - ca / (ca + cb); if (d < 0) d = -d
+			printf "     share of samples %.3f, of CPU %.3f\n", a / (a + b), ca / (ca + cb)
+			exit !(d <= 0.12) }'
+
+	# Python -> C: the Python caller, then sha256's native frames below it (libcrypto's
+	# SHA256_Update and its assembly, or CPython's own _sha256 where built without OpenSSL).
+	shape "$label" "$py" hash
+	expect "$label" hash 80 "<module>;hasher above sha256's native frames" \
+		'^<module> \(pyshapes\.py\);hasher \(pyshapes\.py\)$' ';[^;]*([Ss][Hh][Aa]256|sha2)[^;]*(;|$)'
+
+	# C -> Python: py_key above the sort's native frames (list_sort) above sorter.
+	shape "$label" "$py" sortkey
+	expect "$label" sortkey 80 "<module>;sorter;py_key" \
+		'^<module> \(pyshapes\.py\);sorter \(pyshapes\.py\);py_key \(pyshapes\.py\)'
+	read -r hit python < <(awk '
+		{
+			n = $NF
+			k = split($0, f, ";")
+			s = l = 0
+			for (i = 1; i <= k; i++) {
+				if (f[i] == "sorter (pyshapes.py)_[p]")
+					s = i
+				else if (s && f[i] ~ /^list_sort/)
+					l = i
+				else if (l && f[i] ~ /^py_key \(pyshapes\.py\)_\[p\]/) {
+					hit += n
+					break
+				}
+			}
+			if (/pyshapes\.py\)_\[p\]/)
+				python += n
+		}
+		END { printf "%d %d\n", hit, python }' "$T/$label-sortkey.folded")
+	check "$label sortkey: sorter;list_sort..(native);py_key in >= 80% of samples ($hit/$python)" \
+		test "$python" -ge 100 -a $((hit * 100)) -ge $((python * 80))
+
+	# Recursion 300 deep: more frames than a stack holds (127). The innermost are kept, all
+	# named (down...down;leaf), and the cut stacks counted in flamed's summary.
+	for sh in recurse reclimit; do
+		shape "$label" "$py" "$sh"
+		expect "$label" "$sh" 90 "only down..down;leaf (no garbage)" \
+			'^down \(pyshapes\.py\)(;down \(pyshapes\.py\))+;leaf \(pyshapes\.py\)(;spin \(pyshapes\.py\))?$'
+		read -r hit python total < <(pystats "$T/$label-$sh.folded" 'leaf \(pyshapes\.py\)')
+		tr=$(truncated "$T/$label-$sh.err")
+		check "$label $sh: cut stacks counted ($tr truncated of $total, $hit in leaf)" \
+			test "${tr:-0}" -ge "$hit" -a "$hit" -ge 100
+		check "$label $sh: exit 0, no Python error" \
+			bash -c "! grep -q 'Error' '$T/$label-$sh.out' '$T/$label-$sh.err'"
+	done
+
+	# A generator's body: its frame called from the consumer's.
+	shape "$label" "$py" gen
+	expect "$label" gen 90 "<module>;consume;produce (a generator)" \
+		'^<module> \(pyshapes\.py\);consume \(pyshapes\.py\);produce \(pyshapes\.py\)$'
+
+	# An asyncio task: the event loop's frames, then the task's coroutine and the one it awaits.
+	shape "$label" "$py" asyncio
+	expect "$label" asyncio 80 "asyncio.run..._run_once.._run;worker;crunch (coroutines)" \
+		'^<module> \(pyshapes\.py\);run \(runners\.py\);.*_run_once \(base_events\.py\);.*_run \(events\.py\);worker \(pyshapes\.py\);crunch \(pyshapes\.py\)(;spin \(pyshapes\.py\))?$'
+
+	# An exception raised and caught in every round of the hot loop.
+	shape "$label" "$py" exc
+	expect "$label" exc 90 "<module>;outer;hot with exceptions" \
+		'^<module> \(pyshapes\.py\);outer \(pyshapes\.py\);hot \(pyshapes\.py\)$'
+}
+
+# late_stats DIR NAME: "chain python" over the daemon's windows for the script NAME.py.
+late_stats() {
+	cat "$1"/flamed-*.folded 2>/dev/null | awk -v name="$2" '
+		{
+			n = $NF
+			if (index($0, "(" name ".py)_[p]") == 0)
+				next
+			python += n
+			if (index($0, "<module> (" name ".py)_[p];outer (" name ".py)_[p];hot (" name ".py)_[p]"))
+				chain += n
+		}
+		END { printf "%d %d\n", chain, python }'
+}
+late_seen() { [ "$(late_stats "$1" "$2" | cut -d' ' -f2)" -ge "$3" ]; }
+
+if need_root "python shapes" && need_tool "python shapes" python3; then
+	run_version debian-3.11 /usr/bin/python3
+	PYROOT=$(pyenv root 2>/dev/null)
+	for minor in 10 12 13; do
+		py=$(ls -d "$PYROOT"/versions/3.$minor.*/bin/python3.$minor 2>/dev/null | tail -1)
+		if [ -z "$py" ]; then
+			skip "pyenv CPython 3.$minor: not installed under ${PYROOT:-pyenv root}"
+			continue
+		fi
+		run_version "pyenv-3.$minor" "$py"
+	done
+
+	# Continuous mode: one Python process started before the daemon, one while it runs. The
+	# scripts are copies under names of their own (other suites run python3 system-wide).
+	D="$T/windows"
+	cp "$ROOT/tests/workloads/pychain.py" "$T/early_$$.py"
+	cp "$ROOT/tests/workloads/pychain.py" "$T/late_$$.py"
+	python3 "$T/early_$$.py" 60 &
+	ep=$!
+	wait_until 30 ticks_at_least "$ep" 10
+	"$FLAMED" -F 499 --interval 2 --formats folded --output-dir "$D" 2>"$T/daemon.err" &
+	fp=$!
+	check "daemon: started" wait_for "$T/daemon.err" "profiling the whole system" 60
+	python3 "$T/late_$$.py" 60 &
+	lp=$!
+	# Named in a window: 100 samples of each script in the windows written so far.
+	check "daemon: the process started before it is named in a window" \
+		wait_until 60 late_seen "$D" "early_$$" 100
+	check "daemon: the process started while it runs is named in a window" \
+		wait_until 60 late_seen "$D" "late_$$" 100
+	kill "$ep" "$lp" 2>/dev/null
+	wait "$ep" "$lp" 2>/dev/null
+	kill -TERM "$fp"
+	wait "$fp"
+	check "daemon: exits 0" test $? = 0
+	for name in "early_$$" "late_$$"; do
+		read -r chain python < <(late_stats "$D" "$name")
+		check "daemon: ${name%_*}: >= 90% of its Python samples are <module>;outer;hot ($chain/$python)" \
+			test "$python" -ge 100 -a $((chain * 100)) -ge $((python * 90))
+	done
+fi
+finish
