@@ -99,15 +99,20 @@ run_version() {
 	shape "$label" "$py" sortkey
 	expect "$label" sortkey 80 "<module>;sorter;py_key" \
 		'^<module> \(pyshapes\.py\);sorter \(pyshapes\.py\);py_key \(pyshapes\.py\)'
-	read -r hit python < <(awk '
+	# Debian's python3.11 has no .symtab: list_sort, a static function, is an unnamed
+	# [python3.11+0x...] frame there, so any native frame between them counts; pyenv's builds
+	# name it.
+	local named=1
+	case $label in debian-*) named=0 ;; esac
+	read -r hit python < <(awk -v named="$named" '
 		{
 			n = $NF
-			k = split($0, f, ";")
+			k = split(substr($0, 1, length($0) - length(n) - 1), f, ";")
 			s = l = 0
 			for (i = 1; i <= k; i++) {
 				if (f[i] == "sorter (pyshapes.py)_[p]")
 					s = i
-				else if (s && f[i] ~ /^list_sort/)
+				else if (s && (f[i] ~ /^list_sort/ || (!named && f[i] !~ /_\[p\]$/)))
 					l = i
 				else if (l && f[i] ~ /^py_key \(pyshapes\.py\)_\[p\]/) {
 					hit += n
@@ -118,7 +123,7 @@ run_version() {
 				python += n
 		}
 		END { printf "%d %d\n", hit, python }' "$T/$label-sortkey.folded")
-	check "$label sortkey: sorter;list_sort..(native);py_key in >= 80% of samples ($hit/$python)" \
+	check "$label sortkey: sorter;list_sort..(native$([ "$named" = 1 ] || echo ', unnamed'));py_key in >= 80% of samples ($hit/$python)" \
 		test "$python" -ge 100 -a $((hit * 100)) -ge $((python * 80))
 
 	# Recursion 300 deep: more frames than a stack holds (127). The innermost are kept, all
