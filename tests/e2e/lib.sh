@@ -105,3 +105,8 @@ ticks_at_least() {
 	local t
 	t=$(cpu_ticks "$1" 2>/dev/null) && [ -n "$t" ] && [ "$t" -ge "$2" ]
 }
+
+# pyenv_python MINOR: the newest pyenv CPython 3.MINOR's interpreter, or nothing.
+pyenv_python() {
+	ls -d "$(pyenv root 2>/dev/null)"/versions/3."$1".*/bin/python3."$1" 2>/dev/null | tail -1
+}

@@ -143,11 +143,10 @@ run_version() {
 if need_root "python frames" && need_tool "python frames" python3; then
 	run_version debian-3.11 /usr/bin/python3
 
-	PYROOT=$(pyenv root 2>/dev/null)
 	for minor in 7 8 9 10 11 12 13; do
-		py=$(ls -d "$PYROOT"/versions/3.$minor.*/bin/python3.$minor 2>/dev/null | tail -1)
+		py=$(pyenv_python "$minor")
 		if [ -z "$py" ]; then
-			skip "pyenv CPython 3.$minor: not installed under ${PYROOT:-pyenv root}"
+			skip "pyenv CPython 3.$minor: not installed under pyenv root"
 			continue
 		fi
 		run_version "pyenv-3.$minor" "$py"
@@ -156,14 +155,14 @@ if need_root "python frames" && need_tool "python frames" python3; then
 	# pprof's functions and lines, on the oldest line table format, 3.10's and the newest.
 	if need_tool "python frames in pprof" go; then
 		for minor in 8 10 13; do
-			py=$(ls -d "$PYROOT"/versions/3.$minor.*/bin/python3.$minor 2>/dev/null | tail -1)
+			py=$(pyenv_python "$minor")
 			[ -n "$py" ] && run_pprof "pprof-3.$minor" "$py"
 		done
 		run_pprof pprof-debian-3.11 /usr/bin/python3
 	fi
 
 	# 3.6 has no layout: named once as unsupported, native frames kept, no _[p] frame.
-	py=$(ls -d "$PYROOT"/versions/3.6.*/bin/python3.6 2>/dev/null | tail -1)
+	py=$(pyenv_python 6)
 	if [ -n "$py" ]; then
 		"$FLAMED" -F 499 -o "$T/py36.folded" -- "$py" "$SCRIPT" 1 2>"$T/py36.err"
 		check "CPython 3.6: exit 0" test $? = 0

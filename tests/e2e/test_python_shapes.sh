@@ -173,11 +173,10 @@ late_seen() { [ "$(late_stats "$1" "$2" | cut -d' ' -f2)" -ge "$3" ]; }
 
 if need_root "python shapes" && need_tool "python shapes" python3; then
 	run_version debian-3.11 /usr/bin/python3
-	PYROOT=$(pyenv root 2>/dev/null)
 	for minor in 10 12 13; do
-		py=$(ls -d "$PYROOT"/versions/3.$minor.*/bin/python3.$minor 2>/dev/null | tail -1)
+		py=$(pyenv_python "$minor")
 		if [ -z "$py" ]; then
-			skip "pyenv CPython 3.$minor: not installed under ${PYROOT:-pyenv root}"
+			skip "pyenv CPython 3.$minor: not installed under pyenv root"
 			continue
 		fi
 		run_version "pyenv-3.$minor" "$py"
