@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef ARRAY_SIZE
@@ -77,5 +78,11 @@ size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
 /* Monotonic and wall clocks in nanoseconds. */
 uint64_t now_mono_ns(void);
 uint64_t now_real_ns(void);
+
+/* calloc that never answers NULL for success: n = 0 allocates one element. */
+static inline void *calloc_n(size_t n, size_t size)
+{
+	return calloc(n ? n : 1, size);
+}
 
 #endif

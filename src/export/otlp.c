@@ -80,11 +80,6 @@ struct enc {
 	OT(ExportProfilesServiceRequest) req;
 };
 
-static void *calloc_n(size_t n, size_t size)
-{
-	return calloc(n ? n : 1, size);
-}
-
 /*
  * s as valid UTF-8 without NUL bytes (protobuf's strings must be UTF-8, C's end at NUL): each
  * byte that does not start a valid character becomes U+FFFD. Writes to out unless NULL; the

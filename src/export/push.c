@@ -11,12 +11,15 @@
 #include <sys/stat.h>
 
 #include <curl/curl.h>
+#include <zlib.h>
 
 #include "base/evloop.h"
 #include "base/log.h"
 #include "export/otlp.h"
 #include "export/push.h"
+#include "render/pprof.h"
 #include "otlp.pb-c.h"
+#include "pprof.pb-c.h"
 #include "push.pb-c.h"
 #include "export/spool.h"
 #include "base/util.h"
@@ -43,6 +46,8 @@ struct push {
 	char *base;		/* URL without its trailing '/' */
 	char *endpoint;		/* the Connect or OTLP URL */
 	char service[128];
+	bool service_set;	/* service-name given: not replaced by a group's */
+	bool series_per_group;	/* --group-by: one Connect series per group */
 	char hostname[256];
 	char *labels;
 	char *userpwd;		/* basic auth, "user:password" */
@@ -244,37 +249,37 @@ const char *push__profile_name(enum profile_mode m)
 	return m == PROFILE_OFFCPU ? "off_cpu" : m == PROFILE_WALL ? "wall" : "process_cpu";
 }
 
-uint8_t *push__encode_request(const char *name, const char *service_name, const char *hostname,
-			      const char *labels, const char *id, const void *pprof, size_t len,
-			      size_t *out_len)
+/* One series' label pairs, sorted as Prometheus-style label sets are ("__name__" < [a-z]...). */
+static size_t series_pairs(const char *name, const struct push_series *s, const char *hostname,
+			   const char *labels, struct label *l, Push__V1__LabelPair *pairs,
+			   Push__V1__LabelPair **pp)
 {
-	struct label l[PUSH_MAX_LABELS + 1];
-	Push__V1__LabelPair pairs[PUSH_MAX_LABELS + 3], *pp[PUSH_MAX_LABELS + 3];
-	Push__V1__RawSample sample = PUSH__V1__RAW_SAMPLE__INIT, *samples[1] = { &sample };
-	Push__V1__RawProfileSeries series = PUSH__V1__RAW_PROFILE_SERIES__INIT;
-	Push__V1__RawProfileSeries *sp[1] = { &series };
-	Push__V1__PushRequest req = PUSH__V1__PUSH_REQUEST__INIT;
+	const char *service_name = s->service_name;
 	size_t np = 0;
-	uint8_t *buf;
 	int n, i;
 
 	n = series_labels(hostname, labels, l);
 	if (n < 0)
 		n = 0;
-	/* Sorted as Prometheus-style label sets are: "__name__" < [a-z]... */
+	if (s->group && s->group[0]) {
+		snprintf(l[n].name, sizeof(l[n].name), "group");
+		snprintf(l[n].value, sizeof(l[n].value), "%s", s->group);
+		n++;
+		qsort(l, n, sizeof(*l), cmp_label);
+	}
 	push__v1__label_pair__init(&pairs[np]);
 	pairs[np].name = "__name__";
 	pairs[np++].value = (char *)name;
 	for (i = 0; i <= n; i++) {
-		const char *name = i < n ? l[i].name : NULL;
+		const char *lname = i < n ? l[i].name : NULL;
 
-		if (service_name && (!name || strcmp(name, "service_name") > 0)) {
+		if (service_name && (!lname || strcmp(lname, "service_name") > 0)) {
 			push__v1__label_pair__init(&pairs[np]);
 			pairs[np].name = "service_name";
 			pairs[np++].value = (char *)service_name;
 			service_name = NULL;
 		}
-		if (name) {
+		if (lname) {
 			push__v1__label_pair__init(&pairs[np]);
 			pairs[np].name = l[i].name;
 			pairs[np++].value = l[i].value;
@@ -282,20 +287,66 @@ uint8_t *push__encode_request(const char *name, const char *service_name, const 
 	}
 	for (i = 0; i < (int)np; i++)
 		pp[i] = &pairs[i];
-	series.n_labels = np;
-	series.labels = pp;
-	sample.raw_profile.data = (uint8_t *)pprof;
-	sample.raw_profile.len = len;
-	sample.id = (char *)id;
-	series.n_samples = 1;
-	series.samples = samples;
-	req.n_series = 1;
-	req.series = sp;
+	return np;
+}
+
+uint8_t *push__encode_series(const char *name, const char *hostname, const char *labels,
+			     const struct push_series *s, size_t n, size_t *out_len)
+{
+	/* Per series: hostname, the labels, group; then __name__ and service_name. */
+	enum { NL = PUSH_MAX_LABELS + 2, NP = NL + 2 };
+	struct label *l = calloc_n(n * NL, sizeof(*l));
+	Push__V1__LabelPair *pairs = calloc_n(n * NP, sizeof(*pairs));
+	Push__V1__LabelPair **pp = calloc_n(n * NP, sizeof(*pp));
+	Push__V1__RawSample *samples = calloc_n(n, sizeof(*samples));
+	Push__V1__RawSample **sptr = calloc_n(n, sizeof(*sptr));
+	Push__V1__RawProfileSeries *series = calloc_n(n, sizeof(*series));
+	Push__V1__RawProfileSeries **ser = calloc_n(n, sizeof(*ser));
+	Push__V1__PushRequest req = PUSH__V1__PUSH_REQUEST__INIT;
+	uint8_t *buf = NULL;
+	size_t i;
+
+	if (!l || !pairs || !pp || !samples || !sptr || !series || !ser)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		push__v1__raw_profile_series__init(&series[i]);
+		push__v1__raw_sample__init(&samples[i]);
+		series[i].n_labels = series_pairs(name, &s[i], hostname, labels, &l[i * NL],
+						  &pairs[i * NP], &pp[i * NP]);
+		series[i].labels = &pp[i * NP];
+		samples[i].raw_profile.data = (uint8_t *)s[i].pprof;
+		samples[i].raw_profile.len = s[i].len;
+		samples[i].id = (char *)s[i].id;
+		sptr[i] = &samples[i];
+		series[i].n_samples = 1;
+		series[i].samples = &sptr[i];
+		ser[i] = &series[i];
+	}
+	req.n_series = n;
+	req.series = ser;
 	*out_len = push__v1__push_request__get_packed_size(&req);
 	buf = malloc(*out_len ? *out_len : 1);
 	if (buf)
 		push__v1__push_request__pack(&req, buf);
+cleanup:
+	free(l);
+	free(pairs);
+	free(pp);
+	free(samples);
+	free(sptr);
+	free(series);
+	free(ser);
 	return buf;
+}
+
+uint8_t *push__encode_request(const char *name, const char *service_name, const char *hostname,
+			      const char *labels, const char *id, const void *pprof, size_t len,
+			      size_t *out_len)
+{
+	struct push_series s = { .service_name = service_name, .id = id, .pprof = pprof,
+				 .len = len };
+
+	return push__encode_series(name, hostname, labels, &s, 1, out_len);
 }
 
 /* Percent-encodes all but RFC 3986's unreserved characters. */
@@ -606,6 +657,192 @@ static int encode_otlp(struct push *p, size_t *len)
 	return p->body ? 0 : err;
 }
 
+/* A location or function of m by its id: ids are their index + 1 when flamed wrote them. */
+static const Pprof__Location *find_location(const Pprof__Profile *m, uint64_t id)
+{
+	size_t i;
+
+	if (id && id <= m->n_location && m->location[id - 1]->id == id)
+		return m->location[id - 1];
+	for (i = 0; i < m->n_location; i++)
+		if (m->location[i]->id == id)
+			return m->location[i];
+	return NULL;
+}
+
+static const Pprof__Function *find_function(const Pprof__Profile *m, uint64_t id)
+{
+	size_t i;
+
+	if (id && id <= m->n_function && m->function[id - 1]->id == id)
+		return m->function[id - 1];
+	for (i = 0; i < m->n_function; i++)
+		if (m->function[i]->id == id)
+			return m->function[i];
+	return NULL;
+}
+
+/* The name (a string index) of a sample's root frame, its group under --group-by; 0 if none. */
+static uint64_t root_name(const Pprof__Profile *m, const Pprof__Sample *s)
+{
+	const Pprof__Location *l;
+	const Pprof__Function *f;
+
+	if (!s->n_location_id)
+		return 0;
+	l = find_location(m, s->location_id[s->n_location_id - 1]);
+	if (!l || !l->n_line)
+		return 0;
+	f = find_function(m, l->line[l->n_line - 1]->function_id);
+	return f && f->name > 0 && (size_t)f->name < m->n_string_table ? f->name : 0;
+}
+
+struct grouped {
+	uint64_t key;
+	size_t i;
+};
+
+static int cmp_grouped(const void *a, const void *b)
+{
+	const struct grouped *x = a, *y = b;
+
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+/* gzip of buf (a gzip header, as pprof is served), malloc'd in *out; NULL on failure. */
+static uint8_t *gzip_buf(const uint8_t *buf, size_t len, size_t *out_len)
+{
+	z_stream zs = {};
+	uint8_t *out = NULL;
+	size_t cap;
+
+	if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY))
+		return NULL;
+	cap = deflateBound(&zs, len) + 32;
+	out = malloc(cap);
+	if (out) {
+		zs.next_in = (Bytef *)buf;
+		zs.avail_in = len;
+		zs.next_out = out;
+		zs.avail_out = cap;
+		if (deflate(&zs, Z_FINISH) != Z_STREAM_END) {
+			free(out);
+			out = NULL;
+		} else {
+			*out_len = zs.total_out;
+		}
+	}
+	deflateEnd(&zs);
+	return out;
+}
+
+/*
+ * --group-by with the Connect API: one series per group, the way Pyroscope users browse
+ * services. Every stack's root frame is its group (the unit, docker:ID, pod:UID ...), so the
+ * window's samples are split by it and each group is sent as a pprof of its own samples (the
+ * tables are shared: a pprof may hold locations no sample uses), with the group as its
+ * service_name unless service-name was set, and as a "group" label either way. Stacks in no
+ * group ("[no unit]" ...) keep the configured service_name. 0, -ENOMEM, or -EINVAL for good.
+ */
+static int encode_grouped(struct push *p, size_t *len)
+{
+	Pprof__Profile *m, sub;
+	Pprof__Sample **order = NULL;
+	struct grouped *g = NULL;
+	struct push_series *s = NULL;
+	uint8_t **bufs = NULL;
+	char (*ids)[37] = NULL, (*names)[256] = NULL, who[512];
+	size_t n, i, start, ng = 0;
+	int err;
+
+	m = pprof__unpack(p->w.data, p->w.len, PPROF_MAX_RAW, &err);
+	if (!m)
+		return err == -ENOMEM ? err : -EINVAL;
+	n = m->n_sample;
+	err = -ENOMEM;
+	g = calloc_n(n, sizeof(*g));
+	order = calloc_n(n, sizeof(*order));
+	s = calloc_n(n, sizeof(*s));
+	bufs = calloc_n(n, sizeof(*bufs));
+	ids = calloc_n(n, sizeof(*ids));
+	names = calloc_n(n, sizeof(*names));
+	if (!g || !order || !s || !bufs || !ids || !names)
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		g[i] = (struct grouped){ root_name(m, m->sample[i]), i };
+	qsort(g, n, sizeof(*g), cmp_grouped);
+	for (i = 0; i < n; i++)
+		order[i] = m->sample[g[i].i];
+	for (start = 0; start < n; start = i) {
+		char *group = names[ng];
+		uint8_t *raw;
+		size_t rlen;
+
+		if (g[start].key) {
+			const ProtobufCBinaryData *b = &m->string_table[g[start].key];
+
+			size_t k, gl = MIN(b->len, sizeof(*names) - 1);
+
+			/*
+			 * A label value: a delegated user names its own cgroups, so bytes
+			 * outside printable ASCII (invalid UTF-8, NUL) become '_'.
+			 */
+			for (k = 0; k < gl; k++)
+				group[k] = b->data[k] >= 0x20 && b->data[k] < 0x7f ? b->data[k] : '_';
+			group[gl] = '\0';
+		}
+		for (i = start; i < n && g[i].key == g[start].key; i++)
+			;
+		sub = *m;
+		sub.n_sample = i - start;
+		sub.sample = &order[start];
+		rlen = pprof__profile__get_packed_size(&sub);
+		raw = malloc(rlen ? rlen : 1);
+		if (!raw)
+			goto cleanup;
+		pprof__profile__pack(&sub, raw);
+		bufs[ng] = gzip_buf(raw, rlen, &s[ng].len);
+		free(raw);
+		if (!bufs[ng])
+			goto cleanup;
+		/* Each series its own ID, the same when the window is resent. */
+		snprintf(who, sizeof(who), "%s\n%s", p->hostname, group);
+		push__profile_id(who, p->w.start_ns, p->w.end_ns, ids[ng]);
+		s[ng].pprof = bufs[ng];
+		s[ng].id = ids[ng];
+		s[ng].group = group;
+		s[ng].service_name = group;
+		if (p->service_set || !group[0] || group[0] == '[')
+			s[ng].service_name = p->service;
+		ng++;
+	}
+	if (!ng) {
+		char id[37];
+
+		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
+		p->body = push__encode_request(push__profile_name(p->w.mode), p->service,
+					       p->hostname, p->labels, id, p->w.data, p->w.len,
+					       len);
+	} else {
+		p->body = push__encode_series(push__profile_name(p->w.mode), p->hostname,
+					      p->labels, s, ng, len);
+	}
+	err = p->body ? 0 : -ENOMEM;
+cleanup:
+	for (i = 0; bufs && i < ng; i++)
+		free(bufs[i]);
+	free(bufs);
+	free(ids);
+	free(names);
+	free(s);
+	free(order);
+	free(g);
+	pprof__free_unpacked(m);
+	return err;
+}
+
 static int start_request(struct push *p)
 {
 	char id[37];
@@ -614,7 +851,14 @@ static int start_request(struct push *p)
 	CURL *e;
 
 	load_credential(p);
-	if (p->api == PUSH_API_CONNECT) {
+	if (p->api == PUSH_API_CONNECT && p->series_per_group) {
+		int err = encode_grouped(p, &len);
+
+		if (err)
+			return err;
+		body = p->body;
+		p->url = strdup(p->endpoint);
+	} else if (p->api == PUSH_API_CONNECT) {
 		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
 		p->body = push__encode_request(push__profile_name(p->w.mode), p->service,
 					       p->hostname, p->labels, id, p->w.data, p->w.len,
@@ -980,6 +1224,8 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 	gethostname(p->hostname, sizeof(p->hostname) - 1);
 	snprintf(p->service, sizeof(p->service), "%.127s",
 		 o->service_name[0] ? o->service_name : p->hostname);
+	p->service_set = o->service_name[0];
+	p->series_per_group = o->series_per_group;
 	if (push__check_service_name(p->service)) {
 		*err = -EINVAL;
 		pr_err("the host name '%s' is not a valid service name: set service-name", p->service);

@@ -78,6 +78,11 @@ struct push_opts {
 	 * grafana/pyroscope pkg/validation/limits.go) with a 400. 0 = send whatever the age.
 	 */
 	uint32_t max_age_s;
+	/*
+	 * --group-by: with the Connect API, each window is one series per group (its root
+	 * frames), service_name the group's unless service_name was given.
+	 */
+	bool series_per_group;
 };
 
 struct push_stats {
@@ -126,6 +131,20 @@ int push__check_service_name(const char *name);
 int push__merge_labels(char *list, size_t size, const char *add);
 /* The __name__ of a profile of mode m: process_cpu, off_cpu or wall. */
 const char *push__profile_name(enum profile_mode m);
+/*
+ * One series of a Connect call: its service_name, its group (a "group" label; NULL or "" for
+ * none), its profile ID and its pprof.
+ */
+struct push_series {
+	const char *service_name;
+	const char *group;
+	const char *id;
+	const void *pprof;
+	size_t len;
+};
+/* The body of a Connect call of n series of a profile named name, malloc'd; NULL on ENOMEM. */
+uint8_t *push__encode_series(const char *name, const char *hostname, const char *labels,
+			     const struct push_series *s, size_t n, size_t *out_len);
 /* The body of the Connect call for a profile named name, malloc'd; NULL on ENOMEM. */
 uint8_t *push__encode_request(const char *name, const char *service_name, const char *hostname, const char *labels,
 			      const char *id, const void *pprof, size_t len, size_t *out_len);

@@ -536,11 +536,6 @@ static void w_comments(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 			m->comments[pb->n_comment++] = w_cstr(w, d.fact[prose[i]]);
 }
 
-static void *calloc_n(size_t n, size_t size)
-{
-	return calloc(n ? n : 1, size);
-}
-
 static int w_alloc(struct writer *w, struct wmsgs *m)
 {
 	size_t ns = w->samples.nr, nl = w->locs.nr, nids = w->samples.pool_len - KEY_HDR * ns;

@@ -20,6 +20,7 @@
 #include "export/push.h"
 #include "service/session.h"
 #include "aggregate/stacks.h"
+#include "sample/cgpath.h"
 #include "symbolize/symbolize.h"
 #include "base/util.h"
 
@@ -676,6 +677,7 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 			.spool_dir = c->spool_dir,
 			.spool_max_bytes = c->spool_max_bytes,
 			.max_age_s = c->push_max_age_s,
+			.series_per_group = c->group_by != CGPATH_GROUP_NONE,
 		};
 
 		f->push = push__new(&po, loop, err);

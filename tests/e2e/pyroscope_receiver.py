@@ -186,8 +186,13 @@ class Handler(QuietHandler):
                 profile = body
             elif url.path == "/push.v1.PusherService/Push":
                 series = decode_push(body)
-                if len(series) != 1 or len(series[0][1]) != 1:
-                    raise ValueError("expected one series with one sample")
+                if not series or any(len(smp) != 1 for _, smp in series):
+                    raise ValueError("expected series of one sample each")
+                if len(series) > 1:
+                    # --group-by: a series per group, each a pprof of its own.
+                    rec["series"] = [dict(pprof_facts(smp[0][0]), labels=dict(lab),
+                                          id=smp[0][1], raw=smp[0][0].hex())
+                                     for lab, smp in series]
                 labels, samples = series[0]
                 rec["api"] = "connect"
                 rec["label_order"] = [k for k, _ in labels]
@@ -197,7 +202,7 @@ class Handler(QuietHandler):
             else:
                 self.answer(404, "404 page not found\n")
                 return
-        except (ValueError, KeyError, UnicodeDecodeError) as e:
+        except (ValueError, KeyError, UnicodeDecodeError, OSError, EOFError) as e:
             rec["error"] = str(e)
             self.log(rec)
             self.answer(400, f"bad request: {e}\n")
@@ -212,9 +217,10 @@ class Handler(QuietHandler):
         # Pyroscope's validation defaults (pkg/validation: max_profile_stacktrace_samples
         # 16000, reject_older_than 1h): such a profile is answered 400, its window lost.
         limit, max_age = self.server.max_samples, self.server.max_age
-        if limit and rec["samples"] > limit:
+        most = max([rec["samples"]] + [x["samples"] for x in rec.get("series", [])])
+        if limit and most > limit:
             rec["error"] = (f"exceeds the samples count limit (max_profile_stacktrace_samples, "
-                            f"actual: {rec['samples']}, limit: {limit})")
+                            f"actual: {most}, limit: {limit})")
         elif max_age and rec["time_nanos"] < (time.time() - max_age) * 1e9:
             rec["error"] = "profile too old (reject_older_than)"
         if "error" in rec:
@@ -232,6 +238,10 @@ class Handler(QuietHandler):
         rec["profile"] = os.path.join(d, f"{self.server.count:04d}.pb.gz")
         with open(rec["profile"], "wb") as f:
             f.write(profile)
+        for k, x in enumerate(rec.get("series", [])):
+            x["profile"] = os.path.join(d, f"{self.server.count:04d}.series{k}.pprof")
+            with open(x["profile"], "wb") as f:
+                f.write(bytes.fromhex(x.pop("raw")))
         if status != 200:
             rec["refused"] = True
         self.log(rec)

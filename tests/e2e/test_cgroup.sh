@@ -137,6 +137,62 @@ if need_tool "pprof labels" go; then
 	check "pprof label pod_uid: $POD_UID" grep -q "pod_uid:  $POD_UID\$" "$T/traces"
 fi
 
+# Pushing with --group-by container: one Pyroscope series per group, service_name the group's
+# (the stand-in receiver of test_fleet.sh decodes the Connect call), stacks in no container
+# under the configured service_name; each series' pprof holds only its group's stacks.
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$ROOT/tests/e2e/pyroscope_receiver.py" --port "$PORT" --dir "$T/recv" >"$T/recv.log" 2>&1 &
+RPID=$!
+wait_for "$T/recv.log" '^ready' 30
+"$FLAMED" --cgroup "/$SLICE" --group-by container --output-dir "$T/gout" --interval 2 -d 4.5 \
+	--formats pprof --push-url "http://127.0.0.1:$PORT" >"$T/gpush.log" 2>&1
+check "push --group-by container: flamed exits 0" test $? = 0
+kill "$RPID" 2>/dev/null
+wait "$RPID" 2>/dev/null
+python3 - "$T/recv/requests.jsonl" "$(hostname)" "docker:${ID:0:12}" "containerd:${KID:0:12}" \
+	>"$T/gpush.out" 2>&1 <<'EOF'
+import json, re, subprocess, sys
+path, host, docker, containerd = sys.argv[1:]
+want = {docker: ("deep", docker), containerd: ("sys", containerd), "[no container]": ("chain", host)}
+seen, errors = set(), []
+for line in open(path):
+    r = json.loads(line)
+    if r.get("error"):
+        errors.append(f"request {r.get('n')}: {r['error']}")
+        continue
+    for s in r.get("series", []):
+        group, svc = s["labels"].get("group"), s["labels"].get("service_name")
+        if group not in want:
+            errors.append(f"request {r['n']}: unexpected group {group!r}")
+            continue
+        proc, want_svc = want[group]
+        if svc != want_svc:
+            errors.append(f"request {r['n']}: group {group}: service_name {svc!r}, expected {want_svc!r}")
+        top = subprocess.run(["go", "tool", "pprof", "-symbolize=none", "-traces", s["profile"]],
+                             capture_output=True, text=True).stdout
+        # -traces: blocks between "-----+-----" lines, frames leaf first (the first after
+        # its value), then the labels ("key:  value").
+        roots = set()
+        for b in re.split(r"(?m)^-+\+-+$", top)[1:]:
+            fr = [re.sub(r"^[0-9][0-9.]*\w*\s+", "", l.strip()) for l in b.splitlines()
+                  if l.strip() and not re.match(r"^\s*[a-z_]+:  ", l)]
+            if fr:
+                roots.add(fr[-1])
+        if roots != {group}:
+            errors.append(f"request {r['n']}: series {group}: stacks rooted at {sorted(roots)}")
+        if proc not in top:
+            errors.append(f"request {r['n']}: series {group}: no {proc} frame")
+        seen.add(group)
+if seen != set(want):
+    errors.append(f"groups seen: {sorted(seen)}")
+print("\n".join(errors))
+sys.exit(1 if errors else 0)
+EOF
+rc=$?
+check "push --group-by container: a series per group (docker:${ID:0:12} deep, containerd:${KID:0:12} sys, [no container] chain under the host's service_name), each pprof only its group's stacks" \
+	test "$rc" = 0
+[ "$rc" = 0 ] || head -20 "$T/gpush.out"
+
 # Bad input: a clear message and a non-zero exit.
 if "$FLAMED" --cgroup nosuch-$$.service -d 1 -o "$T/x.folded" 2>"$T/bad1.err"; then
 	fail "--cgroup of a unit that does not exist is refused"

@@ -303,6 +303,49 @@ TEST(push_connect_request)
 	free(buf);
 }
 
+/* --group-by: one series per group, a "group" label sorted among the others. */
+TEST(push_series_per_group)
+{
+	static const uint8_t a[] = { 1, 2 }, b[] = { 3 };
+	const struct push_series in[] = {
+		{ .service_name = "docker:3f4e5d6c7b8a", .group = "docker:3f4e5d6c7b8a", .id = "i1",
+		  .pprof = a, .len = sizeof(a) },
+		{ .service_name = "host-1", .group = "[no container]", .id = "i2", .pprof = b,
+		  .len = sizeof(b) },
+	};
+	const char *want[][2] = { { "__name__", "wall" }, { "env", "prod" },
+				  { "group", "[no container]" }, { "hostname", "host-1" },
+				  { "service_name", "host-1" } };
+	Push__V1__PushRequest *req;
+	Push__V1__RawProfileSeries *s;
+	uint8_t *buf;
+	size_t len, i;
+
+	buf = push__encode_series(push__profile_name(PROFILE_WALL), "host-1", "env=prod", in, 2,
+				  &len);
+	CHECK(buf);
+	req = buf ? push__v1__push_request__unpack(NULL, len, buf) : NULL;
+	CHECK(req);
+	if (!req) {
+		free(buf);
+		return;
+	}
+	CHECK_EQ_INT(req->n_series, 2);
+	CHECK_EQ_STR(req->series[0]->labels[4]->name, "service_name");
+	CHECK_EQ_STR(req->series[0]->labels[4]->value, "docker:3f4e5d6c7b8a");
+	CHECK_EQ_INT(req->series[0]->samples[0]->raw_profile.len, sizeof(a));
+	s = req->series[1];
+	CHECK_EQ_INT(s->n_labels, ARRAY_SIZE(want));
+	for (i = 0; i < s->n_labels && i < ARRAY_SIZE(want); i++) {
+		CHECK_EQ_STR(s->labels[i]->name, want[i][0]);
+		CHECK_EQ_STR(s->labels[i]->value, want[i][1]);
+	}
+	CHECK_EQ_STR(s->samples[0]->id, "i2");
+	CHECK_EQ_INT(s->samples[0]->raw_profile.len, sizeof(b));
+	push__v1__push_request__free_unpacked(req, NULL);
+	free(buf);
+}
+
 TEST(push_profile_id_and_backoff)
 {
 	char a[37], b[37], c[37];
