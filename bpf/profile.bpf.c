@@ -787,8 +787,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	/*
 	 * Frames left when the stack or the loop was full (deep native stacks, deep Python or
 	 * PHP recursion: py_cur is the interpreters' shared cursor): the root part is cut, and
-	 * counted. (A stack whose outermost frame is exactly
-	 * the last one that fits counts too: not told apart, and rare.)
+	 * counted. (A stack whose outermost frame is exactly the last one that fits counts too:
+	 * not told apart, and rare.)
 	 */
 	if (c.st->py_cur ||
 	    (c.st->ip && (c.st->stack.n >= MAX_STACK_DEPTH || steps >= MAX_STACK_DEPTH)))

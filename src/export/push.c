@@ -754,7 +754,7 @@ static int encode_grouped(struct push *p, size_t *len)
 	struct push_series *s = NULL;
 	uint8_t **bufs = NULL;
 	char (*ids)[37] = NULL, (*names)[256] = NULL, who[512];
-	size_t n, i, start, ng = 0;
+	size_t n, i, start, ng = 0, groups = 0;
 	int err;
 
 	m = pprof__unpack(p->w.data, p->w.len, PPROF_MAX_RAW, &err);
@@ -764,17 +764,23 @@ static int encode_grouped(struct push *p, size_t *len)
 	err = -ENOMEM;
 	g = calloc_n(n, sizeof(*g));
 	order = calloc_n(n, sizeof(*order));
-	s = calloc_n(n, sizeof(*s));
-	bufs = calloc_n(n, sizeof(*bufs));
-	ids = calloc_n(n, sizeof(*ids));
-	names = calloc_n(n, sizeof(*names));
-	if (!g || !order || !s || !bufs || !ids || !names)
+	if (!g || !order)
 		goto cleanup;
 	for (i = 0; i < n; i++)
 		g[i] = (struct grouped){ root_name(m, m->sample[i]), i };
 	qsort(g, n, sizeof(*g), cmp_grouped);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		order[i] = m->sample[g[i].i];
+		groups += !i || g[i].key != g[i - 1].key;
+	}
+	/* An empty window is still one series (of the configured service). */
+	groups = groups ? groups : 1;
+	s = calloc_n(groups, sizeof(*s));
+	bufs = calloc_n(groups, sizeof(*bufs));
+	ids = calloc_n(groups, sizeof(*ids));
+	names = calloc_n(groups, sizeof(*names));
+	if (!s || !bufs || !ids || !names)
+		goto cleanup;
 	for (start = 0; start < n; start = i) {
 		char *group = names[ng];
 		uint8_t *raw;
@@ -782,7 +788,6 @@ static int encode_grouped(struct push *p, size_t *len)
 
 		if (g[start].key) {
 			const ProtobufCBinaryData *b = &m->string_table[g[start].key];
-
 			size_t k, gl = MIN(b->len, sizeof(*names) - 1);
 
 			/*
@@ -819,16 +824,12 @@ static int encode_grouped(struct push *p, size_t *len)
 		ng++;
 	}
 	if (!ng) {
-		char id[37];
-
-		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, id);
-		p->body = push__encode_request(push__profile_name(p->w.mode), p->service,
-					       p->hostname, p->labels, id, p->w.data, p->w.len,
-					       len);
-	} else {
-		p->body = push__encode_series(push__profile_name(p->w.mode), p->hostname,
-					      p->labels, s, ng, len);
+		push__profile_id(p->hostname, p->w.start_ns, p->w.end_ns, ids[0]);
+		s[0] = (struct push_series){ .service_name = p->service, .id = ids[0],
+					     .pprof = p->w.data, .len = p->w.len };
 	}
+	p->body = push__encode_series(push__profile_name(p->w.mode), p->hostname, p->labels, s,
+				      ng ? ng : 1, len);
 	err = p->body ? 0 : -ENOMEM;
 cleanup:
 	for (i = 0; bufs && i < ng; i++)
