@@ -364,29 +364,40 @@ check "tiny spool: each window was delivered or dropped and logged ($n + $droppe
 
 # --- Pyroscope's limits: 16,000 samples a profile, none older than an hour -------------------
 #
-# Two manystacks processes at 10 kHz give windows of tens of thousands of distinct stacks; the
-# receiver answers 400 past 16,000 samples and to profiles older than an hour, as Pyroscope
-# does by default. A spooled window from two hours ago waits at start.
+# Two manystacks processes give windows of tens of thousands of distinct stacks; the receiver
+# answers 400 past 16,000 samples and to profiles older than an hour, as Pyroscope does by
+# default. A spooled window from two hours ago waits at start.
+#
+# A window is closed (SIGUSR1) once 45,000 samples have come since the last, not after a fixed
+# time: an idle machine under ASan and a loaded one differ fourfold in samples per second, and
+# a fixed interval gave either windows under 16,000 stacks or ones too big to close in time.
 
-# limits_run NAME FLAMED-ARGS...: the daemon until 2 windows were answered or 90 s; the
+# limits_run NAME FLAMED-ARGS...: two such windows, the daemon until both were answered; the
 # workloads ended; LIMITS_METRICS holds /metrics as it was before SIGTERM.
 limits_run() {
-	local name=$1 m1 m2
+	local name=$1 m1 m2 w base
 	shift
 	PORT=$(free_port)
 	HPORT=$(free_port)
 	check "$name: receiver started" start_receiver "$PORT" "$T/recv-$name"
-	"$WL/manystacks" 120 20 &
+	"$WL/manystacks" 600 20 &
 	m1=$!
-	"$WL/manystacks" 120 20 &
+	"$WL/manystacks" 600 20 &
 	m2=$!
-	"$FLAMED" --output-dir "$T/out-$name" --interval 8 --keep 0 --formats pprof,folded \
-		-F 10000 --max-stacks 262144 -p "$m1" -p "$m2" --push-url "http://127.0.0.1:$PORT" \
+	"$FLAMED" --output-dir "$T/out-$name" --interval 3600 --keep 0 --formats pprof,folded \
+		-F 5000 --max-stacks 262144 -p "$m1" -p "$m2" --push-url "http://127.0.0.1:$PORT" \
 		--listen "127.0.0.1:$HPORT" "$@" >"$T/$name.log" 2>&1 &
 	FPID=$!
-	wait_until 90 has_requests "$T/recv-$name" 2
+	wait_until 60 bash -c "curl -sf 'http://127.0.0.1:$HPORT/metrics' >/dev/null"
+	base=0
+	for w in 1 2; do
+		wait_until 180 samples_since "$base" 45000
+		base=$(metric "$HPORT" flamed_samples_total)
+		kill -USR1 "$FPID"
+	done
+	wait_until 180 has_requests "$T/recv-$name" 2
 	# and until the daemon has taken the answers in (2xx or 400).
-	wait_until 30 answered 2
+	wait_until 60 answered 2
 	LIMITS_METRICS=$(curl -s "http://127.0.0.1:$HPORT/metrics")
 	kill -TERM "$FPID"
 	wait "$FPID"
@@ -394,6 +405,12 @@ limits_run() {
 	kill "$m1" "$m2" 2>/dev/null
 	wait "$m1" "$m2" 2>/dev/null
 	stop_receiver
+}
+# samples_since BASE N: the daemon has drained N samples more than BASE.
+samples_since() {
+	local v
+	v=$(metric "$HPORT" flamed_samples_total)
+	[ -n "$v" ] && [ "${v%.*}" -ge $(($1 + $2)) ]
 }
 answered() {
 	local ok no
