@@ -189,7 +189,8 @@ WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/
 	$(BUILD)/workloads/fpgcc $(BUILD)/workloads/deep $(BUILD)/workloads/deepfp \
 	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso \
 	$(BUILD)/workloads/signal $(BUILD)/workloads/ctxstack $(BUILD)/workloads/dlopener \
-	$(BUILD)/workloads/plugin.so $(BUILD)/workloads/offcpu $(BUILD)/workloads/tids
+	$(BUILD)/workloads/plugin.so $(BUILD)/workloads/offcpu $(BUILD)/workloads/tids \
+	$(BUILD)/workloads/pyembed
 .PHONY: workloads
 workloads: $(WORKLOADS)
 $(WORKLOADS) $(BUILD)/workloads/hostile $(BUILD)/workloads/manystacks: tests/workloads/workload.h
@@ -211,7 +212,8 @@ $(BUILD)/workloads/sys: tests/workloads/sys.c
 	$(Q)$(CLANG) -O2 -g $< -o $@
 
 # gcc -O2 without frame pointers (Debian's default), and with them (gcc still omits leaf frames).
-NOFP_WORKLOADS := $(addprefix $(BUILD)/workloads/,nofp vdso signal ctxstack dlopener deep offcpu)
+NOFP_WORKLOADS := $(addprefix $(BUILD)/workloads/,nofp vdso signal ctxstack dlopener deep offcpu \
+	pyembed)
 $(NOFP_WORKLOADS): $(BUILD)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)

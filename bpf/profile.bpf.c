@@ -347,6 +347,9 @@ __noinline __u64 py_thread_state(struct py_proc *py, __u32 tid)
 	nt.fsbase = fsbase;
 	nt.when = now;
 	interp = user_u64(py->runtime + py->off.rt_interp_head);
+	/* 3.6: that was the thread state holding the GIL; its interpreter has the list. */
+	if (interp && py->off.ts_interp)
+		interp = user_u64(interp + py->off.ts_interp);
 	if (!interp)
 		return 0;
 	ts = user_u64(interp + py->off.interp_threads);

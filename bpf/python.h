@@ -21,7 +21,7 @@
 /* How frames of one _PyEval_EvalFrameDefault activation are found. */
 enum py_frame_model {
 	PY_MODEL_NONE = 0,
-	PY_MODEL_FRAMEOBJ = 1,	/* 3.7-3.10: one PyFrameObject per activation, f_lasti an int */
+	PY_MODEL_FRAMEOBJ = 1,	/* 3.6-3.10: one PyFrameObject per activation, f_lasti an int */
 	PY_MODEL_ENTRY = 2,	/* 3.11: _PyInterpreterFrame, the activation's first has is_entry */
 	PY_MODEL_SHIM = 3,	/* 3.12+: an activation starts after a frame owned by the C stack */
 };
@@ -44,11 +44,17 @@ struct py_offsets {
 	__u16 fr_entry;		/* is_entry (3.11) / owner (3.12+), a byte */
 	__u16 co_code;		/* PyCodeObject.co_code_adaptive (3.11+) */
 	__u16 model;		/* enum py_frame_model */
+	/*
+	 * PyThreadState.interp where the runtime address is 3.6's _PyThreadState_Current (the
+	 * thread state holding the GIL; 3.6 exports no interpreter list), 0 where it is
+	 * _PyRuntime (3.7+).
+	 */
+	__u16 ts_interp;
 };
 
 /* One CPython process, keyed by tgid in the py_procs map. */
 struct py_proc {
-	__u64 runtime;		/* address of _PyRuntime */
+	__u64 runtime;		/* address of _PyRuntime (3.6: of _PyThreadState_Current) */
 	__u64 eval_start, eval_end; /* _PyEval_EvalFrameDefault in the process */
 	struct py_offsets off;
 };

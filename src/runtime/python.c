@@ -5,12 +5,15 @@
  *
  * Detection: a mapping whose file is named python3.N or libpython3.N (the version comes from
  * the name) with the symbols _PyRuntime and _PyEval_EvalFrameDefault (.dynsym is enough:
- * Debian's stripped /usr/bin/python3.11 exports both). The BPF unwinder is then told where
- * _PyRuntime is, which native frames are the eval loop, and the version's offsets.
+ * Debian's stripped /usr/bin/python3.11 exports both). 3.6 has no _PyRuntime: its exported
+ * _PyThreadState_Current (the thread state holding the GIL) leads to the interpreter instead,
+ * so a 3.6 thread is found once any thread holds the GIL, and then remembered. The BPF
+ * unwinder is then told where _PyRuntime is, which native frames are the eval loop, and the
+ * version's offsets.
  *
  * Layouts are facts from CPython's headers at each version (Include/internal/pycore_runtime.h,
  * pycore_interp.h, pycore_frame.h, Include/cpython/pystate.h, code.h, unicodeobject.h,
- * frameobject.h), measured with offsetof() against the headers of 3.7.16, 3.8.18, 3.9.18,
+ * frameobject.h), measured with offsetof() against the headers of 3.6.15, 3.7.16, 3.8.18, 3.9.18,
  * 3.10.13, 3.11.2 (Debian) and 3.11.7, 3.12.1 and 3.13.0 (x86_64).
  *
  * Naming reads the code object from the process (process_vm_readv): its type must be the
@@ -42,8 +45,10 @@
 
 #define N PY_NO_OFF
 
-/* 3.7 ... 3.13; see the opening comment for where each figure comes from. */
+/* 3.6 ... 3.13; see the opening comment for where each figure comes from. */
 static const struct python_layout layouts[] = {
+	{ 6, { 0, 8, 8, 152, 24, N, 32, 24, 120, 0, 0, PY_MODEL_FRAMEOBJ, 16 }, 96, 104, N, 36, 48,
+	  72, 112, PY_LINES_LNOTAB },
 	{ 7, { 24, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 96, 104, N, 36, 48, 72,
 	  112, PY_LINES_LNOTAB },
 	{ 8, { 32, 8, 8, 176, 24, N, 32, 24, 104, 0, 0, PY_MODEL_FRAMEOBJ }, 104, 112, N, 40, 48, 72,
@@ -313,7 +318,7 @@ struct pyfile {
 	uint32_t maj, min;
 	uint64_t ino;
 	bool ok;
-	uint64_t runtime, eval, eval_size;	/* ELF vaddrs */
+	uint64_t runtime, tstate_cur, eval, eval_size;	/* ELF vaddrs */
 	uint64_t x_off, x_vaddr;		/* the executable segment: offset -> vaddr */
 	struct pyfile *next;
 };
@@ -337,7 +342,7 @@ struct python {
 	struct pyfile *files;
 	uint64_t names_refused;
 	uint64_t lines_bytes;	/* held in line tables */
-	bool version_warned[32];
+	bool version_warned[64];	/* by minor; the last for all above */
 	char disp[PY_NAME_MAX + 16];	/* the name shown, with its line */
 };
 
@@ -391,13 +396,15 @@ static void file_symbols(struct pyfile *f, Elf *elf)
 				continue;
 			if (!strcmp(name, "_PyRuntime")) {
 				f->runtime = sym.st_value;
+			} else if (!strcmp(name, "_PyThreadState_Current")) {
+				f->tstate_cur = sym.st_value;
 			} else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
 				f->eval = sym.st_value;
 				f->eval_size = sym.st_size;
 			}
 		}
 	}
-	f->ok = f->runtime && f->eval && f->eval_size;
+	f->ok = (f->runtime || f->tstate_cur) && f->eval && f->eval_size;
 }
 
 static struct pyfile *file_of(struct python *py, uint32_t pid, const struct map_entry *m)
@@ -431,7 +438,8 @@ static struct pyfile *file_of(struct python *py, uint32_t pid, const struct map_
 	file_symbols(f, elfimage__elf(im));
 	elfimage__free(im);
 	if (!f->ok)
-		pr_debug("python: %s has no _PyRuntime or _PyEval_EvalFrameDefault", m->path);
+		pr_debug("python: %s has no _PyRuntime (or 3.6's _PyThreadState_Current) or "
+			 "_PyEval_EvalFrameDefault", m->path);
 	return f;
 }
 
@@ -472,17 +480,19 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		if (!m->ino || python__version_from_name(m->path, &major, &minor))
 			continue;
 		if (python__layout(major, minor, &tmp)) {
-			if (minor < ARRAY_SIZE(py->version_warned) && !py->version_warned[minor]) {
-				py->version_warned[minor] = true;
+			unsigned int w = MIN(minor, ARRAY_SIZE(py->version_warned) - 1);
+
+			if (!py->version_warned[w]) {
+				py->version_warned[w] = true;
 				pr_warn("python: CPython %u.%u (%s, process %u) has no known layout "
-					"(3.7 to 3.13 are supported): its Python functions are not "
+					"(3.6 to 3.13 are supported): its Python functions are not "
 					"named, native frames only",
 					major, minor, m->path, pid);
 			}
 			continue;
 		}
 		f = file_of(py, pid, m);
-		if (!f || !f->ok)
+		if (!f || !f->ok || !(tmp.off.ts_interp ? f->tstate_cur : f->runtime))
 			continue;
 		/* The executable segment is this mapping: file offset -> vaddr -> address. */
 		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
@@ -498,7 +508,7 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 			python__layout(major, minor, &pp->l);
 			pp->exited = false;
 			pp->code_type = 0;
-			bp.runtime = f->runtime + bias;
+			bp.runtime = (pp->l.off.ts_interp ? f->tstate_cur : f->runtime) + bias;
 			bp.eval_start = f->eval + bias;
 			bp.eval_end = f->eval + f->eval_size + bias;
 			bp.off = pp->l.off;

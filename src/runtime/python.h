@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Python frames (CPython 3.7 to 3.13). Finds CPython in processes (the executable or a
+ * Python frames (CPython 3.6 to 3.13). Finds CPython in processes (the executable or a
  * libpython the unwinder indexes), tells the BPF unwinder where each one's runtime is and how
  * its frames are laid out (bpf/python.h), and names the frames it emitted: a code object read
  * from the process becomes "qualname (file.py)". A language runtime module: it registers hooks
@@ -30,13 +30,13 @@ struct python_layout {
 
 /* How a code object maps an instruction to its line (the index BPF reports, RUNTIME_FRAME). */
 enum python_line_format {
-	PY_LINES_LNOTAB = 1,	/* 3.7-3.9: co_lnotab, f_lasti in bytes */
+	PY_LINES_LNOTAB = 1,	/* 3.6-3.9: co_lnotab, f_lasti in bytes */
 	PY_LINES_310 = 2,	/* 3.10: co_linetable (PEP 626), f_lasti in code units */
 	PY_LINES_LOCATIONS = 3,	/* 3.11+: the location table, an index in code units */
 };
 
 /*
- * The layout of CPython 3.minor: 0, or -ENOTSUP for a version without a known layout (3.6 and
+ * The layout of CPython 3.minor: 0, or -ENOTSUP for a version without a known layout (3.5 and
  * older, 3.14 and newer).
  */
 int python__layout(unsigned int major, unsigned int minor, struct python_layout *ret);

@@ -3,7 +3,7 @@
 # End-to-end: Python functions unwound in BPF among native frames (src/runtime/python.c), on
 # Debian's python3 and every CPython pyenv has here. tests/workloads/pychain.py spins in
 # <module> -> outer -> hot; each interpreter must show exactly that chain of _[p] frames, under
-# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7), in >= 90% of the samples that run Python (CI at load 9 with other suites running: 94.3% on 3.13; 98-100% otherwise)
+# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7, Py_Main in 3.6), in >= 90% of the samples that run Python (CI at load 9 with other suites running: 94.3% on 3.13; 98-100% otherwise)
 # code (and >= 85% of all the process's samples, interpreter start-up included).
 . "$(dirname "$0")/lib.sh"
 
@@ -35,7 +35,7 @@ pychain_stats() {
 			for (i = 2; i < first; i++)
 				native = native ";" f[i]
 			if (py == "<module> (pychain.py);outer (pychain.py);hot (pychain.py)" &&
-			    native ~ /^;_start;.*;(Py_BytesMain|_Py_UnixMain);/)
+			    native ~ /^;_start;.*;(Py_BytesMain|_Py_UnixMain|Py_Main);/)
 				chain += n
 		}
 		END { printf "%d %d %d\n", chain, running, total }' "$2"
@@ -143,7 +143,7 @@ run_version() {
 if need_root "python frames" && need_tool "python frames" python3; then
 	run_version debian-3.11 /usr/bin/python3
 
-	for minor in 7 8 9 10 11 12 13; do
+	for minor in 6 7 8 9 10 11 12 13; do
 		py=$(pyenv_python "$minor")
 		if [ -z "$py" ]; then
 			skip "pyenv CPython 3.$minor: not installed under pyenv root"
@@ -161,17 +161,34 @@ if need_root "python frames" && need_tool "python frames" python3; then
 		run_pprof pprof-debian-3.11 /usr/bin/python3
 	fi
 
-	# 3.6 has no layout: named once as unsupported, native frames kept, no _[p] frame.
-	py=$(pyenv_python 6)
-	if [ -n "$py" ]; then
-		"$FLAMED" -F 499 -o "$T/py36.folded" -- "$py" "$SCRIPT" 1 2>"$T/py36.err"
-		check "CPython 3.6: exit 0" test $? = 0
-		check "CPython 3.6: reported as without a known layout" \
-			grep -q "CPython 3.6 .*has no known layout" "$T/py36.err"
-		check "CPython 3.6: native frames only (no _[p])" \
-			bash -c "! grep -q '_\[p\]' '$T/py36.folded' && grep -q '_PyEval_EvalFrameDefault' '$T/py36.folded'"
+	# A version without a known layout (Debian's static python3.11 under the name python3.14):
+	# named once as unsupported, native frames kept, no _[p] frame.
+	cp /usr/bin/python3.11 "$T/python3.14"
+	"$FLAMED" -F 499 -o "$T/py314.folded" -- "$T/python3.14" "$SCRIPT" 1 2>"$T/py314.err"
+	check "CPython 3.14: exit 0" test $? = 0
+	check "CPython 3.14: reported once as without a known layout" \
+		test "$(grep -c 'CPython 3.14 .*has no known layout' "$T/py314.err")" = 1
+	check "CPython 3.14: native frames only (no _[p])" \
+		bash -c "! grep -q '_\[p\]' '$T/py314.folded' && grep -q '_PyEval_EvalFrameDefault' '$T/py314.folded'"
+
+	# libpython loaded by dlopen() into a process already profiled (an embedding program):
+	# ~250 samples of native spinning come first, then the script's frames must be named.
+	py=$(pyenv_python 12)
+	lib=$(ls "${py%/bin/*}"/lib/libpython3.12.so.1.0 2>/dev/null)
+	if [ -n "$lib" ]; then
+		PYTHONHOME=${py%/bin/*} "$FLAMED" -F 499 -o "$T/embed.folded" -- "$WL/pyembed" 0.5 \
+			"$lib" "$SCRIPT" 2 2>"$T/embed.err"
+		check "embedded libpython: exit 0" test $? = 0
+		n=$(awk '/;main;native_first / { t += $NF } END { print t + 0 }' "$T/embed.folded")
+		check "embedded libpython: the process was profiled before the dlopen ($n samples)" \
+			test "$n" -ge 50
+		read -r hit all < <(awk '/\(pychain\.py\)_\[p\]/ { all += $NF
+			if (/;main;PyRun_SimpleString.*;<module> \(<string>\)_\[p\];(.*;)?<module> \(pychain\.py\)_\[p\];(.*;)?outer \(pychain\.py\)_\[p\];(.*;)?hot \(pychain\.py\)_\[p\]/)
+				hit += $NF } END { print hit + 0, all + 0 }' "$T/embed.folded")
+		check "embedded libpython: main;PyRun_SimpleString..;<module>;<module>;outer;hot in >= 90% of the script's samples ($hit of $all)" \
+			test "$all" -ge 300 -a "$((hit * 100))" -ge "$((all * 90))"
 	else
-		skip "pyenv CPython 3.6: not installed"
+		fail "embedded libpython: pyenv's libpython3.12.so.1.0 not found"
 	fi
 
 	# --python off: the eval loop's native frames stay, no Python frame.

@@ -16,7 +16,7 @@ TEST(python_layouts)
 	struct python_layout l;
 	unsigned int minor;
 
-	for (minor = 7; minor <= 13; minor++) {
+	for (minor = 6; minor <= 13; minor++) {
 		CHECK_EQ_INT(python__layout(3, minor, &l), 0);
 		CHECK_EQ_INT(l.minor, minor);
 		CHECK(l.off.model == (minor <= 10 ? PY_MODEL_FRAMEOBJ
@@ -25,8 +25,10 @@ TEST(python_layouts)
 		CHECK((l.co_qualname != PY_NO_OFF) == (minor >= 11));
 		CHECK(l.off.fr_code < 128 && l.off.fr_previous < 128 && l.off.fr_instr + 8 <= 128);
 		CHECK_EQ_INT(l.str_ascii_size, minor >= 12 ? 40 : 48);
+		/* only 3.6 finds its interpreter through the GIL holder's thread state */
+		CHECK((l.off.ts_interp != 0) == (minor == 6));
 	}
-	CHECK_EQ_INT(python__layout(3, 6, &l), -ENOTSUP);
+	CHECK_EQ_INT(python__layout(3, 5, &l), -ENOTSUP);
 	CHECK_EQ_INT(python__layout(3, 14, &l), -ENOTSUP);
 	CHECK_EQ_INT(python__layout(2, 7, &l), -ENOTSUP);
 	/* Spot checks against the headers (3.11: _PyCFrame.current_frame, is_entry). */
@@ -108,7 +110,7 @@ TEST(python_decode_str)
 	size_t n;
 	unsigned int minor;
 
-	for (minor = 7; minor <= 13; minor++) {
+	for (minor = 6; minor <= 13; minor++) {
 		python__layout(3, minor, &l);
 		n = make_str(&l, buf, 1, 1, 1, "outer", 5);
 		CHECK_EQ_INT(python__decode_str(&l, buf, n, out, sizeof(out)), 5);
