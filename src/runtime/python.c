@@ -26,6 +26,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,9 +293,121 @@ uint32_t python__line(const struct python_layout *l, const uint8_t *t, size_t le
 	return line <= 0 || line > UINT32_MAX ? 0 : (uint32_t)line;
 }
 
+/* Where a field of struct python_layout is, and the most it can be (BPF's reading window). */
+struct layout_field {
+	uint16_t at;		/* offset in what describes it (_Py_DebugOffsets) */
+	uint16_t field;		/* offsetof(struct python_layout, ...) */
+	uint16_t max;
+	const char *name;	/* its name there (PyMemberDef.name) */
+};
+
+#define LF(at, f, max, name) { at, offsetof(struct python_layout, f), max, name }
+#define LF_ANY (PY_NO_OFF - 1)
+
+static int layout_set(struct python_layout *l, const struct layout_field *lf, uint64_t v)
+{
+	uint16_t *p = (uint16_t *)((char *)l + lf->field);
+
+	if (v > lf->max)
+		return -ENOTSUP;
+	if (*p == v)
+		return 0;
+	*p = v;
+	return 1;
+}
+
+/* 3.13's _Py_DebugOffsets (Include/internal/pycore_runtime.h of 3.13.0): field offsets. */
+#define DBG_COOKIE "xdebugpy"
+#define DBG_VERSION 8
+#define DBG_FREE_THREADED 16
+static const struct layout_field dbg313[] = {
+	LF(40, off.rt_interp_head, LF_ANY, "runtime_state.interpreters_head"),
+	LF(72, off.interp_threads, LF_ANY, "interpreter_state.threads_head"),
+	LF(168, off.ts_next, LF_ANY, "thread_state.next"),
+	LF(184, off.ts_frame, LF_ANY, "thread_state.current_frame"),
+	LF(192, off.ts_thread_id, LF_ANY, "thread_state.thread_id"),
+	LF(232, off.fr_previous, 120, "interpreter_frame.previous"),
+	LF(240, off.fr_code, 120, "interpreter_frame.executable"),
+	LF(248, off.fr_instr, 120, "interpreter_frame.instr_ptr"),
+	LF(264, off.fr_entry, 127, "interpreter_frame.owner"),
+	LF(280, co_filename, LF_ANY, "code_object.filename"),
+	LF(288, co_name, LF_ANY, "code_object.name"),
+	LF(296, co_qualname, LF_ANY, "code_object.qualname"),
+	LF(304, co_linetable, LF_ANY, "code_object.linetable"),
+	LF(312, co_firstlineno, LF_ANY, "code_object.firstlineno"),
+	LF(344, off.co_code, LF_ANY, "code_object.co_code_adaptive"),
+	LF(560, str_ascii_size, 72, "unicode_object.asciiobject_size"),
+};
+#define DBG313_LEN 568
+
+int python__debug_offsets(struct python_layout *l, const uint8_t *buf, size_t len)
+{
+	struct python_layout n = *l;
+	uint64_t version, ft, v;
+	int moved = 0, r;
+	size_t i;
+
+	if (len < DBG313_LEN || memcmp(buf, DBG_COOKIE, 8))
+		return -EINVAL;
+	memcpy(&version, buf + DBG_VERSION, 8);
+	memcpy(&ft, buf + DBG_FREE_THREADED, 8);
+	/* PY_VERSION_HEX: 0xMMmmppTS */
+	if (version >> 24 != 3 || (version >> 16 & 0xff) != l->minor || l->minor != 13 || ft)
+		return -ENOTSUP;
+	for (i = 0; i < ARRAY_SIZE(dbg313); i++) {
+		memcpy(&v, buf + dbg313[i].at, 8);
+		r = layout_set(&n, &dbg313[i], v);
+		if (r < 0)
+			return r;
+		moved += r;
+	}
+	*l = n;
+	return moved;
+}
+
+/* The members flamed reads, by their name in the code and frame types' member tables. */
+static const struct layout_field code_members[] = {
+	LF(0, co_filename, LF_ANY, "co_filename"),
+	LF(0, co_name, LF_ANY, "co_name"),
+	LF(0, co_qualname, LF_ANY, "co_qualname"),
+	LF(0, co_firstlineno, LF_ANY, "co_firstlineno"),
+	LF(PY_LINES_LNOTAB, co_linetable, LF_ANY, "co_lnotab"),
+	LF(PY_LINES_310, co_linetable, LF_ANY, "co_linetable"),
+	LF(PY_LINES_LOCATIONS, co_linetable, LF_ANY, "co_linetable"),
+};
+static const struct layout_field frame_members[] = {
+	LF(0, off.fr_previous, 120, "f_back"),
+	LF(0, off.fr_code, 120, "f_code"),
+	LF(0, off.fr_instr, 120, "f_lasti"),
+};
+
+int python__member(struct python_layout *l, bool frame, const char *name, uint64_t offset)
+{
+	const struct layout_field *t = frame ? frame_members : code_members;
+	size_t i, n = frame ? ARRAY_SIZE(frame_members) : ARRAY_SIZE(code_members);
+
+	if (frame && l->off.model != PY_MODEL_FRAMEOBJ)
+		return -ENOENT;
+	for (i = 0; i < n; i++) {
+		if (strcmp(t[i].name, name) || (t[i].at && t[i].at != l->line_format))
+			continue;
+		/* a field this version does not have (co_qualname before 3.11) */
+		if (*(uint16_t *)((char *)l + t[i].field) == PY_NO_OFF)
+			return -ENOENT;
+		return layout_set(l, &t[i], offset);
+	}
+	return -ENOENT;
+}
+
+#undef LF
+
 /* A process with CPython, as told to BPF. */
 struct pyproc {
 	uint32_t pid;
+	struct pyfile *file;
+	uint64_t bias;		/* load address - ELF vaddr of the file */
+	bool checked;		/* has the file's checked layout */
+	struct py_proc bp;	/* as told to BPF */
 	bool exited;
 	bool unsupported_logged;
 	struct python_layout l;
@@ -320,6 +433,12 @@ struct pyfile {
 	bool ok;
 	uint64_t runtime, tstate_cur, eval, eval_size;	/* ELF vaddrs */
 	uint64_t x_off, x_vaddr;		/* the executable segment: offset -> vaddr */
+	uint64_t code_type, frame_type;		/* PyCode_Type, PyFrame_Type (vaddrs) */
+	/* The layout, once checked against an interpreter running this file (file_check). */
+	struct python_layout l;
+	bool checked, bad;
+	int tries;
+	char *path;
 	struct pyfile *next;
 };
 
@@ -354,6 +473,31 @@ static struct pyproc *proc_find(struct python *py, uint32_t pid)
 		if (py->procs[i].pid == pid)
 			return &py->procs[i];
 	return NULL;
+}
+
+/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
+static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote[2];
+	uint64_t first = ((addr | 4095) + 1) - addr;
+	ssize_t r;
+	int nr = 1;
+
+	remote[0].iov_base = (void *)addr;
+	remote[0].iov_len = len;
+	if (first < len) {
+		remote[0].iov_len = first;
+		remote[1].iov_base = (void *)(addr + first);
+		remote[1].iov_len = len - first;
+		nr = 2;
+	}
+	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
+	return r > 0 ? (size_t)r : 0;
+}
+
+static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
+{
+	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
 }
 
 /* _PyRuntime and _PyEval_EvalFrameDefault in the file's .symtab or .dynsym. */
@@ -392,8 +536,16 @@ static void file_symbols(struct pyfile *f, Elf *elf)
 			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
 				continue;
 			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || name[0] != '_')
+			if (!name || (name[0] != '_' && name[0] != 'P'))
 				continue;
+			if (!strcmp(name, "PyCode_Type")) {
+				f->code_type = sym.st_value;
+				continue;
+			}
+			if (!strcmp(name, "PyFrame_Type")) {
+				f->frame_type = sym.st_value;
+				continue;
+			}
 			if (!strcmp(name, "_PyRuntime")) {
 				f->runtime = sym.st_value;
 			} else if (!strcmp(name, "_PyThreadState_Current")) {
@@ -422,6 +574,7 @@ static struct pyfile *file_of(struct python *py, uint32_t pid, const struct map_
 	f->maj = m->maj;
 	f->min = m->min;
 	f->ino = m->ino;
+	f->path = strdup(m->path);
 	f->next = py->files;
 	py->files = f;
 	fd = procs__open_mapping(pid, true, m);
@@ -455,6 +608,106 @@ static struct pyproc *proc_add(struct python *py, uint32_t pid)
 	memset(pp, 0, sizeof(*pp));
 	pp->pid = pid;
 	return pp;
+}
+
+#define TP_MEMBERS 240	/* PyTypeObject.tp_members (3.6-3.13, release builds) */
+#define MEMBERDEF_SIZE 40	/* PyMemberDef: name, type, offset (at 16), flags, doc */
+#define CHECK_TRIES 8
+
+/*
+ * Adopts into l the member table of the type at type (an address in pid): the members
+ * checked, -EAGAIN when it cannot be read yet (pointers not relocated by ld.so yet), or
+ * -ENOTSUP.
+ */
+static int check_members(uint32_t pid, uint64_t type, bool frame, struct python_layout *l,
+			 int *moved)
+{
+	uint64_t mem, md[MEMBERDEF_SIZE / 8];
+	char name[32];
+	int i, n = 0, r;
+	size_t got;
+
+	if (read_u64(pid, type + TP_MEMBERS, &mem) || !mem)
+		return -EAGAIN;
+	for (i = 0; i < 64; i++) {
+		if (read_mem(pid, mem + (uint64_t)i * MEMBERDEF_SIZE, md, sizeof(md)) != sizeof(md))
+			return -EAGAIN;
+		if (!md[0])
+			break;
+		got = read_mem(pid, md[0], name, sizeof(name));
+		if (!memchr(name, 0, got))
+			continue;
+		r = python__member(l, frame, name, md[2]);
+		if (r == -ENOENT)
+			continue;
+		if (r < 0)
+			return r;
+		*moved += r;
+		n++;
+	}
+	return n ? n : -EAGAIN;
+}
+
+/*
+ * Checks the file's layout (its version's table) against the interpreter running in pid,
+ * once per file: 3.13's _Py_DebugOffsets, or the code and frame types' member tables (a patch
+ * release that moved a field is then read right, not misread). Offsets that moved are adopted;
+ * f->bad when the interpreter is one flamed cannot read. -EAGAIN: try again later.
+ */
+static int file_check(struct pyfile *f, uint32_t pid, uint64_t bias)
+{
+	struct python_layout l = f->l;
+	int moved = 0, n, r;
+
+	if (l.minor >= 13) {
+		uint8_t buf[DBG313_LEN];
+
+		r = read_mem(pid, f->runtime + bias, buf, sizeof(buf)) == sizeof(buf)
+			    ? python__debug_offsets(&l, buf, sizeof(buf)) : -EAGAIN;
+		moved = r;
+		n = ARRAY_SIZE(dbg313);
+	} else {
+		r = f->code_type ? check_members(pid, f->code_type + bias, false, &l, &moved)
+				 : -ENOENT;
+		n = r;
+		if (r > 0 && f->frame_type && l.off.model == PY_MODEL_FRAMEOBJ) {
+			r = check_members(pid, f->frame_type + bias, true, &l, &moved);
+			n += r;
+		}
+	}
+	/*
+	 * No cookie may also be a library that ld.so is still mapping: tried again too. A try
+	 * counts only while the process lives (one that exits fails every read).
+	 */
+	if ((r == -EAGAIN || r == -EINVAL) &&
+	    ((kill(pid, 0) && errno == ESRCH) || ++f->tries < CHECK_TRIES))
+		return -EAGAIN;
+	f->checked = true;
+	if (r == -EAGAIN || r == -ENOENT) {
+		pr_info("python: %s: the layout could not be checked against the interpreter "
+			"(%s): flamed's table for 3.%u is used", f->path,
+			r == -ENOENT ? "no PyCode_Type symbol" : "not readable", l.minor);
+		return 0;
+	}
+	if (r < 0) {
+		f->bad = true;
+		pr_warn("python: %s: %s: its Python functions are not named, native frames only",
+			f->path, r == -EINVAL ? "_PyRuntime starts without debug offsets"
+					      : "the interpreter's layout is one flamed cannot read "
+						"(a free-threaded build, another version, or offsets "
+						"past its reading window)");
+		return r;
+	}
+	f->l = l;
+	if (moved)
+		pr_warn("python: CPython 3.%u (%s): %d of %d offsets differ from flamed's table (a "
+			"patch release moved them): the interpreter's own are used",
+			l.minor, f->path, moved, n);
+	else
+		pr_info("python: CPython 3.%u (%s): layout checked against the interpreter's %s, "
+			"%d offsets agree",
+			l.minor, f->path, l.minor >= 13 ? "_Py_DebugOffsets" : "member tables", n);
+	return 0;
 }
 
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
@@ -502,16 +755,27 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 			if (pp && pp->l.minor == minor && !pp->exited)
 				return;	/* told already */
+			if (!f->l.minor)
+				f->l = tmp;
+			/* Until it can be read, the table (an interpreter that has not run yet). */
+			if (!f->checked)
+				file_check(f, pid, bias);
+			if (f->bad)
+				continue;
 			pp = proc_add(py, pid);
 			if (!pp)
 				return;
-			python__layout(major, minor, &pp->l);
+			pp->l = f->l;
+			pp->checked = f->checked;
+			pp->file = f;
+			pp->bias = bias;
 			pp->exited = false;
 			pp->code_type = 0;
 			bp.runtime = (pp->l.off.ts_interp ? f->tstate_cur : f->runtime) + bias;
 			bp.eval_start = f->eval + bias;
 			bp.eval_end = f->eval + f->eval_size + bias;
 			bp.off = pp->l.off;
+			pp->bp = bp;
 			if (bpf_map_update_elem(py->procs_fd, &pid, &bp, BPF_ANY))
 				pr_warn("python: cannot add process %u: %s, ignoring", pid,
 					strerror(errno));
@@ -521,31 +785,6 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 			return;
 		}
 	}
-}
-
-/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
-static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote[2];
-	uint64_t first = ((addr | 4095) + 1) - addr;
-	ssize_t r;
-	int nr = 1;
-
-	remote[0].iov_base = (void *)addr;
-	remote[0].iov_len = len;
-	if (first < len) {
-		remote[0].iov_len = first;
-		remote[1].iov_base = (void *)(addr + first);
-		remote[1].iov_len = len - first;
-		nr = 2;
-	}
-	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
-	return r > 0 ? (size_t)r : 0;
-}
-
-static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
-{
-	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
 }
 
 static int read_str(uint32_t pid, const struct python_layout *l, uint64_t addr, char *out,
@@ -585,6 +824,32 @@ static void pyname_clear(struct pyname *n)
 	free(n->file);
 	free(n->lines);
 	memset(n, 0, sizeof(*n));
+}
+
+/*
+ * A process found before its file's layout was checked (its interpreter could not be read
+ * then), when its first frames are named (the interpreter runs then): the check is made if
+ * still due, a layout that moved is told to BPF, one that cannot be read takes the process
+ * out. 0, or -ENOTSUP for the latter.
+ */
+static int proc_check(struct python *py, struct pyproc *pp)
+{
+	struct pyfile *f = pp->file;
+
+	if (!f->checked && file_check(f, pp->pid, pp->bias) == -EAGAIN)
+		return 0;
+	pp->checked = true;
+	if (f->bad) {
+		bpf_map_delete_elem(py->procs_fd, &pp->pid);
+		return -ENOTSUP;
+	}
+	if (memcmp(&pp->l.off, &f->l.off, sizeof(pp->l.off))) {
+		pp->bp.off = f->l.off;
+		if (bpf_map_update_elem(py->procs_fd, &pp->pid, &pp->bp, BPF_ANY))
+			pr_warn("python: cannot update process %u: %s", pp->pid, strerror(errno));
+	}
+	pp->l = f->l;
+	return 0;
 }
 
 /*
@@ -691,6 +956,8 @@ static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t co
 		return s;
 	pp = proc_find(py, pid);
 	if (!pp || pp->exited || py->nr_names >= PY_MAX_NAMES)
+		return NULL;
+	if (!pp->checked && proc_check(py, pp))
 		return NULL;
 	if (name_code(py, pp, code, &n))
 		return NULL;
@@ -830,6 +1097,7 @@ void python__free(struct python *py)
 	free(py->procs);
 	for (f = py->files; f; f = next) {
 		next = f->next;
+		free(f->path);
 		free(f);
 	}
 	free(py);

@@ -65,6 +65,23 @@ int python__decode_str(const struct python_layout *l, const uint8_t *buf, size_t
 uint32_t python__line(const struct python_layout *l, const uint8_t *table, size_t len,
 		      uint32_t firstlineno, uint32_t instr);
 
+/*
+ * 3.13: adopts into l (3.13's table) the offsets of _Py_DebugOffsets, CPython's description of
+ * its own layout for out-of-process tools that starts _PyRuntime (buf: its first len bytes,
+ * as read from the process). The number of offsets that differed from the table (0: it
+ * agrees), -EINVAL when buf is not one (no "xdebugpy" cookie, too short), -ENOTSUP when it
+ * describes another version, a free-threaded build, or an offset past what BPF reads.
+ */
+int python__debug_offsets(struct python_layout *l, const uint8_t *buf, size_t len);
+
+/*
+ * 3.6-3.12: adopts into l one member of the interpreter's own member table (PyMemberDef) of
+ * the code type, or of the frame type (frame: 3.6-3.10, whose frames are objects). 1 when the
+ * member is one flamed reads and it moved from the table, 0 when it agrees or is not read,
+ * -ENOTSUP when its offset is past what BPF reads.
+ */
+int python__member(struct python_layout *l, bool frame, const char *name, uint64_t offset);
+
 struct python;
 struct sampler;
 struct unwinder;

@@ -120,8 +120,11 @@ run_version() {
 	local label=$1 py=$2 comm pid
 	comm=$(basename "$(readlink -f "$py")")
 	[ "$py" = /usr/bin/python3 ] && comm=python3
-	"$FLAMED" -F 499 -o "$T/$label.folded" -- "$py" "$SCRIPT" 2 2>"$T/$label.err"
+	"$FLAMED" -v -F 499 -o "$T/$label.folded" -- "$py" "$SCRIPT" 2 2>"$T/$label.err"
 	check "$label: command mode exit 0" test $? = 0
+	# The table's offsets, checked against the interpreter's own description of itself.
+	check "$label: layout checked against the interpreter ($(grep -o '[0-9]* offsets agree' "$T/$label.err"))" \
+		grep -qE "layout checked against the interpreter's (member tables|_Py_DebugOffsets), ([5-9]|1[0-9]) offsets agree" "$T/$label.err"
 	check_chain "$label command" "$comm" "$T/$label.folded"
 
 	"$py" "$SCRIPT" 30 &

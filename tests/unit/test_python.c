@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Python frames, the pure parts: layout selection by version, the version in a file name, the
- * frame encoding shared with BPF, and str objects decoded from the bytes read from a process
- * (ASCII, Latin-1, UCS-2, UCS-4; cut, bogus and non-compact headers refused).
+ * frame encoding shared with BPF, str objects decoded from the bytes read from a process
+ * (ASCII, Latin-1, UCS-2, UCS-4; cut, bogus and non-compact headers refused), and the layout
+ * checked against what an interpreter says of itself (3.13's _Py_DebugOffsets, member tables).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -38,6 +39,100 @@ TEST(python_layouts)
 	python__layout(3, 13, &l);
 	CHECK_EQ_INT(l.off.cframe_current, PY_NO_OFF);
 	CHECK_EQ_INT(l.off.ts_frame, 72);
+}
+
+/* 3.13's _Py_DebugOffsets as 3.13.0 fills it (offsets of Include/internal/pycore_runtime.h). */
+static void put_dbg(uint8_t *buf, size_t at, uint64_t v)
+{
+	memcpy(buf + at, &v, 8);
+}
+
+static void dbg313(uint8_t *buf)
+{
+	static const uint16_t f[][2] = {
+		{ 40, 632 }, { 72, 7344 }, { 168, 8 }, { 184, 72 }, { 192, 152 }, { 232, 8 },
+		{ 240, 0 }, { 248, 56 }, { 264, 70 }, { 280, 112 }, { 288, 120 }, { 296, 128 },
+		{ 304, 136 }, { 312, 68 }, { 344, 200 }, { 560, 40 },
+	};
+	size_t i;
+
+	memset(buf, 0, 600);
+	memcpy(buf, "xdebugpy", 8);
+	put_dbg(buf, 8, 0x030d00f0);
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		put_dbg(buf, f[i][0], f[i][1]);
+}
+
+TEST(python_debug_offsets)
+{
+	struct python_layout l, t;
+	uint8_t buf[600];
+
+	python__layout(3, 13, &t);
+	/* The table agrees with what 3.13.0 says of itself. */
+	dbg313(buf);
+	l = t;
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), 0);
+	CHECK(!memcmp(&l, &t, sizeof(l)));
+	/* A patch release that moved fields: theirs are adopted, counted. */
+	put_dbg(buf, 288, 124);
+	put_dbg(buf, 248, 64);
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), 2);
+	CHECK_EQ_INT(l.co_name, 124);
+	CHECK_EQ_INT(l.off.fr_instr, 64);
+	CHECK_EQ_INT(l.co_filename, 112);
+	/* Refused, l untouched: no cookie, cut, another version, free-threaded, out of reach. */
+	l = t;
+	dbg313(buf);
+	buf[0] = 'X';
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), -EINVAL);
+	dbg313(buf);
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, 400), -EINVAL);
+	put_dbg(buf, 8, 0x030e00f0);
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), -ENOTSUP);
+	dbg313(buf);
+	put_dbg(buf, 16, 1);
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), -ENOTSUP);
+	dbg313(buf);
+	put_dbg(buf, 248, 200);	/* instr_ptr past BPF's 128-byte frame window */
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), -ENOTSUP);
+	put_dbg(buf, 248, 56);
+	put_dbg(buf, 280, 1 << 20);
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), -ENOTSUP);
+	CHECK(!memcmp(&l, &t, sizeof(l)));
+	/* Only 3.13's layout of the struct is known. */
+	python__layout(3, 12, &l);
+	dbg313(buf);
+	put_dbg(buf, 8, 0x030c00f0);
+	CHECK_EQ_INT(python__debug_offsets(&l, buf, sizeof(buf)), -ENOTSUP);
+}
+
+TEST(python_members)
+{
+	struct python_layout l;
+
+	python__layout(3, 8, &l);
+	CHECK_EQ_INT(python__member(&l, false, "co_name", 112), 0);
+	CHECK_EQ_INT(python__member(&l, false, "co_name", 120), 1);
+	CHECK_EQ_INT(l.co_name, 120);
+	CHECK_EQ_INT(python__member(&l, false, "co_lnotab", 128), 1);
+	CHECK_EQ_INT(l.co_linetable, 128);
+	CHECK_EQ_INT(python__member(&l, false, "co_linetable", 64), -ENOENT);
+	CHECK_EQ_INT(python__member(&l, false, "co_qualname", 64), -ENOENT);
+	CHECK_EQ_INT(python__member(&l, false, "co_argcount", 16), -ENOENT);
+	CHECK_EQ_INT(python__member(&l, true, "f_lasti", 104), 0);
+	CHECK_EQ_INT(python__member(&l, true, "f_back", 32), 1);
+	CHECK_EQ_INT(l.off.fr_previous, 32);
+	CHECK_EQ_INT(python__member(&l, true, "f_code", 124), -ENOTSUP);
+	CHECK_EQ_INT(l.off.fr_code, 32);
+	/* 3.10 reads co_linetable, not co_lnotab (a computed attribute there) */
+	python__layout(3, 10, &l);
+	CHECK_EQ_INT(python__member(&l, false, "co_lnotab", 64), -ENOENT);
+	CHECK_EQ_INT(python__member(&l, false, "co_linetable", 120), 0);
+	/* 3.11+ frames are not objects: their member table is not flamed's layout */
+	python__layout(3, 12, &l);
+	CHECK_EQ_INT(python__member(&l, true, "f_back", 8), -ENOENT);
+	CHECK_EQ_INT(python__member(&l, false, "co_qualname", 128), 0);
 }
 
 TEST(python_version_from_name)
