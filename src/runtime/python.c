@@ -424,6 +424,15 @@ struct pyname {
 	uint8_t *lines;		/* the line table (co_lnotab / co_linetable), NULL: none */
 	uint32_t nr_lines;
 	uint32_t firstlineno;
+	/*
+	 * What identifies the code object read (its name, file and line table objects and first
+	 * line): a code object freed and its address reused by another differs in them.
+	 */
+	struct code_id {
+		uint64_t type, name, file, lines;
+		int32_t first;
+	} id;
+	uint64_t gen;		/* the drain it was last found valid in */
 };
 
 /* The symbols found in one file (by identity), so a process's every sync does not reread it. */
@@ -461,6 +470,16 @@ struct python {
 	struct pyfile *files;
 	uint64_t names_refused;
 	uint64_t lines_bytes;	/* held in line tables */
+	uint64_t str_bytes;	/* held in names and file names */
+	/*
+	 * Drains: a cached name is checked against its code object once a drain, when a stack
+	 * of that drain (or the profile built after it) first uses it.
+	 */
+	uint64_t gen;
+	/* For -v at the end: code objects read, the time that took, checks, names replaced. */
+	uint64_t nr_read, read_ns, nr_checked, nr_reused;
+	size_t peak_names;
+	uint64_t peak_bytes, peak_str, peak_lines;
 	bool version_warned[64];	/* by minor; the last for all above */
 	char disp[PY_NAME_MAX + 16];	/* the name shown, with its line */
 };
@@ -799,22 +818,38 @@ static int read_str(uint32_t pid, const struct python_layout *l, uint64_t addr, 
 /* A bytes object's data at addr, up to PY_LINES_MAX: malloc'd, its length in *len; or NULL. */
 static uint8_t *read_bytes(uint32_t pid, uint64_t addr, uint32_t *len)
 {
-	uint8_t *data;
+	uint8_t *data, head[32 + 480];
+	size_t n;
 	int64_t size;
 
-	/* PyBytesObject: ob_size at 16, the data at 32 (3.7-3.13). */
-	if (read_mem(pid, addr + 16, &size, sizeof(size)) != sizeof(size) || size <= 0 ||
-	    size > PY_LINES_MAX)
+	/*
+	 * PyBytesObject: ob_size at 16, the data at 32 (3.6-3.13). Most tables are short: read
+	 * with the header, in one call.
+	 */
+	n = read_mem(pid, addr, head, sizeof(head));
+	if (n < 24)
+		return NULL;
+	memcpy(&size, head + 16, sizeof(size));
+	if (size <= 0 || size > PY_LINES_MAX)
 		return NULL;
 	data = malloc(size);
 	if (!data)
 		return NULL;
-	if (read_mem(pid, addr + 32, data, size) != (size_t)size) {
+	if (n >= 32 + (size_t)size) {
+		memcpy(data, head + 32, size);
+	} else if (read_mem(pid, addr + 32, data, size) != (size_t)size) {
 		free(data);
 		return NULL;
 	}
 	*len = size;
 	return data;
+}
+
+static size_t pyname_str_bytes(const struct pyname *n)
+{
+	if (!n->name)
+		return 0;
+	return strlen(n->name) + strlen(n->func) + (n->file ? strlen(n->file) : 0) + 3;
 }
 
 static void pyname_clear(struct pyname *n)
@@ -853,36 +888,58 @@ static int proc_check(struct python *py, struct pyproc *pp)
 }
 
 /*
+ * The identity of the code object at code, in one read (its fields lie within the first 144
+ * bytes in every known layout). 0, or -EFAULT when the process's memory cannot be read.
+ */
+static int code_id(const struct pyproc *pp, uint64_t code, struct code_id *ret)
+{
+	const struct python_layout *l = &pp->l;
+	uint16_t noff = l->co_qualname != PY_NO_OFF ? l->co_qualname : l->co_name;
+	uint8_t buf[256];
+	size_t need = MAX(noff + 8, 16);
+
+	need = MAX(need, (size_t)l->co_filename + 8);
+	need = MAX(need, (size_t)l->co_linetable + 8);
+	need = MAX(need, (size_t)l->co_firstlineno + 4);
+	if (need > sizeof(buf) || read_mem(pp->pid, code, buf, need) != need)
+		return -EFAULT;
+	memcpy(&ret->type, buf + 8, 8);
+	memcpy(&ret->name, buf + noff, 8);
+	memcpy(&ret->file, buf + l->co_filename, 8);
+	memcpy(&ret->lines, buf + l->co_linetable, 8);
+	memcpy(&ret->first, buf + l->co_firstlineno, 4);
+	return 0;
+}
+
+/*
  * Reads the code object at code into ret: "qualname (file.py)", the parts, the first line and
  * the line table (left out past the memory bound). 0 or -errno.
  */
 static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct pyname *ret)
 {
 	const struct python_layout *l = &pp->l;
-	uint64_t type, tpname, fn, nm, lt;
+	uint64_t type, tpname;
 	char tn[8], name[256], file[512], buf[PY_NAME_MAX];
 	const char *base;
-	uint16_t noff = l->co_qualname != PY_NO_OFF ? l->co_qualname : l->co_name;
-	int32_t first = 0;
 
-	if (read_u64(pp->pid, code + 8, &type))
+	/* One read for the header's fields; each str and the line table one more. */
+	memset(ret, 0, sizeof(*ret));
+	if (code_id(pp, code, &ret->id))
 		return -EFAULT;
+	type = ret->id.type;
 	if (type != pp->code_type) {
 		if (pp->code_type || read_u64(pp->pid, type + 24, &tpname) ||
 		    read_mem(pp->pid, tpname, tn, 5) != 5 || memcmp(tn, "code", 5))
 			return -EINVAL;	/* not a code object (freed, reused): unnamed */
 		pp->code_type = type;
 	}
-	if (read_u64(pp->pid, code + noff, &nm) || read_u64(pp->pid, code + l->co_filename, &fn))
-		return -EFAULT;
-	if (read_str(pp->pid, l, nm, name, sizeof(name)) < 0)
+	if (read_str(pp->pid, l, ret->id.name, name, sizeof(name)) < 0)
 		return -EINVAL;
-	if (read_str(pp->pid, l, fn, file, sizeof(file)) < 0)
+	if (read_str(pp->pid, l, ret->id.file, file, sizeof(file)) < 0)
 		file[0] = 0;
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
 	snprintf(buf, sizeof(buf), "%s (%s)", name, *base ? base : "?");
-	memset(ret, 0, sizeof(*ret));
 	ret->name = strdup(buf);
 	ret->func = strdup(name);
 	ret->file = *file ? strdup(file) : NULL;
@@ -890,14 +947,13 @@ static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct
 		pyname_clear(ret);
 		return -ENOMEM;
 	}
-	if (read_mem(pp->pid, code + l->co_firstlineno, &first, sizeof(first)) == sizeof(first) &&
-	    first > 0)
-		ret->firstlineno = first;
-	if (ret->firstlineno && py->lines_bytes < PY_LINES_TOTAL &&
-	    !read_u64(pp->pid, code + l->co_linetable, &lt)) {
-		ret->lines = read_bytes(pp->pid, lt, &ret->nr_lines);
+	if (ret->id.first > 0)
+		ret->firstlineno = ret->id.first;
+	if (ret->firstlineno && py->lines_bytes < PY_LINES_TOTAL && ret->id.lines) {
+		ret->lines = read_bytes(pp->pid, ret->id.lines, &ret->nr_lines);
 		py->lines_bytes += ret->nr_lines;
 	}
+	py->str_bytes += pyname_str_bytes(ret);
 	return 0;
 }
 
@@ -945,32 +1001,88 @@ static int names_reserve(struct python *py)
 	return 0;
 }
 
+static void name_forget(struct python *py, struct pyname *s)
+{
+	py->lines_bytes -= s->nr_lines;
+	py->str_bytes -= pyname_str_bytes(s);
+	pyname_clear(s);
+}
+
+/*
+ * A cached name still the code object's, checked once a drain while the process lives: code
+ * objects are freed and their memory reused (functions made by exec(), lambdas, a reloaded
+ * module), and a stack drained after that must not take the old name. A process that cannot
+ * be read (it exited) keeps what was read while it lived. The name is replaced in place (the
+ * slot keeps its key).
+ */
+static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
+{
+	struct code_id id;
+	struct pyname n;
+	uint64_t t;
+
+	s->gen = py->gen;
+	if (!pp || pp->exited || code_id(pp, s->code, &id))
+		return;
+	py->nr_checked++;
+	if (!memcmp(&id, &s->id, sizeof(id)))
+		return;
+	py->nr_reused++;
+	t = now_mono_ns();
+	if (name_code(py, pp, s->code, &n)) {
+		/* No longer a code object: unnamed until another one is there. */
+		memset(&n, 0, sizeof(n));
+		n.id = id;
+	}
+	py->read_ns += now_mono_ns() - t;
+	n.pid = s->pid;
+	n.code = s->code;
+	n.gen = py->gen;
+	name_forget(py, s);
+	*s = n;
+}
+
 /* The cached code object (pid, code), read from the process when it lives; NULL if none. */
 static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t code)
 {
 	struct pyproc *pp;
 	struct pyname *s, n;
+	uint64_t t;
+	int err;
 
 	s = name_slot(py, pid, code);
-	if (s && s->code)
-		return s;
+	if (s && s->code) {
+		if (s->gen != py->gen)
+			name_check(py, proc_find(py, pid), s);
+		return s->name ? s : NULL;
+	}
 	pp = proc_find(py, pid);
 	if (!pp || pp->exited || py->nr_names >= PY_MAX_NAMES)
 		return NULL;
 	if (!pp->checked && proc_check(py, pp))
 		return NULL;
-	if (name_code(py, pp, code, &n))
+	t = now_mono_ns();
+	err = name_code(py, pp, code, &n);
+	py->read_ns += now_mono_ns() - t;
+	py->nr_read++;
+	if (err)
 		return NULL;
 	if (names_reserve(py)) {
-		py->lines_bytes -= n.nr_lines;
-		pyname_clear(&n);
+		name_forget(py, &n);
 		return NULL;
 	}
 	s = name_slot(py, pid, code);
 	*s = n;
 	s->pid = pid;
 	s->code = code;
+	s->gen = py->gen;
 	py->nr_names++;
+	if (py->str_bytes + py->lines_bytes + py->cap_names * sizeof(*py->names) > py->peak_bytes) {
+		py->peak_str = py->str_bytes;
+		py->peak_lines = py->lines_bytes;
+		py->peak_bytes = py->str_bytes + py->lines_bytes + py->cap_names * sizeof(*py->names);
+	}
+	py->peak_names = MAX(py->peak_names, py->nr_names);
 	return s;
 }
 
@@ -1020,6 +1132,12 @@ void python__prefetch(struct python *py, uint32_t pid, const uint64_t *ustack, i
 			name_of(py, pid, RUNTIME_FRAME_CODE(ustack[i]));
 }
 
+void python__new_drain(struct python *py)
+{
+	if (py)
+		py->gen++;
+}
+
 void python__trim(struct python *py)
 {
 	size_t i, k = 0;
@@ -1049,8 +1167,7 @@ void python__trim(struct python *py)
 			if (!old[i].code)
 				continue;
 			if (!proc_find(py, old[i].pid)) {
-				py->lines_bytes -= old[i].nr_lines;
-				pyname_clear(&old[i]);
+				name_forget(py, &old[i]);
 				continue;
 			}
 			s = name_slot(py, old[i].pid, old[i].code);
@@ -1091,6 +1208,15 @@ void python__free(struct python *py)
 
 	if (!py)
 		return;
+	if (py->nr_read)
+		pr_info("python: %llu code objects read from processes, %.1f us each; at most %zu "
+			"names held in %llu KiB (%llu KiB of names, %llu KiB of line tables, the "
+			"rest slots); %llu checked again in later drains, %llu found replaced",
+			(unsigned long long)py->nr_read, py->read_ns / 1e3 / py->nr_read,
+			py->peak_names, (unsigned long long)py->peak_bytes >> 10,
+			(unsigned long long)py->peak_str >> 10,
+			(unsigned long long)py->peak_lines >> 10,
+			(unsigned long long)py->nr_checked, (unsigned long long)py->nr_reused);
 	for (i = 0; i < py->cap_names; i++)
 		pyname_clear(&py->names[i]);
 	free(py->names);

@@ -100,6 +100,13 @@ void python__free(struct python *py);
  * the profile is built: its memory is gone then).
  */
 void python__prefetch(struct python *py, uint32_t pid, const uint64_t *ustack, int n);
+/*
+ * A drain of samples begins: names cached before are checked against their code objects again
+ * (once each, when first used), as a freed code object's memory may hold another one now.
+ * Stacks hold the code object's address, so all samples of one address in a profile take the
+ * name it had when last checked.
+ */
+void python__new_drain(struct python *py);
 /* Forgets the names of processes that have exited (after a profile used them). */
 void python__trim(struct python *py);
 

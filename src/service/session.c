@@ -101,6 +101,7 @@ int session__drain(struct session *s)
 	int err;
 
 	session__consume(s);
+	python__new_drain(s->python);
 	err = sampler__drain(s->smp, on_sample, s, &s->lost_drain);
 	if (err)
 		pr_err("cannot read the in-kernel counts: %s", strerror(-err));

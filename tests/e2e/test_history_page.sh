@@ -52,10 +52,16 @@ check "graph.svg of the first two windows: well-formed SVG" xmllint --noout "$T/
 check "graph.svg: all 35 samples, 2 windows" \
 	bash -c "grep -q 'all (35 samples' '$T/r12.svg' && grep -q '2 windows' '$T/r12.svg'"
 check "graph.svg: the same bytes as flamed render DIR --from --to" cmp -s "$T/r12.svg" "$T/r12cli.svg"
-curl -s "$URL/history/diff.svg?from=$W3&to=now&vs_from=$W1&vs_to=$W3" >"$T/diff.svg"
-"$FLAMED" diff "$D" --from "$W3" --to now --vs-from "$W1" --vs-to "$W3" -o "$T/diffcli.svg"
+# A fixed end: "now" is read by each when it runs, and the subtitle names it to the second.
+W4=2026-12-01T10:02:30Z
+curl -s "$URL/history/diff.svg?from=$W3&to=$W4&vs_from=$W1&vs_to=$W3" >"$T/diff.svg"
+"$FLAMED" diff "$D" --from "$W3" --to "$W4" --vs-from "$W1" --vs-to "$W3" -o "$T/diffcli.svg"
 check "diff.svg: well-formed, the same as flamed diff DIR" \
 	bash -c "xmllint --noout '$T/diff.svg' && cmp -s '$T/diff.svg' '$T/diffcli.svg'"
+curl -s "$URL/history/diff.svg?from=$W3&to=now&vs_from=$W1&vs_to=$W3" >"$T/diffnow.svg"
+check "diff.svg to now: well-formed, 1 window (7 samples) against 2 windows (35 samples)" \
+	bash -c "xmllint --noout '$T/diffnow.svg' &&
+		grep -q '1 window, 2026-12-01T10:02:00Z to [^(]*(7 samples) against 2 windows' '$T/diffnow.svg'"
 code() { curl -s -o "$T/body" -w '%{http_code}' "$1"; }
 check "a range without windows: 400, saying what the directory has" \
 	bash -c "[ \"\$(curl -s -o '$T/e' -w '%{http_code}' '$URL/history/graph.svg?from=2020-01-01&to=2020-01-02')\" = 400 ] &&
@@ -149,7 +155,7 @@ check "the client that hung up: its merge killed (flamed_history_children_killed
 # shellcheck disable=SC2086 # pids
 kill -CONT $kids 2>/dev/null
 wait "$CB"
-check "the other merge, resumed: 200, well-formed, 2,000 windows" bash -c "
+check "the other merge, resumed: 200 ($(cat "$T/b.code")), well-formed, 2,000 windows ($(wc -c <"$T/b.svg") bytes; $(grep -c 'ran past' "$T/daemon2.log") timeouts)" bash -c "
 	[ \"\$(cat '$T/b.code')\" = 200 ] && xmllint --noout '$T/b.svg' && grep -q '2000 windows' '$T/b.svg'"
 check "no merge left running" wait_until 30 metric_is 'flamed_history_children 0'
 kill -TERM "$DP"

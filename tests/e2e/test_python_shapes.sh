@@ -177,6 +177,51 @@ late_stats() {
 }
 late_seen() { [ "$(late_stats "$1" "$2" | cut -d' ' -f2)" -ge "$3" ]; }
 
+# fn_samples FILE NAME: samples of pyreuse.py's function NAME in a folded FILE.
+fn_samples() {
+	awk -v f="$2 ($2.py)_[p]" 'index($0, f) { t += $NF } END { print t + 0 }' "$1"
+}
+windows_at_least() { [ "$(ls "$1"/flamed-*.folded 2>/dev/null | wc -l)" -ge "$2" ]; }
+# run_reuse LABEL PYTHON: a code object freed and its memory taken by another one
+# (tests/workloads/pyreuse.py) is named anew in the next window, not by the name cached.
+run_reuse() {
+	local label=$1 py=$2 R="$T/reuse-$1" rp fp t w1 w2
+	"$py" "$ROOT/tests/workloads/pyreuse.py" >"$T/reuse.out" &
+	rp=$!
+	wait_for "$T/reuse.out" '^alpha' 30
+	"$FLAMED" -v -p "$rp" -F 499 --interval 3600 --formats folded --output-dir "$R" \
+		2>"$T/reuse.err" &
+	fp=$!
+	wait_for "$T/reuse.err" "profiling" 60
+	# Window 1: 1.5 s of alpha_fn's CPU time, then closed.
+	t=$(cpu_ticks "$rp")
+	wait_until 60 ticks_at_least "$rp" $((t + 150))
+	kill -USR1 "$fp"
+	wait_until 60 windows_at_least "$R" 1
+	# alpha_fn freed; beta_fn made until one lies at its address; window 2: 1.5 s of it.
+	kill -USR1 "$rp"
+	wait_for "$T/reuse.out" '^beta' 60
+	check "$label: reuse: beta_fn's code object lies where alpha_fn's did ($(tail -1 "$T/reuse.out"))" \
+		grep -q '^beta 0x' "$T/reuse.out"
+	t=$(cpu_ticks "$rp")
+	wait_until 60 ticks_at_least "$rp" $((t + 150))
+	kill -USR1 "$fp"
+	wait_until 60 windows_at_least "$R" 2
+	kill "$rp"
+	wait "$rp" 2>/dev/null
+	kill -TERM "$fp"
+	wait "$fp"
+	check "$label: reuse: flamed exits 0" test $? = 0
+	w1=$(ls "$R"/flamed-*.folded | sort | sed -n 1p)
+	w2=$(ls "$R"/flamed-*.folded | sort | sed -n 2p)
+	check "$label: reuse: window 1 names alpha_fn ($(fn_samples "$w1" alpha_fn) samples), not beta_fn ($(fn_samples "$w1" beta_fn))" \
+		test "$(fn_samples "$w1" alpha_fn)" -ge 100 -a "$(fn_samples "$w1" beta_fn)" = 0
+	check "$label: reuse: window 2 names beta_fn ($(fn_samples "$w2" beta_fn) samples), not the cached alpha_fn ($(fn_samples "$w2" alpha_fn))" \
+		test "$(fn_samples "$w2" beta_fn)" -ge 100 -a "$(fn_samples "$w2" alpha_fn)" = 0
+	check "$label: reuse: -v counts the replaced name ($(grep -o '[0-9]* found replaced' "$T/reuse.err"))" \
+		grep -Eq ' [1-9][0-9]* found replaced' "$T/reuse.err"
+}
+
 if need_root "python shapes" && need_tool "python shapes" python3; then
 	run_version debian-3.11 /usr/bin/python3
 	for minor in 10 12 13; do
@@ -186,6 +231,16 @@ if need_root "python shapes" && need_tool "python shapes" python3; then
 			continue
 		fi
 		run_version "pyenv-3.$minor" "$py"
+	done
+
+	run_reuse debian-3.11 /usr/bin/python3
+	for minor in 9 13; do
+		py=$(pyenv_python "$minor")
+		if [ -z "$py" ]; then
+			skip "reuse: pyenv CPython 3.$minor: not installed under pyenv root"
+			continue
+		fi
+		run_reuse "pyenv-3.$minor" "$py"
 	done
 
 	# Continuous mode: one Python process started before the daemon, one while it runs. The
