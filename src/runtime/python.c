@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/uio.h>
 #include <bpf/bpf.h>
@@ -898,6 +899,7 @@ static int code_id(const struct pyproc *pp, uint64_t code, struct code_id *ret)
 	uint8_t buf[256];
 	size_t need = MAX(noff + 8, 16);
 
+	memset(ret, 0, sizeof(*ret));	/* compared whole, padding too */
 	need = MAX(need, (size_t)l->co_filename + 8);
 	need = MAX(need, (size_t)l->co_linetable + 8);
 	need = MAX(need, (size_t)l->co_firstlineno + 4);
@@ -1001,6 +1003,18 @@ static int names_reserve(struct python *py)
 	return 0;
 }
 
+/*
+ * The thread's CPU time: what naming costs flamed, not the time a busy machine kept it off the
+ * CPU meanwhile.
+ */
+static uint64_t cpu_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
 static void name_forget(struct python *py, struct pyname *s)
 {
 	py->lines_bytes -= s->nr_lines;
@@ -1028,13 +1042,13 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 	if (!memcmp(&id, &s->id, sizeof(id)))
 		return;
 	py->nr_reused++;
-	t = now_mono_ns();
+	t = cpu_now_ns();
 	if (name_code(py, pp, s->code, &n)) {
 		/* No longer a code object: unnamed until another one is there. */
 		memset(&n, 0, sizeof(n));
 		n.id = id;
 	}
-	py->read_ns += now_mono_ns() - t;
+	py->read_ns += cpu_now_ns() - t;
 	n.pid = s->pid;
 	n.code = s->code;
 	n.gen = py->gen;
@@ -1061,9 +1075,9 @@ static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t co
 		return NULL;
 	if (!pp->checked && proc_check(py, pp))
 		return NULL;
-	t = now_mono_ns();
+	t = cpu_now_ns();
 	err = name_code(py, pp, code, &n);
-	py->read_ns += now_mono_ns() - t;
+	py->read_ns += cpu_now_ns() - t;
 	py->nr_read++;
 	if (err)
 		return NULL;
