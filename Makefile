@@ -32,7 +32,9 @@ PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
 WARNFLAGS := -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 # -MMD -MP: each object depends on exactly the headers it includes (build/**/*.d).
-override CFLAGS += -MMD -MP -std=gnu11 $(WARNFLAGS) -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS) $(SANFLAGS)
+# Functions in sections of their own, so that flamed's link drops what only tests and bench use
+# (the libdw reference unwind-table builder).
+override CFLAGS += -ffunction-sections -fdata-sections -MMD -MP -std=gnu11 $(WARNFLAGS) -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS) $(SANFLAGS)
 override LDFLAGS += $(SANFLAGS)
 LDLIBS := $(PKG_LIBS) -liberty -lm
 
@@ -97,7 +99,7 @@ $(BUILD)/libflamed.a: $(LIB_OBJS)
 
 $(BUILD)/flamed: $(BUILD)/obj/service/main.o $(BUILD)/libflamed.a
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(LDFLAGS) -Wl,--gc-sections $^ $(LDLIBS) -o $@
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit $(GEN_HDRS)
 	$(call msg,CC,$@)

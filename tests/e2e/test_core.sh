@@ -159,4 +159,10 @@ check "describe: stderr summary is the subtitle's words but the host ($sum)" \
 
 kill $cpid 2>/dev/null
 wait $cpid 2>/dev/null
+
+# Code only tests and bench use is not linked into flamed (the link drops unused functions);
+# the unit tests do carry it, so the symbol's absence is not a misspelt name.
+check "flamed carries no test-only code (the libdw reference unwind-table builder)" \
+	bash -c "nm '$BUILD/unit-tests' | grep -q ' unwind_table__from_elf_libdw\$' &&
+		! nm '$FLAMED' | grep -q unwind_table__from_elf_libdw"
 finish
