@@ -76,6 +76,7 @@ struct svg {
 	uint64_t total, total_before;
 	uint32_t max_depth;
 	uint32_t cn_off, cn_len; /* count_name, escaped */
+	bool time_us;		 /* counts are microseconds (off-CPU, wall): tooltips tell the time */
 	double max_delta;	 /* largest |after - normalised before| of a drawn frame */
 	double norm;		 /* BEFORE counts are multiplied by this */
 	double min_samples;	 /* frames narrower than this are not drawn */
@@ -1048,6 +1049,23 @@ static void ob_count(struct obuf *o, uint64_t v)
 	ob_str(o, t);
 }
 
+static void ob_fixed(struct obuf *o, double v, int decimals);
+
+/* us microseconds as a time people read: "2.35 s", "12.5 ms", "830 us". */
+static void ob_time_us(struct obuf *o, uint64_t us)
+{
+	if (us >= 1000000) {
+		ob_fixed(o, (double)us / 1e6, 2);
+		ob_str(o, " s");
+	} else if (us >= 1000) {
+		ob_fixed(o, (double)us / 1e3, 1);
+		ob_str(o, " ms");
+	} else {
+		ob_u64(o, us);
+		ob_str(o, " us");
+	}
+}
+
 /* v rounded to one (or two) decimals, without printf. */
 static void ob_fixed(struct obuf *o, double v, int decimals)
 {
@@ -1242,6 +1260,10 @@ static void write_frame(struct svg *g, struct obuf *o, const struct layout *l,
 	ob_str(o, ", ");
 	ob_fixed(o, g->total ? 100.0 * (double)nd->w / (double)g->total : 0, 2);
 	ob_str(o, "%");
+	if (g->time_us) {
+		ob_str(o, ", ");
+		ob_time_us(o, nd->w);
+	}
 	if (g->diff) {
 		double delta = (double)nd->w - (double)nd->before * g->norm;
 		double pct = g->total ? 100.0 * delta / (double)g->total : 0;
@@ -1458,6 +1480,7 @@ static int render(const struct profile *before, const struct profile *after,
 	if (!err)
 		err = pool_text(&g, o->count_name, strlen(o->count_name), false, &g.cn_off,
 				&g.cn_len);
+	g.time_us = !strcmp(o->count_name, "us");
 	if (!err)
 		err = add_stacks(&g, after, fmap[0], cmap[0], false);
 	if (!err && before)

@@ -149,6 +149,22 @@ if need_root "off-CPU profiling"; then
 	check "svg: subtitle says off-CPU time" grep -q 's of off-CPU time' "$T/sleep.svg"
 	check "svg: counts named us" grep -q 'data-count-name="us"' "$T/sleep.svg"
 	check "svg: the state frame" grep -q '>\[blocked\]' "$T/sleep.svg"
+	# Tooltips tell the time (ms/s) after the microseconds and share, each the count's own.
+	check "svg: every tooltip tells its time, the 1 s sleep's frames in seconds" python3 -c '
+import re, sys
+titles = re.findall(r"<title>([^<]*)</title>", open(sys.argv[1]).read())
+frames = [t for t in titles if re.search(r"\(([0-9,]+) us, ", t)]
+secs = 0
+for t in frames:
+    m = re.search(r"\(([0-9,]+) us, [0-9.]+%, ([0-9.]+) (s|ms|us)\)$", t)
+    if not m:
+        sys.exit("no time in: " + t)
+    us, v, unit = int(m.group(1).replace(",", "")), float(m.group(2)), m.group(3)
+    want = {"s": us / 1e6, "ms": us / 1e3, "us": us}[unit]
+    if abs(want - v) > {"s": 0.005, "ms": 0.05, "us": 0}[unit] + 1e-9:
+        sys.exit("wrong time in: " + t)
+    secs += unit == "s" and v >= 0.9
+sys.exit(0 if frames and secs else "no frame of the sleep in seconds")' "$T/sleep.svg"
 
 	# wall SVG: frames whose time is all off-CPU are slate grey (one shade: green = red + 10,
 	# blue = red + 30), the rest keep their palette; the legend names the colour. The SVG

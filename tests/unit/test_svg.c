@@ -697,6 +697,8 @@ TEST(svg_wall_offcpu_frames_colour)
 	f = find_pframe(pf, n, "main");
 	CHECK(f && !slate(f->fill));
 	CHECK(strstr(svg, ">off-CPU (waiting)</text>") != NULL);
+	/* Tooltips tell the time after the microseconds and the share. */
+	CHECK(strstr(svg, "<title>wait (50 us, 50.00%, 50 us)</title>") != NULL);
 	free(svg);
 	/* The same stacks in an off-CPU or CPU profile: palette colours, no legend entry. */
 	for (int m = PROFILE_CPU; m <= PROFILE_OFFCPU; m++) {
