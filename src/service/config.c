@@ -1455,6 +1455,12 @@ int config__resolve(struct config *c, const char *path, const struct config_args
 		if (err)
 			return err;
 	}
+	if (c->cpus[0] && c->profile_mode != PROFILE_CPU) {
+		/* The scheduler's switches are recorded on every CPU: -C would not hold. */
+		snprintf(msg, CONFIG_MSG_LEN, "cpu (-C) limits on-CPU sampling only; mode %s records "
+			 "the switches of every CPU", profile_mode__name(c->profile_mode));
+		return -EINVAL;
+	}
 	return config__check_rate(c, config__max_sample_rate(), msg);
 }
 

@@ -24,6 +24,13 @@ check "--mode bogus: names the choices" grep -q "expected cpu, offcpu or wall" "
 check "--offcpu-sample 0: refused" test $? != 0
 "$FLAMED" --mode offcpu --offcpu-min-us -5 -d 1 -o "$T/x.folded" 2>"$T/bad.err"
 check "--offcpu-min-us -5: refused" test $? != 0
+# -C limits the sampling events, not the scheduler's switches: refused rather than ignored.
+for m in offcpu wall; do
+	"$FLAMED" --mode "$m" -C 0 -d 1 -o "$T/x.folded" 2>"$T/bad.err"
+	check "--mode $m -C 0: refused ($?), saying -C limits on-CPU sampling only" \
+		grep -q "limits on-CPU sampling only; mode $m records the switches of every CPU" "$T/bad.err"
+done
+check "--mode offcpu -C 0: no output written" test ! -e "$T/x.folded"
 
 if need_root "off-CPU profiling"; then
 	# nanosleep in main -> a -> b -> sleeper, 50 ms at a time for 2 s.
