@@ -149,7 +149,9 @@ kill -STOP $kids
 check "a third merge while two run: 429" \
 	test "$(code "$URL2/history/graph.svg?from=2026-11-02&to=2026-11-03")" = 429
 kill "$CA"
-metric_is() { curl -s "$URL2/metrics" | grep -qx "$1"; }
+# Polled twice a second, not ten times: the stopped merge's client (CB) is the connection that
+# has waited longest, the one the daemon's connection cap would close first if polls piled up.
+metric_is() { curl -s "$URL2/metrics" | grep -qx "$1" || { sleep 0.4; return 1; }; }
 check "the client that hung up: its merge killed (flamed_history_children_killed_total)" \
 	wait_until 30 metric_is 'flamed_history_children_killed_total{reason="hang_up"} 1'
 # shellcheck disable=SC2086 # pids
