@@ -798,6 +798,15 @@ static const struct config_key keys[] = {
 	{ .name = "hash", .parse = parse_bool, .format = format_bool, FIELD(svg_hash),
 	  .runtime = true, .modes = BOTH, .section = 3, .expect = "true or false",
 	  .help = "colour by name prefix: related names look alike" },
+	{ .name = "font-size", .arg = "PX", .parse = parse_uint, .format = format_uint,
+	  FIELD(svg_font_size), .min = 4, .max = 200, .runtime = true, .modes = BOTH,
+	  .section = 3, .expect = "pixels from 4 to 200", .help = "font size (12)" },
+	{ .name = "frame-height", .arg = "PX", .parse = parse_uint, .format = format_uint,
+	  FIELD(svg_frame_height), .min = 4, .max = 1000, .runtime = true, .modes = BOTH,
+	  .section = 3, .expect = "pixels from 4 to 1000", .help = "height of a frame (16)" },
+	{ .name = "notes", .arg = "TEXT", .parse = parse_str, .format = format_str,
+	  FIELD(svg_notes), .runtime = true, .modes = BOTH, .section = 3,
+	  .expect = "text of at most 511 bytes", .help = "text kept in the SVG's description" },
 	/* Continuous mode: any of these on the command line selects it. */
 	{ .name = "output-dir", .arg = "DIR", .parse = parse_str, .format = format_str,
 	  FIELD(output_dir), .min = 1, .runtime = true, .modes = CONT, .section = 1,
@@ -935,6 +944,8 @@ void config__init(struct config *c)
 	snprintf(c->output, sizeof(c->output), "flamed.svg");
 	c->svg_width = 1200;
 	snprintf(c->svg_min_width, sizeof(c->svg_min_width), "0.1");
+	c->svg_font_size = 12;
+	c->svg_frame_height = 16;
 }
 
 /* Edit distance of a and b, stopping at 3: enough to tell a typo from another word. */
@@ -1476,6 +1487,9 @@ void config__fill_svg(const struct config *c, struct svg_opts *o)
 	o->inverted = c->svg_inverted;
 	o->reverse = c->svg_reverse;
 	o->hash = c->svg_hash;
+	o->font_size = c->svg_font_size;
+	o->frame_height = c->svg_frame_height;
+	o->notes = c->svg_notes[0] ? c->svg_notes : NULL;
 }
 
 void config__fill(const struct config *c, unsigned int mode, struct config_opts *out)

@@ -51,6 +51,9 @@ struct config {
 	bool svg_inverted;
 	bool svg_reverse;
 	bool svg_hash;
+	uint32_t svg_font_size;		/* as flamed render's --font-size */
+	uint32_t svg_frame_height;
+	char svg_notes[512];		/* kept in the SVG's <desc>, "" = none */
 	/* Fixed for the daemon's life. */
 	struct config_pids pids;	/* none: system-wide */
 	struct config_pids tids;	/* -t: threads (one-shot) */

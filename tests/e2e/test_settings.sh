@@ -66,6 +66,9 @@ done <<'EOF'
 --inverted - inverted = true
 --reverse - reverse = true
 --hash - hash = true
+--font-size 18 font-size = 18
+--frame-height 22 frame-height = 22
+--notes N notes = N
 --interval 5m interval = 300
 --keep 0 keep = 0
 --max-bytes 1G max-bytes = 1024M
@@ -76,8 +79,8 @@ done <<'EOF'
 --label env=ci label = env=ci
 --listen 6060 listen = 6060
 EOF
-check "38 settings: an option and a config line resolve the same, and not to the defaults ($same)$differ" \
-	test "$same" = 38 -a -z "$differ"
+check "41 settings: an option and a config line resolve the same, and not to the defaults ($same)$differ" \
+	test "$same" = 41 -a -z "$differ"
 
 # A bad value: refused from both sources, the key named, the same expectation said.
 bad_both() {
@@ -199,7 +202,19 @@ PY
 	"$FLAMED" -o "$T/hot.svg" -- "$WL/chain" 1 2>/dev/null
 	cols=$(frame_colours "$T/hot.svg")
 	check "and without it, not ($cols)" test "$cols" = "a:not-blue b:not-blue c:not-blue main:not-blue"
-	printf 'output-dir = %s\nwidth = 640\ninverted = true\ninterval = 1\n' "$T/win" >"$T/svg.conf"
+	# The rest of flamed render's layout options, on the main command too.
+	"$FLAMED" --font-size 18 --frame-height 22 --notes 'build <42> & more' -o "$T/lay.svg" \
+		-- "$WL/chain" 1 2>/dev/null
+	check "one-shot --font-size 18 --frame-height 22: frames 22 px high in 18 px type" \
+		bash -c "xmllint --noout '$T/lay.svg' &&
+			grep -q '<svg [^>]* data-fh=\"22\" [^>]*font-size=\"18\">' '$T/lay.svg'"
+	check "one-shot --notes: kept, escaped, in the SVG's description" \
+		grep -q '<desc id="notes">build &lt;42&gt; &amp; more</desc>' "$T/lay.svg"
+	"$FLAMED" --font-size 3 -o "$T/bad.svg" -- "$WL/chain" 1 2>"$T/bad.err"
+	check "--font-size 3: refused ($?), naming the range, nothing written" \
+		bash -c "grep -q 'pixels from 4 to 200' '$T/bad.err' && test ! -e '$T/bad.svg'"
+	printf 'output-dir = %s\nwidth = 640\ninverted = true\ninterval = 1\nframe-height = 20\n' \
+		"$T/win" >"$T/svg.conf"
 	chmod 600 "$T/svg.conf"
 	mkdir -p "$T/win"
 	"$FLAMED" --config "$T/svg.conf" -d 2.5 2>"$T/win.err"
@@ -209,6 +224,8 @@ PY
 		grep -q '<svg [^>]* width="640"' "${w:-/nonexistent}"
 	check "continuous inverted = true: icicle windows" \
 		grep -q '<title>Icicle Graph</title>' "${w:-/nonexistent}"
+	check "continuous frame-height = 20: windows' frames 20 px high" \
+		grep -q 'data-fh="20"' "${w:-/nonexistent}"
 fi
 
 finish
