@@ -203,11 +203,14 @@ PY
 	cols=$(frame_colours "$T/hot.svg")
 	check "and without it, not ($cols)" test "$cols" = "a:not-blue b:not-blue c:not-blue main:not-blue"
 	# The rest of flamed render's layout options, on the main command too.
-	"$FLAMED" --font-size 18 --frame-height 22 --notes 'build <42> & more' -o "$T/lay.svg" \
+	"$FLAMED" --font-size 18 --frame-height 22 --notes 'build <42> & more' --title 'web1 <cpu>' \
+		-o "$T/lay.svg" \
 		-- "$WL/chain" 1 2>/dev/null
 	check "one-shot --font-size 18 --frame-height 22: frames 22 px high in 18 px type" \
 		bash -c "xmllint --noout '$T/lay.svg' &&
 			grep -q '<svg [^>]* data-fh=\"22\" [^>]*font-size=\"18\">' '$T/lay.svg'"
+	check "one-shot --title: the SVG's title, escaped" \
+		grep -q '<text id="title" [^>]*>web1 &lt;cpu&gt;</text>' "$T/lay.svg"
 	check "one-shot --notes: kept, escaped, in the SVG's description" \
 		grep -q '<desc id="notes">build &lt;42&gt; &amp; more</desc>' "$T/lay.svg"
 	"$FLAMED" --font-size 3 -o "$T/bad.svg" -- "$WL/chain" 1 2>"$T/bad.err"
