@@ -1049,23 +1049,6 @@ static void ob_count(struct obuf *o, uint64_t v)
 	ob_str(o, t);
 }
 
-static void ob_fixed(struct obuf *o, double v, int decimals);
-
-/* us microseconds as a time people read: "2.35 s", "12.5 ms", "830 us". */
-static void ob_time_us(struct obuf *o, uint64_t us)
-{
-	if (us >= 1000000) {
-		ob_fixed(o, (double)us / 1e6, 2);
-		ob_str(o, " s");
-	} else if (us >= 1000) {
-		ob_fixed(o, (double)us / 1e3, 1);
-		ob_str(o, " ms");
-	} else {
-		ob_u64(o, us);
-		ob_str(o, " us");
-	}
-}
-
 /* v rounded to one (or two) decimals, without printf. */
 static void ob_fixed(struct obuf *o, double v, int decimals)
 {
@@ -1086,6 +1069,21 @@ static void ob_fixed(struct obuf *o, double v, int decimals)
 		t[1] = '0' + u % 10;
 	}
 	ob_mem(o, t, decimals + 1);
+}
+
+/* us microseconds as a time people read: "2.35 s", "12.5 ms", "830 us". */
+static void ob_time_us(struct obuf *o, uint64_t us)
+{
+	if (us >= 1000000) {
+		ob_fixed(o, (double)us / 1e6, 2);
+		ob_str(o, " s");
+	} else if (us >= 1000) {
+		ob_fixed(o, (double)us / 1e3, 1);
+		ob_str(o, " ms");
+	} else {
+		ob_u64(o, us);
+		ob_str(o, " us");
+	}
 }
 
 /* Sanitized and escaped text from the caller (titles, options). */

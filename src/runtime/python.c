@@ -1015,6 +1015,12 @@ static uint64_t cpu_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* Bytes the name cache holds: names, line tables and the slots. */
+static uint64_t names_bytes(const struct python *py)
+{
+	return py->str_bytes + py->lines_bytes + py->cap_names * sizeof(*py->names);
+}
+
 static void name_forget(struct python *py, struct pyname *s)
 {
 	py->lines_bytes -= s->nr_lines;
@@ -1042,6 +1048,7 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 	if (!memcmp(&id, &s->id, sizeof(id)))
 		return;
 	py->nr_reused++;
+	py->nr_read++;
 	t = cpu_now_ns();
 	if (name_code(py, pp, s->code, &n)) {
 		/* No longer a code object: unnamed until another one is there. */
@@ -1091,10 +1098,10 @@ static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t co
 	s->code = code;
 	s->gen = py->gen;
 	py->nr_names++;
-	if (py->str_bytes + py->lines_bytes + py->cap_names * sizeof(*py->names) > py->peak_bytes) {
+	if (names_bytes(py) > py->peak_bytes) {
 		py->peak_str = py->str_bytes;
 		py->peak_lines = py->lines_bytes;
-		py->peak_bytes = py->str_bytes + py->lines_bytes + py->cap_names * sizeof(*py->names);
+		py->peak_bytes = names_bytes(py);
 	}
 	py->peak_names = MAX(py->peak_names, py->nr_names);
 	return s;
