@@ -42,4 +42,13 @@ while read -r hit; do
 	echo "$hit: register with the loop (base/evloop.h) instead"
 	bad=1
 done < <(grep -nE '\b(epoll_create1?|timerfd_create|signalfd)[[:space:]]*\(' src/*/*.c)
+# Settings once: the config module fills each module's options struct; only the two drivers
+# that own a config (main.c one-shot, daemon.c continuous) include it.
+while read -r f; do
+	case "$f" in
+	src/service/config.[ch] | src/service/main.c | src/service/daemon.[ch]) continue ;;
+	esac
+	echo "$f: includes service/config.h; take an options struct filled by config__fill*() instead"
+	bad=1
+done < <(grep -l '#include "service/config.h"' src/*/*.[ch])
 exit $bad

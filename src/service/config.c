@@ -1492,6 +1492,31 @@ void config__fill_svg(const struct config *c, struct svg_opts *o)
 	o->notes = c->svg_notes[0] ? c->svg_notes : NULL;
 }
 
+void config__fill_fleet(const struct config *c, struct fleet_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->push = (struct push_opts){
+		.url = c->push_url,
+		.api = c->push_api,
+		.service_name = c->service_name,
+		.labels = c->labels,
+		.token_file = c->push_token_file,
+		.basic_auth_file = c->push_basic_auth_file,
+		.tenant = c->push_tenant,
+		.ca_file = c->push_ca_file,
+		.timeout_s = c->push_timeout_s,
+		.spool_dir = c->spool_dir,
+		.spool_max_bytes = c->spool_max_bytes,
+		.max_age_s = c->push_max_age_s,
+		.series_per_group = c->group_by != CGPATH_GROUP_NONE,
+	};
+	o->listen = c->listen;
+	o->output_dir = c->output_dir;
+	o->mode = c->profile_mode;
+	o->push_max_samples = c->push_max_samples;
+	o->sample_labels = c->sample_labels;
+}
+
 void config__fill(const struct config *c, unsigned int mode, struct config_opts *out)
 {
 	struct session_opts *so = &out->session;

@@ -205,6 +205,9 @@ struct config_opts {
 	const char *cgroups[16];
 };
 void config__fill(const struct config *c, unsigned int mode, struct config_opts *out);
+/* The fleet's (push, HTTP server, metrics): continuous mode. */
+struct fleet_opts;
+void config__fill_fleet(const struct config *c, struct fleet_opts *o);
 /* The SVG's options alone (continuous mode: at each window, they change on SIGHUP). */
 struct svg_opts;
 void config__fill_svg(const struct config *c, struct svg_opts *o);

@@ -619,6 +619,7 @@ static void reload(struct daemon *d)
 		arm_window(d);
 	}
 	d->cfg = next;
+	fleet__set_output_dir(d->fleet, d->cfg.output_dir);
 	apply_log_level(d);
 	prune(d);
 	pr_notice("reloaded %s: %d setting%s changed", d->o->config_path ? d->o->config_path :
@@ -688,6 +689,7 @@ static int setup_loop(struct daemon *d)
 int daemon__run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o };
+	struct fleet_opts fo;
 	char msg[CONFIG_MSG_LEN], iv[32];
 	uint64_t wd_ns;
 	int err;
@@ -720,7 +722,8 @@ int daemon__run(const struct daemon_opts *o)
 	err = session__attach(d.s);
 	if (err)
 		goto cleanup;
-	d.fleet = fleet__new(&d.cfg, d.loop, d.s, d.sym, &err);
+	config__fill_fleet(&d.cfg, &fo);
+	d.fleet = fleet__new(&fo, d.loop, d.s, d.sym, &err);
 	if (!d.fleet)
 		goto cleanup;
 	/* Attached and listening: keep only what reading files and writing windows need. */

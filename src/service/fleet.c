@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/resource.h>
 
-#include "service/config.h"
 #include "service/fleet.h"
 #include "export/browse.h"
 #include "export/httpd.h"
@@ -38,7 +38,10 @@ struct capture {
 };
 
 struct fleet {
-	const struct config *cfg;
+	char output_dir[PATH_MAX - 32];	/* room for "/latest.svg" */
+	int mode;			/* enum profile_mode */
+	uint32_t push_max_samples;
+	unsigned int sample_labels;
 	struct session *s;
 	struct symbolizer *sym;
 	struct push *push;
@@ -297,7 +300,7 @@ static int on_profile(void *ctx, struct httpd_request *r, uint32_t seconds)
 	f->captures = c;
 	f->nr_captures++;
 	arm_captures(f);
-	pr_info("httpd: %s profile of %u s started", profile_mode__name(f->cfg->profile_mode),
+	pr_info("httpd: %s profile of %u s started", profile_mode__name(f->mode),
 		seconds);
 	return 0;
 }
@@ -413,9 +416,9 @@ static int trim(struct fleet *f, const struct profile *p, struct profile **out)
 	int err;
 
 	*out = NULL;
-	if (!f->cfg->push_max_samples)
+	if (!f->push_max_samples)
 		return 0;
-	err = profile__trim(p, f->cfg->push_max_samples, out, &ts);
+	err = profile__trim(p, f->push_max_samples, out, &ts);
 	if (err || !*out)
 		return err;
 	total = profile__total(p);
@@ -423,7 +426,7 @@ static int trim(struct fleet *f, const struct profile *p, struct profile **out)
 	f->trimmed_stacks += ts.folded;
 	pr_notice("push: the window has %zu distinct stacks, over push-max-samples %u: the %zu "
 		  "lightest (%llu %s, %.1f%%) are folded into %zu '[trimmed N stacks]' frame%s",
-		  ts.rows, f->cfg->push_max_samples, ts.folded,
+		  ts.rows, f->push_max_samples, ts.folded,
 		  (unsigned long long)ts.folded_count,
 		  m->profile_mode == PROFILE_CPU ? "samples" : "us",
 		  total ? 100.0 * ts.folded_count / total : 0.0, ts.remainders,
@@ -456,8 +459,8 @@ void fleet__window(struct fleet *f, const struct profile *p, bool written)
 	}
 	if (!f->push || !p)
 		return;
-	if (f->cfg->sample_labels != (FLEET_LABEL_PROCESS | FLEET_LABEL_PID | FLEET_LABEL_THREAD)) {
-		q = fleet__push_profile(p, f->cfg->sample_labels);
+	if (f->sample_labels != (FLEET_LABEL_PROCESS | FLEET_LABEL_PID | FLEET_LABEL_THREAD)) {
+		q = fleet__push_profile(p, f->sample_labels);
 		err = q ? 0 : -ENOMEM;
 	}
 	if (!err)
@@ -638,14 +641,22 @@ static int on_latest_svg(void *ctx)
 	char path[PATH_MAX];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/latest.svg", f->cfg->output_dir);
+	snprintf(path, sizeof(path), "%s/latest.svg", f->output_dir);
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	return fd < 0 ? -errno : fd;
 }
 
 /* --- setup ----------------------------------------------------------------------------------- */
 
-struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct session *s,
+int fleet__set_output_dir(struct fleet *f, const char *dir)
+{
+	if (strlen(dir) >= sizeof(f->output_dir))
+		return -ENAMETOOLONG;
+	strcpy(f->output_dir, dir);
+	return 0;
+}
+
+struct fleet *fleet__new(const struct fleet_opts *o, struct evloop *loop, struct session *s,
 			 struct symbolizer *sym, int *err)
 {
 	struct fleet *f = calloc(1, sizeof(*f));
@@ -655,7 +666,12 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 		*err = -ENOMEM;
 		return NULL;
 	}
-	f->cfg = c;
+	*err = fleet__set_output_dir(f, o->output_dir);
+	if (*err)
+		goto cleanup;
+	f->mode = o->mode;
+	f->push_max_samples = o->push_max_samples;
+	f->sample_labels = o->sample_labels;
 	f->s = s;
 	f->sym = sym;
 	f->start_real = now_real_ns();
@@ -663,28 +679,12 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 	f->tcap = evloop__add_timer(loop, on_capture_timer, f);
 	if (!f->tcap)
 		goto cleanup;
-	if (c->push_url[0]) {
-		struct push_opts po = {
-			.url = c->push_url,
-			.api = c->push_api,
-			.service_name = c->service_name,
-			.labels = c->labels,
-			.token_file = c->push_token_file,
-			.basic_auth_file = c->push_basic_auth_file,
-			.tenant = c->push_tenant,
-			.ca_file = c->push_ca_file,
-			.timeout_s = c->push_timeout_s,
-			.spool_dir = c->spool_dir,
-			.spool_max_bytes = c->spool_max_bytes,
-			.max_age_s = c->push_max_age_s,
-			.series_per_group = c->group_by != CGPATH_GROUP_NONE,
-		};
-
-		f->push = push__new(&po, loop, err);
+	if (o->push.url[0]) {
+		f->push = push__new(&o->push, loop, err);
 		if (!f->push)
 			goto cleanup;
 	}
-	if (c->listen[0]) {
+	if (o->listen[0]) {
 		struct httpd_handlers h = {
 			.ctx = f,
 			.metrics = on_metrics,
@@ -693,13 +693,13 @@ struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct ses
 			.cancel = on_cancel,
 		};
 
-		if (c->output_dir[0]) {
-			f->browse = browse__new(c->output_dir, loop, on_history_done, f, err);
+		if (f->output_dir[0]) {
+			f->browse = browse__new(f->output_dir, loop, on_history_done, f, err);
 			if (!f->browse)
 				goto cleanup;
 			h.history = on_history;
 		}
-		f->httpd = httpd__new(c->listen, loop, &h, err);
+		f->httpd = httpd__new(o->listen, loop, &h, err);
 		if (!f->httpd)
 			goto cleanup;
 	}

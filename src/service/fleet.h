@@ -21,7 +21,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct config;
+#include "export/push.h"
+
 struct evloop;
 struct fleet;
 struct profile;
@@ -38,13 +39,24 @@ enum {
 /* Concurrent /debug/pprof/profile captures; more are refused with 429. */
 #define FLEET_MAX_CAPTURES 4
 
+/* What the fleet needs of the settings, filled by config__fill_fleet(); strings are copied. */
+struct fleet_opts {
+	struct push_opts push;		/* push.url "" = no push (push__new copies what it keeps) */
+	const char *listen;		/* [HOST:]PORT, "" = no HTTP server */
+	const char *output_dir;		/* the windows' directory: /latest.svg, the history page */
+	int mode;			/* enum profile_mode */
+	uint32_t push_max_samples;	/* distinct rows per pushed window, 0 = no limit */
+	unsigned int sample_labels;	/* FLEET_LABEL_* kept in pushed profiles */
+};
+
 /*
- * c must stay valid (the daemon's live config: output-dir may change on reload). Returns a
- * fleet even when neither push-url nor listen is set (it then only counts); NULL with *err set
- * and a message logged when either cannot start.
+ * Returns a fleet even when neither push.url nor listen is set (it then only counts); NULL
+ * with *err set and a message logged when either cannot start.
  */
-struct fleet *fleet__new(const struct config *c, struct evloop *loop, struct session *s,
+struct fleet *fleet__new(const struct fleet_opts *o, struct evloop *loop, struct session *s,
 			 struct symbolizer *sym, int *err);
+/* SIGHUP moved the windows' directory: /latest.svg follows (the history page keeps its own). */
+int fleet__set_output_dir(struct fleet *f, const char *dir);
 /* Tries to deliver what is pending for a few seconds, answers open requests, frees. */
 void fleet__free(struct fleet *f);
 

@@ -547,4 +547,23 @@ kill -TERM "$FPID"
 wait "$FPID"
 check "http: flamed exits 0" test $? = 0
 
+# output-dir changes on SIGHUP (a runtime key): /latest.svg follows it, since the fleet keeps
+# its own copy of the directory (fleet__set_output_dir) rather than reading the config.
+HPORT=$(free_port)
+printf 'output-dir = %s\ninterval = 1\nlisten = %s\n' "$T/out-a" "$HPORT" >"$T/reload.conf"
+"$FLAMED" --config "$T/reload.conf" >"$T/flamed-reload.log" 2>&1 &
+FPID=$!
+check "reload: a window in the first directory" wait_for "$T/out-a/latest.svg" "</svg>" 30
+printf 'output-dir = %s\ninterval = 1\nlisten = %s\n' "$T/out-b" "$HPORT" >"$T/reload.conf"
+kill -HUP "$FPID"
+check "reload: a window in the new directory" wait_for "$T/out-b/latest.svg" "</svg>" 30
+w0=$(readlink "$T/out-b/latest.svg")
+curl -s -o "$T/latest-b.svg" "http://127.0.0.1:$HPORT/latest.svg"
+w1=$(readlink "$T/out-b/latest.svg")
+check "reload: /latest.svg serves the new directory's newest window ($w0 or $w1)" \
+	bash -c "cmp -s '$T/latest-b.svg' '$T/out-b/$w0' || cmp -s '$T/latest-b.svg' '$T/out-b/$w1'"
+kill -TERM "$FPID"
+wait "$FPID"
+check "reload: flamed exits 0" test $? = 0
+
 finish
