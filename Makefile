@@ -55,7 +55,8 @@ SKELS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 # src/<stage>/*.c: one folder per pipeline stage (docs/ARCHITECTURE.md).
 LIB_SRCS := $(filter-out src/service/main.c,$(wildcard src/*/*.c))
 LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
-UNIT_SRCS := $(wildcard tests/unit/*.c)
+# tests/unit/<stage>/, tests/fuzz/<stage>/, bench/<stage>/: tests follow the same folders.
+UNIT_SRCS := tests/unit/harness.c $(wildcard tests/unit/*/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%.o,$(UNIT_SRCS))
 
 .DELETE_ON_ERROR:
@@ -103,6 +104,7 @@ $(BUILD)/flamed: $(BUILD)/obj/service/main.o $(BUILD)/libflamed.a
 
 $(BUILD)/unit/%.o: tests/unit/%.c | $(BUILD)/unit $(GEN_HDRS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit -c $< -o $@
 
 $(BUILD)/unit-tests: $(UNIT_OBJS) $(BUILD)/libflamed.a
@@ -130,7 +132,7 @@ bench: $(BUILD)/flamed
 	$(Q)BUILD=$(BUILD) bash bench/run.sh
 
 format:
-	clang-format -i src/*/*.c src/*/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h
+	clang-format -i src/*/*.c src/*/*.h bpf/*.c bpf/*.h tests/unit/*.[ch] tests/unit/*/*.c
 
 # make install [PREFIX=/usr/local] [DESTDIR=...]: the binary, the systemd unit (its paths
 # rewritten for BINDIR and SYSCONFDIR), the man page, and the default config unless one exists.
@@ -250,7 +252,9 @@ $(BUILD)/workloads/rustprog: tests/workloads/rustprog.rs
 # make fuzz            libFuzzer binaries (clang, ASan+UBSan) into $(BUILD)/fuzz/
 # make fuzz-replay     the same targets over tests/fuzz/replay.c: the saved corpus as a test
 # bash tests/fuzz/run.sh [SECS]   runs each target for SECS seconds, two at a time
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SRCS := $(wildcard tests/fuzz/*/fuzz_*.c)
+FUZZ_TARGETS := $(patsubst %.c,%,$(notdir $(FUZZ_SRCS)))
+vpath fuzz_%.c $(sort $(dir $(FUZZ_SRCS)))
 FUZZ_CC ?= clang
 FUZZ_CFLAGS := -MMD -MP -O1 -g -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc -Itests/fuzz $(PKG_CFLAGS) \
 	-Wall -Wno-unused-parameter -fno-omit-frame-pointer \
@@ -276,13 +280,13 @@ $(BUILD)/fuzz/libflamed.a: $(FUZZ_LIB_OBJS)
 	$(call msg,AR,$@)
 	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/libflamed.a
+$(BUILD)/fuzz/fuzz_%: fuzz_%.c tests/fuzz/fuzz.h $(BUILD)/fuzz/libflamed.a
 	$(call msg,FUZZ-LD,$@)
 	$(Q)$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $< $(BUILD)/fuzz/libflamed.a $(LDLIBS) -o $@
 
 fuzz-replay: $(patsubst %,$(BUILD)/fuzz-replay/%,$(FUZZ_TARGETS))
 
-$(BUILD)/fuzz-replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+$(BUILD)/fuzz-replay/fuzz_%: fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
 		$(BUILD)/libflamed.a
 	$(call msg,LINK,$@)
 	$(Q)mkdir -p $(@D)

@@ -34,7 +34,8 @@ ran=()
 failed=()
 skipped=()
 for n in "${names[@]}"; do
-	if [ ! -f "bench/$n.sh" ] || [ -z "${ARGS[$n]+set}" ]; then
+	f=$(ls bench/*/"$n.sh" 2>/dev/null)
+	if [ ! -f "$f" ] || [ -z "${ARGS[$n]+set}" ]; then
 		echo "bench: unknown benchmark '$n' (one of: $ORDER)" >&2
 		exit 2
 	fi
@@ -43,9 +44,9 @@ for n in "${names[@]}"; do
 		skipped+=("$n")
 		continue
 	fi
-	echo "=== $n: bash bench/$n.sh ${ARGS[$n]}"
+	echo "=== $n: bash $f ${ARGS[$n]}"
 	# shellcheck disable=SC2086 # the arguments are words
-	if bash "bench/$n.sh" ${ARGS[$n]}; then
+	if bash "$f" ${ARGS[$n]}; then
 		ran+=("$n")
 	else
 		echo "=== $n: FAILED (exit $?)"

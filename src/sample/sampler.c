@@ -169,7 +169,7 @@ static void unwind_array__free(struct unwind_array *a)
 
 /*
  * The load's cost at -v: its time (mostly the verifier's, as system time) and each program's
- * verified instructions, so bench/footprint.sh and a user see what start-up pays for.
+ * verified instructions, so bench/sample/footprint.sh and a user see what start-up pays for.
  */
 static void log_load(struct profile_bpf *skel, uint64_t ns)
 {

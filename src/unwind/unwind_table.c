@@ -5,7 +5,7 @@
  * The CFA instructions of each FDE are interpreted once, front to back, and a row is emitted at
  * every location advance. libdw's dwarf_cfi_addrframe() answers one address at a time and re-runs
  * the CIE and FDE programs from the start for each state, so building a whole table with it costs
- * O(states^2) per FDE plus a malloc per state; bench/unwind_tables.sh measures both (the libdw
+ * O(states^2) per FDE plus a malloc per state; bench/unwind/unwind_tables.sh measures both (the libdw
  * builder is kept below as an independent reference for the tests).
  */
 #include <dwarf.h>

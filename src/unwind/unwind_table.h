@@ -86,7 +86,7 @@ struct unwind_table *unwind_table__from_path(const char *path, int *err);
 
 /*
  * A slow reference builder over elfutils libdw (dwarf_cfi_addrframe for each state), same
- * output format. Used by tests as an independent interpreter and by bench/unwind_tables.sh to
+ * output format. Used by tests as an independent interpreter and by bench/unwind/unwind_tables.sh to
  * justify the hand-written one. .eh_frame only.
  */
 struct unwind_table *unwind_table__from_elf_libdw(Elf *elf, int *err);

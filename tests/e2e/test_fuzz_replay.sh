@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 CORPUS="$ROOT/tests/fuzz/corpus"
-for src in "$ROOT"/tests/fuzz/fuzz_*.c; do
+for src in "$ROOT"/tests/fuzz/*/fuzz_*.c; do
 	t=$(basename "$src" .c)
 	bin="$BUILD/fuzz-replay/$t"
 	if [ ! -x "$bin" ]; then

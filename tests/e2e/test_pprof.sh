@@ -114,7 +114,7 @@ if [ -n "$FILE" ]; then
 	finish
 fi
 
-# 1. Our writer, read by Go: the fixture of tests/unit/test_pprof.c.
+# 1. Our writer, read by Go: the fixture of tests/unit/render/test_pprof.c.
 fix=$tmp/fixture.pb.gz
 if msg=$(FLAMED_PPROF_FIXTURE=$fix "$UNIT" pprof_e2e_hooks 2>&1) && [ -s "$fix" ]; then
 	pass "fixture written"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The daemon through a process storm (bench/storm.sh, short): continuous mode, system-wide,
+# The daemon through a process storm (bench/service/storm.sh, short): continuous mode, system-wide,
 # 2 s windows, while short processes (fresh binaries each), 300 threads, 1000-deep recursion
 # and more distinct stacks than --max-stacks (64) run. Checks: flamed never dies and exits 0, its
 # RSS stays within its bound and levels off, losses are counted in the windows and /metrics,

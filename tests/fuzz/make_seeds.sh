@@ -69,7 +69,7 @@ fi
 chmod 0644 $C/*/*
 ls -l $C/fuzz_elf $C/fuzz_dwarf $C/fuzz_unwind $C/fuzz_pprof
 
-# Go's .gopclntab (fuzz_gopclntab): the synthetic tables of tests/unit/test_gopclntab.c in each
+# Go's .gopclntab (fuzz_gopclntab): the synthetic tables of tests/unit/base/test_gopclntab.c in each
 # format, and small ELF files carrying the 1.18 one as .gopclntab (its functions at 0x401000,
 # where the freestanding program's text starts) with its go:func.* and a module data that
 # points at both (rodata and gofunc, words 37 and 38 of Go 1.18, at go:func.*), and the same file without section headers (found by its magic).

@@ -16,7 +16,7 @@ JOBS=${JOBS:-2}
 OUT=${OUT:-$BUILD/fuzz-out}
 targets=("$@")
 if [ ${#targets[@]} = 0 ]; then
-	for f in tests/fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+	for f in tests/fuzz/*/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
 fi
 make -s BUILD="$BUILD" ${LIB_SRCS:+LIB_SRCS="$LIB_SRCS"} fuzz || exit 1
 

@@ -1,6 +1,6 @@
 <?php
 // SPDX-License-Identifier: GPL-2.0-only
-// PHP frames at a known depth, for bench/php_cost.sh: recurses argv[2] PHP frames deep ({main}
+// PHP frames at a known depth, for bench/runtime/php_cost.sh: recurses argv[2] PHP frames deep ({main}
 // included), then spins in pure PHP for argv[1] seconds of CPU time.
 
 function cpu_seconds()

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Python frames at a known depth, for bench/python_cost.sh: recurses argv[2] Python frames
+# Python frames at a known depth, for bench/runtime/python_cost.sh: recurses argv[2] Python frames
 # deep, then spins in pure Python for argv[1] seconds (CPU time).
 import sys
 import time

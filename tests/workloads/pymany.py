@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-only
-# Many distinct Python functions, for bench/python_names.sh: defines argv[1] functions
+# Many distinct Python functions, for bench/runtime/python_names.sh: defines argv[1] functions
 # (fn_00000 ...), each with its own code object and a few lines, and calls them in turn for
 # argv[2] seconds of CPU time, so samples land in every one of them.
 import sys

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Many threads that wake, spin briefly and sleep, for SECS seconds: a storm of thread
-# activity for tests/e2e/test_storm.sh and bench/storm.sh. Usage: threads.py SECS NTHREADS
+# activity for tests/e2e/test_storm.sh and bench/service/storm.sh. Usage: threads.py SECS NTHREADS
 import sys
 import threading
 import time

@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# BPF cost per sample of JavaScript (V8) frames: the same node processes (tests/workloads/
-# jschain.js, main -> mid -> hotJsFunction, one per CPU) profiled at once by two flamed
-# instances, --v8 on and --v8 off (both DWARF), from the kernel's bpf_stats of each one's
-# do_sample over the same seconds (as bench/python_cost.sh). Prints ns per profiled sample for
-# each and the difference, medians over ROUNDS.
-# Usage: [ROUNDS=5] [NODE=node] bench/v8_cost.sh [SECONDS]
+# BPF cost per sample of Python frames: the same Python processes (tests/workloads/pydeep.py,
+# spinning DEPTH Python frames deep, one per CPU) profiled at once by two flamed instances,
+# --python on and --python off (both DWARF), from the kernel's bpf_stats of each one's
+# do_sample over the same seconds. Prints ns per profiled sample for each and the difference,
+# medians over ROUNDS.
+# Usage: [ROUNDS=5] [DEPTHS="10 50"] [PYTHON=/usr/bin/python3] bench/runtime/python_cost.sh [SECONDS]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 SECS=${1:-6}	# at least 4
 ROUNDS=${ROUNDS:-5}
-DEPTHS=chain
-NODE=${NODE:-node}
+DEPTHS=${DEPTHS:-10 50}
+PYTHON=${PYTHON:-/usr/bin/python3}
 NCPU=$(nproc)
 T=$(mktemp -d)
 # bpf_stats held on by a BPF_ENABLE_STATS fd for the whole run, not by the sysctl: another
@@ -36,7 +36,7 @@ until grep -q held "$T/stats.held" 2>/dev/null; do
 done
 
 # prog_stats PID: "runs ns samples" of that flamed: its do_sample's bpf_stats and the samples
-# it counted (STAT_SAMPLES), read at the same moment (as bench/unwind_cost.sh does).
+# it counted (STAT_SAMPLES), read at the same moment (as bench/unwind/unwind_cost.sh does).
 prog_stats() {
 	local fdinfo
 	fdinfo=$(cat /proc/"$1"/fdinfo/* 2>/dev/null)
@@ -70,20 +70,20 @@ while i < len(text):
 print(runs, ns, samples)'
 }
 
-printf "%-5s %-6s %-7s %9s %12s %14s\n" round stack v8 profiled ns/profiled js-frames/stack
+printf "%-5s %-6s %-7s %9s %12s %14s\n" round depth python profiled ns/profiled py-frames/stack
 for round in $(seq "$ROUNDS"); do
 for depth in $DEPTHS; do
 	pids=()
 	args=()
 	for _ in $(seq "$NCPU"); do
-		"$NODE" tests/workloads/jschain.js $((SECS + 4)) >/dev/null &
+		"$PYTHON" tests/workloads/pydeep.py $((SECS + 4)) "$depth" &
 		pids+=($!)
 		args+=(-p $!)
 	done
 	sleep 0.5
 	fl=()
 	for mode in on off; do
-		"$FLAMED" --unwind dwarf --v8 $mode -F 999 -d "$SECS" "${args[@]}" \
+		"$FLAMED" --unwind dwarf --python $mode -F 999 -d "$SECS" "${args[@]}" \
 			-o "$T/$mode.folded" 2>"$T/$mode.err" &
 		fl+=($!)
 	done
@@ -106,7 +106,7 @@ import sys
 frames = n_all = 0
 for line in open(sys.argv[1]):
     stack, n = line.rsplit(" ", 1)
-    frames += sum(f.endswith("_[v]") for f in stack.split(";")) * int(n)
+    frames += sum(f.endswith("_[p]") for f in stack.split(";")) * int(n)
     n_all += int(n)
 runs, ns, total = (int(x) for x in sys.argv[5:8])
 # Both instances see the same processes: nearly every run is a profiled sample.
@@ -123,8 +123,8 @@ import statistics, sys
 r = {}
 for line in open(sys.argv[1]):
     f = line.split()
-    r.setdefault((f[1], f[2]), []).append(float(f[4]))
+    r.setdefault((int(f[1]), f[2]), []).append(float(f[4]))
 for depth in sorted({d for d, _ in r}):
     on, off = statistics.median(r[(depth, "on")]), statistics.median(r[(depth, "off")])
-    print(f"{depth}: v8 on {on:8.0f}  off {off:8.0f}  extra {on - off:+8.0f} ns")
+    print(f"depth {depth:>3}: python on {on:8.0f}  off {off:8.0f}  extra {on - off:+8.0f} ns")
 PY

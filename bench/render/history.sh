@@ -5,9 +5,9 @@
 # ~2,000 distinct stacks per window, drawn from 20,000 stacks of depth 10-40), then (PPROF=1)
 # the same windows as pprof; LISTEN=1 (root): the --listen page over them, time to first byte
 # of /, of the window list and of the whole day merged, cold and then from the cache.
-# Usage: bash bench/history.sh [BUILD] [WINDOWS]
+# Usage: bash bench/render/history.sh [BUILD] [WINDOWS]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 N=${2:-1440}
 W=$(mktemp -d /tmp/flamed-history-bench.XXXXXX)

@@ -8,9 +8,9 @@
 #  - distinct stacks: 2^14 of them (tests/workloads/manystacks.c), against --max-stacks 128.
 # Pass: flamed alive throughout and exits 0 on SIGTERM, every window well-formed, its peak RSS
 # under RSS_MAX_MB (default 1024: the systemd unit's MemoryMax), losses counted by reason.
-# Usage: bench/storm.sh [SECS]   (root; needs $BUILD/flamed and make workloads)
+# Usage: bench/service/storm.sh [SECS]   (root; needs $BUILD/flamed and make workloads)
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$PWD/$BUILD/flamed
 WL=$PWD/$BUILD/workloads

@@ -8,9 +8,9 @@
 # workload process per CPU keeps nearly every sample a profiled one; the share of samples that
 # were filtered or idle (cheap early returns) is printed beside the figure.
 # Usage: [ROUNDS=5] [SHAPES="recursive distinct"] [DEPTHS="20 60 120"] [MODES="fp dwarf"] \
-#	bench/unwind_cost.sh [SECONDS]
+#	bench/unwind/unwind_cost.sh [SECONDS]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 DEEP=$BUILD/workloads/deepfp

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 # Continuous mode over time (root; needs build/flamed and build/workloads: make workloads).
 #
-#   bench/soak.sh [MINUTES]      --interval 1 for MINUTES (default 10) while processes start and
+#   bench/service/soak.sh [MINUTES]      --interval 1 for MINUTES (default 10) while processes start and
 #                                exit all the time (short CPU bursts, shells, python, and fresh
 #                                copies of a binary so every run is a new file to symbolize).
 #                                Reports flamed's RSS and its CPU time per window, minute by
@@ -10,11 +10,11 @@
 #                                binary is a file the symbol cache keeps until its cap, so the
 #                                cap is lowered (SOAK_OPTS, default --symbol-cache-mb 64) to
 #                                reach the plateau within the run.
-#   bench/soak.sh cost [SECS]    steady-state cost at 99 Hz (default 60 s each, --interval 10):
+#   bench/service/soak.sh cost [SECS]    steady-state cost at 99 Hz (default 60 s each, --interval 10):
 #                                flamed's own CPU time as a fraction of one CPU, idle-ish and with
 #                                every CPU busy, plus the BPF program's time per sample.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$PWD/$BUILD/flamed
 CHAIN=$PWD/$BUILD/workloads/chain

@@ -7,7 +7,7 @@
 #include "harness.h"
 #include "aggregate/profile.h"
 #include "render/pprof.h"
-#include "../../bpf/profile.h"
+#include "../../../bpf/profile.h"
 
 TEST(offcpu_mode_names)
 {

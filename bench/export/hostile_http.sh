@@ -3,7 +3,7 @@
 # How long a scrape waits for its answer while hostile local clients attack the --listen server
 # (root; tests/e2e/hostile_http.py plays the attackers).
 #
-#   bench/hostile_http.sh [FLAMED] [RUNS]   (default build/flamed, 5 runs)
+#   bench/export/hostile_http.sh [FLAMED] [RUNS]   (default build/flamed, 5 runs)
 #
 # Each run starts a fresh flamed (-p of a sleeping process: the server is measured, not the
 # profiler) and reports, per attack, the time from the first attempt until a 200 arrives,
@@ -14,7 +14,7 @@
 #           then /metrics.
 # Medians over the runs at the end.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 FLAMED=${1:-build/flamed}
 RUNS=${2:-5}
 HOSTILE=tests/e2e/hostile_http.py

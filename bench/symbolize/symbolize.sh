@@ -3,15 +3,15 @@
 # Symbolization speed, side by side in one run:
 #  1. DWARF with inline frames: a generated C binary (UNITS x FUNCS functions, each inlining
 #     chains of helpers 4 deep, -g -O2, over 50 MB), 10,000 distinct random code addresses.
-#     flamed's symfile (bench/symq.c on build/libflamed.a): cold (open + first lookup of each),
+#     flamed's symfile (bench/symbolize/symq.c on build/libflamed.a): cold (open + first lookup of each),
 #     warm lookups per second, peak RSS; the same addresses through `addr2line -i -f` and
 #     `eu-addr2line -i -f`; and a check that flamed and addr2line name the same frames.
 #  2. Symbol table only: the largest .symtab found (or SYMTAB_FILE), 10,000 addresses.
 # Times are wall and CPU (user + system): on a shared machine CPU time is the comparable one.
-# Usage: bench/symbolize.sh [UNITS [FUNCS]]   (default 64 x 200; the binary is cached in
+# Usage: bench/symbolize/symbolize.sh [UNITS [FUNCS]]   (default 64 x 200; the binary is cached in
 #        $BUILD/bench-sym; SKIP_EU=1 skips eu-addr2line, which is slow)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 UNITS=${1:-64}
 FUNCS=${2:-200}
@@ -23,15 +23,15 @@ trap 'rm -rf "$T"' EXIT
 make -s "$BUILD/libflamed.a"
 LDLIBS=$(make -s --no-print-directory -f Makefile -f - BUILD="$BUILD" print-ldlibs \
 	<<<'print-ldlibs: ; @echo $(LDFLAGS) $(LDLIBS)')
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc -I"$BUILD" bench/symq.c "$BUILD/libflamed.a" $LDLIBS \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc -I"$BUILD" bench/symbolize/symq.c "$BUILD/libflamed.a" $LDLIBS \
 	-o "$OUT/symq"
 SYMQ=$OUT/symq
 
 BIN=$OUT/inline-$UNITS-$FUNCS
-if [ ! -x "$BIN" ] || [ bench/gen_inline.py -nt "$BIN" ]; then
+if [ ! -x "$BIN" ] || [ bench/symbolize/gen_inline.py -nt "$BIN" ]; then
 	echo "== generating $UNITS x $FUNCS functions and building with -g -O2 ($(nproc) jobs)"
 	rm -rf "$OUT/src"
-	python3 bench/gen_inline.py "$OUT/src" "$UNITS" "$FUNCS"
+	python3 bench/symbolize/gen_inline.py "$OUT/src" "$UNITS" "$FUNCS"
 	start=$(date +%s)
 	ls "$OUT"/src/*.c | xargs -P "$(nproc)" -I{} sh -c 'gcc -g -O2 -c "$1" -o "${1%.c}.o"' _ {}
 	gcc -o "$BIN.tmp" "$OUT"/src/*.o

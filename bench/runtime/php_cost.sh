@@ -4,11 +4,11 @@
 # spinning DEPTH PHP frames deep, one per CPU) profiled at once by two flamed instances,
 # --php on and --php off (both DWARF), from the kernel's bpf_stats of each one's do_sample
 # over the same seconds. Prints ns per profiled sample for each and the difference, medians
-# over ROUNDS. (bench/python_cost.sh, for PHP; the first reading waits for both instances'
+# over ROUNDS. (bench/runtime/python_cost.sh, for PHP; the first reading waits for both instances'
 # do_sample to have run, not a fixed time.)
-# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] bench/php_cost.sh [SECONDS]
+# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] bench/runtime/php_cost.sh [SECONDS]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 SECS=${1:-6}	# at least 4
@@ -37,7 +37,7 @@ until grep -q held "$T/stats.held" 2>/dev/null; do
 done
 
 # prog_stats PID: "runs ns samples" of that flamed: its do_sample's bpf_stats and the samples
-# it counted (STAT_SAMPLES), read at the same moment (as bench/unwind_cost.sh does).
+# it counted (STAT_SAMPLES), read at the same moment (as bench/unwind/unwind_cost.sh does).
 prog_stats() {
 	local fdinfo
 	fdinfo=$(cat /proc/"$1"/fdinfo/* 2>/dev/null)

@@ -6,9 +6,9 @@
 # frames on top; seed 1), to SVG and to folded; and the same profile given as folded stacks, to
 # show what the perf script parsing costs over the folded path.
 # Inputs are generated once into $CACHE (default /tmp/flamed-bench-perfscript).
-# Usage: bench/perfscript.sh [RUNS [SAMPLES]]   (FLAMED=path overrides the binary)
+# Usage: bench/render/perfscript.sh [RUNS [SAMPLES]]   (FLAMED=path overrides the binary)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=${FLAMED:-$BUILD/flamed}
 RUNS=${1:-5}

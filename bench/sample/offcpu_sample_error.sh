@@ -12,9 +12,9 @@
 # Prints per round the relative error of the total (signed) and the largest per-stack relative
 # error, then their medians. Expect about 1/sqrt(recorded waits) for the total when the waits
 # are alike; heavy-tailed waits (a busy machine's preemptions) make it larger.
-# Usage: bench/offcpu_sample_error.sh [ROUNDS [N]]   (root; needs $BUILD/flamed, make workloads)
+# Usage: bench/sample/offcpu_sample_error.sh [ROUNDS [N]]   (root; needs $BUILD/flamed, make workloads)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$PWD/$BUILD/flamed
 OC=$PWD/$BUILD/workloads/offcpu

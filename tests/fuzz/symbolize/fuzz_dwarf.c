@@ -2,7 +2,7 @@
 /*
  * A whole object file as the symbolizer reads it (symfile__open: symbols, MiniDebugInfo, and
  * DWARF for inlined calls and source lines through dwinfo), then lookups with both.
- * No debug-file search: that touches the file system (tests/unit/test_rootfs.c covers it).
+ * No debug-file search: that touches the file system (tests/unit/base/test_rootfs.c covers it).
  */
 #include <libelf.h>
 #include <stdlib.h>

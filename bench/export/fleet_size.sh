@@ -4,13 +4,13 @@
 # continuous mode at each frequency at once, pushing to a local stand-in for Pyroscope
 # (tests/e2e/pyroscope_receiver.py), and reports the request bodies of the full windows.
 #
-#   bash bench/fleet_size.sh [WINDOWS [INTERVAL [FLAMED ARGS...]]]
+#   bash bench/export/fleet_size.sh [WINDOWS [INTERVAL [FLAMED ARGS...]]]
 #
 # defaults: 5 windows of 60 s, system-wide. Extra arguments go to flamed, such as
 # "-p PID -p PID" for a steady set of services or "--sample-labels process,pid,thread".
 # Run as root after `make`.
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 WINDOWS=${1:-5}
 INTERVAL=${2:-60}

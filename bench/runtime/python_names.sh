@@ -5,9 +5,9 @@
 # function was sampled; flamed's own account at exit (-v: code objects read from the process,
 # microseconds each, and the bytes its name cache holds) and its peak RSS against the same run
 # of a process with one function. Medians over ROUNDS.
-# Usage: [ROUNDS=3] [N=10000] [PYTHON=/usr/bin/python3] [RATE=4999] bench/python_names.sh [SECONDS]
+# Usage: [ROUNDS=3] [N=10000] [PYTHON=/usr/bin/python3] [RATE=4999] bench/runtime/python_names.sh [SECONDS]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 SECS=${1:-20}

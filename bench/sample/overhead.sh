@@ -4,9 +4,9 @@
 #  - BPF cost per sample, from the kernel's own bpf_stats (run_time_ns / run_cnt of do_sample)
 #  - flamed's own CPU time per second of profiling, and its peak RSS, at 99 and 999 Hz
 #  - slowdown of a fixed amount of CPU-bound work, unprofiled vs profiled at 999 Hz
-# Usage: bench/overhead.sh [ROUNDS]   (needs build/flamed and build/workloads: make workloads)
+# Usage: bench/sample/overhead.sh [ROUNDS]   (needs build/flamed and build/workloads: make workloads)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$BUILD/flamed
 CHAIN=$BUILD/workloads/chain

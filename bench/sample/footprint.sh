@@ -8,10 +8,10 @@
 #    profiled run paired with an unprofiled one; and the peak RSS of the profiled run
 #  - kernel memory of the BPF maps (memlock of each map fd in /proc/PID/fdinfo, as bpftool's
 #    bytes_memlock) and RSS, once profiling, for -p of one process and for the whole system
-# Usage: bench/footprint.sh [ROUNDS]   (needs build/flamed and build/workloads: make workloads)
-#        FLAMED=path/to/flamed bench/footprint.sh   compares another build on the same workload
+# Usage: bench/sample/footprint.sh [ROUNDS]   (needs build/flamed and build/workloads: make workloads)
+#        FLAMED=path/to/flamed bench/sample/footprint.sh   compares another build on the same workload
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=${FLAMED:-$BUILD/flamed}
 NOFP=$BUILD/workloads/nofp

@@ -9,9 +9,9 @@
 #    medians of the rounds;
 #  - BPF ns per switch event: the kernel's own bpf_stats (run_time_ns / run_cnt of on_switch,
 #    kernel.bpf_stats_enabled=1) over the ping-pong runs of each mode.
-# Usage: bench/offcpu_cost.sh [ROUNDS]   (needs $BUILD/flamed and make workloads)
+# Usage: bench/sample/offcpu_cost.sh [ROUNDS]   (needs $BUILD/flamed and make workloads)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=$PWD/$BUILD/flamed
 OC=$PWD/$BUILD/workloads/offcpu

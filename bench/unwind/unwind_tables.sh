@@ -5,10 +5,10 @@
 # (dwarf_cfi_addrframe per state), rows, bytes, and the share of unsupported rows and code;
 # then the table memory a python3 process needs (every file it maps executable). Tables of
 # whole system directories, and agreement with libdw and readelf -wF, are covered by
-# tests/unit/test_unwind_table.c.
-# Usage: bench/unwind_tables.sh [FILE...]
+# tests/unit/unwind/test_unwind_table.c.
+# Usage: bench/unwind/unwind_tables.sh [FILE...]
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 T=$(mktemp -d)
 PY=
 trap '[ -n "$PY" ] && kill "$PY" 2>/dev/null; rm -rf "$T"' EXIT

@@ -6,9 +6,9 @@
 # runs, peak RSS (/usr/bin/time -v), SVG size; also the 20k file without pruning
 # (--min-width 0). flamegraph.pl runs beside it when installed (Debian 12 has no package).
 # Inputs are generated once into $CACHE (default /tmp/flamed-bench-render).
-# Usage: bench/render.sh [RUNS]   (FLAMED=path overrides the binary)
+# Usage: bench/render/render.sh [RUNS]   (FLAMED=path overrides the binary)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 FLAMED=${FLAMED:-$BUILD/flamed}
 RUNS=${1:-5}

@@ -3,12 +3,12 @@
 # Symbolization of a Go binary built without symbols (-ldflags='-s -w', named from .gopclntab)
 # against the same binary unstripped (.symtab, and DWARF for inline frames and lines): cmd/go of
 # the machine's Go toolchain, built both ways, 10,000 random addresses inside its functions,
-# looked up by flamed's symfile (bench/symq.c on build/libflamed.a). Each configuration runs
+# looked up by flamed's symfile (bench/symbolize/symq.c on build/libflamed.a). Each configuration runs
 # RUNS times (default 5); medians of the cold time (open + first lookup of every address; wall
 # and CPU), warm lookups per second and peak RSS. Also checks that both name the same functions.
-# Usage: bench/gostripped.sh [RUNS] [PACKAGE]   (PACKAGE default cmd/go; cmd/compile is larger)
+# Usage: bench/symbolize/gostripped.sh [RUNS] [PACKAGE]   (PACKAGE default cmd/go; cmd/compile is larger)
 set -eu
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
 RUNS=${1:-5}
 PKG=${2:-cmd/go}
@@ -19,7 +19,7 @@ export GOCACHE="$T/gocache" GOPATH="$T/gopath" GO111MODULE=auto
 make -s "$BUILD/libflamed.a"
 LDLIBS=$(make -s --no-print-directory -f Makefile -f - BUILD="$BUILD" print-ldlibs \
 	<<<'print-ldlibs: ; @echo $(LDFLAGS) $(LDLIBS)')
-cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc -I"$BUILD" bench/symq.c "$BUILD/libflamed.a" $LDLIBS \
+cc -O2 -std=gnu11 -D_GNU_SOURCE -Isrc -I"$BUILD" bench/symbolize/symq.c "$BUILD/libflamed.a" $LDLIBS \
 	-o "$T/symq"
 SYMQ=$T/symq
 
