@@ -359,6 +359,7 @@ lint-analyzer: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
 test-system: $(BUILD)/flamed workloads
 	$(Q)bash tests/system/deps.sh
 	$(Q)BUILD=$(BUILD) bash tests/system/test_system.sh
+	$(Q)bash tests/system/test_quickstart.sh
 
 # make deb: a Debian package built with debhelper (debian/) into $(BUILD)/deb/, from a copy of
 # the tree (so debian/rules' `make clean` stays out of build/), then checked by lintian, which
