@@ -336,6 +336,8 @@ LINT_INC := -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS)
 lint: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
 	$(call msg,LAYERS,src)
 	$(Q)bash tests/layers.sh
+	$(call msg,LINT,tests)
+	$(Q)bash tests/lint_tests.sh
 	$(call msg,CPPCHECK,src)
 	$(Q)cppcheck -q --error-exitcode=1 --enable=warning,portability --std=c11 \
 		-D_GNU_SOURCE -Isrc --inline-suppr --suppress=missingIncludeSystem \

@@ -50,12 +50,12 @@ for sig in INT TERM HUP; do
 		kill -KILL $fp 2>/dev/null
 		continue
 	fi
-	if [ "$sig" = INT ]; then
+	if [ "$sig" = INT ]; then	# no else: the descriptors are counted once, not per signal
 		k=$(kinds $fp)
 		check "one-shot: one signalfd, one timerfd, two epolls (epoll timerfd signalfd: $k)" \
 			test "$k" = "2 1 1"
 	fi
-	sleep 1
+	sleep 1	# a second of samples, so the profile written has some: not a verdict
 	kill -"$sig" $fp
 	wait $fp
 	rc=$?
@@ -75,7 +75,7 @@ if wait_for "$T/daemon.err" "profiling the whole system"; then
 	kill -HUP $dp
 	check "daemon SIGHUP: reloaded" wait_for "$T/daemon.err" "reloaded"
 	check "daemon SIGHUP: still running" kill -0 $dp
-	sleep 1
+	sleep 1	# the reloaded daemon samples a while before it stops: not a verdict
 	kill -TERM $dp
 	wait $dp
 	rc=$?
@@ -91,7 +91,7 @@ fi
 # --- continuous with push and the HTTP server: their sockets and timers are the loop's too ----
 # Three epolls: the loop's, libbpf's perf buffer's and libmicrohttpd's own (MHD_USE_EPOLL, one
 # fd of the loop); push and the server used to add an epoll and a timerfd each, push another.
-if need_tool curl; then
+if need_tool "continuous with push and the HTTP server" curl; then
 	"$FLAMED" --interval 600 --formats folded --output-dir "$T/fleet" --listen 127.0.0.1:0 \
 		--push-url http://127.0.0.1:9/ 2>"$T/fleet.err" &
 	dp=$!

@@ -200,13 +200,13 @@ fp=$!
 lp=$!
 wait_for "$T/sum.err" "profiling the whole system"
 wait_for "$T/long.err" "profiling"
-sleep 1
+sleep 1	# both profile a second before the workload: not a verdict
 # CPU time, not wall time: CI machines are shared, the workload may not get a whole CPU.
 cpu=$(python3 -c 'import resource, subprocess, sys
 subprocess.run(sys.argv[1:])
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
 print("%.3f" % (r.ru_utime + r.ru_stime))' "$CHAIN" 8)
-sleep 0.5
+sleep 0.5	# and a little after it, so its last samples are drained
 stop $fp
 check "sum: daemon exits 0" test $? = 0
 kill -INT $lp
@@ -246,7 +246,7 @@ printf 'output-dir = %s\ninterval = 30\nformats = folded\n' "$D" >"$C"
 "$FLAMED" --config "$C" 2>"$T/hup.err" &
 fp=$!
 check "hup: daemon started" wait_for "$T/hup.err" "profiling the whole system" 30
-sleep 1
+sleep 1	# an absence is checked after a while; the window is 30 s, so 1 s cannot race
 check "hup: nothing written yet at interval 30" test "$(count_windows "$D")" = 0
 printf 'output-dir = %s\ninterval = 1\nformats = folded\nfrequency = 49\n' "$D" >"$C"
 kill -HUP $fp

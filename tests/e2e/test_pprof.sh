@@ -99,7 +99,7 @@ check_reencode() {
 	fi
 }
 
-if [ -n "$FILE" ]; then
+if [ -n "$FILE" ]; then	# no else: FILE given is a mode of this script (a file to check)
 	raw=$(pp -raw "$FILE")
 	rc=$?
 	if [ $rc -eq 0 ]; then pass "go tool pprof -raw decodes $FILE"; else fail "go tool pprof -raw decodes $FILE" "$raw"; fi

@@ -159,14 +159,18 @@ if need_root "python frames" && need_tool "python frames" python3; then
 	if need_tool "python frames in pprof" go; then
 		for minor in 8 10 13; do
 			py=$(pyenv_python "$minor")
-			[ -n "$py" ] && run_pprof "pprof-3.$minor" "$py"
+			if [ -z "$py" ]; then
+				skip "pprof of pyenv CPython 3.$minor: not installed under pyenv root"
+				continue
+			fi
+			run_pprof "pprof-3.$minor" "$py"
 		done
 		run_pprof pprof-debian-3.11 /usr/bin/python3
 	fi
 
 	# A version without a known layout (Debian's static python3.11 under the name python3.14):
 	# named once as unsupported, native frames kept, no _[p] frame.
-	cp /usr/bin/python3.11 "$T/python3.14"
+	cp "$(readlink -f /usr/bin/python3)" "$T/python3.14"
 	"$FLAMED" -F 499 -o "$T/py314.folded" -- "$T/python3.14" "$SCRIPT" 1 2>"$T/py314.err"
 	check "CPython 3.14: exit 0" test $? = 0
 	check "CPython 3.14: reported once as without a known layout" \

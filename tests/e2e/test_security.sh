@@ -206,9 +206,9 @@ partial=0
 for delay in 0 0.02 0.05 0.1 0.2 0.3 0.5 0.8 1.2; do
 	"$FLAMED" -F 999 -o "$T/kill/out.svg" 2>/dev/null &
 	fp=$!
-	sleep 1
+	sleep 1	# kills at points of the write that follows SIGINT: the delays are the test
 	kill -INT $fp
-	sleep "$delay"
+	sleep "$delay"	# the point of the kill
 	kill -KILL $fp 2>/dev/null
 	wait $fp 2>/dev/null
 	files=$(ls -A "$T/kill")
@@ -257,7 +257,7 @@ victim=$!
 fp=$!
 # Replaced once flamed has seen the mapping (it is profiling), not after a guessed delay.
 check "binary replaced mid-run: profiling started" wait_for "$T/replaced.err" "profiling" 30
-sleep 0.5
+sleep 0.5	# some samples of the old binary before it is replaced: not a verdict
 cp "$WL/sys" "$T/bin/chain.new"
 mv -f "$T/bin/chain.new" "$T/bin/chain"
 wait $fp

@@ -366,7 +366,8 @@ while time.time() - t < 120:
 	# Deleted once it runs (its /proc/PID/exe names it), however long a busy machine takes.
 	prof del -- sh -c "'$W/del/sym_del' 1.5 & p=\$!
 		while [ \"\$(readlink /proc/\$p/exe)\" != '$W/del/sym_del' ]; do sleep 0.05; done
-		sleep 0.2; rm '$W/del/sym_del'; wait"
+		sleep 0.2	# samples of it before it is deleted: not a verdict
+		rm '$W/del/sym_del'; wait"
 	check "deleted: binary gone" test ! -e "$W/del/sym_del"
 	pct=$(share sym_del ';outer_loop;inner_mix_\[i\]$' "$T/del.folded")
 	echo "     deleted binary: $pct% of sym_del samples in outer_loop;inner_mix_[i]"
