@@ -61,7 +61,7 @@ for f in "${files[@]}"; do
 			hasck[d] = 1
 		}
 		if (pending) {
-			if (line !~ /^[[:space:]]*done([[:space:];]|$)/)
+			if (line !~ /^[[:space:]]*done([[:space:];)|&>]|$)/)
 				printf "%s:%d: a fixed sleep: say why (a comment), or wait for the condition\n", f, pending
 			pending = 0
 		}

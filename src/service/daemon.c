@@ -472,14 +472,16 @@ static void log_caches(struct daemon *d)
 	pr_info("caches: %llu symbol files read, %.1f MiB held, %llu evicted; %llu processes, "
 		"%llu mappings known, %llu reaped (exit unseen), %llu stale records; %llu samples "
 		"refused by the stack bound; perf maps %.1f MiB held, %.1f MiB parsed, %llu "
-		"functions dropped by the bounds, %llu reads deferred by the time budget",
+		"functions dropped by the bounds, %llu reads deferred by the time budget, %.0f ms at "
+		"most in one window",
 		(unsigned long long)ss.files, ss.cache_bytes / 1048576.0,
 		(unsigned long long)ss.cache_evictions, (unsigned long long)ps.processes,
 		(unsigned long long)ps.mappings, (unsigned long long)ps.reaped,
 		(unsigned long long)ps.records_stale,
 		(unsigned long long)stacks__refused(session__stacks(d->s)),
 		ss.perfmap_held / 1048576.0, ss.perfmap_bytes / 1048576.0,
-		(unsigned long long)ss.perfmap_dropped, (unsigned long long)ss.perfmap_deferred);
+		(unsigned long long)ss.perfmap_dropped, (unsigned long long)ss.perfmap_deferred,
+		ss.perfmap_window_max_ns / 1e6);
 	/* Since the start: the switches seen, and the time --offcpu-min-us only summed. */
 	session__log_offcpu(d->s, LOG_INFO);
 }

@@ -108,6 +108,7 @@ struct symbolizer {
 	size_t nr_pms, cap_pms;
 	uint64_t window;	/* profiles built so far */
 	struct perfmap_budget pm_budget;
+	uint64_t pm_window_ns;		/* this window's time in perf maps */
 	uint32_t *frames;	/* one stack being assembled */
 	size_t cap_frames;
 	struct symbolizer_stats st;
@@ -539,6 +540,7 @@ static struct perfmap *perfmap_of(struct symbolizer *s, uint32_t pid)
 	struct perfmap_limits lim;
 	struct perfmap_stats st;
 	struct pmslot *ps = perfmap_slot(s, pid);
+	uint64_t t0;
 	int err;
 
 	if (!ps)
@@ -549,7 +551,11 @@ static struct perfmap *perfmap_of(struct symbolizer *s, uint32_t pid)
 	perfmap_limits(s, ps, &lim);
 	ps = perfmap_slot(s, pid);
 	perfmap__set_limits(ps->map, &lim);
+	t0 = now_mono_ns();
 	err = perfmap__update(ps->map, pid, procs__alive(s->procs, pid), &s->pm_budget);
+	/* The budget bounds the reads; this also counts the index built after them. */
+	s->pm_window_ns += now_mono_ns() - t0;
+	s->st.perfmap_window_max_ns = MAX(s->st.perfmap_window_max_ns, s->pm_window_ns);
 	perfmap__stats(ps->map, &st);
 	s->st.perfmap_bytes += st.bytes_read - ps->st.bytes_read;
 	s->st.perfmap_dropped += st.dropped - ps->st.dropped;
@@ -944,6 +950,7 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	perfmaps_trim(s);
 	s->window++;
 	s->pm_budget = (struct perfmap_budget){ .left_ns = s->opts.perfmap_read_ms * 1000000ULL };
+	s->pm_window_ns = 0;
 	drop_failed(s);
 	debuginfo__new_window(s->di);
 	/* Two more: the group and process frames of group-by. */

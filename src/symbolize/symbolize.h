@@ -69,6 +69,8 @@ struct symbolizer_stats {
 	uint64_t perfmap_deferred; /* map reads cut by the time budget, resumed in the next window */
 	uint64_t perfmap_resets; /* maps that shrank or were replaced, read again from the start */
 	uint64_t perfmap_held;	/* memory held by perf maps now */
+	/* The most one window spent reading and indexing perf maps (wall time, budget included). */
+	uint64_t perfmap_window_max_ns;
 };
 
 /* "auto", "on", "off" <-> the enum; -EINVAL for anything else. */

@@ -106,6 +106,10 @@ ticks_at_least() {
 	t=$(cpu_ticks "$1" 2>/dev/null) && [ -n "$t" ] && [ "$t" -ge "$2" ]
 }
 
+# free_port: a loopback TCP port nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 # pyenv_python MINOR: the newest pyenv CPython 3.MINOR's interpreter, or nothing.
 pyenv_python() {
 	ls -d "$(pyenv root 2>/dev/null)"/versions/3."$1".*/bin/python3."$1" 2>/dev/null | tail -1

@@ -11,10 +11,6 @@
 RECV="$ROOT/tests/e2e/pyroscope_receiver.py"
 export HOME="$T" PPROF_TMPDIR="$T/pprof"
 
-# free_port: a TCP port nobody listens on now.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # start_receiver PORT DIR: a receiver in the background; RPID is its pid.
 start_receiver() {
 	python3 "$RECV" --port "$1" --dir "$2" >"$2.log" 2>&1 &

@@ -19,9 +19,6 @@ if ! need_root "hostile HTTP clients" || ! need_tool "hostile HTTP clients" pyth
 	exit
 fi
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # metric NAME: a sample's value from /metrics (NAME with its labels, as printed).
 metric() {
 	curl -s --max-time 10 "http://127.0.0.1:$HPORT/metrics" | awk -v n="$1" '$1 == n { print $2 }'

@@ -65,9 +65,6 @@ BUILD_ID=$(readelf -n "$CHAIN" | awk '/Build ID:/ { print $3 }')
 echo "otlp-token" >"$T/token"
 chmod 600 "$T/token"
 
-free_port() {
-	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # start_receiver DIR: a receiver in the background on $PORT; RPID is its pid.
 start_receiver() {
 	PORT=$(free_port)

@@ -16,9 +16,6 @@ ldd "$FLAMED" 2>/dev/null | grep -q libasan && RSS_MAX_MB=1536
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:quarantine_size_mb=32}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 # stems_gaps DIR: the longest time between the starts of consecutive windows (their names).
 stems_gaps() {
 	ls "$1" | sed -nE 's/^flamed-([0-9]{8}T[0-9]{6}\.[0-9]{3})Z\.svg$/\1/p' | sort |
