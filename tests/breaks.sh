@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Deliberate breaks (issue 22, "Every check can fail"): for each entry, a copy of the tree at
+# HEAD gets one small edit that breaks the product (or, where the product cannot be broken
+# sensibly, the test's input), is rebuilt, and the narrowest test covering it is run with
+# CI=true. The entry holds only if a FAIL line of that test names the expected check: a check
+# that still passes on a broken product proves nothing.
+#
+#   bash tests/breaks.sh            every entry
+#   bash tests/breaks.sh ID...      those entries
+#   bash tests/breaks.sh --list     ids and what each breaks
+#   bash tests/breaks.sh --diff [ID...]  each edit as a diff, nothing built or run
+#
+# Per entry: "broken as expected", "NOT DETECTED", or "stale" (the edit no longer changes
+# the file: the code moved on, the break must be rewritten, never counted as a pass). Exit 1
+# if any entry is not "broken as expected". Logs stay in $BREAKS_LOGS (default a temp dir).
+# Needs what the tests need: root, the test tools (.ci/install-deps --test).
+set -u
+repo=$(cd "$(dirname "$0")/.." && pwd)
+rev=$(git -C "$repo" rev-parse --short HEAD)
+logs=${BREAKS_LOGS:-$(mktemp -d /tmp/flamed-breaks-logs.XXXXXX)}
+mkdir -p "$logs"
+
+declare -a ids=()
+declare -A file tool expr cmd want
+# add ID FILE sed|perl EXPR CMD EXPECT: EXPR is applied with `sed -i -e` or `perl -0pi -e`
+# (whole file: it may span lines); EXPECT is a fixed string of a FAIL line of CMD.
+add() {
+	ids+=("$1")
+	file[$1]=$2 tool[$1]=$3 expr[$1]=$4 cmd[$1]=$5 want[$1]=$6
+}
+
+# Kernel frames emitted before the user frames (the two loops swapped).
+add kernel-first src/symbolize/symbolize.c perl \
+	's/(\t\tfor \(j = nu; j-- > 0;\) \{\n.*?\n\t\t\}\n)(\t\tfor \(j = nk; j-- > 0;\)\n[^\n]*\n)/$2$1/s' \
+	"bash tests/e2e/test_profile.sh" "sys: kernel frames come after user frames"
+# privs__drop returns at once: every capability kept, no no_new_privs.
+add caps-kept src/service/privs.c perl \
+	's/(\nint privs__drop\(const char \*write_dir\)\n\{\n)/$1\treturn 0;\n/' \
+	"bash tests/e2e/test_security.sh" "capabilities not dropped"
+# rootfs opens devices and FIFOs for reading (the regular-file test gone).
+add rootfs-nonregular src/base/rootfs.c sed \
+	's/^\tif (!S_ISREG(sb.st_mode))$/\tif (0)/' \
+	"build/unit-tests rootfs_users_perfmap_debuglink_mapping" \
+	"rootfs_users_perfmap_debuglink_mapping"
+# --unwind fp ignored: the BPF program unwinds with DWARF tables anyway.
+add unwind-fp-ignored src/service/session.c sed \
+	's/\.dwarf = o->unwind != UNWIND_FP,/.dwarf = true,/' \
+	"bash tests/e2e/test_unwind.sh" "--unwind fp really uses frame pointers only"
+# Test input: the "off" run is given a server after all (the product only reads the
+# environment, and with no server named there is nothing it could fetch from).
+add debuginfod-off tests/e2e/test_symbols.sh sed \
+	's|env -u DEBUGINFOD_URLS "\$FLAMED"|DEBUGINFOD_URLS="http://127.0.0.1:$port" "$FLAMED"|' \
+	"bash tests/e2e/test_symbols.sh" "debuginfod off without DEBUGINFOD_URLS"
+# --debuginfod-timeout ignored: the built-in 10 s instead of 3 s.
+add debuginfod-timeout src/symbolize/debuginfo.c sed \
+	's/(o \&\& o->timeout_s ? o->timeout_s : 10)/10/' \
+	"bash tests/e2e/test_symbols.sh" "silent debuginfod server: bounded by the 3 s timeout"
+# Test input: the container's node is given a script that does not exist, so it exits at once
+# (the check is the test's own guard; no product code decides it).
+add container-node tests/e2e/test_symbols.sh sed \
+	's|/tmp/sym_node.js 600 \$mark|/tmp/missing.js 600 $mark|' \
+	"bash tests/e2e/test_symbols.sh" "container node: found its pid"
+# An exited process loses its mappings at its exit record, before its samples are named.
+add exited-unnamed src/sample/procs.c perl \
+	's/(case PERF_RECORD_EXIT: \{.*?\t\t\tpr->exited = true;\n)/$1\t\t\tpr->nr_maps = 0;\n/s' \
+	"bash tests/e2e/test_symbols.sh" "short-lived processes: ~1,199 samples named short_work"
+# Over its bound, the spool drops the newest window (the one just added) instead of the oldest.
+add spool-drops-newest src/export/spool.c perl \
+	's/size_t victim = s->pinned \? 1 : 0;\n\n\t\tif \(victim \+ 1 >= s->n\)/size_t victim = s->n - 1;\n\n\t\tif (victim < (s->pinned ? 1u : 0u) || s->n < 2)/' \
+	"bash tests/e2e/test_fleet.sh" "tiny spool: what arrived are the newest windows, in order"
+# Pushes the whole profile, pid, process and thread labels included, whatever sample-labels says.
+add push-labels src/service/fleet.c sed \
+	's/if (f->cfg->sample_labels != (FLEET_LABEL_PROCESS | FLEET_LABEL_PID | FLEET_LABEL_THREAD)) {/if (0) {/' \
+	"bash tests/e2e/test_fleet.sh" "no sample labels by default"
+# /latest.svg answered with only the first half of the newest window's file.
+add latest-svg-cut src/export/httpd.c sed \
+	's|MHD_create_response_from_fd64(st.st_size, fd)|MHD_create_response_from_fd64(st.st_size / 2, fd)|' \
+	"bash tests/e2e/test_fleet.sh" "http: /latest.svg is the newest window's flame graph"
+# /metrics reports 0 lost samples whatever the windows lost.
+add metrics-lost-zero src/service/fleet.c sed \
+	's/(unsigned long long)f->lost\[i\]);/0ULL);/' \
+	"bash tests/e2e/test_storm.sh" "storm: lost samples counted in /metrics"
+# The commit writes the target in place (opened, truncated, written) instead of temp + rename.
+add commit-in-place src/base/output.c perl \
+	's/if \(!fstatat(\(o->dirfd, base, &st, AT_SYMLINK_NOFOLLOW\) &&.*?geteuid\(\)\))\) \{/if (1 || (!fstatat$1)) {/s; s/(openat\(o->dirfd, base, O_WRONLY) \| (O_CLOEXEC \| O_NOFOLLOW \| O_NOCTTY \| O_NONBLOCK)\)/$1 | O_CREAT | O_TRUNC | $2, mode)/' \
+	"build/unit-tests output_sigkill_during_commit" "output_sigkill_during_commit"
+# The watchdog pinged at the whole WATCHDOG_USEC instead of half of it.
+add watchdog-period src/service/notify.c sed \
+	's/return usec \* 1000;/return usec * 2000;/' \
+	"bash tests/e2e/test_daemon.sh" "notify: WATCHDOG=1 every 0.2 s"
+# The SVG's script computes depths twice too deep: the driver's frame lookups find nothing and
+# its steps throw.
+add svg-script-depth src/render/svg_script.h sed \
+	's|Math.abs(f.y - base) / fh)|Math.abs(f.y - base) / fh * 2)|' \
+	"bash tests/e2e/test_svg_browser.sh" "browser: all"
+# A Python code object's cached name is never checked again (the drain generation never moves).
+add python-reuse src/runtime/python.c perl \
+	's/(void python__new_drain\(struct python \*py\)\n\{\n\tif \(py\)\n\t\t)py->gen\+\+;/$1(void)py->gen;/' \
+	"bash tests/e2e/test_python_shapes.sh" "reuse: window 2 names beta_fn"
+# docs/SECURITY.md: hostile names. '<' in a name written as is into the SVG.
+add svg-lt-unescaped src/render/svg.c sed \
+	's/return "&lt;";/return "<";/' \
+	"bash tests/e2e/test_security.sh" "hostile svg: well-formed XML (xmllint)"
+# docs/SECURITY.md: a perf map is used only when owned by the process's user.
+add perfmap-any-owner src/symbolize/perfmap.c sed \
+	's/if (alive && sb->st_uid != status_last(pid, "Uid", 1)) {/if (alive \&\& sb->st_uid != status_last(pid, "Uid", 1) \&\& 0) {/' \
+	"bash tests/e2e/test_hostile_perfmap.sh" "root-owned map of a nobody process names nothing"
+# docs/SECURITY.md: a debuglink candidate beside a chrooted binary followed through symlinks
+# from our root.
+add debuglink-escape src/symbolize/debuginfo.c sed \
+	's/true, crc, rootfd >= 0)/true, crc, true)/g' \
+	"bash tests/e2e/test_hostile_elf.sh" "debuglink escape: the host's debug file is not used"
+# docs/SECURITY.md: a debuglink candidate over 512 MiB that is not root's is refused before its
+# CRC is computed (the cap gone).
+add debuglink-crc-cap src/symbolize/debuginfo.c sed \
+	's/(uint64_t)sb.st_size > ELFIMAGE_FILE_MAX) {/(uint64_t)sb.st_size > ELFIMAGE_FILE_MAX \&\& 0) {/' \
+	"bash tests/e2e/test_hostile_debuglink.sh" "600 MiB candidate: refused before the CRC"
+# docs/SECURITY.md: a perf map is read within the window's time budget (the budget gone).
+add perfmap-no-budget src/symbolize/perfmap.c perl \
+	's/(static bool out_of_time\(struct perfmap_budget \*b, uint64_t since\)\n\{\n\tif \()!b\)/$1b || !b)/' \
+	"bash tests/e2e/test_hostile_perfmap_oneshot.sh" "one-shot: done within 30 s"
+
+# The rest is read whole before it runs (one compound command): editing this file during a
+# run cannot change that run.
+{
+if [ "${1:-}" = --list ]; then
+	for id in "${ids[@]}"; do printf '%-20s %s: %s\n' "$id" "${file[$id]}" "${want[$id]}"; done
+	exit 0
+fi
+diff=
+[ "${1:-}" = --diff ] && { diff=1; shift; }
+sel=("$@")
+[ ${#sel[@]} = 0 ] && sel=("${ids[@]}")
+for id in "${sel[@]}"; do
+	[ -n "${file[$id]:-}" ] || { echo "unknown entry: $id (--list names them)"; exit 2; }
+done
+
+# One build of HEAD (not for --diff), reused by every entry and by runs in parallel (flock): each entry's copy
+# starts from its objects, so make rebuilds only what the break touches.
+base=/tmp/flamed-breaks-base-$rev
+targets=(build/flamed build/unit-tests workloads)
+[ -n "$diff" ] || (
+	flock 9
+	[ -e "$base/.built" ] && exit 0
+	rm -rf "$base" && mkdir -p "$base"
+	git -C "$repo" archive HEAD | tar -x -C "$base" &&
+		make -C "$base" -j2 "${targets[@]}" >"$logs/base-build.log" 2>&1 &&
+		touch "$base/.built"
+) 9>"$base.lock" || { echo "build of $rev failed: $logs/base-build.log"; exit 2; }
+
+bad=0
+for id in "${sel[@]}"; do
+	log="$logs/$id.log"
+	tmp=$(mktemp -d /tmp/flamed-break.XXXXXX)
+	git -C "$repo" archive HEAD | tar -x -C "$tmp"
+	[ -n "$diff" ] || cp -a "$base/build" "$tmp/"
+	f="$tmp/${file[$id]}"
+	if [ -f "$f" ]; then
+		cp "$f" "$tmp/before"
+		if [ "${tool[$id]}" = sed ]; then
+			sed -i -e "${expr[$id]}" "$f"
+		else
+			perl -0pi -e "${expr[$id]}" "$f"
+		fi
+	fi
+	if [ ! -f "$f" ] || cmp -s "$f" "$tmp/before"; then
+		# The edit found nothing to change (or the file is gone): the entry must be rewritten.
+		verdict=stale
+	elif [ -n "$diff" ]; then
+		diff -u --label "a/${file[$id]}" --label "b/${file[$id]}" "$tmp/before" "$f"
+		verdict="edit applies"
+	elif ! make -C "$tmp" -j2 "${targets[@]}" >"$log" 2>&1; then
+		verdict="NOT DETECTED (the break does not build)"
+	else
+		(cd "$tmp" && CI=true timeout 1800 ${cmd[$id]}) >>"$log" 2>&1
+		line=$(grep '^FAIL ' "$log" | grep -F -m1 -- "${want[$id]}")
+		if [ -n "$line" ]; then
+			verdict="broken as expected: $line"
+		else
+			verdict="NOT DETECTED"
+		fi
+	fi
+	[ -n "$diff" ] || verdict="$verdict ($log)"
+	echo "$id: $verdict"
+	case $verdict in broken* | "edit applies"*) ;; *) bad=1 ;; esac
+	rm -rf "$tmp"
+done
+exit $bad
+}
