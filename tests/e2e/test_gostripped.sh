@@ -53,7 +53,7 @@ LDLIBS=$(make -s --no-print-directory -C "$ROOT" -f Makefile -f - BUILD="$BUILD"
 	<<<'print-ldlibs: ; @echo $(LDFLAGS) $(LDLIBS)' 2>/dev/null)
 SYMQ="$W/symq"
 check "symq builds against libflamed.a" \
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/src" -I"$BUILD" "$ROOT/bench/symq.c" \
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/src" -I"$BUILD" "$ROOT/bench/symbolize/symq.c" \
 	"$BUILD/libflamed.a" $LDLIBS -o "$SYMQ"
 
 full_of() { case $1 in gostrip) echo gofull ;; *) echo gopiefull ;; esac; }

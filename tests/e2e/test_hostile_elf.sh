@@ -20,7 +20,7 @@ LDLIBS=$(make -s --no-print-directory -C "$ROOT" -f Makefile -f - BUILD="$BUILD"
 	<<<'print-ldlibs: ; @echo $(LDFLAGS) $(LDLIBS)' 2>/dev/null)
 SYMQ="$T/symq"
 check "symq builds against libflamed.a" \
-	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/src" -I"$BUILD" "$ROOT/bench/symq.c" \
+	cc -O2 -std=gnu11 -D_GNU_SOURCE -I"$ROOT/src" -I"$BUILD" "$ROOT/bench/symbolize/symq.c" \
 	"$BUILD/libflamed.a" $LDLIBS -o "$SYMQ"
 
 # --- MiniDebugInfo xz bomb: 20 KiB of .gnu_debugdata that would inflate to 128 MiB -----------
