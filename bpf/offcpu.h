@@ -62,23 +62,6 @@ static __always_inline __u32 offcpu_state_of(bool preempt, unsigned int prev_sta
 	return OFFCPU_BLOCKED;
 }
 
-/* The id of n frames: a hash, seeded apart for kernel and user stacks; 0 = no frames. */
-static __always_inline __u64 offcpu_hash(const struct ustack_val *st, __u64 seed)
-{
-	__u64 h = seed;
-	__u32 i, n = st->n;
-
-	if (!n)
-		return 0;
-	for (i = 0; i < MAX_STACK_DEPTH; i++) {
-		if (i >= n)
-			break;
-		h = (h ^ st->ips[i]) * 0x100000001b3ULL;
-		h ^= h >> 29;
-	}
-	return h ? h : 1;
-}
-
 static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, __u32 state)
 {
 	__u32 tgid = prev->tgid, pid = prev->pid;
@@ -115,7 +98,7 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, __u3
 	/* Its leaf frames are this program's and the tracepoint's: the symbolizer drops them. */
 	n = bpf_get_stack(ctx, v->kst.ips, sizeof(v->kst.ips), 0);
 	v->kst.n = n > 0 ? (__u64)n / 8 : 0;
-	v->khash = offcpu_hash(&v->kst, 0x6b65726eULL);
+	v->khash = stack_hash(&v->kst, KSTACK_SEED);
 
 	v->ust.n = 0;
 	v->uhash = 0;
@@ -132,7 +115,7 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, __u3
 		} else {
 			n = bpf_get_stack(ctx, v->ust.ips, sizeof(v->ust.ips), BPF_F_USER_STACK);
 			v->ust.n = n > 0 ? (__u64)n / 8 : 0;
-			v->uhash = offcpu_hash(&v->ust, 0xcbf29ce484222325ULL);
+			v->uhash = stack_hash(&v->ust, USTACK_SEED);
 		}
 	}
 	v->ts = bpf_ktime_get_ns();
@@ -179,8 +162,6 @@ static __always_inline void offcpu_count(struct offcpu_task *v, __u64 ts, __u64 
 	}
 	key.tgid = v->tgid;
 	key.state = v->state;
-	key.user_stack_id = -1;
-	key.kern_stack_id = -1;
 	__builtin_memcpy(key.comm, v->comm, sizeof(key.comm));
 	__builtin_memcpy(key.pcomm, v->pcomm, sizeof(key.pcomm));
 	if (offcpu_store(ustacks, &v->khash, &v->kst))

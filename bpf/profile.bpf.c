@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The sampling half of flamed: a perf_event program run by every CPU's sampling timer. It
- * filters by process in the kernel, takes kernel and user stack ids and counts each
- * (process, thread name, user stack, kernel stack) key in a hash map.
+ * filters by process in the kernel, stores kernel and user stacks by content hash and counts
+ * each (process, thread name, user stack, kernel stack) key in a hash map.
  *
- * Maps come in two generations (counts0/stacks0, counts1/stacks1). The loader flips `gen`,
+ * Maps come in two generations (counts0/ustacks0, counts1/ustacks1). The loader flips `gen`,
  * waits for running programs to finish (an ARRAY_OF_MAPS update makes the kernel wait for an
  * RCU grace period) and then drains the idle generation at leisure: no sample taken while it
  * reads is lost or counted twice.
@@ -45,17 +45,8 @@ struct counts_map {
 	__uint(max_entries, 16384);
 };
 
-struct stacks_map {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MAX_STACK_DEPTH * sizeof(__u64));
-	__uint(max_entries, 16384);
-};
-
 struct counts_map counts0 SEC(".maps");
 struct counts_map counts1 SEC(".maps");
-struct stacks_map stacks0 SEC(".maps");
-struct stacks_map stacks1 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -121,22 +112,52 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } unwind_procs SEC(".maps");
 
-struct {
+/*
+ * The rows, and the page index, in chunks of UNWIND_CHUNK entries: arrays of maps whose chunks
+ * the loader creates as tables load, so the kernel's memory follows the tables (an array is
+ * allocated whole: the cap's 64 MiB were taken at start). The loader maps the chunks one after
+ * another into one reserved range, so it sees one array; here entry i is chunk i /
+ * UNWIND_CHUNK, and a table may span chunks (each probe of a search finds its own).
+ */
+struct unwind_row_chunk {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, struct unwind_row);
-	__uint(max_entries, 1);
+	__uint(max_entries, UNWIND_CHUNK);
 	__uint(map_flags, BPF_F_MMAPABLE);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 1);
+	__array(values, struct unwind_row_chunk);
 } unwind_rows SEC(".maps");
 
 /* u64 entries: array elements are 8-byte aligned, and the loader writes them through mmap. */
-struct {
+struct unwind_page_chunk {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, 1);
+	__uint(max_entries, UNWIND_CHUNK);
 	__uint(map_flags, BPF_F_MMAPABLE);
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__type(key, __u32);
+	__uint(max_entries, 1);
+	__array(values, struct unwind_page_chunk);
 } unwind_pages SEC(".maps");
+
+/* Entry i of a chunked array (unwind_rows, unwind_pages), or NULL. */
+static __always_inline void *chunked_entry(void *outer, __u32 i)
+{
+	__u32 c = i / UNWIND_CHUNK, o = i % UNWIND_CHUNK;
+	void *chunk = bpf_map_lookup_elem(outer, &c);
+
+	return chunk ? bpf_map_lookup_elem(chunk, &o) : NULL;
+}
 
 struct ustacks_map {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -481,7 +502,7 @@ __noinline int find_row(__u32 start, __u32 count, __u32 vaddr)
 
 	for (i = 0; i < 24 && lo < hi; i++) {
 		__u32 mid = lo + (hi - lo) / 2, idx = start + mid;
-		struct unwind_row *row = bpf_map_lookup_elem(&unwind_rows, &idx);
+		struct unwind_row *row = chunked_entry(&unwind_rows, idx);
 
 		if (!row)
 			return -1;
@@ -583,9 +604,8 @@ __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
 		__u64 *a, *b;
 
 		k = m->page_start + pg;
-		a = bpf_map_lookup_elem(&unwind_pages, &k);
-		k++;
-		b = bpf_map_lookup_elem(&unwind_pages, &k);
+		a = chunked_entry(&unwind_pages, k);
+		b = chunked_entry(&unwind_pages, k + 1);
 		if (a && b && *b <= row_count && *a <= *b) {
 			/* The row before the page's first may still cover its start. */
 			lo = *a ? *a - 1 : 0;
@@ -595,8 +615,7 @@ __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
 	idx = find_row(m->row_start + lo, hi - lo, v);
 	if (idx < 0)
 		return -1;
-	k = idx;
-	r = bpf_map_lookup_elem(&unwind_rows, &k);
+	r = chunked_entry(&unwind_rows, idx);
 	if (!r)
 		return -1;
 	*out = *r;
@@ -814,6 +833,60 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	return c.st;
 }
 
+/* The id of n frames: a hash, seeded apart for kernel and user stacks; 0 = no frames. */
+#define KSTACK_SEED 0x6b65726eULL
+#define USTACK_SEED 0xcbf29ce484222325ULL
+static __always_inline __u64 stack_hash(const struct ustack_val *st, __u64 seed)
+{
+	__u64 h = seed;
+	__u32 i, n = st->n;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < MAX_STACK_DEPTH; i++) {
+		if (i >= n)
+			break;
+		h = (h ^ st->ips[i]) * 0x100000001b3ULL;
+		h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+/* A sample's stack as bpf_get_stack() reads it, before it is stored (one per CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__type(key, __u32);
+	__type(value, struct ustack_val);
+	__uint(max_entries, 1);
+} stack_scratch SEC(".maps");
+
+/*
+ * The kernel stack (flags 0) or the frame-pointer user stack (BPF_F_USER_STACK) of the sample,
+ * stored under its hash in this generation's ustacks map, as unwound user stacks are: a hash
+ * map allocated as it fills, where a STACK_TRACE map was preallocated whole (16.6 MiB a
+ * generation at the default --max-stacks) and lost a stack whenever two shared a bucket.
+ * Returns its id, 0 when there are no frames or the map is full (the caller counts the loss).
+ */
+static __always_inline __u64 sample_stack(struct bpf_perf_event_data *ctx, void *ustacks,
+					  __u64 flags, __u64 seed)
+{
+	struct ustack_val *v;
+	__u32 zero = 0;
+	long n, err;
+	__u64 h;
+
+	v = bpf_map_lookup_elem(&stack_scratch, &zero);
+	if (!v)
+		return 0;
+	n = bpf_get_stack(ctx, v->ips, sizeof(v->ips), flags);
+	v->n = n > 0 ? (__u64)n / 8 : 0;
+	h = stack_hash(v, seed);
+	if (!h || bpf_map_lookup_elem(ustacks, &h))
+		return h;
+	err = bpf_map_update_elem(ustacks, &h, v, BPF_NOEXIST);
+	return err && err != -EEXIST ? 0 : h;
+}
+
 /*
  * Unwinds the user stack of the current task with the loaded tables, into the ustacks map.
  * Returns its id (hash), or 0 when this process has no unwind index (frame pointers then).
@@ -851,7 +924,7 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	struct task_struct *task;
 	struct sample_key key = {};
 	bool in_kernel, kthread;
-	void *counts, *stacks, *ustacks;
+	void *counts, *ustacks;
 
 	if (pid == 0 && !include_idle) {
 		stat_inc(STAT_IDLE);
@@ -867,11 +940,9 @@ int do_sample(struct bpf_perf_event_data *ctx)
 
 	if (*(volatile __u32 *)&gen) {
 		counts = &counts1;
-		stacks = &stacks1;
 		ustacks = &ustacks1;
 	} else {
 		counts = &counts0;
-		stacks = &stacks0;
 		ustacks = &ustacks0;
 	}
 
@@ -889,18 +960,16 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	*(__u64 *)&key.pcomm[0] = *(__u64 *)&task->group_leader->comm[0];
 	*(__u64 *)&key.pcomm[8] = *(__u64 *)&task->group_leader->comm[8];
 
-	key.kern_stack_id = -1;
 	if (in_kernel) {
-		key.kern_stack_id = bpf_get_stackid(ctx, stacks, 0);
-		if (key.kern_stack_id < 0)
+		key.kstack_hash = sample_stack(ctx, ustacks, 0, KSTACK_SEED);
+		if (!key.kstack_hash)
 			stat_inc(STAT_KSTACK_LOST);
 	}
-	key.user_stack_id = -1;
 	if (!kthread && dwarf_unwind)
 		key.ustack_hash = dwarf_user_stack(ctx, tgid, in_kernel, ustacks);
 	if (!kthread && !key.ustack_hash) {
-		key.user_stack_id = bpf_get_stackid(ctx, stacks, BPF_F_USER_STACK);
-		if (key.user_stack_id < 0)
+		key.ustack_hash = sample_stack(ctx, ustacks, BPF_F_USER_STACK, USTACK_SEED);
+		if (!key.ustack_hash)
 			stat_inc(STAT_USTACK_LOST);
 	}
 	count_key(counts, &key);

@@ -9,11 +9,13 @@
 /* One counted stack: what the in-kernel counts map is keyed by. */
 struct sample_key {
 	__u32 tgid;
-	__s32 user_stack_id;	/* < 0: none (kernel thread) or failed, see stats */
-	__s32 kern_stack_id;	/* < 0: none (sample in user mode) or failed */
 	__u32 state;		/* enum offcpu_state: 0 on-CPU sample, else off-CPU time in ns */
-	__u64 ustack_hash;	/* != 0: user stack unwound in BPF, in the ustacks map */
-	__u64 kstack_hash;	/* != 0: kernel stack in the ustacks map (off-CPU, bpf/offcpu.h) */
+	/*
+	 * Stacks are stored by content hash in the generation's ustacks map; 0 = none (a kernel
+	 * thread's user stack, a sample in user mode's kernel stack) or lost (see stats).
+	 */
+	__u64 ustack_hash;
+	__u64 kstack_hash;
 	char comm[TASK_COMM_LEN];	/* thread name */
 	char pcomm[TASK_COMM_LEN];	/* process (group leader) name */
 	__u64 cgroup_id;	/* cgroup v2 id of the thread when record_cgroup is set, else 0 */

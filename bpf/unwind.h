@@ -32,6 +32,9 @@ enum unwind_rbp_type {
 #define UNWIND_CFA_TYPE(t) ((t) & 0xf)
 #define UNWIND_RBP_TYPE(t) ((t) >> 4)
 
+/* Entries of a chunk of the rows and of the page index (1 MiB of either): a power of two. */
+#define UNWIND_CHUNK (1U << 17)
+
 struct unwind_row {
 	__u32 pc;		/* ELF vaddr where this row starts (objects above 4 GiB are refused) */
 	__s16 cfa_off;		/* CFA offset from the base register */

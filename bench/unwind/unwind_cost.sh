@@ -12,7 +12,7 @@
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
-FLAMED=$BUILD/flamed
+FLAMED=${FLAMED:-$BUILD/flamed}
 DEEP=$BUILD/workloads/deepfp
 SECS=${1:-5}	# at least 3
 ROUNDS=${ROUNDS:-5}

@@ -19,19 +19,19 @@
 #include "../../bpf/unwind.h"
 
 #define MAX_CPUS 4096
-#define UNWIND_ROWS_START (1U << 17)
-
 /*
- * A BPF_F_MMAPABLE array, mapped writable as far as it is used: the kernel holds all of it (see
- * bytes_memlock), but pages mapped into flamed count in its RSS a second time.
+ * A chunked array of the BPF side (unwind_rows, unwind_pages): chunks of UNWIND_CHUNK entries
+ * made as needed, each mapped at its place in one reserved range, so the unwinder writes one
+ * array and neither the kernel nor flamed holds memory for entries never used.
  */
 struct unwind_array {
 	const char *name;
-	int fd;
-	void *mem;
-	size_t len;		/* of the mapping */
+	int outer_fd;		/* the array of maps */
+	void *mem;		/* max entries of address space, the first cap mapped */
+	size_t len;		/* of the reserved range */
 	size_t elem;
-	uint32_t cap, max;	/* entries mapped, and in the array */
+	uint32_t cap, max;	/* entries in the chunks made, and at most */
+	int *chunks;		/* their fds */
 };
 
 struct sampler {
@@ -46,8 +46,9 @@ struct sampler {
 	struct bpf_link *switch_link, *flush_link;
 	struct sample_key *keys;
 	size_t keys_cap;
-	uint64_t *stack_buf;
 	struct ustack_val *uval;
+	sampler_chunk_fn chunk_fn;	/* NULL: bpf_map_create() here */
+	void *chunk_ctx;
 	struct unwind_array rows;	/* unwind_rows */
 	struct unwind_array pages;	/* unwind_pages */
 	struct ustack_val *kval;	/* an off-CPU kernel stack being drained */
@@ -123,48 +124,93 @@ static void preallocate(struct bpf_map *m)
 	bpf_map__set_map_flags(m, bpf_map__map_flags(m) & ~BPF_F_NO_PREALLOC);
 }
 
-/* Maps the first n entries of a (a new mapping of the same memory: no copy). */
-static int unwind_array__map(struct unwind_array *a, uint32_t n)
+/* Reserves a's address range (no memory: PROT_NONE, nothing mapped) for its max entries. */
+static int unwind_array__init(struct unwind_array *a)
 {
-	size_t pg = getpagesize(), len;
-	void *mem;
-	int err;
+	size_t chunk = (size_t)UNWIND_CHUNK * a->elem;
 
-	len = ((size_t)(n < a->max ? n : a->max) * a->elem + pg - 1) / pg * pg;
-	mem = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, a->fd, 0);
-	if (mem == MAP_FAILED) {
-		err = -errno;
-		pr_err("cannot map the %s: %s", a->name, strerror(-err));
-		return err;
+	a->len = (a->max + UNWIND_CHUNK - 1) / UNWIND_CHUNK * chunk;
+	a->chunks = calloc(a->len / chunk, sizeof(*a->chunks));
+	if (!a->chunks)
+		return -ENOMEM;
+	a->mem = mmap(NULL, a->len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (a->mem == MAP_FAILED) {
+		a->mem = NULL;
+		return -errno;
 	}
-	if (a->mem)
-		munmap(a->mem, a->len);
-	a->mem = mem;
-	a->len = len;
-	a->cap = len / a->elem < a->max ? len / a->elem : a->max;
 	return 0;
 }
 
-/* Room for at least n entries: doubled until it fits, up to a->max; -ENOSPC past it. */
-static int unwind_array__reserve(struct unwind_array *a, uint32_t n)
+/* One more chunk: made, mapped at its place in the range, then handed to the BPF side. */
+static int unwind_array__grow(struct unwind_array *a, sampler_chunk_fn fn, void *ctx)
 {
-	uint64_t cap = a->cap;
+	struct bpf_map_create_opts opts = { .sz = sizeof(opts), .map_flags = BPF_F_MMAPABLE };
+	uint32_t i = a->cap / UNWIND_CHUNK;
+	size_t chunk = (size_t)UNWIND_CHUNK * a->elem;
+	void *mem;
+	int fd, err;
 
-	if (n <= a->cap)
-		return 0;
+	if (fn)
+		fd = fn(ctx, a->elem);
+	else
+		fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), a->elem, UNWIND_CHUNK,
+				    &opts);
+	if (fd < 0) {
+		err = fn ? fd : -errno;
+		pr_err("cannot grow the %s: %s", a->name, strerror(-err));
+		return err;
+	}
+	mem = mmap((char *)a->mem + i * chunk, chunk, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED,
+		   fd, 0);
+	if (mem == MAP_FAILED) {
+		err = -errno;
+		pr_err("cannot map the %s: %s", a->name, strerror(-err));
+		close(fd);
+		return err;
+	}
+	/* Mapped before the BPF side can see it: its entries are the loader's to fill first. */
+	if (bpf_map_update_elem(a->outer_fd, &i, &fd, BPF_ANY)) {
+		err = -errno;
+		pr_err("cannot add to the %s: %s", a->name, strerror(-err));
+		/* Back to reserved: the range stays ours, so no other mapping lands in it. */
+		if (mmap((char *)a->mem + i * chunk, chunk, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+			pr_warn("cannot release the %s's chunk %u: %s", a->name, i, strerror(errno));
+		close(fd);
+		return err;
+	}
+	a->chunks[i] = fd;
+	a->cap = MIN((uint64_t)a->cap + UNWIND_CHUNK, a->max);
+	return 0;
+}
+
+/* Room for at least n entries, chunk by chunk, up to a->max; -ENOSPC past it. */
+static int unwind_array__reserve(struct unwind_array *a, uint32_t n, sampler_chunk_fn fn,
+				 void *ctx)
+{
+	int err;
+
 	if (n > a->max)
 		return -ENOSPC;
-	while (cap < n)
-		cap *= 2;
-	return unwind_array__map(a, cap < a->max ? cap : a->max);
+	while (a->cap < n) {
+		err = unwind_array__grow(a, fn, ctx);
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static void unwind_array__free(struct unwind_array *a)
 {
-	if (!a->mem)
-		return;
-	munmap(a->mem, a->len);
+	uint32_t i;
+
+	if (a->mem)
+		munmap(a->mem, a->len);
 	a->mem = NULL;
+	for (i = 0; a->chunks && i < (a->cap + UNWIND_CHUNK - 1) / UNWIND_CHUNK; i++)
+		close(a->chunks[i]);
+	free(a->chunks);
+	a->chunks = NULL;
 }
 
 /*
@@ -196,6 +242,7 @@ static void log_load(struct profile_bpf *skel, uint64_t ns)
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	uint64_t t0;
+	uint32_t ustacks, max_rows, max_pages;
 	struct sampler *s = calloc(1, sizeof(*s));
 	int err = 0, ncpu;
 
@@ -239,10 +286,14 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	bpf_program__set_autoload(s->skel->progs.offcpu_flush, o->offcpu);
 	bpf_map__set_max_entries(s->skel->maps.counts0, s->opts.max_stacks);
 	bpf_map__set_max_entries(s->skel->maps.counts1, s->opts.max_stacks);
-	bpf_map__set_max_entries(s->skel->maps.stacks0, s->opts.max_stacks);
-	bpf_map__set_max_entries(s->skel->maps.stacks1, s->opts.max_stacks);
-	bpf_map__set_max_entries(s->skel->maps.ustacks0, s->opts.max_stacks);
-	bpf_map__set_max_entries(s->skel->maps.ustacks1, s->opts.max_stacks);
+	/*
+	 * Kernel and user stacks share one map a generation, allocated as it fills: room for
+	 * max_stacks of each. Preallocated (off-CPU, below), the switches' stacks and the samples'
+	 * share max_stacks.
+	 */
+	ustacks = o->offcpu ? s->opts.max_stacks : 2 * s->opts.max_stacks;
+	bpf_map__set_max_entries(s->skel->maps.ustacks0, ustacks);
+	bpf_map__set_max_entries(s->skel->maps.ustacks1, ustacks);
 	if (!o->filter_pids)
 		bpf_map__set_max_entries(s->skel->maps.targets, 1);
 	/*
@@ -261,23 +312,22 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		preallocate(s->skel->maps.ustacks1);
 	}
 	s->skel->rodata->dwarf_unwind = o->dwarf;
+	max_rows = o->unwind_rows ? o->unwind_rows : 1 << 22;
+	/*
+	 * A page entry per 4 KiB of code: tables have 50-60 rows per page (libc, libLLVM), so one
+	 * entry per 16 rows leaves room. Without room a table is searched whole.
+	 */
+	max_pages = max_rows / 16 + 1024;
 	if (o->dwarf) {
 		bpf_map__set_max_entries(s->skel->maps.unwind_procs,
 					 o->unwind_procs ? o->unwind_procs : 4096);
 		bpf_map__set_max_entries(s->skel->maps.unwind_rows,
-					 o->unwind_rows ? o->unwind_rows : 1 << 22);
-		/*
-		 * A page entry per 4 KiB of code: tables have 50-60 rows per page (libc, libLLVM),
-		 * so one entry per 16 rows leaves room. Without room a table is searched whole.
-		 */
+					 (max_rows + UNWIND_CHUNK - 1) / UNWIND_CHUNK);
 		bpf_map__set_max_entries(s->skel->maps.unwind_pages,
-					 (o->unwind_rows ? o->unwind_rows : 1 << 22) / 16 + 1024);
+					 (max_pages + UNWIND_CHUNK - 1) / UNWIND_CHUNK);
 		ncpu = libbpf_num_possible_cpus();
 		if (ncpu > 0)
 			bpf_map__set_max_entries(s->skel->maps.row_cache, ncpu * ROW_CACHE_SIZE);
-	} else if (!o->offcpu) {
-		bpf_map__set_max_entries(s->skel->maps.ustacks0, 1);
-		bpf_map__set_max_entries(s->skel->maps.ustacks1, 1);
 	}
 	t0 = now_mono_ns();
 	err = profile_bpf__load(s->skel);
@@ -287,29 +337,29 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	}
 	log_load(s->skel, now_mono_ns() - t0);
 	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
-	s->stack_buf = calloc(MAX_STACK_DEPTH, sizeof(uint64_t));
 	s->uval = calloc(1, sizeof(*s->uval));
 	s->kval = calloc(1, sizeof(*s->kval));
-	if (!s->stack_buf || !s->uval || !s->kval) {
+	if (!s->uval || !s->kval) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	if (o->dwarf) {
 		s->rows = (struct unwind_array){
 			.name = "unwind table array", .elem = sizeof(struct unwind_row),
-			.fd = bpf_map__fd(s->skel->maps.unwind_rows),
-			.max = bpf_map__max_entries(s->skel->maps.unwind_rows),
+			.outer_fd = bpf_map__fd(s->skel->maps.unwind_rows), .max = max_rows,
 		};
 		s->pages = (struct unwind_array){
 			.name = "unwind page index", .elem = sizeof(__u64),
-			.fd = bpf_map__fd(s->skel->maps.unwind_pages),
-			.max = bpf_map__max_entries(s->skel->maps.unwind_pages),
+			.outer_fd = bpf_map__fd(s->skel->maps.unwind_pages), .max = max_pages,
 		};
-		/* 1 MiB of rows to start: a command and its libraries (libc: 0.1 MiB). */
-		err = unwind_array__map(&s->rows, UNWIND_ROWS_START);
-		if (err)
-			goto cleanup;
-		err = unwind_array__map(&s->pages, s->rows.cap / 16 + 1024);
+		/* A chunk of each to start (1 MiB of rows: a command and its libraries; libc 0.1). */
+		err = unwind_array__init(&s->rows);
+		if (!err)
+			err = unwind_array__init(&s->pages);
+		if (!err)
+			err = unwind_array__reserve(&s->rows, 1, NULL, NULL);
+		if (!err)
+			err = unwind_array__reserve(&s->pages, 1, NULL, NULL);
 		if (err)
 			goto cleanup;
 	}
@@ -507,17 +557,14 @@ cleanup:
 }
 
 /* Returns the number of non-zero frames of a stack trace map value. */
-static int fetch_stack(int fd, __s32 id, uint64_t *buf)
+/* Frames of the stack stored under id (0: none, an empty stack); -ENOENT when it is gone. */
+static int fetch_stack(int fd, __u64 id, struct ustack_val *v)
 {
-	int n;
-
-	if (id < 0)
+	if (!id)
 		return 0;
-	if (bpf_map_lookup_elem(fd, &id, buf))
-		return -errno;
-	for (n = 0; n < MAX_STACK_DEPTH && buf[n]; n++)
-		;
-	return n;
+	if (bpf_map_lookup_elem(fd, &id, v))
+		return -ENOENT;
+	return MIN(v->n, MAX_STACK_DEPTH);
 }
 
 static void clear_ustacks(int fd)
@@ -525,19 +572,6 @@ static void clear_ustacks(int fd)
 	__u64 key, next;
 	int have = 0;
 
-	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
-		bpf_map_delete_elem(fd, &next);
-		key = next;
-		have = 1;
-	}
-}
-
-static void clear_stacks(int fd)
-{
-	__u32 key, next;
-	int have = 0;
-
-	/* Deleting while iterating is safe for stack maps: get_next_key restarts from the key. */
 	while (!bpf_map_get_next_key(fd, have ? &key : NULL, &next)) {
 		bpf_map_delete_elem(fd, &next);
 		key = next;
@@ -570,7 +604,7 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 {
 	uint64_t kstack[MAX_STACK_DEPTH + 1];
 	__u32 old = s->skel->bss->gen, zero = 0;
-	int counts_fd, stacks_fd, ustacks_fd, err = 0;
+	int counts_fd, ustacks_fd, err = 0;
 	size_t nr = 0, i;
 	struct sample_key *prev = NULL;
 
@@ -586,7 +620,6 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 	if (bpf_map_update_elem(bpf_map__fd(s->skel->maps.barrier), &zero, &s->inner_fd, BPF_ANY))
 		return -errno;
 	counts_fd = bpf_map__fd(old ? s->skel->maps.counts1 : s->skel->maps.counts0);
-	stacks_fd = bpf_map__fd(old ? s->skel->maps.stacks1 : s->skel->maps.stacks0);
 	ustacks_fd = bpf_map__fd(old ? s->skel->maps.ustacks1 : s->skel->maps.ustacks0);
 
 	for (;;) {
@@ -612,25 +645,12 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 
 		if (bpf_map_lookup_elem(counts_fd, k, &count))
 			continue;
-		const uint64_t *ustack = s->stack_buf;
+		const uint64_t *ustack = (const uint64_t *)s->uval->ips;
 
-		if (k->ustack_hash) {
-			nu = -ENOENT;
-			if (!bpf_map_lookup_elem(ustacks_fd, &k->ustack_hash, s->uval))
-				nu = MIN(s->uval->n, MAX_STACK_DEPTH);
-			ustack = (const uint64_t *)s->uval->ips;
-		} else {
-			nu = fetch_stack(stacks_fd, k->user_stack_id, s->stack_buf);
-		}
-		if (k->kstack_hash) {
-			nk = -ENOENT;
-			if (!bpf_map_lookup_elem(ustacks_fd, &k->kstack_hash, s->kval)) {
-				nk = MIN(s->kval->n, MAX_STACK_DEPTH);
-				memcpy(kstack + 1, s->kval->ips, nk * sizeof(*kstack));
-			}
-		} else {
-			nk = fetch_stack(stacks_fd, k->kern_stack_id, kstack + 1);
-		}
+		nu = fetch_stack(ustacks_fd, k->ustack_hash, s->uval);
+		nk = fetch_stack(ustacks_fd, k->kstack_hash, s->kval);
+		if (nk > 0)
+			memcpy(kstack + 1, s->kval->ips, nk * sizeof(*kstack));
 		if (nu < 0 || nk < 0) {
 			*lost_drain += count;
 			continue;
@@ -648,9 +668,7 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 	}
 	for (i = 0; i < nr; i++)
 		bpf_map_delete_elem(counts_fd, &s->keys[i]);
-	clear_stacks(stacks_fd);
-	if (s->opts.dwarf || s->opts.offcpu)
-		clear_ustacks(ustacks_fd);
+	clear_ustacks(ustacks_fd);
 	return err;
 }
 
@@ -725,16 +743,30 @@ void *sampler__unwind_pages(struct sampler *s, uint32_t *cap, uint32_t *max)
 	return s->pages.mem;
 }
 
+void sampler__set_chunk_source(struct sampler *s, sampler_chunk_fn fn, void *ctx)
+{
+	s->chunk_fn = fn;
+	s->chunk_ctx = ctx;
+}
+
+uint32_t sampler__max_chunks(const struct sampler *s)
+{
+	if (!s->rows.mem)
+		return 0;
+	return (s->rows.max + UNWIND_CHUNK - 1) / UNWIND_CHUNK +
+	       (s->pages.max + UNWIND_CHUNK - 1) / UNWIND_CHUNK;
+}
+
 int sampler__unwind_reserve(struct sampler *s, uint32_t rows, uint32_t pages)
 {
 	int err;
 
 	if (!s->rows.mem || !s->pages.mem)
 		return -EINVAL;
-	err = unwind_array__reserve(&s->rows, rows);
+	err = unwind_array__reserve(&s->rows, rows, s->chunk_fn, s->chunk_ctx);
 	if (err)
 		return err;
-	return unwind_array__reserve(&s->pages, pages);
+	return unwind_array__reserve(&s->pages, pages, s->chunk_fn, s->chunk_ctx);
 }
 
 void sampler__free(struct sampler *s)
@@ -757,6 +789,5 @@ void sampler__free(struct sampler *s)
 	bpf_link__destroy(s->switch_link);
 	profile_bpf__destroy(s->skel);
 	free(s->keys);
-	free(s->stack_buf);
 	free(s);
 }

@@ -80,6 +80,15 @@ void *sampler__unwind_pages(struct sampler *s, uint32_t *cap, uint32_t *max);
  * At least rows rows and pages page entries mapped: a mapping that is short is replaced by a
  * bigger one of the same memory (then ask for the mappings again). -ENOSPC past the maximum.
  */
+/*
+ * Where new chunks of the unwind arrays come from once flamed has no CAP_BPF left
+ * (service/mapmaker.c): fn returns a BPF array's fd (value_size bytes, UNWIND_CHUNK entries,
+ * mmapable) or -errno. Without one, the sampler makes them itself.
+ */
+typedef int (*sampler_chunk_fn)(void *ctx, uint32_t value_size);
+void sampler__set_chunk_source(struct sampler *s, sampler_chunk_fn fn, void *ctx);
+/* The most chunks the arrays can have (what a chunk source must be ready to make). */
+uint32_t sampler__max_chunks(const struct sampler *s);
 int sampler__unwind_reserve(struct sampler *s, uint32_t rows, uint32_t pages);
 void sampler__free(struct sampler *s);
 

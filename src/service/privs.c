@@ -178,6 +178,17 @@ static void log_kept(uint64_t keep)
 int privs__drop(const char *write_dir)
 {
 	uint64_t keep = privs__keep_mask(write_dir), eff = 0, prm = 0;
+	int err;
+
+	err = privs__drop_to(keep);
+	if (!err && !capget64(&eff, &prm))
+		log_kept(prm & keep);
+	return err;
+}
+
+int privs__drop_to(uint64_t keep)
+{
+	uint64_t eff = 0, prm = 0;
 	int last = last_cap(), n, c, err;
 	bool setpcap;
 
@@ -227,6 +238,5 @@ int privs__drop(const char *write_dir)
 		pr_warn("cannot set no_new_privs: %s", strerror(errno));
 		return err;
 	}
-	log_kept(prm & keep);
 	return 0;
 }

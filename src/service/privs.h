@@ -36,6 +36,8 @@ uint64_t privs__keep_mask(const char *write_dir);
  * CAP_SETPCAP (flamed not run as root) only what can be dropped is, and 0 is returned.
  */
 int privs__drop(const char *write_dir);
+/* The same with the kept set given (bit n = capability n), and nothing logged. */
+int privs__drop_to(uint64_t keep);
 
 /* The directory a file path's entry lives in ("." for a bare name), in buf. */
 void privs__dirname(const char *path, char *buf, size_t len);

@@ -22,6 +22,7 @@
 #include "service/privs.h"
 #include "sample/sampler.h"
 #include "service/session.h"
+#include "service/mapmaker.h"
 #include "aggregate/stacks.h"
 #include "symbolize/symbolize.h"
 #include "unwind/unwinder.h"
@@ -41,6 +42,7 @@ struct session {
 	struct procs *procs;
 	struct stacks *stacks;
 	struct unwinder *unwinder;
+	struct mapmaker *maker;		/* unwind-table chunks after the drop */
 	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
 	struct php *php;	/* NULL: PHP frames off, or no DWARF unwinding */
 	struct v8 *v8;		/* NULL: JavaScript frames off, or no DWARF unwinding */
@@ -386,6 +388,18 @@ int session__attach(struct session *s)
 	}
 	if (s->unwinder)
 		unwinder__sync(s->unwinder, s->procs);
+	/*
+	 * Tables loaded from now on may need more chunks, after the caller dropped CAP_BPF: a
+	 * maker keeps it, for that alone (mapmaker.h). Without one they fall back to frame
+	 * pointers, named, as past the cap.
+	 */
+	if (s->unwinder) {
+		const uint32_t sizes[2] = { sizeof(struct unwind_row), sizeof(__u64) };
+
+		s->maker = mapmaker__start(sizes, sampler__max_chunks(s->smp), &err);
+		if (s->maker)
+			sampler__set_chunk_source(s->smp, mapmaker__chunk, s->maker);
+	}
 	evloop__timer_set(s->tdrain, DRAIN_INTERVAL_NS, DRAIN_INTERVAL_NS);
 	evloop__timer_set(s->tend, o->duration_ns, 0);
 	return 0;
@@ -438,6 +452,7 @@ void session__free(struct session *s)
 	v8__free(s->v8);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);
+	mapmaker__free(s->maker);
 	procs__free(s->procs);
 	stacks__free(s->stacks);
 	cgroups__free(s->cg);

@@ -81,15 +81,25 @@ finish() {
 # fraction PROCESS PATTERN FILE [all]: percentage of PROCESS's samples (folded FILE) whose
 # user part of the stack (kernel _[k] frames removed, unless "all") matches the awk regex PATTERN.
 fraction() {
-	awk -v proc="$1" -v pat="$2" -v all="${4:-}" '
+	awk -v proc="$1" -v pat="$2" -v all="${4:-}" -v within="${5:-}" '
 		{
 			n = $NF
 			stack = substr($0, 1, length($0) - length(n) - 1)
 			if (all != "all")
 				gsub(/;[^;]*_\[k\]/, "", stack)
 		}
-		index(stack, proc ";") == 1 { total += n; if (stack ~ pat) hit += n }
+		index(stack, proc ";") == 1 && (within == "" || stack ~ within) {
+			total += n
+			if (stack ~ pat)
+				hit += n
+		}
 		END { if (total == 0) print 0; else printf "%d\n", 100 * hit / total }' "$3"
+}
+# fraction_within PROCESS WITHIN PATTERN FILE: the same, of the samples whose stack matches
+# WITHIN only (the share of the leaf's samples whose chain is whole, say: samples elsewhere,
+# in start-up or a system call, are not the unwinder's to judge).
+fraction_within() {
+	fraction "$1" "$3" "$4" "" "$2"
 }
 # samples PROCESS FILE: samples of PROCESS in a folded FILE.
 samples() {

@@ -122,6 +122,13 @@ if wait_dropped $fp; then
 	check "one-shot: bounding set = kept set only" test "$(status_hex $fp CapBnd)" = "$want"
 	check "one-shot: nothing inheritable or ambient" \
 		test "$(status_hex $fp CapInh)" = 0 -a "$(status_hex $fp CapAmb)" = 0
+	# The unwind-table chunk maker (src/service/mapmaker.c): a child with CAP_BPF alone.
+	mk=$(pgrep -P $fp | head -n 1)
+	check "one-shot: the chunk maker holds CAP_BPF alone (${mk:-none}: $(printf %x "$(status_hex "${mk:-0}" CapEff 2>/dev/null || echo 0)"))" \
+		test -n "$mk" -a "$(status_hex "${mk:-0}" CapEff 2>/dev/null)" = $((1 << 39)) -a \
+		"$(status_hex "${mk:-0}" CapBnd 2>/dev/null)" = $((1 << 39))
+	check "one-shot: the chunk maker has no_new_privs" \
+		test "$(status_val "${mk:-0}" NoNewPrivs 2>/dev/null)" = 1
 else
 	fail "one-shot: capabilities not dropped within 30 s"
 fi
