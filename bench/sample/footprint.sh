@@ -8,7 +8,9 @@
 #    profiled run paired with an unprofiled one; and the peak RSS of the profiled run
 #  - kernel memory of the BPF maps (memlock of each map fd in /proc/PID/fdinfo, as bpftool's
 #    bytes_memlock) and RSS, once profiling, for -p of one process and for the whole system
+#  - continuous mode, whole host, 40 s of short processes: the peak of RSS + map memory
 # Usage: bench/sample/footprint.sh [ROUNDS]   (needs build/flamed and build/workloads: make workloads)
+#        CONT_ONLY=1 [CONT_SECS=40] bench/sample/footprint.sh   the continuous-mode figure alone
 #        FLAMED=path/to/flamed bench/sample/footprint.sh   compares another build on the same workload
 set -eu
 cd "$(dirname "$0")/../.."
@@ -51,6 +53,8 @@ map_kib() {
 	echo "$((tot / 1024)) $(awk '/^VmRSS:/ {print $2}' /proc/"$pid"/status)"
 }
 
+# CONT_ONLY=1: only the continuous-mode figure (the last section).
+if [ -z "${CONT_ONLY:-}" ]; then
 echo "== start-up: $FLAMED -v -o x.folded -- /bin/true, $ROUNDS rounds"
 for i in $(seq "$ROUNDS"); do
 	startup "$FLAMED" -v -o "$T/t.folded" -- /bin/true >>"$T/start"
@@ -107,3 +111,35 @@ kill $w
 printf "%-12s maps %6d KiB  RSS %6d KiB (medians)\n" \
 	"-p PID" "$(cut -d' ' -f1 "$T/mem_p" | median)" "$(cut -d' ' -f2 "$T/mem_p" | median)" \
 	"system-wide" "$(cut -d' ' -f1 "$T/mem_all" | median)" "$(cut -d' ' -f2 "$T/mem_all" | median)"
+fi
+
+# Continuous mode, whole host, 40 s of short processes (the issue's case): the daemon's RSS plus
+# its maps' kernel memory, sampled every second; the peak of the sum and the daemon's VmHWM.
+# CONT_SECS shortens it.
+CONT_SECS=${CONT_SECS:-40}
+echo "== continuous mode, system-wide, ${CONT_SECS} s with short processes (99 Hz, 10 s windows)"
+"$FLAMED" --output-dir "$T/cont" --interval 10 -F 99 2>/dev/null &
+dp=$!
+bg=$dp
+sleep 2
+end=$((SECONDS + CONT_SECS))
+# Short processes of several binaries: each a new process to index and tables to load once.
+(while [ $SECONDS -lt $end ]; do
+	/bin/true; sh -c :; python3 -c 'pass'; "$NOFP" -n 1 >/dev/null; awk 'BEGIN {}'
+done) &
+storm=$!
+peak=0 n=0
+while [ $SECONDS -lt $end ]; do
+	read -r m r < <(map_kib $dp)
+	[ $((m + r)) -gt "$peak" ] && peak=$((m + r)) pm=$m pr=$r
+	n=$((n + 1))
+	sleep 1
+done
+wait $storm
+hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$dp/status)
+kill -TERM $dp
+wait $dp || true
+bg=
+printf "peak of RSS + maps %.1f MiB (RSS %.1f + maps %.1f, of %d samples); VmHWM %.1f MiB\n" \
+	"$(echo "$peak / 1024" | bc -l)" "$(echo "$pr / 1024" | bc -l)" "$(echo "$pm / 1024" | bc -l)" \
+	"$n" "$(echo "$hwm / 1024" | bc -l)"
