@@ -444,6 +444,7 @@ struct pyfile {
 	uint64_t runtime, tstate_cur, eval, eval_size;	/* ELF vaddrs */
 	uint64_t x_off, x_vaddr;		/* the executable segment: offset -> vaddr */
 	uint64_t code_type, frame_type;		/* PyCode_Type, PyFrame_Type (vaddrs) */
+	uint64_t py_version;			/* Py_Version (3.11+), the version's hex */
 	/* The layout, once checked against an interpreter running this file (file_check). */
 	struct python_layout l;
 	bool checked, bad;
@@ -564,6 +565,10 @@ static void file_symbols(struct pyfile *f, Elf *elf)
 			}
 			if (!strcmp(name, "PyFrame_Type")) {
 				f->frame_type = sym.st_value;
+				continue;
+			}
+			if (!strcmp(name, "Py_Version")) {
+				f->py_version = sym.st_value;
 				continue;
 			}
 			if (!strcmp(name, "_PyRuntime")) {
@@ -730,6 +735,34 @@ static int file_check(struct pyfile *f, uint32_t pid, uint64_t bias)
 	return 0;
 }
 
+/*
+ * An interpreter whose file name does not carry the version: a virtualenv made with --copies,
+ * a build installed as plain "python3". Its name starts with "python" and 3.11+ exports
+ * Py_Version (PY_VERSION_HEX), read from the process once this mapping (the executable
+ * segment) says where. 0, or -ENOENT.
+ */
+static int version_from_process(struct python *py, uint32_t pid, const struct map_entry *m,
+				unsigned int *major, unsigned int *minor)
+{
+	const char *b = strrchr(m->path, '/');
+	struct pyfile *f;
+	uint64_t v;
+
+	b = b ? b + 1 : m->path;
+	if (strncmp(b, "python", 6))
+		return -ENOENT;
+	f = file_of(py, pid, m);
+	if (!f || !f->ok || !f->py_version || m->pgoff < (f->x_off & ~4095ULL) ||
+	    m->pgoff > f->x_off + 4096)
+		return -ENOENT;
+	if (read_u64(pid, m->start - (m->pgoff - f->x_off + f->x_vaddr) + f->py_version, &v) ||
+	    (v >> 24 & 0xff) != 3)
+		return -ENOENT;
+	*major = 3;
+	*minor = v >> 16 & 0xff;
+	return 0;
+}
+
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct python *py = ctx;
@@ -750,7 +783,10 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		const struct map_entry *m = &maps[i];
 		struct pyfile *f;
 
-		if (!m->ino || python__version_from_name(m->path, &major, &minor))
+		if (!m->ino)
+			continue;
+		if (python__version_from_name(m->path, &major, &minor) &&
+		    version_from_process(py, pid, m, &major, &minor))
 			continue;
 		if (python__layout(major, minor, &tmp)) {
 			unsigned int w = MIN(minor, ARRAY_SIZE(py->version_warned) - 1);

@@ -178,6 +178,39 @@ if need_root "python frames" && need_tool "python frames" python3; then
 	check "CPython 3.14: native frames only (no _[p])" \
 		bash -c "! grep -q '_\[p\]' '$T/py314.folded' && grep -q '_PyEval_EvalFrameDefault' '$T/py314.folded'"
 
+	# Virtualenvs: a venv's python3 is a symlink to the base interpreter (the default), or a
+	# copy of it (--copies) whose name, python3, carries no version: read from the process
+	# (Py_Version, 3.11+). Debian's static 3.11 and pyenv's 3.12 (libpython beside it).
+	for base in /usr/bin/python3 "$(pyenv_python 12)"; do
+		[ -n "$base" ] || { skip "venv of pyenv CPython 3.12: not installed"; continue; }
+		v=$("$base" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+		for how in symlinks copies; do
+			"$base" -m venv --without-pip --$how "$T/venv-$v-$how" 2>"$T/venv.err" || {
+				fail "venv $v --$how: cannot be made ($(head -c 200 "$T/venv.err"))"
+				continue
+			}
+			vpy="$T/venv-$v-$how/bin/python3"
+			"$FLAMED" -v -F 499 -o "$T/venv-$v-$how.folded" -- "$vpy" "$SCRIPT" 2 \
+				2>"$T/venv-$v-$how.err"
+			check "venv $v --$how: exit 0" test $? = 0
+			# The name executed, bin/python3, is the process's name either way.
+			check_chain "venv $v --$how" python3 "$T/venv-$v-$how.folded"
+		done
+	done
+	# A pyenv shim: a shell script that execs pyenv, which execs the interpreter; command mode
+	# follows the execs to it.
+	shim="$(pyenv root 2>/dev/null)/shims/python3"
+	py=$(pyenv_python 12)
+	if [ -x "$shim" ] && [ -n "$py" ]; then
+		PYENV_VERSION=$(basename "$(dirname "$(dirname "$py")")") "$FLAMED" -F 499 \
+			-o "$T/shim.folded" -- "$shim" "$SCRIPT" 2 2>"$T/shim.err"
+		check "pyenv shim python3 (PYENV_VERSION 3.12): exit 0" test $? = 0
+		# pyenv execs versions/3.12.N/bin/python3 (a symlink): the process is named python3.
+		check_chain "pyenv shim" python3 "$T/shim.folded"
+	else
+		skip "pyenv shim: no pyenv shims or CPython 3.12 under pyenv root"
+	fi
+
 	# libpython loaded by dlopen() into a process already profiled (an embedding program):
 	# ~250 samples of native spinning come first, then the script's frames must be named.
 	py=$(pyenv_python 12)
