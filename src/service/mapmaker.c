@@ -92,8 +92,12 @@ struct mapmaker *mapmaker__start(const uint32_t value_size[2], uint32_t max_maps
 		if (getppid() != parent)
 			_exit(1);
 		prctl(PR_SET_DUMPABLE, 0);
-		if (dup2(sv[1], 3) < 0 || close_range(4, ~0U, 0) || dup2(2, 0) < 0 || dup2(2, 1) < 0)
+		if (dup2(sv[1], 3) < 0 || dup2(2, 0) < 0 || dup2(2, 1) < 0)
 			_exit(1);
+		/* A system call filter may lack close_range (older systemd's @basic-io). */
+		if (close_range(4, ~0U, 0))
+			for (int fd = 4; fd < 65536; fd++)
+				close(fd);
 		if (privs__drop_to(1ULL << CAP_BPF))
 			_exit(1);
 		serve(3, value_size, max_maps);
