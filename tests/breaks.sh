@@ -13,8 +13,8 @@
 #
 # Per entry: "broken as expected", "NOT DETECTED", "does not build", or "stale" (the edit no
 # longer changes the file: the code moved on, the break must be rewritten, never counted as a
-# pass). Exit 1
-# if any entry is not "broken as expected". Logs stay in $BREAKS_LOGS (default a temp dir).
+# pass). Exit 1 if any entry is not "broken as expected". Logs stay in $BREAKS_LOGS (default a
+# temp dir).
 # Needs what the tests need: root, the test tools (.ci/install-deps --test).
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
