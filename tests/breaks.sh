@@ -57,10 +57,10 @@ add debuginfod-off tests/e2e/test_symbols.sh sed \
 add debuginfod-timeout src/symbolize/debuginfo.c sed \
 	's/(o \&\& o->timeout_s ? o->timeout_s : 10)/10/' \
 	"bash tests/e2e/test_symbols.sh" "silent debuginfod server: bounded by the 3 s timeout"
-# Test input: the container's node is given a script that does not exist, so it exits at once
-# (the check is the test's own guard; no product code decides it).
+# Test input: the container's command is not node (a node given a missing script still lives
+# long enough to be found). The check is the test's own guard; no product code decides it.
 add container-node tests/e2e/test_symbols.sh sed \
-	's|/tmp/sym_node.js 600 \$mark|/tmp/missing.js 600 $mark|' \
+	's|exec node --perf-basic-prof /tmp/sym_node.js 600|exec no-such-node --perf-basic-prof /tmp/sym_node.js 600|' \
 	"bash tests/e2e/test_symbols.sh" "container node: found its pid"
 # An exited process loses its mappings at its exit record, before its samples are named.
 add exited-unnamed src/sample/procs.c perl \
@@ -132,6 +132,10 @@ for id in "${sel[@]}"; do
 	[ -n "${file[$id]:-}" ] || { echo "unknown entry: $id (--list names them)"; exit 2; }
 done
 
+# checkout DIR: the tree at HEAD, modes as in a clone (git archive's default umask 002 leaves
+# files group-writable, and root's tar keeps that: flamed then refuses systemd/flamed.conf).
+checkout() { git -C "$repo" -c tar.umask=0022 archive HEAD | tar -x -C "$1"; }
+
 # One build of HEAD (kept in /tmp for the next run; none for --diff), shared by every entry and
 # by runs in parallel (flock): each entry's copy starts from its objects, so make rebuilds only
 # what the break touches.
@@ -141,7 +145,7 @@ targets=(build/flamed build/unit-tests workloads)
 	flock 9
 	[ -e "$base/.built" ] && exit 0
 	rm -rf "$base" && mkdir -p "$base"
-	git -C "$repo" archive HEAD | tar -x -C "$base" &&
+	checkout "$base" &&
 		make -C "$base" -j2 "${targets[@]}" >"$logs/base-build.log" 2>&1 &&
 		touch "$base/.built"
 ) 9>"$base.lock" || { echo "build of $rev failed: $logs/base-build.log"; exit 2; }
@@ -150,7 +154,7 @@ bad=0
 for id in "${sel[@]}"; do
 	log="$logs/$id.log"
 	tmp=$(mktemp -d /tmp/flamed-break.XXXXXX)
-	git -C "$repo" archive HEAD | tar -x -C "$tmp"
+	checkout "$tmp"
 	[ -n "$diff" ] || cp -a "$base/build" "$tmp/"
 	f="$tmp/${file[$id]}"
 	if [ -f "$f" ]; then
