@@ -84,6 +84,13 @@ struct push {
 	/* Retries of the oldest window. */
 	unsigned int attempt;
 	bool backoff;
+	/*
+	 * /ingest with --group-by: a request per group; the groups of the window at the head of
+	 * the spool (start, end) already delivered, and how many it has. A retry resends only the
+	 * group that failed.
+	 */
+	size_t part, nparts;
+	uint64_t part_start, part_end;
 	uint64_t fail_run;	/* failed attempts since the last delivery */
 	uint64_t rng;
 	struct push_stats st;
@@ -598,7 +605,16 @@ static void request_done(struct push *p, CURLcode rc, long status)
 		log_partial_success(p);
 	/* Pyroscope's messages are short text or JSON; a line of it says why. */
 	p->response[strcspn(p->response, "\r\n")] = '\0';
+	if (status >= 200 && status < 300 && p->api == PUSH_API_INGEST && p->series_per_group &&
+	    ++p->part < p->nparts) {
+		/* A group delivered: the window stays first, its next group goes at once (kick). */
+		p->st.sent_bytes += p->body_len;
+		p->attempt = 0;
+		spool__release(p->spool, false);
+		return;
+	}
 	if (status >= 200 && status < 300) {
+		p->part = 0;
 		span_text(&p->w, span, sizeof(span));
 		if (p->fail_run)
 			pr_notice("push: %s answers again after %llu failed attempt%s; %zu window%s "
@@ -622,8 +638,21 @@ static void request_done(struct push *p, CURLcode rc, long status)
 		return;
 	}
 	span_text(&p->w, span, sizeof(span));
+	if (p->api == PUSH_API_INGEST && p->series_per_group && p->part + 1 < p->nparts) {
+		/* One group refused for good: the window's other groups still go. */
+		pr_err("push: %s refused group %zu of %zu of window %s with HTTP %ld%s%.200s; "
+		       "dropping that group", p->base, p->part + 1, p->nparts, span, status,
+		       p->response[0] ? ": " : "", p->response);
+		p->part++;
+		p->st.rejected++;
+		p->st.failures++;
+		p->attempt = 0;
+		spool__release(p->spool, false);
+		return;
+	}
 	pr_err("push: %s refused window %s with HTTP %ld%s%.200s; it will not take it, dropping "
 	       "the window", p->base, span, status, p->response[0] ? ": " : "", p->response);
+	p->part = 0;
 	p->st.rejected++;
 	p->st.failures++;
 	p->fail_run = 0;
@@ -844,6 +873,116 @@ cleanup:
 	return err;
 }
 
+/*
+ * --group-by with /ingest, which takes one series a request: the part-th group of the window
+ * (groups in the order of their root frame's string, as encode_grouped sorts them), its name
+ * into group (bytes a label value may not hold become '_'), its samples as a gzipped pprof into
+ * p->body. The number of groups (0: an empty window), or -ENOMEM, or -EINVAL for good.
+ */
+static int ingest_group(struct push *p, size_t part, char *group, size_t gsize, size_t *len)
+{
+	Pprof__Profile *m, sub;
+	Pprof__Sample **order = NULL;
+	struct grouped *g = NULL;
+	size_t n, i, start, k, ng = 0;
+	uint8_t *raw;
+	int err;
+
+	m = pprof__unpack(p->w.data, p->w.len, PPROF_MAX_RAW, &err);
+	if (!m)
+		return err == -ENOMEM ? err : -EINVAL;
+	n = m->n_sample;
+	err = -ENOMEM;
+	g = calloc_n(n, sizeof(*g));
+	order = calloc_n(n, sizeof(*order));
+	if (n && (!g || !order))
+		goto cleanup;
+	for (i = 0; i < n; i++)
+		g[i] = (struct grouped){ root_name(m, m->sample[i]), i };
+	qsort(g, n, sizeof(*g), cmp_grouped);
+	for (i = 0; i < n; i++)
+		order[i] = m->sample[g[i].i];
+	group[0] = '\0';
+	for (start = 0; start < n; start = i, ng++) {
+		for (i = start; i < n && g[i].key == g[start].key; i++)
+			;
+		if (ng != part)
+			continue;
+		if (g[start].key) {
+			const ProtobufCBinaryData *b = &m->string_table[g[start].key];
+			size_t gl = MIN(b->len, gsize - 1);
+
+			for (k = 0; k < gl; k++)
+				group[k] = b->data[k] >= 0x20 && b->data[k] < 0x7f &&
+						   !strchr(",{}\"\\=", b->data[k]) ? b->data[k] : '_';
+			group[gl] = '\0';
+		}
+		sub = *m;
+		sub.n_sample = i - start;
+		sub.sample = &order[start];
+		*len = pprof__profile__get_packed_size(&sub);
+		raw = malloc(*len ? *len : 1);
+		if (!raw)
+			goto cleanup;
+		pprof__profile__pack(&sub, raw);
+		p->body = gzip_buf(raw, *len, len);
+		free(raw);
+		if (!p->body)
+			goto cleanup;
+	}
+	err = 0;
+cleanup:
+	free(order);
+	free(g);
+	pprof__free_unpacked(m);
+	return err ? err : (int)MIN(ng, (size_t)INT_MAX);
+}
+
+/* The /ingest URL of the group to send next (the whole window without --group-by). */
+static int ingest_request(struct push *p, const void **body, size_t *len)
+{
+	char group[256], labels[PUSH_MAX_LABELS * (PUSH_LABEL_NAME_MAX + PUSH_LABEL_VALUE_MAX + 2) + 1];
+	char add[sizeof(group) + 8];
+	const char *service = p->service;
+	int n;
+
+	if (!p->series_per_group) {
+		p->url = push__ingest_url(p->base, p->service, p->hostname, p->labels,
+					  p->w.start_ns, p->w.end_ns);
+		return 0;
+	}
+	if (p->w.start_ns != p->part_start || p->w.end_ns != p->part_end) {
+		p->part = 0;
+		p->part_start = p->w.start_ns;
+		p->part_end = p->w.end_ns;
+	}
+	n = ingest_group(p, p->part, group, sizeof(group), len);
+	if (n < 0)
+		return n;
+	p->nparts = n;
+	if (!n) {
+		/* An empty window is still one series (of the configured service). */
+		p->nparts = 1;
+		p->url = push__ingest_url(p->base, p->service, p->hostname, p->labels,
+					  p->w.start_ns, p->w.end_ns);
+		return 0;
+	}
+	*body = p->body;
+	snprintf(labels, sizeof(labels), "%s", p->labels ? p->labels : "");
+	if (group[0]) {
+		snprintf(add, sizeof(add), "group=%s", group);
+		/* Past the label limit the series goes without its group label. */
+		if (push__merge_labels(labels, sizeof(labels), add))
+			snprintf(labels, sizeof(labels), "%s", p->labels ? p->labels : "");
+		if (!p->service_set && group[0] != '[')
+			service = group;
+	}
+	p->url = push__ingest_url(p->base, service, p->hostname, labels, p->w.start_ns,
+				  p->w.end_ns);
+	pr_debug("push: group %zu of %zu (%s) as %s", p->part + 1, p->nparts, group, service);
+	return 0;
+}
+
 static int start_request(struct push *p)
 {
 	char id[37];
@@ -874,8 +1013,10 @@ static int start_request(struct push *p)
 		body = p->body;
 		p->url = strdup(p->endpoint);
 	} else {
-		p->url = push__ingest_url(p->base, p->service, p->hostname, p->labels, p->w.start_ns,
-					  p->w.end_ns);
+		int err = ingest_request(p, &body, &len);
+
+		if (err)
+			return err;
 	}
 	e = curl_easy_init();
 	if (!body || !p->url || !e) {

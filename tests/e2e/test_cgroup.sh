@@ -138,19 +138,22 @@ if need_tool "pprof labels" go; then
 fi
 
 # Pushing with --group-by container: one Pyroscope series per group, service_name the group's
-# (the stand-in receiver of test_fleet.sh decodes the Connect call), stacks in no container
-# under the configured service_name; each series' pprof holds only its group's stacks.
-PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 "$ROOT/tests/e2e/pyroscope_receiver.py" --port "$PORT" --dir "$T/recv" >"$T/recv.log" 2>&1 &
+# (the stand-in receiver of test_fleet.sh decodes the Connect call and the /ingest query), stacks
+# in no container under the configured service_name; each series' pprof holds only its group's
+# stacks. Connect carries a window's series in one request, /ingest takes a request each.
+for api in connect ingest; do
+PORT=$(free_port)
+python3 "$ROOT/tests/e2e/pyroscope_receiver.py" --port "$PORT" --dir "$T/recv-$api" \
+	>"$T/recv-$api.log" 2>&1 &
 RPID=$!
-wait_for "$T/recv.log" '^ready' 30
-"$FLAMED" --cgroup "/$SLICE" --group-by container --output-dir "$T/gout" --interval 2 -d 4.5 \
-	--formats pprof --push-url "http://127.0.0.1:$PORT" >"$T/gpush.log" 2>&1
-check "push --group-by container: flamed exits 0" test $? = 0
+wait_for "$T/recv-$api.log" '^ready' 30
+"$FLAMED" --cgroup "/$SLICE" --group-by container --output-dir "$T/gout-$api" --interval 2 -d 4.5 \
+	--formats pprof --push-url "http://127.0.0.1:$PORT" --push-api "$api" >"$T/gpush-$api.log" 2>&1
+check "push $api --group-by container: flamed exits 0" test $? = 0
 kill "$RPID" 2>/dev/null
 wait "$RPID" 2>/dev/null
-python3 - "$T/recv/requests.jsonl" "$(hostname)" "docker:${ID:0:12}" "containerd:${KID:0:12}" \
-	>"$T/gpush.out" 2>&1 <<'EOF'
+python3 - "$T/recv-$api/requests.jsonl" "$(hostname)" "docker:${ID:0:12}" "containerd:${KID:0:12}" \
+	>"$T/gpush-$api.out" 2>&1 <<'EOF'
 import json, re, subprocess, sys
 path, host, docker, containerd = sys.argv[1:]
 want = {docker: ("deep", docker), containerd: ("sys", containerd), "[no container]": ("chain", host)}
@@ -160,7 +163,13 @@ for line in open(path):
     if r.get("error"):
         errors.append(f"request {r.get('n')}: {r['error']}")
         continue
-    for s in r.get("series", []):
+    if r.get("api") == "ingest":
+        # One series a request: its name's service and labels.
+        series = [{"labels": dict(r["labels"], service_name=r["service"]),
+                   "profile": r["profile"]}]
+    else:
+        series = r.get("series", [])
+    for s in series:
         group, svc = s["labels"].get("group"), s["labels"].get("service_name")
         if group not in want:
             errors.append(f"request {r['n']}: unexpected group {group!r}")
@@ -189,9 +198,10 @@ print("\n".join(errors))
 sys.exit(1 if errors else 0)
 EOF
 rc=$?
-check "push --group-by container: a series per group (docker:${ID:0:12} deep, containerd:${KID:0:12} sys, [no container] chain under the host's service_name), each pprof only its group's stacks" \
+check "push $api --group-by container: a series per group (docker:${ID:0:12} deep, containerd:${KID:0:12} sys, [no container] chain under the host's service_name), each pprof only its group's stacks" \
 	test "$rc" = 0
-[ "$rc" = 0 ] || head -20 "$T/gpush.out"
+[ "$rc" = 0 ] || head -20 "$T/gpush-$api.out"
+done
 
 # Bad input: a clear message and a non-zero exit.
 if "$FLAMED" --cgroup nosuch-$$.service -d 1 -o "$T/x.folded" 2>"$T/bad1.err"; then

@@ -255,7 +255,15 @@ if need_root "python shapes" && need_tool "python shapes" python3; then
 	python3 "$T/early_$$.py" 60 &
 	ep=$!
 	wait_until 30 ticks_at_least "$ep" 10
-	"$FLAMED" -F 499 --interval 2 --formats folded --output-dir "$D" 2>"$T/daemon.err" &
+	# The windows are pushed too (Pyroscope's Connect API, to the test receiver): Python frames
+	# travel in the pushed pprof as they do in the written one.
+	port=$(free_port)
+	python3 "$ROOT/tests/e2e/pyroscope_receiver.py" --port "$port" --dir "$T/recv" \
+		>"$T/recv.log" 2>&1 &
+	rp=$!
+	wait_for "$T/recv.log" '^ready' 30
+	"$FLAMED" -F 499 --interval 2 --formats folded --output-dir "$D" \
+		--push-url "http://127.0.0.1:$port/" 2>"$T/daemon.err" &
 	fp=$!
 	check "daemon: started" wait_for "$T/daemon.err" "profiling the whole system" 60
 	python3 "$T/late_$$.py" 60 &
@@ -270,10 +278,28 @@ if need_root "python shapes" && need_tool "python shapes" python3; then
 	kill -TERM "$fp"
 	wait "$fp"
 	check "daemon: exits 0" test $? = 0
+	kill "$rp" 2>/dev/null
+	wait "$rp" 2>/dev/null
 	for name in "early_$$" "late_$$"; do
 		read -r chain python < <(late_stats "$D" "$name")
 		check "daemon: ${name%_*}: >= 90% of its Python samples are <module>;outer;hot ($chain/$python)" \
 			test "$python" -ge 100 -a $((chain * 100)) -ge $((python * 90))
 	done
+	if need_tool "pushed Python frames" go; then
+		# Every pushed window decoded; the traces of all, with the script's frames in order.
+		: >"$T/pushed.traces"
+		for f in "$T"/recv/*.pb.gz; do
+			[ -e "$f" ] || continue
+			HOME=$T go tool pprof -symbolize=none -traces "$f" >>"$T/pushed.traces" 2>&1
+		done
+		n=$(ls "$T"/recv/*.pb.gz 2>/dev/null | wc -l)
+		check "push: the windows were pushed ($n) and decode with go tool pprof" \
+			bash -c "[ $n -ge 2 ] && ! grep -q 'parsing profile' '$T/pushed.traces'"
+		# -traces lists a stack leaf first, one frame a line: hot, outer, <module>.
+		check "push: pushed pprofs hold the scripts' hot above outer above <module>" \
+			awk '/^-----/ { s = "" } { s = s "|" $0 }
+				s ~ /\| *hot\| *outer\| *<module>/ { hit = 1 }
+				END { exit !hit }' "$T/pushed.traces"
+	fi
 fi
 finish
