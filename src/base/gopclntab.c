@@ -457,6 +457,9 @@ int gopclntab__lookup(const struct gopclntab *g, uint64_t pc, bool inl, bool lin
 			parent_pc = get32(g, c + noff + 4);
 			*f = (struct gopclntab_frame){ .name = str_at(g, g->funcnametab, name_off),
 						       .inlined = true };
+			/* 1.20's inlinedCall ends with the callee's startLine. */
+			if (g->ver >= GO120)
+				f->start_line = get32(g, c + noff + 8);
 			if (!f->name)
 				break;
 			if (lines)
@@ -469,6 +472,9 @@ int gopclntab__lookup(const struct gopclntab *g, uint64_t pc, bool inl, bool lin
 	out[n] = (struct gopclntab_frame){ .name = str_at(g, g->funcnametab, nameoff) };
 	if (!out[n].name)
 		return 0;
+	/* 1.20's _func: startLine after cuOffset (field 9). */
+	if (g->ver >= GO120 && !func_field(g, rec, 9, &out[n].start_line))
+		out[n].start_line = 0;
 	if (lines)
 		file_line(g, rec, entry, pcur, &out[n]);
 	return n + 1;

@@ -26,6 +26,7 @@ struct gopclntab_frame {
 	const char *file;	/* NULL if unknown */
 	uint32_t line;		/* 0 if unknown */
 	bool inlined;		/* an inlined call; the last frame is the real function */
+	uint32_t start_line;	/* the function's first line (its func line), Go 1.20+; 0 if unknown */
 };
 
 /* The largest table read (Go binaries of a few hundred MiB have tables of tens of MiB). */

@@ -250,8 +250,9 @@ int symfile__lookup(struct symfile *f, uint64_t vaddr, unsigned int flags, struc
 		n = gopclntab__lookup(f->go, vaddr, flags & SYMFILE_INLINE, flags & SYMFILE_LINES,
 				      gf, max < 16 ? max : 16);
 		for (i = 0; i < n; i++)
-			out[i] = (struct sym_frame){ gf[i].name, gf[i].file, gf[i].line,
-						     gf[i].inlined };
+			out[i] = (struct sym_frame){ .name = gf[i].name, .file = gf[i].file,
+						     .line = gf[i].line, .inlined = gf[i].inlined,
+						     .start_line = gf[i].start_line };
 		return n;
 	}
 	name = elfsyms__find(f->syms, vaddr, &off);

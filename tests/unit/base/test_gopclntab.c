@@ -168,7 +168,7 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 		if (!is12)
 			add(t, 0, 4);			/* cuOffset */
 		if (ver >= 120)
-			add(t, 0, 4);			/* startLine */
+			add(t, i ? 19 : 9, 4);		/* startLine */
 		add(t, 0, 1);				/* funcID */
 		add(t, 0, 1);
 		add(t, 0, 1);
@@ -204,7 +204,7 @@ static void build(struct tb *t, int ver, bool be, unsigned int ps, unsigned char
 			add(&g, 0, 4);		/* funcID, pad */
 			add(&g, 15, 4);		/* nameOff */
 			add(&g, 0x10, 4);	/* parentPc */
-			add(&g, 0, 4);		/* startLine */
+			add(&g, 30, 4);		/* startLine */
 		}
 		memcpy(gofunc, g.b, g.n);
 		*gofunc_len = g.n;
@@ -285,6 +285,8 @@ TEST(gopclntab_formats_names_lines_inline)
 				CHECK_EQ_INT(n, 1);
 				CHECK_EQ_STR(f[0].name, "main.b");
 				CHECK_EQ_INT(f[0].line, 20);
+				/* Where the table has it (1.20+), the function's first line for pprof. */
+				CHECK_EQ_INT(f[0].start_line, vers[v] >= 120 ? 19 : 0);
 				CHECK_EQ_INT(gopclntab__lookup(g, TEXT + 0x30, true, true, f, 4), 0);
 				CHECK_EQ_INT(gopclntab__lookup(g, 0, true, true, f, 4), 0);
 				/* Without go:func.*, the inlined call is not known: the function only. */
@@ -300,9 +302,11 @@ TEST(gopclntab_formats_names_lines_inline)
 					CHECK_EQ_STR(f[0].name, "main.inl");
 					CHECK(f[0].inlined);
 					CHECK_EQ_INT(f[0].line, 10);
+					CHECK_EQ_INT(f[0].start_line, vers[v] >= 120 ? 30 : 0);
 					CHECK_EQ_STR(f[1].name, "main.a");
 					CHECK(!f[1].inlined);
 					CHECK_EQ_INT(f[1].line, 11);
+					CHECK_EQ_INT(f[1].start_line, vers[v] >= 120 ? 9 : 0);
 					/* No room: the function alone; no inline frames asked for. */
 					CHECK_EQ_INT(gopclntab__lookup(g, TEXT + 4, true, true, f, 1), 1);
 					CHECK_EQ_STR(f[0].name, "main.a");
