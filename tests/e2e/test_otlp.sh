@@ -9,7 +9,7 @@
 # scope under --group-by container; process.pid and process.executable.name with
 # --sample-labels pid); the chain workload's stack symbolized with function, file and line
 # (main;a;b;c at the lines of their calls in chain.c); sample types per mode (samples/count with
-# period cpu/nanoseconds, wall/nanoseconds); each window's values summing to the samples the
+# period cpu/nanoseconds, wall/nanoseconds, off_cpu/nanoseconds); each window's values summing to the samples the
 # daemon logged for it; the binary's mapping carrying its GNU build id.
 . "$(dirname "$0")/lib.sh"
 
@@ -252,6 +252,42 @@ if [ $? = 0 ]; then
 else
 	fail "wall: the decoded requests"
 	head -20 "$T/check-wall.out"
+fi
+
+# --- Off-CPU windows: off_cpu/nanoseconds, the time of the host's blocked threads -------------
+R="$T/recv-offcpu"
+check "offcpu: receiver started" start_receiver "$R"
+"$FLAMED" --output-dir "$T/out-offcpu" --interval 1 --keep 0 --formats pprof -d 2.5 \
+	--mode offcpu --push-url "http://127.0.0.1:$PORT" --push-api otlp >"$T/flamed-offcpu.log" 2>&1
+check "offcpu: flamed exits 0" test $? = 0
+stop_receiver
+"$PY" - "$R/requests.jsonl" >"$T/check-offcpu.out" 2>&1 <<'EOF'
+import json, sys
+reqs = [json.loads(l) for l in open(sys.argv[1])]
+errors, total = [], 0
+if len(reqs) < 2:
+    errors.append(f"{len(reqs)} requests")
+for n, r in enumerate(reqs):
+    if r.get("error"):
+        errors.append(f"request {n + 1}: {r['error']}")
+        continue
+    for res in r["resources"]:
+        p = res["profiles"][0]
+        if p["sample_type"] != ["off_cpu", "nanoseconds"]:
+            errors.append(f"request {n + 1}: sample type {p['sample_type']}")
+        total += sum(s["value"] for s in p["samples"])
+# A whole host's blocked threads over a second or more: far more than 0.1 s in all.
+if total < 10**8:
+    errors.append(f"{total} ns of off-CPU time in all")
+print(f"off-CPU ns: {total}")
+print("\n".join(errors[:10]))
+sys.exit(1 if errors else 0)
+EOF
+if [ $? = 0 ]; then
+	ok "offcpu: off_cpu/nanoseconds samples, the host's blocked time ($(head -n 1 "$T/check-offcpu.out"))"
+else
+	fail "offcpu: the decoded requests"
+	head -20 "$T/check-offcpu.out"
 fi
 
 finish
