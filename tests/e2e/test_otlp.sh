@@ -254,6 +254,46 @@ else
 	head -20 "$T/check-wall.out"
 fi
 
+# --- A Kubernetes pod: k8s.pod.uid and the container's id on its resource ---------------------
+POD_UID=0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d
+KID=77aa88bb99cc00dd11ee22ff33aa44bb55cc66dd77ee88ff99aa00bb11cc22dd
+PODS="$(dirname "$SCOPE")/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod${POD_UID//-/_}.slice"
+PSCOPE="$PODS/cri-containerd-$KID.scope"
+if mkdir -p "$PSCOPE"; then
+	sh -c 'echo $$ > "$0/cgroup.procs" && exec "$@"' "$PSCOPE" "$WL/chain" 30 &
+	PPID_W=$!
+	wait_until 10 grep -qx "$PPID_W" "$PSCOPE/cgroup.procs"
+	R="$T/recv-pod"
+	check "pod: receiver started" start_receiver "$R"
+	"$FLAMED" --output-dir "$T/out-pod" --interval 1 --keep 0 --formats pprof -d 2.5 \
+		--group-by pod --push-url "http://127.0.0.1:$PORT" --push-api otlp \
+		>"$T/flamed-pod.log" 2>&1
+	check "pod: flamed exits 0" test $? = 0
+	stop_receiver
+	kill "$PPID_W" 2>/dev/null
+	wait "$PPID_W" 2>/dev/null
+	"$PY" - "$R/requests.jsonl" "$POD_UID" "$KID" >"$T/check-pod.out" 2>&1 <<'EOF'
+import json, sys
+path, uid, kid = sys.argv[1:]
+found = 0
+for l in open(path):
+    r = json.loads(l)
+    for res in r.get("resources", []):
+        a = res["attributes"]
+        if a.get("k8s.pod.uid") == uid and a.get("container.id") == kid:
+            found += sum(s["value"] for p in res["profiles"] for s in p["samples"])
+print(f"samples on the pod's resource: {found}")
+sys.exit(0 if found >= 10 else 1)
+EOF
+	rc=$?
+	check "pod: a resource with k8s.pod.uid and container.id holds the pod's samples ($(head -n 1 "$T/check-pod.out"))" \
+		test "$rc" = 0
+	wait_until 10 rmdir "$PSCOPE" 2>/dev/null
+	rmdir "$PODS" "$(dirname "$PODS")" "$(dirname "$(dirname "$PODS")")" 2>/dev/null
+else
+	fail "pod: cannot create a kubepods cgroup under $CG"
+fi
+
 # --- Off-CPU windows: off_cpu/nanoseconds, the time of the host's blocked threads -------------
 R="$T/recv-offcpu"
 check "offcpu: receiver started" start_receiver "$R"
