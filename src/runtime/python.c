@@ -1076,6 +1076,7 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 	struct code_id id;
 	struct pyname n;
 	uint64_t t;
+	int err;
 
 	s->gen = py->gen;
 	if (!pp || pp->exited || code_id(pp, s->code, &id))
@@ -1083,15 +1084,18 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 	py->nr_checked++;
 	if (!memcmp(&id, &s->id, sizeof(id)))
 		return;
-	py->nr_reused++;
 	py->nr_read++;
 	t = cpu_now_ns();
-	if (name_code(py, pp, s->code, &n)) {
-		/* No longer a code object: unnamed until another one is there. */
-		memset(&n, 0, sizeof(n));
-		n.id = id;
-	}
+	err = name_code(py, pp, s->code, &n);
 	py->read_ns += cpu_now_ns() - t;
+	/*
+	 * Freed but not (yet) another code object: the name stays, since every stack drained so
+	 * far was the old one's. An interpreter shutting down frees its modules' code while the
+	 * process still lives, and a drain then would have unnamed the whole run's <module>.
+	 */
+	if (err)
+		return;
+	py->nr_reused++;
 	n.pid = s->pid;
 	n.code = s->code;
 	n.gen = py->gen;
