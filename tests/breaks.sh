@@ -19,8 +19,6 @@
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 rev=$(git -C "$repo" rev-parse --short HEAD)
-logs=${BREAKS_LOGS:-$(mktemp -d /tmp/flamed-breaks-logs.XXXXXX)}
-mkdir -p "$logs"
 
 declare -a ids=()
 declare -A file tool expr cmd want
@@ -141,6 +139,11 @@ checkout() { git -C "$repo" -c tar.umask=0022 archive HEAD | tar -x -C "$1"; }
 # what the break touches.
 base=/tmp/flamed-breaks-base-$rev
 targets=(build/flamed build/unit-tests workloads)
+logs=
+if [ -z "$diff" ]; then
+	logs=${BREAKS_LOGS:-$(mktemp -d /tmp/flamed-breaks-logs.XXXXXX)}
+	mkdir -p "$logs"
+fi
 [ -n "$diff" ] || (
 	flock 9
 	[ -e "$base/.built" ] && exit 0
