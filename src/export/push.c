@@ -768,6 +768,77 @@ static uint8_t *gzip_buf(const uint8_t *buf, size_t len, size_t *out_len)
 }
 
 /*
+ * The window's samples ordered by group (their root frame's string), in *order (g[i].key is
+ * order[i]'s group). 0, -ENOMEM, or -EINVAL when the window is not a pprof flamed can read.
+ */
+static int sort_by_group(struct push *p, Pprof__Profile **pm, struct grouped **pg,
+			 Pprof__Sample ***porder)
+{
+	Pprof__Profile *m;
+	size_t n, i;
+	int err;
+
+	*pg = NULL;
+	*porder = NULL;
+	m = pprof__unpack(p->w.data, p->w.len, PPROF_MAX_RAW, &err);
+	if (!m)
+		return err == -ENOMEM ? err : -EINVAL;
+	*pm = m;
+	n = m->n_sample;
+	*pg = calloc_n(n ? n : 1, sizeof(**pg));
+	*porder = calloc_n(n ? n : 1, sizeof(**porder));
+	if (!*pg || !*porder)
+		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		(*pg)[i] = (struct grouped){ root_name(m, m->sample[i]), i };
+	qsort(*pg, n, sizeof(**pg), cmp_grouped);
+	for (i = 0; i < n; i++)
+		(*porder)[i] = m->sample[(*pg)[i].i];
+	return 0;
+}
+
+/*
+ * A group's name as a label value: a delegated user names its own cgroups, so bytes outside
+ * printable ASCII (invalid UTF-8, NUL) become '_', and for /ingest's name syntax (strict) the
+ * bytes it reserves too. "" for stacks in no group.
+ */
+static void group_name(const Pprof__Profile *m, uint64_t key, bool strict, char *out, size_t size)
+{
+	const ProtobufCBinaryData *b;
+	size_t k, gl;
+
+	out[0] = '\0';
+	if (!key)
+		return;
+	b = &m->string_table[key];
+	gl = MIN(b->len, size - 1);
+	for (k = 0; k < gl; k++)
+		out[k] = b->data[k] >= 0x20 && b->data[k] < 0x7f &&
+				 !(strict && strchr(",{}\"\\=", b->data[k])) ? b->data[k] : '_';
+	out[gl] = '\0';
+}
+
+/* The samples order[start..end) as a pprof of their own (m's tables), gzipped; NULL on ENOMEM. */
+static uint8_t *group_pprof(const Pprof__Profile *m, Pprof__Sample **order, size_t start,
+			    size_t end, size_t *len)
+{
+	Pprof__Profile sub = *m;
+	uint8_t *raw, *out;
+	size_t rlen;
+
+	sub.n_sample = end - start;
+	sub.sample = &order[start];
+	rlen = pprof__profile__get_packed_size(&sub);
+	raw = malloc(rlen ? rlen : 1);
+	if (!raw)
+		return NULL;
+	pprof__profile__pack(&sub, raw);
+	out = gzip_buf(raw, rlen, len);
+	free(raw);
+	return out;
+}
+
+/*
  * --group-by with the Connect API: one series per group, the way Pyroscope users browse
  * services. Every stack's root frame is its group (the unit, docker:ID, pod:UID ...), so the
  * window's samples are split by it and each group is sent as a pprof of its own samples (the
@@ -777,33 +848,24 @@ static uint8_t *gzip_buf(const uint8_t *buf, size_t len, size_t *out_len)
  */
 static int encode_grouped(struct push *p, size_t *len)
 {
-	Pprof__Profile *m, sub;
-	Pprof__Sample **order = NULL;
-	struct grouped *g = NULL;
+	Pprof__Profile *m = NULL;
+	Pprof__Sample **order;
+	struct grouped *g;
 	struct push_series *s = NULL;
 	uint8_t **bufs = NULL;
 	char (*ids)[37] = NULL, (*names)[256] = NULL, who[512];
 	size_t n, i, start, ng = 0, groups = 0;
 	int err;
 
-	m = pprof__unpack(p->w.data, p->w.len, PPROF_MAX_RAW, &err);
-	if (!m)
-		return err == -ENOMEM ? err : -EINVAL;
-	n = m->n_sample;
-	err = -ENOMEM;
-	g = calloc_n(n, sizeof(*g));
-	order = calloc_n(n, sizeof(*order));
-	if (!g || !order)
+	err = sort_by_group(p, &m, &g, &order);
+	if (err)
 		goto cleanup;
+	n = m->n_sample;
 	for (i = 0; i < n; i++)
-		g[i] = (struct grouped){ root_name(m, m->sample[i]), i };
-	qsort(g, n, sizeof(*g), cmp_grouped);
-	for (i = 0; i < n; i++) {
-		order[i] = m->sample[g[i].i];
 		groups += !i || g[i].key != g[i - 1].key;
-	}
 	/* An empty window is still one series (of the configured service). */
 	groups = groups ? groups : 1;
+	err = -ENOMEM;
 	s = calloc_n(groups, sizeof(*s));
 	bufs = calloc_n(groups, sizeof(*bufs));
 	ids = calloc_n(groups, sizeof(*ids));
@@ -812,33 +874,11 @@ static int encode_grouped(struct push *p, size_t *len)
 		goto cleanup;
 	for (start = 0; start < n; start = i) {
 		char *group = names[ng];
-		uint8_t *raw;
-		size_t rlen;
 
-		if (g[start].key) {
-			const ProtobufCBinaryData *b = &m->string_table[g[start].key];
-			size_t k, gl = MIN(b->len, sizeof(*names) - 1);
-
-			/*
-			 * A label value: a delegated user names its own cgroups, so bytes
-			 * outside printable ASCII (invalid UTF-8, NUL) become '_'.
-			 */
-			for (k = 0; k < gl; k++)
-				group[k] = b->data[k] >= 0x20 && b->data[k] < 0x7f ? b->data[k] : '_';
-			group[gl] = '\0';
-		}
+		group_name(m, g[start].key, false, group, sizeof(*names));
 		for (i = start; i < n && g[i].key == g[start].key; i++)
 			;
-		sub = *m;
-		sub.n_sample = i - start;
-		sub.sample = &order[start];
-		rlen = pprof__profile__get_packed_size(&sub);
-		raw = malloc(rlen ? rlen : 1);
-		if (!raw)
-			goto cleanup;
-		pprof__profile__pack(&sub, raw);
-		bufs[ng] = gzip_buf(raw, rlen, &s[ng].len);
-		free(raw);
+		bufs[ng] = group_pprof(m, order, start, i, &s[ng].len);
 		if (!bufs[ng])
 			goto cleanup;
 		/* Each series its own ID, the same when the window is resent. */
@@ -881,56 +921,29 @@ cleanup:
  */
 static int ingest_group(struct push *p, size_t part, char *group, size_t gsize, size_t *len)
 {
-	Pprof__Profile *m, sub;
-	Pprof__Sample **order = NULL;
-	struct grouped *g = NULL;
-	size_t n, i, start, k, ng = 0;
-	uint8_t *raw;
+	Pprof__Profile *m = NULL;
+	Pprof__Sample **order;
+	struct grouped *g;
+	size_t n, i, start, ng = 0;
 	int err;
 
-	m = pprof__unpack(p->w.data, p->w.len, PPROF_MAX_RAW, &err);
-	if (!m)
-		return err == -ENOMEM ? err : -EINVAL;
-	n = m->n_sample;
-	err = -ENOMEM;
-	g = calloc_n(n, sizeof(*g));
-	order = calloc_n(n, sizeof(*order));
-	if (n && (!g || !order))
-		goto cleanup;
-	for (i = 0; i < n; i++)
-		g[i] = (struct grouped){ root_name(m, m->sample[i]), i };
-	qsort(g, n, sizeof(*g), cmp_grouped);
-	for (i = 0; i < n; i++)
-		order[i] = m->sample[g[i].i];
 	group[0] = '\0';
+	err = sort_by_group(p, &m, &g, &order);
+	if (err)
+		goto cleanup;
+	n = m->n_sample;
 	for (start = 0; start < n; start = i, ng++) {
 		for (i = start; i < n && g[i].key == g[start].key; i++)
 			;
 		if (ng != part)
 			continue;
-		if (g[start].key) {
-			const ProtobufCBinaryData *b = &m->string_table[g[start].key];
-			size_t gl = MIN(b->len, gsize - 1);
-
-			for (k = 0; k < gl; k++)
-				group[k] = b->data[k] >= 0x20 && b->data[k] < 0x7f &&
-						   !strchr(",{}\"\\=", b->data[k]) ? b->data[k] : '_';
-			group[gl] = '\0';
+		group_name(m, g[start].key, true, group, gsize);
+		p->body = group_pprof(m, order, start, i, len);
+		if (!p->body) {
+			err = -ENOMEM;
+			goto cleanup;
 		}
-		sub = *m;
-		sub.n_sample = i - start;
-		sub.sample = &order[start];
-		*len = pprof__profile__get_packed_size(&sub);
-		raw = malloc(*len ? *len : 1);
-		if (!raw)
-			goto cleanup;
-		pprof__profile__pack(&sub, raw);
-		p->body = gzip_buf(raw, *len, len);
-		free(raw);
-		if (!p->body)
-			goto cleanup;
 	}
-	err = 0;
 cleanup:
 	free(order);
 	free(g);
