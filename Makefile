@@ -194,7 +194,7 @@ WORKLOADS := $(BUILD)/workloads/chain $(BUILD)/workloads/sys $(BUILD)/workloads/
 	$(BUILD)/workloads/cppprog $(BUILD)/workloads/rustprog $(BUILD)/workloads/vdso \
 	$(BUILD)/workloads/signal $(BUILD)/workloads/ctxstack $(BUILD)/workloads/dlopener \
 	$(BUILD)/workloads/plugin.so $(BUILD)/workloads/offcpu $(BUILD)/workloads/tids \
-	$(BUILD)/workloads/pyembed
+	$(BUILD)/workloads/pyembed $(BUILD)/workloads/fakeframe
 .PHONY: workloads
 workloads: $(WORKLOADS)
 $(WORKLOADS) $(BUILD)/workloads/hostile $(BUILD)/workloads/manystacks: tests/workloads/workload.h
@@ -222,6 +222,11 @@ $(NOFP_WORKLOADS): $(BUILD)/workloads/%: tests/workloads/%.c
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)gcc -O2 -g -fomit-frame-pointer $< -o $@ -lrt -lpthread
+
+$(BUILD)/workloads/fakeframe: tests/workloads/fakeframe.c tests/workloads/workload.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)gcc -O2 -g -fomit-frame-pointer -mno-red-zone $< -o $@
 
 $(BUILD)/workloads/fpgcc: tests/workloads/nofp.c
 	$(call msg,CC,$@)

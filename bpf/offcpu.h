@@ -115,6 +115,7 @@ static __always_inline void offcpu_out(void *ctx, struct task_struct *prev, __u3
 		} else {
 			n = bpf_get_stack(ctx, v->ust.ips, sizeof(v->ust.ips), BPF_F_USER_STACK);
 			v->ust.n = n > 0 ? (__u64)n / 8 : 0;
+			v->ust.flags = 0;
 			v->uhash = stack_hash(&v->ust, USTACK_SEED);
 		}
 	}

@@ -642,6 +642,9 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	}
 	if (n >= MAX_STACK_DEPTH || !ip)
 		return 1;
+	/* Not a user address: garbage read as a return address (it could pass for a tag). */
+	if (ip >> USER_ADDR_BITS)
+		goto truncated;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
 	pc = n && !st->exact ? ip - 1 : ip;
 	st->exact = 0;
@@ -774,6 +777,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	c.st->sp = sp;
 	c.st->bp = bp;
 	c.st->stack.n = 0;
+	c.st->stack.flags = USTACK_UNWOUND;
 	c.st->last.start = 0;
 	c.st->last.end = 0;
 	c.st->fp_frames = 0;
@@ -880,6 +884,7 @@ static __always_inline __u64 sample_stack(struct bpf_perf_event_data *ctx, void 
 		return 0;
 	n = bpf_get_stack(ctx, v->ips, sizeof(v->ips), flags);
 	v->n = n > 0 ? (__u64)n / 8 : 0;
+	v->flags = 0;
 	h = stack_hash(v, seed);
 	if (!h || bpf_map_lookup_elem(ustacks, &h))
 		return h;

@@ -73,10 +73,21 @@ struct unwind_proc {
 /* Entries per CPU of the BPF unwinder's row cache (a power of two; 16 bytes each). */
 #define ROW_CACHE_SIZE 2048
 
-/* A user stack unwound in BPF, stored under flamed's own 64-bit stack id (a hash of it). */
+/*
+ * flags of a ustack_val: set when the BPF unwinder built it, so its runtime frames
+ * (bpf/runtime.h) are its own. A stack bpf_get_stack() read through frame pointers has none:
+ * a value there that is not a user address is garbage read as a return address, and user
+ * space cuts the stack at it rather than take it for an interpreter's frame.
+ */
+#define USTACK_UNWOUND 1
+
+/* User addresses are below 2^47 (2^56 with five-level page tables): a larger value is not one. */
+#define USER_ADDR_BITS 56
+
+/* A stack stored under flamed's own 64-bit stack id (a hash of it). */
 struct ustack_val {
 	__u32 n;
-	__u32 pad;
+	__u32 flags;
 	__u64 ips[127];
 };
 

@@ -46,6 +46,10 @@ add rootfs-nonregular src/base/rootfs.c sed \
 add unwind-fp-ignored src/service/session.c sed \
 	's/\.dwarf = o->unwind != UNWIND_FP,/.dwarf = true,/' \
 	"bash tests/e2e/test_unwind.sh" "--unwind fp really uses frame pointers only"
+# Frame-pointer stacks kept whole: garbage with a runtime tag's top bits becomes a frame.
+add fp-garbage-kept src/sample/sampler.c sed \
+	's/^\tif (flags \& USTACK_UNWOUND)$/\tif (1)/' \
+	"bash tests/e2e/test_unwind.sh" "garbage frame pointers: no runtime frame made of them"
 # Test input: the "off" run is given a server after all (the product only reads the
 # environment, and with no server named there is nothing it could fetch from).
 add debuginfod-off tests/e2e/test_symbols.sh sed \

@@ -556,7 +556,18 @@ cleanup:
 	return err;
 }
 
-/* Returns the number of non-zero frames of a stack trace map value. */
+int sampler__user_frames(const uint64_t *ips, int n, uint32_t flags)
+{
+	int i;
+
+	if (flags & USTACK_UNWOUND)
+		return n;
+	for (i = 0; i < n; i++)
+		if (ips[i] >> USER_ADDR_BITS)
+			return i;
+	return n;
+}
+
 /* Frames of the stack stored under id (0: none, an empty stack); -ENOENT when it is gone. */
 static int fetch_stack(int fd, __u64 id, struct ustack_val *v)
 {
@@ -648,6 +659,8 @@ int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t 
 		const uint64_t *ustack = (const uint64_t *)s->uval->ips;
 
 		nu = fetch_stack(ustacks_fd, k->ustack_hash, s->uval);
+		if (nu > 0)
+			nu = sampler__user_frames(ustack, nu, s->uval->flags);
 		nk = fetch_stack(ustacks_fd, k->kstack_hash, s->kval);
 		if (nk > 0)
 			memcpy(kstack + 1, s->kval->ips, nk * sizeof(*kstack));

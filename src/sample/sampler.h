@@ -92,6 +92,13 @@ uint32_t sampler__max_chunks(const struct sampler *s);
 int sampler__unwind_reserve(struct sampler *s, uint32_t rows, uint32_t pages);
 void sampler__free(struct sampler *s);
 
+/*
+ * How many of a stored user stack's n frames to keep: all when the BPF unwinder built it
+ * (flags has USTACK_UNWOUND); otherwise those before the first value that is not a user
+ * address, which frame pointers read from garbage and which could pass for a runtime frame.
+ */
+int sampler__user_frames(const uint64_t *ips, int n, uint32_t flags);
+
 /* Parses a CPU list such as "0-3,8,10-11" into a bitmap of up to max cpus; count or -EINVAL. */
 int parse_cpu_list(const char *s, bool *cpus, int max);
 

@@ -35,6 +35,18 @@ if need_root "dwarf unwinding"; then
 	check "--unwind fp really uses frame pointers only ($pct% < 50% of $n, $leaf% in leaf)" \
 		test "$n" -ge 50 -a "$leaf" -ge 90 -a "$pct" -lt 50
 
+	# Frame pointers into garbage that carries a runtime frame's tag (tests/workloads/fakeframe.c):
+	# the stack is cut there, no interpreter frame is made up from it.
+	"$FLAMED" --unwind fp -F 499 -o "$T/ff.folded" -- "$WL/fakeframe" 1 2>/dev/null
+	rc=$?
+	n=$(samples fakeframe "$T/ff.folded")
+	pct=$(fraction fakeframe '^fakeframe;spin_fake$' "$T/ff.folded")
+	check "garbage frame pointers: profiled (exit $rc, $n samples)" test "$rc" = 0 -a "$n" -ge 50
+	check "garbage frame pointers: no runtime frame made of them" \
+		bash -c "! grep -qE 'runtime frame|_\\[(z|py|j)\\]' '$T/ff.folded'"
+	check "garbage frame pointers: >= 90% of samples cut to fakeframe;spin_fake ($pct%)" \
+		test "$pct" -ge 90
+
 	# Native frames only (--python off): the eval loop's frames, not the Python functions
 	# that replace them (tests/e2e/test_python.sh).
 	FLAMED_OPTS="--python off" profile python /usr/bin/python3 -c 'sum(i * i for i in range(30000000))'

@@ -11,6 +11,7 @@
 #include "symbolize/ksyms.h"
 #include "sample/procs.h"
 #include "sample/sampler.h"
+#include "../../bpf/unwind.h"
 #include "aggregate/stacks.h"
 #include "symbolize/symbolize.h"
 #include "base/util.h"
@@ -126,6 +127,20 @@ TEST(cpu_list)
 	CHECK_EQ_INT(parse_cpu_list("3-1", cpus, 64), -EINVAL);
 	CHECK_EQ_INT(parse_cpu_list("0-100", cpus, 64), -ERANGE);
 	CHECK_EQ_INT(parse_cpu_list("a", cpus, 64), -EINVAL);
+}
+
+/* A frame-pointer stack is cut at garbage that would pass for a runtime frame; an unwound one is whole. */
+TEST(user_frames_garbage_cut)
+{
+	const uint64_t ips[] = { 0x55d0c0de1234, 0x7f0011223344, 0x4b6319799170ULL | 1ULL << 62,
+				 0x55d0c0de9999 };
+
+	CHECK_EQ_INT(sampler__user_frames(ips, 4, 0), 2);
+	CHECK_EQ_INT(sampler__user_frames(ips, 4, USTACK_UNWOUND), 4);
+	CHECK_EQ_INT(sampler__user_frames(ips, 2, 0), 2);
+	CHECK_EQ_INT(sampler__user_frames(ips + 2, 2, 0), 0);
+	/* Five-level page tables: user addresses up to 2^56 are kept. */
+	CHECK_EQ_INT(sampler__user_frames((const uint64_t[]){ 0xff000000001000ULL }, 1, 0), 1);
 }
 
 TEST(kernel_release)
