@@ -43,6 +43,8 @@ struct counts_map {
 	__type(key, struct sample_key);
 	__type(value, __u64);
 	__uint(max_entries, 16384);
+	/* Memory for the distinct stacks seen, not --max-stacks up front (sampler.c decides). */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 };
 
 struct counts_map counts0 SEC(".maps");
@@ -642,9 +644,6 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 	}
 	if (n >= MAX_STACK_DEPTH || !ip)
 		return 1;
-	/* Not a user address: garbage read as a return address (it could pass for a tag). */
-	if (ip >> USER_ADDR_BITS)
-		goto truncated;
 	/* Callers' ips are return addresses: look up the call instruction itself. */
 	pc = n && !st->exact ? ip - 1 : ip;
 	st->exact = 0;
@@ -658,11 +657,13 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		m = mi >= 0 ? &c->proc->maps[mi & (UNWIND_MAX_MAPS - 1)] : NULL;
 		if (m) {
 			st->last = *m;
-		} else if (n && c->proc->nr < UNWIND_MAX_MAPS) {
+		} else if (n && (c->proc->nr < UNWIND_MAX_MAPS || ip >> USER_ADDR_BITS)) {
 			/*
 			 * A caller outside every executable mapping: what was read as a return
 			 * address is not one (an outermost frame without an end-of-stack mark,
-			 * such as makecontext's). Stop rather than report garbage frames.
+			 * such as makecontext's). Stop rather than report garbage frames, which
+			 * could pass for a runtime frame's tag (with more mappings than the index
+			 * holds, only a value that is no user address is known to be garbage).
 			 */
 			goto truncated;
 		}

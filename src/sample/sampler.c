@@ -304,8 +304,12 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	if (o->offcpu) {
 		preallocate(s->skel->maps.ustacks0);
 		preallocate(s->skel->maps.ustacks1);
+		preallocate(s->skel->maps.counts0);
+		preallocate(s->skel->maps.counts1);
 	}
 	if (!kernel_allows_dynamic_maps()) {
+		preallocate(s->skel->maps.counts0);
+		preallocate(s->skel->maps.counts1);
 		preallocate(s->skel->maps.targets);
 		preallocate(s->skel->maps.unwind_procs);
 		preallocate(s->skel->maps.ustacks0);
