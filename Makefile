@@ -80,8 +80,26 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # .d files name them for the objects that really include them.
 PROTOS := $(wildcard src/*/*.proto)
 GEN_HDRS := $(SKELS) $(patsubst %.proto,$(BUILD)/%.pb-c.h,$(notdir $(PROTOS))) \
-	$(BUILD)/history_page.h
+	$(BUILD)/history_page.h $(BUILD)/min_btf.h
 vpath %.proto $(sort $(dir $(PROTOS)))
+
+# The kernel types the BPF object's CO-RE relocations need, cut from this kernel's BTF (a few
+# hundred bytes): libbpf parses them instead of /sys/kernel/btf/vmlinux (5 MB, 45-60 ms of every
+# start) when flamed runs on the kernel it was built on: the header names it by its notes (the
+# build id) and its BTF's size. Built without BTF, notes or bpftool's min_core_btf, the header
+# is empty and the full BTF is always read.
+$(BUILD)/min_btf.h: $(BUILD)/profile.bpf.o
+	$(call msg,GEN,$@)
+	$(Q)if [ -s /sys/kernel/notes ] && \
+	    $(BPFTOOL) gen min_core_btf /sys/kernel/btf/vmlinux $(BUILD)/min.btf $< 2>/dev/null; then \
+	  { printf 'static const char min_btf_kernel[] = "%s\\n%s";\n' \
+	      "$$(od -An -v -tx1 /sys/kernel/notes | tr -d ' \n')" \
+	      "$$(stat -c %s /sys/kernel/btf/vmlinux)"; \
+	    echo 'static const unsigned char min_btf[] = {'; \
+	    od -An -v -tx1 $(BUILD)/min.btf | sed 's/ \([0-9a-f][0-9a-f]\)/0x\1,/g'; echo '};'; } > $@; \
+	else \
+	  printf 'static const char min_btf_kernel[] = "";\nstatic const unsigned char min_btf[1];\n' > $@; \
+	fi
 
 # The --listen history page, written as HTML, built in as one C string.
 $(BUILD)/history_page.h: src/export/history_page.html | $(BUILD)

@@ -982,11 +982,15 @@ int do_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
-/* Children of profiled processes are profiled too (command mode follows forks). */
-SEC("tp_btf/sched_process_fork")
+/*
+ * Children of profiled processes are profiled too (command mode follows forks). Raw
+ * tracepoints, not tp_btf: attaching those makes libbpf parse the kernel's whole BTF (45-60 ms
+ * of every start, where the types these programs read come built in: Makefile, min_btf.h).
+ */
+SEC("raw_tp/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 ptgid = parent->tgid, ctgid = child->tgid;
+	__u32 ptgid = BPF_CORE_READ(parent, tgid), ctgid = BPF_CORE_READ(child, tgid);
 	__u8 one = 1;
 
 	if (!follow_forks || ptgid == ctgid)
@@ -1000,10 +1004,10 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
  * Forget a process when its leader exits, and a thread when it exits, so a reused id is not
  * profiled by mistake.
  */
-SEC("tp_btf/sched_process_exit")
+SEC("raw_tp/sched_process_exit")
 int BPF_PROG(on_exit, struct task_struct *task)
 {
-	__u32 tgid = task->tgid, pid = task->pid;
+	__u32 tgid = BPF_CORE_READ(task, tgid), pid = BPF_CORE_READ(task, pid);
 
 	if (filter_tids)
 		bpf_map_delete_elem(&tid_targets, &pid);

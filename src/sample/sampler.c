@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include <linux/perf_event.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <bpf/bpf.h>
@@ -16,6 +17,7 @@
 #include "base/util.h"
 #include "sample/sampler.h"
 #include "profile.skel.h"
+#include "min_btf.h"
 #include "../../bpf/unwind.h"
 
 #define MAX_CPUS 4096
@@ -217,7 +219,7 @@ static void unwind_array__free(struct unwind_array *a)
  * The load's cost at -v: its time (mostly the verifier's, as system time) and each program's
  * verified instructions, so bench/sample/footprint.sh and a user see what start-up pays for.
  */
-static void log_load(struct profile_bpf *skel, uint64_t ns)
+static void log_load(struct profile_bpf *skel, uint64_t ns, bool builtin)
 {
 	char buf[512];
 	struct bpf_program *p;
@@ -236,7 +238,55 @@ static void log_load(struct profile_bpf *skel, uint64_t ns)
 		if (len >= sizeof(buf))
 			break;
 	}
-	pr_info("BPF programs loaded in %.0f ms; verified instructions: %s", ns / 1e6, buf);
+	pr_info("BPF programs loaded in %.0f ms (kernel types: %s); verified instructions: %s",
+		ns / 1e6, builtin ? "built in for this kernel" : "/sys/kernel/btf/vmlinux", buf);
+}
+
+int sampler__kernel_id(const unsigned char *notes, size_t n, long long btf_size, char *out,
+		       size_t outlen)
+{
+	size_t i, len = 0;
+	int r;
+
+	for (i = 0; i < n; i++) {
+		if (len + 3 > outlen)
+			return -ENOSPC;
+		len += snprintf(out + len, 3, "%02x", notes[i]);
+	}
+	r = snprintf(out + len, outlen - len, "\n%lld", btf_size);
+	return r < 0 || (size_t)r >= outlen - len ? -ENOSPC : 0;
+}
+
+/*
+ * The kernel types cut from this kernel's BTF at build time (Makefile, min_btf.h) as a file
+ * for libbpf, when this is the kernel they were cut from: an fd, or -1 to read the whole BTF.
+ */
+static int builtin_btf(void)
+{
+	unsigned char notes[4096];
+	char id[2 * sizeof(notes) + 32];
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	if (!min_btf_kernel[0] || getenv("FLAMED_FULL_BTF") || stat("/sys/kernel/btf/vmlinux", &st))
+		return -1;
+	fd = open("/sys/kernel/notes", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, notes, sizeof(notes));
+	close(fd);
+	if (n <= 0 || sampler__kernel_id(notes, n, st.st_size, id, sizeof(id)) ||
+	    strcmp(id, min_btf_kernel))
+		return -1;
+	fd = memfd_create("flamed-btf", MFD_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, min_btf, sizeof(min_btf)) != (ssize_t)sizeof(min_btf)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }
 
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
@@ -244,7 +294,9 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	uint64_t t0;
 	uint32_t ustacks, max_rows, max_pages;
 	struct sampler *s = calloc(1, sizeof(*s));
-	int err = 0, ncpu;
+	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
+	char btf_path[32];
+	int err = 0, ncpu, btf_fd = -1;
 
 	if (!s) {
 		err = -ENOMEM;
@@ -266,7 +318,11 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		pr_err("cannot count possible CPUs: %s", strerror(-err));
 		goto cleanup;
 	}
-	s->skel = profile_bpf__open();
+	btf_fd = builtin_btf();
+	if (btf_fd >= 0)
+		snprintf(btf_path, sizeof(btf_path), "/proc/self/fd/%d", btf_fd);
+	open_opts.btf_custom_path = btf_fd >= 0 ? btf_path : NULL;
+	s->skel = profile_bpf__open_opts(&open_opts);
 	if (!s->skel) {
 		err = -errno;
 		pr_err("cannot open the BPF object: %s", strerror(-err));
@@ -339,7 +395,10 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		pr_err("cannot load the BPF programs: %s%s", strerror(-err), perm_hint(err));
 		goto cleanup;
 	}
-	log_load(s->skel, now_mono_ns() - t0);
+	log_load(s->skel, now_mono_ns() - t0, btf_fd >= 0);
+	if (btf_fd >= 0)
+		close(btf_fd);
+	btf_fd = -1;
 	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
 	s->uval = calloc(1, sizeof(*s->uval));
 	s->kval = calloc(1, sizeof(*s->kval));
@@ -369,6 +428,8 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	}
 	return s;
 cleanup:
+	if (btf_fd >= 0)
+		close(btf_fd);
 	sampler__free(s);
 	*ret_err = err;
 	return NULL;

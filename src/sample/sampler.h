@@ -99,6 +99,13 @@ void sampler__free(struct sampler *s);
  */
 int sampler__user_frames(const uint64_t *ips, int n, uint32_t flags);
 
+/*
+ * The running kernel's name as the Makefile gives the one flamed was built on (min_btf.h):
+ * its notes (which hold its build id) in hex, a newline, its BTF's size. 0 or -ENOSPC.
+ */
+int sampler__kernel_id(const unsigned char *notes, size_t n, long long btf_size, char *out,
+		       size_t outlen);
+
 /* Parses a CPU list such as "0-3,8,10-11" into a bitmap of up to max cpus; count or -EINVAL. */
 int parse_cpu_list(const char *s, bool *cpus, int max);
 

@@ -23,6 +23,34 @@ if need_root "profiling"; then
 	check "summary on stderr: the profile's description" \
 		grep -qE "wrote .*: [0-9.]+ s, [0-9]+ Hz, [0-9]+ CPUs?, [0-9,]+ samples, .*unwind: " "$T/chain.err"
 
+	# Kernel types for the BPF relocations: built in on the kernel flamed was built on (the
+	# Makefile cut them from its BTF: min_btf.h), the whole BTF with FLAMED_FULL_BTF. Either
+	# way the same profile: a child followed through its fork (the fork program reads the task),
+	# named (comm), its user chain whole and its kernel frames after them (pt_regs).
+	for mode in builtin full; do
+		if [ $mode = full ]; then
+			set -- env FLAMED_FULL_BTF=1
+			want=/sys/kernel/btf/vmlinux
+		elif grep -q 'min_btf_kernel\[\] = ""' "$BUILD/min_btf.h"; then
+			skip "kernel types built in: this build has none (no BTF, notes or bpftool)"
+			continue
+		else
+			set --
+			want="built in for this kernel"
+		fi
+		"$@" "$FLAMED" -v -F 499 -o "$T/btf-$mode.folded" -- sh -c "'$WL/chain' 1; '$WL/sys' 1" \
+			2>"$T/btf-$mode.err"
+		rc=$?
+		check "kernel types $mode: exit 0, -v says '$want'" \
+			test $rc = 0 -a "$(grep -cF "(kernel types: $want)" "$T/btf-$mode.err")" = 1
+		pct=$(fraction chain ';main;a;b;c$' "$T/btf-$mode.folded")
+		check "kernel types $mode: the forked chain, >= 90% main;a;b;c ($pct%)" test "$pct" -ge 90
+		pct=$(fraction sys '^sys;.*;main;.*_\[k\]$' "$T/btf-$mode.folded" all)
+		check "kernel types $mode: sys's kernel frames under main, >= 50% of its samples ($pct%)" \
+			test "$pct" -ge 50
+	done
+	set --
+
 	# --pid mode on a running process: sample count within 25% of frequency x duration, where
 	# the duration is the CPU time the process really got (all of it on an idle machine).
 	"$WL/chain" 8 &

@@ -143,6 +143,22 @@ TEST(user_frames_garbage_cut)
 	CHECK_EQ_INT(sampler__user_frames((const uint64_t[]){ 0xff000000001000ULL }, 1, 0), 1);
 }
 
+/* The running kernel's name, as the Makefile writes the build kernel's into min_btf.h. */
+TEST(kernel_id_like_the_makefile)
+{
+	const unsigned char notes[] = { 0x04, 0x00, 0xff, 0x4c, 0x69 };
+	char id[32];
+
+	CHECK_EQ_INT(sampler__kernel_id(notes, sizeof(notes), 5481434, id, sizeof(id)), 0);
+	CHECK_EQ_STR(id, "0400ff4c69\n5481434");
+	CHECK_EQ_INT(sampler__kernel_id(notes, 0, 7, id, sizeof(id)), 0);
+	CHECK_EQ_STR(id, "\n7");
+	/* Too small for the notes, or for the size after them: refused, never cut. */
+	CHECK_EQ_INT(sampler__kernel_id(notes, sizeof(notes), 5481434, id, 8), -ENOSPC);
+	CHECK_EQ_INT(sampler__kernel_id(notes, sizeof(notes), 5481434, id, 12), -ENOSPC);
+	CHECK_EQ_INT(sampler__kernel_id(notes, sizeof(notes), 5481434, id, 19), 0);
+}
+
 TEST(kernel_release)
 {
 	CHECK(kernel_release_at_least("6.1.0-18-amd64", 6, 1));
