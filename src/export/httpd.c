@@ -12,12 +12,31 @@
 
 #include <microhttpd.h>
 
+#include "base/lazylib.h"
 #include "base/evloop.h"
 #include "export/browse.h"
 #include "export/httpd.h"
 #include "history_page.h" /* generated from export/history_page.html */
 #include "base/log.h"
 #include "base/util.h"
+
+#define MHD_SYMS(X)                                                                                \
+	X(MHD_add_response_header)                                                                 \
+	X(MHD_create_response_from_buffer)                                                         \
+	X(MHD_create_response_from_buffer_with_free_callback)                                      \
+	X(MHD_create_response_from_fd64)                                                           \
+	X(MHD_destroy_response)                                                                    \
+	X(MHD_get_connection_info)                                                                 \
+	X(MHD_get_daemon_info)                                                                     \
+	X(MHD_get_timeout)                                                                         \
+	X(MHD_lookup_connection_value)                                                             \
+	X(MHD_queue_response)                                                                      \
+	X(MHD_resume_connection)                                                                   \
+	X(MHD_run)                                                                                 \
+	X(MHD_start_daemon)                                                                        \
+	X(MHD_stop_daemon)                                                                         \
+	X(MHD_suspend_connection)
+LAZYLIB(mhd, "libmicrohttpd.so.12", MHD_SYMS);
 
 /*
  * libmicrohttpd's own connection cap refuses newcomers while the sockets it holds stay, and its
@@ -152,7 +171,7 @@ static void conn_append(struct httpd *h, struct httpd_conn *k)
 static struct httpd_conn *conn_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+		mhd_fn.MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 
 	return info ? info->socket_context : NULL;
 }
@@ -225,7 +244,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 	if (code != MHD_CONNECTION_NOTIFY_STARTED)
 		return;
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	info = mhd_fn.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if (!info)
 		return;
 	k = calloc(1, sizeof(*k));
@@ -236,7 +255,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 	k->conn = c;
 	k->fd = info->connect_fd;
-	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	info = mhd_fn.MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (info && info->client_addr && info->client_addr->sa_family == AF_INET6)
 		memcpy(&k->addr, info->client_addr, sizeof(struct sockaddr_in6));
 	else if (info && info->client_addr && info->client_addr->sa_family == AF_INET)
@@ -282,26 +301,26 @@ static enum MHD_Result respond(struct MHD_Connection *c, unsigned int status, co
 	enum MHD_Result ret;
 
 	if (take)
-		r = MHD_create_response_from_buffer_with_free_callback(len, body, free);
+		r = mhd_fn.MHD_create_response_from_buffer_with_free_callback(len, body, free);
 	else
-		r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
+		r = mhd_fn.MHD_create_response_from_buffer(len, body, MHD_RESPMEM_PERSISTENT);
 	if (!r) {
 		if (take)
 			free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	mhd_fn.MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+		mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
 	if (status == MHD_HTTP_TOO_MANY_REQUESTS || status == MHD_HTTP_SERVICE_UNAVAILABLE)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "10");
+		mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, "10");
 	if (status == 200 && !strcmp(type, "application/octet-stream"))
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
+		mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_DISPOSITION,
 					"attachment; filename=\"profile\"");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
+	ret = mhd_fn.MHD_queue_response(c, status, r);
+	mhd_fn.MHD_destroy_response(r);
 	return ret;
 }
 
@@ -364,16 +383,16 @@ static enum MHD_Result serve_svg(struct httpd *h, struct MHD_Connection *c)
 		return error(c, 500, "the newest flame graph is not a regular file\n");
 	}
 	/* The response owns fd now: the file is sent from it, and a later rename cannot tear it. */
-	r = MHD_create_response_from_fd64(st.st_size, fd);
+	r = mhd_fn.MHD_create_response_from_fd64(st.st_size, fd);
 	if (!r) {
 		close(fd);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/svg+xml");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	ret = MHD_queue_response(c, 200, r);
-	MHD_destroy_response(r);
+	mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "image/svg+xml");
+	mhd_fn.MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	mhd_fn.MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	ret = mhd_fn.MHD_queue_response(c, 200, r);
+	mhd_fn.MHD_destroy_response(r);
 	return ret;
 }
 
@@ -402,7 +421,7 @@ static void on_hang_up(void *ctx, int fd, uint32_t events);
 static void watch(struct httpd *h, struct httpd_request *r)
 {
 	const union MHD_ConnectionInfo *info =
-		MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		mhd_fn.MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 	int err;
 
 	if (!info)
@@ -432,13 +451,13 @@ static void hang_up(struct httpd *h, struct httpd_request *r)
 	r->state = REQ_GONE;
 	h->ops.cancel(h->ops.ctx, r);
 	/* Resumed, on_request says MHD_NO and libmicrohttpd closes it at its next run. */
-	MHD_resume_connection(r->conn);
+	mhd_fn.MHD_resume_connection(r->conn);
 }
 
 static enum MHD_Result serve_profile(struct httpd *h, struct httpd_request *r)
 {
 	struct MHD_Connection *c = r->conn;
-	const char *v = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seconds");
+	const char *v = mhd_fn.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "seconds");
 	uint64_t secs = HTTPD_PROFILE_DEFAULT_S;
 	int err;
 
@@ -457,14 +476,14 @@ static enum MHD_Result serve_profile(struct httpd *h, struct httpd_request *r)
 	r->next = h->waiting;
 	h->waiting = r;
 	watch(h, r);
-	MHD_suspend_connection(c);
+	mhd_fn.MHD_suspend_connection(c);
 	return MHD_YES;
 }
 
 /* A TIME argument of a history request: NULL when absent, -EINVAL when not a time. */
 static int time_arg(struct MHD_Connection *c, const char *name, const char **ret)
 {
-	*ret = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
+	*ret = mhd_fn.MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, name);
 	if (*ret && !**ret)
 		*ret = NULL;
 	return *ret && browse__check_time(*ret) ? -EINVAL : 0;
@@ -511,7 +530,7 @@ static enum MHD_Result serve_history(struct httpd *h, struct httpd_request *r,
 		return respond(c, r->status, r->type, r->body, r->len, true);
 	}
 	watch(h, r);
-	MHD_suspend_connection(c);
+	mhd_fn.MHD_suspend_connection(c);
 	return MHD_YES;
 }
 
@@ -618,7 +637,7 @@ static void arm_timeout(struct httpd *h)
 	MHD_UNSIGNED_LONG_LONG ms;
 	uint64_t wait = UINT64_MAX, now = now_mono_ns(), next = next_deadline(h);
 
-	if (MHD_get_timeout(h->d, &ms) == MHD_YES)
+	if (mhd_fn.MHD_get_timeout(h->d, &ms) == MHD_YES)
 		wait = ms * 1000000ULL;
 	if (next)
 		wait = MIN(wait, next > now ? next - now : 0);
@@ -630,7 +649,7 @@ static void arm_timeout(struct httpd *h)
 static void run(struct httpd *h)
 {
 	expire(h);
-	MHD_run(h->d);
+	mhd_fn.MHD_run(h->d);
 	arm_timeout(h);
 }
 
@@ -674,12 +693,12 @@ void httpd__answer(struct httpd *h, struct httpd_request *r, unsigned int status
 	/* From inside a handler (an answer known at once): the handler queues it. */
 	if (h->in_handler)
 		return;
-	MHD_resume_connection(r->conn);
+	mhd_fn.MHD_resume_connection(r->conn);
 	/*
 	 * Not called from inside libmicrohttpd, so it may run here: a resumed connection is not
 	 * always signalled on its epoll fd in external-loop mode, so the answer goes out now.
 	 */
-	MHD_run(h->d);
+	mhd_fn.MHD_run(h->d);
 	arm_timeout(h);
 }
 
@@ -716,9 +735,15 @@ struct httpd *httpd__new(const char *addr, struct evloop *loop, const struct htt
 		pr_err("invalid listen address '%s': expected PORT, HOST:PORT or [IPV6]:PORT", addr);
 		goto cleanup;
 	}
+	/* libmicrohttpd is opened here, not at every start: most runs serve nothing. */
+	if (lazylib__load(&mhd)) {
+		*err = -ENOENT;
+		pr_err("cannot serve %s: %s", addr, lazylib__why(&mhd));
+		goto cleanup;
+	}
 	if (ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
-	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	h->d = mhd_fn.MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
 				MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 				MHD_OPTION_CONNECTION_LIMIT, (unsigned int)MHD_SOCKET_LIMIT,
 				MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
@@ -732,10 +757,10 @@ struct httpd *httpd__new(const char *addr, struct evloop *loop, const struct htt
 		pr_err("cannot listen on %s: %s", addr, strerror(-*err));
 		goto cleanup;
 	}
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
+	info = mhd_fn.MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_BIND_PORT);
 	h->port = info ? info->port : 0;
 	/* libmicrohttpd's epoll fd (listening socket and connections) is one fd of the loop. */
-	info = MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
+	info = mhd_fn.MHD_get_daemon_info(h->d, MHD_DAEMON_INFO_EPOLL_FD);
 	h->timer = evloop__add_timer(loop, on_timeout, h);
 	*err = !info ? -EINVAL : !h->timer ? -ENOMEM :
 	       evloop__add_fd(loop, info->epoll_fd, EPOLLIN, on_ready, h);
@@ -773,10 +798,10 @@ void httpd__free(struct httpd *h)
 				      msg ? strlen(msg) : 0);
 		}
 		for (i = 0; i < 3; i++)
-			MHD_run(h->d);
+			mhd_fn.MHD_run(h->d);
 		if (h->mhd_fd >= 0)
 			evloop__del_fd(h->loop, h->mhd_fd);
-		MHD_stop_daemon(h->d);
+		mhd_fn.MHD_stop_daemon(h->d);
 	}
 	evloop__del_timer(h->timer);
 	free(h);

@@ -10,9 +10,12 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+/* The calls go through a table (lazylib.h): not through curl.h's type-checking macros. */
+#define CURL_DISABLE_TYPECHECK
 #include <curl/curl.h>
 #include <zlib.h>
 
+#include "base/lazylib.h"
 #include "base/evloop.h"
 #include "base/log.h"
 #include "export/otlp.h"
@@ -23,6 +26,24 @@
 #include "push.pb-c.h"
 #include "export/spool.h"
 #include "base/util.h"
+
+#define CURL_SYMS(X)                                                                               \
+	X(curl_easy_cleanup)                                                                       \
+	X(curl_easy_getinfo)                                                                       \
+	X(curl_easy_init)                                                                          \
+	X(curl_easy_setopt)                                                                        \
+	X(curl_easy_strerror)                                                                      \
+	X(curl_global_init)                                                                        \
+	X(curl_multi_add_handle)                                                                   \
+	X(curl_multi_cleanup)                                                                      \
+	X(curl_multi_info_read)                                                                    \
+	X(curl_multi_init)                                                                         \
+	X(curl_multi_remove_handle)                                                                \
+	X(curl_multi_setopt)                                                                       \
+	X(curl_multi_socket_action)                                                                \
+	X(curl_slist_append)                                                                       \
+	X(curl_slist_free_all)
+LAZYLIB(curl, "libcurl.so.4", CURL_SYMS);
 
 #define BACKOFF_FIRST_MS 500
 #define BACKOFF_MAX_MS 60000
@@ -459,7 +480,7 @@ static void on_socket_ready(void *ctx, int fd, uint32_t events)
 		flags |= CURL_CSELECT_OUT;
 	if (events & (EPOLLERR | EPOLLHUP))
 		flags |= CURL_CSELECT_ERR;
-	curl_multi_socket_action(p->multi, fd, flags, &running);
+	curl_fn.curl_multi_socket_action(p->multi, fd, flags, &running);
 	reap(p);
 }
 
@@ -499,7 +520,7 @@ static void on_curl_timeout(void *ctx)
 	struct push *p = ctx;
 	int running;
 
-	curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	curl_fn.curl_multi_socket_action(p->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	reap(p);
 }
 
@@ -589,15 +610,15 @@ static void request_done(struct push *p, CURLcode rc, long status)
 {
 	char why[CURL_ERROR_SIZE + RESPONSE_KEEP + 64], span[64];
 
-	curl_multi_remove_handle(p->multi, p->easy);
-	curl_easy_cleanup(p->easy);
+	curl_fn.curl_multi_remove_handle(p->multi, p->easy);
+	curl_fn.curl_easy_cleanup(p->easy);
 	p->easy = NULL;
 	free(p->body);
 	p->body = NULL;
 	free(p->url);
 	p->url = NULL;
 	if (rc != CURLE_OK) {
-		snprintf(why, sizeof(why), "%s", p->errbuf[0] ? p->errbuf : curl_easy_strerror(rc));
+		snprintf(why, sizeof(why), "%s", p->errbuf[0] ? p->errbuf : curl_fn.curl_easy_strerror(rc));
 		schedule_retry(p, why);
 		return;
 	}
@@ -1031,9 +1052,9 @@ static int start_request(struct push *p)
 		if (err)
 			return err;
 	}
-	e = curl_easy_init();
+	e = curl_fn.curl_easy_init();
 	if (!body || !p->url || !e) {
-		curl_easy_cleanup(e);
+		curl_fn.curl_easy_cleanup(e);
 		free(p->body);
 		p->body = NULL;
 		free(p->url);
@@ -1044,33 +1065,33 @@ static int start_request(struct push *p)
 	p->response_len = 0;
 	p->response[0] = '\0';
 	p->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, p->url);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->hdrs);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_s * 1000);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	curl_fn.curl_easy_setopt(e, CURLOPT_URL, p->url);
+	curl_fn.curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_fn.curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_fn.curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_fn.curl_easy_setopt(e, CURLOPT_HTTPHEADER, p->hdrs);
+	curl_fn.curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_fn.curl_easy_setopt(e, CURLOPT_WRITEDATA, p);
+	curl_fn.curl_easy_setopt(e, CURLOPT_ERRORBUFFER, p->errbuf);
+	curl_fn.curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)p->timeout_s * 1000);
+	curl_fn.curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
 			 (long)MIN((uint64_t)CONNECT_TIMEOUT_MS, p->timeout_s * 1000ULL));
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_fn.curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_fn.curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* A redirect of a POST with credentials is not followed: the URL is to be fixed. */
-	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "flamed/0.1");
+	curl_fn.curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_fn.curl_easy_setopt(e, CURLOPT_USERAGENT, "flamed/0.1");
 	/* TLS verification is libcurl's default and stays on; only the trust anchors may change. */
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
-	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_fn.curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_fn.curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (p->ca_file)
-		curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
+		curl_fn.curl_easy_setopt(e, CURLOPT_CAINFO, p->ca_file);
 	if (p->userpwd) {
-		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		curl_easy_setopt(e, CURLOPT_USERPWD, p->userpwd);
+		curl_fn.curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_fn.curl_easy_setopt(e, CURLOPT_USERPWD, p->userpwd);
 	}
-	if (curl_multi_add_handle(p->multi, e) != CURLM_OK) {
-		curl_easy_cleanup(e);
+	if (curl_fn.curl_multi_add_handle(p->multi, e) != CURLM_OK) {
+		curl_fn.curl_easy_cleanup(e);
 		free(p->body);
 		p->body = NULL;
 		free(p->url);
@@ -1142,12 +1163,12 @@ static void reap(struct push *p)
 	CURLMsg *m;
 	int left;
 
-	while ((m = curl_multi_info_read(p->multi, &left))) {
+	while ((m = curl_fn.curl_multi_info_read(p->multi, &left))) {
 		long status = 0;
 
 		if (m->msg != CURLMSG_DONE || m->easy_handle != p->easy)
 			continue;
-		curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
+		curl_fn.curl_easy_getinfo(p->easy, CURLINFO_RESPONSE_CODE, &status);
 		request_done(p, m->data.result, status);
 	}
 	kick(p);
@@ -1259,7 +1280,7 @@ static int add_header(struct push *p, const char *fmt, const char *v)
 	struct curl_slist *l;
 
 	snprintf(line, sizeof(line), fmt, v);
-	l = curl_slist_append(p->hdrs, line);
+	l = curl_fn.curl_slist_append(p->hdrs, line);
 	explicit_bzero(line, sizeof(line));
 	if (!l)
 		return -ENOMEM;
@@ -1290,11 +1311,11 @@ static int build_headers(struct push *p, const char *token)
 	    (p->api == PUSH_API_CONNECT && (err = add_header(p, "%s", "Connect-Protocol-Version: 1"))) ||
 	    /* No "Expect: 100-continue" round trip before big bodies. */
 	    (err = add_header(p, "%s", "Expect:"))) {
-		curl_slist_free_all(p->hdrs);
+		curl_fn.curl_slist_free_all(p->hdrs);
 		p->hdrs = old;
 		return err;
 	}
-	curl_slist_free_all(old);
+	curl_fn.curl_slist_free_all(old);
 	return 0;
 }
 
@@ -1361,6 +1382,12 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 		return NULL;
 	}
 	p->loop = loop;
+	/* libcurl is opened here, not at every start: a run that pushes nothing never maps it. */
+	if (lazylib__load(&curl)) {
+		*err = -ENOENT;
+		pr_err("cannot push: %s", lazylib__why(&curl));
+		goto cleanup;
+	}
 	if (push__check_url(o->url)) {
 		*err = -EINVAL;
 		pr_err("invalid push-url '%s': expected http://HOST[:PORT][/PATH] or https://...",
@@ -1434,12 +1461,12 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 		p->rng = now_mono_ns();
 	p->rng |= 1;
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+	if (curl_fn.curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		*err = -ENOMEM;
 		pr_err("cannot initialise libcurl");
 		goto cleanup;
 	}
-	p->multi = curl_multi_init();
+	p->multi = curl_fn.curl_multi_init();
 	p->tcurl = evloop__add_timer(loop, on_curl_timeout, p);
 	p->tretry = evloop__add_timer(loop, on_retry, p);
 	if (!p->multi || !p->tcurl || !p->tretry) {
@@ -1447,12 +1474,12 @@ struct push *push__new(const struct push_opts *o, struct evloop *loop, int *err)
 		pr_err("cannot set up pushing: %s", strerror(-*err));
 		goto cleanup;
 	}
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
-	curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer);
-	curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
+	curl_fn.curl_multi_setopt(p->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
+	curl_fn.curl_multi_setopt(p->multi, CURLMOPT_SOCKETDATA, p);
+	curl_fn.curl_multi_setopt(p->multi, CURLMOPT_TIMERFUNCTION, on_timer);
+	curl_fn.curl_multi_setopt(p->multi, CURLMOPT_TIMERDATA, p);
 	/* One request at a time keeps windows in order; the connection is reused between them. */
-	curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 1L);
+	curl_fn.curl_multi_setopt(p->multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, 1L);
 	pr_notice("pushing every window to %s (%s API) as service_name=%s%s%s, spool %s up to %llu "
 		  "bytes", p->api == PUSH_API_INGEST ? p->base : p->endpoint,
 		  push_api_names[p->api], p->service, p->labels[0] ? " with " : "", p->labels,
@@ -1475,8 +1502,8 @@ void push__free(struct push *p)
 	if (!p)
 		return;
 	if (p->easy) {
-		curl_multi_remove_handle(p->multi, p->easy);
-		curl_easy_cleanup(p->easy);
+		curl_fn.curl_multi_remove_handle(p->multi, p->easy);
+		curl_fn.curl_easy_cleanup(p->easy);
 		spool__release(p->spool, false);
 	}
 	left = p->spool ? spool__count(p->spool) : 0;
@@ -1488,11 +1515,12 @@ void push__free(struct push *p)
 			"across restarts)", left, left == 1 ? "" : "s");
 	/* Its sockets leave the loop through on_socket's CURL_POLL_REMOVE. */
 	if (p->multi)
-		curl_multi_cleanup(p->multi);
+		curl_fn.curl_multi_cleanup(p->multi);
 	evloop__del_timer(p->tcurl);
 	evloop__del_timer(p->tretry);
 	spool__free(p->spool);
-	curl_slist_free_all(p->hdrs);
+	if (p->hdrs)
+		curl_fn.curl_slist_free_all(p->hdrs);
 	free(p->body);
 	free(p->url);
 	free(p->base);

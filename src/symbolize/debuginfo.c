@@ -16,12 +16,22 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "base/lazylib.h"
 #include "symbolize/debuginfo.h"
 #include "base/elfimage.h"
 #include "symbolize/elfsyms.h"
 #include "base/log.h"
 #include "base/rootfs.h"
 #include "base/util.h"
+
+#define DFD_SYMS(X)                                                                                \
+	X(debuginfod_begin)                                                                        \
+	X(debuginfod_end)                                                                          \
+	X(debuginfod_find_debuginfo)                                                               \
+	X(debuginfod_get_user_data)                                                                \
+	X(debuginfod_set_progressfn)                                                               \
+	X(debuginfod_set_user_data)
+LAZYLIB(dfd, "libdebuginfod.so.1", DFD_SYMS);
 
 #define DEFAULT_DEBUG_DIR "/usr/lib/debug"
 /* The xz decoder's own memory (its dictionary): xz -9 needs 65 MiB, a crafted header asks 4 GiB. */
@@ -73,7 +83,7 @@ void debuginfo__free(struct debuginfo *d)
 	if (!d)
 		return;
 	if (d->client)
-		debuginfod_end(d->client);
+		dfd_fn.debuginfod_end(d->client);
 	free(d->dirs);
 	free(d);
 }
@@ -399,7 +409,7 @@ static int by_debuglink(struct debuginfo *d, int rootfd, const char *bid, const 
 
 static int progress(debuginfod_client *c, long a, long b)
 {
-	struct debuginfo *d = debuginfod_get_user_data(c);
+	struct debuginfo *d = dfd_fn.debuginfod_get_user_data(c);
 
 	/* Non-zero cancels the transfer. */
 	return now_mono_ns() > d->deadline_ns;
@@ -417,19 +427,25 @@ static int by_debuginfod(struct debuginfo *d, const char *bid)
 		return -ETIME;
 	}
 	if (!d->client) {
-		d->client = debuginfod_begin();
+		/* libdebuginfod (and the libcurl it brings) only for a run that fetches. */
+		if (lazylib__load(&dfd)) {
+			d->client_failed = true;
+			pr_warn("cannot fetch from debuginfod: %s, ignoring", lazylib__why(&dfd));
+			return -ENOENT;
+		}
+		d->client = dfd_fn.debuginfod_begin();
 		if (!d->client) {
 			d->client_failed = true;
 			pr_warn("cannot start a debuginfod client, ignoring");
 			return -ENOENT;
 		}
-		debuginfod_set_user_data(d->client, d);
-		debuginfod_set_progressfn(d->client, progress);
+		dfd_fn.debuginfod_set_user_data(d->client, d);
+		dfd_fn.debuginfod_set_progressfn(d->client, progress);
 	}
 	start = now_mono_ns();
 	left = d->budget_ns - d->spent_ns;
 	d->deadline_ns = start + MIN(d->timeout_ns, left);
-	fd = debuginfod_find_debuginfo(d->client, (const unsigned char *)bid, 0, NULL);
+	fd = dfd_fn.debuginfod_find_debuginfo(d->client, (const unsigned char *)bid, 0, NULL);
 	d->spent_ns += now_mono_ns() - start;
 	if (fd < 0) {
 		d->st.debuginfod_failed++;

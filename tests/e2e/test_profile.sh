@@ -51,6 +51,15 @@ if need_root "profiling"; then
 	done
 	set --
 
+	# Libraries only push, debuginfod, --listen and systemd need are opened at first use
+	# (src/base/lazylib.h): a one-shot run maps none of them. The command's parent is flamed.
+	"$FLAMED" -o "$T/lazy.folded" -- sh -c 'cat /proc/$PPID/maps' >"$T/lazy.maps" 2>/dev/null
+	rc=$?
+	check "lazy libraries: the maps read are flamed's (exit $rc, libbpf mapped)" \
+		bash -c "[ $rc = 0 ] && grep -q 'libbpf\.so' '$T/lazy.maps'"
+	check "lazy libraries: a one-shot run maps no libcurl, libdebuginfod, libmicrohttpd, libsystemd" \
+		bash -c "! grep -E 'lib(curl|debuginfod|microhttpd|systemd)' '$T/lazy.maps'"
+
 	# --pid mode on a running process: sample count within 25% of frequency x duration, where
 	# the duration is the CPU time the process really got (all of it on an idle machine).
 	"$WL/chain" 8 &

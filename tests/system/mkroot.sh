@@ -10,7 +10,7 @@ CACHE=${FLAMED_TEST_CACHE:-/var/cache/flamed-test}
 # Bump when the way the root is made changes.
 REVISION=1
 # systemd boots the container; procps has /bin/kill (ExecReload=); util-linux (essential) has
-# findmnt. The rest are the shared libraries flamed links (the .deb's shlibs Depends).
+# findmnt. The rest are the shared libraries flamed links or opens (the .deb's Depends).
 INCLUDE="systemd,systemd-sysv,dbus,procps,libbpf1,libelf1,libdw1,zlib1g,libprotobuf-c1,libsystemd0,\
 liblzma5,libdebuginfod1,libcurl4,libmicrohttpd12"
 
