@@ -6,7 +6,7 @@
 #
 #   bash bench/run.sh              all of them, short settings (about 15 minutes, root)
 #   bash bench/run.sh NAME...      only those (render, perfscript, unwind_tables, overhead,
-#                                  unwind_cost, symbolize, storm, soak, fleet_size)
+#                                  event_floor, unwind_cost, symbolize, storm, soak, fleet_size)
 #
 # Longer runs: call a script itself (each documents its arguments).
 set -u
@@ -19,14 +19,16 @@ declare -A ARGS=(
 	[perfscript]="3"
 	[unwind_tables]=""
 	[overhead]="1"
+	[event_floor]="3"
 	[unwind_cost]="3"
 	[symbolize]="16 100"
 	[storm]="30"
 	[soak]="2"
 	[fleet_size]="3 5"
 )
-ORDER="render perfscript unwind_tables overhead unwind_cost symbolize storm soak fleet_size"
-NEEDS_ROOT="overhead unwind_cost storm soak fleet_size"
+ORDER="render perfscript unwind_tables overhead event_floor unwind_cost symbolize storm soak"
+ORDER+=" fleet_size"
+NEEDS_ROOT="overhead event_floor unwind_cost storm soak fleet_size"
 
 names=("$@")
 [ ${#names[@]} = 0 ] && read -r -a names <<<"$ORDER"
