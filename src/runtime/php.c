@@ -139,6 +139,8 @@ int php__format_name(char *out, size_t outlen, const char *class, const char *na
 struct phpproc {
 	uint32_t pid;
 	bool exited;
+	bool refused;		/* its memory did not read as the layout says: native only */
+	unsigned int good, bad;	/* functions named / that contradicted the layout */
 	struct php_layout l;
 };
 
@@ -166,6 +168,10 @@ struct phpfile {
 };
 
 #define PHP_MAX_NAMES 200000
+/* Functions in a row, none named before, that contradict the layout before it is refused. */
+#define PHP_BAD_NAMES 8
+/* zend_types.h: the type of a zend_string in its gc.u.type_info. */
+#define PHP_IS_STRING 6
 #define PHP_NAME_MAX 512
 #define PHP_RODATA_MAX (16ULL << 20)
 
@@ -337,7 +343,7 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 			continue;
 		}
 		if (pp && !pp->exited && pp->l.major == l.major && pp->l.minor == l.minor)
-			return;	/* told already */
+			return;	/* told already, or refused */
 		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
 		if (!pp) {
 			if (grow_array((void **)&php->procs, &php->cap_procs, php->nr_procs + 1,
@@ -386,6 +392,21 @@ static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
 	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
 }
 
+/*
+ * Whether a zend_string's header at addr says it is one: gc.u.type_info (zend_refcounted_h,
+ * the 4 bytes after the refcount; Zend/zend_types.h) has IS_STRING (6) in its low nibble,
+ * interned or not. Every name and file the layout leads to is one, so a mismatch means the
+ * offsets do not fit this binary (a patch release that moved a field), not a freed function.
+ */
+static int zstr_header(uint32_t pid, uint64_t addr)
+{
+	uint32_t type_info;
+
+	if (read_mem(pid, addr + 4, &type_info, 4) != 4)
+		return -EFAULT;
+	return (type_info & 0xf) == PHP_IS_STRING ? 0 : -EPROTO;
+}
+
 /* A zend_string at addr as a malloc'd C string (cut at 400 bytes); NULL if unreadable. */
 static char *read_zstr(uint32_t pid, const struct php_layout *l, uint64_t addr)
 {
@@ -415,7 +436,10 @@ static void phpname_clear(struct phpname *n)
 	memset(n, 0, sizeof(*n));
 }
 
-/* Reads the zend_function at func of pp into ret. 0 or -errno. */
+/*
+ * Reads the zend_function at func of pp into ret. 0 or -errno: -EINVAL for what is no longer a
+ * user function (freed, reused), -EPROTO when its strings are not strings (zstr_header).
+ */
 static int name_func(struct phpproc *pp, uint64_t func, struct phpname *ret)
 {
 	const struct php_layout *l = &pp->l;
@@ -433,6 +457,9 @@ static int name_func(struct phpproc *pp, uint64_t func, struct phpname *ret)
 	    read_u64(pp->pid, func + l->fn_scope, &scope) ||
 	    read_u64(pp->pid, func + l->op_filename, &file))
 		return -EFAULT;
+	if ((fname && zstr_header(pp->pid, fname) == -EPROTO) || !file ||
+	    zstr_header(pp->pid, file) == -EPROTO)
+		return -EPROTO;
 	read_mem(pp->pid, func + l->op_line_start, &start, sizeof(start));
 	ret->eval = type == PHP_ZEND_EVAL_CODE;
 	ret->line_start = start;
@@ -499,19 +526,53 @@ static int names_rehash(struct php *php, size_t cap, bool trim)
 	return 0;
 }
 
+/*
+ * The checks at attach are of the binary (symbols, version); the layout itself is checked on
+ * the process's first functions: when PHP_BAD_NAMES of them and none before read as no layout
+ * of this version would (zstr_header), its offsets are wrong for this build. Say so once, and
+ * profile it natively from then on, as a version without a layout.
+ */
+static void refuse(struct php *php, struct phpproc *pp)
+{
+	pr_warn("php: process %u (PHP %u.%u): its functions do not read as the %u.%u layout says "
+		"(a build whose structures moved?): its PHP functions are not named, native "
+		"frames only",
+		pp->pid, pp->l.major, pp->l.minor, pp->l.major, pp->l.minor);
+	pp->refused = true;
+	bpf_map_delete_elem(php->procs_fd, &pp->pid);
+}
+
+int php__read_function(uint32_t pid, const struct php_layout *l, uint64_t func, char *out,
+		       size_t outlen)
+{
+	struct phpproc pp = { .pid = pid, .l = *l };
+	struct phpname n;
+	int err = name_func(&pp, func, &n);
+
+	if (!err)
+		snprintf(out, outlen, "%s (%s)", n.func_name, n.file ? n.file : "?");
+	phpname_clear(&n);
+	return err;
+}
+
 static const struct phpname *name_of(struct php *php, uint32_t pid, uint64_t func)
 {
 	struct phpproc *pp;
 	struct phpname *s, n;
+	int err;
 
 	s = name_slot(php, pid, func);
 	if (s && s->func)
 		return s;
 	pp = proc_find(php, pid);
-	if (!pp || pp->exited || php->nr_names >= PHP_MAX_NAMES)
+	if (!pp || pp->exited || pp->refused || php->nr_names >= PHP_MAX_NAMES)
 		return NULL;
-	if (name_func(pp, func, &n))
+	err = name_func(pp, func, &n);
+	if (err == -EPROTO && !pp->good && ++pp->bad == PHP_BAD_NAMES)
+		refuse(php, pp);
+	if (err)
 		return NULL;
+	pp->good++;
 	if ((php->nr_names + 1) * 4 >= php->cap_names * 3 &&
 	    names_rehash(php, php->cap_names ? php->cap_names * 2 : 1024, false)) {
 		phpname_clear(&n);

@@ -48,6 +48,14 @@ bool php__is_php_name(const char *path);
 int php__format_name(char *out, size_t outlen, const char *class, const char *name, bool eval,
 		     const char *file, uint32_t line);
 
+/*
+ * The zend_function at func of process pid read with layout l, as "Class::method (file)" into
+ * out: 0; -EINVAL when it is no user function; -EPROTO when its strings are not zend_strings
+ * (the layout does not fit); -EFAULT when unreadable.
+ */
+int php__read_function(uint32_t pid, const struct php_layout *l, uint64_t func, char *out,
+		       size_t outlen);
+
 struct php;
 struct sampler;
 struct unwinder;

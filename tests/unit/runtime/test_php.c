@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "harness.h"
 #include "runtime/php.h"
@@ -76,4 +77,66 @@ TEST(php_frame_encoding)
 	CHECK(!RUNTIME_FRAME_IS(0x7fffffffe000ULL));
 	CHECK(!RUNTIME_FRAME_IS(0xffffffff81000000ULL));
 	CHECK(!RUNTIME_FRAME_IS(0xffffffffffffff01ULL));	/* OFFCPU_STATE_ADDR */
+}
+
+/* A zend_string as PHP 8.2 lays it out (gc refcount, type_info, hash, len, val). */
+struct fake_zstr {
+	uint32_t refcount, type_info;
+	uint64_t h, len;
+	char val[32];
+};
+
+static void fake_zstr(struct fake_zstr *z, const char *s, uint32_t type_info)
+{
+	memset(z, 0, sizeof(*z));
+	z->type_info = type_info;
+	z->len = strlen(s);
+	memcpy(z->val, s, z->len);
+}
+
+/*
+ * The layout is checked on what it leads to: a function read from this process's own memory
+ * (fake structures at the 8.2 offsets) is named when its strings are zend_strings, refused
+ * with -EPROTO when they are not, and -EINVAL when it is no user function.
+ */
+TEST(php_read_function_checks_the_layout)
+{
+	static struct fake_zstr name, cname, file, notstr;
+	static uint64_t ce[4];
+	static unsigned char fn[256] __attribute__((aligned(8)));
+	struct php_layout l;
+	char out[128];
+	uint64_t p;
+	uint32_t pid = getpid();
+
+	CHECK_EQ_INT(php__layout(8, 2, &l), 0);
+	fake_zstr(&name, "mid", 6 | 0x40);	/* IS_STRING, interned */
+	fake_zstr(&cname, "Outer", 6 | 0x40);
+	fake_zstr(&file, "/srv/app.php", 6);
+	fake_zstr(&notstr, "mid", 7);		/* an array's type */
+	p = (uintptr_t)&cname;
+	memcpy(&ce[l.ce_name / 8], &p, 8);
+	memset(fn, 0, sizeof(fn));
+	fn[l.off.fn_type] = 2;			/* ZEND_USER_FUNCTION */
+	p = (uintptr_t)&name;
+	memcpy(fn + l.fn_name, &p, 8);
+	p = (uintptr_t)ce;
+	memcpy(fn + l.fn_scope, &p, 8);
+	p = (uintptr_t)&file;
+	memcpy(fn + l.op_filename, &p, 8);
+	CHECK_EQ_INT(php__read_function(pid, &l, (uintptr_t)fn, out, sizeof(out)), 0);
+	CHECK_EQ_STR(out, "Outer::mid (/srv/app.php)");
+
+	/* A function name that is not a string: the offsets do not fit. */
+	p = (uintptr_t)&notstr;
+	memcpy(fn + l.fn_name, &p, 8);
+	CHECK_EQ_INT(php__read_function(pid, &l, (uintptr_t)fn, out, sizeof(out)), -EPROTO);
+	/* No file at all: the same. */
+	p = (uintptr_t)&name;
+	memcpy(fn + l.fn_name, &p, 8);
+	memset(fn + l.op_filename, 0, 8);
+	CHECK_EQ_INT(php__read_function(pid, &l, (uintptr_t)fn, out, sizeof(out)), -EPROTO);
+	/* An internal function (freed and reused memory looks like this): not a layout error. */
+	fn[l.off.fn_type] = 1;
+	CHECK_EQ_INT(php__read_function(pid, &l, (uintptr_t)fn, out, sizeof(out)), -EINVAL);
 }
