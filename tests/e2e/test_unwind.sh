@@ -110,7 +110,10 @@ if need_root "dwarf unwinding"; then
 	# clang's libraries first (about 16 MiB of tables): the late process's rows then lie in a
 	# later 1 MiB chunk, made after flamed dropped CAP_BPF (by the chunk maker).
 	clang --version >/dev/null
-	"$WL/nofp" 1
+	# 3 s: system-wide, nothing holds a new process until its tables are indexed (command mode
+	# holds the exec), so its first samples fall back to frame pointers; under ASan with both
+	# CPUs busy that took 0.2 s, 20% of a 1 s run.
+	"$WL/nofp" 3
 	kill -INT $fl
 	wait $fl
 	mib=$(sed -nE 's/.*unwind tables: [0-9]+ loaded \(([0-9.]+) MiB.*/\1/p' "$T/late.err")
