@@ -115,6 +115,15 @@ ticks_at_least() {
 	local t
 	t=$(cpu_ticks "$1" 2>/dev/null) && [ -n "$t" ] && [ "$t" -ge "$2" ]
 }
+# settled PID: the process used at most a tenth of a CPU over the last half second (its
+# work done), for wait_until; false once it is gone.
+settled() {
+	local a b
+	a=$(cpu_ticks "$1" 2>/dev/null) || return 1
+	sleep 0.5 # the span over which its CPU time is compared
+	b=$(cpu_ticks "$1" 2>/dev/null) || return 1
+	[ -n "$a" ] && [ -n "$b" ] && [ $((b - a)) -le 5 ]
+}
 
 # free_port: a loopback TCP port nobody listens on now.
 free_port() {
