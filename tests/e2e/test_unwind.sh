@@ -109,13 +109,20 @@ if need_root "dwarf unwinding"; then
 	check "system-wide: profiling started" wait_for "$T/late.err" "profiling" 30
 	# clang's libraries first (about 16 MiB of tables): the late process's rows then lie in a
 	# later 1 MiB chunk, made after flamed dropped CAP_BPF (by the chunk maker).
-	clang --version >/dev/null
+	# clang waits on a pipe until flamed has settled: a process gone before flamed reached it
+	# (clang --version, under ASan with both CPUs busy) has no tables loaded.
+	mkfifo "$T/clang.in"
+	clang -fsyntax-only -x c - <"$T/clang.in" &
+	cl=$!
+	exec 9>"$T/clang.in"
 	# System-wide, nothing holds a new process until its tables are indexed (command mode holds
 	# the exec), so its first samples fall back to frame pointers; and flamed indexes in order,
 	# clang's 16 MiB of tables first. Under ASan with both CPUs busy that was 20% of a 1 s run.
 	# So the late process starts once flamed is done with clang, and runs 3 s.
 	check "system-wide: flamed done with clang's tables (under 10% of a CPU)" \
 		wait_until 120 settled "$fl"
+	exec 9>&-
+	wait $cl
 	"$WL/nofp" 3
 	kill -INT $fl
 	wait $fl
