@@ -34,6 +34,8 @@ const volatile bool dwarf_unwind = false;
 const volatile bool filter_cgroups = false;
 const volatile __u32 cgroup_max_level = 0;
 const volatile bool record_cgroup = false;
+/* New stacks with runtime frames go to the new_stacks ring buffer (a runtime module is on). */
+const volatile bool announce_new_stacks = false;
 
 /* Which generation of maps the programs write; flipped by the loader. */
 __u32 gen = 0;
@@ -172,6 +174,18 @@ struct ustacks_map {
 
 struct ustacks_map ustacks0 SEC(".maps");
 struct ustacks_map ustacks1 SEC(".maps");
+
+/*
+ * A user stack with language runtime frames, new in this generation: the loader names its
+ * code objects at once (src/sample/sampler.c, sampler__new_stacks), while the process still
+ * lives. Names were read at the drain, once a second, and a script shorter than that kept
+ * "[python code 0x...]". Only new stacks are sent: the cost is the copy of one stack for
+ * each distinct stack a generation, none on the samples that find theirs.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 128 * 1024);
+} new_stacks SEC(".maps");
 
 #define UW_CHUNK 1024	/* a power of two */
 #define PAGE_SIZE 4096
@@ -914,10 +928,25 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 	if (!st)
 		return 0;
 	/* Most stacks are there already: a lookup takes no lock, an update does. */
-	if (!bpf_map_lookup_elem(ustacks, &st->hash) &&
-	    bpf_map_update_elem(ustacks, &st->hash, &st->stack, BPF_NOEXIST) == -E2BIG) {
-		stat_inc(STAT_USTACKS_FULL);
-		return 0;
+	if (!bpf_map_lookup_elem(ustacks, &st->hash)) {
+		long err = bpf_map_update_elem(ustacks, &st->hash, &st->stack, BPF_NOEXIST);
+
+		if (err == -E2BIG) {
+			stat_inc(STAT_USTACKS_FULL);
+			return 0;
+		}
+		if (!err && (st->py_frames | st->php_frames | st->v8_frames) &&
+		    announce_new_stacks) {
+			struct new_stack *ns = bpf_ringbuf_reserve(&new_stacks, sizeof(*ns), 0);
+
+			if (ns) {
+				ns->tgid = tgid;
+				__builtin_memcpy(&ns->stack, &st->stack, sizeof(ns->stack));
+				bpf_ringbuf_submit(ns, 0);
+			} else {
+				stat_inc(STAT_NEW_STACKS_LOST);
+			}
+		}
 	}
 	return st->hash;
 }

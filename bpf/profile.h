@@ -3,6 +3,8 @@
 #ifndef FLAMED_BPF_PROFILE_H
 #define FLAMED_BPF_PROFILE_H
 
+#include "unwind.h"
+
 #define TASK_COMM_LEN 16
 #define MAX_STACK_DEPTH 127
 
@@ -19,6 +21,13 @@ struct sample_key {
 	char comm[TASK_COMM_LEN];	/* thread name */
 	char pcomm[TASK_COMM_LEN];	/* process (group leader) name */
 	__u64 cgroup_id;	/* cgroup v2 id of the thread when record_cgroup is set, else 0 */
+};
+
+/* A new user stack with language runtime frames (the new_stacks ring buffer). */
+struct new_stack {
+	__u32 tgid;
+	__u32 pad;
+	struct ustack_val stack;
 };
 
 /* Depth of the cgroup v2 hierarchy searched for a --cgroup target (level 0 is the root). */
@@ -48,6 +57,7 @@ enum stat_idx {
 	STAT_PHP_READ,		/* PHP frame walks cut by a failed read of the process */
 	STAT_V8_STACKS,		/* user stacks with JavaScript (V8) frames */
 	STAT_V8_READ,		/* JavaScript frames left native: their JSFunction unreadable */
+	STAT_NEW_STACKS_LOST,	/* new runtime stacks not announced: the ring buffer was full */
 	STAT_MAX,
 };
 

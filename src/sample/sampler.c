@@ -54,6 +54,9 @@ struct sampler {
 	struct unwind_array rows;	/* unwind_rows */
 	struct unwind_array pages;	/* unwind_pages */
 	struct ustack_val *kval;	/* an off-CPU kernel stack being drained */
+	struct ring_buffer *new_rb;	/* new_stacks, with announce_new_stacks */
+	sampler_new_stack_fn new_fn;
+	void *new_ctx;
 };
 
 int parse_cpu_list(const char *s, bool *cpus, int max)
@@ -289,6 +292,40 @@ static int builtin_btf(void)
 	return fd;
 }
 
+/* One record of new_stacks: checked, since its size is the kernel's word only. */
+static int on_new_stack(void *ctx, void *data, size_t size)
+{
+	const struct new_stack *ns = data;
+	struct sampler *s = ctx;
+	int n;
+
+	if (size < sizeof(*ns) || !s->new_fn)
+		return 0;
+	n = MIN(ns->stack.n, (uint32_t)MAX_STACK_DEPTH);
+	n = sampler__user_frames((const uint64_t *)ns->stack.ips, n, ns->stack.flags);
+	if (n > 0)
+		s->new_fn(s->new_ctx, ns->tgid, (const uint64_t *)ns->stack.ips, n);
+	return 0;
+}
+
+int sampler__new_stacks_fd(struct sampler *s)
+{
+	return s->new_rb ? ring_buffer__epoll_fd(s->new_rb) : -1;
+}
+
+int sampler__new_stacks(struct sampler *s, sampler_new_stack_fn fn, void *ctx)
+{
+	int n;
+
+	if (!s->new_rb)
+		return 0;
+	s->new_fn = fn;
+	s->new_ctx = ctx;
+	n = ring_buffer__consume(s->new_rb);
+	s->new_fn = NULL;
+	return n < 0 ? n : 0;
+}
+
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	uint64_t t0;
@@ -372,6 +409,10 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		preallocate(s->skel->maps.ustacks1);
 	}
 	s->skel->rodata->dwarf_unwind = o->dwarf;
+	s->skel->rodata->announce_new_stacks = o->dwarf && o->announce_new_stacks;
+	/* A ring buffer's smallest size (a page) when nothing is announced. */
+	if (!s->skel->rodata->announce_new_stacks)
+		bpf_map__set_max_entries(s->skel->maps.new_stacks, getpagesize());
 	max_rows = o->unwind_rows ? o->unwind_rows : 1 << 22;
 	/*
 	 * A page entry per 4 KiB of code: tables have 50-60 rows per page (libc, libLLVM), so one
@@ -400,6 +441,15 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		close(btf_fd);
 	btf_fd = -1;
 	s->inner_fd = bpf_map__fd(s->skel->maps.barrier_inner);
+	if (s->skel->rodata->announce_new_stacks) {
+		s->new_rb = ring_buffer__new(bpf_map__fd(s->skel->maps.new_stacks), on_new_stack,
+					     s, NULL);
+		if (!s->new_rb) {
+			err = -errno;
+			pr_err("cannot read the new-stack ring buffer: %s", strerror(-err));
+			goto cleanup;
+		}
+	}
 	s->uval = calloc(1, sizeof(*s->uval));
 	s->kval = calloc(1, sizeof(*s->kval));
 	if (!s->uval || !s->kval) {
@@ -865,6 +915,7 @@ void sampler__free(struct sampler *s)
 	free(s->pfds);
 	bpf_link__destroy(s->flush_link);
 	bpf_link__destroy(s->switch_link);
+	ring_buffer__free(s->new_rb);
 	profile_bpf__destroy(s->skel);
 	free(s->keys);
 	free(s);

@@ -32,6 +32,7 @@ struct sampler_opts {
 	bool offcpu;		/* count off-CPU time at scheduler switches (bpf/offcpu.h) */
 	uint64_t offcpu_min_ns;	/* shorter intervals are only summed (STAT_OFFCPU_SHORT_NS) */
 	uint32_t offcpu_sample;	/* record 1 switch in N, counted N times; 0 or 1 = all */
+	bool announce_new_stacks;	/* with dwarf: sampler__new_stacks sees new runtime stacks */
 };
 
 struct sampler;
@@ -55,6 +56,17 @@ int sampler__attach(struct sampler *s);
  * nanoseconds and its kernel stack's leaf is OFFCPU_STATE_ADDR(key->state).
  */
 int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t *lost_drain);
+/* A user stack with language runtime frames, leaf first, as first met in a generation. */
+typedef void (*sampler_new_stack_fn)(void *ctx, uint32_t tgid, const uint64_t *ustack, int n);
+/*
+ * With announce_new_stacks: an fd (epoll) readable when stacks with runtime frames were new
+ * in the generation; -1 without. Such a stack is announced once a generation, at its first
+ * sample, so that its code objects can be named while the process lives: a process gone
+ * before the next drain keeps its names.
+ */
+int sampler__new_stacks_fd(struct sampler *s);
+/* Hands the stacks announced since the last call to fn; 0 or -errno. */
+int sampler__new_stacks(struct sampler *s, sampler_new_stack_fn fn, void *ctx);
 /* Cumulative statistics summed over CPUs, indexed by enum stat_idx. */
 int sampler__read_stats(struct sampler *s, uint64_t out[STAT_MAX]);
 int sampler__nr_cpus(const struct sampler *s);

@@ -207,6 +207,28 @@ static void on_events(void *ctx, int fd, uint32_t events)
 	session__consume(ctx);
 }
 
+static void on_new_stack(void *ctx, uint32_t tgid, const uint64_t *u, int nu)
+{
+	struct session *s = ctx;
+
+	python__prefetch(s->python, tgid, u, nu);
+	php__prefetch(s->php, tgid, u, nu);
+	v8__prefetch(s->v8, tgid, u, nu);
+}
+
+/* Stacks with runtime frames, new in the generation: named now, the process may not last. */
+static void on_new_stacks(void *ctx, int fd, uint32_t events)
+{
+	struct session *s = ctx;
+	int err;
+
+	/* Mappings first: the runtime module must know the process before it names a frame. */
+	session__consume(s);
+	err = sampler__new_stacks(s->smp, on_new_stack, s);
+	if (err)
+		pr_warn("cannot read the new stacks: %s, ignoring", strerror(-err));
+}
+
 /* Every second: the kernel's counts into the aggregate, and the end once the targets are gone. */
 static void on_drain(void *ctx)
 {
@@ -235,6 +257,10 @@ static int add_to_loop(struct session *s)
 
 	if (err)
 		return err;
+	fd = sampler__new_stacks_fd(s->smp);
+	err = fd >= 0 ? evloop__add_fd(s->loop, fd, EPOLLIN, on_new_stacks, s) : 0;
+	if (err)
+		return err;
 	s->tdrain = evloop__add_timer(s->loop, on_drain, s);
 	s->tend = evloop__add_timer(s->loop, on_end, s);
 	return s->tdrain && s->tend ? 0 : -ENOMEM;
@@ -258,6 +284,7 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		.offcpu = o->mode != PROFILE_CPU,
 		.offcpu_min_ns = (uint64_t)o->offcpu_min_us * 1000,
 		.offcpu_sample = o->offcpu_sample,
+		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8,
 	};
 	struct session *s = calloc(1, sizeof(*s));
 	struct cgroups_target *cgt = NULL;
@@ -445,6 +472,8 @@ void session__free(struct session *s)
 		return;
 	if (s->procs && procs__epoll_fd(s->procs) >= 0)
 		evloop__del_fd(s->loop, procs__epoll_fd(s->procs));
+	if (s->smp && sampler__new_stacks_fd(s->smp) >= 0)
+		evloop__del_fd(s->loop, sampler__new_stacks_fd(s->smp));
 	evloop__del_timer(s->tdrain);
 	evloop__del_timer(s->tend);
 	python__free(s->python);

@@ -231,6 +231,20 @@ if need_root "python frames" && need_tool "python frames" python3; then
 		fail "embedded libpython: pyenv's libpython3.12.so.1.0 not found"
 	fi
 
+	# A script shorter than a drain (0.4 s of wall time): its code objects are named while it
+	# runs, as each new stack with Python frames is announced (the new_stacks ring buffer),
+	# not at the drain once a second, when the process is gone ("[python code 0x...]" in
+	# every sample before). The stacks of its last instants may still go unnamed: 5% allowed.
+	"$FLAMED" -F 999 -o "$T/short.folded" -- /usr/bin/python3 "$SCRIPT" 0.4 wall \
+		2>"$T/short.err"
+	check "script shorter than a drain: exit 0" test $? = 0
+	read -r chain running total < <(pychain_stats python3 "$T/short.folded")
+	unnamed=$(awk '/\[python code 0x/ { n += $NF } END { print n + 0 }' "$T/short.folded")
+	check "script shorter than a drain: >= 90% of Python samples have the chain named ($chain/$running)" \
+		test "$running" -ge 30 -a $((chain * 100)) -ge $((running * 90))
+	check "script shorter than a drain: <= 5% with an unnamed code object ($unnamed of $total)" \
+		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+
 	# --python off: the eval loop's native frames stay, no Python frame.
 	"$FLAMED" -F 499 --python off -o "$T/off.folded" -- /usr/bin/python3 "$SCRIPT" 1 2>/dev/null
 	check "--python off: no _[p] frame, _PyEval_EvalFrameDefault kept" \
