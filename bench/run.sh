@@ -6,7 +6,8 @@
 #
 #   bash bench/run.sh              all of them, short settings (about 15 minutes, root)
 #   bash bench/run.sh NAME...      only those (render, perfscript, unwind_tables, overhead,
-#                                  event_floor, unwind_cost, symbolize, storm, soak, fleet_size)
+#                                  event_floor, unwind_cost, symbolize, storm, soak, fleet_size,
+#                                  scale)
 #
 # Longer runs: call a script itself (each documents its arguments).
 set -u
@@ -25,10 +26,11 @@ declare -A ARGS=(
 	[storm]="30"
 	[soak]="2"
 	[fleet_size]="3 5"
+	[scale]="200 10"
 )
 ORDER="render perfscript unwind_tables overhead event_floor unwind_cost symbolize storm soak"
-ORDER+=" fleet_size"
-NEEDS_ROOT="overhead event_floor unwind_cost storm soak fleet_size"
+ORDER+=" fleet_size scale"
+NEEDS_ROOT="overhead event_floor unwind_cost storm soak fleet_size scale"
 
 names=("$@")
 [ ${#names[@]} = 0 ] && read -r -a names <<<"$ORDER"

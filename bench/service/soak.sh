@@ -10,9 +10,10 @@
 #                                binary is a file the symbol cache keeps until its cap, so the
 #                                cap is lowered (SOAK_OPTS, default --symbol-cache-mb 64) to
 #                                reach the plateau within the run.
-#   bench/service/soak.sh cost [SECS]    steady-state cost at 99 Hz (default 60 s each, --interval 10):
+#   bench/service/soak.sh cost [SECS]    steady-state cost (default 60 s each, --interval 10):
 #                                flamed's own CPU time as a fraction of one CPU, idle-ish and with
-#                                every CPU busy, plus the BPF program's time per sample.
+#                                every CPU busy, plus the BPF program's time per sample; at each
+#                                rate of RATES (default "19 99 999" Hz), one daemon per rate.
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -148,22 +149,27 @@ PY
 }
 
 cost() {
-	local secs=${1:-60} n i
+	local secs=${1:-60} n i hz busy
 	n=$(nproc)
 	sysctl -q kernel.bpf_stats_enabled=1
-	start_flamed --interval 10 --formats svg --output-dir "$T/cost"
-	sleep 12
-	echo "== 99 Hz, idle-ish (this machine's background only), $secs s, --interval 10"
-	measure "$secs"
-	echo "== 99 Hz, $n CPU-bound processes (every CPU busy), $secs s, --interval 10"
-	for i in $(seq "$n"); do
-		"$CHAIN" $((secs + 5)) &
-		PIDS+=($!)
+	for hz in ${RATES:-19 99 999}; do
+		start_flamed -F "$hz" --interval 10 --formats svg --output-dir "$T/cost-$hz"
+		sleep 12
+		echo "== $hz Hz, idle-ish (this machine's background only), $secs s, --interval 10"
+		measure "$secs"
+		echo "== $hz Hz, $n CPU-bound processes (every CPU busy), $secs s, --interval 10"
+		busy=()
+		for i in $(seq "$n"); do
+			"$CHAIN" $((secs + 5)) &
+			busy+=($!)
+			PIDS+=($!)
+		done
+		sleep 2
+		measure "$secs"
+		kill "${busy[@]}" 2>/dev/null || true
+		kill -TERM "$FP"
+		wait "$FP" || true
 	done
-	sleep 2
-	measure "$secs"
-	kill -TERM "$FP"
-	wait "$FP" || true
 }
 
 case "${1:-}" in
