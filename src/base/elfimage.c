@@ -460,6 +460,20 @@ unsigned int elfimage__refused(const struct elfimage *im, const char **why)
 	return im->refused;
 }
 
+void elfimage__drop(struct elfimage *im, uint64_t off, uint64_t len)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a, b;
+	size_t size = 0;
+	char *base = im ? elf_rawfile(im->elf, &size) : NULL;
+
+	if (!base || off >= size || len > size - off)
+		return;
+	a = ((uintptr_t)base + off + pg - 1) & ~(pg - 1);
+	b = ((uintptr_t)base + off + len) & ~(pg - 1);
+	if (b > a)
+		madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
 void elfimage__free(struct elfimage *im)
 {
 	if (!im)

@@ -48,6 +48,12 @@ Elf *elfimage__elf(const struct elfimage *im);
 size_t elfimage__mem(const struct elfimage *im);
 /* Sections left out for their size; the first one's reason for the log in *why (or NULL). */
 unsigned int elfimage__refused(const struct elfimage *im, const char **why);
+/*
+ * Gives back the memory of bytes [off, off + len) of the file in the image, whole pages only: a
+ * mapped file's pages are dropped (read again if touched), a read image's come back as zeros.
+ * For a section libelf now holds elsewhere (inflated), whose bytes nothing reads again.
+ */
+void elfimage__drop(struct elfimage *im, uint64_t off, uint64_t len);
 void elfimage__free(struct elfimage *im);
 
 #endif

@@ -89,10 +89,39 @@ static struct elfimage *open_image(struct symfile *f, int fd, bool dwarf, const 
 	return im;
 }
 
+/*
+ * DWARF sections are inflated here, one by one, and each one's compressed bytes in the file's
+ * image given back at once: libdw would inflate them all at dwarf_begin_elf and leave the
+ * compressed pages resident (libc6-dbg's debug file: 3.7 MiB of a one-shot run's 30 MiB peak).
+ * One that does not inflate is left to libdw, which ignores it as it would have.
+ */
+static void inflate_dwarf(struct elfimage *im)
+{
+	Elf *elf = elfimage__elf(im);
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	GElf_Shdr sh;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_COMPRESSED) ||
+		    sh.sh_type == SHT_NOBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (!name || strncmp(name, ".debug_", 7) || elf_compress(scn, 0, 0) < 0)
+			continue;
+		elfimage__drop(im, sh.sh_offset, sh.sh_size);
+	}
+}
+
 static void use_dwarf(struct symfile *f, struct elfimage *im, size_t inflated)
 {
 	int err = 0;
 
+	inflate_dwarf(im);
 	f->dw = dwinfo__new(elfimage__elf(im), &err);
 	if (!f->dw) {
 		if (err != -ENODATA)
