@@ -165,12 +165,34 @@ static bool wanted(const struct sec *s, const char *name, unsigned int want)
 	    (s->type == SHT_SYMTAB || s->type == SHT_DYNSYM ||
 	     !strcmp(name, ".gnu_debuglink") || !strcmp(name, ".gnu_debugdata")))
 		return true;
+	if ((want & ELFIMAGE_CFI) && !strcmp(name, ".debug_frame"))
+		return true;
 	if ((want & ELFIMAGE_DWARF) && (prefix(name, ".debug_") || prefix(name, ".zdebug_") ||
 					!strcmp(name, ".gnu_debugaltlink")))
-		return true;
+		return !elfimage__dwarf_unused(name);
 	if ((want & ELFIMAGE_CFI) && (!strcmp(name, ".eh_frame") ||
 				      !strcmp(name, ".eh_frame_hdr") || !strcmp(name, ".debug_frame")))
 		return true;
+	return false;
+}
+
+bool elfimage__dwarf_unused(const char *name)
+{
+	static const char *const unused[] = {
+		"loc", "loclists", "macro", "macinfo", "pubnames", "pubtypes", "gnu_pubnames",
+		"gnu_pubtypes", "names", "frame",
+	};
+	size_t i;
+
+	if (prefix(name, ".debug_"))
+		name += 7;
+	else if (prefix(name, ".zdebug_"))
+		name += 8;
+	else
+		return false;
+	for (i = 0; i < sizeof(unused) / sizeof(unused[0]); i++)
+		if (!strcmp(name, unused[i]))
+			return true;
 	return false;
 }
 

@@ -13,6 +13,7 @@
 #ifndef FLAMED_ELFIMAGE_H
 #define FLAMED_ELFIMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,13 @@ enum {
 	ELFIMAGE_NOTES = 1 << 3, /* SHT_NOTE (the build id) */
 	ELFIMAGE_READ = 1 << 8,	 /* read even a file that could be mapped (tests) */
 };
+
+/*
+ * A DWARF section that naming never reads (variable locations, macros, name indexes): not
+ * read into an image, and hidden from libdw (which would inflate it). The .debug_loclists of
+ * libc6-dbg alone inflates to 1.4 MiB.
+ */
+bool elfimage__dwarf_unused(const char *name);
 
 /* Caps for files that are read: one section (as stored, and inflated), and a whole file. */
 #define ELFIMAGE_SECTION_MAX (256ULL << 20)

@@ -93,7 +93,8 @@ static struct elfimage *open_image(struct symfile *f, int fd, bool dwarf, const 
  * DWARF sections are inflated here, one by one, and each one's compressed bytes in the file's
  * image given back at once: libdw would inflate them all at dwarf_begin_elf and leave the
  * compressed pages resident (libc6-dbg's debug file: 3.7 MiB of a one-shot run's 30 MiB peak).
- * One that does not inflate is left to libdw, which ignores it as it would have.
+ * One that does not inflate is left to libdw, which ignores it as it would have. Sections
+ * naming never reads (elfimage__dwarf_unused) become SHT_NOBITS, which libdw skips.
  */
 static void inflate_dwarf(struct elfimage *im)
 {
@@ -111,7 +112,14 @@ static void inflate_dwarf(struct elfimage *im)
 		    sh.sh_type == SHT_NOBITS)
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
-		if (!name || strncmp(name, ".debug_", 7) || elf_compress(scn, 0, 0) < 0)
+		if (!name || strncmp(name, ".debug_", 7))
+			continue;
+		if (elfimage__dwarf_unused(name)) {
+			sh.sh_type = SHT_NOBITS;
+			gelf_update_shdr(scn, &sh);
+			continue;
+		}
+		if (elf_compress(scn, 0, 0) < 0)
 			continue;
 		elfimage__drop(im, sh.sh_offset, sh.sh_size);
 	}

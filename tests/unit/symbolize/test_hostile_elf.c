@@ -565,3 +565,21 @@ TEST(eh_frame_absurd_lengths_and_cie_loops)
 	CHECK(t == NULL || unwind_table__nr_rows(t) == 0);
 	unwind_table__free(t);
 }
+
+/* Sections naming never reads: never read into an image, hidden from libdw. */
+TEST(elfimage_dwarf_unused_sections)
+{
+	CHECK(elfimage__dwarf_unused(".debug_loclists"));
+	CHECK(elfimage__dwarf_unused(".debug_loc"));
+	CHECK(elfimage__dwarf_unused(".zdebug_loc"));
+	CHECK(elfimage__dwarf_unused(".debug_macro"));
+	CHECK(elfimage__dwarf_unused(".debug_frame"));
+	CHECK(!elfimage__dwarf_unused(".debug_info"));
+	CHECK(!elfimage__dwarf_unused(".debug_line"));
+	CHECK(!elfimage__dwarf_unused(".debug_line_str"));
+	CHECK(!elfimage__dwarf_unused(".debug_rnglists"));
+	CHECK(!elfimage__dwarf_unused(".debug_str_offsets"));
+	CHECK(!elfimage__dwarf_unused(".debug_loclists.dwo"));
+	CHECK(!elfimage__dwarf_unused(".eh_frame"));
+	CHECK(!elfimage__dwarf_unused("loc"));
+}
