@@ -4,10 +4,11 @@
 # One run loop (src/base/evloop.c) for one-shot and continuous mode (root). Checks: a one-shot
 # profile stopped by SIGINT, SIGTERM or SIGHUP exits 0 and writes the chain workload's stack
 # (main;a;b;c); the daemon reloads on SIGHUP and keeps running, and on SIGTERM writes its last
-# window and exits 0; in both modes the process holds one signalfd, one timerfd and two epoll
-# instances (the loop's, and the one libbpf's perf buffer makes for the mapping events), where
-# the one-shot loop used to hold two timerfds and the daemon five timerfds and three epolls;
-# with push and the HTTP server the daemon holds one more epoll (libmicrohttpd's), no timerfd.
+# window and exits 0; in both modes the process holds one signalfd, one timerfd and three
+# epoll instances (the loop's, and the ones libbpf's perf buffer and ring buffer make for the
+# mapping events and the new runtime stacks, each one fd of the loop), where the one-shot loop
+# used to hold two timerfds and the daemon five timerfds; with push and the HTTP server the
+# daemon holds one more epoll (libmicrohttpd's), no timerfd.
 # One description of a profile (src/aggregate/describe.c): a one-shot SVG and a continuous-mode
 # window SVG of the same workload carry the same kinds of facts in the same order (span, rate,
 # CPUs, samples, host, target, unwind summary, symbol statistics; the window's span names its
@@ -52,8 +53,8 @@ for sig in INT TERM HUP; do
 	fi
 	if [ "$sig" = INT ]; then	# no else: the descriptors are counted once, not per signal
 		k=$(kinds $fp)
-		check "one-shot: one signalfd, one timerfd, two epolls (epoll timerfd signalfd: $k)" \
-			test "$k" = "2 1 1"
+		check "one-shot: one signalfd, one timerfd, three epolls (epoll timerfd signalfd: $k)" \
+			test "$k" = "3 1 1"
 	fi
 	sleep 1	# a second of samples, so the profile written has some: not a verdict
 	kill -"$sig" $fp
@@ -70,8 +71,8 @@ D="$T/windows"
 dp=$!
 if wait_for "$T/daemon.err" "profiling the whole system"; then
 	k=$(kinds $dp)
-	check "daemon: one signalfd, one timerfd, two epolls (epoll timerfd signalfd: $k)" \
-		test "$k" = "2 1 1"
+	check "daemon: one signalfd, one timerfd, three epolls (epoll timerfd signalfd: $k)" \
+		test "$k" = "3 1 1"
 	kill -HUP $dp
 	check "daemon SIGHUP: reloaded" wait_for "$T/daemon.err" "reloaded"
 	check "daemon SIGHUP: still running" kill -0 $dp
@@ -89,8 +90,9 @@ else
 fi
 
 # --- continuous with push and the HTTP server: their sockets and timers are the loop's too ----
-# Three epolls: the loop's, libbpf's perf buffer's and libmicrohttpd's own (MHD_USE_EPOLL, one
-# fd of the loop); push and the server used to add an epoll and a timerfd each, push another.
+# Four epolls: the loop's, libbpf's perf buffer's and ring buffer's, and libmicrohttpd's own
+# (MHD_USE_EPOLL, one fd of the loop); push and the server used to add an epoll and a timerfd
+# each, push another.
 if need_tool "continuous with push and the HTTP server" curl; then
 	"$FLAMED" --interval 600 --formats folded --output-dir "$T/fleet" --listen 127.0.0.1:0 \
 		--push-url http://127.0.0.1:9/ 2>"$T/fleet.err" &
@@ -98,8 +100,8 @@ if need_tool "continuous with push and the HTTP server" curl; then
 	if wait_for "$T/fleet.err" "serving /debug/pprof"; then
 		port=$(sed -nE 's|.*serving .* on http://127\.0\.0\.1:([0-9]+)/.*|\1|p' "$T/fleet.err")
 		k=$(kinds $dp)
-		check "daemon with push and --listen: one signalfd, one timerfd, three epolls ($k)" \
-			test "$k" = "3 1 1"
+		check "daemon with push and --listen: one signalfd, one timerfd, four epolls ($k)" \
+			test "$k" = "4 1 1"
 		check "daemon with push and --listen: /metrics served from the loop" \
 			bash -c "curl -sf --max-time 20 http://127.0.0.1:$port/metrics | grep -q '^flamed_'"
 		kill -TERM $dp

@@ -4,6 +4,7 @@
  * alone and makes BPF arrays of the chunk's shape only, a fixed number in all, so a flamed with
  * no BPF privilege left still grows its tables and a flamed taken over gets nothing more.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,31 +18,44 @@
 #include "service/mapmaker.h"
 #include "../../bpf/unwind.h"
 
-/* The maker's pid: the only child of ours named like us that is not the test process. */
+/*
+ * The maker: the only child of ours (every process in /proc is looked at: on a busy machine
+ * its pid may be anywhere, the pids having wrapped). Its effective capabilities, and
+ * no_new_privs in *nnp; ~0 when not found.
+ */
 static unsigned long long maker_caps(pid_t self, int *nnp)
 {
-	char path[64], line[256];
+	char path[300], line[256];
 	unsigned long long eff = ~0ULL;
-	FILE *f;
-	int pid;
+	struct dirent *de;
+	DIR *d = opendir("/proc");
 
 	*nnp = -1;
-	for (pid = self + 1; pid < self + 4096; pid++) {
-		snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	while (d && (de = readdir(d))) {
+		int ppid = -1, n = -1;
+		FILE *f;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
 		f = fopen(path, "re");
 		if (!f)
 			continue;
-		int ppid = -1;
-
+		eff = ~0ULL;
 		while (fgets(line, sizeof(line), f)) {
 			sscanf(line, "PPid: %d", &ppid);
 			sscanf(line, "CapEff: %llx", &eff);
-			sscanf(line, "NoNewPrivs: %d", nnp);
+			sscanf(line, "NoNewPrivs: %d", &n);
 		}
 		fclose(f);
-		if (ppid == self)
+		if (ppid == self) {
+			*nnp = n;
+			closedir(d);
 			return eff;
+		}
 	}
+	if (d)
+		closedir(d);
 	return ~0ULL;
 }
 
