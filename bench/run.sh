@@ -7,7 +7,7 @@
 #   bash bench/run.sh              all of them, short settings (about 15 minutes, root)
 #   bash bench/run.sh NAME...      only those (render, perfscript, unwind_tables, overhead,
 #                                  event_floor, unwind_cost, symbolize, storm, soak, fleet_size,
-#                                  scale)
+#                                  scale, duration)
 #
 # Longer runs: call a script itself (each documents its arguments).
 set -u
@@ -27,10 +27,11 @@ declare -A ARGS=(
 	[soak]="2"
 	[fleet_size]="3 5"
 	[scale]="200 10"
+	[duration]="3 3"
 )
 ORDER="render perfscript unwind_tables overhead event_floor unwind_cost symbolize storm soak"
-ORDER+=" fleet_size scale"
-NEEDS_ROOT="overhead event_floor unwind_cost storm soak fleet_size scale"
+ORDER+=" fleet_size scale duration"
+NEEDS_ROOT="overhead event_floor unwind_cost storm soak fleet_size scale duration"
 
 names=("$@")
 [ ${#names[@]} = 0 ] && read -r -a names <<<"$ORDER"
