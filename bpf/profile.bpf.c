@@ -18,6 +18,7 @@
 #include "unwind.h"
 #include "python.h"
 #include "php.h"
+#include "ruby.h"
 #include "v8.h"
 
 #define PF_KTHREAD 0x00200000
@@ -220,6 +221,13 @@ struct uw_state {
 	__u32 php_active;
 	struct php_offsets php_off;
 	__u8 php_buf[64 + 8];
+	/* Ruby (bpf/ruby_unwind.h): as py_next, a control frame; py_cur when rb_active. */
+	__u64 rb_next, rb_end;	/* the end: RUBY_VM_END_CONTROL_FRAME */
+	__u64 rb_exec_start, rb_exec_end;	/* rb_vm_exec; 0, 0: not Ruby */
+	__u32 rb_frames;
+	__u32 rb_active;
+	struct ruby_offsets rb_off;
+	__u8 rb_buf[64 + 8];
 	/*
 	 * Consecutive frames are often in the same binary. A copy, not a pointer: a pointer
 	 * whose offset changes every iteration keeps the verifier from converging.
@@ -483,6 +491,7 @@ __noinline int py_step(struct uw_state *st)
 }
 
 #include "php_unwind.h"
+#include "ruby_unwind.h"
 
 /*
  * 1 when pc is in an interpreter's loop whose frames are to be emitted (from the next step
@@ -498,8 +507,11 @@ __noinline int runtime_enter(struct uw_state *st, __u64 pc)
 		st->py_cur = st->py_next;
 		st->py_next = 0;
 		st->php_active = 0;
+		st->rb_active = 0;
 		return 1;
 	}
+	if (st->rb_next)
+		return ruby_enter(st, pc);
 	return st->php_next && php_enter(st, pc);
 }
 
@@ -510,6 +522,8 @@ __noinline int runtime_step(struct uw_state *st)
 		return 0;
 	if (st->php_active)
 		return php_step(st);
+	if (st->rb_active)
+		return ruby_step(st);
 	return py_step(st);
 }
 
@@ -829,6 +843,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		c.st->py_off = py->off;
 	}
 	php_begin(c.st, tgid, ip, sp);
+	ruby_begin(c.st, tgid);
 	steps = bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	/*
 	 * Frames left when the stack or the loop was full (deep native stacks, deep Python or
@@ -850,6 +865,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		stat_inc(STAT_PY_STACKS);
 	if (c.st->php_frames)
 		stat_inc(STAT_PHP_STACKS);
+	if (c.st->rb_frames)
+		stat_inc(STAT_RUBY_STACKS);
 	if (c.st->v8_frames)
 		stat_inc(STAT_V8_STACKS);
 	if (!c.st->hash)

@@ -58,6 +58,9 @@ enum stat_idx {
 	STAT_V8_STACKS,		/* user stacks with JavaScript (V8) frames */
 	STAT_V8_READ,		/* JavaScript frames left native: their JSFunction unreadable */
 	STAT_NEW_STACKS_LOST,	/* new runtime stacks not announced: the ring buffer was full */
+	STAT_RUBY_STACKS,	/* user stacks with Ruby frames */
+	STAT_RUBY_READ,		/* Ruby frame walks cut by a failed read of the process */
+	STAT_RUBY_NOT_RUNNING,	/* Ruby samples of a thread not holding the GVL: native only */
 	STAT_MAX,
 };
 

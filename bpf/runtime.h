@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Language runtime frames in a user stack (bpf/python.h, bpf/php.h, bpf/v8.h): a word the BPF
- * unwinder
- * stores among native return addresses in place of an interpreter loop's activation.
+ * Language runtime frames in a user stack (bpf/python.h, bpf/php.h, bpf/v8.h, bpf/ruby.h): a
+ * word the BPF unwinder stores among native return addresses in place of an interpreter loop's
+ * activation.
  *
  * Top nibble: the runtime's tag, 4 to 7 (bit 62 set, bit 63 clear: never a canonical user or
  * kernel address); then the runtime's object (a code object, a function) address / 8 (44
@@ -13,6 +13,7 @@
 #define FLAMED_BPF_RUNTIME_H
 
 enum runtime_tag {
+	RUNTIME_TAG_RUBY = 4,
 	RUNTIME_TAG_PYTHON = 5,
 	RUNTIME_TAG_PHP = 6,
 	RUNTIME_TAG_V8 = 7,

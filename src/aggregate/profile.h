@@ -19,6 +19,7 @@ enum frame_kind {
 	FRAME_PYTHON,	/* a Python function (CPython interpreter frame), _[p] */
 	FRAME_PHP,	/* a PHP function (Zend VM frame), _[z] */
 	FRAME_V8,	/* a JavaScript function (V8 frame, named by V8's own metadata), _[v] */
+	FRAME_RUBY,	/* a Ruby method or block (YARV control frame), _[r] */
 	FRAME_KIND_MAX,
 };
 

@@ -141,6 +141,9 @@ static uint32_t strip_kind(const char *s, size_t *n)
 	case 'v':
 		*n -= 4;
 		return FRAME_V8;
+	case 'r':
+		*n -= 4;
+		return FRAME_RUBY;
 	case 'w':
 		*n -= 4;
 		return FRAME_USER;
@@ -518,6 +521,7 @@ static const char *const kind_suffix[FRAME_KIND_MAX] = {
 	[FRAME_PYTHON] = "_[p]",
 	[FRAME_PHP] = "_[z]",
 	[FRAME_V8] = "_[v]",
+	[FRAME_RUBY] = "_[r]",
 };
 
 static uint32_t render_name(struct writer *w, const char *s, size_t n, uint32_t kind, int *err)

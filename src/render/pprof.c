@@ -25,6 +25,7 @@
 #define PYTHON_MAPPING "[python]"
 #define PHP_MAPPING "[php]"
 #define V8_MAPPING "[v8]"
+#define RUBY_MAPPING "[ruby]"
 #define UNKNOWN_NAME "[unknown]"
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -151,7 +152,7 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 		return w->map_of[f->mapping];
 	}
 	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || f->kind == FRAME_PYTHON ||
-	    f->kind == FRAME_PHP || f->kind == FRAME_V8) {
+	    f->kind == FRAME_PHP || f->kind == FRAME_V8 || f->kind == FRAME_RUBY) {
 		if (!w->made_up[f->kind])
 			w->made_up[f->kind] = w_add_map(w, 0, f->kind);
 		return w->made_up[f->kind];
@@ -394,6 +395,7 @@ static void w_mappings(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 						 : w->maps[i].kind == FRAME_PYTHON ? PYTHON_MAPPING
 						 : w->maps[i].kind == FRAME_PHP	   ? PHP_MAPPING
 						 : w->maps[i].kind == FRAME_V8	   ? V8_MAPPING
+						 : w->maps[i].kind == FRAME_RUBY   ? RUBY_MAPPING
 										   : KERNEL_MAPPING);
 		}
 		mp->has_functions = w->maps[i].has_functions;
@@ -956,6 +958,8 @@ static uint8_t file_kind(const char *s, size_t len)
 		return FRAME_PHP;
 	if (len == strlen(V8_MAPPING) && !memcmp(s, V8_MAPPING, len))
 		return FRAME_V8;
+	if (len == strlen(RUBY_MAPPING) && !memcmp(s, RUBY_MAPPING, len))
+		return FRAME_RUBY;
 	/* perf's symbol maps for JIT code, /tmp/perf-PID.map */
 	while (base > s && base[-1] != '/')
 		base--;
@@ -1026,6 +1030,7 @@ static int r_functions(struct reader *r)
 		{"_[p]", FRAME_PYTHON},
 		{"_[z]", FRAME_PHP},
 		{"_[v]", FRAME_V8},
+		{"_[r]", FRAME_RUBY},
 	};
 	const Pprof__Profile *m = r->m;
 	uint64_t *ids = calloc_n(m->n_function, sizeof(*ids));
@@ -1184,8 +1189,9 @@ static int r_locations(struct reader *r)
 				f.kind = r->fn_kinds[fi];
 			else
 				f.kind = kind;
-			/* PHP and JavaScript functions are named "name (file)" the same way. */
-			if ((f.kind == FRAME_PYTHON || f.kind == FRAME_PHP || f.kind == FRAME_V8) &&
+			/* PHP, JavaScript and Ruby functions are named "name (file)" the same way. */
+			if ((f.kind == FRAME_PYTHON || f.kind == FRAME_PHP || f.kind == FRAME_V8 ||
+			     f.kind == FRAME_RUBY) &&
 			    !(f.name = r_pyname(r, fi))) {
 				ret = -ENOMEM;
 				goto cleanup;

@@ -249,6 +249,7 @@ enum hue {
 	HUE_ALT_JIT, /* when the palette is green-ish already */
 	HUE_PYFRAME, /* Python functions (interpreter frames) */
 	HUE_PHPFRAME, /* PHP functions (Zend VM frames) */
+	HUE_RBFRAME, /* Ruby methods and blocks (YARV frames) */
 	HUE_C,
 	HUE_CXX,
 	HUE_RUST,
@@ -269,6 +270,7 @@ static const struct rgb_range hue_ranges[HUE_MAX] = {
 	[HUE_ALT_JIT] = {{175, 175, 50}, {55, 55, 20}},
 	[HUE_PYFRAME] = {{215, 185, 40}, {40, 55, 40}},
 	[HUE_PHPFRAME] = {{205, 90, 150}, {45, 50, 50}},
+	[HUE_RBFRAME] = {{200, 30, 40}, {50, 40, 40}},
 	[HUE_C] = {{205, 0, 0}, {50, 120, 55}},
 	[HUE_CXX] = {{190, 170, 40}, {60, 60, 30}},
 	[HUE_RUST] = {{200, 110, 30}, {55, 50, 30}},
@@ -288,6 +290,7 @@ static const char *const hue_labels[HUE_MAX] = {
 	[HUE_ALT_JIT] = "JIT",
 	[HUE_PYFRAME] = "Python",
 	[HUE_PHPFRAME] = "PHP",
+	[HUE_RBFRAME] = "Ruby",
 	[HUE_C] = "C",
 	[HUE_CXX] = "C++",
 	[HUE_RUST] = "Rust",
@@ -402,6 +405,8 @@ static enum hue kind_hue(enum svg_palette pal, uint32_t kind)
 		return HUE_PYFRAME;
 	case FRAME_PHP:
 		return HUE_PHPFRAME;
+	case FRAME_RUBY:
+		return HUE_RBFRAME;
 	case FRAME_V8:
 		return HUE_JS;	/* the colour of JavaScript names in a perf map */
 	default:

@@ -709,6 +709,10 @@ static const struct config_key keys[] = {
 	  FIELD(php), .modes = BOTH, .expect = "on or off",
 	  .help = "name PHP functions (PHP 8.2, non-ZTS) among native\n"
 		  "frames, suffix _[z] (default on; needs DWARF unwinding)" },
+	{ .name = "ruby", .arg = "on|off", .parse = parse_bool, .format = format_bool,
+	  FIELD(ruby), .modes = BOTH, .expect = "on or off",
+	  .help = "name Ruby methods and blocks (CRuby 3.1) among native\n"
+		  "frames, suffix _[r] (default on; needs DWARF unwinding)" },
 	{ .name = "v8", .arg = "on|off", .parse = parse_bool, .format = format_bool,
 	  FIELD(v8), .modes = BOTH, .expect = "on or off",
 	  .help = "name JavaScript functions of Node.js (V8's own metadata,\n"
@@ -928,6 +932,7 @@ void config__init(struct config *c)
 	c->unwind_max_mb = 64;
 	c->python = true;
 	c->php = true;
+	c->ruby = true;
 	c->v8 = true;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
@@ -1551,6 +1556,7 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	config__fill_svg(c, &so->svg);
 	so->no_python = !c->python;
 	so->no_php = !c->php;
+	so->no_ruby = !c->ruby;
 	so->no_v8 = !c->v8;
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */

@@ -27,6 +27,7 @@
 #include "symbolize/symbolize.h"
 #include "unwind/unwinder.h"
 #include "runtime/php.h"
+#include "runtime/ruby.h"
 #include "runtime/python.h"
 #include "runtime/v8.h"
 #include "base/util.h"
@@ -45,6 +46,7 @@ struct session {
 	struct mapmaker *maker;		/* unwind-table chunks after the drop */
 	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
 	struct php *php;	/* NULL: PHP frames off, or no DWARF unwinding */
+	struct ruby *ruby;	/* NULL: Ruby frames off, or no DWARF unwinding */
 	struct v8 *v8;		/* NULL: JavaScript frames off, or no DWARF unwinding */
 	struct cgroups *cg;
 	uint32_t *tgids;	/* of o->tids, 0 for a thread gone before the start */
@@ -81,6 +83,7 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 	/* Python code objects are named now: the process may be gone when the profile is built. */
 	python__prefetch(s->python, k->tgid, u, nu);
 	php__prefetch(s->php, k->tgid, u, nu);
+	ruby__prefetch(s->ruby, k->tgid, u, nu);
 	v8__prefetch(s->v8, k->tgid, u, nu);
 	if (err == -ENOSPC)
 		s->lost_full += count;
@@ -354,6 +357,13 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 				goto cleanup;
 			}
 		}
+		if (!o->no_ruby) {
+			s->ruby = ruby__new(s->smp, s->unwinder);
+			if (!s->ruby) {
+				*err = -ENOMEM;
+				goto cleanup;
+			}
+		}
 	}
 	/* Mapping events start before sampling so no process's mappings are missed. */
 	s->procs = procs__new(true, err);
@@ -441,6 +451,7 @@ void session__use_symbolizer(struct session *s, struct symbolizer *sym)
 {
 	python__use_symbolizer(s->python, sym);
 	php__use_symbolizer(s->php, sym);
+	ruby__use_symbolizer(s->ruby, sym);
 	v8__use_symbolizer(s->v8, sym);
 }
 
@@ -448,6 +459,7 @@ void session__profile_built(struct session *s)
 {
 	python__trim(s->python);
 	php__trim(s->php);
+	ruby__trim(s->ruby);
 	v8__trim(s->v8);
 }
 
@@ -478,6 +490,7 @@ void session__free(struct session *s)
 	evloop__del_timer(s->tend);
 	python__free(s->python);
 	php__free(s->php);
+	ruby__free(s->ruby);
 	v8__free(s->v8);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);

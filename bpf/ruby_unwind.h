@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Ruby frames in the BPF unwinder: included by profile.bpf.c after struct uw_state (types in
+ * bpf/ruby.h). A control frame is read at once (64 bytes in 3.1); its flags (ep[0]) are a
+ * second read; a frame with an iseq two more (iseq->body, body->iseq_encoded) for the
+ * instruction index of its pc.
+ *
+ * Which thread: Ruby runs Ruby code only in the thread holding its ractor's GVL, and
+ * rb_ractor_t.threads.running_ec is that thread's execution context. Its frames are this
+ * sample's only when the sampled task is that thread: ec->thread_ptr->tid (rb_thread_t.tid,
+ * the Linux thread id Thread#native_thread_id returns) must be the task's pid. A thread that
+ * released the GVL (a blocking C call) still has rb_vm_exec in its native stack, but would
+ * otherwise be given the running thread's Ruby frames. (The TLS variable ruby_current_ec would
+ * be this thread's own ec, but libruby's static TLS offset is glibc-internal: not used.)
+ * Only while ruby_single_main_ractor is set (no second Ractor): with several, which one runs
+ * is not known here, and Ruby frames are left out.
+ */
+
+/* Ruby processes (src/runtime/ruby.c): where the main ractor pointer is and the layout. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, __u32);
+	__type(value, struct ruby_proc);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} ruby_procs SEC(".maps");
+
+#define RB_CFP_READ 64	/* rb_control_frame_t (3.1: 8 words, jit_return last) */
+#define RB_BUF_U64(st, off) (*(__u64 *)((st)->rb_buf + ((off) & 63)))
+
+/*
+ * Sets up the Ruby part of st for the current task's stack: the control frame to start from
+ * (rb_next) and the end of the control frames, when this task runs the VM's current ec.
+ */
+static __always_inline void ruby_begin(struct uw_state *st, __u32 tgid)
+{
+	struct ruby_proc *rb = bpf_map_lookup_elem(&ruby_procs, &tgid);
+	__u64 ractor, ec, th, w[3];
+	__s32 tid = -1;
+
+	st->rb_next = 0;
+	st->rb_end = 0;
+	st->rb_frames = 0;
+	st->rb_active = 0;
+	st->rb_exec_start = 0;
+	st->rb_exec_end = 0;
+	if (!rb)
+		return;
+	ractor = user_u64(rb->main_ractor);
+	if (!ractor)
+		return;
+	ec = user_u64(ractor + rb->off.ractor_running_ec);
+	/* rb_execution_context_t { VALUE *vm_stack; size_t vm_stack_size; cfp; } (vm_core.h) */
+	if (!ec || bpf_probe_read_user(w, sizeof(w), (void *)ec)) {
+		stat_inc(STAT_RUBY_READ);
+		return;
+	}
+	th = user_u64(ec + rb->off.ec_thread);
+	if (!th || bpf_probe_read_user(&tid, 4, (void *)(th + rb->off.th_tid)) ||
+	    tid != (__s32)(__u32)bpf_get_current_pid_tgid()) {
+		stat_inc(STAT_RUBY_NOT_RUNNING);
+		return;
+	}
+	/* RUBY_VM_END_CONTROL_FRAME: vm_stack + vm_stack_size VALUEs; frames grow down to cfp. */
+	if (w[1] > (1ULL << 28) || w[2] < w[0] || w[2] >= w[0] + w[1] * 8)
+		return;
+	st->rb_next = w[2];
+	st->rb_end = w[0] + w[1] * 8;
+	st->rb_exec_start = rb->exec_start;
+	st->rb_exec_end = rb->exec_end;
+	st->rb_off = rb->off;
+}
+
+/* 1 when pc is in rb_vm_exec: its Ruby frames are emitted from the next step on. */
+__noinline int ruby_enter(struct uw_state *st, __u64 pc)
+{
+	if (!st || pc < st->rb_exec_start || pc >= st->rb_exec_end)
+		return 0;
+	st->py_cur = st->rb_next;
+	st->rb_next = 0;
+	st->php_active = 0;
+	st->rb_active = 1;
+	return 1;
+}
+
+/*
+ * Emits the control frame st->py_cur (the interpreters' shared cursor) when it runs an iseq,
+ * and moves to its caller (cfp + 1): in the same activation of rb_vm_exec (py_cur), or, past
+ * a FINISH frame, the next one (rb_next). C frames (cfunc, ifunc: VM_FRAME_FLAG_CFRAME) and
+ * dummy frames are left out.
+ */
+__noinline int ruby_step(struct uw_state *st)
+{
+	struct ruby_offsets *off;
+	__u64 cfp, pc, iseq, ep, body, enc, next, p, flags = 0, idx = 0;
+	__u32 n;
+
+	if (!st)
+		return 0;
+	cfp = st->py_cur;
+	n = st->stack.n;
+	st->py_cur = 0;
+	off = &st->rb_off;
+	if (n >= MAX_STACK_DEPTH || cfp >= st->rb_end)
+		return 0;
+	if (bpf_probe_read_user(st->rb_buf, RB_CFP_READ, (void *)cfp)) {
+		stat_inc(STAT_RUBY_READ);
+		st->rb_next = 0;
+		return 0;
+	}
+	pc = RB_BUF_U64(st, off->cfp_pc);
+	iseq = RB_BUF_U64(st, off->cfp_iseq);
+	ep = RB_BUF_U64(st, off->cfp_ep);
+	next = cfp + off->cfp_size;
+	if (!ep || bpf_probe_read_user(&flags, 8, (void *)ep)) {
+		stat_inc(STAT_RUBY_READ);
+		st->rb_next = 0;
+		return 0;
+	}
+	if (!iseq || (flags & RUBY_FRAME_FLAG_CFRAME) ||
+	    (flags & RUBY_FRAME_MAGIC_MASK) == RUBY_FRAME_MAGIC_DUMMY)
+		goto caller;
+	body = user_u64(iseq + off->iseq_body);
+	enc = body ? user_u64(body + off->body_encoded) : 0;
+	if (enc && pc >= enc && pc - enc < 0xffffULL * 8)
+		idx = (pc - enc) / 8;
+	p = RUBY_FRAME(iseq, idx);
+	st->stack.ips[n & 127] = p;
+	st->stack.n = n + 1;
+	st->hash = (st->hash ^ p) * 0x100000001b3ULL;
+	st->hash ^= st->hash >> 29;
+	st->rb_frames++;
+caller:
+	if (flags & RUBY_FRAME_FLAG_FINISH)
+		st->rb_next = next;	/* the first frame of this activation of rb_vm_exec */
+	else
+		st->py_cur = next;
+	return 0;
+}

@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Ruby in profiled processes: detection, the per-version layout for the BPF unwinder, its check
+ * against the live interpreter, and names of the iseqs it reports.
+ *
+ * Detection: a mapping whose file is named like Ruby's (libruby-3.1.so.3.1, ruby) exporting
+ * ruby_single_main_ractor, rb_vm_exec and ruby_version (Debian 12's stripped libruby-3.1 has
+ * them in .dynsym). The version is the ruby_version string the file holds ("3.1.2"), not its
+ * name; a version without a layout is reported once and its processes profiled natively.
+ *
+ * The layout: facts from CRuby 3.1's vm_core.h, iseq.h and internal/string.h, every offset
+ * measured on Debian 12's ruby 3.1.2 (x86_64) by reading a running rbchain.rb with
+ * process_vm_readv (docs/ARCHITECTURE.md, Ruby part):
+ *  - rb_ractor_t.threads.running_ec at 520: the only word of the main ractor pointing to an ec
+ *    whose cfp is inside its VM stack, and it follows the GVL from thread to thread;
+ *  - rb_execution_context_t { vm_stack 0; vm_stack_size 8 (VALUEs); cfp 16; ...;
+ *    thread_ptr 48 }; rb_thread_t.ec 40 (points back), .tid 88 (Thread#native_thread_id);
+ *  - rb_control_frame_t { pc 0, sp 8, iseq 16, self 24, ep 32, block_code 40, __bp__ 48,
+ *    jit_return 56 }: 64 bytes (consecutive frames' sp and ep are 64 bytes of frame apart, the
+ *    newest frame lowest);
+ *  - ep[0] the frame flags: VM_FRAME_MAGIC_* in 0x7fff0001, FINISH 0x20, CFRAME 0x80 (seen:
+ *    leaf 0x11110003, "block in mid" 0x22220021, Integer#times 0x55550083);
+ *  - rb_iseq_t.body 16; rb_iseq_constant_body { type 0; iseq_size 4; iseq_encoded 8; ...;
+ *    location { pathobj 64, base_label 72, label 80, first_lineno 88 (a Fixnum), node_id 96,
+ *    code_location 100..115 }; insns_info { body 120, positions 128 (NULL: freed once the
+ *    succinct table is built, VM_INSN_INFO_TABLE_IMPL 2), size 136, succ_index_table 144 } };
+ *    iseq_insn_info_entry { int line_no; int node_id; rb_event_flag_t events } = 12 bytes;
+ *  - RString: flags, klass, then { len, ptr } or the bytes embedded at 16 (RSTRING_NOEMBED,
+ *    1 << 13, clear; the length in flags bits 14..18: "leaf" 4, "block in mid" 12).
+ * A patch release or a build whose structures moved is caught twice: at attach, when the main
+ * ractor exists, the running ec must satisfy the invariants above (its thread pointing back,
+ * its frames' flags magic values, their iseqs' labels Strings); when naming, an iseq's label
+ * and path must be Strings. A process failing either is refused with one warning: native
+ * frames only (FLAMED_RUBY_LAYOUT_SKEW=n moves the running_ec and label offsets by n bytes, so
+ * tests/e2e/test_ruby.sh can see that happen on a real interpreter).
+ *
+ * Names are cached per (process, iseq), with the iseq's line table, and read as soon as
+ * samples are drained, while the process lives; dropped after it exits and a profile has used
+ * them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/uio.h>
+#include <bpf/bpf.h>
+
+#include "base/elfimage.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "sample/procs.h"
+#include "sample/sampler.h"
+#include "unwind/unwinder.h"
+#include "aggregate/profile.h"
+#include "symbolize/symbolize.h"
+#include "runtime/ruby.h"
+
+/* 3.1: measured on Debian 12's ruby 3.1.2 (the file's comment). */
+static const struct ruby_layout layouts[] = {
+	{ 3, 1, { 520, 48, 88, 64, 0, 16, 32, 16, 8, { 0 } },
+	  40, 4, 64, 80, 88, 120, 128, 136, 144, 12 },
+};
+
+/* ruby/internal/value_type.h: RUBY_T_STRING, RUBY_T_ARRAY; RUBY_T_MASK. */
+#define RB_T_MASK 0x1f
+#define RB_T_STRING 0x05
+#define RB_T_ARRAY 0x07
+/* RSTRING_NOEMBED (FL_USER1), RSTRING_EMBED_LEN_MASK >> RSTRING_EMBED_LEN_SHIFT (3.1). */
+#define RB_STR_NOEMBED (1ULL << 13)
+#define RB_STR_EMBED_SHIFT 14
+#define RB_STR_EMBED_MASK 0x1f
+#define RB_STR_EMBED_MAX 24	/* RSTRING_EMBED_LEN_MAX: 3 VALUEs */
+/* RARRAY_EMBED_FLAG (FL_USER1): the elements at 16, else the heap pointer at 32. */
+#define RB_ARY_EMBED (1ULL << 13)
+/* iseq.c: struct succ_index_table { uint64_t imm_part[54 / 9]; struct succ_dict_block[]; } */
+#define RB_SUCC_IMM 54
+#define RB_SUCC_BLOCK 80	/* { unsigned rank; uint64_t small_block_ranks; uint64_t bits[8] } */
+
+int ruby__layout(unsigned int major, unsigned int minor, struct ruby_layout *ret)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(layouts); i++) {
+		if (layouts[i].major == major && layouts[i].minor == minor) {
+			*ret = layouts[i];
+			return 0;
+		}
+	}
+	return -ENOTSUP;
+}
+
+int ruby__parse_version(const char *s, size_t len, unsigned int *major, unsigned int *minor,
+			unsigned int *patch)
+{
+	unsigned int v[3] = { 0 };
+	size_t i = 0;
+	int k = 0, digits = 0;
+
+	for (; i < len && s[i]; i++) {
+		if (s[i] >= '0' && s[i] <= '9' && digits < 4) {
+			v[k] = v[k] * 10 + (s[i] - '0');
+			digits++;
+		} else if (s[i] == '.' && digits && k < 2) {
+			k++;
+			digits = 0;
+		} else {
+			return -EINVAL;
+		}
+	}
+	if (k != 2 || !digits)
+		return -EINVAL;
+	*major = v[0];
+	*minor = v[1];
+	*patch = v[2];
+	return 0;
+}
+
+bool ruby__is_ruby_name(const char *path)
+{
+	const char *b = strrchr(path, '/');
+
+	b = b ? b + 1 : path;
+	if (!strncmp(b, "lib", 3))
+		b += 3;
+	if (strncmp(b, "ruby", 4))
+		return false;
+	b += 4;
+	/* ruby, ruby3.1, libruby-3.1.so.3.1, libruby.so: not "rubyfoo" tools. */
+	return !*b || *b == '-' || *b == '.' || (*b >= '0' && *b <= '9');
+}
+
+int ruby__rstring(const uint8_t hdr[40], bool *embedded, uint64_t *len, uint64_t *ptr)
+{
+	uint64_t flags;
+
+	memcpy(&flags, hdr, 8);
+	if ((flags & RB_T_MASK) != RB_T_STRING)
+		return -EPROTO;
+	if (flags & RB_STR_NOEMBED) {
+		*embedded = false;
+		memcpy(len, hdr + 16, 8);
+		memcpy(ptr, hdr + 24, 8);
+		return 0;
+	}
+	*embedded = true;
+	*len = flags >> RB_STR_EMBED_SHIFT & RB_STR_EMBED_MASK;
+	*ptr = 0;
+	if (*len > RB_STR_EMBED_MAX)
+		return -EPROTO;
+	return 0;
+}
+
+static int popcount64(uint64_t v)
+{
+	return __builtin_popcountll(v);
+}
+
+uint32_t ruby__line_of(const uint32_t *lines, uint32_t size, const uint32_t *positions,
+		       const uint8_t *succ, size_t succ_len, uint32_t pos)
+{
+	uint64_t w, small, bits;
+	uint32_t rank, lo, hi;
+	size_t at;
+
+	if (!size)
+		return 0;
+	if (size == 1)
+		return lines[0];
+	if (positions) {
+		/* iseq.c get_insn_info_binary_search: the last entry at or before pos. */
+		lo = 0;
+		hi = size;
+		while (hi - lo > 1) {
+			uint32_t mid = lo + (hi - lo) / 2;
+
+			if (positions[mid] <= pos)
+				lo = mid;
+			else
+				hi = mid;
+		}
+		return lines[lo];
+	}
+	if (!succ)
+		return 0;
+	/* iseq.c succ_index_lookup: the rank of pos (entries starting at or before it). */
+	if (pos < RB_SUCC_IMM) {
+		at = pos / 9 * 8;
+		if (at + 8 > succ_len)
+			return 0;
+		memcpy(&w, succ + at, 8);
+		rank = w >> (pos % 9 * 7) & 0x7f;
+	} else {
+		uint32_t x = pos - RB_SUCC_IMM, bi = x % 512, sb = bi / 64;
+		uint32_t brank;
+
+		at = RB_SUCC_IMM / 9 * 8 + (size_t)(x / 512) * RB_SUCC_BLOCK;
+		if (at + RB_SUCC_BLOCK > succ_len)
+			return 0;
+		memcpy(&brank, succ + at, 4);
+		memcpy(&small, succ + at + 8, 8);
+		memcpy(&bits, succ + at + 16 + sb * 8, 8);
+		rank = brank + (sb ? (small >> ((sb - 1) * 9) & 0x1ff) : 0) +
+		       popcount64(bits << (63 - bi % 64));
+	}
+	return rank >= 1 && rank <= size ? lines[rank - 1] : 0;
+}
+
+int ruby__format_name(char *out, size_t outlen, const char *label, const char *file,
+		      uint32_t line)
+{
+	const char *base = file ? strrchr(file, '/') : NULL;
+
+	base = base ? base + 1 : file;
+	if (!base || !*base)
+		base = "?";
+	if (!label || !*label)
+		label = "?";
+	if (line)
+		return snprintf(out, outlen, "%s (%s:%u)", label, base, line);
+	return snprintf(out, outlen, "%s (%s)", label, base);
+}
+
+/* A process with Ruby, as told to BPF. */
+struct rbproc {
+	uint32_t pid;
+	bool exited;
+	bool refused;		/* its memory did not read as the layout says: native only */
+	bool checked;		/* the layout was checked on its running ec */
+	unsigned int good, bad;	/* iseqs named / that contradicted the layout */
+	uint64_t main_ractor;	/* address of ruby_single_main_ractor */
+	struct ruby_layout l;
+};
+
+/* A named iseq of a process, with its line table. */
+struct rbname {
+	uint32_t pid;
+	uint64_t iseq;		/* 0: empty slot */
+	char *label;		/* location.label: "leaf", "block in mid", "<main>" */
+	char *file;		/* location.pathobj's path */
+	uint32_t first_line;
+	uint32_t nr_lines;	/* insns_info.size */
+	uint32_t *lines;	/* their line_no */
+	uint32_t *positions;	/* NULL: succ */
+	uint8_t *succ;		/* the succinct index table, succ_len bytes */
+	size_t succ_len;
+};
+
+/* What one file (by identity) holds, so each process's sync does not reread it. */
+struct rbfile {
+	uint32_t maj, min;
+	uint64_t ino;
+	bool ok;		/* symbols and a version */
+	unsigned int major, minor, patch;
+	uint64_t ractor, exec, exec_size;	/* ELF vaddrs */
+	uint64_t x_off, x_vaddr;	/* the executable segment: offset -> vaddr */
+	struct rbfile *next;
+};
+
+#define RUBY_MAX_NAMES 200000
+/* Iseqs in a row, none named before, that contradict the layout before it is refused. */
+#define RUBY_BAD_NAMES 8
+#define RUBY_NAME_MAX 512
+#define RUBY_MAX_LINES (1U << 20)
+/* Control frames the attach-time check walks. */
+#define RUBY_CHECK_FRAMES 64
+
+struct ruby {
+	struct sampler *smp;
+	int procs_fd;
+	int skew;		/* FLAMED_RUBY_LAYOUT_SKEW: a layout made wrong, for tests */
+	struct rbproc *procs;
+	size_t nr_procs, cap_procs;
+	struct rbname *names;
+	size_t nr_names, cap_names;
+	struct rbfile *files;
+	char disp[RUBY_NAME_MAX + 16];
+};
+
+static struct rbproc *proc_find(struct ruby *rb, uint32_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < rb->nr_procs; i++)
+		if (rb->procs[i].pid == pid)
+			return &rb->procs[i];
+	return NULL;
+}
+
+/* The symbols, executable segment and version (ruby_version's bytes) of a Ruby file. */
+static void file_scan(struct rbfile *f, Elf *elf, int fd)
+{
+	Elf_Scn *scn = NULL;
+	size_t nph, i;
+	uint64_t ver = 0;
+	char vbuf[16];
+
+	if (elf_getphdrnum(elf, &nph))
+		return;
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
+			f->x_off = ph.p_offset;
+			f->x_vaddr = ph.p_vaddr;
+			break;
+		}
+	}
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		size_t k, n;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !sh.sh_entsize)
+			continue;
+		n = sh.sh_size / sh.sh_entsize;
+		for (k = 0; k < n; k++) {
+			GElf_Sym sym;
+			const char *name;
+
+			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, sym.st_name);
+			if (!name || (name[0] != 'r'))
+				continue;
+			if (!strcmp(name, "ruby_single_main_ractor")) {
+				f->ractor = sym.st_value;
+			} else if (!strcmp(name, "rb_vm_exec")) {
+				f->exec = sym.st_value;
+				f->exec_size = sym.st_size;
+			} else if (!strcmp(name, "ruby_version")) {
+				ver = sym.st_value;
+			}
+		}
+	}
+	if (!f->ractor || !f->exec || !f->exec_size || !ver)
+		return;
+	/* ruby_version's file offset: the loadable segment holding it. */
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+		ssize_t r;
+
+		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || ver < ph.p_vaddr ||
+		    ver >= ph.p_vaddr + ph.p_filesz)
+			continue;
+		r = pread(fd, vbuf, sizeof(vbuf) - 1, ph.p_offset + (ver - ph.p_vaddr));
+		if (r <= 0)
+			return;
+		vbuf[r] = 0;
+		if (!ruby__parse_version(vbuf, strlen(vbuf), &f->major, &f->minor, &f->patch))
+			f->ok = true;
+		return;
+	}
+}
+
+static struct rbfile *file_of(struct ruby *rb, uint32_t pid, const struct map_entry *m)
+{
+	struct rbfile *f;
+	struct elfimage *im;
+	int fd, err = 0;
+
+	for (f = rb->files; f; f = f->next)
+		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
+			return f;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	f->maj = m->maj;
+	f->min = m->min;
+	f->ino = m->ino;
+	f->next = rb->files;
+	rb->files = f;
+	fd = procs__open_mapping(pid, true, m);
+	if (fd < 0) {
+		pr_debug("ruby: cannot open %s: %s", m->path, strerror(-fd));
+		return f;
+	}
+	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
+	if (!im) {
+		pr_debug("ruby: cannot read %s: %s", m->path, strerror(-err));
+		close(fd);
+		return f;
+	}
+	file_scan(f, elfimage__elf(im), fd);
+	elfimage__free(im);
+	close(fd);
+	if (!f->ok)
+		pr_debug("ruby: %s has no ruby_single_main_ractor, rb_vm_exec or ruby_version",
+			 m->path);
+	return f;
+}
+
+/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
+static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec local = { buf, len }, remote[2];
+	uint64_t first = ((addr | 4095) + 1) - addr;
+	ssize_t r;
+	int nr = 1;
+
+	remote[0].iov_base = (void *)addr;
+	remote[0].iov_len = len;
+	if (first < len) {
+		remote[0].iov_len = first;
+		remote[1].iov_base = (void *)(addr + first);
+		remote[1].iov_len = len - first;
+		nr = 2;
+	}
+	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
+	return r > 0 ? (size_t)r : 0;
+}
+
+static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
+{
+	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
+}
+
+/* The String at v as a malloc'd C string (cut at 400 bytes): 0, -EPROTO, -EFAULT, -ENOMEM. */
+static int read_rstring(uint32_t pid, uint64_t v, char **ret)
+{
+	uint8_t hdr[40];
+	char buf[401];
+	uint64_t len, ptr;
+	bool emb;
+	size_t n, i;
+	int err;
+
+	*ret = NULL;
+	/* An immediate (a Fixnum, nil, a Symbol) where a String is: the offsets do not fit. */
+	if (v < 4096 || (v & 7))
+		return -EPROTO;
+	if (read_mem(pid, v, hdr, sizeof(hdr)) != sizeof(hdr))
+		return -EFAULT;
+	err = ruby__rstring(hdr, &emb, &len, &ptr);
+	if (err)
+		return err;
+	n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
+	if (emb)
+		memcpy(buf, hdr + 16, n);
+	else if (read_mem(pid, ptr, buf, n) != n)
+		return -EFAULT;
+	buf[n] = 0;
+	for (i = 0; i < n; i++)
+		if (!buf[i])
+			buf[i] = '?';	/* NUL would end the name early */
+	*ret = strdup(buf);
+	return *ret ? 0 : -ENOMEM;
+}
+
+/* pathobj: a String, or an Array [path, realpath] (iseq.h pathobj_path): its path. */
+static int read_pathobj(uint32_t pid, uint64_t v, char **ret)
+{
+	uint64_t flags, first;
+
+	*ret = NULL;
+	if (v < 4096 || (v & 7))
+		return -EPROTO;
+	if (read_u64(pid, v, &flags))
+		return -EFAULT;
+	if ((flags & RB_T_MASK) == RB_T_STRING)
+		return read_rstring(pid, v, ret);
+	if ((flags & RB_T_MASK) != RB_T_ARRAY)
+		return -EPROTO;
+	if (flags & RB_ARY_EMBED) {
+		if (read_u64(pid, v + 16, &first))
+			return -EFAULT;
+	} else {
+		uint64_t p;
+
+		if (read_u64(pid, v + 32, &p) || read_u64(pid, p, &first))
+			return -EFAULT;
+	}
+	return read_rstring(pid, first, ret);
+}
+
+static void rbname_clear(struct rbname *n)
+{
+	free(n->label);
+	free(n->file);
+	free(n->lines);
+	free(n->positions);
+	free(n->succ);
+	memset(n, 0, sizeof(*n));
+}
+
+/* The line table of an iseq's body (best effort: without it, lines are first_line). */
+static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
+		       struct rbname *n)
+{
+	uint64_t ents, pos, succ;
+	uint32_t size = 0, isize = 0, i;
+	uint8_t *raw;
+	size_t esz = l->ii_entry_size, want;
+
+	if (read_u64(pid, body + l->ii_body, &ents) || read_u64(pid, body + l->ii_positions, &pos) ||
+	    read_u64(pid, body + l->ii_succ, &succ) ||
+	    read_mem(pid, body + l->ii_size, &size, 4) != 4 ||
+	    read_mem(pid, body + l->body_iseq_size, &isize, 4) != 4)
+		return;
+	if (!ents || !size || size > RUBY_MAX_LINES || isize > RUBY_MAX_LINES || esz < 4)
+		return;
+	raw = malloc(size * esz);
+	n->lines = calloc(size, sizeof(*n->lines));
+	if (!raw || !n->lines || read_mem(pid, ents, raw, size * esz) != size * esz)
+		goto fail;
+	for (i = 0; i < size; i++)
+		memcpy(&n->lines[i], raw + i * esz, 4);
+	free(raw);
+	raw = NULL;
+	if (pos) {
+		n->positions = calloc(size, sizeof(*n->positions));
+		if (!n->positions ||
+		    read_mem(pid, pos, n->positions, size * 4) != size * 4)
+			goto fail;
+	} else if (succ && size > 1) {
+		/* iseq.c succ_index_table_create(iseq_size, ...): blocks of 512 past the first 54. */
+		want = RB_SUCC_IMM / 9 * 8;
+		if (isize > RB_SUCC_IMM)
+			want += (size_t)(isize - RB_SUCC_IMM + 511) / 512 * RB_SUCC_BLOCK;
+		n->succ = calloc(1, want);
+		if (!n->succ)
+			goto fail;
+		/* The immediate part is allocated for small iseqs' positions only: short reads do. */
+		n->succ_len = read_mem(pid, succ, n->succ, want);
+		if (!n->succ_len)
+			goto fail;
+	} else if (size > 1) {
+		goto fail;
+	}
+	n->nr_lines = size;
+	return;
+fail:
+	free(raw);
+	free(n->lines);
+	free(n->positions);
+	free(n->succ);
+	n->lines = NULL;
+	n->positions = NULL;
+	n->succ = NULL;
+	n->succ_len = 0;
+}
+
+/*
+ * Reads the rb_iseq_t at iseq of pid into ret. 0 or -errno: -EPROTO when its label or path is
+ * no String (the layout does not fit), -EFAULT when unreadable.
+ */
+static int name_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq,
+		     struct rbname *ret)
+{
+	uint64_t body, path, label, fl;
+	int err;
+
+	memset(ret, 0, sizeof(*ret));
+	if (read_u64(pid, iseq + l->off.iseq_body, &body) || !body ||
+	    read_u64(pid, body + l->loc_pathobj, &path) ||
+	    read_u64(pid, body + l->loc_label, &label) ||
+	    read_u64(pid, body + l->loc_first_lineno, &fl))
+		return -EFAULT;
+	err = read_rstring(pid, label, &ret->label);
+	if (!err)
+		err = read_pathobj(pid, path, &ret->file);
+	if (err) {
+		rbname_clear(ret);
+		return err;
+	}
+	/* A Fixnum (INT2FIX: n << 1 | 1). */
+	if ((fl & 1) && (fl >> 1) < (1U << 30))
+		ret->first_line = fl >> 1;
+	read_lines(pid, l, body, ret);
+	return 0;
+}
+
+int ruby__read_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq, char *out,
+		    size_t outlen)
+{
+	struct rbname n;
+	int err = name_iseq(pid, l, iseq, &n);
+
+	if (!err)
+		snprintf(out, outlen, "%s (%s)", n.label, n.file);
+	rbname_clear(&n);
+	return err;
+}
+
+/* The layout as it is to be used: FLAMED_RUBY_LAYOUT_SKEW moves two offsets (tests). */
+static void skewed(struct ruby *rb, struct ruby_layout *l)
+{
+	l->off.ractor_running_ec += rb->skew;
+	l->loc_label += rb->skew;
+}
+
+/*
+ * The layout checked on the process's running execution context, when it has a main ractor:
+ * 0 when it fits, -EPROTO when it does not, -EAGAIN when there is nothing to check yet (Ruby
+ * not started, or several ractors).
+ */
+static int check_live(struct rbproc *pp)
+{
+	const struct ruby_layout *l = &pp->l;
+	uint64_t ractor, ec, w[3], th, back, end, cfp, f[8], flags, magic;
+	uint32_t pid = pp->pid;
+	unsigned int i, named = 0;
+
+	if (read_u64(pid, pp->main_ractor, &ractor))
+		return -EFAULT;
+	if (!ractor)
+		return -EAGAIN;
+	if (read_u64(pid, ractor + l->off.ractor_running_ec, &ec))
+		return -EPROTO;
+	if (!ec)
+		return -EAGAIN;	/* no thread holds the GVL yet */
+	if (read_mem(pid, ec, w, sizeof(w)) != sizeof(w))
+		return -EPROTO;
+	/* vm_stack, vm_stack_size (VALUEs), cfp inside it at a whole number of frames. */
+	end = w[0] + w[1] * 8;
+	if (!w[0] || !w[1] || w[1] > (1ULL << 28) || w[2] < w[0] || w[2] >= end ||
+	    (end - w[2]) % l->off.cfp_size)
+		return -EPROTO;
+	if (read_u64(pid, ec + l->off.ec_thread, &th) || read_u64(pid, th + l->th_ec, &back) ||
+	    back != ec)
+		return -EPROTO;
+	for (cfp = w[2], i = 0; cfp < end && i < RUBY_CHECK_FRAMES; cfp += l->off.cfp_size, i++) {
+		struct rbname n;
+		int err;
+
+		if (read_mem(pid, cfp, f, sizeof(f)) != sizeof(f))
+			return -EPROTO;
+		if (read_u64(pid, f[l->off.cfp_ep / 8], &flags))
+			return -EPROTO;
+		magic = flags & RUBY_FRAME_MAGIC_MASK;
+		/* VM_FRAME_MAGIC_METHOD 0x11110001 .. DUMMY 0x79990001: xNNN0001. */
+		if ((magic & 0xffff) != 1 || (magic >> 16 & 0xf) != (magic >> 20 & 0xf) ||
+		    magic < 0x11110001 || magic > RUBY_FRAME_MAGIC_DUMMY)
+			return -EPROTO;
+		if (!f[l->off.cfp_iseq / 8] || (flags & RUBY_FRAME_FLAG_CFRAME) ||
+		    magic == RUBY_FRAME_MAGIC_DUMMY)
+			continue;
+		err = name_iseq(pid, l, f[l->off.cfp_iseq / 8], &n);
+		rbname_clear(&n);
+		if (err)
+			return -EPROTO;
+		named++;
+	}
+	return named ? 0 : -EAGAIN;
+}
+
+/*
+ * Says once that the layout does not fit the process (at attach, or on its first iseqs), and
+ * profiles it natively from then on, as a version without a layout.
+ */
+static void refuse(struct ruby *rb, struct rbproc *pp, const char *what)
+{
+	pr_warn("ruby: process %u (Ruby %u.%u): %s do not read as the %u.%u layout says (a build "
+		"whose structures moved?): its Ruby frames are not named, native frames only",
+		pp->pid, pp->l.major, pp->l.minor, what, pp->l.major, pp->l.minor);
+	pp->refused = true;
+	bpf_map_delete_elem(rb->procs_fd, &pp->pid);
+}
+
+/* Checks pp's layout on its live interpreter when it can be: refuses it when it does not fit. */
+static void check_proc(struct ruby *rb, struct rbproc *pp)
+{
+	int err;
+
+	if (pp->checked || pp->refused || pp->exited)
+		return;
+	err = check_live(pp);
+	if (err == -EAGAIN || err == -EFAULT)
+		return;	/* later: at the next sync, or on the first names */
+	pp->checked = true;
+	if (err)
+		refuse(rb, pp, "its execution context and control frames");
+}
+
+static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
+{
+	struct ruby *rb = ctx;
+	struct rbproc *pp = proc_find(rb, pid);
+	struct ruby_layout l;
+	struct ruby_proc bp = { 0 };
+	size_t i;
+
+	if (exited) {
+		if (pp) {
+			pp->exited = true;
+			bpf_map_delete_elem(rb->procs_fd, &pid);
+		}
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		const struct map_entry *m = &maps[i];
+		struct rbfile *f;
+		uint64_t bias;
+
+		if (!m->ino || !ruby__is_ruby_name(m->path))
+			continue;
+		f = file_of(rb, pid, m);
+		if (!f || !f->ok)
+			continue;
+		/* The executable segment is this mapping: file offset -> vaddr -> address. */
+		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+			continue;
+		if (ruby__layout(f->major, f->minor, &l)) {
+			/* Once per file: not ok, it is not looked at again. */
+			pr_warn("ruby: Ruby %u.%u.%u (%s, process %u) has no known layout (3.1 is "
+				"supported): its Ruby frames are not named, native frames only",
+				f->major, f->minor, f->patch, m->path, pid);
+			f->ok = false;
+			continue;
+		}
+		skewed(rb, &l);
+		if (pp && !pp->exited && pp->l.major == l.major && pp->l.minor == l.minor) {
+			check_proc(rb, pp);	/* told already: checked once Ruby runs */
+			return;
+		}
+		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
+		if (!pp) {
+			if (grow_array((void **)&rb->procs, &rb->cap_procs, rb->nr_procs + 1,
+				       sizeof(*pp)))
+				return;
+			pp = &rb->procs[rb->nr_procs++];
+		}
+		memset(pp, 0, sizeof(*pp));
+		pp->pid = pid;
+		pp->l = l;
+		pp->main_ractor = f->ractor + bias;
+		check_proc(rb, pp);
+		if (pp->refused)
+			return;
+		bp.main_ractor = pp->main_ractor;
+		bp.exec_start = f->exec + bias;
+		bp.exec_end = f->exec + f->exec_size + bias;
+		bp.off = l.off;
+		if (bpf_map_update_elem(rb->procs_fd, &pid, &bp, BPF_ANY))
+			pr_warn("ruby: cannot add process %u: %s, ignoring", pid, strerror(errno));
+		else
+			pr_debug("ruby: process %u runs Ruby %u.%u.%u (%s)%s", pid, f->major,
+				 f->minor, f->patch, m->path,
+				 pp->checked ? ", layout checked on its running frames" : "");
+		return;
+	}
+}
+
+static struct rbname *name_slot(struct ruby *rb, uint32_t pid, uint64_t iseq)
+{
+	size_t j;
+
+	if (!rb->cap_names)
+		return NULL;
+	j = hash_mix(iseq ^ (uint64_t)pid << 48 ^ pid) & (rb->cap_names - 1);
+	while (rb->names[j].iseq) {
+		if (rb->names[j].iseq == iseq && rb->names[j].pid == pid)
+			return &rb->names[j];
+		j = (j + 1) & (rb->cap_names - 1);
+	}
+	return &rb->names[j];
+}
+
+/* Rebuilds the table at cap (a power of two), leaving out exited processes' names when trim. */
+static int names_rehash(struct ruby *rb, size_t cap, bool trim)
+{
+	struct rbname *old = rb->names, *s;
+	size_t oldcap = rb->cap_names, i;
+
+	rb->names = calloc(cap, sizeof(*rb->names));
+	if (!rb->names) {
+		rb->names = old;
+		return -ENOMEM;
+	}
+	rb->cap_names = cap;
+	rb->nr_names = 0;
+	for (i = 0; i < oldcap; i++) {
+		if (!old[i].iseq)
+			continue;
+		if (trim && !proc_find(rb, old[i].pid)) {
+			rbname_clear(&old[i]);
+			continue;
+		}
+		s = name_slot(rb, old[i].pid, old[i].iseq);
+		*s = old[i];
+		rb->nr_names++;
+	}
+	free(old);
+	return 0;
+}
+
+static const struct rbname *name_of(struct ruby *rb, uint32_t pid, uint64_t iseq)
+{
+	struct rbproc *pp;
+	struct rbname *s, n;
+	int err;
+
+	s = name_slot(rb, pid, iseq);
+	if (s && s->iseq)
+		return s;
+	pp = proc_find(rb, pid);
+	if (!pp || pp->exited || pp->refused || rb->nr_names >= RUBY_MAX_NAMES)
+		return NULL;
+	err = name_iseq(pid, &pp->l, iseq, &n);
+	if (err == -EPROTO && !pp->good && ++pp->bad == RUBY_BAD_NAMES)
+		refuse(rb, pp, "its iseqs");
+	if (err)
+		return NULL;
+	pp->good++;
+	if ((rb->nr_names + 1) * 4 >= rb->cap_names * 3 &&
+	    names_rehash(rb, rb->cap_names ? rb->cap_names * 2 : 1024, false)) {
+		rbname_clear(&n);
+		return NULL;
+	}
+	s = name_slot(rb, pid, iseq);
+	*s = n;
+	s->pid = pid;
+	s->iseq = iseq;
+	rb->nr_names++;
+	return s;
+}
+
+static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
+			 struct runtime_sym *ret)
+{
+	struct ruby *rb = ctx;
+	const struct rbname *n;
+	uint32_t idx = RUNTIME_FRAME_INSTR(frame), line;
+
+	if (!RUBY_FRAME_IS(frame))
+		return -ENOENT;	/* another runtime's */
+	n = name_of(rb, pid, RUNTIME_FRAME_CODE(frame));
+	memset(ret, 0, sizeof(*ret));
+	ret->name = rb->disp;
+	if (!n) {
+		snprintf(rb->disp, sizeof(rb->disp), "[ruby iseq 0x%llx]",
+			 (unsigned long long)RUNTIME_FRAME_CODE(frame));
+		return FRAME_RUBY;
+	}
+	/*
+	 * vm_backtrace.c calc_pos: a frame's pc is past the instruction it runs (a caller's past
+	 * its send; the running frame's too, as the VM moves pc before an instruction's body): the
+	 * instruction is at pos - 1. No table, or a pc outside it: the iseq's first line.
+	 */
+	line = ruby__line_of(n->lines, n->nr_lines, n->positions, n->succ, n->succ_len,
+			     idx ? idx - 1 : 0);
+	if (!line)
+		line = n->first_line;
+	ret->func = n->label;
+	ret->file = n->file;
+	ret->line = line;
+	ret->start_line = n->first_line;
+	ruby__format_name(rb->disp, sizeof(rb->disp), n->label, n->file, lines ? line : 0);
+	return FRAME_RUBY;
+}
+
+void ruby__prefetch(struct ruby *rb, uint32_t pid, const uint64_t *ustack, int n)
+{
+	int i;
+
+	if (!rb)
+		return;
+	for (i = 0; i < n; i++)
+		if (RUBY_FRAME_IS(ustack[i]))
+			name_of(rb, pid, RUNTIME_FRAME_CODE(ustack[i]));
+}
+
+void ruby__trim(struct ruby *rb)
+{
+	size_t i, k = 0;
+
+	if (!rb)
+		return;
+	for (i = 0; i < rb->nr_procs; i++)
+		if (!rb->procs[i].exited)
+			rb->procs[k++] = rb->procs[i];
+	if (k == rb->nr_procs)
+		return;
+	rb->nr_procs = k;
+	if (rb->cap_names)
+		names_rehash(rb, rb->cap_names, true);
+}
+
+void ruby__use_symbolizer(struct ruby *rb, struct symbolizer *sym)
+{
+	if (rb && sym && symbolizer__add_runtime_hook(sym, runtime_frame, rb))
+		pr_warn("ruby: too many language runtimes for the symbolizer: Ruby frames unnamed");
+}
+
+struct ruby *ruby__new(struct sampler *smp, struct unwinder *uw)
+{
+	struct ruby *rb;
+	const char *skew = getenv("FLAMED_RUBY_LAYOUT_SKEW");
+	int fd = sampler__ruby_procs_fd(smp);
+
+	if (fd < 0 || !uw)
+		return NULL;
+	rb = calloc(1, sizeof(*rb));
+	if (!rb)
+		return NULL;
+	rb->smp = smp;
+	rb->procs_fd = fd;
+	if (skew) {
+		rb->skew = atoi(skew) & 0xff8;	/* whole words, inside the structures */
+		pr_warn("ruby: FLAMED_RUBY_LAYOUT_SKEW=%d: the Ruby layout is made wrong (tests)",
+			rb->skew);
+	}
+	if (unwinder__add_proc_hook(uw, on_proc, rb)) {
+		free(rb);
+		return NULL;
+	}
+	return rb;
+}
+
+void ruby__free(struct ruby *rb)
+{
+	struct rbfile *f, *next;
+	size_t i;
+
+	if (!rb)
+		return;
+	for (i = 0; i < rb->cap_names; i++)
+		rbname_clear(&rb->names[i]);
+	free(rb->names);
+	free(rb->procs);
+	for (f = rb->files; f; f = next) {
+		next = f->next;
+		free(f);
+	}
+	free(rb);
+}
