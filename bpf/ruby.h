@@ -35,7 +35,8 @@ struct ruby_offsets {
 	__u16 cfp_pc, cfp_iseq, cfp_ep;	/* rb_control_frame_t.pc, .iseq, .ep */
 	__u16 iseq_body;		/* rb_iseq_t.body */
 	__u16 body_encoded;		/* rb_iseq_constant_body.iseq_encoded */
-	__u16 pad[3];
+	__u16 th_ec;			/* rb_thread_t.ec (its current ec; < th_tid) */
+	__u16 pad[2];
 };
 
 /* One Ruby process, keyed by tgid in the ruby_procs map. */

@@ -8,12 +8,15 @@
  * Which thread: Ruby runs Ruby code only in the thread holding its ractor's GVL, and
  * rb_ractor_t.threads.running_ec is that thread's execution context. Its frames are this
  * sample's only when the sampled task is that thread: ec->thread_ptr->tid (rb_thread_t.tid,
- * the Linux thread id Thread#native_thread_id returns) must be the task's pid. A thread that
- * released the GVL (a blocking C call) still has rb_vm_exec in its native stack, but would
- * otherwise be given the running thread's Ruby frames. (The TLS variable ruby_current_ec would
- * be this thread's own ec, but libruby's static TLS offset is glibc-internal: not used.)
- * Only while ruby_single_main_ractor is set (no second Ractor): with several, which one runs
- * is not known here, and Ruby frames are left out.
+ * the Linux thread id Thread#native_thread_id returns) must be the task's pid. A thread running
+ * C code with the GVL released (rb_nogvl: zlib, I/O) is on the CPU too, with rb_vm_exec in its
+ * native stack; the running ec is another thread's then, and would give it that thread's
+ * frames. Its own ec is the one it ran when last sampled holding the GVL (ruby_thread_ecs),
+ * used only while it is still its thread's current one (thread_ptr->ec, which a Fiber switch
+ * changes, and thread_ptr->tid): its frames stand still while it has no GVL. (The TLS variable
+ * ruby_current_ec would be this thread's own ec at once, but libruby's static TLS offset is
+ * glibc-internal: not used.) Only while ruby_single_main_ractor is set (no second Ractor):
+ * with several, which one runs is not known here, and Ruby frames are left out.
  */
 
 /* Ruby processes (src/runtime/ruby.c): where the main ractor pointer is and the layout. */
@@ -25,17 +28,53 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } ruby_procs SEC(".maps");
 
+/* Thread id -> the ec it ran when last sampled holding the GVL (checked again at use). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(max_entries, 16384);
+} ruby_thread_ecs SEC(".maps");
+
 #define RB_CFP_READ 64	/* rb_control_frame_t (3.1: 8 words, jit_return last) */
 #define RB_BUF_U64(st, off) (*(__u64 *)((st)->rb_buf + ((off) & 63)))
 
+#define RB_EC_READ 56	/* rb_execution_context_t up to thread_ptr (3.1: 48 + 8) */
+#define RB_TH_READ 56	/* rb_thread_t from .ec to past .tid (3.1: 40 .. 92) */
+
+/*
+ * Reads ec: its control frames' bounds into w[0..2] (vm_stack, vm_stack_size, cfp), its
+ * thread's current ec and tid into *th_ec, *tid. 0, or -1 when a read failed. rb_buf is the
+ * scratch of both reads (a variable offset into the BPF stack must be aligned; into a map
+ * value it need not).
+ */
+static __always_inline int ruby_read_ec(struct uw_state *st, struct ruby_proc *rb, __u64 ec,
+					__u64 *w, __u64 *th_ec, __s32 *tid)
+{
+	__u64 th;
+
+	if (bpf_probe_read_user(st->rb_buf, RB_EC_READ, (void *)ec))
+		return -1;
+	w[0] = RB_BUF_U64(st, 0);
+	w[1] = RB_BUF_U64(st, 8);
+	w[2] = RB_BUF_U64(st, 16);
+	th = RB_BUF_U64(st, rb->off.ec_thread);
+	if (!th || bpf_probe_read_user(st->rb_buf, RB_TH_READ, (void *)(th + rb->off.th_ec)))
+		return -1;
+	*th_ec = RB_BUF_U64(st, 0);
+	*tid = *(__s32 *)(st->rb_buf + ((rb->off.th_tid - rb->off.th_ec) & 63));
+	return 0;
+}
+
 /*
  * Sets up the Ruby part of st for the current task's stack: the control frame to start from
- * (rb_next) and the end of the control frames, when this task runs the VM's current ec.
+ * (rb_next) and the end of the control frames, from this thread's ec.
  */
 static __always_inline void ruby_begin(struct uw_state *st, __u32 tgid)
 {
 	struct ruby_proc *rb = bpf_map_lookup_elem(&ruby_procs, &tgid);
-	__u64 ractor, ec, th, w[3];
+	__u32 cur = (__u32)bpf_get_current_pid_tgid();
+	__u64 ractor, ec, th_ec = 0, *mine, w[3];
 	__s32 tid = -1;
 
 	st->rb_next = 0;
@@ -50,18 +89,28 @@ static __always_inline void ruby_begin(struct uw_state *st, __u32 tgid)
 	if (!ractor)
 		return;
 	ec = user_u64(ractor + rb->off.ractor_running_ec);
-	/* rb_execution_context_t { VALUE *vm_stack; size_t vm_stack_size; cfp; } (vm_core.h) */
-	if (!ec || bpf_probe_read_user(w, sizeof(w), (void *)ec)) {
+	if (!ec || ruby_read_ec(st, rb, ec, w, &th_ec, &tid)) {
 		stat_inc(STAT_RUBY_READ);
 		return;
 	}
-	th = user_u64(ec + rb->off.ec_thread);
-	if (!th || bpf_probe_read_user(&tid, 4, (void *)(th + rb->off.th_tid)) ||
-	    tid != (__s32)(__u32)bpf_get_current_pid_tgid()) {
-		stat_inc(STAT_RUBY_NOT_RUNNING);
-		return;
+	if (tid == (__s32)cur) {
+		/* This thread holds the GVL: remember its ec for when it has not. */
+		mine = bpf_map_lookup_elem(&ruby_thread_ecs, &cur);
+		if (!mine || *mine != ec)
+			bpf_map_update_elem(&ruby_thread_ecs, &cur, &ec, BPF_ANY);
+	} else {
+		mine = bpf_map_lookup_elem(&ruby_thread_ecs, &cur);
+		ec = mine ? *mine : 0;
+		if (!ec || ruby_read_ec(st, rb, ec, w, &th_ec, &tid) || tid != (__s32)cur ||
+		    th_ec != ec) {
+			stat_inc(STAT_RUBY_NOT_RUNNING);
+			return;
+		}
 	}
-	/* RUBY_VM_END_CONTROL_FRAME: vm_stack + vm_stack_size VALUEs; frames grow down to cfp. */
+	/*
+	 * rb_execution_context_t { VALUE *vm_stack; size_t vm_stack_size; cfp; } (vm_core.h);
+	 * RUBY_VM_END_CONTROL_FRAME: vm_stack + vm_stack_size VALUEs; frames grow down to cfp.
+	 */
 	if (w[1] > (1ULL << 28) || w[2] < w[0] || w[2] >= w[0] + w[1] * 8)
 		return;
 	st->rb_next = w[2];

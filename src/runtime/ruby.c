@@ -61,8 +61,8 @@
 
 /* 3.1: measured on Debian 12's ruby 3.1.2 (the file's comment). */
 static const struct ruby_layout layouts[] = {
-	{ 3, 1, { 520, 48, 88, 64, 0, 16, 32, 16, 8, { 0 } },
-	  40, 4, 64, 80, 88, 120, 128, 136, 144, 12 },
+	{ 3, 1, { 520, 48, 88, 64, 0, 16, 32, 16, 8, 40, { 0 } },
+	  4, 64, 80, 88, 120, 128, 136, 144, 12 },
 };
 
 /* ruby/internal/value_type.h: RUBY_T_STRING, RUBY_T_ARRAY; RUBY_T_MASK. */
@@ -623,7 +623,7 @@ static int check_live(struct rbproc *pp)
 	if (!w[0] || !w[1] || w[1] > (1ULL << 28) || w[2] < w[0] || w[2] >= end ||
 	    (end - w[2]) % l->off.cfp_size)
 		return -EPROTO;
-	if (read_u64(pid, ec + l->off.ec_thread, &th) || read_u64(pid, th + l->th_ec, &back) ||
+	if (read_u64(pid, ec + l->off.ec_thread, &th) || read_u64(pid, th + l->off.th_ec, &back) ||
 	    back != ec)
 		return -EPROTO;
 	for (cfp = w[2], i = 0; cfp < end && i < RUBY_CHECK_FRAMES; cfp += l->off.cfp_size, i++) {

@@ -20,7 +20,6 @@
 struct ruby_layout {
 	unsigned int major, minor;
 	struct ruby_offsets off;
-	uint16_t th_ec;			/* rb_thread_t.ec (checked: the ec points back) */
 	uint16_t body_iseq_size;	/* rb_iseq_constant_body.iseq_size, an unsigned int */
 	uint16_t loc_pathobj;		/* body.location.pathobj: a String or [path, realpath] */
 	uint16_t loc_label;		/* body.location.label */

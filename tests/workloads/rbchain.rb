@@ -3,10 +3,14 @@
 # their marks): <main> -> main -> Outer#mid -> leaf, whose loop is one line; with "digest"
 # Outer#mid -> digest, a loop of Digest::SHA256.digest calls (native code under a Ruby caller);
 # with "block" Outer#mid -> Integer#times (C) -> block in mid -> leaf (a block yielded from C:
-# a second entry into the VM).
+# a second entry into the VM); with "threads" a second thread spins in <main> -> worker -> leaf
+# while the main thread spins in main -> Outer#mid -> leaf (they take turns holding the GVL),
+# and the worker's thread id is printed first; with "nogvl" the worker compresses with zlib,
+# whose deflate runs with the GVL released, while the main thread runs Ruby code.
 # Runs for CPU time, not wall time: a loaded machine still gets its samples.
-#   ruby rbchain.rb [chain|digest|block] [SECONDS]
+#   ruby rbchain.rb [chain|digest|block|threads|nogvl] [SECONDS]
 require 'digest'
+require 'zlib'
 
 def leaf(n)
   x = 0
@@ -45,4 +49,27 @@ def main(mode, seconds)
   end
 end
 
-main(ARGV[0] || 'chain', (ARGV[1] || 3).to_f) # L-TOP
+def worker(t_end)
+  leaf(20000) while cpu_seconds < t_end # L-WORKER
+end
+
+def compress(t_end)
+  data = Random.new(1).bytes(1 << 20)
+  Zlib::Deflate.new(9).deflate(data, Zlib::FINISH) while cpu_seconds < t_end
+end
+
+mode = ARGV[0] || 'chain'
+seconds = (ARGV[1] || 3).to_f
+if mode == 'threads' || mode == 'nogvl'
+  q = Queue.new
+  t = Thread.new do
+    q << Thread.current.native_thread_id
+    mode == 'nogvl' ? compress(cpu_seconds + 2 * seconds) : worker(cpu_seconds + 2 * seconds)
+  end
+  $stdout.puts q.pop
+  $stdout.flush
+  main('chain', 2 * seconds)
+  t.join
+else
+  main(mode, seconds) # L-TOP
+end

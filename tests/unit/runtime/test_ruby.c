@@ -23,6 +23,9 @@ TEST(ruby_layouts)
 	/* The control frame fields BPF reads are inside its read (RB_CFP_READ, 64). */
 	CHECK(l.off.cfp_size == 64 && l.off.cfp_pc + 8 <= 64 && l.off.cfp_iseq + 8 <= 64 &&
 	      l.off.cfp_ep + 8 <= 64);
+	/* ec up to thread_ptr in RB_EC_READ (56); rb_thread_t .ec to .tid in RB_TH_READ (56). */
+	CHECK(l.off.ec_thread + 8 <= 56);
+	CHECK(l.off.th_tid > l.off.th_ec && l.off.th_tid + 4 - l.off.th_ec <= 56);
 	CHECK_EQ_INT(l.off.ractor_running_ec, 520);
 	CHECK_EQ_INT(l.loc_label, 80);
 	CHECK_EQ_INT(ruby__layout(3, 2, &l), -ENOTSUP);
