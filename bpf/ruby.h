@@ -36,7 +36,8 @@ struct ruby_offsets {
 	__u16 iseq_body;		/* rb_iseq_t.body */
 	__u16 body_encoded;		/* rb_iseq_constant_body.iseq_encoded */
 	__u16 th_ec;			/* rb_thread_t.ec (its current ec; < th_tid) */
-	__u16 pad[2];
+	__u16 ractor_threads;		/* rb_ractor_t.threads.set: rb_thread_t.lt_node at 0 */
+	__u16 pad;
 };
 
 /* One Ruby process, keyed by tgid in the ruby_procs map. */

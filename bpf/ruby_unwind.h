@@ -11,9 +11,10 @@
  * the Linux thread id Thread#native_thread_id returns) must be the task's pid. A thread running
  * C code with the GVL released (rb_nogvl: zlib, I/O) is on the CPU too, with rb_vm_exec in its
  * native stack; the running ec is another thread's then, and would give it that thread's
- * frames. Its own ec is the one it ran when last sampled holding the GVL (ruby_thread_ecs),
- * used only while it is still its thread's current one (thread_ptr->ec, which a Fiber switch
- * changes, and thread_ptr->tid): its frames stand still while it has no GVL. (The TLS variable
+ * frames. Its own ec is its rb_thread_t's (found once in the ractor's thread list, or when
+ * sampled holding the GVL, and kept in ruby_thread_ecs), used only while it is still its
+ * thread's current one (thread_ptr->ec, which a Fiber switch changes, and thread_ptr->tid):
+ * its frames stand still while it has no GVL. (The TLS variable
  * ruby_current_ec would be this thread's own ec at once, but libruby's static TLS offset is
  * glibc-internal: not used.) Only while ruby_single_main_ractor is set (no second Ractor):
  * with several, which one runs is not known here, and Ruby frames are left out.
@@ -28,7 +29,12 @@ struct {
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 } ruby_procs SEC(".maps");
 
-/* Thread id -> the ec it ran when last sampled holding the GVL (checked again at use). */
+/*
+ * Thread id -> its ec (checked again at use), or RB_NOT_RUBY: a thread of the process not in
+ * its ractor's thread list (a native thread of a library), not looked for at every sample.
+ */
+#define RB_NOT_RUBY 1ULL
+#define RB_MAX_THREADS 32	/* threads of the list looked at */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, __u32);
@@ -67,6 +73,36 @@ static __always_inline int ruby_read_ec(struct uw_state *st, struct ruby_proc *r
 }
 
 /*
+ * The ec of thread tid, from the ractor's thread list (rb_ractor_t.threads.set, whose nodes are
+ * the rb_thread_t: lt_node first); RB_NOT_RUBY when it is not there, 0 when a read failed.
+ */
+__noinline __u64 ruby_find_ec(struct uw_state *st, __u64 ractor, __u32 tid)
+{
+	struct ruby_offsets *off;
+	__u64 head, node, ec;
+	__u32 i;
+
+	if (!st)
+		return 0;
+	off = &st->rb_off;
+	head = ractor + off->ractor_threads;
+	node = user_u64(head);
+	for (i = 0; i < RB_MAX_THREADS; i++) {
+		if (!node)
+			return 0;
+		if (node == head)
+			return RB_NOT_RUBY;
+		if (bpf_probe_read_user(st->rb_buf, RB_TH_READ, (void *)(node + off->th_ec)))
+			return 0;
+		ec = RB_BUF_U64(st, 0);
+		if (*(__u32 *)(st->rb_buf + ((off->th_tid - off->th_ec) & 63)) == tid)
+			return ec;
+		node = user_u64(node);
+	}
+	return 0;	/* more threads than looked at: not known */
+}
+
+/*
  * Sets up the Ruby part of st for the current task's stack: the control frame to start from
  * (rb_next) and the end of the control frames, from this thread's ec.
  */
@@ -100,9 +136,19 @@ static __always_inline void ruby_begin(struct uw_state *st, __u32 tgid)
 			bpf_map_update_elem(&ruby_thread_ecs, &cur, &ec, BPF_ANY);
 	} else {
 		mine = bpf_map_lookup_elem(&ruby_thread_ecs, &cur);
-		ec = mine ? *mine : 0;
-		if (!ec || ruby_read_ec(st, rb, ec, w, &th_ec, &tid) || tid != (__s32)cur ||
-		    th_ec != ec) {
+		if (mine) {
+			ec = *mine;
+		} else {
+			st->rb_off = rb->off;
+			ec = ruby_find_ec(st, ractor, cur);
+			if (ec)
+				bpf_map_update_elem(&ruby_thread_ecs, &cur, &ec, BPF_ANY);
+		}
+		if (ec <= RB_NOT_RUBY || ruby_read_ec(st, rb, ec, w, &th_ec, &tid) ||
+		    tid != (__s32)cur || th_ec != ec) {
+			/* Stale (a Fiber switched to, the tid reused): looked for again next time. */
+			if (ec > RB_NOT_RUBY)
+				bpf_map_delete_elem(&ruby_thread_ecs, &cur);
 			stat_inc(STAT_RUBY_NOT_RUNNING);
 			return;
 		}

@@ -13,6 +13,8 @@
  * process_vm_readv (docs/ARCHITECTURE.md, Ruby part):
  *  - rb_ractor_t.threads.running_ec at 520: the only word of the main ractor pointing to an ec
  *    whose cfp is inside its VM stack, and it follows the GVL from thread to thread;
+ *    threads.set at 304 (a list head, then cnt at 320: 2 with two threads), its nodes the
+ *    rb_thread_t themselves (lt_node first); threads.main at 528;
  *  - rb_execution_context_t { vm_stack 0; vm_stack_size 8 (VALUEs); cfp 16; ...;
  *    thread_ptr 48 }; rb_thread_t.ec 40 (points back), .tid 88 (Thread#native_thread_id);
  *  - rb_control_frame_t { pc 0, sp 8, iseq 16, self 24, ep 32, block_code 40, __bp__ 48,
@@ -61,7 +63,7 @@
 
 /* 3.1: measured on Debian 12's ruby 3.1.2 (the file's comment). */
 static const struct ruby_layout layouts[] = {
-	{ 3, 1, { 520, 48, 88, 64, 0, 16, 32, 16, 8, 40, { 0 } },
+	{ 3, 1, { 520, 48, 88, 64, 0, 16, 32, 16, 8, 40, 304, 0 },
 	  4, 64, 80, 88, 120, 128, 136, 144, 12 },
 };
 
@@ -265,8 +267,10 @@ struct rbfile {
 #define RUBY_BAD_NAMES 8
 #define RUBY_NAME_MAX 512
 #define RUBY_MAX_LINES (1U << 20)
-/* Control frames the attach-time check walks. */
+/* Control frames, threads the attach-time check walks. */
 #define RUBY_CHECK_FRAMES 64
+#define RUBY_CHECK_THREADS 4096
+#define RUBY_CHECK_TRIES 2
 
 struct ruby {
 	struct sampler *smp;
@@ -604,7 +608,7 @@ static void skewed(struct ruby *rb, struct ruby_layout *l)
 static int check_live(struct rbproc *pp)
 {
 	const struct ruby_layout *l = &pp->l;
-	uint64_t ractor, ec, w[3], th, back, end, cfp, f[8], flags, magic;
+	uint64_t ractor, ec, w[3], th, back, end, cfp, f[8], flags, magic, head, node;
 	uint32_t pid = pp->pid;
 	unsigned int i, named = 0;
 
@@ -625,6 +629,17 @@ static int check_live(struct rbproc *pp)
 		return -EPROTO;
 	if (read_u64(pid, ec + l->off.ec_thread, &th) || read_u64(pid, th + l->off.th_ec, &back) ||
 	    back != ec)
+		return -EPROTO;
+	/* The running thread is in the ractor's thread list (what BPF walks for the others). */
+	head = ractor + l->off.ractor_threads;
+	if (read_u64(pid, head, &node))
+		return -EPROTO;
+	if (node == head)
+		return -EAGAIN;	/* start-up: the main thread is not in the list yet */
+	for (i = 0; node != head && node != th && i < RUBY_CHECK_THREADS; i++)
+		if (read_u64(pid, node, &node))
+			return -EPROTO;
+	if (node != th)
 		return -EPROTO;
 	for (cfp = w[2], i = 0; cfp < end && i < RUBY_CHECK_FRAMES; cfp += l->off.cfp_size, i++) {
 		struct rbname n;
@@ -667,11 +682,16 @@ static void refuse(struct ruby *rb, struct rbproc *pp, const char *what)
 /* Checks pp's layout on its live interpreter when it can be: refuses it when it does not fit. */
 static void check_proc(struct ruby *rb, struct rbproc *pp)
 {
-	int err;
+	int err, tries;
 
 	if (pp->checked || pp->refused || pp->exited)
 		return;
-	err = check_live(pp);
+	/*
+	 * A wrong layout fails every time; a process caught between two steps (its start-up, a
+	 * frame half pushed) fails once: tried again twice before it is refused.
+	 */
+	for (tries = 0; (err = check_live(pp)) == -EPROTO && tries < RUBY_CHECK_TRIES; tries++)
+		usleep(20000);
 	if (err == -EAGAIN || err == -EFAULT)
 		return;	/* later: at the next sync, or on the first names */
 	pp->checked = true;
