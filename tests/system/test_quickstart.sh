@@ -49,7 +49,7 @@ echo "     with the test tools: $(wc -l <"$T/all.plan") packages, ${a_dl} MB to 
 # The README says "about 145 MB"; the bound leaves room for point releases, not for a test tool
 # (chromium alone is over 60 MB to download).
 check "quick start: at most 180 MB to download (${b_dl} MB)" test "$b_dl" -le 180
-for p in chromium golang-go nodejs prometheus rustc php8.2-cli linux-perf g++ libclang-rt-14-dev; do
+for p in chromium golang-go nodejs prometheus rustc php8.2-cli ruby3.1 linux-perf g++ libclang-rt-14-dev; do
 	check "quick start: $p is not installed" bash -c "! grep -q '^$p=' '$T/build.plan'"
 	check "make test: $p is installed" has all "$p"
 done
