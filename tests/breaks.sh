@@ -67,6 +67,18 @@ add php-layout-refused src/runtime/php.c sed \
 add new-stacks-silent src/service/session.c sed \
 	's/\.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8,/.announce_new_stacks = false,/' \
 	"bash tests/e2e/test_php.sh" "script shorter than a drain: <= 5% with an unnamed function"
+# The Ruby layout check fails on the live interpreter: the right layout is refused.
+add ruby-layout-refused src/runtime/ruby.c sed \
+	's/(err = check_live(pp)) == -EPROTO/(err = -EPROTO) == -EPROTO/' \
+	"bash tests/e2e/test_ruby.sh" "the 3.1 layout fits ruby 3.1: no process refused"
+# Every thread of a Ruby process is given the GVL holder's frames (the tid check gone).
+add ruby-gvl-holder-frames bpf/ruby_unwind.h sed \
+	's/^\tif (tid == (__s32)cur) {$/\tif (1) {/' \
+	"bash tests/e2e/test_ruby.sh" "nogvl: no sample of the worker has the main thread's frames"
+# VM_FRAME_FLAG_FINISH ignored: one rb_vm_exec emits the Ruby frames of every activation.
+add ruby-finish-ignored bpf/ruby_unwind.h sed \
+	's/^\tif (flags \& RUBY_FRAME_FLAG_FINISH)$/\tif (0)/' \
+	"bash tests/e2e/test_ruby.sh" "block: >= 90% of samples are"
 # Test input: the "off" run is given a server after all (the product only reads the
 # environment, and with no server named there is nothing it could fetch from).
 add debuginfod-off tests/e2e/test_symbols.sh sed \
