@@ -80,6 +80,7 @@ static const struct ruby_layout layouts[] = {
 #define RB_ARY_EMBED (1ULL << 13)
 /* iseq.c: struct succ_index_table { uint64_t imm_part[54 / 9]; struct succ_dict_block[]; } */
 #define RB_SUCC_IMM 54
+#define RB_SUCC_IMM_BYTES ((size_t)RB_SUCC_IMM / 9 * 8)
 #define RB_SUCC_BLOCK 80	/* { unsigned rank; uint64_t small_block_ranks; uint64_t bits[8] } */
 
 int ruby__layout(unsigned int major, unsigned int minor, struct ruby_layout *ret)
@@ -190,7 +191,7 @@ uint32_t ruby__line_of(const uint32_t *lines, uint32_t size, const uint32_t *pos
 		return 0;
 	/* iseq.c succ_index_lookup: the rank of pos (entries starting at or before it). */
 	if (pos < RB_SUCC_IMM) {
-		at = pos / 9 * 8;
+		at = (size_t)(pos / 9) * 8;
 		if (at + 8 > succ_len)
 			return 0;
 		memcpy(&w, succ + at, 8);
@@ -199,12 +200,12 @@ uint32_t ruby__line_of(const uint32_t *lines, uint32_t size, const uint32_t *pos
 		uint32_t x = pos - RB_SUCC_IMM, bi = x % 512, sb = bi / 64;
 		uint32_t brank;
 
-		at = RB_SUCC_IMM / 9 * 8 + (size_t)(x / 512) * RB_SUCC_BLOCK;
+		at = RB_SUCC_IMM_BYTES + (size_t)(x / 512) * RB_SUCC_BLOCK;
 		if (at + RB_SUCC_BLOCK > succ_len)
 			return 0;
 		memcpy(&brank, succ + at, 4);
 		memcpy(&small, succ + at + 8, 8);
-		memcpy(&bits, succ + at + 16 + sb * 8, 8);
+		memcpy(&bits, succ + at + 16 + (size_t)sb * 8, 8);
 		rank = brank + (sb ? (small >> ((sb - 1) * 9) & 0x1ff) : 0) +
 		       popcount64(bits << (63 - bi % 64));
 	}
@@ -521,11 +522,11 @@ static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
 	if (pos) {
 		n->positions = calloc(size, sizeof(*n->positions));
 		if (!n->positions ||
-		    read_mem(pid, pos, n->positions, size * 4) != size * 4)
+		    read_mem(pid, pos, n->positions, (size_t)size * 4) != (size_t)size * 4)
 			goto fail;
 	} else if (succ && size > 1) {
 		/* iseq.c succ_index_table_create(iseq_size, ...): blocks of 512 past the first 54. */
-		want = RB_SUCC_IMM / 9 * 8;
+		want = RB_SUCC_IMM_BYTES;
 		if (isize > RB_SUCC_IMM)
 			want += (size_t)(isize - RB_SUCC_IMM + 511) / 512 * RB_SUCC_BLOCK;
 		n->succ = calloc(1, want);
