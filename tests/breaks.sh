@@ -69,7 +69,7 @@ add new-stacks-silent src/service/session.c sed \
 	"bash tests/e2e/test_php.sh" "script shorter than a drain: <= 5% with an unnamed function"
 # The Ruby layout check fails on the live interpreter: the right layout is refused.
 add ruby-layout-refused src/runtime/ruby.c sed \
-	's/(err = check_live(pp)) == -EPROTO/(err = -EPROTO) == -EPROTO/' \
+	's/^\treturn named ? 0 : -EAGAIN;$/\treturn -EPROTO;/' \
 	"bash tests/e2e/test_ruby.sh" "the 3.1 layout fits ruby 3.1: no process refused"
 # Every thread of a Ruby process is given the GVL holder's frames (the tid check gone).
 add ruby-gvl-holder-frames bpf/ruby_unwind.h sed \
