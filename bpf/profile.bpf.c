@@ -957,7 +957,7 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 			stat_inc(STAT_USTACKS_FULL);
 			return 0;
 		}
-		if (!err && (st->py_frames | st->php_frames | st->v8_frames) &&
+		if (!err && (st->py_frames | st->php_frames | st->v8_frames | st->rb_frames) &&
 		    announce_new_stacks) {
 			struct new_stack *ns = bpf_ringbuf_reserve(&new_stacks, sizeof(*ns), 0);
 

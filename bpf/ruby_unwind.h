@@ -35,11 +35,12 @@ struct {
  */
 #define RB_NOT_RUBY 1ULL
 #define RB_MAX_THREADS 32	/* threads of the list looked at */
+/* An LRU map is allocated whole: 4096 threads, as py_threads (one evicted is looked for again). */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__type(key, __u32);
 	__type(value, __u64);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 4096);
 } ruby_thread_ecs SEC(".maps");
 
 #define RB_CFP_READ 64	/* rb_control_frame_t (3.1: 8 words, jit_return last) */

@@ -65,7 +65,7 @@ add php-layout-refused src/runtime/php.c sed \
 # New runtime stacks are not announced: code is named at the drain only, after a short
 # script has exited.
 add new-stacks-silent src/service/session.c sed \
-	's/\.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8,/.announce_new_stacks = false,/' \
+	's/\.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby,/.announce_new_stacks = false,/' \
 	"bash tests/e2e/test_php.sh" "script shorter than a drain: <= 5% with an unnamed function"
 # The Ruby layout check fails on the live interpreter: the right layout is refused.
 add ruby-layout-refused src/runtime/ruby.c sed \

@@ -217,6 +217,7 @@ static void on_new_stack(void *ctx, uint32_t tgid, const uint64_t *u, int nu)
 	python__prefetch(s->python, tgid, u, nu);
 	php__prefetch(s->php, tgid, u, nu);
 	v8__prefetch(s->v8, tgid, u, nu);
+	ruby__prefetch(s->ruby, tgid, u, nu);
 }
 
 /* Stacks with runtime frames, new in the generation: named now, the process may not last. */
@@ -287,7 +288,7 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		.offcpu = o->mode != PROFILE_CPU,
 		.offcpu_min_ns = (uint64_t)o->offcpu_min_us * 1000,
 		.offcpu_sample = o->offcpu_sample,
-		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8,
+		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby,
 	};
 	struct session *s = calloc(1, sizeof(*s));
 	struct cgroups_target *cgt = NULL;

@@ -71,6 +71,17 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	check "command mode: exit 0" test $? = 0
 	check_chain "command" "$T/cmd.folded" "$CHAIN"
 
+	# A script shorter than a drain (0.4 s of wall time): its iseqs are named while it runs,
+	# as each new stack with Ruby frames is announced, not at the next drain, when the process
+	# is gone. The stacks of its last instants may still go unnamed: 5% allowed.
+	"$FLAMED" -F 999 -o "$T/short.folded" -- "$RUBY" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
+	check "script shorter than a drain: exit 0" test $? = 0
+	check_chain "script shorter than a drain" "$T/short.folded" "$CHAIN" 30
+	read -r unnamed total < <(awk '/\[ruby iseq 0x/ { u += $NF } { t += $NF }
+		END { print u + 0, t + 0 }' "$T/short.folded")
+	check "script shorter than a drain: <= 5% with an unnamed iseq ($unnamed of $total)" \
+		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+
 	# -p PID: a process found running; its layout is checked on its running frames at attach.
 	"$RUBY" "$SCRIPT" chain 30 &
 	pid=$!
