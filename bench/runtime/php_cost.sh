@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# BPF cost per sample of PHP frames: the same PHP processes (tests/workloads/phpdeep.php,
-# spinning DEPTH PHP frames deep, one per CPU) profiled at once by two flamed instances,
-# --php on and --php off (both DWARF), from the kernel's bpf_stats of each one's do_sample
+# BPF cost per sample of PHP frames (or Ruby's: RUNTIME=ruby, tests/workloads/rbdeep.rb):
+# the same PHP processes (tests/workloads/phpdeep.php, spinning DEPTH PHP frames deep, one per
+# CPU) profiled at once by two flamed instances, --php on and --php off (--ruby for Ruby; both
+# DWARF), from the kernel's bpf_stats of each one's do_sample
 # over the same seconds. Prints ns per profiled sample for each and the difference, medians
 # over ROUNDS. (bench/runtime/python_cost.sh, for PHP; the first reading waits for both instances'
 # do_sample to have run, not a fixed time.)
-# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] bench/runtime/php_cost.sh [SECONDS]
+# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby] [RUBY=/usr/bin/ruby]
+#        bench/runtime/php_cost.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/../.."
 BUILD=${BUILD:-build}
@@ -15,6 +17,11 @@ SECS=${1:-6}	# at least 4
 ROUNDS=${ROUNDS:-5}
 DEPTHS=${DEPTHS:-20}
 PHP=${PHP:-/usr/bin/php8.2}
+case ${RUNTIME:=php} in
+php) INTERP=$PHP WL=tests/workloads/phpdeep.php SUF='_[z]' ;;
+ruby) INTERP=${RUBY:-/usr/bin/ruby} WL=tests/workloads/rbdeep.rb SUF='_[r]' ;;
+*) echo "RUNTIME: php or ruby" >&2; exit 1 ;;
+esac
 NCPU=$(nproc)
 T=$(mktemp -d)
 # bpf_stats held on by a BPF_ENABLE_STATS fd for the whole run, not by the sysctl: another
@@ -71,20 +78,20 @@ while i < len(text):
 print(runs, ns, samples)'
 }
 
-printf "%-5s %-6s %-7s %9s %12s %14s\n" round depth php profiled ns/profiled php-frames/stack
+printf "%-5s %-6s %-7s %9s %12s %14s\n" round depth "$RUNTIME" profiled ns/profiled frames/stack
 for round in $(seq "$ROUNDS"); do
 for depth in $DEPTHS; do
 	pids=()
 	args=()
 	for _ in $(seq "$NCPU"); do
-		"$PHP" tests/workloads/phpdeep.php $((SECS + 40)) "$depth" &
+		"$INTERP" "$WL" $((SECS + 40)) "$depth" &
 		pids+=($!)
 		args+=(-p $!)
 	done
 	sleep 0.5
 	fl=()
 	for mode in on off; do
-		"$FLAMED" --unwind dwarf --php $mode -F 999 -d $((SECS + 30)) "${args[@]}" \
+		"$FLAMED" --unwind dwarf --"$RUNTIME" $mode -F 999 -d $((SECS + 30)) "${args[@]}" \
 			-o "$T/$mode.folded" 2>"$T/$mode.err" &
 		fl+=($!)
 	done
@@ -108,13 +115,13 @@ for depth in $DEPTHS; do
 	wait "${pids[@]}" 2>/dev/null || true
 	for mode in on off; do
 		read -r runs ns profiled <"$T/$mode.stats"
-		python3 - "$T/$mode.folded" "$round" "$depth" "$mode" "$runs" "$ns" "$profiled" \
+		python3 - "$T/$mode.folded" "$round" "$depth" "$mode" "$runs" "$ns" "$profiled" "$SUF" \
 			<<'PY' | tee -a "$T/results"
 import sys
 frames = n_all = 0
 for line in open(sys.argv[1]):
     stack, n = line.rsplit(" ", 1)
-    frames += sum(f.endswith("_[z]") for f in stack.split(";")) * int(n)
+    frames += sum(f.endswith(sys.argv[8]) for f in stack.split(";")) * int(n)
     n_all += int(n)
 runs, ns, total = (int(x) for x in sys.argv[5:8])
 # Both instances see the same processes: nearly every run is a profiled sample.
@@ -126,7 +133,7 @@ done
 
 echo
 echo "medians over $ROUNDS rounds (ns per profiled sample):"
-python3 - "$T/results" <<'PY'
+python3 - "$T/results" "$RUNTIME" <<'PY'
 import statistics, sys
 r = {}
 for line in open(sys.argv[1]):
@@ -134,5 +141,5 @@ for line in open(sys.argv[1]):
     r.setdefault((int(f[1]), f[2]), []).append(float(f[4]))
 for depth in sorted({d for d, _ in r}):
     on, off = statistics.median(r[(depth, "on")]), statistics.median(r[(depth, "off")])
-    print(f"depth {depth:>3}: php on {on:8.0f}  off {off:8.0f}  extra {on - off:+8.0f} ns")
+    print(f"depth {depth:>3}: {sys.argv[2]} on {on:8.0f}  off {off:8.0f}  extra {on - off:+8.0f} ns")
 PY
