@@ -496,6 +496,12 @@ void elfimage__drop(struct elfimage *im, uint64_t off, uint64_t len)
 		madvise((void *)a, b - a, MADV_DONTNEED);
 }
 
+void elfimage__evict(struct elfimage *im, uint64_t off, uint64_t len)
+{
+	if (im && !im->map)
+		elfimage__drop(im, off, len);
+}
+
 void elfimage__free(struct elfimage *im)
 {
 	if (!im)

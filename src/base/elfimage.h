@@ -62,6 +62,12 @@ unsigned int elfimage__refused(const struct elfimage *im, const char **why);
  * For a section libelf now holds elsewhere (inflated), whose bytes nothing reads again.
  */
 void elfimage__drop(struct elfimage *im, uint64_t off, uint64_t len);
+/*
+ * The same for a mapped file only, whose pages come back from the file when touched again:
+ * for bytes still in use but seldom (DWARF after its index is built). Nothing for a read
+ * image, whose pages hold the only copy.
+ */
+void elfimage__evict(struct elfimage *im, uint64_t off, uint64_t len);
 void elfimage__free(struct elfimage *im);
 
 #endif

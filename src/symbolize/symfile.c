@@ -96,24 +96,38 @@ static struct elfimage *open_image(struct symfile *f, int fd, bool dwarf, const 
  * One that does not inflate is left to libdw, which ignores it as it would have. Sections
  * naming never reads (elfimage__dwarf_unused) become SHT_NOBITS, which libdw skips.
  */
-static void inflate_dwarf(struct elfimage *im)
+#define EVICT_MAX 32
+struct evict {
+	uint64_t off[EVICT_MAX], len[EVICT_MAX];
+	int n;
+};
+
+static void inflate_dwarf(struct elfimage *im, struct evict *ev)
 {
 	Elf *elf = elfimage__elf(im);
 	Elf_Scn *scn = NULL;
 	size_t shstrndx;
 	GElf_Shdr sh;
 
+	ev->n = 0;
 	if (elf_getshdrstrndx(elf, &shstrndx))
 		return;
 	while ((scn = elf_nextscn(elf, scn))) {
 		const char *name;
 
-		if (!gelf_getshdr(scn, &sh) || !(sh.sh_flags & SHF_COMPRESSED) ||
-		    sh.sh_type == SHT_NOBITS)
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS)
 			continue;
 		name = elf_strptr(elf, shstrndx, sh.sh_name);
 		if (!name || strncmp(name, ".debug_", 7))
 			continue;
+		if (!(sh.sh_flags & SHF_COMPRESSED)) {
+			/* Stored as is: evicted once the index is built (use_dwarf). */
+			if (ev->n < EVICT_MAX && !elfimage__dwarf_unused(name)) {
+				ev->off[ev->n] = sh.sh_offset;
+				ev->len[ev->n++] = sh.sh_size;
+			}
+			continue;
+		}
 		if (elfimage__dwarf_unused(name)) {
 			sh.sh_type = SHT_NOBITS;
 			gelf_update_shdr(scn, &sh);
@@ -127,15 +141,23 @@ static void inflate_dwarf(struct elfimage *im)
 
 static void use_dwarf(struct symfile *f, struct elfimage *im, size_t inflated)
 {
-	int err = 0;
+	struct evict ev;
+	int err = 0, i;
 
-	inflate_dwarf(im);
+	inflate_dwarf(im, &ev);
 	f->dw = dwinfo__new(elfimage__elf(im), &err);
 	if (!f->dw) {
 		if (err != -ENODATA)
 			pr_debug("cannot index DWARF: %s", strerror(-err));
 		return;
 	}
+	/*
+	 * Building the index read every unit's header across a mapped file's DWARF (pyenv's
+	 * libpython3.11, built with -g: 13 MiB of resident file pages in a daemon). Lookups touch
+	 * a few units afterwards: the pages go back, and come back from the page cache as used.
+	 */
+	for (i = 0; i < ev.n; i++)
+		elfimage__evict(im, ev.off[i], ev.len[i]);
 	f->dw_img = im;
 	f->mem += inflated;
 }
