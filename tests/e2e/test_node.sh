@@ -58,6 +58,20 @@ if need_root "node frames" && need_tool "node frames" node; then
 		grep -q 'Builtins_JSEntry;.*;main (jschain\.js)_\[v\];mid (jschain\.js)_\[v\];hotJsFunction (jschain\.js)_\[v\]' "$T/chain.folded"
 	check "no metadata warning for this node" bash -c "! grep -q 'v8:' '$T/chain.err'"
 
+	# A script shorter than a drain (0.4 s of wall time): its functions are named while it
+	# runs, as each new stack with JavaScript frames is announced, not at the next drain, when
+	# the process is gone. The stacks of its last instants may still go unnamed: 5% allowed.
+	(cd "$T" && "$FLAMED" -F 999 -o "$T/short.folded" -- node "$JS" 0.4 wall >/dev/null \
+		2>"$T/short.err")
+	check "script shorter than a drain: exit 0" test $? = 0
+	read -r chain running < <(chain_stats "$T/short.folded")
+	read -r unnamed total < <(awk '/\[v8 function/ { u += $NF } { t += $NF }
+		END { print u + 0, t + 0 }' "$T/short.folded")
+	check "script shorter than a drain: >= 80% of the script's samples are main;mid;hotJsFunction ($chain/$running)" \
+		test "$running" -ge 30 -a $((chain * 100)) -ge $((running * 80))
+	check "script shorter than a drain: <= 5% with an unnamed function ($unnamed of $total)" \
+		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+
 	# --lines: each function's first line, read from the workload, not written down here.
 	(cd "$T" && "$FLAMED" --lines -o "$T/lines.folded" -- node "$JS" 2 >/dev/null 2>&1)
 	lh=$(grep -n '^function hotJsFunction' "$JS" | cut -d: -f1)
