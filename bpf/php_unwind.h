@@ -66,6 +66,7 @@ __noinline int php_enter(struct uw_state *st, __u64 pc)
 	st->php_next = 0;
 	st->php_active = 1;
 	st->rb_active = 0;
+	st->pl_active = 0;
 	return 1;
 }
 

@@ -19,6 +19,7 @@
 #include "python.h"
 #include "php.h"
 #include "ruby.h"
+#include "perl.h"
 #include "v8.h"
 
 #define PF_KTHREAD 0x00200000
@@ -228,6 +229,21 @@ struct uw_state {
 	__u32 rb_active;
 	struct ruby_offsets rb_off;
 	__u8 rb_buf[64 + 8];
+	/*
+	 * Perl (bpf/perl_unwind.h): the stackinfo and context index of the next context (pl_ix
+	 * < 0: none left in it), py_cur 1 while pl_active.
+	 */
+	__u64 pl_si, pl_cx, pl_prev;	/* si, its si_cxstack, its si_prev */
+	__u64 pl_main_cv;
+	__u64 pl_run_start, pl_run_end;	/* Perl_runops_standard; 0, 0: not Perl */
+	__s32 pl_ix;
+	__u32 pl_line;		/* the line of the next frame emitted */
+	__u32 pl_frames;
+	__u32 pl_active;
+	__u32 pl_after_sub;	/* the last activation ended at a sub called from C */
+	__u32 pl_pad;
+	struct perl_offsets pl_off;
+	__u8 pl_buf[128 + 8];
 	/*
 	 * Consecutive frames are often in the same binary. A copy, not a pointer: a pointer
 	 * whose offset changes every iteration keeps the verifier from converging.
@@ -492,6 +508,7 @@ __noinline int py_step(struct uw_state *st)
 
 #include "php_unwind.h"
 #include "ruby_unwind.h"
+#include "perl_unwind.h"
 
 /*
  * 1 when pc is in an interpreter's loop whose frames are to be emitted (from the next step
@@ -508,10 +525,13 @@ __noinline int runtime_enter(struct uw_state *st, __u64 pc)
 		st->py_next = 0;
 		st->php_active = 0;
 		st->rb_active = 0;
+		st->pl_active = 0;
 		return 1;
 	}
 	if (st->rb_next)
 		return ruby_enter(st, pc);
+	if (st->pl_si)
+		return perl_enter(st, pc);
 	return st->php_next && php_enter(st, pc);
 }
 
@@ -524,6 +544,8 @@ __noinline int runtime_step(struct uw_state *st)
 		return php_step(st);
 	if (st->rb_active)
 		return ruby_step(st);
+	if (st->pl_active)
+		return perl_step(st);
 	return py_step(st);
 }
 
@@ -844,6 +866,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	}
 	php_begin(c.st, tgid, ip, sp);
 	ruby_begin(c.st, tgid);
+	perl_begin(c.st, tgid);
 	steps = bpf_loop(MAX_STACK_DEPTH, unwind_step, &c, 0);
 	/*
 	 * Frames left when the stack or the loop was full (deep native stacks, deep Python or
@@ -867,6 +890,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		stat_inc(STAT_PHP_STACKS);
 	if (c.st->rb_frames)
 		stat_inc(STAT_RUBY_STACKS);
+	if (c.st->pl_frames)
+		stat_inc(STAT_PERL_STACKS);
 	if (c.st->v8_frames)
 		stat_inc(STAT_V8_STACKS);
 	if (!c.st->hash)
@@ -957,7 +982,8 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 			stat_inc(STAT_USTACKS_FULL);
 			return 0;
 		}
-		if (!err && (st->py_frames | st->php_frames | st->v8_frames | st->rb_frames) &&
+		if (!err && (st->py_frames | st->php_frames | st->v8_frames | st->rb_frames |
+			     st->pl_frames) &&
 		    announce_new_stacks) {
 			struct new_stack *ns = bpf_ringbuf_reserve(&new_stacks, sizeof(*ns), 0);
 

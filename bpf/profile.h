@@ -61,6 +61,9 @@ enum stat_idx {
 	STAT_RUBY_STACKS,	/* user stacks with Ruby frames */
 	STAT_RUBY_READ,		/* Ruby frame walks cut by a failed read of the process */
 	STAT_RUBY_NOT_RUNNING,	/* Ruby samples of a thread not holding the GVL: native only */
+	STAT_PERL_STACKS,	/* user stacks with Perl frames */
+	STAT_PERL_READ,		/* Perl frame walks cut by a failed read of the process */
+	STAT_PERL_OTHER_THREAD,	/* Perl samples of a thread other than the main one: native only */
 	STAT_MAX,
 };
 

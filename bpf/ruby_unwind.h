@@ -175,6 +175,7 @@ __noinline int ruby_enter(struct uw_state *st, __u64 pc)
 	st->py_cur = st->rb_next;
 	st->rb_next = 0;
 	st->php_active = 0;
+	st->pl_active = 0;
 	st->rb_active = 1;
 	return 1;
 }

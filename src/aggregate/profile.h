@@ -20,6 +20,7 @@ enum frame_kind {
 	FRAME_PHP,	/* a PHP function (Zend VM frame), _[z] */
 	FRAME_V8,	/* a JavaScript function (V8 frame, named by V8's own metadata), _[v] */
 	FRAME_RUBY,	/* a Ruby method or block (YARV control frame), _[r] */
+	FRAME_PERL,	/* a Perl sub (a context of the interpreter's context stack), _[l] */
 	FRAME_KIND_MAX,
 };
 

@@ -144,6 +144,9 @@ static uint32_t strip_kind(const char *s, size_t *n)
 	case 'r':
 		*n -= 4;
 		return FRAME_RUBY;
+	case 'l':
+		*n -= 4;
+		return FRAME_PERL;
 	case 'w':
 		*n -= 4;
 		return FRAME_USER;
@@ -522,6 +525,7 @@ static const char *const kind_suffix[FRAME_KIND_MAX] = {
 	[FRAME_PHP] = "_[z]",
 	[FRAME_V8] = "_[v]",
 	[FRAME_RUBY] = "_[r]",
+	[FRAME_PERL] = "_[l]",
 };
 
 static uint32_t render_name(struct writer *w, const char *s, size_t n, uint32_t kind, int *err)

@@ -26,6 +26,7 @@
 #define PHP_MAPPING "[php]"
 #define V8_MAPPING "[v8]"
 #define RUBY_MAPPING "[ruby]"
+#define PERL_MAPPING "[perl]"
 #define UNKNOWN_NAME "[unknown]"
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -152,7 +153,8 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 		return w->map_of[f->mapping];
 	}
 	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || f->kind == FRAME_PYTHON ||
-	    f->kind == FRAME_PHP || f->kind == FRAME_V8 || f->kind == FRAME_RUBY) {
+	    f->kind == FRAME_PHP || f->kind == FRAME_V8 || f->kind == FRAME_RUBY ||
+	    f->kind == FRAME_PERL) {
 		if (!w->made_up[f->kind])
 			w->made_up[f->kind] = w_add_map(w, 0, f->kind);
 		return w->made_up[f->kind];
@@ -396,6 +398,7 @@ static void w_mappings(struct writer *w, struct wmsgs *m, Pprof__Profile *pb)
 						 : w->maps[i].kind == FRAME_PHP	   ? PHP_MAPPING
 						 : w->maps[i].kind == FRAME_V8	   ? V8_MAPPING
 						 : w->maps[i].kind == FRAME_RUBY   ? RUBY_MAPPING
+						 : w->maps[i].kind == FRAME_PERL   ? PERL_MAPPING
 										   : KERNEL_MAPPING);
 		}
 		mp->has_functions = w->maps[i].has_functions;
@@ -960,6 +963,8 @@ static uint8_t file_kind(const char *s, size_t len)
 		return FRAME_V8;
 	if (len == strlen(RUBY_MAPPING) && !memcmp(s, RUBY_MAPPING, len))
 		return FRAME_RUBY;
+	if (len == strlen(PERL_MAPPING) && !memcmp(s, PERL_MAPPING, len))
+		return FRAME_PERL;
 	/* perf's symbol maps for JIT code, /tmp/perf-PID.map */
 	while (base > s && base[-1] != '/')
 		base--;
@@ -1031,6 +1036,7 @@ static int r_functions(struct reader *r)
 		{"_[z]", FRAME_PHP},
 		{"_[v]", FRAME_V8},
 		{"_[r]", FRAME_RUBY},
+		{"_[l]", FRAME_PERL},
 	};
 	const Pprof__Profile *m = r->m;
 	uint64_t *ids = calloc_n(m->n_function, sizeof(*ids));
@@ -1189,9 +1195,9 @@ static int r_locations(struct reader *r)
 				f.kind = r->fn_kinds[fi];
 			else
 				f.kind = kind;
-			/* PHP, JavaScript and Ruby functions are named "name (file)" the same way. */
+			/* PHP, JavaScript, Ruby and Perl functions: "name (file)" the same way. */
 			if ((f.kind == FRAME_PYTHON || f.kind == FRAME_PHP || f.kind == FRAME_V8 ||
-			     f.kind == FRAME_RUBY) &&
+			     f.kind == FRAME_RUBY || f.kind == FRAME_PERL) &&
 			    !(f.name = r_pyname(r, fi))) {
 				ret = -ENOMEM;
 				goto cleanup;

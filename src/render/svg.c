@@ -250,6 +250,7 @@ enum hue {
 	HUE_PYFRAME, /* Python functions (interpreter frames) */
 	HUE_PHPFRAME, /* PHP functions (Zend VM frames) */
 	HUE_RBFRAME, /* Ruby methods and blocks (YARV frames) */
+	HUE_PLFRAME, /* Perl subs (context stack frames) */
 	HUE_C,
 	HUE_CXX,
 	HUE_RUST,
@@ -271,6 +272,7 @@ static const struct rgb_range hue_ranges[HUE_MAX] = {
 	[HUE_PYFRAME] = {{215, 185, 40}, {40, 55, 40}},
 	[HUE_PHPFRAME] = {{205, 90, 150}, {45, 50, 50}},
 	[HUE_RBFRAME] = {{200, 30, 40}, {50, 40, 40}},
+	[HUE_PLFRAME] = {{30, 120, 140}, {40, 45, 50}},
 	[HUE_C] = {{205, 0, 0}, {50, 120, 55}},
 	[HUE_CXX] = {{190, 170, 40}, {60, 60, 30}},
 	[HUE_RUST] = {{200, 110, 30}, {55, 50, 30}},
@@ -291,6 +293,7 @@ static const char *const hue_labels[HUE_MAX] = {
 	[HUE_PYFRAME] = "Python",
 	[HUE_PHPFRAME] = "PHP",
 	[HUE_RBFRAME] = "Ruby",
+	[HUE_PLFRAME] = "Perl",
 	[HUE_C] = "C",
 	[HUE_CXX] = "C++",
 	[HUE_RUST] = "Rust",
@@ -407,6 +410,8 @@ static enum hue kind_hue(enum svg_palette pal, uint32_t kind)
 		return HUE_PHPFRAME;
 	case FRAME_RUBY:
 		return HUE_RBFRAME;
+	case FRAME_PERL:
+		return HUE_PLFRAME;
 	case FRAME_V8:
 		return HUE_JS;	/* the colour of JavaScript names in a perf map */
 	default:

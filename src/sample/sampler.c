@@ -858,6 +858,11 @@ int sampler__ruby_procs_fd(struct sampler *s)
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.ruby_procs) : -1;
 }
 
+int sampler__perl_procs_fd(struct sampler *s)
+{
+	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.perl_procs) : -1;
+}
+
 void *sampler__unwind_rows(struct sampler *s, uint32_t *cap, uint32_t *max)
 {
 	if (!s->rows.mem)

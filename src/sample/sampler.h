@@ -82,6 +82,8 @@ int sampler__python_procs_fd(struct sampler *s);
 int sampler__php_procs_fd(struct sampler *s);
 /* The Ruby process map (tgid -> struct ruby_proc, bpf/ruby.h); -1 without DWARF unwinding. */
 int sampler__ruby_procs_fd(struct sampler *s);
+/* The Perl process map (tgid -> struct perl_proc, bpf/perl.h); -1 without DWARF unwinding. */
+int sampler__perl_procs_fd(struct sampler *s);
 /*
  * The shared unwind-row array, mapped writable: its first *cap entries of *max (the mapping
  * grows with use, so that flamed's RSS does not count the unused part); NULL without DWARF

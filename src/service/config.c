@@ -713,6 +713,10 @@ static const struct config_key keys[] = {
 	  FIELD(ruby), .modes = BOTH, .expect = "on or off",
 	  .help = "name Ruby methods and blocks (CRuby 3.1) among native\n"
 		  "frames, suffix _[r] (default on; needs DWARF unwinding)" },
+	{ .name = "perl", .arg = "on|off", .parse = parse_bool, .format = format_bool,
+	  FIELD(perl), .modes = BOTH, .expect = "on or off",
+	  .help = "name Perl subs (perl 5.36, main interpreter) among\n"
+		  "native frames, suffix _[l] (default on; needs DWARF unwinding)" },
 	{ .name = "v8", .arg = "on|off", .parse = parse_bool, .format = format_bool,
 	  FIELD(v8), .modes = BOTH, .expect = "on or off",
 	  .help = "name JavaScript functions of Node.js (V8's own metadata,\n"
@@ -933,6 +937,7 @@ void config__init(struct config *c)
 	c->python = true;
 	c->php = true;
 	c->ruby = true;
+	c->perl = true;
 	c->v8 = true;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
@@ -1557,6 +1562,7 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	so->no_python = !c->python;
 	so->no_php = !c->php;
 	so->no_ruby = !c->ruby;
+	so->no_perl = !c->perl;
 	so->no_v8 = !c->v8;
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */

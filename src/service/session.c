@@ -28,6 +28,7 @@
 #include "unwind/unwinder.h"
 #include "runtime/php.h"
 #include "runtime/ruby.h"
+#include "runtime/perl.h"
 #include "runtime/python.h"
 #include "runtime/v8.h"
 #include "base/util.h"
@@ -47,6 +48,7 @@ struct session {
 	struct python *python;	/* NULL: Python frames off, or no DWARF unwinding */
 	struct php *php;	/* NULL: PHP frames off, or no DWARF unwinding */
 	struct ruby *ruby;	/* NULL: Ruby frames off, or no DWARF unwinding */
+	struct perl *perl;	/* NULL: Perl frames off, or no DWARF unwinding */
 	struct v8 *v8;		/* NULL: JavaScript frames off, or no DWARF unwinding */
 	struct cgroups *cg;
 	uint32_t *tgids;	/* of o->tids, 0 for a thread gone before the start */
@@ -84,6 +86,7 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 	python__prefetch(s->python, k->tgid, u, nu);
 	php__prefetch(s->php, k->tgid, u, nu);
 	ruby__prefetch(s->ruby, k->tgid, u, nu);
+	perl__prefetch(s->perl, k->tgid, u, nu);
 	v8__prefetch(s->v8, k->tgid, u, nu);
 	if (err == -ENOSPC)
 		s->lost_full += count;
@@ -218,6 +221,7 @@ static void on_new_stack(void *ctx, uint32_t tgid, const uint64_t *u, int nu)
 	php__prefetch(s->php, tgid, u, nu);
 	v8__prefetch(s->v8, tgid, u, nu);
 	ruby__prefetch(s->ruby, tgid, u, nu);
+	perl__prefetch(s->perl, tgid, u, nu);
 }
 
 /* Stacks with runtime frames, new in the generation: named now, the process may not last. */
@@ -288,7 +292,8 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		.offcpu = o->mode != PROFILE_CPU,
 		.offcpu_min_ns = (uint64_t)o->offcpu_min_us * 1000,
 		.offcpu_sample = o->offcpu_sample,
-		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby,
+		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby ||
+				       !o->no_perl,
 	};
 	struct session *s = calloc(1, sizeof(*s));
 	struct cgroups_target *cgt = NULL;
@@ -361,6 +366,13 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		if (!o->no_ruby) {
 			s->ruby = ruby__new(s->smp, s->unwinder);
 			if (!s->ruby) {
+				*err = -ENOMEM;
+				goto cleanup;
+			}
+		}
+		if (!o->no_perl) {
+			s->perl = perl__new(s->smp, s->unwinder);
+			if (!s->perl) {
 				*err = -ENOMEM;
 				goto cleanup;
 			}
@@ -453,6 +465,7 @@ void session__use_symbolizer(struct session *s, struct symbolizer *sym)
 	python__use_symbolizer(s->python, sym);
 	php__use_symbolizer(s->php, sym);
 	ruby__use_symbolizer(s->ruby, sym);
+	perl__use_symbolizer(s->perl, sym);
 	v8__use_symbolizer(s->v8, sym);
 }
 
@@ -461,6 +474,7 @@ void session__profile_built(struct session *s)
 	python__trim(s->python);
 	php__trim(s->php);
 	ruby__trim(s->ruby);
+	perl__trim(s->perl);
 	v8__trim(s->v8);
 }
 
@@ -492,6 +506,7 @@ void session__free(struct session *s)
 	python__free(s->python);
 	php__free(s->php);
 	ruby__free(s->ruby);
+	perl__free(s->perl);
 	v8__free(s->v8);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);

@@ -48,6 +48,7 @@ struct session_opts {
 	bool no_python;		/* no Python frames (--python off) */
 	bool no_php;		/* no PHP frames (--php off) */
 	bool no_ruby;		/* no Ruby frames (--ruby off) */
+	bool no_perl;		/* no Perl frames (--perl off) */
 	bool no_v8;		/* no JavaScript frames (--v8 off) */
 	const char *const *cgroups;	/* --cgroup arguments (paths or unit names) */
 	int nr_cgroups;
