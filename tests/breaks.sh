@@ -64,8 +64,8 @@ add php-layout-refused src/runtime/php.c sed \
 	"bash tests/e2e/test_php.sh" "the 8.2 layout fits php8.2: no process refused"
 # New runtime stacks are not announced: code is named at the drain only, after a short
 # script has exited.
-add new-stacks-silent src/service/session.c sed \
-	's/\.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby,/.announce_new_stacks = false,/' \
+add new-stacks-silent src/service/session.c perl \
+	's/\.announce_new_stacks = !o->no_python \|\| !o->no_php \|\| !o->no_v8 \|\| !o->no_ruby \|\|\n\s*!o->no_perl,/.announce_new_stacks = false,/' \
 	"bash tests/e2e/test_php.sh" "script shorter than a drain: <= 5% with an unnamed function"
 # The Ruby layout check fails on the live interpreter: the right layout is refused.
 add ruby-layout-refused src/runtime/ruby.c sed \
@@ -79,6 +79,24 @@ add ruby-gvl-holder-frames bpf/ruby_unwind.h sed \
 add ruby-finish-ignored bpf/ruby_unwind.h sed \
 	's/^\tif (flags \& RUBY_FRAME_FLAG_FINISH)$/\tif (0)/' \
 	"bash tests/e2e/test_ruby.sh" "block: >= 90% of samples are"
+# The Perl layout check fails on the live interpreter: the right layout is refused.
+add perl-layout-refused src/runtime/perl.c perl \
+	's/(\t\tif \(err\)\n\t\t\treturn -EPROTO;\n\t\}\n)\treturn 0;/$1\treturn -EPROTO;/' \
+	"bash tests/e2e/test_perl.sh" "the 5.36 layout fits perl 5.36: no process refused"
+# A stackinfo's bottom never ends a runops activation: the sort block's runops emits every
+# Perl frame, its callers' too, below pp_sort.
+add perl-si-bottom-ignored bpf/perl_unwind.h sed \
+	's/^\t\tif (st->pl_after_sub)$/\t\tif (1)/' \
+	"bash tests/e2e/test_perl.sh" "sort: >= 85% of samples are"
+# The leaf's line is not PL_curcop's: every leaf frame without its line.
+add perl-leaf-line-lost bpf/perl_unwind.h perl \
+	's/\tst->pl_line = line;\n\tst->pl_main_cv/\tst->pl_line = 0;\n\tst->pl_main_cv/' \
+	"bash tests/e2e/test_perl.sh" "--lines: >= 90% of samples are"
+# Stacks with Perl frames are not announced (new_stacks): a short script's subs are named at
+# the drain only, after it has exited.
+add perl-new-stacks-silent bpf/profile.bpf.c sed \
+	's/^\t\t\t     st->pl_frames) \&\&$/\t\t\t     0) \&\&/' \
+	"bash tests/e2e/test_perl.sh" "script shorter than a drain: <= 5% with an unnamed sub"
 # Test input: the "off" run is given a server after all (the product only reads the
 # environment, and with no server named there is nothing it could fetch from).
 add debuginfod-off tests/e2e/test_symbols.sh sed \
