@@ -141,8 +141,10 @@ __noinline int perl_step(struct uw_state *st)
 		}
 		/*
 		 * A stackinfo's bottom ends a runops activation (a sort block's), but not right
-		 * after a sub called from C: that sub had an activation of its own (a sort sub's
-		 * contexts are on the same stackinfo as pp_sort's CXt_NULL), and this one goes on.
+		 * after a sub called from C on a stackinfo pushed for it (a MULTICALL block such
+		 * as List::Util::first's, a sort sub, an overload handler: PUSHSTACKi, then the
+		 * sub with a NULL retop): that sub's activation was the one that ended, and this
+		 * one goes on with the stackinfo before.
 		 */
 		if (st->pl_after_sub)
 			st->py_cur = 1;

@@ -4,7 +4,9 @@
 # perl 5.36 (threaded, libperl built into /usr/bin/perl). tests/workloads/plchain.pl spins in
 # main::RUNTIME -> main::main -> Outer::mid -> main::leaf; with "digest" ... Outer::mid ->
 # main::digest -> Digest::MD5::md5 (C); with "sort" ... Outer::mid -> main::sorter -> pp_sort
-# (native) -> main::leaf (a sort block: a second runops loop on a stackinfo of its own). Each
+# (native) -> main::leaf (a sort block: a second runops loop on a stackinfo of its own); with
+# "first" ... Outer::mid -> main::finder -> main::__ANON__ -> main::leaf (List::Util::first's
+# MULTICALL block, above its XS frames). Each
 # must show exactly that chain of _[l] frames in place of Perl_runops_standard's activations,
 # under the native frames from _start through perl_run. Lines (--lines, pprof) are read from
 # the workload by their marks.
@@ -16,6 +18,7 @@ P="(plchain.pl)"
 CHAIN="main::RUNTIME $P;main::main $P;Outer::mid $P;main::leaf $P"
 DCHAIN="main::RUNTIME $P;main::main $P;Outer::mid $P;main::digest $P"
 SCHAIN="main::RUNTIME $P;main::main $P;Outer::mid $P;main::sorter $P;main::leaf $P"
+FCHAIN="main::RUNTIME $P;main::main $P;Outer::mid $P;main::finder $P;main::__ANON__ $P;main::leaf $P"
 line_of() { grep -n -- "$1" "$SCRIPT" | head -1 | cut -d: -f1; }
 LL=$(line_of 'L-LEAF')
 LMID=$(line_of 'L-MID$')
@@ -114,6 +117,16 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 	pct=$(fraction perl 'main::sorter [(]plchain[.]pl[)]_[[]l[]];Perl_pp_sort;([^;]*;)*main::leaf [(]plchain[.]pl[)]_[[]l[]];' "$T/sort.folded")
 	echo "     sort: $pct% of perl's samples (start-up included)"
 	check "sort: >= 85% of samples are ...;main::sorter;Perl_pp_sort;(native);main::leaf ($pct%)" \
+		test "$pct" -ge 85
+
+	# A block run by MULTICALL (List::Util::first): a runops activation of its own above
+	# List::Util's XS frames, on a stackinfo pushed for it, its first context the block's
+	# (retop NULL); the callers from main::finder down at perl_run's activation.
+	"$FLAMED" -F 499 -o "$T/first.folded" -- "$PERL" "$SCRIPT" first 2 2>/dev/null
+	check_chain "MULTICALL" "$T/first.folded" "$FCHAIN"
+	pct=$(fraction perl 'main::finder [(]plchain[.]pl[)]_[[]l[]];Perl_pp_entersub;[^;]*Util[^;]*;main::__ANON__ [(]plchain[.]pl[)]_[[]l[]];main::leaf' "$T/first.folded")
+	echo "     MULTICALL: $pct% of perl's samples (start-up included)"
+	check "MULTICALL: >= 85% of samples are ...;main::finder;(List::Util, native);main::__ANON__;main::leaf ($pct%)" \
 		test "$pct" -ge 85
 
 	# --lines: the line of each frame: PL_curcop's for the leaf, its callee's blk_oldcop's for

@@ -3,12 +3,15 @@
 # their marks): main::RUNTIME -> main::main -> Outer::mid -> main::leaf, whose loop is one line;
 # with "digest" Outer::mid -> main::digest, a loop of Digest::MD5::md5 calls (native code under
 # a Perl caller); with "sort" Outer::mid -> main::sorter, whose sort block (a second runops
-# loop, on a stackinfo of its own, under pp_sort) calls main::leaf.
+# loop, on a stackinfo of its own, under pp_sort) calls main::leaf; with "first" Outer::mid ->
+# main::finder -> List::Util::first (XS) running its block main::__ANON__ by MULTICALL (a runops
+# loop on a PERLSI_MULTICALL stackinfo, the sub's retop NULL) -> main::leaf.
 # Runs for CPU time, not wall time: a loaded machine still gets its samples.
-#   perl plchain.pl [chain|digest|sort] [SECONDS] [wall]
+#   perl plchain.pl [chain|digest|sort|first] [SECONDS] [wall]
 use strict;
 use warnings;
 use Digest::MD5 ();
+use List::Util ();
 use Time::HiRes qw(clock_gettime CLOCK_PROCESS_CPUTIME_ID CLOCK_MONOTONIC);
 
 sub leaf {
@@ -31,12 +34,18 @@ sub sorter {
 	return $s[0];
 }
 
+sub finder {
+	my ($n) = @_;
+	return List::Util::first { leaf($n) < 0 } (1 .. 4); # L-FIRST
+}
+
 package Outer;
 
 sub mid {
 	my ($mode, $n) = @_;
 	return main::digest($n / 2000) if $mode eq 'digest'; # L-MID-DIGEST
 	return main::sorter($n / 4) if $mode eq 'sort'; # L-MID-SORT
+	return main::finder($n / 4) if $mode eq 'first'; # L-MID-FIRST
 	return main::leaf($n); # L-MID
 }
 
