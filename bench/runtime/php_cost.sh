@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# BPF cost per sample of PHP frames (or Ruby's: RUNTIME=ruby, tests/workloads/rbdeep.rb):
+# BPF cost per sample of PHP frames (or Ruby's: RUNTIME=ruby, tests/workloads/rbdeep.rb; Perl's:
+# RUNTIME=perl, tests/workloads/pldeep.pl):
 # the same PHP processes (tests/workloads/phpdeep.php, spinning DEPTH PHP frames deep, one per
-# CPU) profiled at once by two flamed instances, --php on and --php off (--ruby for Ruby; both
+# CPU) profiled at once by two flamed instances, --php on and --php off (--ruby, --perl; both
 # DWARF), from the kernel's bpf_stats of each one's do_sample
 # over the same seconds. Prints ns per profiled sample for each and the difference, medians
 # over ROUNDS. (bench/runtime/python_cost.sh, for PHP; the first reading waits for both instances'
 # do_sample to have run, not a fixed time.)
-# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby] [RUBY=/usr/bin/ruby]
+# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby|perl] [RUBY=/usr/bin/ruby]
+#        [PERL=/usr/bin/perl]
 #        bench/runtime/php_cost.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -20,7 +22,8 @@ PHP=${PHP:-/usr/bin/php8.2}
 case ${RUNTIME:=php} in
 php) INTERP=$PHP WL=tests/workloads/phpdeep.php SUF='_[z]' ;;
 ruby) INTERP=${RUBY:-/usr/bin/ruby} WL=tests/workloads/rbdeep.rb SUF='_[r]' ;;
-*) echo "RUNTIME: php or ruby" >&2; exit 1 ;;
+perl) INTERP=${PERL:-/usr/bin/perl} WL=tests/workloads/pldeep.pl SUF='_[l]' ;;
+*) echo "RUNTIME: php, ruby or perl" >&2; exit 1 ;;
 esac
 NCPU=$(nproc)
 T=$(mktemp -d)
