@@ -129,6 +129,16 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 	check "MULTICALL: >= 85% of samples are ...;main::finder;(List::Util, native);main::__ANON__;main::leaf ($pct%)" \
 		test "$pct" -ge 85
 
+	# ithreads: the main interpreter's frames in the main thread only; the ithread (its own
+	# interpreter) keeps its native frames, never the main thread's; said once.
+	"$FLAMED" -F 499 -o "$T/thr.folded" -- "$PERL" "$SCRIPT" threads 2 2>"$T/thr.err"
+	check "ithreads: exit 0, said once" \
+		test $? = 0 -a "$(grep -c 'uses ithreads: only its main interpreter' "$T/thr.err")" = 1
+	check_chain "ithreads, main thread" "$T/thr.folded" "$CHAIN" 50
+	n=$(fraction perl 'start_thread;' "$T/thr.folded")
+	check "ithreads: the ithread sampled ($n% of samples), no Perl frame in its stacks" \
+		bash -c "[ '$n' -ge 20 ] && ! grep 'start_thread;' '$T/thr.folded' | grep -q '_\[l\]'"
+
 	# --lines: the line of each frame: PL_curcop's for the leaf, its callee's blk_oldcop's for
 	# the others.
 	want="main::RUNTIME (plchain.pl:$LTOP);main::main (plchain.pl:$LMAIN);Outer::mid (plchain.pl:$LMID);main::leaf (plchain.pl:$LL)"

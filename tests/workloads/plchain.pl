@@ -5,9 +5,11 @@
 # a Perl caller); with "sort" Outer::mid -> main::sorter, whose sort block (a second runops
 # loop, on a stackinfo of its own, under pp_sort) calls main::leaf; with "first" Outer::mid ->
 # main::finder -> List::Util::first (XS) running its block main::__ANON__ by MULTICALL (a runops
-# loop on a PERLSI_MULTICALL stackinfo, the sub's retop NULL) -> main::leaf.
+# loop on a PERLSI_MULTICALL stackinfo, the sub's retop NULL) -> main::leaf; with "threads" an
+# ithread spins in main::worker -> main::leaf (an interpreter of its own) while the main thread
+# runs the chain.
 # Runs for CPU time, not wall time: a loaded machine still gets its samples.
-#   perl plchain.pl [chain|digest|sort|first] [SECONDS] [wall]
+#   perl plchain.pl [chain|digest|sort|first|threads] [SECONDS] [wall]
 use strict;
 use warnings;
 use Digest::MD5 ();
@@ -65,6 +67,19 @@ sub main {
 	}
 }
 
+sub worker {
+	my ($t_end) = @_;
+	leaf(20000) while wall_seconds() < $t_end; # L-WORKER
+}
+
 my $mode = $ARGV[0] // 'chain';
 my $seconds = $ARGV[1] // 3;
+if ($mode eq 'threads') {
+	# Loaded at run time: the other modes keep a process without threads.so.
+	require threads;
+	my $t = threads->create(\&worker, wall_seconds() + $seconds);
+	main('chain', $seconds, \&wall_seconds);
+	$t->join;
+	exit 0;
+}
 main($mode, $seconds, ($ARGV[2] // '') eq 'wall' ? \&wall_seconds : \&cpu_seconds); # L-TOP
