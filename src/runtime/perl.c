@@ -472,6 +472,12 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		err = read_hek(pid, l, gv, &ret->sub);
 		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
 			err = read_stash(pid, l, stash, &ret->pkg);
+	} else if (!gv) {
+		/* No GV (gone, or never set): __ANON__ of its stash, as an anonymous sub is named. */
+		ret->sub = strdup("__ANON__");
+		err = ret->sub ? 0 : -ENOMEM;
+		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
+			err = read_stash(pid, l, stash, &ret->pkg);
 	} else {
 		t = read_sv(pid, l, gv, &gvany, &gvflags);
 		err = t < 0 ? t : t != PL_SVT_PVGV || !gvany ? -EPROTO : 0;

@@ -118,6 +118,10 @@ TEST(perl_read_cv_checks_the_layout)
 	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), 0);
 	CHECK_EQ_STR(buf, "Outer::leaf (chain.pl)");
 	((uint32_t *)xcv)[l.xcv_flags / 4] = 0;
+	/* No GV: an anonymous sub of the CV's stash. */
+	xcv[l.xcv_gv / 8] = 0;
+	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), 0);
+	CHECK_EQ_STR(buf, "Outer::__ANON__ (chain.pl)");
 	xcv[l.xcv_gv / 8] = (uint64_t)&gv;
 	/* A layout whose GV offset is a word off: the GV is no GV. */
 	l.xcv_gv += 8;
