@@ -473,7 +473,7 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
 			err = read_stash(pid, l, stash, &ret->pkg);
 	} else if (!gv) {
-		/* No GV (gone, or never set): __ANON__ of its stash, as an anonymous sub is named. */
+		/* No GV (gone, or never set): __ANON__ of its stash, as anonymous subs are. */
 		ret->sub = strdup("__ANON__");
 		err = ret->sub ? 0 : -ENOMEM;
 		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
