@@ -645,9 +645,9 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		const char *b = strrchr(maps[i].path, '/');
 
 		if (b && !strcmp(b, "/threads.so")) {
-			pr_warn("perl: process %u uses ithreads: only its main interpreter's frames "
-				"are named (in the main thread), other threads keep native frames",
-				pid);
+			pr_warn("perl: process %u uses ithreads: only its main interpreter's "
+				"frames are named (in the main thread), other threads keep native "
+				"frames", pid);
 			pp->threads_told = true;
 		}
 	}
