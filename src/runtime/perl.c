@@ -13,7 +13,8 @@
  * threaded (useithreads, MULTIPLICITY: the interpreter's variables are fields of a
  * PerlInterpreter, PL_curinterp the first one made). Every offset was taken with offsetof
  * against Debian 12's headers (libperl-dev 5.36.0, x86_64) and read back from a running
- * plchain.pl with process_vm_readv (docs/ARCHITECTURE.md, Perl part):
+ * plchain.pl through /proc/PID/mem by tests/tools/perl_layout_dump.py, which walks them
+ * without flamed's code (docs/ARCHITECTURE.md, Perl part):
  *  - PerlInterpreter { Icurcop 208, Icurstack 216, Icurstackinfo 224, Iorigfilename 1472,
  *    Imain_cv 1800 };
  *  - struct stackinfo { si_cxstack 8, si_prev 16, si_cxix 32, si_cxmax 36, si_type 44 }
@@ -23,8 +24,9 @@
  *  - COP { cop_line 36, cop_file 48 (a char *: ithreads) };
  *  - an SV: sv_any 0, sv_refcnt 8, sv_flags 12 (type in the low byte: SVt_PVGV 9, SVt_PVHV
  *    12, SVt_PVCV 13; SVf_OOK 0x02000000 on a hash with an aux part), sv_u 16;
- *  - XPVCV { xcv_stash 32, xcv_gv_u 56 (the HEK instead with CVf_NAMED 0x8000: a lexical
- *    sub), xcv_file 64, xcv_flags 92 }; XPVGV { xivu_namehek 32, xgv_stash 40 };
+ *  - XPVCV { xcv_stash 32, xcv_gv_u 56 (the name HEK instead with CVf_NAMED 0x8000: since
+ *    5.22 a package's `sub foo {}` has no GV until one is needed, main::leaf among them, and
+ *    lexical subs), xcv_file 64, xcv_flags 92 }; XPVGV { xivu_namehek 32, xgv_stash 40 };
  *    struct xpvhv_with_aux { xhv_aux at 32: xhv_name_u 0, xhv_name_count 28 } (the first of
  *    its names when the count is not 0); struct hek { hek_len 4, hek_key 8 }.
  * A build whose structures moved is caught twice: at attach, once the main interpreter runs,
@@ -468,7 +470,7 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		return 0;
 	}
 	if (cvflags & PL_CVF_NAMED) {
-		/* A lexical sub (my sub): the HEK itself, the stash of the CV. */
+		/* No GV of its own (a package sub without one yet, a lexical sub): the HEK. */
 		err = read_hek(pid, l, gv, &ret->sub);
 		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
 			err = read_stash(pid, l, stash, &ret->pkg);
