@@ -8,7 +8,8 @@ flamed's code; run it on a new perl before adding its layout (a wrong offset sho
 assertion or as names and lines that are not the script's). Not run by CI. Root, or ptrace
 rights over the process:
 
-    perl tests/workloads/plchain.pl sort 20 & python3 tests/tools/perl_layout_dump.py $! [/usr/bin/perl]
+    perl tests/workloads/plchain.pl sort 20 &
+    python3 tests/tools/perl_layout_dump.py $! [/usr/bin/perl]
 """
 import struct, sys, subprocess, re
 pid = int(sys.argv[1])
@@ -21,7 +22,8 @@ def u32(a): return struct.unpack("<I", rd(a, 4))[0]
 def i32(a): return struct.unpack("<i", rd(a, 4))[0]
 def cstr(a): return rd(a, 200).split(b"\0")[0].decode()
 sym = {}
-for l in subprocess.run(["readelf", "-W", "--dyn-syms", exe], capture_output=True, text=True).stdout.splitlines():
+out = subprocess.run(["readelf", "-W", "--dyn-syms", exe], capture_output=True, text=True).stdout
+for l in out.splitlines():
     f = l.split()
     if len(f) >= 8 and f[7] in ("PL_curinterp",): sym[f[7]] = int(f[1], 16)
 base = None
@@ -54,7 +56,8 @@ while si:
         t = rd(c, 1)[0] & 15
         oc = u64(c + 16)
         if t == 9:
-            print(f"  cx[{i}] CXt_SUB {cvname(u64(c+72))} retop {u64(c+48):#x} called from line {u32(oc+36)}")
+            print(f"  cx[{i}] CXt_SUB {cvname(u64(c + 72))} retop {u64(c + 48):#x} "
+                  f"called from line {u32(oc + 36)}")
         else:
             print(f"  cx[{i}] type {t}")
     si = prev
