@@ -114,7 +114,7 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 	# whose runops activation (on the PERLSI_SORT stackinfo) emits the leaf only.
 	"$FLAMED" -F 499 -o "$T/sort.folded" -- "$PERL" "$SCRIPT" sort 2 2>/dev/null
 	check_chain "sort" "$T/sort.folded" "$SCHAIN"
-	pct=$(fraction perl 'main::sorter [(]plchain[.]pl[)]_[[]l[]];Perl_pp_sort;([^;]*;)*main::leaf [(]plchain[.]pl[)]_[[]l[]];' "$T/sort.folded")
+	pct=$(fraction perl 'main::sorter [(]plchain[.]pl[)]_[[]l[]];Perl_pp_sort;([^;]*;)*main::leaf [(]plchain[.]pl[)]_[[]l[]]' "$T/sort.folded")
 	echo "     sort: $pct% of perl's samples (start-up included)"
 	check "sort: >= 85% of samples are ...;main::sorter;Perl_pp_sort;(native);main::leaf ($pct%)" \
 		test "$pct" -ge 85
