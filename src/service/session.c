@@ -632,6 +632,27 @@ void session__report(const struct session *s, const struct profile *p, const cha
 			(unsigned long long)us.tables_over_cap, us.build_ns / 1e6,
 			(unsigned long long)us.procs, (unsigned long long)st[STAT_DWARF],
 			(unsigned long long)st[STAT_DWARF_FP], (unsigned long long)st[STAT_DWARF_TRUNC]);
+		/* What the runtimes' walks could not do is counted in BPF: said, not hidden. */
+		if (st[STAT_PY_STACKS] || st[STAT_PHP_STACKS] || st[STAT_V8_STACKS] ||
+		    st[STAT_RUBY_STACKS] || st[STAT_PERL_STACKS] || st[STAT_NEW_STACKS_LOST])
+			pr_info("runtime frames: stacks with Python %llu (%llu cut by a failed read, "
+				"%llu without a thread state), PHP %llu (%llu cut), JavaScript %llu (%llu "
+				"frames left native), Ruby %llu (%llu cut, %llu off the GVL), Perl %llu "
+				"(%llu cut, %llu in other threads); %llu new stacks not announced",
+				(unsigned long long)st[STAT_PY_STACKS],
+				(unsigned long long)st[STAT_PY_READ],
+				(unsigned long long)st[STAT_PY_NO_THREAD],
+				(unsigned long long)st[STAT_PHP_STACKS],
+				(unsigned long long)st[STAT_PHP_READ],
+				(unsigned long long)st[STAT_V8_STACKS],
+				(unsigned long long)st[STAT_V8_READ],
+				(unsigned long long)st[STAT_RUBY_STACKS],
+				(unsigned long long)st[STAT_RUBY_READ],
+				(unsigned long long)st[STAT_RUBY_NOT_RUNNING],
+				(unsigned long long)st[STAT_PERL_STACKS],
+				(unsigned long long)st[STAT_PERL_READ],
+				(unsigned long long)st[STAT_PERL_OTHER_THREAD],
+				(unsigned long long)st[STAT_NEW_STACKS_LOST]);
 	}
 	if (m->profile_mode != PROFILE_CPU)
 		session__log_offcpu(s, LOG_NOTICE);

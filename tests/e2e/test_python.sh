@@ -126,6 +126,10 @@ run_version() {
 	check "$label: layout checked against the interpreter ($(grep -o '[0-9]* offsets agree' "$T/$label.err"))" \
 		grep -qE "layout checked against the interpreter's (member tables|_Py_DebugOffsets), ([5-9]|1[0-9]) offsets agree" "$T/$label.err"
 	check_chain "$label command" "$comm" "$T/$label.folded"
+	# What BPF counted of the walks, said at -v (src/service/session.c).
+	check "$label: -v counts the stacks with Python frames and the walks cut" \
+		grep -qE 'runtime frames: stacks with Python [1-9][0-9]* \([0-9]+ cut by a failed read' \
+		"$T/$label.err"
 
 	"$py" "$SCRIPT" 30 &
 	pid=$!
