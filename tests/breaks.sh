@@ -62,6 +62,12 @@ add lazy-curl-at-start src/export/push.c sed \
 add php-layout-refused src/runtime/php.c sed \
 	's/return (type_info \& 0xf) == PHP_IS_STRING ? 0 : -EPROTO;/return -EPROTO;/' \
 	"bash tests/e2e/test_php.sh" "the 8.2 layout fits php8.2: no process refused"
+# A signal sent once the loop has stopped stays pending and is delivered when evloop__free
+# restores the mask (a SIGTERM during a daemon's last window ended it by the signal).
+add signal-after-stop src/base/evloop.c sed \
+	's/while (sigtimedwait(&taken, NULL, &now) > 0)/while (0 \&\& sigtimedwait(\&taken, NULL, \&now) > 0)/' \
+	"build/unit-tests evloop_free_takes_a_signal_sent_after_the_stop" \
+	"evloop_free_takes_a_signal_sent_after_the_stop"
 # New runtime stacks are not announced: code is named at the drain only, after a short
 # script has exited.
 add new-stacks-silent src/service/session.c perl \

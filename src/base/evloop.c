@@ -364,7 +364,24 @@ void evloop__free(struct evloop *l)
 		close(l->tfd);
 	if (l->epfd >= 0)
 		close(l->epfd);
-	if (l->have_oldmask)
+	if (l->have_oldmask) {
+		struct timespec now = { 0, 0 };
+		sigset_t taken;
+		int signo;
+
+		/*
+		 * A signal sent to the loop after it stopped (a SIGTERM while a daemon writes its last
+		 * window) is taken here: left pending, the restored mask would deliver it and end
+		 * the process by the signal (status 143) instead of its own exit.
+		 */
+		sigemptyset(&taken);
+		for (signo = 1; signo < _NSIG; signo++)
+			if (sigismember(&l->mask, signo) == 1 &&
+			    sigismember(&l->oldmask, signo) != 1)
+				sigaddset(&taken, signo);
+		while (sigtimedwait(&taken, NULL, &now) > 0)
+			;
 		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+	}
 	free(l);
 }

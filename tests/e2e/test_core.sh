@@ -89,6 +89,34 @@ else
 	kill -KILL $dp 2>/dev/null
 fi
 
+# --- a SIGTERM that arrives once the loop has stopped on its own ---------------------------
+# The daemon's only target exits, so the daemon stops and writes its last window; a SIGTERM
+# sent then (as systemd or a test sends it) used to stay pending until the loop's mask was
+# restored at exit and end the process by the signal, status 143 (CI, stop 29).
+"$CHAIN" 60 &
+cp=$!
+"$FLAMED" -v -p "$cp" --interval 3600 --formats folded,svg --output-dir "$T/late" \
+	2>"$T/late.err" &
+dp=$!
+if wait_for "$T/late.err" "profiling the given processes"; then
+	# Half a second of the target's CPU time profiled: a window with samples to write.
+	t=$(cpu_ticks "$cp")
+	wait_until 60 ticks_at_least "$cp" $((t + 50))
+	kill "$cp"
+	wait "$cp" 2>/dev/null
+	wait_for "$T/late.err" "every profiled process has exited" 30
+	kill -TERM "$dp"
+	wait "$dp"
+	rc=$?
+	check "daemon stopped by its target's exit, then SIGTERM: exits 0 ($rc)" test "$rc" = 0
+	check "daemon stopped by its target's exit: its last window written" \
+		grep -q "samples, wrote" "$T/late.err"
+else
+	fail "daemon -p: did not start"
+	kill "$cp" 2>/dev/null
+	kill -KILL "$dp" 2>/dev/null
+fi
+
 # --- continuous with push and the HTTP server: their sockets and timers are the loop's too ----
 # Four epolls: the loop's, libbpf's perf buffer's and ring buffer's, and libmicrohttpd's own
 # (MHD_USE_EPOLL, one fd of the loop); push and the server used to add an epoll and a timerfd

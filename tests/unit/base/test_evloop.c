@@ -210,6 +210,49 @@ TEST(evloop_signal_delivered_through_the_loop)
 	CHECK(!sigismember(&after, SIGUSR2));
 }
 
+static volatile sig_atomic_t usr2_delivered;
+
+static void count_usr2(int signo)
+{
+	(void)signo;
+	usr2_delivered++;
+}
+
+/*
+ * A signal sent once the loop has stopped (SIGTERM while a daemon writes its last window) is
+ * taken by evloop__free: left pending, restoring the mask would deliver it (for SIGTERM, the
+ * end of the process by the signal). A handler counts a delivery here.
+ */
+TEST(evloop_free_takes_a_signal_sent_after_the_stop)
+{
+	struct sigaction sa = { .sa_handler = count_usr2 }, old;
+	struct sigctx s = { 0 };
+	sigset_t after, pending;
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, &old);
+	usr2_delivered = 0;
+	s.l = evloop__new(&err);
+	if (!s.l) {
+		CHECK(0);
+		sigaction(SIGUSR2, &old, NULL);
+		return;
+	}
+	CHECK_EQ_INT(evloop__add_signal(s.l, SIGUSR2, on_sig, &s), 0);
+	raise(SIGUSR2);
+	sigpending(&pending);
+	CHECK(sigismember(&pending, SIGUSR2));
+	evloop__free(s.l);
+	CHECK_EQ_INT(s.calls, 0);
+	CHECK_EQ_INT(usr2_delivered, 0);
+	sigprocmask(SIG_BLOCK, NULL, &after);
+	CHECK(!sigismember(&after, SIGUSR2));
+	sigpending(&pending);
+	CHECK(!sigismember(&pending, SIGUSR2));
+	sigaction(SIGUSR2, &old, NULL);
+}
+
 static void stop_and_count(void *ctx)
 {
 	struct order *o = ctx;
