@@ -343,7 +343,7 @@ void evloop__stop(struct evloop *l)
 	l->stop = true;
 }
 
-void evloop__free(struct evloop *l)
+static void loop_free(struct evloop *l, bool restore_mask)
 {
 	struct evloop_fd *e;
 	struct evloop_timer *t;
@@ -381,7 +381,18 @@ void evloop__free(struct evloop *l)
 				sigaddset(&taken, signo);
 		while (sigtimedwait(&taken, NULL, &now) > 0)
 			;
-		sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
+		if (restore_mask)
+			sigprocmask(SIG_SETMASK, &l->oldmask, NULL);
 	}
 	free(l);
+}
+
+void evloop__free(struct evloop *l)
+{
+	loop_free(l, true);
+}
+
+void evloop__free_at_exit(struct evloop *l)
+{
+	loop_free(l, false);
 }

@@ -59,5 +59,11 @@ void evloop__sigmask(const struct evloop *l, sigset_t *mask);
 int evloop__run(struct evloop *l, int timeout_ms);
 void evloop__stop(struct evloop *l);
 void evloop__free(struct evloop *l);
+/*
+ * The same for a process about to exit: the loop's signals stay blocked. A stop signal sent
+ * during the exit (a SIGTERM while the daemon writes its last window, or while ASan checks
+ * for leaks) is moot, and unblocked it would end the process by the signal, status 143.
+ */
+void evloop__free_at_exit(struct evloop *l);
 
 #endif

@@ -767,6 +767,6 @@ cleanup:
 	profile__free(d.prev);
 	symbolizer__free(d.sym);
 	session__free(d.s);
-	evloop__free(d.loop);
+	evloop__free_at_exit(d.loop);
 	return err;
 }

@@ -938,6 +938,6 @@ cleanup:
 	output__abort(out);
 	reap_command(&r);
 	session__free(r.s);
-	evloop__free(r.loop);
+	evloop__free_at_exit(r.loop);
 	return err;
 }

@@ -253,6 +253,39 @@ TEST(evloop_free_takes_a_signal_sent_after_the_stop)
 	sigaction(SIGUSR2, &old, NULL);
 }
 
+/* At exit the loop's signals stay blocked: one sent then is never delivered. */
+TEST(evloop_free_at_exit_keeps_the_signals_blocked)
+{
+	struct sigaction sa = { .sa_handler = count_usr2 }, old;
+	struct timespec now = { 0, 0 };
+	struct sigctx s = { 0 };
+	sigset_t after, one;
+	int err;
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, &old);
+	usr2_delivered = 0;
+	s.l = evloop__new(&err);
+	if (!s.l) {
+		CHECK(0);
+		sigaction(SIGUSR2, &old, NULL);
+		return;
+	}
+	CHECK_EQ_INT(evloop__add_signal(s.l, SIGUSR2, on_sig, &s), 0);
+	evloop__free_at_exit(s.l);
+	raise(SIGUSR2);
+	CHECK_EQ_INT(usr2_delivered, 0);
+	sigprocmask(SIG_BLOCK, NULL, &after);
+	CHECK(sigismember(&after, SIGUSR2));
+	/* This test program goes on: the signal taken, the mask as it was. */
+	sigemptyset(&one);
+	sigaddset(&one, SIGUSR2);
+	CHECK_EQ_INT(sigtimedwait(&one, NULL, &now), SIGUSR2);
+	sigprocmask(SIG_UNBLOCK, &one, NULL);
+	CHECK_EQ_INT(usr2_delivered, 0);
+	sigaction(SIGUSR2, &old, NULL);
+}
+
 static void stop_and_count(void *ctx)
 {
 	struct order *o = ctx;
