@@ -64,13 +64,9 @@ if need_root "node frames" && need_tool "node frames" node; then
 	(cd "$T" && "$FLAMED" -F 999 -o "$T/short.folded" -- node "$JS" 0.4 wall >/dev/null \
 		2>"$T/short.err")
 	check "script shorter than a drain: exit 0" test $? = 0
-	read -r chain running < <(chain_stats "$T/short.folded")
-	read -r unnamed total < <(awk '/\[v8 function/ { u += $NF } { t += $NF }
-		END { print u + 0, t + 0 }' "$T/short.folded")
-	check "script shorter than a drain: >= 80% of the script's samples are main;mid;hotJsFunction ($chain/$running)" \
-		test "$running" -ge 30 -a $((chain * 100)) -ge $((running * 80))
-	check "script shorter than a drain: <= 5% with an unnamed function ($unnamed of $total)" \
-		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+	short_script_checks "$T/short.folded" v \
+		'main (jschain.js)_[v];mid (jschain.js)_[v];hotJsFunction (jschain.js)_[v]' \
+		'[v8 function' JavaScript function 80
 
 	# --lines: each function's first line, read from the workload, not written down here.
 	(cd "$T" && "$FLAMED" --lines -o "$T/lines.folded" -- node "$JS" 2 >/dev/null 2>&1)

@@ -78,11 +78,9 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 	# gone. The stacks of its last instants may still go unnamed: 5% allowed.
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$PERL" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	check_chain "script shorter than a drain" "$T/short.folded" "$CHAIN" 30
-	read -r unnamed total < <(awk '/\[perl sub 0x/ { u += $NF } { t += $NF }
-		END { print u + 0, t + 0 }' "$T/short.folded")
-	check "script shorter than a drain: <= 5% with an unnamed sub ($unnamed of $total)" \
-		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+	short_script_checks "$T/short.folded" l \
+		'main::RUNTIME (plchain.pl)_[l];main::main (plchain.pl)_[l];Outer::mid (plchain.pl)_[l];main::leaf (plchain.pl)_[l]' \
+		'[perl sub 0x' Perl sub
 
 	# -p PID: a process found running; its layout is checked on its interpreter at attach.
 	"$PERL" "$SCRIPT" chain 30 &

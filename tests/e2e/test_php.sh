@@ -77,11 +77,9 @@ if need_root "php frames" && need_tool "php frames" php8.2; then
 	# process is gone. The stacks of its last instants may still go unnamed: 5% allowed.
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$PHP" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	check_chain "script shorter than a drain" "$T/short.folded" "$CHAIN" 30
-	read -r unnamed total < <(awk '/\[php function 0x/ { u += $NF } { t += $NF }
-		END { print u + 0, t + 0 }' "$T/short.folded")
-	check "script shorter than a drain: <= 5% with an unnamed function ($unnamed of $total)" \
-		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+	short_script_checks "$T/short.folded" z \
+		'{main} (phpchain.php)_[z];main (phpchain.php)_[z];Outer::mid (phpchain.php)_[z];leaf (phpchain.php)_[z]' \
+		'[php function 0x' PHP function
 
 	# -p PID: a process found running.
 	"$PHP" "$SCRIPT" chain 30 &

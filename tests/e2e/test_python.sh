@@ -242,12 +242,9 @@ if need_root "python frames" && need_tool "python frames" python3; then
 	"$FLAMED" -F 999 -o "$T/short.folded" -- /usr/bin/python3 "$SCRIPT" 0.4 wall \
 		2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	read -r chain running total < <(pychain_stats python3 "$T/short.folded")
-	unnamed=$(awk '/\[python code 0x/ { n += $NF } END { print n + 0 }' "$T/short.folded")
-	check "script shorter than a drain: >= 90% of Python samples have the chain named ($chain/$running)" \
-		test "$running" -ge 30 -a $((chain * 100)) -ge $((running * 90))
-	check "script shorter than a drain: <= 5% with an unnamed code object ($unnamed of $total)" \
-		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+	short_script_checks "$T/short.folded" p \
+		'<module> (pychain.py)_[p];outer (pychain.py)_[p];hot (pychain.py)_[p]' \
+		'[python code 0x' Python "code object"
 
 	# --python off: the eval loop's native frames stay, no Python frame.
 	"$FLAMED" -F 499 --python off -o "$T/off.folded" -- /usr/bin/python3 "$SCRIPT" 1 2>/dev/null

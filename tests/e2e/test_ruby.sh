@@ -76,11 +76,9 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	# is gone. The stacks of its last instants may still go unnamed: 5% allowed.
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$RUBY" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	check_chain "script shorter than a drain" "$T/short.folded" "$CHAIN" 30
-	read -r unnamed total < <(awk '/\[ruby iseq 0x/ { u += $NF } { t += $NF }
-		END { print u + 0, t + 0 }' "$T/short.folded")
-	check "script shorter than a drain: <= 5% with an unnamed iseq ($unnamed of $total)" \
-		test "$total" -ge 30 -a $((unnamed * 100)) -le $((total * 5))
+	short_script_checks "$T/short.folded" r \
+		'<main> (rbchain.rb)_[r];main (rbchain.rb)_[r];mid (rbchain.rb)_[r];leaf (rbchain.rb)_[r]' \
+		'[ruby iseq 0x' Ruby iseq
 
 	# -p PID: a process found running; its layout is checked on its running frames at attach.
 	"$RUBY" "$SCRIPT" chain 30 &
