@@ -64,7 +64,7 @@ if need_root "node frames" && need_tool "node frames" node; then
 	(cd "$T" && "$FLAMED" -F 999 -o "$T/short.folded" -- node "$JS" 0.4 wall >/dev/null \
 		2>"$T/short.err")
 	check "script shorter than a drain: exit 0" test $? = 0
-	short_script_checks "$T/short.folded" v \
+	short_script_checks "$T/short.folded" jschain.js \
 		'main (jschain.js)_[v];mid (jschain.js)_[v];hotJsFunction (jschain.js)_[v]' \
 		'[v8 function' JavaScript function 80
 

@@ -78,7 +78,7 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 	# gone. The stacks of its last instants may still go unnamed: 5% allowed.
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$PERL" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	short_script_checks "$T/short.folded" l \
+	short_script_checks "$T/short.folded" plchain.pl \
 		'main::RUNTIME (plchain.pl)_[l];main::main (plchain.pl)_[l];Outer::mid (plchain.pl)_[l];main::leaf (plchain.pl)_[l]' \
 		'[perl sub 0x' Perl sub
 

@@ -77,7 +77,7 @@ if need_root "php frames" && need_tool "php frames" php8.2; then
 	# process is gone. The stacks of its last instants may still go unnamed: 5% allowed.
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$PHP" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	short_script_checks "$T/short.folded" z \
+	short_script_checks "$T/short.folded" phpchain.php \
 		'{main} (phpchain.php)_[z];main (phpchain.php)_[z];Outer::mid (phpchain.php)_[z];leaf (phpchain.php)_[z]' \
 		'[php function 0x' PHP function
 

@@ -242,7 +242,7 @@ if need_root "python frames" && need_tool "python frames" python3; then
 	"$FLAMED" -F 999 -o "$T/short.folded" -- /usr/bin/python3 "$SCRIPT" 0.4 wall \
 		2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	short_script_checks "$T/short.folded" p \
+	short_script_checks "$T/short.folded" pychain.py \
 		'<module> (pychain.py)_[p];outer (pychain.py)_[p];hot (pychain.py)_[p]' \
 		'[python code 0x' Python "code object"
 

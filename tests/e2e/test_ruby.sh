@@ -76,7 +76,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	# is gone. The stacks of its last instants may still go unnamed: 5% allowed.
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$RUBY" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
-	short_script_checks "$T/short.folded" r \
+	short_script_checks "$T/short.folded" rbchain.rb \
 		'<main> (rbchain.rb)_[r];main (rbchain.rb)_[r];mid (rbchain.rb)_[r];leaf (rbchain.rb)_[r]' \
 		'[ruby iseq 0x' Ruby iseq
 
