@@ -601,19 +601,12 @@ static void skewed(struct ruby *rb, struct ruby_layout *l)
 	l->loc_label += rb->skew;
 }
 
-/*
- * The layout checked on the process's running execution context, when it has a main ractor:
- * 0 when it fits, -EPROTO when it does not, -EAGAIN when there is nothing to check yet (Ruby
- * not started, or several ractors).
- */
-static int check_live(struct rbproc *pp)
+int ruby__check_live(uint32_t pid, const struct ruby_layout *l, uint64_t main_ractor)
 {
-	const struct ruby_layout *l = &pp->l;
 	uint64_t ractor, ec, w[3], th, back, end, cfp, f[8], flags, magic, head, node;
-	uint32_t pid = pp->pid;
 	unsigned int i, named = 0;
 
-	if (read_u64(pid, pp->main_ractor, &ractor))
+	if (read_u64(pid, main_ractor, &ractor))
 		return -EFAULT;
 	if (!ractor)
 		return -EAGAIN;
@@ -635,8 +628,13 @@ static int check_live(struct rbproc *pp)
 	head = ractor + l->off.ractor_threads;
 	if (read_u64(pid, head, &node))
 		return -EPROTO;
-	if (node == head)
-		return -EAGAIN;	/* start-up: the main thread is not in the list yet */
+	/*
+	 * Start-up: the ractor is allocated zeroed and runs (running_ec set) before its thread
+	 * list is initialised (NULL), then holds no thread (empty) until the main thread is added.
+	 * Either one, with no thread to check, fails nothing: the next sync checks again.
+	 */
+	if (!node || node == head)
+		return -EAGAIN;
 	for (i = 0; node != head && node != th && i < RUBY_CHECK_THREADS; i++)
 		if (read_u64(pid, node, &node))
 			return -EPROTO;
@@ -691,8 +689,12 @@ static void check_proc(struct ruby *rb, struct rbproc *pp)
 	 * A wrong layout fails every time; a process caught between two steps (its start-up, a
 	 * frame half pushed) fails once: tried again twice before it is refused.
 	 */
-	for (tries = 0; (err = check_live(pp)) == -EPROTO && tries < RUBY_CHECK_TRIES; tries++)
+	for (tries = 0; tries <= RUBY_CHECK_TRIES; tries++) {
+		err = ruby__check_live(pp->pid, &pp->l, pp->main_ractor);
+		if (err != -EPROTO || tries == RUBY_CHECK_TRIES)
+			break;
 		usleep(20000);
+	}
 	if (err == -EAGAIN || err == -EFAULT)
 		return;	/* later: at the next sync, or on the first names */
 	pp->checked = true;

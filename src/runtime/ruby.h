@@ -67,6 +67,14 @@ int ruby__format_name(char *out, size_t outlen, const char *label, const char *f
 int ruby__read_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq, char *out,
 		    size_t outlen);
 
+/*
+ * The layout l checked on the running execution context of process pid, whose main ractor
+ * pointer (ruby_single_main_ractor) is at main_ractor: 0 when it fits, -EPROTO when it does
+ * not, -EAGAIN when there is nothing to check yet (Ruby starting, several ractors), -EFAULT
+ * when the pointer cannot be read.
+ */
+int ruby__check_live(uint32_t pid, const struct ruby_layout *l, uint64_t main_ractor);
+
 struct ruby;
 struct sampler;
 struct unwinder;

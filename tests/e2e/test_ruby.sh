@@ -103,12 +103,12 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 
 	# Native code under Ruby: Digest::SHA256.digest keeps its Ruby callers above it (the
 	# block's activation of rb_vm_exec, then the method's).
-	"$FLAMED" -F 499 -o "$T/digest.folded" -- "$RUBY" "$SCRIPT" digest 2 2>/dev/null
+	"$FLAMED" -F 499 -o "$T/digest.folded" -- "$RUBY" "$SCRIPT" digest 2 2>>"$T/runs.err"
 	check_chain "Digest::SHA256" "$T/digest.folded" "$DCHAIN" 100 '^rb_Digest_SHA256_'
 
 	# A block yielded from C: Integer#times's native frames between mid and the block, whose
 	# activation of rb_vm_exec ends at its FINISH frame.
-	"$FLAMED" -F 499 -o "$T/block.folded" -- "$RUBY" "$SCRIPT" block 2 2>/dev/null
+	"$FLAMED" -F 499 -o "$T/block.folded" -- "$RUBY" "$SCRIPT" block 2 2>>"$T/runs.err"
 	check_chain "block" "$T/block.folded" "$BCHAIN"
 	pct=$(fraction ruby 'mid [(]rbchain[.]rb[)]_[[]r[]];[^_;][^;]*;([^;]*;)*block in mid [(]rbchain[.]rb[)]_[[]r[]];leaf' "$T/block.folded")
 	echo "     block: $pct% of ruby's samples (start-up included)"
@@ -117,7 +117,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 
 	# --lines: the line of each frame, from the iseqs' line tables.
 	want="<main> (rbchain.rb:$LTOP);main (rbchain.rb:$LMAIN);mid (rbchain.rb:$LMID);leaf (rbchain.rb:$LL)"
-	"$FLAMED" -F 499 --lines -o "$T/lines.folded" -- "$RUBY" "$SCRIPT" chain 1.5 2>/dev/null
+	"$FLAMED" -F 499 --lines -o "$T/lines.folded" -- "$RUBY" "$SCRIPT" chain 1.5 2>>"$T/runs.err"
 	check_chain "--lines" "$T/lines.folded" "$want"
 
 	# Threads: Ruby frames only for the thread holding the GVL, each its own. The worker
@@ -126,7 +126,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	pid=$!
 	wait_for "$T/threads.out" '^[0-9]'
 	tid=$(head -1 "$T/threads.out")
-	"$FLAMED" -F 499 -d 2 -t "$tid" -o "$T/thr.folded" 2>/dev/null
+	"$FLAMED" -F 499 -d 2 -t "$tid" -o "$T/thr.folded" 2>>"$T/runs.err"
 	wait "$pid" 2>/dev/null
 	wk=$(fraction ruby "worker [(]rbchain[.]rb[)]_[[]r[]];leaf [(]rbchain[.]rb[)]_[[]r[]]" "$T/thr.folded")
 	echo "     threads: $wk% of the worker's $(samples ruby "$T/thr.folded") samples in worker;leaf"
@@ -142,7 +142,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	pid=$!
 	wait_for "$T/nogvl.out" '^[0-9]'
 	tid=$(head -1 "$T/nogvl.out")
-	"$FLAMED" -F 499 -d 2 -t "$tid" -o "$T/nogvl.folded" 2>/dev/null
+	"$FLAMED" -F 499 -d 2 -t "$tid" -o "$T/nogvl.folded" 2>>"$T/runs.err"
 	wait "$pid" 2>/dev/null
 	n=$(samples ruby "$T/nogvl.folded")
 	dn=$(fraction ruby ';rb_nogvl;.*;deflate' "$T/nogvl.folded")
@@ -154,7 +154,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 		bash -c "! grep -qE '(mid|main|leaf) \(rbchain.rb\)_\[r\]' '$T/nogvl.folded'"
 
 	# SVG: well-formed, Ruby frames in their own colour, named in the legend.
-	"$FLAMED" -F 499 -o "$T/rb.svg" -- "$RUBY" "$SCRIPT" chain 1.5 2>/dev/null
+	"$FLAMED" -F 499 -o "$T/rb.svg" -- "$RUBY" "$SCRIPT" chain 1.5 2>>"$T/runs.err"
 	check "SVG: well-formed (xmllint)" xmllint --noout "$T/rb.svg"
 	check "SVG: leaf (rbchain.rb) drawn, Ruby in the legend" \
 		bash -c "grep -q '<title>leaf (rbchain.rb) (' '$T/rb.svg' && grep -q '>Ruby</text>' '$T/rb.svg'"
@@ -167,7 +167,7 @@ sys.exit(0 if len(fills) >= 4 and all(ok(c) for c in fills) else 1)' "$T/rb.svg"
 
 	# pprof: Function.name, filename, start_line and Line.line, read by go tool pprof; read back.
 	if need_tool "ruby frames in pprof" go; then
-		"$FLAMED" -F 499 -o "$T/rb.pb.gz" -- "$RUBY" "$SCRIPT" chain 1 2>/dev/null
+		"$FLAMED" -F 499 -o "$T/rb.pb.gz" -- "$RUBY" "$SCRIPT" chain 1 2>>"$T/runs.err"
 		go tool pprof -raw "$T/rb.pb.gz" >"$T/rb.raw" 2>&1
 		check "pprof: leaf at $SCRIPT:$LL, start line $LDEF" \
 			grep -qF " leaf $SCRIPT:$LL s=$LDEF" "$T/rb.raw"
@@ -179,8 +179,12 @@ sys.exit(0 if len(fills) >= 4 and all(ok(c) for c in fills) else 1)' "$T/rb.svg"
 	fi
 
 	# --ruby off: no Ruby frame, the native ones kept.
-	"$FLAMED" -F 499 --ruby off -o "$T/off.folded" -- "$RUBY" "$SCRIPT" chain 0.5 2>/dev/null
+	"$FLAMED" -F 499 --ruby off -o "$T/off.folded" -- "$RUBY" "$SCRIPT" chain 0.5 2>>"$T/runs.err"
 	check "--ruby off: no _[r] frame, ruby_run_node kept" \
 		bash -c "! grep -q '_\[r\]' '$T/off.folded' && grep -q ';ruby_run_node;' '$T/off.folded'"
+	# No run refused its process, start-up included (a refusal drops every Ruby frame of a
+	# run: the check of the live interpreter must wait while Ruby starts, never refuse).
+	check "no process refused in any run with the right layout" \
+		bash -c "test -s '$T/runs.err' && ! grep -h 'do not read as the' '$T/runs.err' '$T/short.err'"
 fi
 finish

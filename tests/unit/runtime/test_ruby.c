@@ -261,3 +261,66 @@ TEST(ruby_read_iseq_checks_the_layout)
 	memcpy(body + l.loc_pathobj, &p, 8);
 	CHECK_EQ_INT(ruby__read_iseq(pid, &bad, (uintptr_t)iseq, out, sizeof(out)), -EPROTO);
 }
+
+/*
+ * The live check on a fake interpreter in this process's memory, at the 3.1 offsets: a ractor
+ * running an ec of a thread, one control frame. Ruby's start-up runs with the ractor's thread
+ * list still zeroed, then empty: nothing to check yet (-EAGAIN), never a layout that does not
+ * fit (stop 29's CI: a process refused at start-up, its run without Ruby frames). A list
+ * without the running thread, a frame without a frame magic: -EPROTO. A named frame: 0.
+ */
+TEST(ruby_check_live_waits_for_start_up)
+{
+	static uint64_t ractor[512], ec[64], th[128], other[2], stack[256], env[4], iseq[4];
+	static unsigned char body[256] __attribute__((aligned(8)));
+	static struct fake_rstr label, path;
+	struct ruby_layout l;
+	uint64_t mr = (uintptr_t)ractor, head, p, *cfp;
+	uint32_t pid = getpid();
+
+	CHECK_EQ_INT(ruby__layout(3, 1, &l), 0);
+	ractor[l.off.ractor_running_ec / 8] = (uintptr_t)ec;
+	ec[0] = (uintptr_t)stack;
+	ec[1] = 256;
+	cfp = (uint64_t *)((char *)stack + sizeof(stack) - l.off.cfp_size);
+	ec[2] = (uintptr_t)cfp;
+	ec[l.off.ec_thread / 8] = (uintptr_t)th;
+	th[l.off.th_ec / 8] = (uintptr_t)ec;
+	cfp[l.off.cfp_ep / 8] = (uintptr_t)env;
+	env[0] = 0x11110001;	/* VM_FRAME_MAGIC_METHOD */
+	head = (uintptr_t)ractor + l.off.ractor_threads;
+
+	/* Start-up: the list not initialised, then empty. */
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EAGAIN);
+	ractor[l.off.ractor_threads / 8] = head;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EAGAIN);
+	/* A thread list without the running thread: the offsets do not fit. */
+	ractor[l.off.ractor_threads / 8] = (uintptr_t)other;
+	other[0] = head;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EPROTO);
+	/* The running thread listed; its frame has no iseq: nothing named yet. */
+	ractor[l.off.ractor_threads / 8] = (uintptr_t)th;
+	th[0] = head;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EAGAIN);
+	/* A frame whose env does not start with a frame magic. */
+	env[0] = 0x1234;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EPROTO);
+	/* A method frame with a readable iseq: the layout fits. */
+	env[0] = 0x11110001;
+	fake_rstr(&label, "leaf", false);
+	fake_rstr(&path, "/srv/app.rb", true);
+	iseq[l.off.iseq_body / 8] = (uintptr_t)body;
+	p = (uintptr_t)&label;
+	memcpy(body + l.loc_label, &p, 8);
+	p = (uintptr_t)&path;
+	memcpy(body + l.loc_pathobj, &p, 8);
+	p = 3 << 1 | 1;
+	memcpy(body + l.loc_first_lineno, &p, 8);
+	cfp[l.off.cfp_iseq / 8] = (uintptr_t)iseq;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), 0);
+	/* No ractor yet, no running ec yet. */
+	ractor[l.off.ractor_running_ec / 8] = 0;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EAGAIN);
+	mr = 0;
+	CHECK_EQ_INT(ruby__check_live(pid, &l, (uintptr_t)&mr), -EAGAIN);
+}
