@@ -35,6 +35,8 @@
 #include "../../bpf/unwind.h"
 
 #define DRAIN_INTERVAL_NS 1000000000ULL
+/* At most this much of a drain goes to warming the symbolizer; the rest waits for the next. */
+#define WARM_BUDGET_NS 100000000ULL
 
 struct session {
 	const struct session_opts *o;
@@ -59,6 +61,8 @@ struct session {
 	/* What fill_meta last reported, so each span gets only its own losses. */
 	uint64_t stats_base[STAT_MAX];
 	uint64_t lost_base;
+	struct symbolizer *warm;	/* session__warm_symbolizer */
+	size_t warmed;			/* samples of stacks it has seen */
 };
 
 static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, const uint64_t *u,
@@ -237,12 +241,17 @@ static void on_new_stacks(void *ctx, int fd, uint32_t events)
 		pr_warn("cannot read the new stacks: %s, ignoring", strerror(-err));
 }
 
-/* Every second: the kernel's counts into the aggregate, and the end once the targets are gone. */
+/*
+ * Every second: the kernel's counts into the aggregate, and the end once the targets are gone.
+ * With a symbolizer to warm, the new stacks' symbol files are read now, while the targets run.
+ */
 static void on_drain(void *ctx)
 {
 	struct session *s = ctx;
 
 	session__drain(s);
+	if (s->warm)
+		s->warmed = symbolizer__warm(s->warm, s->stacks, s->warmed, WARM_BUDGET_NS);
 	if ((s->o->nr_pids || s->o->nr_tids) && !any_alive(s)) {
 		pr_notice("every profiled %s has exited: stopping",
 			  s->o->nr_tids ? "thread" : "process");
@@ -469,8 +478,15 @@ void session__use_symbolizer(struct session *s, struct symbolizer *sym)
 	v8__use_symbolizer(s->v8, sym);
 }
 
+void session__warm_symbolizer(struct session *s, struct symbolizer *sym)
+{
+	s->warm = sym;
+	s->warmed = 0;
+}
+
 void session__profile_built(struct session *s)
 {
+	s->warmed = 0;	/* the daemon resets the aggregate next */
 	python__trim(s->python);
 	php__trim(s->php);
 	ruby__trim(s->ruby);
@@ -672,6 +688,7 @@ struct oneshot {
 	bool child_started;	/* exec'd: from then on it runs on its own */
 	int go[2], fail[2];	/* spawn()'s pipes */
 	uint64_t start_mono, start_real;
+	struct symbolizer *sym;	/* warmed while the command runs, then names the profile */
 };
 
 /*
@@ -813,8 +830,7 @@ static int release_command(struct oneshot *r)
 static int write_profile(struct oneshot *r, struct output *out)
 {
 	const struct session_opts *o = r->o;
-	struct symbolizer_opts syo = o->sym;
-	struct symbolizer *sym = NULL;
+	struct symbolizer *sym = r->sym;
 	struct profile *prof = NULL;
 	int err;
 
@@ -822,12 +838,10 @@ static int write_profile(struct oneshot *r, struct output *out)
 	if (err)
 		goto cleanup;
 	prof = profile__new();
-	sym = symbolizer__new(session__procs(r->s), &syo);
-	if (!prof || !sym) {
+	if (!prof) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	symbolizer__set_cgroups(sym, session__cgroups(r->s), o->group_by);
 	session__use_symbolizer(r->s, sym);
 	err = symbolizer__build_profile(sym, session__stacks(r->s), prof);
 	session__profile_built(r->s);
@@ -848,7 +862,6 @@ static int write_profile(struct oneshot *r, struct output *out)
 	session__report(r->s, prof, o->output);
 	symbolizer__log_stats(sym);
 cleanup:
-	symbolizer__free(sym);
 	profile__free(prof);
 	return err;
 }
@@ -889,6 +902,7 @@ static void reap_command(struct oneshot *r)
 int session__run(const struct session_opts *o)
 {
 	struct oneshot r = { .o = o, .go = { -1, -1 }, .fail = { -1, -1 } };
+	struct symbolizer_opts syo;
 	struct output *out = NULL;
 	char outdir[PATH_MAX];
 	int err = 0;
@@ -918,6 +932,15 @@ int session__run(const struct session_opts *o)
 	/* Attached: keep only what reading files and writing the output need (docs/SECURITY.md). */
 	privs__dirname(o->output, outdir, sizeof(outdir));
 	privs__drop(outdir);
+	/* Warmed at each drain while the targets run: the end only names. */
+	syo = o->sym;
+	r.sym = symbolizer__new(session__procs(r.s), &syo);
+	if (!r.sym) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	symbolizer__set_cgroups(r.sym, session__cgroups(r.s), o->group_by);
+	session__warm_symbolizer(r.s, r.sym);
 	r.start_mono = now_mono_ns();
 	r.start_real = now_real_ns();
 	if (o->argv && (err = release_command(&r)))
@@ -937,6 +960,7 @@ int session__run(const struct session_opts *o)
 cleanup:
 	output__abort(out);
 	reap_command(&r);
+	symbolizer__free(r.sym);
 	session__free(r.s);
 	evloop__free_at_exit(r.loop);
 	return err;

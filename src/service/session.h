@@ -97,6 +97,12 @@ struct procs *session__procs(struct session *s);
 struct symbolizer;
 /* Language runtimes (Python) name their frames through sym from now on. */
 void session__use_symbolizer(struct session *s, struct symbolizer *sym);
+/*
+ * sym (NULL: none) is warmed at each drain with the stacks added since the last one
+ * (symbolizer__warm), until the next profile is built from them. It must outlive the session's
+ * loop turns.
+ */
+void session__warm_symbolizer(struct session *s, struct symbolizer *sym);
 /* A profile was built: names of processes that have exited can go. */
 void session__profile_built(struct session *s);
 int session__nr_cpus(const struct session *s);

@@ -29,6 +29,8 @@
 #define MAX_KERNEL_FRAMES 128
 /* Inline depth kept per address; deeper chains lose their outer inlined calls. */
 #define MAX_INLINE 16
+/* symbolizer__warm's memory of the addresses it looked up. */
+#define WARM_SLOTS 4096
 #define FILE_BUCKETS 1024
 /* perf map defaults: a big node or JVM map is some 100,000 functions of 100 bytes. */
 #define DEFAULT_PERFMAP_ENTRIES 1000000
@@ -117,6 +119,8 @@ struct symbolizer {
 	int group_by;		/* enum cgpath_group */
 	struct cgslot *cgs;
 	size_t cg_cap, cg_used;
+	/* Addresses (^ pid) symbolizer__warm looked up lately: not again for each new stack. */
+	uint64_t warmed[WARM_SLOTS];
 };
 
 static bool debuginfod_wanted(const struct symbolizer_opts *o)
@@ -797,6 +801,18 @@ static int user_frames_cached(struct symbolizer *s, struct profile *p, uint32_t 
 	return n;
 }
 
+static void load_ksyms(struct symbolizer *s)
+{
+	if (s->ksyms || s->ksyms_failed)
+		return;
+	s->ksyms = ksyms__load();
+	if (!s->ksyms) {
+		s->ksyms_failed = true;
+		pr_warn("cannot read /proc/kallsyms (%s): kernel frames stay unnamed",
+			strerror(errno));
+	}
+}
+
 static uint32_t kernel_frame(struct symbolizer *s, struct profile *p, uint64_t addr, bool leaf)
 {
 	struct profile_frame fr = { .kind = FRAME_KERNEL, .addr = addr };
@@ -811,14 +827,7 @@ static uint32_t kernel_frame(struct symbolizer *s, struct profile *p, uint64_t a
 		fr.name = profile__intern_str(p, profile__offcpu_state_name(addr & 0xff));
 		return profile__add_frame(p, &fr);
 	}
-	if (!s->ksyms && !s->ksyms_failed) {
-		s->ksyms = ksyms__load();
-		if (!s->ksyms) {
-			s->ksyms_failed = true;
-			pr_warn("cannot read /proc/kallsyms (%s): kernel frames stay unnamed",
-				strerror(errno));
-		}
-	}
+	load_ksyms(s);
 	if (s->ksyms)
 		name = ksyms__find(s->ksyms, leaf ? addr : addr - 1, &off);
 	if (!name)
@@ -928,6 +937,66 @@ static int cgroup_slot(struct symbolizer *s, struct profile *p, uint64_t id, str
 	s->cgs[j].id = id;
 	s->cg_used++;
 	return 0;
+}
+
+/*
+ * What the samples from `from` on will need, read while the profiled program still runs: their
+ * symbol files (opened, DWARF inflated), the DWARF units of their addresses, the kernel's
+ * symbols. The profile is built later from warm caches, so a one-shot run's end does not pay
+ * for them after the command exits. Nothing is named or counted here. Runtime frames are named
+ * by their modules (prefetch); JIT frames' perf maps are read at the build, under its budget.
+ */
+size_t symbolizer__warm(struct symbolizer *s, const struct stacks *st, size_t from,
+			uint64_t budget_ns)
+{
+	uint64_t deadline = now_mono_ns() + budget_ns;
+	size_t i, nr = stacks__nr_samples(st);
+
+	/*
+	 * A debuginfod query may take seconds (its timeout): not in the loop's turn while the
+	 * targets run and samples pile up in the kernel's maps. The build asks, under its budget.
+	 */
+	if (debuginfod_wanted(&s->opts))
+		return nr;
+	/*
+	 * Kernel stacks are always taken, and nearly every profile has some (a fault, a syscall,
+	 * the exit): kallsyms is read with the first samples, not when their kernel stack comes.
+	 */
+	if (from < nr)
+		load_ksyms(s);
+	for (i = from; i < nr; i++) {
+		const struct stacks_sample *ss = stacks__sample(st, i);
+		const uint64_t *u;
+		uint32_t nu, j;
+
+		u = stacks__raw(st, ss->ustack, &nu);
+		nu = MIN(nu, MAX_USER_FRAMES);
+		for (j = 0; j < nu; j++) {
+			uint64_t look = j ? u[j] - 1 : u[j], vaddr;
+			const struct map_entry *m;
+			struct sym_frame sfr[MAX_INLINE + 1];
+			struct filesym *f;
+			uint32_t w = hash_mix(look ^ (uint64_t)ss->tgid << 40) % WARM_SLOTS;
+
+			if (RUNTIME_FRAME_IS(u[j]) || s->warmed[w] == (look ^ ss->tgid))
+				continue;
+			s->warmed[w] = look ^ ss->tgid;
+			m = procs__find_as(s->procs, ss->tgid, ss->pcomm, look);
+			if (!m || !m->ino)
+				continue;
+			f = file_lookup(s, ss->tgid, m);
+			vaddr = look - m->start + m->pgoff;
+			if (!f || !f->sf || symfile__off_to_vaddr(f->sf, vaddr, &vaddr))
+				continue;
+			symfile__lookup(f->sf, vaddr,
+					SYMFILE_LINES | (s->opts.no_inline ? 0 : SYMFILE_INLINE), sfr,
+					ARRAY_SIZE(sfr));
+			grown(s, f);
+		}
+		if (now_mono_ns() >= deadline)
+			return i + 1;
+	}
+	return nr;
 }
 
 int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, struct profile *p)

@@ -94,6 +94,13 @@ void symbolizer__free(struct symbolizer *s);
  */
 int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, struct profile *p);
 /*
+ * Reads what the samples of st from index from on will need (symbol files, DWARF units,
+ * kernel symbols) into the caches, until budget_ns has passed: the profile built later finds
+ * them warm. Returns the index to continue from (stacks__nr_samples(st) when all were seen).
+ */
+size_t symbolizer__warm(struct symbolizer *s, const struct stacks *st, size_t from,
+			uint64_t budget_ns);
+/*
  * Attribution: samples with a cgroup id get its path, unit, container and pod (profile_attrib),
  * and with group_by (enum cgpath_group) the group and the process name as their first frames.
  * cg (NULL: none) must outlive the symbolizer.

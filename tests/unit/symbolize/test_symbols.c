@@ -519,6 +519,61 @@ TEST(symbolizer_lines_and_cache_cap)
 	procs__free(procs);
 }
 
+/*
+ * Warming (a one-shot run's drains): the files a stack needs are read before the profile is
+ * built, in steps that resume where the last one stopped; the build then reads none and names
+ * as it would have. Nothing is counted as a frame while warming.
+ */
+TEST(symbolizer_warm_reads_files_before_the_build)
+{
+	struct procs *procs = procs__new(false, NULL);
+	struct stacks *st = stacks__new();
+	struct profile *p = profile__new();
+	struct symbolizer_opts o = { .debuginfod = SYMBOLIZER_DEBUGINFOD_OFF };
+	struct symbolizer_stats ss;
+	struct symbolizer *s;
+	uint64_t ustack[2];
+	uint64_t files;
+
+	CHECK(procs && st && p);
+	if (!procs || !st || !p)
+		return;
+	procs__scan(procs, getpid());
+	ustack[0] = (uintptr_t)symtest_noinline + 1;
+	ustack[1] = (uintptr_t)fopen + 1;
+	CHECK_EQ_INT(stacks__add(st, getpid(), self_comm(), self_comm(), ustack, 1, NULL, 0, 1), 0);
+	s = symbolizer__new(procs, &o);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+	CHECK_EQ_INT(symbolizer__warm(s, st, 0, 1000000000ULL), 1);
+	symbolizer__stats(s, &ss);
+	CHECK_EQ_INT(ss.files, 1);	/* this binary */
+	CHECK_EQ_INT(ss.frames, 0);
+	/* A second stack: warming goes on from the first one not seen, and reads libc. */
+	CHECK_EQ_INT(stacks__add(st, getpid(), self_comm(), self_comm(), ustack, 2, NULL, 0, 1), 0);
+	CHECK_EQ_INT(symbolizer__warm(s, st, 1, 1000000000ULL), 2);
+	CHECK_EQ_INT(symbolizer__warm(s, st, 2, 1000000000ULL), 2);
+	symbolizer__stats(s, &ss);
+	CHECK_EQ_INT(ss.files, 2);
+	files = ss.files;
+	CHECK_EQ_INT(symbolizer__build_profile(s, st, p), 0);
+	symbolizer__stats(s, &ss);
+	CHECK_EQ_INT(ss.files, files);	/* every file was warm */
+	CHECK_EQ_INT(profile__nr_samples(p), 2);
+	if (profile__nr_samples(p) >= 1) {
+		const struct profile_sample *ps = profile__sample(p, 0);
+		const uint32_t *ids = profile__sample_frames(p, ps);
+
+		CHECK_EQ_INT(ps->nframes, 1);
+		CHECK_EQ_STR(profile__str(p, profile__frame(p, ids[0])->name), "symtest_noinline");
+	}
+	symbolizer__free(s);
+	profile__free(p);
+	stacks__free(st);
+	procs__free(procs);
+}
+
 /* A perf map older than its process was left by an earlier process with the same pid. */
 TEST(perfmap_load_checks)
 {
