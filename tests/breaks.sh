@@ -77,6 +77,11 @@ add new-stacks-silent src/service/session.c perl \
 add ruby-layout-refused src/runtime/ruby.c sed \
 	's/^\treturn named ? 0 : -EAGAIN;$/\treturn -EPROTO;/' \
 	"bash tests/e2e/test_ruby.sh" "the 3.1 layout fits ruby 3.1: no process refused"
+# The one-shot run's drains do not warm the symbolizer: every symbol file is read after the
+# command exits.
+add warm-never src/service/session.c sed \
+	's/^\tif (s->warm)$/\tif (0 \&\& s->warm)/' \
+	"bash tests/e2e/test_profile.sh" "symbol files read while the command ran"
 # Ruby's start-up (a ractor whose thread list is still zeroed) read as a layout that does not
 # fit: a run refused at start-up (one in twenty on a busy machine) had no Ruby frame at all.
 add ruby-start-up-refused src/runtime/ruby.c sed \

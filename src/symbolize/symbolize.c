@@ -976,6 +976,7 @@ size_t symbolizer__warm(struct symbolizer *s, const struct stacks *st, size_t fr
 			const struct map_entry *m;
 			struct sym_frame sfr[MAX_INLINE + 1];
 			struct filesym *f;
+			uint64_t before;
 			uint32_t w = hash_mix(look ^ (uint64_t)ss->tgid << 40) % WARM_SLOTS;
 
 			if (RUNTIME_FRAME_IS(u[j]) || s->warmed[w] == (look ^ ss->tgid))
@@ -984,7 +985,9 @@ size_t symbolizer__warm(struct symbolizer *s, const struct stacks *st, size_t fr
 			m = procs__find_as(s->procs, ss->tgid, ss->pcomm, look);
 			if (!m || !m->ino)
 				continue;
+			before = s->st.files;
 			f = file_lookup(s, ss->tgid, m);
+			s->st.files_warm += s->st.files - before;
 			vaddr = look - m->start + m->pgoff;
 			if (!f || !f->sf || symfile__off_to_vaddr(f->sf, vaddr, &vaddr))
 				continue;
@@ -1126,14 +1129,14 @@ void symbolizer__log_stats(const struct symbolizer *s)
 	struct symbolizer_stats st;
 
 	symbolizer__stats(s, &st);
-	pr_info("symbols: %llu files (%llu unreadable, %llu parts refused, %llu with DWARF, %llu Go tables; debug files: %llu by build "
+	pr_info("symbols: %llu files (%llu read while the targets ran, %llu unreadable, %llu parts refused, %llu with DWARF, %llu Go tables; debug files: %llu by build "
 		"id, %llu by debuglink, %llu from debuginfod, %llu MiniDebugInfo), cache %llu hits / "
 		"%llu misses / %llu evicted, %.1f MiB; %llu frames, %llu unknown, %llu unnamed, "
 		"%llu inline, %llu JIT, %llu runtime; perf maps: %llu read, %.1f MiB parsed, %.1f MiB held, "
 		"%llu functions dropped by the bounds, %llu reads deferred by the time budget, "
 		"%llu re-read",
-		(unsigned long long)st.files, (unsigned long long)st.files_failed,
-		(unsigned long long)st.files_refused, (unsigned long long)st.dwarf_files, (unsigned long long)st.go_files,
+		(unsigned long long)st.files, (unsigned long long)st.files_warm,
+		(unsigned long long)st.files_failed, (unsigned long long)st.files_refused, (unsigned long long)st.dwarf_files, (unsigned long long)st.go_files,
 		(unsigned long long)st.debug_build_id,
 		(unsigned long long)st.debug_debuglink, (unsigned long long)st.debug_debuginfod,
 		(unsigned long long)st.debug_minidebuginfo, (unsigned long long)st.cache_hits,

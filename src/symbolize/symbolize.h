@@ -43,6 +43,7 @@ struct symbolizer_opts {
 
 struct symbolizer_stats {
 	uint64_t files;		/* object files read */
+	uint64_t files_warm;	/* of those, read by symbolizer__warm (while the targets ran) */
 	uint64_t files_failed;	/* files that could not be opened or parsed */
 	uint64_t files_refused;	/* sections, images, debug files left out for their size */
 	uint64_t cache_hits;	/* mapping lookups served by the file cache */

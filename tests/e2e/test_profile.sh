@@ -23,6 +23,14 @@ if need_root "profiling"; then
 	check "summary on stderr: the profile's description" \
 		grep -qE "wrote .*: [0-9.]+ s, [0-9]+ Hz, [0-9]+ CPUs?, [0-9,]+ samples, .*unwind: " "$T/chain.err"
 
+	# The symbol files are read while the command runs (the drains warm the symbolizer), not
+	# after its exit: -v counts those read by then.
+	"$FLAMED" -v -F 99 -o "$T/warm.folded" -- "$WL/chain" 2 2>"$T/warm.err"
+	read -r nf nw < <(sed -n 's/.*symbols: \([0-9]*\) files (\([0-9]*\) read while the targets ran.*/\1 \2/p' "$T/warm.err")
+	echo "     warm: ${nf:-?} symbol files, ${nw:-?} read while chain ran"
+	check "symbol files read while the command ran (${nw:-?} of ${nf:-?})" \
+		test "${nw:-0}" -ge 1 -a "${nw:-0}" -le "${nf:-0}"
+
 	# Kernel types for the BPF relocations: built in on the kernel flamed was built on (the
 	# Makefile cut them from its BTF: min_btf.h), the whole BTF with FLAMED_FULL_BTF. Either
 	# way the same profile: a child followed through its fork (the fork program reads the task),
