@@ -3,8 +3,8 @@
 # The end of a one-shot run (issue 17): how long `flamed -F 999 -o x.svg -- W` runs after W
 # exits (the last drain, symbolization, rendering, teardown), and where flamed's own CPU goes,
 # measured by a second flamed profiling the first at 2,999 Hz: samples under write_profile
-# (after W's exit) against those under on_drain (while W runs). W = nofp -n N, about S seconds
-# of CPU-bound work without frame pointers. Medians of ROUNDS; with OLD=path/to/flamed each
+# (after W's exit) against those under on_drain and on_warm (while W runs). W = nofp -n N,
+# about S seconds of CPU-bound work without frame pointers. Medians of ROUNDS; with OLD=path/to/flamed each
 # round runs the old build too, alternating, on the same W.
 # Usage: bench/sample/tail.sh [ROUNDS] [S]   (root; needs build/flamed and make workloads)
 set -eu
@@ -38,7 +38,7 @@ for i in $(seq "$ROUNDS"); do
 		awk -v c="$comm;" 'index($0, c) == 1 {
 			n = $NF; all += n
 			if ($0 ~ /;write_profile(_\[i\])?;/) end += n
-			if ($0 ~ /;on_drain(_\[i\])?;/) run += n
+			if ($0 ~ /;on_(drain|warm)(_\[i\])?;/) run += n
 		} END { printf "%d %d %d\n", all, end, run }' "$T/self.folded" >>"$T/cpu.$b"
 	done
 done

@@ -531,6 +531,12 @@ static void close_window(struct daemon *d)
 	name_ms = MAX(d->win_start_real / 1000000, d->last_stem_ms + 1);
 	daemon__window_stem(name_ms * 1000000, stem);
 	p = profile__new();
+	/*
+	 * Source lines only for an output that shows them: pprof windows, push, the HTTP
+	 * server's profiles (fleet), or --lines. An SVG alone does not read line tables.
+	 */
+	symbolizer__set_skip_lines(d->sym, !(d->cfg.formats & (1u << FMT_PPROF)) &&
+						   !d->cfg.push_url[0] && !d->cfg.listen[0]);
 	err = p ? symbolizer__build_profile(d->sym, st, p) : -ENOMEM;
 	session__profile_built(d->s);
 	if (err) {

@@ -35,13 +35,14 @@
 #include "../../bpf/unwind.h"
 
 #define DRAIN_INTERVAL_NS 1000000000ULL
-/* At most this much of a drain goes to warming the symbolizer; the rest waits for the next. */
-#define WARM_BUDGET_NS 100000000ULL
+/* The symbolizer is warmed in steps of this much, this far apart, until it saw every stack. */
+#define WARM_STEP_NS 10000000ULL
+#define WARM_PAUSE_NS 2000000ULL
 
 struct session {
 	const struct session_opts *o;
 	struct evloop *loop;
-	struct evloop_timer *tdrain, *tend;
+	struct evloop_timer *tdrain, *tend, *twarm;
 	struct sampler *smp;
 	struct procs *procs;
 	struct stacks *stacks;
@@ -251,12 +252,26 @@ static void on_drain(void *ctx)
 
 	session__drain(s);
 	if (s->warm)
-		s->warmed = symbolizer__warm(s->warm, s->stacks, s->warmed, WARM_BUDGET_NS);
+		evloop__timer_set(s->twarm, 1, 0);
 	if ((s->o->nr_pids || s->o->nr_tids) && !any_alive(s)) {
 		pr_notice("every profiled %s has exited: stopping",
 			  s->o->nr_tids ? "thread" : "process");
 		evloop__stop(s->loop);
 	}
+}
+
+/*
+ * Warming in steps of a few milliseconds, each after the loop has looked at its descriptors:
+ * a library mapped meanwhile has its tables loaded at once, not after the whole warm-up.
+ */
+static void on_warm(void *ctx)
+{
+	struct session *s = ctx;
+
+	session__consume(s);
+	s->warmed = symbolizer__warm(s->warm, s->stacks, s->warmed, WARM_STEP_NS);
+	if (s->warmed < stacks__nr_samples(s->stacks))
+		evloop__timer_set(s->twarm, WARM_PAUSE_NS, 0);
 }
 
 static void on_end(void *ctx)
@@ -280,7 +295,8 @@ static int add_to_loop(struct session *s)
 		return err;
 	s->tdrain = evloop__add_timer(s->loop, on_drain, s);
 	s->tend = evloop__add_timer(s->loop, on_end, s);
-	return s->tdrain && s->tend ? 0 : -ENOMEM;
+	s->twarm = evloop__add_timer(s->loop, on_warm, s);
+	return s->tdrain && s->tend && s->twarm ? 0 : -ENOMEM;
 }
 
 struct session *session__new(const struct session_opts *o, struct evloop *loop, int *err)
@@ -519,6 +535,7 @@ void session__free(struct session *s)
 		evloop__del_fd(s->loop, sampler__new_stacks_fd(s->smp));
 	evloop__del_timer(s->tdrain);
 	evloop__del_timer(s->tend);
+	evloop__del_timer(s->twarm);
 	python__free(s->python);
 	php__free(s->php);
 	ruby__free(s->ruby);
@@ -934,6 +951,7 @@ int session__run(const struct session_opts *o)
 	privs__drop(outdir);
 	/* Warmed at each drain while the targets run: the end only names. */
 	syo = o->sym;
+	syo.skip_lines = !syo.lines && (o->format == FMT_SVG || o->format == FMT_FOLDED);
 	r.sym = symbolizer__new(session__procs(r.s), &syo);
 	if (!r.sym) {
 		err = -ENOMEM;

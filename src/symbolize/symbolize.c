@@ -694,8 +694,9 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 	if (f && f->sf && !symfile__off_to_vaddr(f->sf, vaddr, &vaddr)) {
 		if (!s->opts.no_inline)
 			flags |= SYMFILE_INLINE;
-		/* Always: pprof gets files and lines whatever the names say. */
-		flags |= SYMFILE_LINES;
+		/* pprof gets files and lines whatever the names say. */
+		if (!s->opts.skip_lines)
+			flags |= SYMFILE_LINES;
 		n = symfile__lookup(f->sf, vaddr, flags, sfr, ARRAY_SIZE(sfr));
 		grown(s, f);
 	}
@@ -992,8 +993,9 @@ size_t symbolizer__warm(struct symbolizer *s, const struct stacks *st, size_t fr
 			if (!f || !f->sf || symfile__off_to_vaddr(f->sf, vaddr, &vaddr))
 				continue;
 			symfile__lookup(f->sf, vaddr,
-					SYMFILE_LINES | (s->opts.no_inline ? 0 : SYMFILE_INLINE), sfr,
-					ARRAY_SIZE(sfr));
+					(s->opts.skip_lines ? 0 : SYMFILE_LINES) |
+						(s->opts.no_inline ? 0 : SYMFILE_INLINE),
+					sfr, ARRAY_SIZE(sfr));
 			grown(s, f);
 		}
 		if (now_mono_ns() >= deadline)
@@ -1122,6 +1124,11 @@ void symbolizer__stats(const struct symbolizer *s, struct symbolizer_stats *st)
 	debuginfo__stats(s->di, &ds);
 	st->debuginfod_failed = ds.debuginfod_failed;
 	st->files_refused += ds.refused;
+}
+
+void symbolizer__set_skip_lines(struct symbolizer *s, bool skip)
+{
+	s->opts.skip_lines = skip && !s->opts.lines;
 }
 
 void symbolizer__log_stats(const struct symbolizer *s)

@@ -574,6 +574,58 @@ TEST(symbolizer_warm_reads_files_before_the_build)
 	procs__free(procs);
 }
 
+/*
+ * An output without source lines (SVG, folded): the same names, inline frames included, without
+ * reading the line tables, which hold most of a DWARF file's memory.
+ */
+TEST(symbolizer_skip_lines_same_names_less_memory)
+{
+	struct procs *procs = procs__new(false, NULL);
+	struct stacks *st = stacks__new();
+	uint64_t ustack[2], mem[2] = { 0, 0 };
+	const char *names[2][4] = { { 0 } };
+	struct profile *p[2] = { profile__new(), profile__new() };
+	int k;
+
+	CHECK(procs && st && p[0] && p[1]);
+	if (!procs || !st || !p[0] || !p[1])
+		return;
+	procs__scan(procs, getpid());
+	ustack[0] = (uintptr_t)symtest_inline_caller + 1;
+	ustack[1] = (uintptr_t)symtest_noinline + 1;
+	CHECK_EQ_INT(stacks__add(st, getpid(), self_comm(), self_comm(), ustack, 2, NULL, 0, 1), 0);
+	for (k = 0; k < 2; k++) {
+		struct symbolizer_opts o = { .skip_lines = k == 1 };
+		struct symbolizer *s = symbolizer__new(procs, &o);
+		struct symbolizer_stats ss;
+
+		CHECK(s != NULL);
+		if (!s)
+			break;
+		CHECK_EQ_INT(symbolizer__build_profile(s, st, p[k]), 0);
+		if (profile__nr_samples(p[k]) == 1) {
+			const struct profile_sample *ps = profile__sample(p[k], 0);
+			const uint32_t *ids = profile__sample_frames(p[k], ps);
+			uint32_t i;
+
+			for (i = 0; i < ps->nframes && i < 4; i++)
+				names[k][i] = profile__str(p[k], profile__frame(p[k], ids[i])->name);
+		}
+		symbolizer__stats(s, &ss);
+		mem[k] = ss.cache_bytes;
+		symbolizer__free(s);
+	}
+	for (k = 0; k < 4; k++)
+		CHECK((!names[0][k] && !names[1][k]) ||
+		      (names[0][k] && names[1][k] && !strcmp(names[0][k], names[1][k])));
+	CHECK(names[0][0] != NULL);
+	CHECK(mem[1] > 0 && mem[1] < mem[0]);
+	profile__free(p[0]);
+	profile__free(p[1]);
+	stacks__free(st);
+	procs__free(procs);
+}
+
 /* A perf map older than its process was left by an earlier process with the same pid. */
 TEST(perfmap_load_checks)
 {
