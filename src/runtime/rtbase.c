@@ -37,14 +37,19 @@ size_t rtbase__read(uint32_t pid, uint64_t addr, void *buf, size_t len)
 	return r > 0 ? (size_t)r : 0;
 }
 
+int rtbase__read_all(uint32_t pid, uint64_t addr, void *buf, size_t len)
+{
+	return rtbase__read(pid, addr, buf, len) == len ? 0 : -EFAULT;
+}
+
 int rtbase__read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
 {
-	return rtbase__read(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
+	return rtbase__read_all(pid, addr, v, 8);
 }
 
 int rtbase__read_u32(uint32_t pid, uint64_t addr, uint32_t *v)
 {
-	return rtbase__read(pid, addr, v, 4) == 4 ? 0 : -EFAULT;
+	return rtbase__read_all(pid, addr, v, 4);
 }
 
 void rtbase__procs_init(struct rt_procs *t, int map_fd, size_t entry_size)

@@ -24,6 +24,8 @@ struct map_entry;
  * only at iovec granularity: a string ending just before an unmapped page still reads.
  */
 size_t rtbase__read(uint32_t pid, uint64_t addr, void *buf, size_t len);
+/* All len bytes at addr of pid: 0, or -EFAULT. */
+int rtbase__read_all(uint32_t pid, uint64_t addr, void *buf, size_t len);
 /* The 8 (4) bytes at addr of pid: 0, or -EFAULT. */
 int rtbase__read_u64(uint32_t pid, uint64_t addr, uint64_t *v);
 int rtbase__read_u32(uint32_t pid, uint64_t addr, uint32_t *v);
