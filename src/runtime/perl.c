@@ -191,23 +191,14 @@ static unsigned int file_byte(Elf *elf, int fd, uint64_t vaddr)
 	return 0;
 }
 
-static void file_sym(void *ctx, const char *name, const GElf_Sym *sym)
-{
-	struct plfile *f = ctx;
-
-	if (!strcmp(name, "PL_curinterp")) {
-		f->curinterp = sym->st_value;
-	} else if (!strcmp(name, "Perl_runops_standard")) {
-		f->runops = sym->st_value;
-		f->runops_size = sym->st_size;
-	} else if (!strcmp(name, "PL_revision")) {
-		f->rev = sym->st_value;
-	} else if (!strcmp(name, "PL_version")) {
-		f->ver = sym->st_value;
-	} else if (!strcmp(name, "PL_subversion")) {
-		f->sub = sym->st_value;
-	}
-}
+static const struct rt_sym file_syms[] = {
+	{ "PL_curinterp", offsetof(struct plfile, curinterp), RT_SYM_NO_SIZE },
+	{ "Perl_runops_standard", offsetof(struct plfile, runops),
+	  offsetof(struct plfile, runops_size) },
+	{ "PL_revision", offsetof(struct plfile, rev), RT_SYM_NO_SIZE },
+	{ "PL_version", offsetof(struct plfile, ver), RT_SYM_NO_SIZE },
+	{ "PL_subversion", offsetof(struct plfile, sub), RT_SYM_NO_SIZE },
+};
 
 /* The symbols and version of a Perl file. */
 static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
@@ -215,7 +206,7 @@ static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 {
 	struct plfile *f = (struct plfile *)rf;
 
-	rtbase__file_symbols(elf, file_sym, f);
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
 	if (f->curinterp && f->runops && f->runops_size && f->rev && f->ver) {
 		f->major = file_byte(elf, fd, f->rev);
 		f->minor = file_byte(elf, fd, f->ver);
@@ -339,7 +330,8 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		return t;
 	if (t != PL_SVT_PVCV || !any)
 		return -EPROTO;
-	if (rtbase__read_u64(pid, any + l->xcv_gv, &gv) || rtbase__read_u32(pid, any + l->xcv_flags, &cvflags) ||
+	if (rtbase__read_u64(pid, any + l->xcv_gv, &gv) ||
+	    rtbase__read_u32(pid, any + l->xcv_flags, &cvflags) ||
 	    rtbase__read_u64(pid, any + l->xcv_file, &file))
 		return -EFAULT;
 	if (interp)

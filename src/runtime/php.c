@@ -170,17 +170,10 @@ struct php {
 	char disp[PHP_NAME_MAX + 16];
 };
 
-static void file_sym(void *ctx, const char *name, const GElf_Sym *sym)
-{
-	struct phpfile *f = ctx;
-
-	if (!strcmp(name, "executor_globals")) {
-		f->eg = sym->st_value;
-	} else if (!strcmp(name, "execute_ex")) {
-		f->exec = sym->st_value;
-		f->exec_size = sym->st_size;
-	}
-}
+static const struct rt_sym file_syms[] = {
+	{ "executor_globals", offsetof(struct phpfile, eg), RT_SYM_NO_SIZE },
+	{ "execute_ex", offsetof(struct phpfile, exec), offsetof(struct phpfile, exec_size) },
+};
 
 /* executor_globals, execute_ex and the version (in .rodata) of a PHP file. */
 static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
@@ -206,7 +199,7 @@ static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 			ro_size = sh.sh_size;
 		}
 	}
-	rtbase__file_symbols(elf, file_sym, f);
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
 	if (!f->eg || !f->exec || !f->exec_size || !ro_size || ro_size > PHP_RODATA_MAX)
 		goto cleanup;
 	ro = malloc(ro_size);

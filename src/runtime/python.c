@@ -472,27 +472,15 @@ struct python {
 	char disp[PY_NAME_MAX + 16];	/* the name shown, with its line */
 };
 
-static void file_sym(void *ctx, const char *name, const GElf_Sym *sym)
-{
-	struct pyfile *f = ctx;
-
-	if (name[0] != '_' && name[0] != 'P')
-		return;
-	if (!strcmp(name, "PyCode_Type"))
-		f->code_type = sym->st_value;
-	else if (!strcmp(name, "PyFrame_Type"))
-		f->frame_type = sym->st_value;
-	else if (!strcmp(name, "Py_Version"))
-		f->py_version = sym->st_value;
-	else if (!strcmp(name, "_PyRuntime"))
-		f->runtime = sym->st_value;
-	else if (!strcmp(name, "_PyThreadState_Current"))
-		f->tstate_cur = sym->st_value;
-	else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
-		f->eval = sym->st_value;
-		f->eval_size = sym->st_size;
-	}
-}
+static const struct rt_sym file_syms[] = {
+	{ "PyCode_Type", offsetof(struct pyfile, code_type), RT_SYM_NO_SIZE },
+	{ "PyFrame_Type", offsetof(struct pyfile, frame_type), RT_SYM_NO_SIZE },
+	{ "Py_Version", offsetof(struct pyfile, py_version), RT_SYM_NO_SIZE },
+	{ "_PyRuntime", offsetof(struct pyfile, runtime), RT_SYM_NO_SIZE },
+	{ "_PyThreadState_Current", offsetof(struct pyfile, tstate_cur), RT_SYM_NO_SIZE },
+	{ "_PyEval_EvalFrameDefault", offsetof(struct pyfile, eval),
+	  offsetof(struct pyfile, eval_size) },
+};
 
 /* _PyRuntime and _PyEval_EvalFrameDefault (and the rest) in the file's .symtab or .dynsym. */
 static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
@@ -501,7 +489,7 @@ static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 	struct pyfile *f = (struct pyfile *)rf;
 
 	f->path = strdup(m->path);
-	rtbase__file_symbols(elf, file_sym, f);
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
 	f->h.ok = (f->runtime || f->tstate_cur) && f->eval && f->eval_size;
 	if (!f->h.ok)
 		pr_debug("python: %s has no _PyRuntime (or 3.6's _PyThreadState_Current) or "
@@ -533,7 +521,7 @@ static int check_members(uint32_t pid, uint64_t type, bool frame, struct python_
 	if (rtbase__read_u64(pid, type + TP_MEMBERS, &mem) || !mem)
 		return -EAGAIN;
 	for (i = 0; i < 64; i++) {
-		if (rtbase__read(pid, mem + (uint64_t)i * MEMBERDEF_SIZE, md, sizeof(md)) != sizeof(md))
+		if (rtbase__read_all(pid, mem + (uint64_t)i * MEMBERDEF_SIZE, md, sizeof(md)))
 			return -EAGAIN;
 		if (!md[0])
 			break;
@@ -703,7 +691,8 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		bp.off = pp->l.off;
 		pp->bp = bp;
 		if (bpf_map_update_elem(py->procs.map_fd, &pid, &bp, BPF_ANY))
-			pr_warn("python: cannot add process %u: %s, ignoring", pid, strerror(errno));
+			pr_warn("python: cannot add process %u: %s, ignoring", pid,
+				strerror(errno));
 		else
 			pr_debug("python: process %u runs CPython 3.%u (%s)", pid, minor, m->path);
 		return;

@@ -20,6 +20,8 @@
 
 size_t rtbase__read(uint32_t pid, uint64_t addr, void *buf, size_t len)
 {
+	/* buf is where the bytes go: callers rightly pass what is not set yet. */
+	/* cppcheck-suppress ctuuninitvar */
 	struct iovec local = { buf, len }, remote[2];
 	uint64_t first = ((addr | 4095) + 1) - addr;
 	ssize_t r;
@@ -115,7 +117,7 @@ void rtbase__proc_refuse(struct rt_procs *t, struct rt_proc *p)
 
 bool rtbase__proc_judge(struct rt_proc *p, int err)
 {
-	/* Only before the first good one: a layout that named one fits, later misreads are races. */
+	/* Until a first good one: a layout that named one fits, later misreads are races. */
 	if (err == -EPROTO && !p->good && ++p->bad == RTBASE_BAD_NAMES)
 		return true;
 	if (!err)
@@ -333,7 +335,8 @@ void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, cons
 		Elf_Data *d;
 		size_t k, n;
 
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d || !sh.sh_entsize)
@@ -350,4 +353,33 @@ void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, cons
 				fn(ctx, name, &sym);
 		}
 	}
+}
+
+struct sym_table {
+	const struct rt_sym *syms;
+	size_t n;
+	char *f;
+};
+
+static void sym_table_one(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct sym_table *t = ctx;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		if (strcmp(name, t->syms[i].name))
+			continue;
+		/* The one in the later section wins, as in the runtimes' own loops before. */
+		memcpy(t->f + t->syms[i].value, &sym->st_value, sizeof(uint64_t));
+		if (t->syms[i].size != RT_SYM_NO_SIZE)
+			memcpy(t->f + t->syms[i].size, &sym->st_size, sizeof(uint64_t));
+		return;
+	}
+}
+
+void rtbase__file_find_symbols(Elf *elf, const struct rt_sym *syms, size_t n, void *f)
+{
+	struct sym_table t = { syms, n, f };
+
+	rtbase__file_symbols(elf, sym_table_one, &t);
 }

@@ -151,4 +151,15 @@ bool rtbase__file_bias(const struct rt_file *f, const struct map_entry *m, uint6
 void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
 			  void *ctx);
 
+/* A symbol a runtime looks for: where its value (and size) go in the runtime's file struct. */
+struct rt_sym {
+	const char *name;
+	size_t value;		/* offsetof a uint64_t */
+	size_t size;		/* offsetof a uint64_t, or RT_SYM_NO_SIZE */
+};
+#define RT_SYM_NO_SIZE ((size_t)-1)
+
+/* Fills the n symbols of syms found in the file into f (a runtime's file struct). */
+void rtbase__file_find_symbols(Elf *elf, const struct rt_sym *syms, size_t n, void *f);
+
 #endif

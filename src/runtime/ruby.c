@@ -269,19 +269,11 @@ struct ruby {
 	char disp[RUBY_NAME_MAX + 16];
 };
 
-static void file_sym(void *ctx, const char *name, const GElf_Sym *sym)
-{
-	struct rbfile *f = ctx;
-
-	if (!strcmp(name, "ruby_single_main_ractor")) {
-		f->ractor = sym->st_value;
-	} else if (!strcmp(name, "rb_vm_exec")) {
-		f->exec = sym->st_value;
-		f->exec_size = sym->st_size;
-	} else if (!strcmp(name, "ruby_version")) {
-		f->version = sym->st_value;
-	}
-}
+static const struct rt_sym file_syms[] = {
+	{ "ruby_single_main_ractor", offsetof(struct rbfile, ractor), RT_SYM_NO_SIZE },
+	{ "rb_vm_exec", offsetof(struct rbfile, exec), offsetof(struct rbfile, exec_size) },
+	{ "ruby_version", offsetof(struct rbfile, version), RT_SYM_NO_SIZE },
+};
 
 /* The version of a Ruby file: ruby_version's bytes, in the loadable segment holding them. */
 static void file_version(struct rbfile *f, Elf *elf, int fd)
@@ -315,7 +307,7 @@ static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 {
 	struct rbfile *f = (struct rbfile *)rf;
 
-	rtbase__file_symbols(elf, file_sym, f);
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
 	if (f->ractor && f->exec && f->exec_size && f->version)
 		file_version(f, elf, fd);
 	if (!f->h.ok)
@@ -405,7 +397,8 @@ static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
 	uint8_t *raw;
 	size_t esz = l->ii_entry_size, want;
 
-	if (rtbase__read_u64(pid, body + l->ii_body, &ents) || rtbase__read_u64(pid, body + l->ii_positions, &pos) ||
+	if (rtbase__read_u64(pid, body + l->ii_body, &ents) ||
+	    rtbase__read_u64(pid, body + l->ii_positions, &pos) ||
 	    rtbase__read_u64(pid, body + l->ii_succ, &succ) ||
 	    rtbase__read(pid, body + l->ii_size, &size, 4) != 4 ||
 	    rtbase__read(pid, body + l->body_iseq_size, &isize, 4) != 4)
@@ -522,7 +515,8 @@ int ruby__check_live(uint32_t pid, const struct ruby_layout *l, uint64_t main_ra
 	if (!w[0] || !w[1] || w[1] > (1ULL << 28) || w[2] < w[0] || w[2] >= end ||
 	    (end - w[2]) % l->off.cfp_size)
 		return -EPROTO;
-	if (rtbase__read_u64(pid, ec + l->off.ec_thread, &th) || rtbase__read_u64(pid, th + l->off.th_ec, &back) ||
+	if (rtbase__read_u64(pid, ec + l->off.ec_thread, &th) ||
+	    rtbase__read_u64(pid, th + l->off.th_ec, &back) ||
 	    back != ec)
 		return -EPROTO;
 	/* The running thread is in the ractor's thread list (what BPF walks for the others). */

@@ -380,8 +380,9 @@ static int read_string(uint32_t pid, const struct v8_meta *m, uint64_t str, char
 	w = (t & m->enc_mask) == m->one_byte_tag ? 1 : 2;
 	if (len > V8_STR_MAX)
 		len = V8_STR_MAX;
-	if (len && rtbase__read_all(pid, str - 1 + (w == 1 ? m->seq1_chars : m->seq2_chars) + off * w,
-			    buf, (size_t)len * w))
+	if (len && rtbase__read_all(pid,
+				    str - 1 + (w == 1 ? m->seq1_chars : m->seq2_chars) + off * w,
+				    buf, (size_t)len * w))
 		return -EFAULT;
 	for (i = 0; i < (size_t)len; i++) {
 		uint32_t c = w == 1 ? buf[i] : (uint32_t)(buf[2 * i] | buf[2 * i + 1] << 8);
@@ -423,7 +424,8 @@ static int scope_name(uint32_t pid, const struct v8_meta *m, uint64_t si, char *
 	if (rtbase__read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_first_vars + 2 * n), &s))
 		return -EFAULT;
 	err = read_str(pid, m, s, out, len);
-	if (!err && !rtbase__read_all(pid, si - 1 + m->tagged_size * (2 + m->si_first_vars + 2 * n), pos,
+	if (!err &&
+	    !rtbase__read_all(pid, si - 1 + m->tagged_size * (2 + m->si_first_vars + 2 * n), pos,
 			      sizeof(pos)) &&
 	    !(pos[0] & 1) && !(pos[2] & 1) && !(pos[3] & 1) &&
 	    (int64_t)pos[2] >> 32 >= 0 && (int64_t)pos[2] >> 32 <= (int64_t)pos[3] >> 32)
