@@ -162,7 +162,6 @@ struct plfile {
 
 struct perl {
 	struct sampler *smp;
-	int procs_fd;
 	int skew;		/* FLAMED_PERL_LAYOUT_SKEW: a layout made wrong, for tests */
 	struct rt_procs procs;	/* struct plproc */
 	struct rt_names names;	/* struct plname */

@@ -261,7 +261,6 @@ struct rbfile {
 
 struct ruby {
 	struct sampler *smp;
-	int procs_fd;
 	int skew;		/* FLAMED_RUBY_LAYOUT_SKEW: a layout made wrong, for tests */
 	struct rt_procs procs;	/* struct rbproc */
 	struct rt_names names;	/* struct rbname */
