@@ -43,17 +43,14 @@
  * process lives; dropped after it exits and a profile has used them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <bpf/bpf.h>
 
-#include "base/elfimage.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "sample/procs.h"
@@ -61,6 +58,7 @@
 #include "unwind/unwinder.h"
 #include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
+#include "runtime/rtbase.h"
 #include "runtime/perl.h"
 
 /* 5.36: Debian 12's perl 5.36.0 (the file's comment). */
@@ -133,20 +131,15 @@ int perl__format_name(char *out, size_t outlen, const char *pkg, const char *sub
 
 /* A process with Perl, as told to BPF. */
 struct plproc {
-	uint32_t pid;
-	bool exited;
-	bool refused;		/* its memory did not read as the layout says: native only */
-	bool checked;		/* the layout was checked on its running interpreter */
+	struct rt_proc h;	/* h.checked: the layout was checked on its running interpreter */
 	bool threads_told;	/* "ithreads keep native frames" said */
-	unsigned int good, bad;	/* CVs named / that contradicted the layout */
 	uint64_t curinterp;	/* address of PL_curinterp */
 	struct perl_layout l;
 };
 
-/* A named CV of a process. */
+/* A named CV of a process (h.addr). */
 struct plname {
-	uint32_t pid;
-	uint64_t cv;		/* 0: empty slot */
+	struct rt_name h;
 	char *pkg;		/* "main", "Outer" */
 	char *sub;		/* "leaf", "RUNTIME" for the main program */
 	char *file;		/* CvFILE */
@@ -155,18 +148,12 @@ struct plname {
 
 /* What one file (by identity) holds, so each process's sync does not reread it. */
 struct plfile {
-	uint32_t maj, min;
-	uint64_t ino;
-	bool ok;		/* symbols and a version */
+	struct rt_file h;	/* h.ok: symbols and a version */
 	unsigned int major, minor, patch;
 	uint64_t curinterp, runops, runops_size;	/* ELF vaddrs */
-	uint64_t x_off, x_vaddr;	/* the executable segment: offset -> vaddr */
-	struct plfile *next;
+	uint64_t rev, ver, sub;		/* PL_revision, PL_version, PL_subversion */
 };
 
-#define PERL_MAX_NAMES 200000
-/* CVs in a row, none named before, that contradict the layout before it is refused. */
-#define PERL_BAD_NAMES 8
 #define PERL_NAME_MAX 512
 #define PERL_STR_MAX 400
 /* Contexts the attach-time check looks at. */
@@ -175,25 +162,12 @@ struct plfile {
 
 struct perl {
 	struct sampler *smp;
-	int procs_fd;
 	int skew;		/* FLAMED_PERL_LAYOUT_SKEW: a layout made wrong, for tests */
-	struct plproc *procs;
-	size_t nr_procs, cap_procs;
-	struct plname *names;
-	size_t nr_names, cap_names;
-	struct plfile *files;
+	struct rt_procs procs;	/* struct plproc */
+	struct rt_names names;	/* struct plname */
+	struct rt_files files;	/* struct plfile */
 	char disp[PERL_NAME_MAX + 16];
 };
-
-static struct plproc *proc_find(struct perl *pl, uint32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < pl->nr_procs; i++)
-		if (pl->procs[i].pid == pid)
-			return &pl->procs[i];
-	return NULL;
-}
 
 /* The byte at vaddr of the file (PL_revision, PL_version): 0 when not in a loaded segment. */
 static unsigned int file_byte(Elf *elf, int fd, uint64_t vaddr)
@@ -216,132 +190,31 @@ static unsigned int file_byte(Elf *elf, int fd, uint64_t vaddr)
 	return 0;
 }
 
-/* The symbols, executable segment and version of a Perl file. */
-static void file_scan(struct plfile *f, Elf *elf, int fd)
+static const struct rt_sym file_syms[] = {
+	{ "PL_curinterp", offsetof(struct plfile, curinterp), RT_SYM_NO_SIZE },
+	{ "Perl_runops_standard", offsetof(struct plfile, runops),
+	  offsetof(struct plfile, runops_size) },
+	{ "PL_revision", offsetof(struct plfile, rev), RT_SYM_NO_SIZE },
+	{ "PL_version", offsetof(struct plfile, ver), RT_SYM_NO_SIZE },
+	{ "PL_subversion", offsetof(struct plfile, sub), RT_SYM_NO_SIZE },
+};
+
+/* The symbols and version of a Perl file. */
+static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
+		      uint32_t pid)
 {
-	Elf_Scn *scn = NULL;
-	size_t nph, i;
-	uint64_t rev = 0, ver = 0, sub = 0;
+	struct plfile *f = (struct plfile *)rf;
 
-	if (elf_getphdrnum(elf, &nph))
-		return;
-	for (i = 0; i < nph; i++) {
-		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
-			f->x_off = ph.p_offset;
-			f->x_vaddr = ph.p_vaddr;
-			break;
-		}
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
+	if (f->curinterp && f->runops && f->runops_size && f->rev && f->ver) {
+		f->major = file_byte(elf, fd, f->rev);
+		f->minor = file_byte(elf, fd, f->ver);
+		f->patch = file_byte(elf, fd, f->sub);
+		f->h.ok = f->major == 5;
 	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t k, n;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (k = 0; k < n; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || name[0] != 'P')
-				continue;
-			if (!strcmp(name, "PL_curinterp")) {
-				f->curinterp = sym.st_value;
-			} else if (!strcmp(name, "Perl_runops_standard")) {
-				f->runops = sym.st_value;
-				f->runops_size = sym.st_size;
-			} else if (!strcmp(name, "PL_revision")) {
-				rev = sym.st_value;
-			} else if (!strcmp(name, "PL_version")) {
-				ver = sym.st_value;
-			} else if (!strcmp(name, "PL_subversion")) {
-				sub = sym.st_value;
-			}
-		}
-	}
-	if (!f->curinterp || !f->runops || !f->runops_size || !rev || !ver)
-		return;
-	f->major = file_byte(elf, fd, rev);
-	f->minor = file_byte(elf, fd, ver);
-	f->patch = file_byte(elf, fd, sub);
-	f->ok = f->major == 5;
-}
-
-static struct plfile *file_of(struct perl *pl, uint32_t pid, const struct map_entry *m)
-{
-	struct plfile *f;
-	struct elfimage *im;
-	int fd, err = 0;
-
-	for (f = pl->files; f; f = f->next)
-		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->maj = m->maj;
-	f->min = m->min;
-	f->ino = m->ino;
-	f->next = pl->files;
-	pl->files = f;
-	fd = procs__open_mapping(pid, true, m);
-	if (fd < 0) {
-		pr_debug("perl: cannot open %s: %s", m->path, strerror(-fd));
-		return f;
-	}
-	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
-	if (!im) {
-		pr_debug("perl: cannot read %s: %s", m->path, strerror(-err));
-		close(fd);
-		return f;
-	}
-	file_scan(f, elfimage__elf(im), fd);
-	elfimage__free(im);
-	close(fd);
-	if (!f->ok)
+	if (!f->h.ok)
 		pr_debug("perl: %s has no PL_curinterp, Perl_runops_standard or PL_version",
 			 m->path);
-	return f;
-}
-
-/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
-static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote[2];
-	uint64_t first = ((addr | 4095) + 1) - addr;
-	ssize_t r;
-	int nr = 1;
-
-	remote[0].iov_base = (void *)addr;
-	remote[0].iov_len = len;
-	if (first < len) {
-		remote[0].iov_len = first;
-		remote[1].iov_base = (void *)(addr + first);
-		remote[1].iov_len = len - first;
-		nr = 2;
-	}
-	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
-	return r > 0 ? (size_t)r : 0;
-}
-
-static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
-{
-	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
-}
-
-static int read_u32(uint32_t pid, uint64_t addr, uint32_t *v)
-{
-	return read_mem(pid, addr, v, 4) == 4 ? 0 : -EFAULT;
 }
 
 /* A NUL-terminated string at addr (cut at PERL_STR_MAX): 0, -EPROTO, -EFAULT, -ENOMEM. */
@@ -353,7 +226,7 @@ static int read_cstr(uint32_t pid, uint64_t addr, char **ret)
 	*ret = NULL;
 	if (addr < 4096)
 		return -EPROTO;
-	n = read_mem(pid, addr, buf, PERL_STR_MAX);
+	n = rtbase__read(pid, addr, buf, PERL_STR_MAX);
 	if (!n)
 		return -EFAULT;
 	buf[n] = 0;
@@ -374,11 +247,11 @@ static int read_hek(uint32_t pid, const struct perl_layout *l, uint64_t hek, cha
 	*ret = NULL;
 	if (hek < 4096 || (hek & 3))
 		return -EPROTO;
-	if (read_mem(pid, hek + l->hek_len, &len, 4) != 4)
+	if (rtbase__read(pid, hek + l->hek_len, &len, 4) != 4)
 		return -EFAULT;
 	if (len < 0 || len > PERL_STR_MAX)
 		return -EPROTO;
-	if (read_mem(pid, hek + l->hek_key, buf, (size_t)len) != (size_t)len)
+	if (rtbase__read(pid, hek + l->hek_key, buf, (size_t)len) != (size_t)len)
 		return -EFAULT;
 	buf[len] = 0;
 	for (i = 0; i < (size_t)len; i++)
@@ -396,7 +269,7 @@ static int read_sv(uint32_t pid, const struct perl_layout *l, uint64_t sv, uint6
 
 	if (sv < 4096 || (sv & 7))
 		return -EPROTO;
-	if (read_u64(pid, sv, any) || read_u32(pid, sv + l->sv_flags, flags))
+	if (rtbase__read_u64(pid, sv, any) || rtbase__read_u32(pid, sv + l->sv_flags, flags))
 		return -EFAULT;
 	t = perl__sv_type(*flags);
 	return t < 0 ? -EPROTO : t;
@@ -415,11 +288,11 @@ static int read_stash(uint32_t pid, const struct perl_layout *l, uint64_t hv, ch
 		return t;
 	if (t != PL_SVT_PVHV || !(flags & PL_SVF_OOK) || !any)
 		return -EPROTO;
-	if (read_u64(pid, any + l->hv_aux, &name) ||
-	    read_mem(pid, any + l->aux_name_count, &count, 4) != 4)
+	if (rtbase__read_u64(pid, any + l->hv_aux, &name) ||
+	    rtbase__read(pid, any + l->aux_name_count, &count, 4) != 4)
 		return -EFAULT;
 	/* HvNAME_HEK_NN: with a count, name is an array of HEKs, the first one the name. */
-	if (count && read_u64(pid, name, &name))
+	if (count && rtbase__read_u64(pid, name, &name))
 		return -EFAULT;
 	return read_hek(pid, l, name, ret);
 }
@@ -431,6 +304,11 @@ static void plname_clear(struct plname *n)
 	free(n->file);
 	free(n->qual);
 	memset(n, 0, sizeof(*n));
+}
+
+static void name_clear(void *ctx, void *n)
+{
+	plname_clear(n);
 }
 
 /*
@@ -451,17 +329,18 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		return t;
 	if (t != PL_SVT_PVCV || !any)
 		return -EPROTO;
-	if (read_u64(pid, any + l->xcv_gv, &gv) || read_u32(pid, any + l->xcv_flags, &cvflags) ||
-	    read_u64(pid, any + l->xcv_file, &file))
+	if (rtbase__read_u64(pid, any + l->xcv_gv, &gv) ||
+	    rtbase__read_u32(pid, any + l->xcv_flags, &cvflags) ||
+	    rtbase__read_u64(pid, any + l->xcv_file, &file))
 		return -EFAULT;
 	if (interp)
-		read_u64(pid, interp + l->i_main_cv, &main_cv);
+		rtbase__read_u64(pid, interp + l->i_main_cv, &main_cv);
 	if (cv == main_cv) {
 		uint64_t orig;
 
 		ret->pkg = strdup("main");
 		ret->sub = strdup("RUNTIME");
-		if (!read_u64(pid, interp + l->i_origfilename, &orig))
+		if (!rtbase__read_u64(pid, interp + l->i_origfilename, &orig))
 			read_cstr(pid, orig, &ret->file);
 		if (!ret->pkg || !ret->sub) {
 			plname_clear(ret);
@@ -472,23 +351,23 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 	if (cvflags & PL_CVF_NAMED) {
 		/* No GV of its own (a package sub without one yet, a lexical sub): the HEK. */
 		err = read_hek(pid, l, gv, &ret->sub);
-		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
+		if (!err && !rtbase__read_u64(pid, any + l->xcv_stash, &stash) && stash)
 			err = read_stash(pid, l, stash, &ret->pkg);
 	} else if (!gv) {
 		/* No GV (gone, or never set): __ANON__ of its stash, as anonymous subs are. */
 		ret->sub = strdup("__ANON__");
 		err = ret->sub ? 0 : -ENOMEM;
-		if (!err && !read_u64(pid, any + l->xcv_stash, &stash) && stash)
+		if (!err && !rtbase__read_u64(pid, any + l->xcv_stash, &stash) && stash)
 			err = read_stash(pid, l, stash, &ret->pkg);
 	} else {
 		t = read_sv(pid, l, gv, &gvany, &gvflags);
 		err = t < 0 ? t : t != PL_SVT_PVGV || !gvany ? -EPROTO : 0;
 		if (!err)
-			err = read_u64(pid, gvany + l->xgv_stash, &stash);
+			err = rtbase__read_u64(pid, gvany + l->xgv_stash, &stash);
 		if (!err) {
 			uint64_t hek;
 
-			err = read_u64(pid, gvany + l->xgv_name, &hek);
+			err = rtbase__read_u64(pid, gvany + l->xgv_name, &hek);
 			if (!err)
 				err = read_hek(pid, l, hek, &ret->sub);
 		}
@@ -533,29 +412,29 @@ static int check_live(struct plproc *pp)
 {
 	const struct perl_layout *l = &pp->l;
 	uint64_t interp, w[3], si, cx, main_cv, cv, any;
-	uint32_t pid = pp->pid, line, flags;
+	uint32_t pid = pp->h.pid, line, flags;
 	int32_t ix, max, type;
 	struct plname n;
 	int i, err;
 
-	if (read_u64(pid, pp->curinterp, &interp))
+	if (rtbase__read_u64(pid, pp->curinterp, &interp))
 		return -EFAULT;
 	if (!interp)
 		return -EAGAIN;
-	if (read_u64(pid, interp + l->i_main_cv, &main_cv))
+	if (rtbase__read_u64(pid, interp + l->i_main_cv, &main_cv))
 		return -EPROTO;
 	if (!main_cv)
 		return -EAGAIN;
 	/* Icurcop, Icurstack, Icurstackinfo: three words BPF reads at once. */
 	if (l->off.i_curstackinfo != l->off.i_curcop + 16 ||
-	    read_mem(pid, interp + l->off.i_curcop, w, sizeof(w)) != sizeof(w))
+	    rtbase__read(pid, interp + l->off.i_curcop, w, sizeof(w)) != sizeof(w))
 		return -EPROTO;
-	if (!w[0] || read_u32(pid, w[0] + l->off.cop_line, &line) || line > (1U << 24))
+	if (!w[0] || rtbase__read_u32(pid, w[0] + l->off.cop_line, &line) || line > (1U << 24))
 		return -EPROTO;
 	si = w[2];
-	if (!si || read_mem(pid, si + l->off.si_cxix, &ix, 4) != 4 ||
-	    read_mem(pid, si + l->si_cxmax, &max, 4) != 4 ||
-	    read_u64(pid, si + l->off.si_cxstack, &cx))
+	if (!si || rtbase__read(pid, si + l->off.si_cxix, &ix, 4) != 4 ||
+	    rtbase__read(pid, si + l->si_cxmax, &max, 4) != 4 ||
+	    rtbase__read_u64(pid, si + l->off.si_cxstack, &cx))
 		return -EPROTO;
 	if (ix < -1 || ix > max || max > (1 << 20) || !cx)
 		return -EPROTO;
@@ -563,9 +442,9 @@ static int check_live(struct plproc *pp)
 	for (i = 0; i < 64 && si; i++) {
 		uint64_t prev;
 
-		if (read_u64(pid, si + l->off.si_prev, &prev))
+		if (rtbase__read_u64(pid, si + l->off.si_prev, &prev))
 			return -EPROTO;
-		if (!prev && (read_mem(pid, si + l->si_type, &type, 4) != 4 ||
+		if (!prev && (rtbase__read(pid, si + l->si_type, &type, 4) != 4 ||
 			      type != PL_PERLSI_MAIN))
 			return -EPROTO;
 		si = prev;
@@ -578,11 +457,11 @@ static int check_live(struct plproc *pp)
 		uint8_t t;
 		uint64_t at = cx + (uint64_t)i * l->off.cx_size;
 
-		if (read_mem(pid, at, &t, 1) != 1)
+		if (rtbase__read(pid, at, &t, 1) != 1)
 			return -EPROTO;
 		if ((t & PERL_CXTYPEMASK) != PERL_CXT_SUB)
 			continue;
-		if (read_u64(pid, at + l->off.cx_cv, &cv))
+		if (rtbase__read_u64(pid, at + l->off.cx_cv, &cv))
 			return -EPROTO;
 		if (read_sv(pid, l, cv, &any, &flags) != PL_SVT_PVCV)
 			return -EPROTO;
@@ -602,9 +481,8 @@ static void refuse(struct perl *pl, struct plproc *pp, const char *what)
 {
 	pr_warn("perl: process %u (Perl %u.%u): %s do not read as the %u.%u layout says (a build "
 		"whose structures moved?): its Perl frames are not named, native frames only",
-		pp->pid, pp->l.major, pp->l.minor, what, pp->l.major, pp->l.minor);
-	pp->refused = true;
-	bpf_map_delete_elem(pl->procs_fd, &pp->pid);
+		pp->h.pid, pp->l.major, pp->l.minor, what, pp->l.major, pp->l.minor);
+	rtbase__proc_refuse(&pl->procs, &pp->h);
 }
 
 /* Checks pp's layout on its live interpreter when it can be: refuses it when it does not fit. */
@@ -612,7 +490,7 @@ static void check_proc(struct perl *pl, struct plproc *pp)
 {
 	int err, tries;
 
-	if (pp->checked || pp->refused || pp->exited)
+	if (pp->h.checked || pp->h.refused || pp->h.exited)
 		return;
 	/*
 	 * A wrong layout fails every time; an interpreter caught between two steps (a context
@@ -622,7 +500,7 @@ static void check_proc(struct perl *pl, struct plproc *pp)
 		usleep(20000);
 	if (err == -EAGAIN || err == -EFAULT)
 		return;	/* later: at the next sync, or on the first names */
-	pp->checked = true;
+	pp->h.checked = true;
 	if (err)
 		refuse(pl, pp, "its interpreter and context stack");
 }
@@ -630,20 +508,17 @@ static void check_proc(struct perl *pl, struct plproc *pp)
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct perl *pl = ctx;
-	struct plproc *pp = proc_find(pl, pid);
+	struct plproc *pp = rtbase__proc_find(&pl->procs, pid);
 	struct perl_layout l;
 	struct perl_proc bp = { 0 };
 	size_t i;
 
 	if (exited) {
-		if (pp) {
-			pp->exited = true;
-			bpf_map_delete_elem(pl->procs_fd, &pid);
-		}
+		rtbase__proc_exited(&pl->procs, pid);
 		return;
 	}
 	/* ithreads: threads.so loaded (their interpreters are not the main one). */
-	for (i = 0; pp && !pp->threads_told && !pp->refused && i < n; i++) {
+	for (i = 0; pp && !pp->threads_told && !pp->h.refused && i < n; i++) {
 		const char *b = strrchr(maps[i].path, '/');
 
 		if (b && !strcmp(b, "/threads.so")) {
@@ -660,95 +535,44 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 		if (!m->ino || !perl__is_perl_name(m->path))
 			continue;
-		f = file_of(pl, pid, m);
-		if (!f || !f->ok)
-			continue;
+		f = rtbase__file_of(&pl->files, pid, m);
 		/* The executable segment is this mapping: file offset -> vaddr -> address. */
-		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+		if (!f || !f->h.ok || !rtbase__file_bias(&f->h, m, &bias))
 			continue;
 		if (perl__layout(f->major, f->minor, &l)) {
 			/* Once per file: not ok, it is not looked at again. */
 			pr_warn("perl: Perl %u.%u.%u (%s, process %u) has no known layout (5.36 is "
 				"supported): its Perl frames are not named, native frames only",
 				f->major, f->minor, f->patch, m->path, pid);
-			f->ok = false;
+			f->h.ok = false;
 			continue;
 		}
 		skewed(pl, &l);
-		if (pp && !pp->exited && pp->l.major == l.major && pp->l.minor == l.minor) {
+		if (pp && !pp->h.exited && pp->l.major == l.major && pp->l.minor == l.minor) {
 			check_proc(pl, pp);	/* told already: checked once Perl runs */
 			return;
 		}
-		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
-		if (!pp) {
-			if (grow_array((void **)&pl->procs, &pl->cap_procs, pl->nr_procs + 1,
-				       sizeof(*pp)))
-				return;
-			pp = &pl->procs[pl->nr_procs++];
-		}
-		memset(pp, 0, sizeof(*pp));
-		pp->pid = pid;
+		pp = rtbase__proc_add(&pl->procs, pid);
+		if (!pp)
+			return;
 		pp->l = l;
 		pp->curinterp = f->curinterp + bias;
 		check_proc(pl, pp);
-		if (pp->refused)
+		if (pp->h.refused)
 			return;
 		bp.curinterp = pp->curinterp;
 		bp.main_cv_at = l.i_main_cv;
 		bp.runops_start = f->runops + bias;
 		bp.runops_end = f->runops + f->runops_size + bias;
 		bp.off = l.off;
-		if (bpf_map_update_elem(pl->procs_fd, &pid, &bp, BPF_ANY))
+		if (bpf_map_update_elem(pl->procs.map_fd, &pid, &bp, BPF_ANY))
 			pr_warn("perl: cannot add process %u: %s, ignoring", pid, strerror(errno));
 		else
 			pr_debug("perl: process %u runs Perl %u.%u.%u (%s)%s", pid, f->major,
 				 f->minor, f->patch, m->path,
-				 pp->checked ? ", layout checked on its interpreter" : "");
+				 pp->h.checked ? ", layout checked on its interpreter" : "");
 		return;
 	}
-}
-
-static struct plname *name_slot(struct perl *pl, uint32_t pid, uint64_t cv)
-{
-	size_t j;
-
-	if (!pl->cap_names)
-		return NULL;
-	j = hash_mix(cv ^ (uint64_t)pid << 48 ^ pid) & (pl->cap_names - 1);
-	while (pl->names[j].cv) {
-		if (pl->names[j].cv == cv && pl->names[j].pid == pid)
-			return &pl->names[j];
-		j = (j + 1) & (pl->cap_names - 1);
-	}
-	return &pl->names[j];
-}
-
-/* Rebuilds the table at cap (a power of two), leaving out exited processes' names when trim. */
-static int names_rehash(struct perl *pl, size_t cap, bool trim)
-{
-	struct plname *old = pl->names, *s;
-	size_t oldcap = pl->cap_names, i;
-
-	pl->names = calloc(cap, sizeof(*pl->names));
-	if (!pl->names) {
-		pl->names = old;
-		return -ENOMEM;
-	}
-	pl->cap_names = cap;
-	pl->nr_names = 0;
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i].cv)
-			continue;
-		if (trim && !proc_find(pl, old[i].pid)) {
-			plname_clear(&old[i]);
-			continue;
-		}
-		s = name_slot(pl, old[i].pid, old[i].cv);
-		*s = old[i];
-		pl->nr_names++;
-	}
-	free(old);
-	return 0;
 }
 
 static const struct plname *name_of(struct perl *pl, uint32_t pid, uint64_t cv)
@@ -758,32 +582,21 @@ static const struct plname *name_of(struct perl *pl, uint32_t pid, uint64_t cv)
 	uint64_t interp = 0;
 	int err;
 
-	s = name_slot(pl, pid, cv);
-	if (s && s->cv)
+	s = rtbase__name_find(&pl->names, pid, cv);
+	if (s)
 		return s;
-	pp = proc_find(pl, pid);
-	if (!pp || pp->exited || pp->refused || pl->nr_names >= PERL_MAX_NAMES)
+	pp = rtbase__proc_find(&pl->procs, pid);
+	if (!pp || pp->h.exited || pp->h.refused || pl->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
-	read_u64(pid, pp->curinterp, &interp);
+	rtbase__read_u64(pid, pp->curinterp, &interp);
 	err = name_cv(pid, &pp->l, cv, interp, &n);
-	if (err == -EPROTO && !pp->good && ++pp->bad == PERL_BAD_NAMES)
+	if (rtbase__proc_judge(&pp->h, err))
 		refuse(pl, pp, "its CVs");
 	if (err)
 		return NULL;
-	pp->good++;
 	if (asprintf(&n.qual, "%s::%s", n.pkg ? n.pkg : "?", n.sub ? n.sub : "?") < 0)
 		n.qual = NULL;
-	if ((pl->nr_names + 1) * 4 >= pl->cap_names * 3 &&
-	    names_rehash(pl, pl->cap_names ? pl->cap_names * 2 : 1024, false)) {
-		plname_clear(&n);
-		return NULL;
-	}
-	s = name_slot(pl, pid, cv);
-	*s = n;
-	s->pid = pid;
-	s->cv = cv;
-	pl->nr_names++;
-	return s;
+	return rtbase__name_add(&pl->names, pid, cv, &n);
 }
 
 static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
@@ -825,18 +638,8 @@ void perl__prefetch(struct perl *pl, uint32_t pid, const uint64_t *ustack, int n
 
 void perl__trim(struct perl *pl)
 {
-	size_t i, k = 0;
-
-	if (!pl)
-		return;
-	for (i = 0; i < pl->nr_procs; i++)
-		if (!pl->procs[i].exited)
-			pl->procs[k++] = pl->procs[i];
-	if (k == pl->nr_procs)
-		return;
-	pl->nr_procs = k;
-	if (pl->cap_names)
-		names_rehash(pl, pl->cap_names, true);
+	if (pl && rtbase__procs_trim(&pl->procs))
+		rtbase__names_trim(&pl->names, &pl->procs);
 }
 
 void perl__use_symbolizer(struct perl *pl, struct symbolizer *sym)
@@ -857,7 +660,9 @@ struct perl *perl__new(struct sampler *smp, struct unwinder *uw)
 	if (!pl)
 		return NULL;
 	pl->smp = smp;
-	pl->procs_fd = fd;
+	rtbase__procs_init(&pl->procs, fd, sizeof(struct plproc));
+	rtbase__names_init(&pl->names, sizeof(struct plname), name_clear, pl);
+	pl->files = (struct rt_files){ "perl", sizeof(struct plfile), file_scan, NULL, NULL };
 	if (skew) {
 		pl->skew = atoi(skew) & 0xff8;	/* whole words, inside the structures */
 		pr_warn("perl: FLAMED_PERL_LAYOUT_SKEW=%d: the Perl layout is made wrong (tests)",
@@ -872,18 +677,10 @@ struct perl *perl__new(struct sampler *smp, struct unwinder *uw)
 
 void perl__free(struct perl *pl)
 {
-	struct plfile *f, *next;
-	size_t i;
-
 	if (!pl)
 		return;
-	for (i = 0; i < pl->cap_names; i++)
-		plname_clear(&pl->names[i]);
-	free(pl->names);
-	free(pl->procs);
-	for (f = pl->files; f; f = next) {
-		next = f->next;
-		free(f);
-	}
+	rtbase__names_release(&pl->names);
+	rtbase__procs_release(&pl->procs);
+	rtbase__files_release(&pl->files);
 	free(pl);
 }

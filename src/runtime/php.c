@@ -22,17 +22,14 @@
  * process lives; dropped after it exits and a profile has used them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <bpf/bpf.h>
 
-#include "base/elfimage.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "sample/procs.h"
@@ -40,6 +37,7 @@
 #include "unwind/unwinder.h"
 #include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
+#include "runtime/rtbase.h"
 #include "runtime/php.h"
 
 /*
@@ -137,17 +135,13 @@ int php__format_name(char *out, size_t outlen, const char *class, const char *na
 
 /* A process with PHP, as told to BPF. */
 struct phpproc {
-	uint32_t pid;
-	bool exited;
-	bool refused;		/* its memory did not read as the layout says: native only */
-	unsigned int good, bad;	/* functions named / that contradicted the layout */
+	struct rt_proc h;
 	struct php_layout l;
 };
 
-/* A named function of a process. */
+/* A named function of a process: h.addr the zend_function. */
 struct phpname {
-	uint32_t pid;
-	uint64_t func;		/* 0: empty slot */
+	struct rt_name h;
 	char *class;		/* scope's name, NULL: none */
 	char *fname;		/* function_name, NULL: file-level code */
 	char *file;		/* op_array.filename */
@@ -158,18 +152,11 @@ struct phpname {
 
 /* What one file (by identity) holds, so each process's sync does not reread it. */
 struct phpfile {
-	uint32_t maj, min;
-	uint64_t ino;
-	bool ok;		/* symbols and a known version */
+	struct rt_file h;	/* h.ok: symbols and a known version */
 	unsigned int major, minor, patch;
 	uint64_t eg, exec, exec_size;	/* ELF vaddrs */
-	uint64_t x_off, x_vaddr;	/* the executable segment: offset -> vaddr */
-	struct phpfile *next;
 };
 
-#define PHP_MAX_NAMES 200000
-/* Functions in a row, none named before, that contradict the layout before it is refused. */
-#define PHP_BAD_NAMES 8
 /* zend_types.h: the type of a zend_string in its gc.u.type_info. */
 #define PHP_IS_STRING 6
 #define PHP_NAME_MAX 512
@@ -177,51 +164,32 @@ struct phpfile {
 
 struct php {
 	struct sampler *smp;
-	int procs_fd;
-	struct phpproc *procs;
-	size_t nr_procs, cap_procs;
-	struct phpname *names;
-	size_t nr_names, cap_names;
-	struct phpfile *files;
+	struct rt_procs procs;	/* struct phpproc */
+	struct rt_names names;	/* struct phpname */
+	struct rt_files files;	/* struct phpfile */
 	char disp[PHP_NAME_MAX + 16];
 };
 
-static struct phpproc *proc_find(struct php *php, uint32_t pid)
-{
-	size_t i;
+static const struct rt_sym file_syms[] = {
+	{ "executor_globals", offsetof(struct phpfile, eg), RT_SYM_NO_SIZE },
+	{ "execute_ex", offsetof(struct phpfile, exec), offsetof(struct phpfile, exec_size) },
+};
 
-	for (i = 0; i < php->nr_procs; i++)
-		if (php->procs[i].pid == pid)
-			return &php->procs[i];
-	return NULL;
-}
-
-/* executor_globals, execute_ex, the executable segment and the version of a PHP file. */
-static void file_scan(struct phpfile *f, Elf *elf, int fd)
+/* executor_globals, execute_ex and the version (in .rodata) of a PHP file. */
+static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
+		      uint32_t pid)
 {
+	struct phpfile *f = (struct phpfile *)rf;
 	Elf_Scn *scn = NULL;
-	size_t nph, i, shstrndx;
+	size_t shstrndx;
 	uint64_t ro_off = 0, ro_size = 0;
+	char *ro = NULL;
 
-	if (!elf_getphdrnum(elf, &nph)) {
-		for (i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
-			    (ph.p_flags & PF_X)) {
-				f->x_off = ph.p_offset;
-				f->x_vaddr = ph.p_vaddr;
-				break;
-			}
-		}
-	}
 	if (elf_getshdrstrndx(elf, &shstrndx))
-		return;
+		goto cleanup;
 	while ((scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr sh;
-		Elf_Data *d;
 		const char *sname;
-		size_t k, n;
 
 		if (!gelf_getshdr(scn, &sh))
 			continue;
@@ -230,92 +198,30 @@ static void file_scan(struct phpfile *f, Elf *elf, int fd)
 			ro_off = sh.sh_offset;
 			ro_size = sh.sh_size;
 		}
-		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (k = 0; k < n; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || name[0] != 'e')
-				continue;
-			if (!strcmp(name, "executor_globals")) {
-				f->eg = sym.st_value;
-			} else if (!strcmp(name, "execute_ex")) {
-				f->exec = sym.st_value;
-				f->exec_size = sym.st_size;
-			}
-		}
 	}
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
 	if (!f->eg || !f->exec || !f->exec_size || !ro_size || ro_size > PHP_RODATA_MAX)
-		return;
-	{
-		char *ro = malloc(ro_size);
-
-		if (!ro)
-			return;
-		if (pread(fd, ro, ro_size, ro_off) == (ssize_t)ro_size &&
-		    !php__version_from_data(ro, ro_size, &f->major, &f->minor, &f->patch))
-			f->ok = true;
-		free(ro);
-	}
-}
-
-static struct phpfile *file_of(struct php *php, uint32_t pid, const struct map_entry *m)
-{
-	struct phpfile *f;
-	struct elfimage *im;
-	int fd, err = 0;
-
-	for (f = php->files; f; f = f->next)
-		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->maj = m->maj;
-	f->min = m->min;
-	f->ino = m->ino;
-	f->next = php->files;
-	php->files = f;
-	fd = procs__open_mapping(pid, true, m);
-	if (fd < 0) {
-		pr_debug("php: cannot open %s: %s", m->path, strerror(-fd));
-		return f;
-	}
-	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
-	if (!im) {
-		pr_debug("php: cannot read %s: %s", m->path, strerror(-err));
-		close(fd);
-		return f;
-	}
-	file_scan(f, elfimage__elf(im), fd);
-	elfimage__free(im);
-	close(fd);
-	if (!f->ok)
+		goto cleanup;
+	ro = malloc(ro_size);
+	if (ro && pread(fd, ro, ro_size, ro_off) == (ssize_t)ro_size &&
+	    !php__version_from_data(ro, ro_size, &f->major, &f->minor, &f->patch))
+		f->h.ok = true;
+cleanup:
+	free(ro);
+	if (!f->h.ok)
 		pr_debug("php: %s has no executor_globals, execute_ex or PHP version", m->path);
-	return f;
 }
 
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct php *php = ctx;
-	struct phpproc *pp = proc_find(php, pid);
+	struct phpproc *pp = rtbase__proc_find(&php->procs, pid);
 	struct php_layout l;
 	struct php_proc bp = { 0 };
 	size_t i;
 
 	if (exited) {
-		if (pp) {
-			pp->exited = true;
-			bpf_map_delete_elem(php->procs_fd, &pid);
-		}
+		rtbase__proc_exited(&php->procs, pid);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -325,11 +231,9 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 		if (!m->ino || !php__is_php_name(m->path))
 			continue;
-		f = file_of(php, pid, m);
-		if (!f || !f->ok)
-			continue;
+		f = rtbase__file_of(&php->files, pid, m);
 		/* The executable segment is this mapping: file offset -> vaddr -> address. */
-		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+		if (!f || !f->h.ok || !rtbase__file_bias(&f->h, m, &bias))
 			continue;
 		if (php__layout(f->major, f->minor, &l)) {
 			{
@@ -338,58 +242,27 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 					"is supported): its PHP functions are not named, native "
 					"frames only",
 					f->major, f->minor, f->patch, m->path, pid);
-				f->ok = false;
+				f->h.ok = false;
 			}
 			continue;
 		}
-		if (pp && !pp->exited && pp->l.major == l.major && pp->l.minor == l.minor)
+		if (pp && !pp->h.exited && pp->l.major == l.major && pp->l.minor == l.minor)
 			return;	/* told already, or refused */
-		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
-		if (!pp) {
-			if (grow_array((void **)&php->procs, &php->cap_procs, php->nr_procs + 1,
-				       sizeof(*pp)))
-				return;
-			pp = &php->procs[php->nr_procs++];
-		}
-		memset(pp, 0, sizeof(*pp));
-		pp->pid = pid;
+		pp = rtbase__proc_add(&php->procs, pid);
+		if (!pp)
+			return;
 		pp->l = l;
 		bp.eg = f->eg + bias;
 		bp.exec_start = f->exec + bias;
 		bp.exec_end = f->exec + f->exec_size + bias;
 		bp.off = l.off;
-		if (bpf_map_update_elem(php->procs_fd, &pid, &bp, BPF_ANY))
+		if (bpf_map_update_elem(php->procs.map_fd, &pid, &bp, BPF_ANY))
 			pr_warn("php: cannot add process %u: %s, ignoring", pid, strerror(errno));
 		else
 			pr_debug("php: process %u runs PHP %u.%u.%u (%s)", pid, f->major, f->minor,
 				 f->patch, m->path);
 		return;
 	}
-}
-
-/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
-static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote[2];
-	uint64_t first = ((addr | 4095) + 1) - addr;
-	ssize_t r;
-	int nr = 1;
-
-	remote[0].iov_base = (void *)addr;
-	remote[0].iov_len = len;
-	if (first < len) {
-		remote[0].iov_len = first;
-		remote[1].iov_base = (void *)(addr + first);
-		remote[1].iov_len = len - first;
-		nr = 2;
-	}
-	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
-	return r > 0 ? (size_t)r : 0;
-}
-
-static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
-{
-	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
 }
 
 /*
@@ -402,7 +275,7 @@ static int zstr_header(uint32_t pid, uint64_t addr)
 {
 	uint32_t type_info;
 
-	if (read_mem(pid, addr + 4, &type_info, 4) != 4)
+	if (rtbase__read(pid, addr + 4, &type_info, 4) != 4)
 		return -EFAULT;
 	return (type_info & 0xf) == PHP_IS_STRING ? 0 : -EPROTO;
 }
@@ -414,10 +287,10 @@ static char *read_zstr(uint32_t pid, const struct php_layout *l, uint64_t addr)
 	char buf[401], *s;
 	size_t n, i;
 
-	if (!addr || read_u64(pid, addr + l->str_len, &len))
+	if (!addr || rtbase__read_u64(pid, addr + l->str_len, &len))
 		return NULL;
 	n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
-	if (read_mem(pid, addr + l->str_val, buf, n) != n)
+	if (rtbase__read(pid, addr + l->str_val, buf, n) != n)
 		return NULL;
 	buf[n] = 0;
 	for (i = 0; i < n; i++)
@@ -449,26 +322,26 @@ static int name_func(struct phpproc *pp, uint64_t func, struct phpname *ret)
 	char buf[PHP_NAME_MAX];
 
 	memset(ret, 0, sizeof(*ret));
-	if (read_mem(pp->pid, func + l->off.fn_type, &type, 1) != 1)
+	if (rtbase__read(pp->h.pid, func + l->off.fn_type, &type, 1) != 1)
 		return -EFAULT;
 	if (type != PHP_ZEND_USER_FUNCTION && type != PHP_ZEND_EVAL_CODE)
 		return -EINVAL;	/* freed and reused: unnamed */
-	if (read_u64(pp->pid, func + l->fn_name, &fname) ||
-	    read_u64(pp->pid, func + l->fn_scope, &scope) ||
-	    read_u64(pp->pid, func + l->op_filename, &file))
+	if (rtbase__read_u64(pp->h.pid, func + l->fn_name, &fname) ||
+	    rtbase__read_u64(pp->h.pid, func + l->fn_scope, &scope) ||
+	    rtbase__read_u64(pp->h.pid, func + l->op_filename, &file))
 		return -EFAULT;
-	if ((fname && zstr_header(pp->pid, fname) == -EPROTO) || !file ||
-	    zstr_header(pp->pid, file) == -EPROTO)
+	if ((fname && zstr_header(pp->h.pid, fname) == -EPROTO) || !file ||
+	    zstr_header(pp->h.pid, file) == -EPROTO)
 		return -EPROTO;
-	read_mem(pp->pid, func + l->op_line_start, &start, sizeof(start));
+	rtbase__read(pp->h.pid, func + l->op_line_start, &start, sizeof(start));
 	ret->eval = type == PHP_ZEND_EVAL_CODE;
 	ret->line_start = start;
-	ret->fname = fname ? read_zstr(pp->pid, l, fname) : NULL;
+	ret->fname = fname ? read_zstr(pp->h.pid, l, fname) : NULL;
 	if (fname && !ret->fname)
 		return -EFAULT;
-	if (scope && !read_u64(pp->pid, scope + l->ce_name, &cname))
-		ret->class = read_zstr(pp->pid, l, cname);
-	ret->file = read_zstr(pp->pid, l, file);
+	if (scope && !rtbase__read_u64(pp->h.pid, scope + l->ce_name, &cname))
+		ret->class = read_zstr(pp->h.pid, l, cname);
+	ret->file = read_zstr(pp->h.pid, l, file);
 	if (ret->class)
 		snprintf(buf, sizeof(buf), "%s::%s", ret->class,
 			 ret->fname ? ret->fname : "{main}");
@@ -483,47 +356,9 @@ static int name_func(struct phpproc *pp, uint64_t func, struct phpname *ret)
 	return 0;
 }
 
-static struct phpname *name_slot(struct php *php, uint32_t pid, uint64_t func)
+static void name_clear(void *ctx, void *n)
 {
-	size_t j;
-
-	if (!php->cap_names)
-		return NULL;
-	j = hash_mix(func ^ (uint64_t)pid << 48 ^ pid) & (php->cap_names - 1);
-	while (php->names[j].func) {
-		if (php->names[j].func == func && php->names[j].pid == pid)
-			return &php->names[j];
-		j = (j + 1) & (php->cap_names - 1);
-	}
-	return &php->names[j];
-}
-
-/* Rebuilds the table at cap (a power of two), leaving out exited processes' names when trim. */
-static int names_rehash(struct php *php, size_t cap, bool trim)
-{
-	struct phpname *old = php->names, *s;
-	size_t oldcap = php->cap_names, i;
-
-	php->names = calloc(cap, sizeof(*php->names));
-	if (!php->names) {
-		php->names = old;
-		return -ENOMEM;
-	}
-	php->cap_names = cap;
-	php->nr_names = 0;
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i].func)
-			continue;
-		if (trim && !proc_find(php, old[i].pid)) {
-			phpname_clear(&old[i]);
-			continue;
-		}
-		s = name_slot(php, old[i].pid, old[i].func);
-		*s = old[i];
-		php->nr_names++;
-	}
-	free(old);
-	return 0;
+	phpname_clear(n);
 }
 
 /*
@@ -537,15 +372,14 @@ static void refuse(struct php *php, struct phpproc *pp)
 	pr_warn("php: process %u (PHP %u.%u): its functions do not read as the %u.%u layout says "
 		"(a build whose structures moved?): its PHP functions are not named, native "
 		"frames only",
-		pp->pid, pp->l.major, pp->l.minor, pp->l.major, pp->l.minor);
-	pp->refused = true;
-	bpf_map_delete_elem(php->procs_fd, &pp->pid);
+		pp->h.pid, pp->l.major, pp->l.minor, pp->l.major, pp->l.minor);
+	rtbase__proc_refuse(&php->procs, &pp->h);
 }
 
 int php__read_function(uint32_t pid, const struct php_layout *l, uint64_t func, char *out,
 		       size_t outlen)
 {
-	struct phpproc pp = { .pid = pid, .l = *l };
+	struct phpproc pp = { .h.pid = pid, .l = *l };
 	struct phpname n;
 	int err = name_func(&pp, func, &n);
 
@@ -561,29 +395,18 @@ static const struct phpname *name_of(struct php *php, uint32_t pid, uint64_t fun
 	struct phpname *s, n;
 	int err;
 
-	s = name_slot(php, pid, func);
-	if (s && s->func)
+	s = rtbase__name_find(&php->names, pid, func);
+	if (s)
 		return s;
-	pp = proc_find(php, pid);
-	if (!pp || pp->exited || pp->refused || php->nr_names >= PHP_MAX_NAMES)
+	pp = rtbase__proc_find(&php->procs, pid);
+	if (!pp || pp->h.exited || pp->h.refused || php->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
 	err = name_func(pp, func, &n);
-	if (err == -EPROTO && !pp->good && ++pp->bad == PHP_BAD_NAMES)
+	if (rtbase__proc_judge(&pp->h, err))
 		refuse(php, pp);
 	if (err)
 		return NULL;
-	pp->good++;
-	if ((php->nr_names + 1) * 4 >= php->cap_names * 3 &&
-	    names_rehash(php, php->cap_names ? php->cap_names * 2 : 1024, false)) {
-		phpname_clear(&n);
-		return NULL;
-	}
-	s = name_slot(php, pid, func);
-	*s = n;
-	s->pid = pid;
-	s->func = func;
-	php->nr_names++;
-	return s;
+	return rtbase__name_add(&php->names, pid, func, &n);
 }
 
 static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
@@ -625,18 +448,8 @@ void php__prefetch(struct php *php, uint32_t pid, const uint64_t *ustack, int n)
 
 void php__trim(struct php *php)
 {
-	size_t i, k = 0;
-
-	if (!php)
-		return;
-	for (i = 0; i < php->nr_procs; i++)
-		if (!php->procs[i].exited)
-			php->procs[k++] = php->procs[i];
-	if (k == php->nr_procs)
-		return;
-	php->nr_procs = k;
-	if (php->cap_names)
-		names_rehash(php, php->cap_names, true);
+	if (php && rtbase__procs_trim(&php->procs))
+		rtbase__names_trim(&php->names, &php->procs);
 }
 
 void php__use_symbolizer(struct php *php, struct symbolizer *sym)
@@ -656,7 +469,9 @@ struct php *php__new(struct sampler *smp, struct unwinder *uw)
 	if (!php)
 		return NULL;
 	php->smp = smp;
-	php->procs_fd = fd;
+	rtbase__procs_init(&php->procs, fd, sizeof(struct phpproc));
+	rtbase__names_init(&php->names, sizeof(struct phpname), name_clear, php);
+	php->files = (struct rt_files){ "php", sizeof(struct phpfile), file_scan, NULL, NULL };
 	if (unwinder__add_proc_hook(uw, on_proc, php)) {
 		free(php);
 		return NULL;
@@ -666,18 +481,10 @@ struct php *php__new(struct sampler *smp, struct unwinder *uw)
 
 void php__free(struct php *php)
 {
-	struct phpfile *f, *next;
-	size_t i;
-
 	if (!php)
 		return;
-	for (i = 0; i < php->cap_names; i++)
-		phpname_clear(&php->names[i]);
-	free(php->names);
-	free(php->procs);
-	for (f = php->files; f; f = next) {
-		next = f->next;
-		free(f);
-	}
+	rtbase__names_release(&php->names);
+	rtbase__procs_release(&php->procs);
+	rtbase__files_release(&php->files);
 	free(php);
 }

@@ -23,7 +23,6 @@
  * and a profile has used them (code objects are freed and reused only within a process).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <signal.h>
@@ -32,10 +31,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <bpf/bpf.h>
 
-#include "base/elfimage.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "sample/procs.h"
@@ -43,6 +40,7 @@
 #include "unwind/unwinder.h"
 #include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
+#include "runtime/rtbase.h"
 #include "runtime/python.h"
 
 #define N PY_NO_OFF
@@ -404,21 +402,17 @@ int python__member(struct python_layout *l, bool frame, const char *name, uint64
 
 /* A process with CPython, as told to BPF. */
 struct pyproc {
-	uint32_t pid;
+	struct rt_proc h;	/* h.checked: has the file's checked layout */
 	struct pyfile *file;
 	uint64_t bias;		/* load address - ELF vaddr of the file */
-	bool checked;		/* has the file's checked layout */
 	struct py_proc bp;	/* as told to BPF */
-	bool exited;
-	bool unsupported_logged;
 	struct python_layout l;
 	uint64_t code_type;	/* the "code" type object, once checked */
 };
 
-/* A named code object of a process. */
+/* A named code object of a process (h.addr). */
 struct pyname {
-	uint32_t pid;
-	uint64_t code;		/* 0: empty slot */
+	struct rt_name h;
 	char *name;		/* "qualname (file.py)" */
 	char *func;		/* "qualname" */
 	char *file;		/* co_filename as the code object has it */
@@ -438,11 +432,8 @@ struct pyname {
 
 /* The symbols found in one file (by identity), so a process's every sync does not reread it. */
 struct pyfile {
-	uint32_t maj, min;
-	uint64_t ino;
-	bool ok;
+	struct rt_file h;
 	uint64_t runtime, tstate_cur, eval, eval_size;	/* ELF vaddrs */
-	uint64_t x_off, x_vaddr;		/* the executable segment: offset -> vaddr */
 	uint64_t code_type, frame_type;		/* PyCode_Type, PyFrame_Type (vaddrs) */
 	uint64_t py_version;			/* Py_Version (3.11+), the version's hex */
 	/* The layout, once checked against an interpreter running this file (file_check). */
@@ -450,26 +441,21 @@ struct pyfile {
 	bool checked, bad;
 	int tries;
 	char *path;
-	struct pyfile *next;
 };
 
 /*
- * Bounds: names kept (all processes), length of one name, bytes of one line table and of all
- * (a code object past them keeps its name without lines).
+ * Bounds: length of one name, bytes of one line table and of all (a code object past them
+ * keeps its name without lines).
  */
-#define PY_MAX_NAMES 200000
 #define PY_NAME_MAX 512
 #define PY_LINES_MAX (64 << 10)
 #define PY_LINES_TOTAL (64ULL << 20)
 
 struct python {
 	struct sampler *smp;
-	int procs_fd;
-	struct pyproc *procs;
-	size_t nr_procs, cap_procs;
-	struct pyname *names;
-	size_t nr_names, cap_names;
-	struct pyfile *files;
+	struct rt_procs procs;	/* struct pyproc */
+	struct rt_names names;	/* struct pyname */
+	struct rt_files files;	/* struct pyfile */
 	uint64_t names_refused;
 	uint64_t lines_bytes;	/* held in line tables */
 	uint64_t str_bytes;	/* held in names and file names */
@@ -486,153 +472,33 @@ struct python {
 	char disp[PY_NAME_MAX + 16];	/* the name shown, with its line */
 };
 
-static struct pyproc *proc_find(struct python *py, uint32_t pid)
+static const struct rt_sym file_syms[] = {
+	{ "PyCode_Type", offsetof(struct pyfile, code_type), RT_SYM_NO_SIZE },
+	{ "PyFrame_Type", offsetof(struct pyfile, frame_type), RT_SYM_NO_SIZE },
+	{ "Py_Version", offsetof(struct pyfile, py_version), RT_SYM_NO_SIZE },
+	{ "_PyRuntime", offsetof(struct pyfile, runtime), RT_SYM_NO_SIZE },
+	{ "_PyThreadState_Current", offsetof(struct pyfile, tstate_cur), RT_SYM_NO_SIZE },
+	{ "_PyEval_EvalFrameDefault", offsetof(struct pyfile, eval),
+	  offsetof(struct pyfile, eval_size) },
+};
+
+/* _PyRuntime and _PyEval_EvalFrameDefault (and the rest) in the file's .symtab or .dynsym. */
+static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
+		      uint32_t pid)
 {
-	size_t i;
+	struct pyfile *f = (struct pyfile *)rf;
 
-	for (i = 0; i < py->nr_procs; i++)
-		if (py->procs[i].pid == pid)
-			return &py->procs[i];
-	return NULL;
-}
-
-/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
-static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote[2];
-	uint64_t first = ((addr | 4095) + 1) - addr;
-	ssize_t r;
-	int nr = 1;
-
-	remote[0].iov_base = (void *)addr;
-	remote[0].iov_len = len;
-	if (first < len) {
-		remote[0].iov_len = first;
-		remote[1].iov_base = (void *)(addr + first);
-		remote[1].iov_len = len - first;
-		nr = 2;
-	}
-	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
-	return r > 0 ? (size_t)r : 0;
-}
-
-static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
-{
-	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
-}
-
-/* _PyRuntime and _PyEval_EvalFrameDefault in the file's .symtab or .dynsym. */
-static void file_symbols(struct pyfile *f, Elf *elf)
-{
-	Elf_Scn *scn = NULL;
-	size_t nph, i;
-
-	if (!elf_getphdrnum(elf, &nph)) {
-		for (i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
-			    (ph.p_flags & PF_X)) {
-				f->x_off = ph.p_offset;
-				f->x_vaddr = ph.p_vaddr;
-				break;
-			}
-		}
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t k, n;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (k = 0; k < n; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || (name[0] != '_' && name[0] != 'P'))
-				continue;
-			if (!strcmp(name, "PyCode_Type")) {
-				f->code_type = sym.st_value;
-				continue;
-			}
-			if (!strcmp(name, "PyFrame_Type")) {
-				f->frame_type = sym.st_value;
-				continue;
-			}
-			if (!strcmp(name, "Py_Version")) {
-				f->py_version = sym.st_value;
-				continue;
-			}
-			if (!strcmp(name, "_PyRuntime")) {
-				f->runtime = sym.st_value;
-			} else if (!strcmp(name, "_PyThreadState_Current")) {
-				f->tstate_cur = sym.st_value;
-			} else if (!strcmp(name, "_PyEval_EvalFrameDefault")) {
-				f->eval = sym.st_value;
-				f->eval_size = sym.st_size;
-			}
-		}
-	}
-	f->ok = (f->runtime || f->tstate_cur) && f->eval && f->eval_size;
-}
-
-static struct pyfile *file_of(struct python *py, uint32_t pid, const struct map_entry *m)
-{
-	struct pyfile *f;
-	struct elfimage *im;
-	int fd, err = 0;
-
-	for (f = py->files; f; f = f->next)
-		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->maj = m->maj;
-	f->min = m->min;
-	f->ino = m->ino;
 	f->path = strdup(m->path);
-	f->next = py->files;
-	py->files = f;
-	fd = procs__open_mapping(pid, true, m);
-	if (fd < 0) {
-		pr_debug("python: cannot open %s: %s", m->path, strerror(-fd));
-		return f;
-	}
-	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
-	close(fd);
-	if (!im) {
-		pr_debug("python: cannot read %s: %s", m->path, strerror(-err));
-		return f;
-	}
-	file_symbols(f, elfimage__elf(im));
-	elfimage__free(im);
-	if (!f->ok)
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
+	f->h.ok = (f->runtime || f->tstate_cur) && f->eval && f->eval_size;
+	if (!f->h.ok)
 		pr_debug("python: %s has no _PyRuntime (or 3.6's _PyThreadState_Current) or "
 			 "_PyEval_EvalFrameDefault", m->path);
-	return f;
 }
 
-static struct pyproc *proc_add(struct python *py, uint32_t pid)
+static void file_clear(struct rt_file *f)
 {
-	struct pyproc *pp = proc_find(py, pid);
-
-	if (pp)
-		return pp;
-	if (grow_array((void **)&py->procs, &py->cap_procs, py->nr_procs + 1, sizeof(*pp)))
-		return NULL;
-	pp = &py->procs[py->nr_procs++];
-	memset(pp, 0, sizeof(*pp));
-	pp->pid = pid;
-	return pp;
+	free(((struct pyfile *)f)->path);
 }
 
 #define TP_MEMBERS 240	/* PyTypeObject.tp_members (3.6-3.13, release builds) */
@@ -652,14 +518,14 @@ static int check_members(uint32_t pid, uint64_t type, bool frame, struct python_
 	int i, n = 0, r;
 	size_t got;
 
-	if (read_u64(pid, type + TP_MEMBERS, &mem) || !mem)
+	if (rtbase__read_u64(pid, type + TP_MEMBERS, &mem) || !mem)
 		return -EAGAIN;
 	for (i = 0; i < 64; i++) {
-		if (read_mem(pid, mem + (uint64_t)i * MEMBERDEF_SIZE, md, sizeof(md)) != sizeof(md))
+		if (rtbase__read_all(pid, mem + (uint64_t)i * MEMBERDEF_SIZE, md, sizeof(md)))
 			return -EAGAIN;
 		if (!md[0])
 			break;
-		got = read_mem(pid, md[0], name, sizeof(name));
+		got = rtbase__read(pid, md[0], name, sizeof(name));
 		if (!memchr(name, 0, got))
 			continue;
 		r = python__member(l, frame, name, md[2]);
@@ -687,7 +553,7 @@ static int file_check(struct pyfile *f, uint32_t pid, uint64_t bias)
 	if (l.minor >= 13) {
 		uint8_t buf[DBG313_LEN];
 
-		r = read_mem(pid, f->runtime + bias, buf, sizeof(buf)) == sizeof(buf)
+		r = rtbase__read(pid, f->runtime + bias, buf, sizeof(buf)) == sizeof(buf)
 			    ? python__debug_offsets(&l, buf, sizeof(buf)) : -EAGAIN;
 		moved = r;
 		n = ARRAY_SIZE(dbg313);
@@ -746,16 +612,15 @@ static int version_from_process(struct python *py, uint32_t pid, const struct ma
 {
 	const char *b = strrchr(m->path, '/');
 	struct pyfile *f;
-	uint64_t v;
+	uint64_t v, bias;
 
 	b = b ? b + 1 : m->path;
 	if (strncmp(b, "python", 6))
 		return -ENOENT;
-	f = file_of(py, pid, m);
-	if (!f || !f->ok || !f->py_version || m->pgoff < (f->x_off & ~4095ULL) ||
-	    m->pgoff > f->x_off + 4096)
+	f = rtbase__file_of(&py->files, pid, m);
+	if (!f || !f->h.ok || !f->py_version || !rtbase__file_bias(&f->h, m, &bias))
 		return -ENOENT;
-	if (read_u64(pid, m->start - (m->pgoff - f->x_off + f->x_vaddr) + f->py_version, &v) ||
+	if (rtbase__read_u64(pid, bias + f->py_version, &v) ||
 	    (v >> 24 & 0xff) != 3)
 		return -ENOENT;
 	*major = 3;
@@ -766,22 +631,20 @@ static int version_from_process(struct python *py, uint32_t pid, const struct ma
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct python *py = ctx;
-	struct pyproc *pp = proc_find(py, pid);
+	struct pyproc *pp = rtbase__proc_find(&py->procs, pid);
 	unsigned int major, minor;
 	struct python_layout tmp;
 	struct py_proc bp = { 0 };
 	size_t i;
 
 	if (exited) {
-		if (pp) {
-			pp->exited = true;
-			bpf_map_delete_elem(py->procs_fd, &pid);
-		}
+		rtbase__proc_exited(&py->procs, pid);
 		return;
 	}
 	for (i = 0; i < n; i++) {
 		const struct map_entry *m = &maps[i];
 		struct pyfile *f;
+		uint64_t bias;
 
 		if (!m->ino)
 			continue;
@@ -800,46 +663,39 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 			}
 			continue;
 		}
-		f = file_of(py, pid, m);
-		if (!f || !f->ok || !(tmp.off.ts_interp ? f->tstate_cur : f->runtime))
+		f = rtbase__file_of(&py->files, pid, m);
+		if (!f || !f->h.ok || !(tmp.off.ts_interp ? f->tstate_cur : f->runtime))
 			continue;
 		/* The executable segment is this mapping: file offset -> vaddr -> address. */
-		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+		if (!rtbase__file_bias(&f->h, m, &bias))
 			continue;
-		{
-			uint64_t bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
-
-			if (pp && pp->l.minor == minor && !pp->exited)
-				return;	/* told already */
-			if (!f->l.minor)
-				f->l = tmp;
-			/* Until it can be read, the table (an interpreter that has not run yet). */
-			if (!f->checked)
-				file_check(f, pid, bias);
-			if (f->bad)
-				continue;
-			pp = proc_add(py, pid);
-			if (!pp)
-				return;
-			pp->l = f->l;
-			pp->checked = f->checked;
-			pp->file = f;
-			pp->bias = bias;
-			pp->exited = false;
-			pp->code_type = 0;
-			bp.runtime = (pp->l.off.ts_interp ? f->tstate_cur : f->runtime) + bias;
-			bp.eval_start = f->eval + bias;
-			bp.eval_end = f->eval + f->eval_size + bias;
-			bp.off = pp->l.off;
-			pp->bp = bp;
-			if (bpf_map_update_elem(py->procs_fd, &pid, &bp, BPF_ANY))
-				pr_warn("python: cannot add process %u: %s, ignoring", pid,
-					strerror(errno));
-			else
-				pr_debug("python: process %u runs CPython 3.%u (%s)", pid, minor,
-					 m->path);
+		if (pp && pp->l.minor == minor && !pp->h.exited)
+			return;	/* told already */
+		if (!f->l.minor)
+			f->l = tmp;
+		/* Until it can be read, the table (an interpreter that has not run yet). */
+		if (!f->checked)
+			file_check(f, pid, bias);
+		if (f->bad)
+			continue;
+		pp = rtbase__proc_add(&py->procs, pid);
+		if (!pp)
 			return;
-		}
+		pp->l = f->l;
+		pp->h.checked = f->checked;
+		pp->file = f;
+		pp->bias = bias;
+		bp.runtime = (pp->l.off.ts_interp ? f->tstate_cur : f->runtime) + bias;
+		bp.eval_start = f->eval + bias;
+		bp.eval_end = f->eval + f->eval_size + bias;
+		bp.off = pp->l.off;
+		pp->bp = bp;
+		if (bpf_map_update_elem(py->procs.map_fd, &pid, &bp, BPF_ANY))
+			pr_warn("python: cannot add process %u: %s, ignoring", pid,
+				strerror(errno));
+		else
+			pr_debug("python: process %u runs CPython 3.%u (%s)", pid, minor, m->path);
+		return;
 	}
 }
 
@@ -847,7 +703,7 @@ static int read_str(uint32_t pid, const struct python_layout *l, uint64_t addr, 
 		    size_t outlen)
 {
 	uint8_t buf[72 + 4 * 200];
-	size_t n = read_mem(pid, addr, buf, sizeof(buf));
+	size_t n = rtbase__read(pid, addr, buf, sizeof(buf));
 
 	return python__decode_str(l, buf, n, out, outlen);
 }
@@ -863,7 +719,7 @@ static uint8_t *read_bytes(uint32_t pid, uint64_t addr, uint32_t *len)
 	 * PyBytesObject: ob_size at 16, the data at 32 (3.6-3.13). Most tables are short: read
 	 * with the header, in one call.
 	 */
-	n = read_mem(pid, addr, head, sizeof(head));
+	n = rtbase__read(pid, addr, head, sizeof(head));
 	if (n < 24)
 		return NULL;
 	memcpy(&size, head + 16, sizeof(size));
@@ -874,7 +730,7 @@ static uint8_t *read_bytes(uint32_t pid, uint64_t addr, uint32_t *len)
 		return NULL;
 	if (n >= 32 + (size_t)size) {
 		memcpy(data, head + 32, size);
-	} else if (read_mem(pid, addr + 32, data, size) != (size_t)size) {
+	} else if (rtbase__read(pid, addr + 32, data, size) != (size_t)size) {
 		free(data);
 		return NULL;
 	}
@@ -908,17 +764,17 @@ static int proc_check(struct python *py, struct pyproc *pp)
 {
 	struct pyfile *f = pp->file;
 
-	if (!f->checked && file_check(f, pp->pid, pp->bias) == -EAGAIN)
+	if (!f->checked && file_check(f, pp->h.pid, pp->bias) == -EAGAIN)
 		return 0;
-	pp->checked = true;
+	pp->h.checked = true;
 	if (f->bad) {
-		bpf_map_delete_elem(py->procs_fd, &pp->pid);
+		bpf_map_delete_elem(py->procs.map_fd, &pp->h.pid);
 		return -ENOTSUP;
 	}
 	if (memcmp(&pp->l.off, &f->l.off, sizeof(pp->l.off))) {
 		pp->bp.off = f->l.off;
-		if (bpf_map_update_elem(py->procs_fd, &pp->pid, &pp->bp, BPF_ANY))
-			pr_warn("python: cannot update process %u: %s", pp->pid, strerror(errno));
+		if (bpf_map_update_elem(py->procs.map_fd, &pp->h.pid, &pp->bp, BPF_ANY))
+			pr_warn("python: cannot update process %u: %s", pp->h.pid, strerror(errno));
 	}
 	pp->l = f->l;
 	return 0;
@@ -939,7 +795,7 @@ static int code_id(const struct pyproc *pp, uint64_t code, struct code_id *ret)
 	need = MAX(need, (size_t)l->co_filename + 8);
 	need = MAX(need, (size_t)l->co_linetable + 8);
 	need = MAX(need, (size_t)l->co_firstlineno + 4);
-	if (need > sizeof(buf) || read_mem(pp->pid, code, buf, need) != need)
+	if (need > sizeof(buf) || rtbase__read(pp->h.pid, code, buf, need) != need)
 		return -EFAULT;
 	memcpy(&ret->type, buf + 8, 8);
 	memcpy(&ret->name, buf + noff, 8);
@@ -966,14 +822,14 @@ static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct
 		return -EFAULT;
 	type = ret->id.type;
 	if (type != pp->code_type) {
-		if (pp->code_type || read_u64(pp->pid, type + 24, &tpname) ||
-		    read_mem(pp->pid, tpname, tn, 5) != 5 || memcmp(tn, "code", 5))
+		if (pp->code_type || rtbase__read_u64(pp->h.pid, type + 24, &tpname) ||
+		    rtbase__read(pp->h.pid, tpname, tn, 5) != 5 || memcmp(tn, "code", 5))
 			return -EINVAL;	/* not a code object (freed, reused): unnamed */
 		pp->code_type = type;
 	}
-	if (read_str(pp->pid, l, ret->id.name, name, sizeof(name)) < 0)
+	if (read_str(pp->h.pid, l, ret->id.name, name, sizeof(name)) < 0)
 		return -EINVAL;
-	if (read_str(pp->pid, l, ret->id.file, file, sizeof(file)) < 0)
+	if (read_str(pp->h.pid, l, ret->id.file, file, sizeof(file)) < 0)
 		file[0] = 0;
 	base = strrchr(file, '/');
 	base = base ? base + 1 : file;
@@ -988,54 +844,10 @@ static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct
 	if (ret->id.first > 0)
 		ret->firstlineno = ret->id.first;
 	if (ret->firstlineno && py->lines_bytes < PY_LINES_TOTAL && ret->id.lines) {
-		ret->lines = read_bytes(pp->pid, ret->id.lines, &ret->nr_lines);
+		ret->lines = read_bytes(pp->h.pid, ret->id.lines, &ret->nr_lines);
 		py->lines_bytes += ret->nr_lines;
 	}
 	py->str_bytes += pyname_str_bytes(ret);
-	return 0;
-}
-
-static uint64_t name_hash(uint32_t pid, uint64_t code)
-{
-	return hash_mix(code ^ (uint64_t)pid << 48 ^ pid);
-}
-
-static struct pyname *name_slot(struct python *py, uint32_t pid, uint64_t code)
-{
-	size_t j;
-
-	if (!py->cap_names)
-		return NULL;
-	j = name_hash(pid, code) & (py->cap_names - 1);
-	while (py->names[j].code) {
-		if (py->names[j].code == code && py->names[j].pid == pid)
-			return &py->names[j];
-		j = (j + 1) & (py->cap_names - 1);
-	}
-	return &py->names[j];
-}
-
-static int names_reserve(struct python *py)
-{
-	struct pyname *old = py->names, *s;
-	size_t cap = py->cap_names, i;
-
-	if ((py->nr_names + 1) * 4 < py->cap_names * 3)
-		return 0;
-	py->cap_names = cap ? cap * 2 : 1024;
-	py->names = calloc(py->cap_names, sizeof(*py->names));
-	if (!py->names) {
-		py->names = old;
-		py->cap_names = cap;
-		return -ENOMEM;
-	}
-	for (i = 0; i < cap; i++) {
-		if (!old[i].code)
-			continue;
-		s = name_slot(py, old[i].pid, old[i].code);
-		*s = old[i];
-	}
-	free(old);
 	return 0;
 }
 
@@ -1054,11 +866,15 @@ static uint64_t cpu_now_ns(void)
 /* Bytes the name cache holds: names, line tables and the slots. */
 static uint64_t names_bytes(const struct python *py)
 {
-	return py->str_bytes + py->lines_bytes + py->cap_names * sizeof(*py->names);
+	return py->str_bytes + py->lines_bytes + py->names.cap * sizeof(struct pyname);
 }
 
-static void name_forget(struct python *py, struct pyname *s)
+/* The name cache's clear: what the entry held is no longer counted. */
+static void name_forget(void *ctx, void *entry)
 {
+	struct python *py = ctx;
+	struct pyname *s = entry;
+
 	py->lines_bytes -= s->nr_lines;
 	py->str_bytes -= pyname_str_bytes(s);
 	pyname_clear(s);
@@ -1079,14 +895,14 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 	int err;
 
 	s->gen = py->gen;
-	if (!pp || pp->exited || code_id(pp, s->code, &id))
+	if (!pp || pp->h.exited || code_id(pp, s->h.addr, &id))
 		return;
 	py->nr_checked++;
 	if (!memcmp(&id, &s->id, sizeof(id)))
 		return;
 	py->nr_read++;
 	t = cpu_now_ns();
-	err = name_code(py, pp, s->code, &n);
+	err = name_code(py, pp, s->h.addr, &n);
 	py->read_ns += cpu_now_ns() - t;
 	/*
 	 * Freed but not (yet) another code object: the name stays, since every stack drained so
@@ -1096,8 +912,7 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 	if (err)
 		return;
 	py->nr_reused++;
-	n.pid = s->pid;
-	n.code = s->code;
+	n.h = s->h;
 	n.gen = py->gen;
 	name_forget(py, s);
 	*s = n;
@@ -1111,16 +926,16 @@ static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t co
 	uint64_t t;
 	int err;
 
-	s = name_slot(py, pid, code);
-	if (s && s->code) {
+	s = rtbase__name_find(&py->names, pid, code);
+	if (s) {
 		if (s->gen != py->gen)
-			name_check(py, proc_find(py, pid), s);
+			name_check(py, rtbase__proc_find(&py->procs, pid), s);
 		return s->name ? s : NULL;
 	}
-	pp = proc_find(py, pid);
-	if (!pp || pp->exited || py->nr_names >= PY_MAX_NAMES)
+	pp = rtbase__proc_find(&py->procs, pid);
+	if (!pp || pp->h.exited || py->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
-	if (!pp->checked && proc_check(py, pp))
+	if (!pp->h.checked && proc_check(py, pp))
 		return NULL;
 	t = cpu_now_ns();
 	err = name_code(py, pp, code, &n);
@@ -1128,22 +943,16 @@ static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t co
 	py->nr_read++;
 	if (err)
 		return NULL;
-	if (names_reserve(py)) {
-		name_forget(py, &n);
+	n.gen = py->gen;
+	s = rtbase__name_add(&py->names, pid, code, &n);
+	if (!s)
 		return NULL;
-	}
-	s = name_slot(py, pid, code);
-	*s = n;
-	s->pid = pid;
-	s->code = code;
-	s->gen = py->gen;
-	py->nr_names++;
 	if (names_bytes(py) > py->peak_bytes) {
 		py->peak_str = py->str_bytes;
 		py->peak_lines = py->lines_bytes;
 		py->peak_bytes = names_bytes(py);
 	}
-	py->peak_names = MAX(py->peak_names, py->nr_names);
+	py->peak_names = MAX(py->peak_names, py->names.nr);
 	return s;
 }
 
@@ -1168,7 +977,7 @@ static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 	ret->func = n->func;
 	ret->file = n->file;
 	ret->start_line = n->firstlineno;
-	pp = proc_find(py, pid);
+	pp = rtbase__proc_find(&py->procs, pid);
 	if (n->lines && pp)
 		ret->line = python__line(&pp->l, n->lines, n->nr_lines, n->firstlineno,
 					 RUNTIME_FRAME_INSTR(frame));
@@ -1201,42 +1010,8 @@ void python__new_drain(struct python *py)
 
 void python__trim(struct python *py)
 {
-	size_t i, k = 0;
-
-	if (!py)
-		return;
-	for (i = 0; i < py->nr_procs; i++)
-		if (!py->procs[i].exited)
-			py->procs[k++] = py->procs[i];
-	if (k == py->nr_procs)
-		return;
-	py->nr_procs = k;
-	/* Rebuild the name table without the processes gone. */
-	{
-		struct pyname *old = py->names;
-		size_t cap = py->cap_names;
-
-		py->names = calloc(cap, sizeof(*py->names));
-		if (!py->names) {
-			py->names = old;
-			return;
-		}
-		py->nr_names = 0;
-		for (i = 0; i < cap; i++) {
-			struct pyname *s;
-
-			if (!old[i].code)
-				continue;
-			if (!proc_find(py, old[i].pid)) {
-				name_forget(py, &old[i]);
-				continue;
-			}
-			s = name_slot(py, old[i].pid, old[i].code);
-			*s = old[i];
-			py->nr_names++;
-		}
-		free(old);
-	}
+	if (py && rtbase__procs_trim(&py->procs))
+		rtbase__names_trim(&py->names, &py->procs);
 }
 
 void python__use_symbolizer(struct python *py, struct symbolizer *sym)
@@ -1256,7 +1031,10 @@ struct python *python__new(struct sampler *smp, struct unwinder *uw)
 	if (!py)
 		return NULL;
 	py->smp = smp;
-	py->procs_fd = fd;
+	rtbase__procs_init(&py->procs, fd, sizeof(struct pyproc));
+	rtbase__names_init(&py->names, sizeof(struct pyname), name_forget, py);
+	py->files = (struct rt_files){ "python", sizeof(struct pyfile), file_scan, file_clear,
+				       NULL };
 	if (uw)
 		unwinder__add_proc_hook(uw, on_proc, py);
 	return py;
@@ -1264,9 +1042,6 @@ struct python *python__new(struct sampler *smp, struct unwinder *uw)
 
 void python__free(struct python *py)
 {
-	struct pyfile *f, *next;
-	size_t i;
-
 	if (!py)
 		return;
 	if (py->nr_read)
@@ -1278,14 +1053,8 @@ void python__free(struct python *py)
 			(unsigned long long)py->peak_str >> 10,
 			(unsigned long long)py->peak_lines >> 10,
 			(unsigned long long)py->nr_checked, (unsigned long long)py->nr_reused);
-	for (i = 0; i < py->cap_names; i++)
-		pyname_clear(&py->names[i]);
-	free(py->names);
-	free(py->procs);
-	for (f = py->files; f; f = next) {
-		next = f->next;
-		free(f->path);
-		free(f);
-	}
+	rtbase__names_release(&py->names);
+	rtbase__procs_release(&py->procs);
+	rtbase__files_release(&py->files);
 	free(py);
 }

@@ -41,17 +41,14 @@
  * them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <bpf/bpf.h>
 
-#include "base/elfimage.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "sample/procs.h"
@@ -59,6 +56,7 @@
 #include "unwind/unwinder.h"
 #include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
+#include "runtime/rtbase.h"
 #include "runtime/ruby.h"
 
 /* 3.1: measured on Debian 12's ruby 3.1.2 (the file's comment). */
@@ -229,19 +227,14 @@ int ruby__format_name(char *out, size_t outlen, const char *label, const char *f
 
 /* A process with Ruby, as told to BPF. */
 struct rbproc {
-	uint32_t pid;
-	bool exited;
-	bool refused;		/* its memory did not read as the layout says: native only */
-	bool checked;		/* the layout was checked on its running ec */
-	unsigned int good, bad;	/* iseqs named / that contradicted the layout */
+	struct rt_proc h;	/* h.checked: the layout was checked on its running ec */
 	uint64_t main_ractor;	/* address of ruby_single_main_ractor */
 	struct ruby_layout l;
 };
 
-/* A named iseq of a process, with its line table. */
+/* A named iseq of a process (h.addr), with its line table. */
 struct rbname {
-	uint32_t pid;
-	uint64_t iseq;		/* 0: empty slot */
+	struct rt_name h;
 	char *label;		/* location.label: "leaf", "block in mid", "<main>" */
 	char *file;		/* location.pathobj's path */
 	uint32_t first_line;
@@ -254,18 +247,11 @@ struct rbname {
 
 /* What one file (by identity) holds, so each process's sync does not reread it. */
 struct rbfile {
-	uint32_t maj, min;
-	uint64_t ino;
-	bool ok;		/* symbols and a version */
+	struct rt_file h;	/* h.ok: symbols and a version */
 	unsigned int major, minor, patch;
-	uint64_t ractor, exec, exec_size;	/* ELF vaddrs */
-	uint64_t x_off, x_vaddr;	/* the executable segment: offset -> vaddr */
-	struct rbfile *next;
+	uint64_t ractor, exec, exec_size, version;	/* ELF vaddrs */
 };
 
-#define RUBY_MAX_NAMES 200000
-/* Iseqs in a row, none named before, that contradict the layout before it is refused. */
-#define RUBY_BAD_NAMES 8
 #define RUBY_NAME_MAX 512
 #define RUBY_MAX_LINES (1U << 20)
 /* Control frames, threads the attach-time check walks. */
@@ -275,81 +261,30 @@ struct rbfile {
 
 struct ruby {
 	struct sampler *smp;
-	int procs_fd;
 	int skew;		/* FLAMED_RUBY_LAYOUT_SKEW: a layout made wrong, for tests */
-	struct rbproc *procs;
-	size_t nr_procs, cap_procs;
-	struct rbname *names;
-	size_t nr_names, cap_names;
-	struct rbfile *files;
+	struct rt_procs procs;	/* struct rbproc */
+	struct rt_names names;	/* struct rbname */
+	struct rt_files files;	/* struct rbfile */
 	char disp[RUBY_NAME_MAX + 16];
 };
 
-static struct rbproc *proc_find(struct ruby *rb, uint32_t pid)
-{
-	size_t i;
+static const struct rt_sym file_syms[] = {
+	{ "ruby_single_main_ractor", offsetof(struct rbfile, ractor), RT_SYM_NO_SIZE },
+	{ "rb_vm_exec", offsetof(struct rbfile, exec), offsetof(struct rbfile, exec_size) },
+	{ "ruby_version", offsetof(struct rbfile, version), RT_SYM_NO_SIZE },
+};
 
-	for (i = 0; i < rb->nr_procs; i++)
-		if (rb->procs[i].pid == pid)
-			return &rb->procs[i];
-	return NULL;
-}
-
-/* The symbols, executable segment and version (ruby_version's bytes) of a Ruby file. */
-static void file_scan(struct rbfile *f, Elf *elf, int fd)
+/* The version of a Ruby file: ruby_version's bytes, in the loadable segment holding them. */
+static void file_version(struct rbfile *f, Elf *elf, int fd)
 {
-	Elf_Scn *scn = NULL;
 	size_t nph, i;
-	uint64_t ver = 0;
 	char vbuf[16];
 
 	if (elf_getphdrnum(elf, &nph))
 		return;
 	for (i = 0; i < nph; i++) {
 		GElf_Phdr ph;
-
-		if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD && (ph.p_flags & PF_X)) {
-			f->x_off = ph.p_offset;
-			f->x_vaddr = ph.p_vaddr;
-			break;
-		}
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t k, n;
-
-		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (k = 0; k < n; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || (name[0] != 'r'))
-				continue;
-			if (!strcmp(name, "ruby_single_main_ractor")) {
-				f->ractor = sym.st_value;
-			} else if (!strcmp(name, "rb_vm_exec")) {
-				f->exec = sym.st_value;
-				f->exec_size = sym.st_size;
-			} else if (!strcmp(name, "ruby_version")) {
-				ver = sym.st_value;
-			}
-		}
-	}
-	if (!f->ractor || !f->exec || !f->exec_size || !ver)
-		return;
-	/* ruby_version's file offset: the loadable segment holding it. */
-	for (i = 0; i < nph; i++) {
-		GElf_Phdr ph;
+		uint64_t ver = f->version;
 		ssize_t r;
 
 		if (!gelf_getphdr(elf, i, &ph) || ph.p_type != PT_LOAD || ver < ph.p_vaddr ||
@@ -360,71 +295,23 @@ static void file_scan(struct rbfile *f, Elf *elf, int fd)
 			return;
 		vbuf[r] = 0;
 		if (!ruby__parse_version(vbuf, strlen(vbuf), &f->major, &f->minor, &f->patch))
-			f->ok = true;
+			f->h.ok = true;
 		return;
 	}
 }
 
-static struct rbfile *file_of(struct ruby *rb, uint32_t pid, const struct map_entry *m)
+/* The symbols and version of a Ruby file. */
+static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
+		      uint32_t pid)
 {
-	struct rbfile *f;
-	struct elfimage *im;
-	int fd, err = 0;
+	struct rbfile *f = (struct rbfile *)rf;
 
-	for (f = rb->files; f; f = f->next)
-		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->maj = m->maj;
-	f->min = m->min;
-	f->ino = m->ino;
-	f->next = rb->files;
-	rb->files = f;
-	fd = procs__open_mapping(pid, true, m);
-	if (fd < 0) {
-		pr_debug("ruby: cannot open %s: %s", m->path, strerror(-fd));
-		return f;
-	}
-	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
-	if (!im) {
-		pr_debug("ruby: cannot read %s: %s", m->path, strerror(-err));
-		close(fd);
-		return f;
-	}
-	file_scan(f, elfimage__elf(im), fd);
-	elfimage__free(im);
-	close(fd);
-	if (!f->ok)
+	rtbase__file_find_symbols(elf, file_syms, ARRAY_SIZE(file_syms), f);
+	if (f->ractor && f->exec && f->exec_size && f->version)
+		file_version(f, elf, fd);
+	if (!f->h.ok)
 		pr_debug("ruby: %s has no ruby_single_main_ractor, rb_vm_exec or ruby_version",
 			 m->path);
-	return f;
-}
-
-/* Reads up to len bytes at addr of pid; stops at the first unreadable page. Bytes read. */
-static size_t read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote[2];
-	uint64_t first = ((addr | 4095) + 1) - addr;
-	ssize_t r;
-	int nr = 1;
-
-	remote[0].iov_base = (void *)addr;
-	remote[0].iov_len = len;
-	if (first < len) {
-		remote[0].iov_len = first;
-		remote[1].iov_base = (void *)(addr + first);
-		remote[1].iov_len = len - first;
-		nr = 2;
-	}
-	r = process_vm_readv(pid, &local, 1, remote, nr, 0);
-	return r > 0 ? (size_t)r : 0;
-}
-
-static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
-{
-	return read_mem(pid, addr, v, 8) == 8 ? 0 : -EFAULT;
 }
 
 /* The String at v as a malloc'd C string (cut at 400 bytes): 0, -EPROTO, -EFAULT, -ENOMEM. */
@@ -441,7 +328,7 @@ static int read_rstring(uint32_t pid, uint64_t v, char **ret)
 	/* An immediate (a Fixnum, nil, a Symbol) where a String is: the offsets do not fit. */
 	if (v < 4096 || (v & 7))
 		return -EPROTO;
-	if (read_mem(pid, v, hdr, sizeof(hdr)) != sizeof(hdr))
+	if (rtbase__read(pid, v, hdr, sizeof(hdr)) != sizeof(hdr))
 		return -EFAULT;
 	err = ruby__rstring(hdr, &emb, &len, &ptr);
 	if (err)
@@ -449,7 +336,7 @@ static int read_rstring(uint32_t pid, uint64_t v, char **ret)
 	n = len < sizeof(buf) - 1 ? len : sizeof(buf) - 1;
 	if (emb)
 		memcpy(buf, hdr + 16, n);
-	else if (read_mem(pid, ptr, buf, n) != n)
+	else if (rtbase__read(pid, ptr, buf, n) != n)
 		return -EFAULT;
 	buf[n] = 0;
 	for (i = 0; i < n; i++)
@@ -467,19 +354,19 @@ static int read_pathobj(uint32_t pid, uint64_t v, char **ret)
 	*ret = NULL;
 	if (v < 4096 || (v & 7))
 		return -EPROTO;
-	if (read_u64(pid, v, &flags))
+	if (rtbase__read_u64(pid, v, &flags))
 		return -EFAULT;
 	if ((flags & RB_T_MASK) == RB_T_STRING)
 		return read_rstring(pid, v, ret);
 	if ((flags & RB_T_MASK) != RB_T_ARRAY)
 		return -EPROTO;
 	if (flags & RB_ARY_EMBED) {
-		if (read_u64(pid, v + 16, &first))
+		if (rtbase__read_u64(pid, v + 16, &first))
 			return -EFAULT;
 	} else {
 		uint64_t p;
 
-		if (read_u64(pid, v + 32, &p) || read_u64(pid, p, &first))
+		if (rtbase__read_u64(pid, v + 32, &p) || rtbase__read_u64(pid, p, &first))
 			return -EFAULT;
 	}
 	return read_rstring(pid, first, ret);
@@ -495,6 +382,11 @@ static void rbname_clear(struct rbname *n)
 	memset(n, 0, sizeof(*n));
 }
 
+static void name_clear(void *ctx, void *n)
+{
+	rbname_clear(n);
+}
+
 /* The line table of an iseq's body (best effort: without it, lines are first_line). */
 static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
 		       struct rbname *n)
@@ -504,16 +396,17 @@ static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
 	uint8_t *raw;
 	size_t esz = l->ii_entry_size, want;
 
-	if (read_u64(pid, body + l->ii_body, &ents) || read_u64(pid, body + l->ii_positions, &pos) ||
-	    read_u64(pid, body + l->ii_succ, &succ) ||
-	    read_mem(pid, body + l->ii_size, &size, 4) != 4 ||
-	    read_mem(pid, body + l->body_iseq_size, &isize, 4) != 4)
+	if (rtbase__read_u64(pid, body + l->ii_body, &ents) ||
+	    rtbase__read_u64(pid, body + l->ii_positions, &pos) ||
+	    rtbase__read_u64(pid, body + l->ii_succ, &succ) ||
+	    rtbase__read(pid, body + l->ii_size, &size, 4) != 4 ||
+	    rtbase__read(pid, body + l->body_iseq_size, &isize, 4) != 4)
 		return;
 	if (!ents || !size || size > RUBY_MAX_LINES || isize > RUBY_MAX_LINES || esz < 4)
 		return;
 	raw = malloc(size * esz);
 	n->lines = calloc(size, sizeof(*n->lines));
-	if (!raw || !n->lines || read_mem(pid, ents, raw, size * esz) != size * esz)
+	if (!raw || !n->lines || rtbase__read(pid, ents, raw, size * esz) != size * esz)
 		goto fail;
 	for (i = 0; i < size; i++)
 		memcpy(&n->lines[i], raw + i * esz, 4);
@@ -522,7 +415,7 @@ static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
 	if (pos) {
 		n->positions = calloc(size, sizeof(*n->positions));
 		if (!n->positions ||
-		    read_mem(pid, pos, n->positions, (size_t)size * 4) != (size_t)size * 4)
+		    rtbase__read(pid, pos, n->positions, (size_t)size * 4) != (size_t)size * 4)
 			goto fail;
 	} else if (succ && size > 1) {
 		/* iseq.c succ_index_table_create(iseq_size, ...): blocks of 512 past the first 54. */
@@ -533,7 +426,7 @@ static void read_lines(uint32_t pid, const struct ruby_layout *l, uint64_t body,
 		if (!n->succ)
 			goto fail;
 		/* The immediate part is allocated for small iseqs' positions only: short reads do. */
-		n->succ_len = read_mem(pid, succ, n->succ, want);
+		n->succ_len = rtbase__read(pid, succ, n->succ, want);
 		if (!n->succ_len)
 			goto fail;
 	} else if (size > 1) {
@@ -563,10 +456,10 @@ static int name_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq,
 	int err;
 
 	memset(ret, 0, sizeof(*ret));
-	if (read_u64(pid, iseq + l->off.iseq_body, &body) || !body ||
-	    read_u64(pid, body + l->loc_pathobj, &path) ||
-	    read_u64(pid, body + l->loc_label, &label) ||
-	    read_u64(pid, body + l->loc_first_lineno, &fl))
+	if (rtbase__read_u64(pid, iseq + l->off.iseq_body, &body) || !body ||
+	    rtbase__read_u64(pid, body + l->loc_pathobj, &path) ||
+	    rtbase__read_u64(pid, body + l->loc_label, &label) ||
+	    rtbase__read_u64(pid, body + l->loc_first_lineno, &fl))
 		return -EFAULT;
 	err = read_rstring(pid, label, &ret->label);
 	if (!err)
@@ -606,27 +499,28 @@ int ruby__check_live(uint32_t pid, const struct ruby_layout *l, uint64_t main_ra
 	uint64_t ractor, ec, w[3], th, back, end, cfp, f[8], flags, magic, head, node;
 	unsigned int i, named = 0;
 
-	if (read_u64(pid, main_ractor, &ractor))
+	if (rtbase__read_u64(pid, main_ractor, &ractor))
 		return -EFAULT;
 	if (!ractor)
 		return -EAGAIN;
-	if (read_u64(pid, ractor + l->off.ractor_running_ec, &ec))
+	if (rtbase__read_u64(pid, ractor + l->off.ractor_running_ec, &ec))
 		return -EPROTO;
 	if (!ec)
 		return -EAGAIN;	/* no thread holds the GVL yet */
-	if (read_mem(pid, ec, w, sizeof(w)) != sizeof(w))
+	if (rtbase__read(pid, ec, w, sizeof(w)) != sizeof(w))
 		return -EPROTO;
 	/* vm_stack, vm_stack_size (VALUEs), cfp inside it at a whole number of frames. */
 	end = w[0] + w[1] * 8;
 	if (!w[0] || !w[1] || w[1] > (1ULL << 28) || w[2] < w[0] || w[2] >= end ||
 	    (end - w[2]) % l->off.cfp_size)
 		return -EPROTO;
-	if (read_u64(pid, ec + l->off.ec_thread, &th) || read_u64(pid, th + l->off.th_ec, &back) ||
+	if (rtbase__read_u64(pid, ec + l->off.ec_thread, &th) ||
+	    rtbase__read_u64(pid, th + l->off.th_ec, &back) ||
 	    back != ec)
 		return -EPROTO;
 	/* The running thread is in the ractor's thread list (what BPF walks for the others). */
 	head = ractor + l->off.ractor_threads;
-	if (read_u64(pid, head, &node))
+	if (rtbase__read_u64(pid, head, &node))
 		return -EPROTO;
 	/*
 	 * Start-up: the ractor is allocated zeroed and runs (running_ec set) before its thread
@@ -636,7 +530,7 @@ int ruby__check_live(uint32_t pid, const struct ruby_layout *l, uint64_t main_ra
 	if (!node || node == head)
 		return -EAGAIN;
 	for (i = 0; node != head && node != th && i < RUBY_CHECK_THREADS; i++)
-		if (read_u64(pid, node, &node))
+		if (rtbase__read_u64(pid, node, &node))
 			return -EPROTO;
 	if (node != th)
 		return -EPROTO;
@@ -644,9 +538,9 @@ int ruby__check_live(uint32_t pid, const struct ruby_layout *l, uint64_t main_ra
 		struct rbname n;
 		int err;
 
-		if (read_mem(pid, cfp, f, sizeof(f)) != sizeof(f))
+		if (rtbase__read(pid, cfp, f, sizeof(f)) != sizeof(f))
 			return -EPROTO;
-		if (read_u64(pid, f[l->off.cfp_ep / 8], &flags))
+		if (rtbase__read_u64(pid, f[l->off.cfp_ep / 8], &flags))
 			return -EPROTO;
 		magic = flags & RUBY_FRAME_MAGIC_MASK;
 		/* VM_FRAME_MAGIC_METHOD 0x11110001 .. DUMMY 0x79990001: xNNN0001. */
@@ -673,9 +567,8 @@ static void refuse(struct ruby *rb, struct rbproc *pp, const char *what)
 {
 	pr_warn("ruby: process %u (Ruby %u.%u): %s do not read as the %u.%u layout says (a build "
 		"whose structures moved?): its Ruby frames are not named, native frames only",
-		pp->pid, pp->l.major, pp->l.minor, what, pp->l.major, pp->l.minor);
-	pp->refused = true;
-	bpf_map_delete_elem(rb->procs_fd, &pp->pid);
+		pp->h.pid, pp->l.major, pp->l.minor, what, pp->l.major, pp->l.minor);
+	rtbase__proc_refuse(&rb->procs, &pp->h);
 }
 
 /* Checks pp's layout on its live interpreter when it can be: refuses it when it does not fit. */
@@ -683,21 +576,21 @@ static void check_proc(struct ruby *rb, struct rbproc *pp)
 {
 	int err, tries;
 
-	if (pp->checked || pp->refused || pp->exited)
+	if (pp->h.checked || pp->h.refused || pp->h.exited)
 		return;
 	/*
 	 * A wrong layout fails every time; a process caught between two steps (its start-up, a
 	 * frame half pushed) fails once: tried again twice before it is refused.
 	 */
 	for (tries = 0; tries <= RUBY_CHECK_TRIES; tries++) {
-		err = ruby__check_live(pp->pid, &pp->l, pp->main_ractor);
+		err = ruby__check_live(pp->h.pid, &pp->l, pp->main_ractor);
 		if (err != -EPROTO || tries == RUBY_CHECK_TRIES)
 			break;
 		usleep(20000);
 	}
 	if (err == -EAGAIN || err == -EFAULT)
 		return;	/* later: at the next sync, or on the first names */
-	pp->checked = true;
+	pp->h.checked = true;
 	if (err)
 		refuse(rb, pp, "its execution context and control frames");
 }
@@ -705,16 +598,13 @@ static void check_proc(struct ruby *rb, struct rbproc *pp)
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct ruby *rb = ctx;
-	struct rbproc *pp = proc_find(rb, pid);
+	struct rbproc *pp = rtbase__proc_find(&rb->procs, pid);
 	struct ruby_layout l;
 	struct ruby_proc bp = { 0 };
 	size_t i;
 
 	if (exited) {
-		if (pp) {
-			pp->exited = true;
-			bpf_map_delete_elem(rb->procs_fd, &pid);
-		}
+		rtbase__proc_exited(&rb->procs, pid);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -724,94 +614,43 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 		if (!m->ino || !ruby__is_ruby_name(m->path))
 			continue;
-		f = file_of(rb, pid, m);
-		if (!f || !f->ok)
-			continue;
+		f = rtbase__file_of(&rb->files, pid, m);
 		/* The executable segment is this mapping: file offset -> vaddr -> address. */
-		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
+		if (!f || !f->h.ok || !rtbase__file_bias(&f->h, m, &bias))
 			continue;
 		if (ruby__layout(f->major, f->minor, &l)) {
 			/* Once per file: not ok, it is not looked at again. */
 			pr_warn("ruby: Ruby %u.%u.%u (%s, process %u) has no known layout (3.1 is "
 				"supported): its Ruby frames are not named, native frames only",
 				f->major, f->minor, f->patch, m->path, pid);
-			f->ok = false;
+			f->h.ok = false;
 			continue;
 		}
 		skewed(rb, &l);
-		if (pp && !pp->exited && pp->l.major == l.major && pp->l.minor == l.minor) {
+		if (pp && !pp->h.exited && pp->l.major == l.major && pp->l.minor == l.minor) {
 			check_proc(rb, pp);	/* told already: checked once Ruby runs */
 			return;
 		}
-		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
-		if (!pp) {
-			if (grow_array((void **)&rb->procs, &rb->cap_procs, rb->nr_procs + 1,
-				       sizeof(*pp)))
-				return;
-			pp = &rb->procs[rb->nr_procs++];
-		}
-		memset(pp, 0, sizeof(*pp));
-		pp->pid = pid;
+		pp = rtbase__proc_add(&rb->procs, pid);
+		if (!pp)
+			return;
 		pp->l = l;
 		pp->main_ractor = f->ractor + bias;
 		check_proc(rb, pp);
-		if (pp->refused)
+		if (pp->h.refused)
 			return;
 		bp.main_ractor = pp->main_ractor;
 		bp.exec_start = f->exec + bias;
 		bp.exec_end = f->exec + f->exec_size + bias;
 		bp.off = l.off;
-		if (bpf_map_update_elem(rb->procs_fd, &pid, &bp, BPF_ANY))
+		if (bpf_map_update_elem(rb->procs.map_fd, &pid, &bp, BPF_ANY))
 			pr_warn("ruby: cannot add process %u: %s, ignoring", pid, strerror(errno));
 		else
 			pr_debug("ruby: process %u runs Ruby %u.%u.%u (%s)%s", pid, f->major,
 				 f->minor, f->patch, m->path,
-				 pp->checked ? ", layout checked on its running frames" : "");
+				 pp->h.checked ? ", layout checked on its running frames" : "");
 		return;
 	}
-}
-
-static struct rbname *name_slot(struct ruby *rb, uint32_t pid, uint64_t iseq)
-{
-	size_t j;
-
-	if (!rb->cap_names)
-		return NULL;
-	j = hash_mix(iseq ^ (uint64_t)pid << 48 ^ pid) & (rb->cap_names - 1);
-	while (rb->names[j].iseq) {
-		if (rb->names[j].iseq == iseq && rb->names[j].pid == pid)
-			return &rb->names[j];
-		j = (j + 1) & (rb->cap_names - 1);
-	}
-	return &rb->names[j];
-}
-
-/* Rebuilds the table at cap (a power of two), leaving out exited processes' names when trim. */
-static int names_rehash(struct ruby *rb, size_t cap, bool trim)
-{
-	struct rbname *old = rb->names, *s;
-	size_t oldcap = rb->cap_names, i;
-
-	rb->names = calloc(cap, sizeof(*rb->names));
-	if (!rb->names) {
-		rb->names = old;
-		return -ENOMEM;
-	}
-	rb->cap_names = cap;
-	rb->nr_names = 0;
-	for (i = 0; i < oldcap; i++) {
-		if (!old[i].iseq)
-			continue;
-		if (trim && !proc_find(rb, old[i].pid)) {
-			rbname_clear(&old[i]);
-			continue;
-		}
-		s = name_slot(rb, old[i].pid, old[i].iseq);
-		*s = old[i];
-		rb->nr_names++;
-	}
-	free(old);
-	return 0;
 }
 
 static const struct rbname *name_of(struct ruby *rb, uint32_t pid, uint64_t iseq)
@@ -820,29 +659,18 @@ static const struct rbname *name_of(struct ruby *rb, uint32_t pid, uint64_t iseq
 	struct rbname *s, n;
 	int err;
 
-	s = name_slot(rb, pid, iseq);
-	if (s && s->iseq)
+	s = rtbase__name_find(&rb->names, pid, iseq);
+	if (s)
 		return s;
-	pp = proc_find(rb, pid);
-	if (!pp || pp->exited || pp->refused || rb->nr_names >= RUBY_MAX_NAMES)
+	pp = rtbase__proc_find(&rb->procs, pid);
+	if (!pp || pp->h.exited || pp->h.refused || rb->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
 	err = name_iseq(pid, &pp->l, iseq, &n);
-	if (err == -EPROTO && !pp->good && ++pp->bad == RUBY_BAD_NAMES)
+	if (rtbase__proc_judge(&pp->h, err))
 		refuse(rb, pp, "its iseqs");
 	if (err)
 		return NULL;
-	pp->good++;
-	if ((rb->nr_names + 1) * 4 >= rb->cap_names * 3 &&
-	    names_rehash(rb, rb->cap_names ? rb->cap_names * 2 : 1024, false)) {
-		rbname_clear(&n);
-		return NULL;
-	}
-	s = name_slot(rb, pid, iseq);
-	*s = n;
-	s->pid = pid;
-	s->iseq = iseq;
-	rb->nr_names++;
-	return s;
+	return rtbase__name_add(&rb->names, pid, iseq, &n);
 }
 
 static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
@@ -892,18 +720,8 @@ void ruby__prefetch(struct ruby *rb, uint32_t pid, const uint64_t *ustack, int n
 
 void ruby__trim(struct ruby *rb)
 {
-	size_t i, k = 0;
-
-	if (!rb)
-		return;
-	for (i = 0; i < rb->nr_procs; i++)
-		if (!rb->procs[i].exited)
-			rb->procs[k++] = rb->procs[i];
-	if (k == rb->nr_procs)
-		return;
-	rb->nr_procs = k;
-	if (rb->cap_names)
-		names_rehash(rb, rb->cap_names, true);
+	if (rb && rtbase__procs_trim(&rb->procs))
+		rtbase__names_trim(&rb->names, &rb->procs);
 }
 
 void ruby__use_symbolizer(struct ruby *rb, struct symbolizer *sym)
@@ -924,7 +742,9 @@ struct ruby *ruby__new(struct sampler *smp, struct unwinder *uw)
 	if (!rb)
 		return NULL;
 	rb->smp = smp;
-	rb->procs_fd = fd;
+	rtbase__procs_init(&rb->procs, fd, sizeof(struct rbproc));
+	rtbase__names_init(&rb->names, sizeof(struct rbname), name_clear, rb);
+	rb->files = (struct rt_files){ "ruby", sizeof(struct rbfile), file_scan, NULL, NULL };
 	if (skew) {
 		rb->skew = atoi(skew) & 0xff8;	/* whole words, inside the structures */
 		pr_warn("ruby: FLAMED_RUBY_LAYOUT_SKEW=%d: the Ruby layout is made wrong (tests)",
@@ -939,18 +759,10 @@ struct ruby *ruby__new(struct sampler *smp, struct unwinder *uw)
 
 void ruby__free(struct ruby *rb)
 {
-	struct rbfile *f, *next;
-	size_t i;
-
 	if (!rb)
 		return;
-	for (i = 0; i < rb->cap_names; i++)
-		rbname_clear(&rb->names[i]);
-	free(rb->names);
-	free(rb->procs);
-	for (f = rb->files; f; f = next) {
-		next = f->next;
-		free(f);
-	}
+	rtbase__names_release(&rb->names);
+	rtbase__procs_release(&rb->procs);
+	rtbase__files_release(&rb->files);
 	free(rb);
 }

@@ -26,10 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/uio.h>
 #include <bpf/bpf.h>
 
-#include "base/elfimage.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "sample/procs.h"
@@ -37,6 +35,7 @@
 #include "unwind/unwinder.h"
 #include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
+#include "runtime/rtbase.h"
 #include "runtime/v8.h"
 
 /* The metadata naming needs and BPF needs, as read from the binary. */
@@ -98,53 +97,34 @@ static const struct {
 
 /* One file's metadata (by identity), read once. */
 struct v8file {
-	uint32_t maj, min;
-	uint64_t ino;
-	bool ok;
+	struct rt_file h;
 	struct v8_meta m;
-	uint64_t x_off, x_vaddr;	/* the executable segment: offset -> vaddr */
-	struct v8file *next;
 };
 
 struct v8proc {
-	uint32_t pid;
-	bool exited;
+	struct rt_proc h;
 	const struct v8file *f;
 };
 
+/* h.addr: the SharedFunctionInfo, untagged. */
 struct v8name {
-	uint32_t pid;
-	uint64_t sfi;		/* untagged; 0: empty slot */
+	struct rt_name h;
 	char *name;		/* "func (file.js)" */
 	char *func;
 	char *file;		/* the script's name as V8 has it; NULL: none */
 	uint32_t line;		/* the function's first line, 0: unknown */
 };
 
-/* Bounds: names kept (all processes), bytes of a string read. */
-#define V8_MAX_NAMES 200000
+/* Bytes of a string read. */
 #define V8_STR_MAX 512
 
 struct v8 {
-	int procs_fd;
-	struct v8proc *procs;
-	size_t nr_procs, cap_procs;
-	struct v8name *names;
-	size_t nr_names, cap_names;
-	struct v8file *files;
+	struct rt_procs procs;	/* struct v8proc */
+	struct rt_names names;	/* struct v8name */
+	struct rt_files files;	/* struct v8file */
 	uint64_t read_failed;	/* functions that could not be read or were not one */
 	char disp[2 * V8_STR_MAX + 16];
 };
-
-static struct v8proc *proc_find(struct v8 *v, uint32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < v->nr_procs; i++)
-		if (v->procs[i].pid == pid)
-			return &v->procs[i];
-	return NULL;
-}
 
 /* A variable's value at vaddr (size bytes, little endian) from the file; bss reads as 0. */
 static int read_var(int fd, Elf *elf, uint64_t vaddr, size_t size, int64_t *ret)
@@ -182,65 +162,48 @@ static int read_var(int fd, Elf *elf, uint64_t vaddr, size_t size, int64_t *ret)
 	return -ENOENT;
 }
 
+/* What reading one file's metadata keeps between its symbols. */
+struct meta_scan {
+	struct v8file *f;
+	int fd;
+	Elf *elf;
+	bool found[ARRAY_SIZE(meta_syms)];
+};
+
+static void meta_sym(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct meta_scan *ms = ctx;
+	size_t i;
+
+	if (name[0] != 'v' || name[1] != '8')
+		return;
+	if (!strcmp(name, "v8_Default_embedded_blob_code_")) {
+		ms->f->m.blob_code = sym->st_value;
+		return;
+	}
+	for (i = 0; i < ARRAY_SIZE(meta_syms); i++) {
+		if (ms->found[i] || strcmp(name, meta_syms[i].name))
+			continue;
+		/* No size (the blob's, from assembly): a uint32_t, as V8 declares it. */
+		if (!read_var(ms->fd, ms->elf, sym->st_value, sym->st_size ? sym->st_size : 4,
+			      (int64_t *)((char *)&ms->f->m + meta_syms[i].off)))
+			ms->found[i] = true;
+		break;
+	}
+}
+
 /* The metadata in f's file (fd): 0, or -ENOENT naming the first missing symbol in *missing. */
 static int file_meta(struct v8file *f, int fd, Elf *elf, const char **missing)
 {
-	bool found[ARRAY_SIZE(meta_syms)] = { false };
-	Elf_Scn *scn = NULL;
-	size_t nph, i;
+	struct meta_scan ms = { .f = f, .fd = fd, .elf = elf };
+	size_t i;
 
-	if (!elf_getphdrnum(elf, &nph)) {
-		for (i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
-			    (ph.p_flags & PF_X)) {
-				f->x_off = ph.p_offset;
-				f->x_vaddr = ph.p_vaddr;
-				break;
-			}
-		}
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t k, n;
-
-		if (!gelf_getshdr(scn, &sh) || (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (k = 0; k < n; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || name[0] != 'v' || name[1] != '8')
-				continue;
-			if (!strcmp(name, "v8_Default_embedded_blob_code_")) {
-				f->m.blob_code = sym.st_value;
-				continue;
-			}
-			for (i = 0; i < ARRAY_SIZE(meta_syms); i++) {
-				if (found[i] || strcmp(name, meta_syms[i].name))
-					continue;
-				/* No size (the blob's, from assembly): a uint32_t, as V8 declares it. */
-				if (!read_var(fd, elf, sym.st_value, sym.st_size ? sym.st_size : 4,
-					      (int64_t *)((char *)&f->m + meta_syms[i].off)))
-					found[i] = true;
-				break;
-			}
-		}
-	}
+	rtbase__file_symbols(elf, meta_sym, &ms);
 	for (i = 0; i < ARRAY_SIZE(meta_syms); i++) {
 		/* The builtins' range is in .symtab only: a stripped binary has JIT frames named. */
-		if (!found[i] && meta_syms[i].off == offsetof(struct v8_meta, blob_code_size))
+		if (!ms.found[i] && meta_syms[i].off == offsetof(struct v8_meta, blob_code_size))
 			continue;
-		if (!found[i]) {
+		if (!ms.found[i]) {
 			*missing = meta_syms[i].name;
 			return -ENOENT;
 		}
@@ -266,36 +229,13 @@ static bool v8_name(const char *path)
 	return !strcmp(b, "node") || !strncmp(b, "libnode.so", 10);
 }
 
-static struct v8file *file_of(struct v8 *v, uint32_t pid, const struct map_entry *m)
+static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
+		      uint32_t pid)
 {
-	struct v8file *f;
-	struct elfimage *im;
+	struct v8file *f = (struct v8file *)rf;
 	const char *missing = NULL;
-	int fd, err = 0;
 
-	for (f = v->files; f; f = f->next)
-		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->maj = m->maj;
-	f->min = m->min;
-	f->ino = m->ino;
-	f->next = v->files;
-	v->files = f;
-	fd = procs__open_mapping(pid, true, m);
-	if (fd < 0) {
-		pr_debug("v8: cannot open %s: %s", m->path, strerror(-fd));
-		return f;
-	}
-	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
-	if (!im) {
-		pr_debug("v8: cannot read %s: %s", m->path, strerror(-err));
-		close(fd);
-		return f;
-	}
-	if (file_meta(f, fd, elfimage__elf(im), &missing))
+	if (file_meta(f, fd, elf, &missing))
 		pr_warn("v8: %s (process %u) has no %s among V8's post-mortem metadata: its "
 			"JavaScript functions are not named, native frames only", m->path, pid,
 			missing);
@@ -304,30 +244,24 @@ static struct v8file *file_of(struct v8 *v, uint32_t pid, const struct map_entry
 			"tagged size or frame offsets out of range): its JavaScript functions are "
 			"not named, native frames only", m->path, pid);
 	else
-		f->ok = true;
-	if (f->ok && (!f->m.blob_code || !f->m.blob_code_size)) {
+		f->h.ok = true;
+	if (f->h.ok && (!f->m.blob_code || !f->m.blob_code_size)) {
 		f->m.blob_code = 0;
 		pr_warn("v8: %s (process %u) has no v8_Default_embedded_blob_code_ (no .symtab): "
 			"interpreted JavaScript functions keep their native frames, compiled ones are "
 			"named", m->path, pid);
 	}
-	elfimage__free(im);
-	close(fd);
-	return f;
 }
 
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct v8 *v = ctx;
-	struct v8proc *vp = proc_find(v, pid);
+	struct v8proc *vp = rtbase__proc_find(&v->procs, pid);
 	struct v8_proc bp = { 0 };
 	size_t i;
 
 	if (exited) {
-		if (vp) {
-			vp->exited = true;
-			bpf_map_delete_elem(v->procs_fd, &pid);
-		}
+		rtbase__proc_exited(&v->procs, pid);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -337,48 +271,27 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 		if (!m->ino || !v8_name(m->path))
 			continue;
-		f = file_of(v, pid, m);
-		if (!f || !f->ok)
+		f = rtbase__file_of(&v->files, pid, m);
+		if (!f || !f->h.ok || !rtbase__file_bias(&f->h, m, &bias))
 			continue;
-		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
-			continue;
-		if (vp && vp->f == f && !vp->exited)
+		if (vp && vp->f == f && !vp->h.exited)
 			return;	/* told already */
-		if (!vp) {
-			if (grow_array((void **)&v->procs, &v->cap_procs, v->nr_procs + 1,
-				       sizeof(*vp)))
-				return;
-			vp = &v->procs[v->nr_procs++];
-		}
-		memset(vp, 0, sizeof(*vp));
-		vp->pid = pid;
+		vp = rtbase__proc_add(&v->procs, pid);
+		if (!vp)
+			return;
 		vp->f = f;
-		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
 		/* Without the builtins' range an empty one, not 0: 0 means no V8 to BPF. */
 		bp.code_start = f->m.blob_code ? f->m.blob_code + bias : 1;
 		bp.code_end = f->m.blob_code ? bp.code_start + f->m.blob_code_size : 1;
 		bp.fp_marker = f->m.fp_marker;
 		bp.fp_function = f->m.fp_function;
 		bp.fn_shared = f->m.fn_shared;
-		if (bpf_map_update_elem(v->procs_fd, &pid, &bp, BPF_ANY))
+		if (bpf_map_update_elem(v->procs.map_fd, &pid, &bp, BPF_ANY))
 			pr_warn("v8: cannot add process %u: %s, ignoring", pid, strerror(errno));
 		else
 			pr_debug("v8: process %u runs V8 (%s)", pid, m->path);
 		return;
 	}
-}
-
-/* Reads len bytes at addr of pid: 0, or -EFAULT when any of them is unreadable. */
-static int read_mem(uint32_t pid, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-
-	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static int read_u64(uint32_t pid, uint64_t addr, uint64_t *v)
-{
-	return read_mem(pid, addr, v, 8);
 }
 
 /* The instance type of the tagged heap object obj, or -1. */
@@ -387,8 +300,8 @@ static int obj_type(uint32_t pid, const struct v8_meta *m, uint64_t obj)
 	uint64_t map;
 	uint16_t t;
 
-	if ((obj & 3) != 1 || read_u64(pid, obj - 1 + m->obj_map, &map) || (map & 3) != 1 ||
-	    read_mem(pid, map - 1 + m->map_type, &t, 2))
+	if ((obj & 3) != 1 || rtbase__read_u64(pid, obj - 1 + m->obj_map, &map) || (map & 3) != 1 ||
+	    rtbase__read_all(pid, map - 1 + m->map_type, &t, 2))
 		return -1;
 	return t;
 }
@@ -436,25 +349,25 @@ static int read_string(uint32_t pid, const struct v8_meta *m, uint64_t str, char
 
 	if (t < 0 || t >= m->first_nonstring || depth < 0)
 		return -EINVAL;
-	if (read_mem(pid, str - 1 + m->str_length, &len, 4) || len < 0)
+	if (rtbase__read_all(pid, str - 1 + m->str_length, &len, 4) || len < 0)
 		return -EFAULT;
 	rep = t & m->rep_mask;
 	if (rep == m->thin_tag) {
-		if (read_u64(pid, str - 1 + m->thin_actual, &a))
+		if (rtbase__read_u64(pid, str - 1 + m->thin_actual, &a))
 			return -EFAULT;
 		return read_string(pid, m, a, out, outlen, pos, depth - 1);
 	}
 	if (rep == m->cons_tag) {
-		if (read_u64(pid, str - 1 + m->cons_first, &a) ||
-		    read_u64(pid, str - 1 + m->cons_second, &b))
+		if (rtbase__read_u64(pid, str - 1 + m->cons_first, &a) ||
+		    rtbase__read_u64(pid, str - 1 + m->cons_second, &b))
 			return -EFAULT;
 		if (read_string(pid, m, a, out, outlen, pos, depth - 1))
 			return -EINVAL;
 		return read_string(pid, m, b, out, outlen, pos, depth - 1);
 	}
 	if (rep == m->sliced_tag) {
-		if (read_u64(pid, str - 1 + m->sliced_parent, &a) ||
-		    read_u64(pid, str - 1 + m->sliced_offset, &off))
+		if (rtbase__read_u64(pid, str - 1 + m->sliced_parent, &a) ||
+		    rtbase__read_u64(pid, str - 1 + m->sliced_offset, &off))
 			return -EFAULT;
 		off >>= 32;	/* a Smi (SmiShiftSize 31 + the tag bit) */
 		str = a;
@@ -467,8 +380,9 @@ static int read_string(uint32_t pid, const struct v8_meta *m, uint64_t str, char
 	w = (t & m->enc_mask) == m->one_byte_tag ? 1 : 2;
 	if (len > V8_STR_MAX)
 		len = V8_STR_MAX;
-	if (len && read_mem(pid, str - 1 + (w == 1 ? m->seq1_chars : m->seq2_chars) + off * w,
-			    buf, (size_t)len * w))
+	if (len && rtbase__read_all(pid,
+				    str - 1 + (w == 1 ? m->seq1_chars : m->seq2_chars) + off * w,
+				    buf, (size_t)len * w))
 		return -EFAULT;
 	for (i = 0; i < (size_t)len; i++) {
 		uint32_t c = w == 1 ? buf[i] : (uint32_t)(buf[2 * i] | buf[2 * i + 1] << 8);
@@ -502,15 +416,16 @@ static int scope_name(uint32_t pid, const struct v8_meta *m, uint64_t si, char *
 	int err;
 
 	/* Slots follow the map, one tagged word each. */
-	if (read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_nlocals), &n) || (n & 1))
+	if (rtbase__read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_nlocals), &n) || (n & 1))
 		return -EINVAL;
 	n >>= 32;
 	if (n > 75)	/* more locals are in a hash table (kScopeInfoMaxInlinedLocalNamesSize) */
 		return -EINVAL;
-	if (read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_first_vars + 2 * n), &s))
+	if (rtbase__read_u64(pid, si - 1 + m->tagged_size * (1 + m->si_first_vars + 2 * n), &s))
 		return -EFAULT;
 	err = read_str(pid, m, s, out, len);
-	if (!err && !read_mem(pid, si - 1 + m->tagged_size * (2 + m->si_first_vars + 2 * n), pos,
+	if (!err &&
+	    !rtbase__read_all(pid, si - 1 + m->tagged_size * (2 + m->si_first_vars + 2 * n), pos,
 			      sizeof(pos)) &&
 	    !(pos[0] & 1) && !(pos[2] & 1) && !(pos[3] & 1) &&
 	    (int64_t)pos[2] >> 32 >= 0 && (int64_t)pos[2] >> 32 <= (int64_t)pos[3] >> 32)
@@ -531,7 +446,7 @@ static uint32_t source_line(uint32_t pid, const struct v8_meta *m, uint64_t src,
 	int t = obj_type(pid, m, src), w;
 
 	if (t >= 0 && t < m->first_nonstring && (t & m->rep_mask) == m->thin_tag) {
-		if (read_u64(pid, src - 1 + m->thin_actual, &a))
+		if (rtbase__read_u64(pid, src - 1 + m->thin_actual, &a))
 			return 0;
 		src = a;
 		t = obj_type(pid, m, src);
@@ -546,7 +461,7 @@ static uint32_t source_line(uint32_t pid, const struct v8_meta *m, uint64_t src,
 
 		if (k > (int64_t)sizeof(buf) / w)
 			k = sizeof(buf) / w;
-		if (read_mem(pid, a + done * w, buf, k * w))
+		if (rtbase__read_all(pid, a + done * w, buf, k * w))
 			return 0;
 		for (i = 0; i < k; i++)
 			if (buf[i * w] == '\n' && (w == 1 || !buf[i * w + 1]))
@@ -556,12 +471,17 @@ static uint32_t source_line(uint32_t pid, const struct v8_meta *m, uint64_t src,
 	return line;
 }
 
-static void name_clear(struct v8name *n)
+static void v8name_clear(struct v8name *n)
 {
 	free(n->name);
 	free(n->func);
 	free(n->file);
 	memset(n, 0, sizeof(*n));
+}
+
+static void name_clear(void *ctx, void *n)
+{
+	v8name_clear(n);
 }
 
 /* Reads the SharedFunctionInfo sfi (untagged) of vp into ret. 0 or -errno. */
@@ -575,23 +495,23 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 	uint32_t line = 0;
 	int t;
 
-	if (obj_type(vp->pid, m, obj) != m->type_sfi)
+	if (obj_type(vp->h.pid, m, obj) != m->type_sfi)
 		return -EINVAL;	/* moved or freed since the sample: not named */
-	if (read_u64(vp->pid, obj - 1 + m->sfi_name, &nos))
+	if (rtbase__read_u64(vp->h.pid, obj - 1 + m->sfi_name, &nos))
 		return -EFAULT;
-	t = obj_type(vp->pid, m, nos);
+	t = obj_type(vp->h.pid, m, nos);
 	func[0] = 0;
 	if (t >= 0 && t < m->first_nonstring)
-		read_str(vp->pid, m, nos, func, sizeof(func));
+		read_str(vp->h.pid, m, nos, func, sizeof(func));
 	else if (t == m->type_scope_info)
-		scope_name(vp->pid, m, nos, func, sizeof(func), &start);
+		scope_name(vp->h.pid, m, nos, func, sizeof(func), &start);
 	file[0] = 0;
-	if (!read_u64(vp->pid, obj - 1 + m->sfi_script, &script) &&
-	    obj_type(vp->pid, m, script) == m->type_script &&
-	    !read_u64(vp->pid, script - 1 + m->script_name, &sn)) {
-		read_str(vp->pid, m, sn, file, sizeof(file));
-		if (start >= 0 && !read_u64(vp->pid, script - 1 + m->script_source, &src))
-			line = source_line(vp->pid, m, src, start);
+	if (!rtbase__read_u64(vp->h.pid, obj - 1 + m->sfi_script, &script) &&
+	    obj_type(vp->h.pid, m, script) == m->type_script &&
+	    !rtbase__read_u64(vp->h.pid, script - 1 + m->script_name, &sn)) {
+		read_str(vp->h.pid, m, sn, file, sizeof(file));
+		if (start >= 0 && !rtbase__read_u64(vp->h.pid, script - 1 + m->script_source, &src))
+			line = source_line(vp->h.pid, m, src, start);
 	}
 	if (!func[0])
 		snprintf(func, sizeof(func), "(anonymous)");
@@ -604,48 +524,9 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 	ret->file = *file ? strdup(file) : NULL;
 	ret->line = line;
 	if (!ret->name || !ret->func || (*file && !ret->file)) {
-		name_clear(ret);
+		v8name_clear(ret);
 		return -ENOMEM;
 	}
-	return 0;
-}
-
-static struct v8name *name_slot(struct v8 *v, uint32_t pid, uint64_t sfi)
-{
-	size_t j;
-
-	if (!v->cap_names)
-		return NULL;
-	j = hash_mix(sfi ^ (uint64_t)pid << 48 ^ pid) & (v->cap_names - 1);
-	while (v->names[j].sfi) {
-		if (v->names[j].sfi == sfi && v->names[j].pid == pid)
-			return &v->names[j];
-		j = (j + 1) & (v->cap_names - 1);
-	}
-	return &v->names[j];
-}
-
-static int names_reserve(struct v8 *v)
-{
-	struct v8name *old = v->names, *s;
-	size_t cap = v->cap_names, i;
-
-	if ((v->nr_names + 1) * 4 < v->cap_names * 3)
-		return 0;
-	v->cap_names = cap ? cap * 2 : 1024;
-	v->names = calloc(v->cap_names, sizeof(*v->names));
-	if (!v->names) {
-		v->names = old;
-		v->cap_names = cap;
-		return -ENOMEM;
-	}
-	for (i = 0; i < cap; i++) {
-		if (!old[i].sfi)
-			continue;
-		s = name_slot(v, old[i].pid, old[i].sfi);
-		*s = old[i];
-	}
-	free(old);
 	return 0;
 }
 
@@ -655,26 +536,17 @@ static const struct v8name *name_of(struct v8 *v, uint32_t pid, uint64_t sfi)
 	struct v8proc *vp;
 	struct v8name *s, n;
 
-	s = name_slot(v, pid, sfi);
-	if (s && s->sfi)
+	s = rtbase__name_find(&v->names, pid, sfi);
+	if (s)
 		return s;
-	vp = proc_find(v, pid);
-	if (!vp || vp->exited || v->nr_names >= V8_MAX_NAMES)
+	vp = rtbase__proc_find(&v->procs, pid);
+	if (!vp || vp->h.exited || v->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
 	if (name_sfi(vp, sfi, &n)) {
 		v->read_failed++;
 		return NULL;
 	}
-	if (names_reserve(v)) {
-		name_clear(&n);
-		return NULL;
-	}
-	s = name_slot(v, pid, sfi);
-	*s = n;
-	s->pid = pid;
-	s->sfi = sfi;
-	v->nr_names++;
-	return s;
+	return rtbase__name_add(&v->names, pid, sfi, &n);
 }
 
 static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
@@ -721,39 +593,8 @@ void v8__prefetch(struct v8 *v, uint32_t pid, const uint64_t *ustack, int n)
 
 void v8__trim(struct v8 *v)
 {
-	struct v8name *old;
-	size_t i, k = 0, cap;
-
-	if (!v)
-		return;
-	for (i = 0; i < v->nr_procs; i++)
-		if (!v->procs[i].exited)
-			v->procs[k++] = v->procs[i];
-	if (k == v->nr_procs)
-		return;
-	v->nr_procs = k;
-	old = v->names;
-	cap = v->cap_names;
-	v->names = calloc(cap ? cap : 1, sizeof(*v->names));
-	if (!v->names) {
-		v->names = old;
-		return;
-	}
-	v->nr_names = 0;
-	for (i = 0; i < cap; i++) {
-		struct v8name *s;
-
-		if (!old[i].sfi)
-			continue;
-		if (!proc_find(v, old[i].pid)) {
-			name_clear(&old[i]);
-			continue;
-		}
-		s = name_slot(v, old[i].pid, old[i].sfi);
-		*s = old[i];
-		v->nr_names++;
-	}
-	free(old);
+	if (v && rtbase__procs_trim(&v->procs))
+		rtbase__names_trim(&v->names, &v->procs);
 }
 
 void v8__use_symbolizer(struct v8 *v, struct symbolizer *sym)
@@ -772,7 +613,9 @@ struct v8 *v8__new(struct sampler *smp, struct unwinder *uw)
 	v = calloc(1, sizeof(*v));
 	if (!v)
 		return NULL;
-	v->procs_fd = fd;
+	rtbase__procs_init(&v->procs, fd, sizeof(struct v8proc));
+	rtbase__names_init(&v->names, sizeof(struct v8name), name_clear, v);
+	v->files = (struct rt_files){ "v8", sizeof(struct v8file), file_scan, NULL, NULL };
 	if (uw && unwinder__add_proc_hook(uw, on_proc, v)) {
 		free(v);
 		return NULL;
@@ -782,22 +625,14 @@ struct v8 *v8__new(struct sampler *smp, struct unwinder *uw)
 
 void v8__free(struct v8 *v)
 {
-	struct v8file *f, *next;
-	size_t i;
-
 	if (!v)
 		return;
 	if (v->read_failed)
 		pr_info("v8: %llu JavaScript functions could not be read from their process "
 			"(moved, freed or exited), shown as [v8 function ...]",
 			(unsigned long long)v->read_failed);
-	for (i = 0; i < v->cap_names; i++)
-		name_clear(&v->names[i]);
-	free(v->names);
-	free(v->procs);
-	for (f = v->files; f; f = next) {
-		next = f->next;
-		free(f);
-	}
+	rtbase__names_release(&v->names);
+	rtbase__procs_release(&v->procs);
+	rtbase__files_release(&v->files);
 	free(v);
 }
