@@ -12,10 +12,23 @@
  * rsp + frame_size * 8, the return address at CFA - 8 and the caller's rbp at CFA - 16
  * (frame_x86.hpp: sender_sp_offset 2, link_offset 0 from the sender's sp - 2). Blobs with no
  * frame size (the interpreter, the call stub) keep rbp as a frame pointer: frame pointers.
- * Frames are emitted as their native address: user space names it (the blob it falls in).
+ * Compiled frames are emitted as their native address: user space names it (the blob it falls
+ * in). An interpreted frame (pc in the interpreter's code) keeps its Method* at rbp +
+ * interp_method (frame_x86.hpp: interpreter_frame_method_offset, -3 words): the frame is
+ * emitted as RUNTIME_FRAME_T(RUNTIME_TAG_HOTSPOT, Method*, HOTSPOT_KIND_INTERPRETED), named in
+ * user space as compiled methods are.
  */
 #ifndef FLAMED_BPF_HOTSPOT_H
 #define FLAMED_BPF_HOTSPOT_H
+
+#include "runtime.h"
+
+#define HOTSPOT_FRAME_IS(v) (RUNTIME_FRAME_TAG_OF(v) == RUNTIME_TAG_HOTSPOT)
+
+/* The low 16 bits of a HotSpot frame. */
+enum hotspot_frame_kind {
+	HOTSPOT_KIND_INTERPRETED = 1,
+};
 
 /* CodeHeaps kept (JDK 9+ has up to three: non-nmethods, profiled, non-profiled). */
 #define HOTSPOT_MAX_HEAPS 4
@@ -36,7 +49,9 @@ struct hotspot_proc {
 	__u16 block_hdr;	/* sizeof(HeapBlock): the blob follows it */
 	__u16 off_size;		/* CodeBlob::_size (int, bytes) */
 	__u16 off_frame_size;	/* CodeBlob::_frame_size (int, words) */
-	__u32 pad;
+	__s16 interp_method;	/* Method* of an interpreted frame: at rbp + this; 0: not named */
+	__u16 pad;
+	__u64 interp_start, interp_end;	/* the interpreter's code (AbstractInterpreter::_code) */
 };
 
 #endif

@@ -727,7 +727,10 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			goto truncated;
 		}
 	}
-	/* ip, or in V8 code the JavaScript function it runs (bpf/v8_unwind.h). */
+	/*
+	 * ip, or in V8 code the JavaScript function it runs, in HotSpot's interpreter the Java
+	 * method (bpf/v8_unwind.h).
+	 */
 	if (!runtime_enter(st, pc))
 		v8_emit(st, ip, pc);
 	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {

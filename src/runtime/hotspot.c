@@ -36,6 +36,7 @@
 #include "sample/procs.h"
 #include "sample/sampler.h"
 #include "unwind/unwinder.h"
+#include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
 #include "runtime/hotspot.h"
 
@@ -51,15 +52,23 @@ const char *const hotspot__sym_names[HS_NR_SYMS] = {
 	[HS_SYM_T_TYPE] = "gHotSpotVMTypeEntryTypeNameOffset",
 	[HS_SYM_T_SIZE] = "gHotSpotVMTypeEntrySizeOffset",
 	[HS_SYM_T_STRIDE] = "gHotSpotVMTypeEntryArrayStride",
+	[HS_SYM_INTS] = "gHotSpotVMIntConstants",
+	[HS_SYM_I_NAME] = "gHotSpotVMIntConstantEntryNameOffset",
+	[HS_SYM_I_VALUE] = "gHotSpotVMIntConstantEntryValueOffset",
+	[HS_SYM_I_STRIDE] = "gHotSpotVMIntConstantEntryArrayStride",
 };
 
 #define L(f) offsetof(struct hotspot_layout, f)
 
-/* VMStructs entries used; several with one destination are alternatives (JDK versions). */
+/*
+ * VMStructs entries used; several with one destination are alternatives (JDK versions).
+ * Optional ones (for interpreted frames) are -1 when absent.
+ */
 static const struct {
 	const char *type, *field;
 	bool is_static;
 	size_t dest;
+	bool optional;
 } fields[] = {
 	{ "CodeCache", "_heaps", true, L(cc_heaps) },
 	{ "CodeCache", "_low_bound", true, L(cc_low) },
@@ -86,7 +95,13 @@ static const struct {
 	{ "Klass", "_name", false, L(klass_name) },
 	{ "Symbol", "_length", false, L(sym_length) },
 	{ "Symbol", "_body", false, L(sym_body) },
+	{ "AbstractInterpreter", "_code", true, L(ai_code), true },
+	{ "StubQueue", "_stub_buffer", false, L(sq_buffer), true },
+	{ "StubQueue", "_buffer_limit", false, L(sq_limit), true },
 };
+
+/* The int constant giving the interpreter's frame layout (optional). */
+#define HS_LAST_SP "frame::interpreter_frame_last_sp_offset"
 
 static const struct {
 	const char *type;
@@ -143,11 +158,16 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 	size_t i, k;
 
 	memset(lo, 0, sizeof(*lo));
+	lo->ai_code = lo->sq_buffer = lo->sq_limit = lo->last_sp_offset = -1;
 	for (i = 0; i < HS_NR_SYMS; i++)
 		if (rd_u64(rd, ctx, syms[i], &v[i]))
 			return -EFAULT;
-	if (!v[HS_SYM_STRUCTS] || !v[HS_SYM_TYPES] || !v[HS_SYM_S_STRIDE] || !v[HS_SYM_T_STRIDE])
+	if (!v[HS_SYM_STRUCTS] || !v[HS_SYM_TYPES] || !v[HS_SYM_S_STRIDE] ||
+	    !v[HS_SYM_T_STRIDE] || !v[HS_SYM_INTS] || !v[HS_SYM_I_STRIDE])
 		return -EAGAIN;
+	if (v[HS_SYM_I_STRIDE] > sizeof(ent) || v[HS_SYM_I_NAME] + 8 > v[HS_SYM_I_STRIDE] ||
+	    v[HS_SYM_I_VALUE] + 4 > v[HS_SYM_I_STRIDE])
+		return -EINVAL;
 	if (v[HS_SYM_S_STRIDE] > sizeof(ent) || v[HS_SYM_T_STRIDE] > sizeof(ent) ||
 	    v[HS_SYM_S_TYPE] + 8 > v[HS_SYM_S_STRIDE] || v[HS_SYM_S_FIELD] + 8 > v[HS_SYM_S_STRIDE] ||
 	    v[HS_SYM_S_STATIC] + 4 > v[HS_SYM_S_STRIDE] ||
@@ -215,8 +235,25 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 			}
 		}
 	}
+	for (k = 0, e = v[HS_SYM_INTS]; k < HS_MAX_ENTRIES; k++, e += v[HS_SYM_I_STRIDE]) {
+		uint64_t np;
+		int32_t val;
+
+		if (rd(ctx, e, ent, v[HS_SYM_I_STRIDE]))
+			return -EFAULT;
+		memcpy(&np, ent + v[HS_SYM_I_NAME], 8);
+		if (!np)
+			break;
+		if (rd_cstr(rd, ctx, np, tname, sizeof(tname)))
+			return -EFAULT;
+		if (!strcmp(tname, HS_LAST_SP)) {
+			memcpy(&val, ent + v[HS_SYM_I_VALUE], 4);
+			lo->last_sp_offset = val;
+			break;
+		}
+	}
 	for (i = 0; i < ARRAY_SIZE(fields); i++) {
-		if (!found[fields[i].dest / sizeof(int64_t)]) {
+		if (!found[fields[i].dest / sizeof(int64_t)] && !fields[i].optional) {
 			*missing = fields[i].field;
 			return -ENOENT;
 		}
@@ -234,6 +271,10 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 	if (lo->heapblock_size <= 0 || lo->heapblock_size > 256 || lo->cp_size <= 0 ||
 	    lo->cp_size > 4096)
 		return -EINVAL;
+	/* Interpreted frames named only with the whole of their part, in range. */
+	if (lo->ai_code < 0 || lo->sq_buffer < 0 || lo->sq_buffer > 4096 || lo->sq_limit < 0 ||
+	    lo->sq_limit > 4096 || lo->last_sp_offset < -8 || lo->last_sp_offset > -1)
+		lo->ai_code = lo->sq_buffer = lo->sq_limit = lo->last_sp_offset = -1;
 	return 0;
 }
 
@@ -273,6 +314,25 @@ int hotspot__read_heaps(hotspot_read_fn rd, void *ctx, const struct hotspot_layo
 			return -EINVAL;
 		log2 = l;
 	}
+	if (lo->ai_code >= 0) {
+		uint64_t sq, buf;
+		int32_t limit;
+
+		/* The interpreter is generated as the JVM starts, after the code cache. */
+		if (rd_u64(rd, ctx, lo->ai_code, &sq))
+			return -EFAULT;
+		if (!sq)
+			return -EAGAIN;
+		if (rd_u64(rd, ctx, sq + lo->sq_buffer, &buf) ||
+		    rd(ctx, sq + lo->sq_limit, &limit, 4))
+			return -EFAULT;
+		if (!buf || limit <= 0)
+			return -EAGAIN;
+		hp->interp_start = buf;
+		hp->interp_end = buf + limit;
+		/* The Method* is the word below last_sp's (frame_x86.hpp, JDK 8 to 21). */
+		hp->interp_method = (lo->last_sp_offset - 1) * 8;
+	}
 	hp->nr_heaps = len;
 	hp->log2_seg = log2;
 	hp->block_hdr = lo->heapblock_size;
@@ -306,9 +366,8 @@ static int rd_symbol(hotspot_read_fn rd, void *ctx, const struct hotspot_layout 
 	return 0;
 }
 
-/* "pkg.Class.method" of the Method* m. 0 or -EFAULT. */
-static int method_name(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
-		       uint64_t m, char *out, size_t len)
+int hotspot__name_method(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			 uint64_t m, char *out, size_t len)
 {
 	uint64_t cm, cp, holder, ksym, msym;
 	uint16_t idx;
@@ -370,7 +429,7 @@ int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout 
 	/* "nmethod", or "native nmethod" for a native method's wrapper. */
 	if (!strcmp(name, "nmethod") || !strcmp(name, "native nmethod")) {
 		if (!rd_u64(rd, ctx, blob + lo->cm_method, &m) &&
-		    !method_name(rd, ctx, lo, m, out, len) && out[0])
+		    !hotspot__name_method(rd, ctx, lo, m, out, len) && out[0])
 			return 0;
 		snprintf(out, len, "[java nmethod 0x%llx]", (unsigned long long)blob);
 		return 0;
@@ -396,6 +455,7 @@ struct hsproc {
 	uint32_t pid;
 	bool exited;
 	enum hsstate state;
+	bool parsed;			/* lo read (the code cache may still be pending) */
 	const struct hsfile *f;
 	uint64_t syms[HS_NR_SYMS];	/* the variables' addresses in the process */
 	uint64_t last_try;		/* CLOCK_MONOTONIC ns of the last attempt, pending */
@@ -406,9 +466,12 @@ struct hsproc {
 
 struct hsname {
 	uint32_t pid;
-	uint64_t pc;		/* 0: empty slot */
+	uint64_t pc;		/* 0: empty slot; a Method* (interpreted frame) with HS_KEY_METHOD */
 	char *name;
 };
+
+/* Set in a name's key for a Method* (no user address has it). */
+#define HS_KEY_METHOD (1ULL << 62)
 
 #define HS_MAX_NAMES 200000
 /* Attempts on a JVM still starting (its tables or code cache not set up), 50 ms apart. */
@@ -558,7 +621,8 @@ static void attach(struct hotspot *h, struct hsproc *hp)
 		return;
 	hp->last_try = now_ns();
 	hp->tries++;
-	err = hotspot__parse(read_proc, &hp->pid, hp->syms, &hp->lo, &missing);
+	err = hp->parsed ? 0 : hotspot__parse(read_proc, &hp->pid, hp->syms, &hp->lo, &missing);
+	hp->parsed = !err;
 	if (!err)
 		err = hotspot__read_heaps(read_proc, &hp->pid, &hp->lo, &hp->hp);
 	if (err)
@@ -612,7 +676,8 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		return;
 	}
 	if (hp && !hp->exited) {
-		retry(h, hp);
+		/* New mappings of a JVM starting: it may have set up its code cache since. */
+		attach(h, hp);
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -683,7 +748,10 @@ static int names_reserve(struct hotspot *h)
 	return 0;
 }
 
-/* The name of the code cache address pc of pid, read while the process lives; NULL if none. */
+/*
+ * The name of the code cache address pc of pid (or of the Method* pc & ~HS_KEY_METHOD), read
+ * while the process lives; NULL if none.
+ */
 static const char *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
 {
 	struct hsproc *hp;
@@ -694,10 +762,18 @@ static const char *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
 	if (s && s->pc)
 		return s->name;
 	hp = proc_find(h, pid);
-	if (!hp || hp->exited || hp->state != HS_OK || pc < hp->hp.code_start ||
-	    pc >= hp->hp.code_end || h->nr_names >= HS_MAX_NAMES)
+	if (!hp || hp->exited || hp->state != HS_OK || h->nr_names >= HS_MAX_NAMES)
 		return NULL;
-	err = hotspot__name_pc(read_proc, &hp->pid, &hp->lo, &hp->hp, pc, buf, sizeof(buf));
+	if (pc & HS_KEY_METHOD)
+		err = hotspot__name_method(read_proc, &hp->pid, &hp->lo, pc & ~HS_KEY_METHOD, buf,
+					   sizeof(buf));
+	else if (pc >= hp->hp.code_start && pc < hp->hp.code_end)
+		err = hotspot__name_pc(read_proc, &hp->pid, &hp->lo, &hp->hp, pc, buf,
+				       sizeof(buf));
+	else
+		return NULL;
+	if (!err && !buf[0])
+		err = -EINVAL;
 	if (err) {
 		h->read_failed++;
 		return NULL;
@@ -725,6 +801,26 @@ static const char *jit_name(void *ctx, uint32_t pid, uint64_t addr)
 	return h->disp;
 }
 
+/* An interpreted Java frame (bpf/hotspot.h): its Method* named as a compiled one is. */
+static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
+			 struct runtime_sym *ret)
+{
+	struct hotspot *h = ctx;
+	const char *n;
+
+	if (!HOTSPOT_FRAME_IS(frame))
+		return -ENOENT;	/* another runtime's */
+	n = name_of(h, pid, RUNTIME_FRAME_CODE(frame) | HS_KEY_METHOD);
+	memset(ret, 0, sizeof(*ret));
+	ret->name = h->disp;
+	if (n)
+		snprintf(h->disp, sizeof(h->disp), "%s", n);
+	else
+		snprintf(h->disp, sizeof(h->disp), "[java method 0x%llx]",
+			 (unsigned long long)RUNTIME_FRAME_CODE(frame));
+	return FRAME_JIT;
+}
+
 void hotspot__prefetch(struct hotspot *h, uint32_t pid, const uint64_t *ustack, int n)
 {
 	struct hsproc *hp;
@@ -739,7 +835,9 @@ void hotspot__prefetch(struct hotspot *h, uint32_t pid, const uint64_t *ustack, 
 		/* As the symbolizer looks them up: a return address's call instruction. */
 		uint64_t look = i ? ustack[i] - 1 : ustack[i];
 
-		if (look >= hp->hp.code_start && look < hp->hp.code_end)
+		if (HOTSPOT_FRAME_IS(ustack[i]))
+			name_of(h, pid, RUNTIME_FRAME_CODE(ustack[i]) | HS_KEY_METHOD);
+		else if (look >= hp->hp.code_start && look < hp->hp.code_end)
 			name_of(h, pid, look);
 	}
 }
@@ -783,8 +881,10 @@ void hotspot__trim(struct hotspot *h)
 
 void hotspot__use_symbolizer(struct hotspot *h, struct symbolizer *sym)
 {
-	if (h && sym)
+	if (h && sym) {
 		symbolizer__add_jit_hook(sym, jit_name, h);
+		symbolizer__add_runtime_hook(sym, runtime_frame, h);
+	}
 }
 
 struct hotspot *hotspot__new(struct sampler *smp, struct unwinder *uw)

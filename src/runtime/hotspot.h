@@ -35,6 +35,10 @@ enum hotspot_sym {
 	HS_SYM_T_TYPE,
 	HS_SYM_T_SIZE,
 	HS_SYM_T_STRIDE,
+	HS_SYM_INTS,		/* gHotSpotVMIntConstants: VMIntConstantEntry * */
+	HS_SYM_I_NAME,
+	HS_SYM_I_VALUE,
+	HS_SYM_I_STRIDE,
 	HS_NR_SYMS,
 };
 extern const char *const hotspot__sym_names[HS_NR_SYMS];
@@ -58,6 +62,15 @@ struct hotspot_layout {
 	/* Type sizes. */
 	int64_t heapblock_size;		/* sizeof(HeapBlock) */
 	int64_t cp_size;		/* sizeof(ConstantPool): its slots follow */
+	/*
+	 * Optional (-1: absent, interpreted frames are not named): the interpreter's code,
+	 * AbstractInterpreter::_code (StubQueue*: _stub_buffer, _buffer_limit), and the int
+	 * constant frame::interpreter_frame_last_sp_offset (words from rbp; the Method* is the
+	 * word below, frame_x86.hpp).
+	 */
+	int64_t ai_code;
+	int64_t sq_buffer, sq_limit;
+	int64_t last_sp_offset;
 };
 
 /* Reads len bytes at addr of the process (or a test's buffer): 0 or -errno. */
@@ -77,6 +90,10 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
  * out: "pkg.Class.method" for a compiled method, the blob's name for another blob. 0, -ENOENT
  * when pc is in no blob, -EFAULT on a failed read.
  */
+/* "pkg.Class.method" of the Method* m into out (through rd). 0, -EFAULT. */
+int hotspot__name_method(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			 uint64_t m, char *out, size_t len);
+
 int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
 		     const struct hotspot_proc *hp, uint64_t pc, char *out, size_t len);
 

@@ -2,7 +2,8 @@
 /*
  * HotSpot frames, the pure parts: the VMStructs/VMTypes parser and the code cache walk, on a
  * fake JVM built in a buffer with JDK 17's entry layout (VMStructEntry 48 bytes, VMTypeEntry
- * 40) and offsets that are not JDK 17's, so that nothing read can come from a guess.
+ * 40, VMIntConstantEntry 16) and offsets that are not JDK 17's, so that nothing read can come
+ * from a guess.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -18,8 +19,8 @@ struct fake {
 	uint8_t mem[MEMSZ];
 	size_t top;		/* bump allocator */
 	uint64_t syms[HS_NR_SYMS];
-	uint64_t structs, types;
-	size_t nr_structs, nr_types;
+	uint64_t structs, types, ints;
+	size_t nr_structs, nr_types, nr_ints;
 	int reads;
 };
 
@@ -102,6 +103,14 @@ static void type(struct fake *f, const char *name, uint64_t size)
 	put64(f, e + 32, size);
 }
 
+static void int_const(struct fake *f, const char *name, int32_t v)
+{
+	uint64_t e = f->ints + 16 * f->nr_ints++;
+
+	put64(f, e, str(f, name));
+	put32(f, e + 8, v);
+}
+
 /* Offsets of the fake JVM (all unlike JDK 17's). */
 enum {
 	O_HEAP_MEMORY = 16, O_HEAP_SEGMAP = 200, O_HEAP_LOG2 = 400,
@@ -110,12 +119,14 @@ enum {
 	O_BLOB_NAME = 64, O_BLOB_SIZE = 20, O_BLOB_FRAME = 36, O_CM_METHOD = 120,
 	O_M_CONST = 24, O_CM_CONSTANTS = 16, O_CM_NAME = 40, O_CM_SIG = 42,
 	O_CP_HOLDER = 32, O_K_NAME = 48,
+	O_SQ_BUFFER = 40, O_SQ_LIMIT = 52,
 	HB_SIZE = 32, CP_SIZE = 96, LOG2 = 6,
 };
 
 struct jvm {
 	uint64_t heap_low, heap_high, segmap;
 	uint64_t nm_pc, interp_pc, free_pc;
+	uint64_t method, interp_code;
 };
 
 /* Marks the segment map for a block of n segments at segment first (hops of at most 3). */
@@ -130,20 +141,25 @@ static void mark(struct fake *f, uint64_t segmap, size_t first, size_t n)
 	}
 }
 
-static void build(struct fake *f, struct jvm *j, bool with_frame_size, bool ready)
+static void build(struct fake *f, struct jvm *j, bool with_frame_size, bool ready,
+		  bool with_interp)
 {
 	uint64_t vars, cc_heaps, cc_low, cc_high, ga, data, heap, blk, blob, m, cm, cp, k;
+	uint64_t ai_code, sq;
 	size_t i;
 
 	memset(f, 0, sizeof(*f));
 	f->structs = alloc(f, 48 * 64, 8);
 	f->types = alloc(f, 40 * 16, 8);
+	f->ints = alloc(f, 16 * 8, 8);
 	vars = alloc(f, 8 * HS_NR_SYMS, 8);
 	for (i = 0; i < HS_NR_SYMS; i++)
 		f->syms[i] = vars + 8 * i;
 	cc_heaps = alloc(f, 8, 8);
 	cc_low = alloc(f, 8, 8);
 	cc_high = alloc(f, 8, 8);
+	ai_code = alloc(f, 8, 8);
+	sq = alloc(f, 64, 8);
 
 	field(f, "Noise", "_x", 0, 1);
 	field(f, "CodeCache", "_heaps", 1, cc_heaps);
@@ -171,6 +187,14 @@ static void build(struct fake *f, struct jvm *j, bool with_frame_size, bool read
 	field(f, "Klass", "_name", 0, O_K_NAME);
 	field(f, "Symbol", "_length", 0, 2);
 	field(f, "Symbol", "_body", 0, 10);
+	if (with_interp) {
+		field(f, "AbstractInterpreter", "_code", 1, ai_code);
+		field(f, "StubQueue", "_stub_buffer", 0, O_SQ_BUFFER);
+		field(f, "StubQueue", "_buffer_limit", 0, O_SQ_LIMIT);
+		int_const(f, "frame::interpreter_frame_sender_sp_offset", -1);
+		int_const(f, "frame::interpreter_frame_last_sp_offset", -2);
+	}
+	int_const(f, "Noise", 7);
 	field(f, "Noise", "_y", 0, 2);
 	type(f, "Noise", 8);
 	type(f, "HeapBlock", HB_SIZE);
@@ -178,7 +202,11 @@ static void build(struct fake *f, struct jvm *j, bool with_frame_size, bool read
 
 	put64(f, f->syms[HS_SYM_STRUCTS], f->structs);
 	put64(f, f->syms[HS_SYM_TYPES], f->types);
+	put64(f, f->syms[HS_SYM_INTS], f->ints);
 	if (ready) {
+		put64(f, f->syms[HS_SYM_I_NAME], 0);
+		put64(f, f->syms[HS_SYM_I_VALUE], 8);
+		put64(f, f->syms[HS_SYM_I_STRIDE], 16);
 		put64(f, f->syms[HS_SYM_S_TYPE], 0);
 		put64(f, f->syms[HS_SYM_S_FIELD], 8);
 		put64(f, f->syms[HS_SYM_S_STATIC], 24);
@@ -215,6 +243,10 @@ static void build(struct fake *f, struct jvm *j, bool with_frame_size, bool read
 	put32(f, blob + O_BLOB_SIZE, 10 * 64 - HB_SIZE);
 	put64(f, blob + O_BLOB_NAME, str(f, "Interpreter"));
 	j->interp_pc = j->heap_low + 5 * 64 + 3;
+	j->interp_code = blob + 128;
+	put64(f, ai_code, sq);
+	put64(f, sq + O_SQ_BUFFER, j->interp_code);
+	put32(f, sq + O_SQ_LIMIT, 200);
 
 	/* A compiled method: segments 20-39, frame size 6 words. */
 	mark(f, j->segmap, 20, 20);
@@ -228,6 +260,7 @@ static void build(struct fake *f, struct jvm *j, bool with_frame_size, bool read
 	cp = alloc(f, CP_SIZE + 8 * 8, 8);
 	k = alloc(f, 64, 8);
 	put64(f, blob + O_CM_METHOD, m);
+	j->method = m;
 	put64(f, m + O_M_CONST, cm);
 	put64(f, cm + O_CM_CONSTANTS, cp);
 	put(f, cm + O_CM_NAME, &(uint16_t){ 5 }, 2);
@@ -244,7 +277,7 @@ TEST(hotspot_parse_reads_the_layout)
 	struct jvm j;
 	const char *missing = NULL;
 
-	build(&F, &j, true, true);
+	build(&F, &j, true, true, true);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), 0);
 	CHECK_EQ_INT(lo.heap_memory, O_HEAP_MEMORY);
 	CHECK_EQ_INT(lo.heap_segmap, O_HEAP_SEGMAP);
@@ -268,7 +301,7 @@ TEST(hotspot_code_cache_names_blobs)
 	const char *missing = NULL;
 	char out[128];
 
-	build(&F, &j, true, true);
+	build(&F, &j, true, true, true);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), 0);
 	CHECK_EQ_INT(hotspot__read_heaps(rd, &F, &lo, &hp), 0);
 	CHECK_EQ_INT(hp.nr_heaps, 1);
@@ -286,9 +319,32 @@ TEST(hotspot_code_cache_names_blobs)
 	CHECK_EQ_STR(out, "Interpreter");
 	CHECK_EQ_INT(hotspot__name_pc(rd, &F, &lo, &hp, j.free_pc, out, sizeof(out)), -ENOENT);
 	CHECK_EQ_INT(hotspot__name_pc(rd, &F, &lo, &hp, j.heap_high, out, sizeof(out)), -ENOENT);
+	/* The interpreter: its code, the Method* one word below last_sp (-3 words from rbp). */
+	CHECK(hp.interp_start == j.interp_code && hp.interp_end == j.interp_code + 200);
+	CHECK_EQ_INT(hp.interp_method, -24);
+	CHECK_EQ_INT(hotspot__name_method(rd, &F, &lo, j.method, out, sizeof(out)), 0);
+	CHECK_EQ_STR(out, "com.example.Hot.mid");
+	CHECK_EQ_INT(hotspot__name_method(rd, &F, &lo, 0x10, out, sizeof(out)), -EFAULT);
 	/* A name cut at the buffer, NUL-terminated. */
 	CHECK_EQ_INT(hotspot__name_pc(rd, &F, &lo, &hp, j.nm_pc, out, 8), 0);
 	CHECK_EQ_STR(out, "com.exa");
+}
+
+TEST(hotspot_without_the_interpreter_layout_names_compiled_code)
+{
+	struct hotspot_layout lo;
+	struct hotspot_proc hp;
+	struct jvm j;
+	const char *missing = NULL;
+	char out[128];
+
+	build(&F, &j, true, true, false);
+	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), 0);
+	CHECK_EQ_INT(lo.ai_code, -1);
+	CHECK_EQ_INT(hotspot__read_heaps(rd, &F, &lo, &hp), 0);
+	CHECK(!hp.interp_method && !hp.interp_start && !hp.interp_end);
+	CHECK_EQ_INT(hotspot__name_pc(rd, &F, &lo, &hp, j.nm_pc, out, sizeof(out)), 0);
+	CHECK_EQ_STR(out, "com.example.Hot.mid");
 }
 
 TEST(hotspot_parse_waits_for_a_starting_jvm)
@@ -299,12 +355,17 @@ TEST(hotspot_parse_waits_for_a_starting_jvm)
 	const char *missing = NULL;
 
 	/* libjvm mapped, its initializers not run: strides 0. */
-	build(&F, &j, true, false);
+	build(&F, &j, true, false, true);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), -EAGAIN);
 	/* Tables set, the code cache not yet: no heap list. */
-	build(&F, &j, true, true);
+	build(&F, &j, true, true, true);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), 0);
 	put64(&F, lo.cc_heaps, 0);
+	CHECK_EQ_INT(hotspot__read_heaps(rd, &F, &lo, &hp), -EAGAIN);
+	/* The code cache set up, the interpreter not generated yet. */
+	build(&F, &j, true, true, true);
+	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), 0);
+	put64(&F, lo.ai_code, 0);
 	CHECK_EQ_INT(hotspot__read_heaps(rd, &F, &lo, &hp), -EAGAIN);
 }
 
@@ -314,11 +375,11 @@ TEST(hotspot_parse_names_what_is_missing)
 	struct jvm j;
 	const char *missing = NULL;
 
-	build(&F, &j, false, true);
+	build(&F, &j, false, true, true);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), -ENOENT);
 	CHECK(missing && !strcmp(missing, "_frame_size"));
 	/* An unreadable table: -EFAULT, not a crash. */
-	build(&F, &j, true, true);
+	build(&F, &j, true, true, true);
 	put64(&F, F.syms[HS_SYM_STRUCTS], 0x10);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), -EFAULT);
 }
