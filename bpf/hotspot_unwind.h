@@ -19,9 +19,8 @@ struct {
  * The stack bytes of the frame running pc in the code cache, when its blob has a frame size
  * (compiled code, runtime stubs): the CFA is rsp plus that. 0 when the blob keeps a frame
  * pointer (the interpreter, the call stub) or pc is not found in a blob (frame pointers then).
- * A global function: verified once, its result a scalar for the unwinding loop.
  */
-__noinline int hotspot_frame_size(struct uw_state *st, __u64 pc)
+static __always_inline int hotspot_frame_size(struct uw_state *st, __u64 pc)
 {
 	struct hotspot_heap h = {};
 	__u64 idx, block;
@@ -65,8 +64,36 @@ __noinline int hotspot_frame_size(struct uw_state *st, __u64 pc)
 		return 0;
 	if (v[1] <= 0 || v[1] > 8192)
 		return 0;
-	st->hs_frames++;
 	return v[1] * 8;
+}
+
+/*
+ * Steps from the frame running pc in the code cache to its caller when its blob has a frame
+ * size: 1 when done (st->ip 0 and truncated set when a read failed or the frame does not
+ * grow upwards: the loop stops there), 0 to unwind it by frame pointers. A global function:
+ * verified once, out of the unwinding loop's states (inlined there it cost 14k instructions).
+ */
+__noinline int hotspot_step(struct uw_state *st, __u64 pc)
+{
+	__u64 cfa, bp, ra;
+	int fs;
+
+	if (!st || !st->hs.code_end || pc < st->hs.code_start || pc >= st->hs.code_end)
+		return 0;
+	fs = hotspot_frame_size(st, pc);
+	if (fs <= 0)
+		return 0;
+	cfa = st->sp + fs;
+	if (stack_word(st, cfa - 16, &bp) || stack_word(st, cfa - 8, &ra) || cfa <= st->sp) {
+		st->truncated = 1;
+		st->ip = 0;
+		return 1;
+	}
+	st->hs_frames++;
+	st->sp = cfa;
+	st->bp = bp;
+	st->ip = ra;
+	return 1;
 }
 
 #endif

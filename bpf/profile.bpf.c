@@ -782,23 +782,8 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 		break;
 	default:
 		/* A compiled Java frame: its blob's frame size says where its CFA is. */
-		if (st->hs.code_end && pc >= st->hs.code_start && pc < st->hs.code_end) {
-			int fs = hotspot_frame_size(st, pc);
-
-			if (fs > 0 && fs <= 65536) {
-				cfa = st->sp + fs;
-				if (stack_word(st, cfa - 16, &bp))
-					goto truncated;
-				if (stack_word(st, cfa - 8, &ra))
-					goto truncated;
-				if (cfa <= st->sp)
-					goto truncated;
-				st->sp = cfa;
-				st->bp = bp;
-				st->ip = ra;
-				return 0;
-			}
-		}
+		if (hotspot_step(st, pc))
+			return 0;
 		/* No usable CFI here: this frame's caller through frame pointers. */
 		if (!st->bp)
 			return 1;
