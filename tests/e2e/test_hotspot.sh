@@ -35,10 +35,10 @@ java_stats() {
 		END { print c + 0, java + 0 }' "$1"
 }
 
-# check_chain LABEL FILE [MIN]: >= UBAR% of the main thread's Java samples unwound whole,
-# >= BAR% named whole; at least MIN (200) samples.
+# check_chain LABEL FILE [MIN [UBAR BAR]]: >= UBAR% of the main thread's Java samples unwound
+# whole, >= BAR% named whole; at least MIN (200) samples.
 check_chain() {
-	local label=$1 file=$2 min=${3:-200} c java u
+	local label=$1 file=$2 min=${3:-200} UBAR=${4:-$UBAR} BAR=${5:-$BAR} c java u
 	read -r u java < <(java_stats "$file" "$UCHAIN")
 	read -r c java < <(java_stats "$file" "$CHAIN")
 	echo "     $label: of $java samples of main's thread running Java, $u unwound whole, $c named main;mid;hot"
@@ -60,6 +60,14 @@ if need_root "java frames" && need_tool "java frames" java javac; then
 	check "command mode: exit 0" test $? = 0
 	check_chain "command" "$T/cmd.folded"
 	check "command mode: no warning about the JVM" bash -c "! grep -q 'hotspot:' '$T/cmd.err'"
+
+	# A run shorter than a drain (0.6 s of Java): its code cache addresses and Method*s are named
+	# as each new stack with Java frames is announced, not at the next drain, when the JVM is
+	# gone. Measured 96.9-97.2% named alone, 92.7-99.4% beside bench/busy.sh (137-425 samples
+	# there: the JVM's start-up is a larger part of them); 80% asked, of at least 50.
+	"$FLAMED" -F 999 -o "$T/short.folded" -- java -cp "$T/cls" Hot 0.6 >/dev/null 2>>"$T/runs.err"
+	check "shorter than a drain: exit 0" test $? = 0
+	check_chain "shorter than a drain" "$T/short.folded" 50 80 80
 
 	# -p PID: a JVM found running, main long compiled.
 	java -cp "$T/cls" Hot 30 >/dev/null &
