@@ -25,7 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/uio.h>
 #include <bpf/bpf.h>
@@ -497,14 +496,6 @@ static int read_proc(void *ctx, uint64_t addr, void *buf, size_t len)
 	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static struct hsproc *proc_find(struct hotspot *h, uint32_t pid)
 {
 	size_t i;
@@ -619,7 +610,7 @@ static void attach(struct hotspot *h, struct hsproc *hp)
 
 	if (hp->state != HS_PENDING || hp->exited)
 		return;
-	hp->last_try = now_ns();
+	hp->last_try = now_mono_ns();
 	hp->tries++;
 	err = hp->parsed ? 0 : hotspot__parse(read_proc, &hp->pid, hp->syms, &hp->lo, &missing);
 	hp->parsed = !err;
@@ -658,7 +649,7 @@ static void attach(struct hotspot *h, struct hsproc *hp)
 
 static void retry(struct hotspot *h, struct hsproc *hp)
 {
-	if (hp->state == HS_PENDING && now_ns() - hp->last_try >= HS_RETRY_NS)
+	if (hp->state == HS_PENDING && now_mono_ns() - hp->last_try >= HS_RETRY_NS)
 		attach(h, hp);
 }
 
