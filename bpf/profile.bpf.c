@@ -21,6 +21,7 @@
 #include "ruby.h"
 #include "perl.h"
 #include "v8.h"
+#include "hotspot.h"
 
 #define PF_KTHREAD 0x00200000
 #define EEXIST 17
@@ -213,6 +214,8 @@ struct uw_state {
 	struct py_offsets py_off;		/* copies: scalars keep the verifier's states few */
 	struct v8_proc v8;	/* V8 (bpf/v8.h): code_end 0 when the process has none */
 	__u32 v8_frames;	/* JavaScript frames emitted */
+	struct hotspot_proc hs;	/* HotSpot (bpf/hotspot.h): code_end 0 when the process has none */
+	__u32 hs_frames;	/* compiled Java frames unwound by their frame size */
 	__u8 py_buf[128 + 8];	/* one interpreter frame, read at once */
 	/* PHP (bpf/php_unwind.h): as py_next, a zend_execute_data; py_cur when php_active. */
 	__u64 php_next;
@@ -680,6 +683,7 @@ __noinline int table_row(struct unwind_map *m, __u32 v, struct unwind_row *out)
 }
 
 #include "v8_unwind.h"
+#include "hotspot_unwind.h"
 
 /* One frame: record ip, then compute the caller's ip/sp/bp. Returns 1 to stop. */
 static long unwind_step(__u32 i, struct loop_ctx *c)
@@ -723,7 +727,10 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			goto truncated;
 		}
 	}
-	/* ip, or in V8 code the JavaScript function it runs (bpf/v8_unwind.h). */
+	/*
+	 * ip, or in V8 code the JavaScript function it runs, in HotSpot's interpreter the Java
+	 * method (bpf/v8_unwind.h).
+	 */
 	if (!runtime_enter(st, pc))
 		v8_emit(st, ip, pc);
 	if (m && m->row_count && pc - m->bias < 0xffffffffULL) {
@@ -774,6 +781,9 @@ static long unwind_step(__u32 i, struct loop_ctx *c)
 			goto truncated;
 		break;
 	default:
+		/* A compiled Java frame: its blob's frame size says where its CFA is. */
+		if (hotspot_step(st, pc))
+			return 0;
 		/* No usable CFI here: this frame's caller through frame pointers. */
 		if (!st->bp)
 			return 1;
@@ -820,6 +830,7 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	struct loop_ctx c;
 	struct py_proc *py;
 	struct v8_proc *v8;
+	struct hotspot_proc *hs;
 	__u64 ts;
 	long steps;
 
@@ -853,6 +864,11 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 	v8 = bpf_map_lookup_elem(&v8_procs, &tgid);
 	if (v8)
 		c.st->v8 = *v8;
+	c.st->hs_frames = 0;
+	c.st->hs.code_end = 0;
+	hs = bpf_map_lookup_elem(&hotspot_procs, &tgid);
+	if (hs)
+		c.st->hs = *hs;
 	py = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (py) {
 		ts = py_thread_state(py, (__u32)bpf_get_current_pid_tgid());
@@ -894,6 +910,8 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		stat_inc(STAT_PERL_STACKS);
 	if (c.st->v8_frames)
 		stat_inc(STAT_V8_STACKS);
+	if (c.st->hs_frames)
+		stat_inc(STAT_HOTSPOT_STACKS);
 	if (!c.st->hash)
 		c.st->hash = 1;
 	return c.st;
@@ -983,7 +1001,7 @@ static __always_inline __u64 dwarf_user_stack(struct bpf_perf_event_data *ctx, _
 			return 0;
 		}
 		if (!err && (st->py_frames | st->php_frames | st->v8_frames | st->rb_frames |
-			     st->pl_frames) &&
+			     st->pl_frames | st->hs_frames) &&
 		    announce_new_stacks) {
 			struct new_stack *ns = bpf_ringbuf_reserve(&new_stacks, sizeof(*ns), 0);
 

@@ -23,14 +23,14 @@ struct {
 
 /*
  * Emits the frame running ip (pc: the address looked up), whose frame pointer is st->bp: when
- * pc is V8 code (the embedded builtins, or a mapping without unwind table, as JIT code is) and
+ * pc is HotSpot's interpreter, the Java method it runs (bpf/hotspot.h); when pc is V8 code (the embedded builtins, or a mapping without unwind table, as JIT code is) and
  * the frame is a JavaScript one, its function's SharedFunctionInfo; else the native address.
  * A global function that emits in both cases (its result is not branched on): verified once,
  * and the unwinding loop's states do not double.
  */
 __noinline int v8_emit(struct uw_state *st, __u64 ip, __u64 pc)
 {
-	__u64 fp, marker = 0, fn = 0, sfi = 0, p;
+	__u64 fp, marker = 0, fn = 0, sfi = 0, p, method = 0;
 	__u32 n, kind = 0;
 
 	if (!st)
@@ -45,10 +45,16 @@ __noinline int v8_emit(struct uw_state *st, __u64 ip, __u64 pc)
 	else if (st->v8.code_end &&
 		 (pc < st->last.start || pc >= st->last.end || !st->last.row_count))
 		kind = V8_KIND_JIT;	/* st->last: the mapping of pc when there is one */
-	/* A type marker is a Smi (low bit 0): not a JavaScript frame. */
-	if (kind && fp && !stack_word(st, fp + st->v8.fp_marker, &marker) &&
-	    !stack_word(st, fp + st->v8.fp_function, &fn) &&
-	    (marker & V8_HEAP_TAG_MASK) == V8_HEAP_TAG && (fn & V8_HEAP_TAG_MASK) == V8_HEAP_TAG) {
+	if (st->hs.interp_method && pc >= st->hs.interp_start && pc < st->hs.interp_end && fp &&
+	    !stack_word(st, fp + st->hs.interp_method, &method) && method && !(method & 7) &&
+	    !(method >> USER_ADDR_BITS)) {
+		p = RUNTIME_FRAME_T(RUNTIME_TAG_HOTSPOT, method, HOTSPOT_KIND_INTERPRETED);
+		st->hs_frames++;
+	} else if (kind && fp && !stack_word(st, fp + st->v8.fp_marker, &marker) &&
+		   !stack_word(st, fp + st->v8.fp_function, &fn) &&
+		   (marker & V8_HEAP_TAG_MASK) == V8_HEAP_TAG &&
+		   (fn & V8_HEAP_TAG_MASK) == V8_HEAP_TAG) {
+		/* A type marker is a Smi (low bit 0): not a JavaScript frame. */
 		if (bpf_probe_read_user(&sfi, sizeof(sfi),
 					(void *)(fn - V8_HEAP_TAG + st->v8.fn_shared)))
 			stat_inc(STAT_V8_READ);

@@ -843,6 +843,11 @@ int sampler__v8_procs_fd(struct sampler *s)
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.v8_procs) : -1;
 }
 
+int sampler__hotspot_procs_fd(struct sampler *s)
+{
+	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.hotspot_procs) : -1;
+}
+
 int sampler__python_procs_fd(struct sampler *s)
 {
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.py_procs) : -1;

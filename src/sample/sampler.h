@@ -76,6 +76,8 @@ bool sampler__is_target(struct sampler *s, uint32_t tgid);
 int sampler__unwind_procs_fd(struct sampler *s);
 /* The V8 process map (tgid -> struct v8_proc, bpf/v8.h); -1 without DWARF unwinding. */
 int sampler__v8_procs_fd(struct sampler *s);
+/* The HotSpot process map (tgid -> struct hotspot_proc, bpf/hotspot.h); -1 without DWARF. */
+int sampler__hotspot_procs_fd(struct sampler *s);
 /* The CPython process map (tgid -> struct py_proc, bpf/python.h); -1 without DWARF unwinding. */
 int sampler__python_procs_fd(struct sampler *s);
 /* The PHP process map (tgid -> struct php_proc, bpf/php.h); -1 without DWARF unwinding. */

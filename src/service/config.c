@@ -722,6 +722,11 @@ static const struct config_key keys[] = {
 	  .help = "name JavaScript functions of Node.js (V8's own metadata,\n"
 		  "no --perf-basic-prof) among native frames, suffix _[v]\n"
 		  "(default on; needs DWARF unwinding)" },
+	{ .name = "hotspot", .arg = "on|off", .parse = parse_bool, .format = format_bool,
+	  FIELD(hotspot), .modes = BOTH, .expect = "on or off",
+	  .help = "name and unwind compiled Java code of HotSpot JVMs (the\n"
+		  "JVM's own VMStructs, no agent nor flag), suffix _[j]\n"
+		  "(default on; needs DWARF unwinding)" },
 	{ .name = "title", .arg = "TEXT", .parse = parse_str, .format = format_str, FIELD(title),
 	  .runtime = true, .modes = BOTH, .expect = "text of at most 255 bytes",
 	  .help = "SVG title" },
@@ -939,6 +944,7 @@ void config__init(struct config *c)
 	c->ruby = true;
 	c->perl = true;
 	c->v8 = true;
+	c->hotspot = true;
 	/* Half the one-shot's: a daemon meets every binary the host ever runs. */
 	c->symbol_cache_mb = 256;
 	/* perf maps: a big node or JVM map is some 100,000 functions of 100 bytes. */
@@ -1564,6 +1570,7 @@ void config__fill(const struct config *c, unsigned int mode, struct config_opts 
 	so->no_ruby = !c->ruby;
 	so->no_perl = !c->perl;
 	so->no_v8 = !c->v8;
+	so->no_hotspot = !c->hotspot;
 	syo->no_demangle = c->no_demangle;
 	/* A continuous-mode key: one-shot keeps the symbolizer's own default. */
 	syo->cache_mb = mode & CONFIG_CONTINUOUS ? c->symbol_cache_mb : 0;

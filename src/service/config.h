@@ -80,6 +80,7 @@ struct config {
 	bool ruby;		/* Ruby frames (true by default) */
 	bool perl;		/* Perl frames (true by default) */
 	bool v8;		/* JavaScript (V8) frames (true by default) */
+	bool hotspot;		/* Java (HotSpot) code cache frames (true by default) */
 	uint32_t symbol_cache_mb;	/* cap on cached symbol files */
 	uint32_t perfmap_max_entries;	/* JIT functions kept per process's perf map */
 	uint32_t perfmap_max_mb;	/* memory of one process's perf map */

@@ -31,6 +31,7 @@
 #include "runtime/perl.h"
 #include "runtime/python.h"
 #include "runtime/v8.h"
+#include "runtime/hotspot.h"
 #include "base/util.h"
 #include "../../bpf/unwind.h"
 
@@ -53,6 +54,7 @@ struct session {
 	struct ruby *ruby;	/* NULL: Ruby frames off, or no DWARF unwinding */
 	struct perl *perl;	/* NULL: Perl frames off, or no DWARF unwinding */
 	struct v8 *v8;		/* NULL: JavaScript frames off, or no DWARF unwinding */
+	struct hotspot *hotspot; /* NULL: Java frames off, or no DWARF unwinding */
 	struct cgroups *cg;
 	uint32_t *tgids;	/* of o->tids, 0 for a thread gone before the start */
 	uint64_t lost_drain;
@@ -93,6 +95,7 @@ static int on_sample(void *ctx, const struct sample_key *k, uint64_t count, cons
 	ruby__prefetch(s->ruby, k->tgid, u, nu);
 	perl__prefetch(s->perl, k->tgid, u, nu);
 	v8__prefetch(s->v8, k->tgid, u, nu);
+	hotspot__prefetch(s->hotspot, k->tgid, u, nu);
 	if (err == -ENOSPC)
 		s->lost_full += count;
 	else if (err)
@@ -225,6 +228,7 @@ static void on_new_stack(void *ctx, uint32_t tgid, const uint64_t *u, int nu)
 	python__prefetch(s->python, tgid, u, nu);
 	php__prefetch(s->php, tgid, u, nu);
 	v8__prefetch(s->v8, tgid, u, nu);
+	hotspot__prefetch(s->hotspot, tgid, u, nu);
 	ruby__prefetch(s->ruby, tgid, u, nu);
 	perl__prefetch(s->perl, tgid, u, nu);
 }
@@ -317,7 +321,7 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		.offcpu = o->mode != PROFILE_CPU,
 		.offcpu_min_ns = (uint64_t)o->offcpu_min_us * 1000,
 		.offcpu_sample = o->offcpu_sample,
-		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby ||
+		.announce_new_stacks = !o->no_python || !o->no_php || !o->no_v8 || !o->no_ruby || !o->no_hotspot ||
 				       !o->no_perl,
 	};
 	struct session *s = calloc(1, sizeof(*s));
@@ -370,6 +374,13 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		if (!o->no_v8) {
 			s->v8 = v8__new(s->smp, s->unwinder);
 			if (!s->v8) {
+				*err = -ENOMEM;
+				goto cleanup;
+			}
+		}
+		if (!o->no_hotspot) {
+			s->hotspot = hotspot__new(s->smp, s->unwinder);
+			if (!s->hotspot) {
 				*err = -ENOMEM;
 				goto cleanup;
 			}
@@ -492,6 +503,7 @@ void session__use_symbolizer(struct session *s, struct symbolizer *sym)
 	ruby__use_symbolizer(s->ruby, sym);
 	perl__use_symbolizer(s->perl, sym);
 	v8__use_symbolizer(s->v8, sym);
+	hotspot__use_symbolizer(s->hotspot, sym);
 }
 
 void session__warm_symbolizer(struct session *s, struct symbolizer *sym)
@@ -508,6 +520,7 @@ void session__profile_built(struct session *s)
 	ruby__trim(s->ruby);
 	perl__trim(s->perl);
 	v8__trim(s->v8);
+	hotspot__trim(s->hotspot);
 }
 
 struct procs *session__procs(struct session *s)
@@ -541,6 +554,7 @@ void session__free(struct session *s)
 	ruby__free(s->ruby);
 	perl__free(s->perl);
 	v8__free(s->v8);
+	hotspot__free(s->hotspot);
 	unwinder__free(s->unwinder);
 	sampler__free(s->smp);
 	mapmaker__free(s->maker);

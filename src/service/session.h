@@ -50,6 +50,7 @@ struct session_opts {
 	bool no_ruby;		/* no Ruby frames (--ruby off) */
 	bool no_perl;		/* no Perl frames (--perl off) */
 	bool no_v8;		/* no JavaScript frames (--v8 off) */
+	bool no_hotspot;	/* no Java frames (--hotspot off) */
 	const char *const *cgroups;	/* --cgroup arguments (paths or unit names) */
 	int nr_cgroups;
 	int group_by;		/* enum cgpath_group */

@@ -97,6 +97,11 @@ struct symbolizer {
 		void *ctx;
 	} runtimes[SYMBOLIZER_MAX_RUNTIMES];
 	int nr_runtimes;
+	struct {
+		symbolize_jit_fn fn;
+		void *ctx;
+	} jits[SYMBOLIZER_MAX_RUNTIMES];
+	int nr_jits;
 	struct symbolizer_opts opts;
 	struct debuginfo *di;
 	struct ksyms *ksyms;
@@ -665,9 +670,16 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 		 * Anonymous executable memory: JIT code, named by the perf map of the process that
 		 * holds the pid now, if that is the one that took the sample.
 		 */
-		struct perfmap *jm = procs__is_current(s->procs, pid, comm) ? perfmap_of(s, pid)
-									   : NULL;
-		const char *name = jm ? perfmap__find(jm, look) : NULL;
+		bool cur = procs__is_current(s->procs, pid, comm);
+		struct perfmap *jm = NULL;
+		const char *name = NULL;
+
+		/* Runtimes that know their own JIT code first (HotSpot's code cache). */
+		for (i = 0; cur && i < s->nr_jits && !name; i++)
+			name = s->jits[i].fn(s->jits[i].ctx, pid, look);
+		jm = cur && !name ? perfmap_of(s, pid) : NULL;
+		if (jm)
+			name = perfmap__find(jm, look);
 
 		if (name) {
 			s->st.frames_jit++;
@@ -1111,6 +1123,21 @@ int symbolizer__add_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, 
 	s->runtimes[s->nr_runtimes].fn = fn;
 	s->runtimes[s->nr_runtimes].ctx = ctx;
 	s->nr_runtimes++;
+	return 0;
+}
+
+int symbolizer__add_jit_hook(struct symbolizer *s, symbolize_jit_fn fn, void *ctx)
+{
+	int i;
+
+	for (i = 0; i < s->nr_jits; i++)
+		if (s->jits[i].fn == fn && s->jits[i].ctx == ctx)
+			return 0;
+	if (s->nr_jits >= SYMBOLIZER_MAX_RUNTIMES)
+		return -ENOSPC;
+	s->jits[s->nr_jits].fn = fn;
+	s->jits[s->nr_jits].ctx = ctx;
+	s->nr_jits++;
 	return 0;
 }
 

@@ -144,6 +144,15 @@ typedef int (*symbolize_runtime_fn)(void *ctx, uint32_t pid, uint64_t frame, boo
 #define SYMBOLIZER_MAX_RUNTIMES 8
 int symbolizer__add_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, void *ctx);
 
+/*
+ * Names an address of anonymous executable memory (JIT code) of process pid, before its perf
+ * map is asked: a name that lives until the hook's next call, or NULL (not the hook's code).
+ * Registered by runtime modules that find their JIT code themselves (src/runtime/hotspot.c).
+ */
+typedef const char *(*symbolize_jit_fn)(void *ctx, uint32_t pid, uint64_t addr);
+/* Adds a JIT namer (once, as runtime hooks); 0, or -ENOSPC past SYMBOLIZER_MAX_RUNTIMES. */
+int symbolizer__add_jit_hook(struct symbolizer *s, symbolize_jit_fn fn, void *ctx);
+
 /* Demangles C++ and Rust names; returns a malloc'd string or NULL when name is not mangled. */
 char *symbolize__demangle(const char *name);
 /* The same; without C++ parameter lists when params is false. */
