@@ -361,7 +361,7 @@ LINT_TIDY_CONFIG := {}
 LINT_INC := -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc $(PKG_CFLAGS)
 .PHONY: lint lint-analyzer
 
-lint: $(SKELS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
+lint: $(GEN_HDRS) $(patsubst %,$(BUILD)/%.h,$(FUZZ_PB))
 	$(call msg,LAYERS,src)
 	$(Q)bash tests/layers.sh
 	$(call msg,LINT,tests)

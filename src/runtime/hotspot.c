@@ -300,7 +300,7 @@ int hotspot__read_heaps(hotspot_read_fn rd, void *ctx, const struct hotspot_layo
 	for (i = 0; i < len; i++) {
 		struct hotspot_heap *h = &hp->heaps[i];
 
-		if (rd_u64(rd, ctx, data + 8 * i, &heap) || !heap ||
+		if (rd_u64(rd, ctx, data + 8 * (uint64_t)i, &heap) || !heap ||
 		    rd_u64(rd, ctx, heap + lo->heap_memory + lo->vs_low_boundary, (uint64_t *)&h->low) ||
 		    rd_u64(rd, ctx, heap + lo->heap_memory + lo->vs_high_boundary, (uint64_t *)&h->high) ||
 		    rd_u64(rd, ctx, heap + lo->heap_segmap + lo->vs_low, (uint64_t *)&h->segmap) ||
