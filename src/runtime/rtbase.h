@@ -150,6 +150,12 @@ bool rtbase__file_bias(const struct rt_file *f, const struct map_entry *m, uint6
 /* Calls fn for every symbol with a value in the file's .symtab and .dynsym. */
 void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
 			  void *ctx);
+/*
+ * The same in .dynsym alone, for what a library exports: a .symtab (libjvm.so's: 58k symbols)
+ * is not read through.
+ */
+void rtbase__file_dynsyms(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
+			  void *ctx);
 
 /* A symbol a runtime looks for: where its value (and size) go in the runtime's file struct. */
 struct rt_sym {
