@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The scaffolding every language runtime module had a copy of (python, php, ruby, perl, v8):
- * process memory reads, the process table, the name cache and the file cache. Generic over
- * the size of the runtimes' entries, each of which starts with this module's header struct.
+ * The scaffolding every language runtime module had a copy of (python, php, ruby, perl, v8,
+ * hotspot): process memory reads, the process table, the name cache and the file cache.
+ * Generic over the size of the runtimes' entries, each of which starts with this module's
+ * header struct.
  */
 #include <errno.h>
 #include <libelf.h>

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the language runtime modules (python, php, ruby, perl, v8) share, once: reading a
- * profiled process's memory, the table of processes told to BPF, the cache of names keyed by
- * (process, code address), and the files (by identity) whose symbols were read. Each runtime
- * embeds a header struct first in its own entries (struct rt_proc in its process, struct
- * rt_name in its name, struct rt_file in its file) and keeps everything that is its own: the
- * layouts, what is read from a process, the words of its warnings. The tables know only pids,
- * code addresses, file identities and the entry size.
+ * What the language runtime modules (python, php, ruby, perl, v8, hotspot) share, once:
+ * reading a profiled process's memory, the table of processes told to BPF, the cache of names
+ * keyed by (process, code address), and the files (by identity) whose symbols were read. Each
+ * runtime embeds a header struct first in its own entries (struct rt_proc in its process,
+ * struct rt_name in its name, struct rt_file in its file) and keeps everything that is its
+ * own: the layouts, what is read from a process, the words of its warnings. The tables know
+ * only pids, code addresses, file identities and the entry size.
  */
 #ifndef FLAMED_RTBASE_H
 #define FLAMED_RTBASE_H
