@@ -21,15 +21,11 @@
  */
 #include <errno.h>
 #include <gelf.h>
-#include <libelf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-#include <sys/uio.h>
 #include <bpf/bpf.h>
 
-#include "base/elfimage.h"
 #include "base/log.h"
 #include "base/util.h"
 #include "sample/procs.h"
@@ -37,6 +33,7 @@
 #include "unwind/unwinder.h"
 #include "aggregate/profile.h"
 #include "symbolize/symbolize.h"
+#include "runtime/rtbase.h"
 #include "runtime/hotspot.h"
 
 const char *const hotspot__sym_names[HS_NR_SYMS] = {
@@ -439,20 +436,16 @@ int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout 
 
 /* The module. */
 
+/* One libjvm.so (by identity): its variables' vaddrs, read once. */
 struct hsfile {
-	uint32_t maj, min;
-	uint64_t ino;
-	bool ok;
-	uint64_t vaddr[HS_NR_SYMS];
-	uint64_t x_off, x_vaddr;
-	struct hsfile *next;
+	struct rt_file h;
+	uint64_t vaddr[HS_NR_SYMS];	/* 0: not exported */
 };
 
 enum hsstate { HS_PENDING, HS_OK, HS_FAILED };
 
 struct hsproc {
-	uint32_t pid;
-	bool exited;
+	struct rt_proc h;
 	enum hsstate state;
 	bool parsed;			/* lo read (the code cache may still be pending) */
 	const struct hsfile *f;
@@ -463,47 +456,31 @@ struct hsproc {
 	struct hotspot_proc hp;
 };
 
+/* h.addr: the code cache address, or a Method* (interpreted frame) with HS_KEY_METHOD. */
 struct hsname {
-	uint32_t pid;
-	uint64_t pc;		/* 0: empty slot; a Method* (interpreted frame) with HS_KEY_METHOD */
+	struct rt_name h;
 	char *name;
 };
 
 /* Set in a name's key for a Method* (no user address has it). */
 #define HS_KEY_METHOD (1ULL << 62)
 
-#define HS_MAX_NAMES 200000
 /* Attempts on a JVM still starting (its tables or code cache not set up), 50 ms apart. */
 #define HS_MAX_TRIES 200
 #define HS_RETRY_NS 50000000ULL
 
 struct hotspot {
-	int procs_fd;
-	struct hsproc *procs;
-	size_t nr_procs, cap_procs;
-	struct hsname *names;
-	size_t nr_names, cap_names;
-	struct hsfile *files;
+	struct rt_procs procs;	/* struct hsproc */
+	struct rt_names names;	/* struct hsname */
+	struct rt_files files;	/* struct hsfile */
 	uint64_t read_failed;
 	char disp[512];
 };
 
+/* The reader of the parsers above: ctx is the process's pid. */
 static int read_proc(void *ctx, uint64_t addr, void *buf, size_t len)
 {
-	uint32_t pid = *(uint32_t *)ctx;
-	struct iovec local = { buf, len }, remote = { (void *)addr, len };
-
-	return process_vm_readv(pid, &local, 1, &remote, 1, 0) == (ssize_t)len ? 0 : -EFAULT;
-}
-
-static struct hsproc *proc_find(struct hotspot *h, uint32_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < h->nr_procs; i++)
-		if (h->procs[i].pid == pid)
-			return &h->procs[i];
-	return NULL;
+	return rtbase__read_all(*(uint32_t *)ctx, addr, buf, len);
 }
 
 static bool jvm_name(const char *path)
@@ -513,93 +490,34 @@ static bool jvm_name(const char *path)
 	return !strcmp(b ? b + 1 : path, "libjvm.so");
 }
 
-static void file_syms(struct hsfile *f, Elf *elf)
+static void file_sym(void *ctx, const char *name, const GElf_Sym *sym)
 {
-	bool found[HS_NR_SYMS] = { false };
-	Elf_Scn *scn = NULL;
-	size_t nph, i;
+	struct hsfile *f = ctx;
+	size_t i;
 
-	if (!elf_getphdrnum(elf, &nph)) {
-		for (i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (gelf_getphdr(elf, i, &ph) && ph.p_type == PT_LOAD &&
-			    (ph.p_flags & PF_X)) {
-				f->x_off = ph.p_offset;
-				f->x_vaddr = ph.p_vaddr;
-				break;
-			}
-		}
-	}
-	while ((scn = elf_nextscn(elf, scn))) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		size_t k, n;
-
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNSYM)
-			continue;
-		d = elf_getdata(scn, NULL);
-		if (!d || !sh.sh_entsize)
-			continue;
-		n = sh.sh_size / sh.sh_entsize;
-		for (k = 0; k < n; k++) {
-			GElf_Sym sym;
-			const char *name;
-
-			if (!gelf_getsym(d, k, &sym) || !sym.st_value)
-				continue;
-			name = elf_strptr(elf, sh.sh_link, sym.st_name);
-			if (!name || strncmp(name, "gHotSpotVM", 10))
-				continue;
-			for (i = 0; i < HS_NR_SYMS; i++) {
-				if (!found[i] && !strcmp(name, hotspot__sym_names[i])) {
-					f->vaddr[i] = sym.st_value;
-					found[i] = true;
-				}
-			}
-		}
-	}
-	f->ok = true;
+	if (strncmp(name, "gHotSpotVM", 10))
+		return;
+	/* The first of a name wins (no symbol is reported with value 0). */
 	for (i = 0; i < HS_NR_SYMS; i++)
-		if (!found[i])
-			f->ok = false;
+		if (!f->vaddr[i] && !strcmp(name, hotspot__sym_names[i]))
+			f->vaddr[i] = sym->st_value;
 }
 
-static struct hsfile *file_of(struct hotspot *h, uint32_t pid, const struct map_entry *m)
+/* The exported variables: .dynsym alone (a libjvm.so with a .symtab has them there too). */
+static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_entry *m,
+		      uint32_t pid)
 {
-	struct hsfile *f;
-	struct elfimage *im;
-	int fd, err = 0;
+	struct hsfile *f = (struct hsfile *)rf;
+	size_t i;
 
-	for (f = h->files; f; f = f->next)
-		if (f->ino == m->ino && f->maj == m->maj && f->min == m->min)
-			return f;
-	f = calloc(1, sizeof(*f));
-	if (!f)
-		return NULL;
-	f->maj = m->maj;
-	f->min = m->min;
-	f->ino = m->ino;
-	f->next = h->files;
-	h->files = f;
-	fd = procs__open_mapping(pid, true, m);
-	if (fd < 0) {
-		pr_debug("hotspot: cannot open %s: %s", m->path, strerror(-fd));
-		return f;
-	}
-	im = elfimage__open(fd, ELFIMAGE_SYMS, &err);
-	if (!im) {
-		pr_debug("hotspot: cannot read %s: %s", m->path, strerror(-err));
-		close(fd);
-		return f;
-	}
-	file_syms(f, elfimage__elf(im));
-	if (!f->ok)
+	rtbase__file_dynsyms(elf, file_sym, f);
+	f->h.ok = true;
+	for (i = 0; i < HS_NR_SYMS; i++)
+		if (!f->vaddr[i])
+			f->h.ok = false;
+	if (!f->h.ok)
 		pr_warn("hotspot: %s (process %u) does not export gHotSpotVMStructs and its entry "
 			"layout: its Java methods are not named", m->path, pid);
-	elfimage__free(im);
-	close(fd);
-	return f;
 }
 
 /* Reads the JVM's layout and code heaps, and tells BPF, once they are set up. */
@@ -608,17 +526,17 @@ static void attach(struct hotspot *h, struct hsproc *hp)
 	const char *missing = NULL;
 	int err;
 
-	if (hp->state != HS_PENDING || hp->exited)
+	if (hp->state != HS_PENDING || hp->h.exited)
 		return;
 	hp->last_try = now_mono_ns();
 	hp->tries++;
-	err = hp->parsed ? 0 : hotspot__parse(read_proc, &hp->pid, hp->syms, &hp->lo, &missing);
+	err = hp->parsed ? 0 : hotspot__parse(read_proc, &hp->h.pid, hp->syms, &hp->lo, &missing);
 	hp->parsed = !err;
 	if (!err)
-		err = hotspot__read_heaps(read_proc, &hp->pid, &hp->lo, &hp->hp);
+		err = hotspot__read_heaps(read_proc, &hp->h.pid, &hp->lo, &hp->hp);
 	if (err)
-		pr_debug("hotspot: process %u, try %u: %s%s%s", hp->pid, hp->tries, strerror(-err),
-			 missing ? ": no " : "", missing ? missing : "");
+		pr_debug("hotspot: process %u, try %u: %s%s%s", hp->h.pid, hp->tries,
+			 strerror(-err), missing ? ": no " : "", missing ? missing : "");
 	/*
 	 * A JVM starting: its tables or code heaps not set up yet (libjvm mapped, not yet
 	 * initialized, reads as anything): tried again, then judged on its last answer.
@@ -629,20 +547,20 @@ static void attach(struct hotspot *h, struct hsproc *hp)
 	if (err) {
 		if (err == -ENOENT)
 			pr_warn("hotspot: process %u: the JVM's VMStructs have no %s: its Java "
-				"methods are not named, native frames only", hp->pid, missing);
+				"methods are not named, native frames only", hp->h.pid, missing);
 		else
 			pr_warn("hotspot: process %u: cannot read the JVM's VMStructs (%s): its "
-				"Java methods are not named", hp->pid, strerror(-err));
+				"Java methods are not named", hp->h.pid, strerror(-err));
 		hp->state = HS_FAILED;
 		return;
 	}
-	if (bpf_map_update_elem(h->procs_fd, &hp->pid, &hp->hp, BPF_ANY)) {
-		pr_warn("hotspot: cannot add process %u: %s, ignoring", hp->pid, strerror(errno));
+	if (bpf_map_update_elem(h->procs.map_fd, &hp->h.pid, &hp->hp, BPF_ANY)) {
+		pr_warn("hotspot: cannot add process %u: %s, ignoring", hp->h.pid, strerror(errno));
 		hp->state = HS_FAILED;
 		return;
 	}
 	hp->state = HS_OK;
-	pr_debug("hotspot: process %u runs a JVM: %u code heaps in [0x%llx, 0x%llx)", hp->pid,
+	pr_debug("hotspot: process %u runs a JVM: %u code heaps in [0x%llx, 0x%llx)", hp->h.pid,
 		 hp->hp.nr_heaps, (unsigned long long)hp->hp.code_start,
 		 (unsigned long long)hp->hp.code_end);
 }
@@ -656,17 +574,14 @@ static void retry(struct hotspot *h, struct hsproc *hp)
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct hotspot *h = ctx;
-	struct hsproc *hp = proc_find(h, pid);
+	struct hsproc *hp = rtbase__proc_find(&h->procs, pid);
 	size_t i, k;
 
 	if (exited) {
-		if (hp) {
-			hp->exited = true;
-			bpf_map_delete_elem(h->procs_fd, &pid);
-		}
+		rtbase__proc_exited(&h->procs, pid);
 		return;
 	}
-	if (hp && !hp->exited) {
+	if (hp && !hp->h.exited) {
 		/* New mappings of a JVM starting: it may have set up its code cache since. */
 		attach(h, hp);
 		return;
@@ -678,21 +593,13 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 		if (!m->ino || !jvm_name(m->path))
 			continue;
-		f = file_of(h, pid, m);
-		if (!f || !f->ok)
+		f = rtbase__file_of(&h->files, pid, m);
+		if (!f || !f->h.ok || !rtbase__file_bias(&f->h, m, &bias))
 			continue;
-		if (m->pgoff < (f->x_off & ~4095ULL) || m->pgoff > f->x_off + 4096)
-			continue;
-		if (!hp) {
-			if (grow_array((void **)&h->procs, &h->cap_procs, h->nr_procs + 1,
-				       sizeof(*hp)))
-				return;
-			hp = &h->procs[h->nr_procs++];
-		}
-		memset(hp, 0, sizeof(*hp));
-		hp->pid = pid;
+		hp = rtbase__proc_add(&h->procs, pid);
+		if (!hp)
+			return;
 		hp->f = f;
-		bias = m->start - (m->pgoff - f->x_off + f->x_vaddr);
 		for (k = 0; k < HS_NR_SYMS; k++)
 			hp->syms[k] = f->vaddr[k] + bias;
 		attach(h, hp);
@@ -700,43 +607,12 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 	}
 }
 
-static struct hsname *name_slot(struct hotspot *h, uint32_t pid, uint64_t pc)
+static void name_clear(void *ctx, void *entry)
 {
-	size_t j;
+	struct hsname *n = entry;
 
-	if (!h->cap_names)
-		return NULL;
-	j = hash_mix(pc ^ (uint64_t)pid << 48 ^ pid) & (h->cap_names - 1);
-	while (h->names[j].pc) {
-		if (h->names[j].pc == pc && h->names[j].pid == pid)
-			return &h->names[j];
-		j = (j + 1) & (h->cap_names - 1);
-	}
-	return &h->names[j];
-}
-
-static int names_reserve(struct hotspot *h)
-{
-	struct hsname *old = h->names, *s;
-	size_t cap = h->cap_names, i;
-
-	if ((h->nr_names + 1) * 4 < h->cap_names * 3)
-		return 0;
-	h->cap_names = cap ? cap * 2 : 1024;
-	h->names = calloc(h->cap_names, sizeof(*h->names));
-	if (!h->names) {
-		h->names = old;
-		h->cap_names = cap;
-		return -ENOMEM;
-	}
-	for (i = 0; i < cap; i++) {
-		if (!old[i].pc)
-			continue;
-		s = name_slot(h, old[i].pid, old[i].pc);
-		*s = old[i];
-	}
-	free(old);
-	return 0;
+	free(n->name);
+	memset(n, 0, sizeof(*n));
 }
 
 /*
@@ -746,20 +622,20 @@ static int names_reserve(struct hotspot *h)
 static const char *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
 {
 	struct hsproc *hp;
-	struct hsname *s = name_slot(h, pid, pc);
+	struct hsname *s = rtbase__name_find(&h->names, pid, pc), n = { 0 };
 	char buf[512];
 	int err;
 
-	if (s && s->pc)
+	if (s)
 		return s->name;
-	hp = proc_find(h, pid);
-	if (!hp || hp->exited || hp->state != HS_OK || h->nr_names >= HS_MAX_NAMES)
+	hp = rtbase__proc_find(&h->procs, pid);
+	if (!hp || hp->h.exited || hp->state != HS_OK || h->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
 	if (pc & HS_KEY_METHOD)
-		err = hotspot__name_method(read_proc, &hp->pid, &hp->lo, pc & ~HS_KEY_METHOD, buf,
+		err = hotspot__name_method(read_proc, &hp->h.pid, &hp->lo, pc & ~HS_KEY_METHOD, buf,
 					   sizeof(buf));
 	else if (pc >= hp->hp.code_start && pc < hp->hp.code_end)
-		err = hotspot__name_pc(read_proc, &hp->pid, &hp->lo, &hp->hp, pc, buf,
+		err = hotspot__name_pc(read_proc, &hp->h.pid, &hp->lo, &hp->hp, pc, buf,
 				       sizeof(buf));
 	else
 		return NULL;
@@ -769,16 +645,11 @@ static const char *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
 		h->read_failed++;
 		return NULL;
 	}
-	if (names_reserve(h))
+	n.name = strdup(buf);
+	if (!n.name)
 		return NULL;
-	s = name_slot(h, pid, pc);
-	s->name = strdup(buf);
-	if (!s->name)
-		return NULL;
-	s->pid = pid;
-	s->pc = pc;
-	h->nr_names++;
-	return s->name;
+	s = rtbase__name_add(&h->names, pid, pc, &n);
+	return s ? s->name : NULL;
 }
 
 static const char *jit_name(void *ctx, uint32_t pid, uint64_t addr)
@@ -817,7 +688,7 @@ void hotspot__prefetch(struct hotspot *h, uint32_t pid, const uint64_t *ustack, 
 	struct hsproc *hp;
 	int i;
 
-	if (!h || !(hp = proc_find(h, pid)) || hp->exited)
+	if (!h || !(hp = rtbase__proc_find(&h->procs, pid)) || hp->h.exited)
 		return;
 	retry(h, hp);
 	if (hp->state != HS_OK)
@@ -835,39 +706,8 @@ void hotspot__prefetch(struct hotspot *h, uint32_t pid, const uint64_t *ustack, 
 
 void hotspot__trim(struct hotspot *h)
 {
-	struct hsname *old;
-	size_t i, k = 0, cap;
-
-	if (!h)
-		return;
-	for (i = 0; i < h->nr_procs; i++)
-		if (!h->procs[i].exited)
-			h->procs[k++] = h->procs[i];
-	if (k == h->nr_procs)
-		return;
-	h->nr_procs = k;
-	old = h->names;
-	cap = h->cap_names;
-	h->names = calloc(cap ? cap : 1, sizeof(*h->names));
-	if (!h->names) {
-		h->names = old;
-		return;
-	}
-	h->nr_names = 0;
-	for (i = 0; i < cap; i++) {
-		struct hsname *s;
-
-		if (!old[i].pc)
-			continue;
-		if (!proc_find(h, old[i].pid)) {
-			free(old[i].name);
-			continue;
-		}
-		s = name_slot(h, old[i].pid, old[i].pc);
-		*s = old[i];
-		h->nr_names++;
-	}
-	free(old);
+	if (h && rtbase__procs_trim(&h->procs))
+		rtbase__names_trim(&h->names, &h->procs);
 }
 
 void hotspot__use_symbolizer(struct hotspot *h, struct symbolizer *sym)
@@ -888,7 +728,9 @@ struct hotspot *hotspot__new(struct sampler *smp, struct unwinder *uw)
 	h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->procs_fd = fd;
+	rtbase__procs_init(&h->procs, fd, sizeof(struct hsproc));
+	rtbase__names_init(&h->names, sizeof(struct hsname), name_clear, h);
+	h->files = (struct rt_files){ "hotspot", sizeof(struct hsfile), file_scan, NULL, NULL };
 	if (uw && unwinder__add_proc_hook(uw, on_proc, h)) {
 		free(h);
 		return NULL;
@@ -898,21 +740,13 @@ struct hotspot *hotspot__new(struct sampler *smp, struct unwinder *uw)
 
 void hotspot__free(struct hotspot *h)
 {
-	struct hsfile *f, *next;
-	size_t i;
-
 	if (!h)
 		return;
 	if (h->read_failed)
 		pr_info("hotspot: %llu code cache addresses could not be named (freed, moved or "
 			"exited), shown as [unknown]", (unsigned long long)h->read_failed);
-	for (i = 0; i < h->cap_names; i++)
-		free(h->names[i].name);
-	free(h->names);
-	free(h->procs);
-	for (f = h->files; f; f = next) {
-		next = f->next;
-		free(f);
-	}
+	rtbase__names_release(&h->names);
+	rtbase__procs_release(&h->procs);
+	rtbase__files_release(&h->files);
 	free(h);
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The scaffolding every language runtime module had a copy of (python, php, ruby, perl, v8):
- * process memory reads, the process table, the name cache and the file cache. Generic over
- * the size of the runtimes' entries, each of which starts with this module's header struct.
+ * The scaffolding every language runtime module had a copy of (python, php, ruby, perl, v8,
+ * hotspot): process memory reads, the process table, the name cache and the file cache.
+ * Generic over the size of the runtimes' entries, each of which starts with this module's
+ * header struct.
  */
 #include <errno.h>
 #include <libelf.h>
@@ -325,8 +326,9 @@ bool rtbase__file_bias(const struct rt_file *f, const struct map_entry *m, uint6
 	return true;
 }
 
-void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
-			  void *ctx)
+/* fn for every symbol with a value in .dynsym, and in .symtab unless dynsym_only. */
+static void file_symbols(Elf *elf, bool dynsym_only,
+			 void (*fn)(void *ctx, const char *name, const GElf_Sym *sym), void *ctx)
 {
 	Elf_Scn *scn = NULL;
 
@@ -336,7 +338,7 @@ void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, cons
 		size_t k, n;
 
 		if (!gelf_getshdr(scn, &sh) ||
-		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+		    (sh.sh_type != SHT_DYNSYM && (dynsym_only || sh.sh_type != SHT_SYMTAB)))
 			continue;
 		d = elf_getdata(scn, NULL);
 		if (!d || !sh.sh_entsize)
@@ -353,6 +355,18 @@ void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, cons
 				fn(ctx, name, &sym);
 		}
 	}
+}
+
+void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
+			  void *ctx)
+{
+	file_symbols(elf, false, fn, ctx);
+}
+
+void rtbase__file_dynsyms(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
+			  void *ctx)
+{
+	file_symbols(elf, true, fn, ctx);
 }
 
 struct sym_table {

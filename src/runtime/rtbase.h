@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the language runtime modules (python, php, ruby, perl, v8) share, once: reading a
- * profiled process's memory, the table of processes told to BPF, the cache of names keyed by
- * (process, code address), and the files (by identity) whose symbols were read. Each runtime
- * embeds a header struct first in its own entries (struct rt_proc in its process, struct
- * rt_name in its name, struct rt_file in its file) and keeps everything that is its own: the
- * layouts, what is read from a process, the words of its warnings. The tables know only pids,
- * code addresses, file identities and the entry size.
+ * What the language runtime modules (python, php, ruby, perl, v8, hotspot) share, once:
+ * reading a profiled process's memory, the table of processes told to BPF, the cache of names
+ * keyed by (process, code address), and the files (by identity) whose symbols were read. Each
+ * runtime embeds a header struct first in its own entries (struct rt_proc in its process,
+ * struct rt_name in its name, struct rt_file in its file) and keeps everything that is its
+ * own: the layouts, what is read from a process, the words of its warnings. The tables know
+ * only pids, code addresses, file identities and the entry size.
  */
 #ifndef FLAMED_RTBASE_H
 #define FLAMED_RTBASE_H
@@ -149,6 +149,12 @@ void rtbase__files_release(struct rt_files *t);
 bool rtbase__file_bias(const struct rt_file *f, const struct map_entry *m, uint64_t *bias);
 /* Calls fn for every symbol with a value in the file's .symtab and .dynsym. */
 void rtbase__file_symbols(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
+			  void *ctx);
+/*
+ * The same in .dynsym alone, for what a library exports: a .symtab (libjvm.so's: 58k symbols)
+ * is not read through.
+ */
+void rtbase__file_dynsyms(Elf *elf, void (*fn)(void *ctx, const char *name, const GElf_Sym *sym),
 			  void *ctx);
 
 /* A symbol a runtime looks for: where its value (and size) go in the runtime's file struct. */

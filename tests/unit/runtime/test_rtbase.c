@@ -238,18 +238,31 @@ static struct {
 	int scans;
 } scan_ctx;
 
-static void test_sym(void *ctx, const char *name, const GElf_Sym *sym)
-{
-	if (!strcmp(name, "rtbase__read") && sym->st_value)
-		*(bool *)ctx = true;
-}
-
 struct test_file {
 	struct rt_file h;
-	bool found;
+	bool found, dyn_found;		/* rtbase__read seen (in .dynsym) */
+	unsigned int syms, dynsyms;	/* symbols seen (in .dynsym) */
 	char *held;
 	uint64_t read_at, read_size, u64_at;
 };
+
+static void test_sym(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct test_file *f = ctx;
+
+	f->syms++;
+	if (!strcmp(name, "rtbase__read") && sym->st_value)
+		f->found = true;
+}
+
+static void test_dynsym(void *ctx, const char *name, const GElf_Sym *sym)
+{
+	struct test_file *f = ctx;
+
+	f->dynsyms++;
+	if (!strcmp(name, "rtbase__read"))
+		f->dyn_found = true;
+}
 
 static const struct rt_sym test_syms[] = {
 	{ "rtbase__read", offsetof(struct test_file, read_at),
@@ -263,7 +276,8 @@ static void test_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 	struct test_file *f = (struct test_file *)rf;
 
 	scan_ctx.scans++;
-	rtbase__file_symbols(elf, test_sym, &f->found);
+	rtbase__file_symbols(elf, test_sym, f);
+	rtbase__file_dynsyms(elf, test_dynsym, f);
 	rtbase__file_find_symbols(elf, test_syms, ARRAY_SIZE(test_syms), f);
 	f->h.ok = f->found && fd >= 0;
 	f->held = strdup(m->path);
@@ -321,6 +335,9 @@ TEST(rtbase_file_of_reads_a_file_once)
 	CHECK_EQ_STR(f->held, exe);
 	/* The table's symbols, with the size where asked. */
 	CHECK(f->read_at && f->read_size && f->u64_at && f->u64_at != f->read_at);
+	/* .dynsym alone: not this executable's own functions (linked without -rdynamic). */
+	CHECK(!f->dyn_found);
+	CHECK(f->dynsyms < f->syms);
 	/* The executable segment found for the runtime: this mapping is it. */
 	{
 		uint64_t bias;
