@@ -42,7 +42,9 @@ print(f"{prof or 0:.3f} {time.monotonic() - t0:.3f} {load or 0}")
 PY
 }
 
-# Sum of the memlock of flamed's map fds, in KiB, and its RSS in KiB.
+# Sum of the memlock of flamed's map fds, in KiB, its RSS in KiB, and the part of that RSS that
+# is BPF maps mapped into flamed (the unwind rows and their page index): kernel pages that the
+# memlock sum already counts, so the continuous figure takes them once.
 map_kib() {
 	local pid=$1 tot=0 fd m
 	for fd in /proc/"$pid"/fd/*; do
@@ -50,7 +52,9 @@ map_kib() {
 		m=$(awk '/^memlock:/ {print $2}' /proc/"$pid"/fdinfo/"${fd##*/}" 2>/dev/null || echo 0)
 		tot=$((tot + ${m:-0}))
 	done
-	echo "$((tot / 1024)) $(awk '/^VmRSS:/ {print $2}' /proc/"$pid"/status)"
+	echo "$((tot / 1024)) $(awk '/^VmRSS:/ {print $2}' /proc/"$pid"/status)" \
+		"$(awk '/^[0-9a-f]+-/ { m = ($6 == "anon_inode:bpf-map") } m && /^Rss:/ { r += $2 }
+			END { print r + 0 }' /proc/"$pid"/smaps 2>/dev/null || echo 0)"
 }
 
 # CONT_ONLY=1: only the continuous-mode figure (the last section).
@@ -114,7 +118,8 @@ printf "%-12s maps %6d KiB  RSS %6d KiB (medians)\n" \
 fi
 
 # Continuous mode, whole host, 40 s of short processes (the issue's case): the daemon's RSS plus
-# its maps' kernel memory, sampled every second; the peak of the sum and the daemon's VmHWM.
+# its maps' kernel memory, sampled every second, mapped map pages counted once; the peak of the
+# sum and the daemon's VmHWM.
 # CONT_SECS shortens it.
 CONT_SECS=${CONT_SECS:-40}
 echo "== continuous mode, system-wide, ${CONT_SECS} s with short processes (99 Hz, 10 s windows)"
@@ -130,8 +135,8 @@ done) &
 storm=$!
 peak=0 n=0
 while [ $SECONDS -lt $end ]; do
-	read -r m r < <(map_kib $dp)
-	[ $((m + r)) -gt "$peak" ] && peak=$((m + r)) pm=$m pr=$r
+	read -r m r mm < <(map_kib $dp)
+	[ $((m + r - mm)) -gt "$peak" ] && peak=$((m + r - mm)) pm=$m pr=$r pmm=$mm
 	n=$((n + 1))
 	sleep 1
 done
@@ -140,6 +145,6 @@ hwm=$(awk '/^VmHWM:/ {print $2}' /proc/$dp/status)
 kill -TERM $dp
 wait $dp || true
 bg=
-printf "peak of RSS + maps %.1f MiB (RSS %.1f + maps %.1f, of %d samples); VmHWM %.1f MiB\n" \
-	"$(echo "$peak / 1024" | bc -l)" "$(echo "$pr / 1024" | bc -l)" "$(echo "$pm / 1024" | bc -l)" \
-	"$n" "$(echo "$hwm / 1024" | bc -l)"
+printf "peak of RSS + maps %.1f MiB (RSS %.1f, of which %.1f mapped maps, + maps %.1f, of %d samples); VmHWM %.1f MiB\n" \
+	"$(echo "$peak / 1024" | bc -l)" "$(echo "$pr / 1024" | bc -l)" "$(echo "$pmm / 1024" | bc -l)" \
+	"$(echo "$pm / 1024" | bc -l)" "$n" "$(echo "$hwm / 1024" | bc -l)"

@@ -469,13 +469,15 @@ static void log_caches(struct daemon *d)
 
 	symbolizer__stats(d->sym, &ss);
 	procs__stats(session__procs(d->s), &ps);
-	pr_info("caches: %llu symbol files read, %.1f MiB held, %llu evicted; %llu processes, "
+	pr_info("caches: %llu symbol files read, %.1f MiB held, %llu evicted, %llu idle dropped; "
+		"%llu processes, "
 		"%llu mappings known, %llu reaped (exit unseen), %llu stale records; %llu samples "
 		"refused by the stack bound; perf maps %.1f MiB held, %.1f MiB parsed, %llu "
 		"functions dropped by the bounds, %llu reads deferred by the time budget, %.0f ms at "
 		"most in one window",
 		(unsigned long long)ss.files, ss.cache_bytes / 1048576.0,
-		(unsigned long long)ss.cache_evictions, (unsigned long long)ps.processes,
+		(unsigned long long)ss.cache_evictions, (unsigned long long)ss.files_idle,
+		(unsigned long long)ps.processes,
 		(unsigned long long)ps.mappings, (unsigned long long)ps.reaped,
 		(unsigned long long)ps.records_stale,
 		(unsigned long long)stacks__refused(session__stacks(d->s)),

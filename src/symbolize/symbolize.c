@@ -39,6 +39,11 @@
 #define DEFAULT_PERFMAP_READ_MS 200
 /* A map not used for this many profiles (windows) is dropped, to be read again when needed. */
 #define PERFMAP_IDLE_WINDOWS 10
+/*
+ * A symbol file no stack used for this many windows is dropped (the memory cap alone would keep
+ * every one-off compiler and test binary of a busy host until the cap is reached).
+ */
+#define FILE_IDLE_WINDOWS 3
 
 /* A file's symbols, cached by identity; sf == NULL records a file that could not be read. */
 struct filesym {
@@ -47,6 +52,7 @@ struct filesym {
 	char *special;		/* "[vdso]" for mappings without an inode */
 	struct symfile *sf;
 	size_t mem;
+	uint64_t window;	/* the last window whose stacks used it */
 	struct filesym *next;	/* hash chain */
 	struct filesym *newer, *older;	/* LRU list */
 };
@@ -320,6 +326,7 @@ static struct filesym *file_lookup(struct symbolizer *s, uint32_t pid, const str
 			    : (!f->special && f->ino == m->ino && f->maj == m->maj &&
 			       f->min == m->min)) {
 			s->st.cache_hits++;
+			f->window = s->window;
 			lru_unlink(s, f);
 			lru_push(s, f);
 			return f;
@@ -332,6 +339,7 @@ static struct filesym *file_lookup(struct symbolizer *s, uint32_t pid, const str
 	f->maj = m->maj;
 	f->min = m->min;
 	f->ino = m->ino;
+	f->window = s->window;
 	if (special) {
 		f->special = strdup(m->path);
 		if (!f->special) {
@@ -384,6 +392,21 @@ static void grown(struct symbolizer *s, struct filesym *f)
 	s->cache_bytes += mem - f->mem;
 	f->mem = mem;
 	cache_trim(s, f);
+}
+
+/*
+ * Files idle for FILE_IDLE_WINDOWS go, oldest first: the LRU list is in order of use, so the
+ * walk stops at the first file used since. Called between windows, with no name cached.
+ */
+static void drop_idle(struct symbolizer *s)
+{
+	struct filesym *f = s->oldest, *newer;
+
+	for (; f && s->window - f->window > FILE_IDLE_WINDOWS; f = newer) {
+		newer = f->newer;
+		cache_drop(s, f);
+		s->st.files_idle++;
+	}
 }
 
 /* Files that could not be read are tried again in the next window (their process may live). */
@@ -1034,6 +1057,7 @@ int symbolizer__build_profile(struct symbolizer *s, const struct stacks *st, str
 	if (s->addrs.cap)
 		memset(s->addrs.slots, 0, s->addrs.cap * sizeof(*s->addrs.slots));
 	perfmaps_trim(s);
+	drop_idle(s);
 	s->window++;
 	s->pm_budget = (struct perfmap_budget){ .left_ns = s->opts.perfmap_read_ms * 1000000ULL };
 	s->pm_window_ns = 0;

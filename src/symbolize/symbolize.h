@@ -54,6 +54,7 @@ struct symbolizer_stats {
 	uint64_t cache_hits;	/* mapping lookups served by the file cache */
 	uint64_t cache_misses;
 	uint64_t cache_evictions; /* files dropped to stay under the memory cap */
+	uint64_t files_idle;	/* files dropped after FILE_IDLE_WINDOWS windows unused */
 	uint64_t cache_bytes;	/* memory held by cached files now */
 	uint64_t frames;	/* user + kernel frames symbolized (before inline expansion) */
 	uint64_t frames_unknown; /* frames outside any known mapping */

@@ -626,6 +626,65 @@ TEST(symbolizer_skip_lines_same_names_less_memory)
 	procs__free(procs);
 }
 
+/*
+ * Continuous mode: a file no stack used for more than three windows is dropped (the busy host's
+ * one-off binaries), one used in each window stays, and the dropped one is read again when a
+ * stack needs it.
+ */
+TEST(symbolizer_drops_files_idle_for_windows)
+{
+	struct procs *procs = procs__new(false, NULL);
+	struct stacks *both = stacks__new(), *self = stacks__new();
+	struct symbolizer_opts o = { .debuginfod = SYMBOLIZER_DEBUGINFOD_OFF, .skip_lines = true };
+	struct symbolizer_stats ss;
+	struct symbolizer *s = NULL;
+	uint64_t ustack[2], held;
+	int w;
+
+	CHECK(procs && both && self);
+	if (!procs || !both || !self)
+		goto cleanup;
+	procs__scan(procs, getpid());
+	ustack[0] = (uintptr_t)symtest_noinline + 1;
+	ustack[1] = (uintptr_t)fopen + 1;
+	CHECK_EQ_INT(stacks__add(both, getpid(), self_comm(), self_comm(), ustack, 2, NULL, 0, 1), 0);
+	CHECK_EQ_INT(stacks__add(self, getpid(), self_comm(), self_comm(), ustack, 1, NULL, 0, 1), 0);
+	s = symbolizer__new(procs, &o);
+	CHECK(s != NULL);
+	if (!s)
+		goto cleanup;
+	for (w = 0; w < 6; w++) {
+		struct profile *p = profile__new();
+
+		CHECK(p != NULL);
+		if (!p)
+			goto cleanup;
+		CHECK_EQ_INT(symbolizer__build_profile(s, w ? self : both, p), 0);
+		profile__free(p);
+		symbolizer__stats(s, &ss);
+		if (w == 0)
+			held = ss.cache_bytes;
+		/* libc, last used in window 0, stays through windows 1 to 4. */
+		CHECK_EQ_INT(ss.files_idle, w < 5 ? 0 : 1);
+		CHECK_EQ_INT(ss.files, 2);
+	}
+	CHECK(ss.cache_bytes < held);
+	{
+		struct profile *p = profile__new();
+
+		CHECK(p && symbolizer__build_profile(s, both, p) == 0);
+		profile__free(p);
+	}
+	symbolizer__stats(s, &ss);
+	CHECK_EQ_INT(ss.files, 3);	/* libc read again */
+	CHECK_EQ_INT(ss.files_idle, 1);	/* this binary was used in every window */
+cleanup:
+	symbolizer__free(s);
+	stacks__free(both);
+	stacks__free(self);
+	procs__free(procs);
+}
+
 /* A perf map older than its process was left by an earlier process with the same pid. */
 TEST(perfmap_load_checks)
 {
