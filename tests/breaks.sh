@@ -192,6 +192,15 @@ add debuglink-escape src/symbolize/debuginfo.c sed \
 add debuglink-crc-cap src/symbolize/debuginfo.c sed \
 	's/(uint64_t)sb.st_size > ELFIMAGE_FILE_MAX) {/(uint64_t)sb.st_size > ELFIMAGE_FILE_MAX \&\& 0) {/' \
 	"bash tests/e2e/test_hostile_debuglink.sh" "600 MiB candidate: refused before the CRC"
+# The symbol cache's memory cap never applied: every file kept, none evicted.
+add cache-cap-ignored src/symbolize/symbolize.c sed \
+	's/^\twhile (f \&\& s->cache_bytes > s->cache_cap) {$/\twhile (0 \&\& f) {/' \
+	"build/unit-tests symbolizer_lines_and_cache_cap" "symbolizer_lines_and_cache_cap"
+# Symbol files never dropped for idleness: a busy host's one-off binaries held to the cap.
+add idle-files-kept src/symbolize/symbolize.c sed \
+	's/^\tfor (; f \&\& s->window - f->window > FILE_IDLE_WINDOWS; f = newer) {$/\tfor (; 0 \&\& f; f = newer) {/' \
+	"build/unit-tests symbolizer_drops_files_idle_for_windows" \
+	"symbolizer_drops_files_idle_for_windows"
 # The rest is read whole before it runs (one compound command): editing this file during a
 # run cannot change that run.
 {
