@@ -15,7 +15,11 @@
  * bytes) that leads from any address back to its block (CodeHeap::find_block_for): the block's
  * HeapBlock header, then its CodeBlob. A blob named "nmethod" is a compiled method:
  * _method -> Method::_constMethod -> ConstMethod::_constants (ConstantPool, whose Symbol*
- * slots follow it) -> _pool_holder (Klass::_name) and ConstMethod::_name_index. Names are cached
+ * slots follow it) -> _pool_holder (Klass::_name) and ConstMethod::_name_index. Its scopes
+ * (optional VMStructs entries): the PcDesc of the PC (binary search of _scopes_pcs_offset..
+ * _dependencies_offset), its scope's chain in the scopes data (CompressedReadStream: sender
+ * offset, metadata index of the Method*, bci) gives the methods inlined there, root first, and
+ * each bci a line from the ConstMethod's compressed line number table. Names are cached
  * per (process, address looked up), bounded, and dropped once the process exited and a
  * profile used them.
  */
@@ -56,6 +60,9 @@ const char *const hotspot__sym_names[HS_NR_SYMS] = {
 
 #define L(f) offsetof(struct hotspot_layout, f)
 
+/* The optional parts of the layout: what is lost without them. */
+enum { HS_REQUIRED, HS_OPT_INTERP, HS_OPT_SCOPES, HS_OPT_LINES };
+
 /*
  * VMStructs entries used; several with one destination are alternatives (JDK versions).
  * Optional ones (for interpreted frames) are -1 when absent.
@@ -64,7 +71,7 @@ static const struct {
 	const char *type, *field;
 	bool is_static;
 	size_t dest;
-	bool optional;
+	int optional;
 } fields[] = {
 	{ "CodeCache", "_heaps", true, L(cc_heaps) },
 	{ "CodeCache", "_low_bound", true, L(cc_low) },
@@ -91,20 +98,41 @@ static const struct {
 	{ "Klass", "_name", false, L(klass_name) },
 	{ "Symbol", "_length", false, L(sym_length) },
 	{ "Symbol", "_body", false, L(sym_body) },
-	{ "AbstractInterpreter", "_code", true, L(ai_code), true },
-	{ "StubQueue", "_stub_buffer", false, L(sq_buffer), true },
-	{ "StubQueue", "_buffer_limit", false, L(sq_limit), true },
+	{ "AbstractInterpreter", "_code", true, L(ai_code), HS_OPT_INTERP },
+	{ "StubQueue", "_stub_buffer", false, L(sq_buffer), HS_OPT_INTERP },
+	{ "StubQueue", "_buffer_limit", false, L(sq_limit), HS_OPT_INTERP },
+	{ "CodeBlob", "_code_begin", false, L(blob_code_begin), HS_OPT_SCOPES },
+	{ "CompiledMethod", "_scopes_data_begin", false, L(cm_scopes_data), HS_OPT_SCOPES },
+	{ "nmethod", "_metadata_offset", false, L(nm_metadata), HS_OPT_SCOPES },
+	{ "nmethod", "_scopes_pcs_offset", false, L(nm_scopes_pcs), HS_OPT_SCOPES },
+	{ "nmethod", "_dependencies_offset", false, L(nm_deps), HS_OPT_SCOPES },
+	{ "PcDesc", "_pc_offset", false, L(pcd_pc), HS_OPT_SCOPES },
+	{ "PcDesc", "_scope_decode_offset", false, L(pcd_scope), HS_OPT_SCOPES },
+	{ "ConstMethod", "_flags", false, L(cmethod_flags), HS_OPT_LINES },
+	{ "ConstMethod", "_code_size", false, L(cmethod_code_size), HS_OPT_LINES },
+	{ "ConstMethod", "_constMethod_size", false, L(cmethod_size), HS_OPT_LINES },
+	{ "ConstantPool", "_source_file_name_index", false, L(cp_source), HS_OPT_LINES },
 };
 
-/* The int constant giving the interpreter's frame layout (optional). */
-#define HS_LAST_SP "frame::interpreter_frame_last_sp_offset"
+/* The int constants used (optional): the interpreter's frame layout, line tables. */
+static const struct {
+	const char *name;
+	size_t dest;
+	int optional;
+} ints[] = {
+	{ "frame::interpreter_frame_last_sp_offset", L(last_sp_offset), HS_OPT_INTERP },
+	{ "ConstMethod::_has_linenumber_table", L(has_lines_flag), HS_OPT_LINES },
+};
 
 static const struct {
 	const char *type;
 	size_t dest;
+	int optional;
 } types[] = {
 	{ "HeapBlock", L(heapblock_size) },
 	{ "ConstantPool", L(cp_size) },
+	{ "PcDesc", L(pcd_size), HS_OPT_SCOPES },
+	{ "ConstMethod", L(cmethod_hdr), HS_OPT_LINES },
 };
 
 /* Layout fields, in order: a bit each for "found". */
@@ -142,6 +170,21 @@ static int rd_cstr(hotspot_read_fn rd, void *ctx, uint64_t addr, char *buf, size
 	}
 	buf[pos] = 0;
 	return 0;
+}
+
+/* An optional part of the layout lacks an entry: not used. */
+static void part_off(struct hotspot_layout *lo, int part)
+{
+	if (part == HS_OPT_SCOPES)
+		lo->scopes = lo->lines = 0;
+	else if (part == HS_OPT_LINES)
+		lo->lines = 0;
+}
+
+/* Whether a field of len bytes at off is inside a structure of size bytes. */
+static bool in_struct(int64_t off, int64_t len, int64_t size)
+{
+	return off >= 0 && off + len <= size;
 }
 
 int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS],
@@ -234,6 +277,7 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 	for (k = 0, e = v[HS_SYM_INTS]; k < HS_MAX_ENTRIES; k++, e += v[HS_SYM_I_STRIDE]) {
 		uint64_t np;
 		int32_t val;
+		size_t left = 0;
 
 		if (rd(ctx, e, ent, v[HS_SYM_I_STRIDE]))
 			return -EFAULT;
@@ -242,11 +286,18 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 			break;
 		if (rd_cstr(rd, ctx, np, tname, sizeof(tname)))
 			return -EFAULT;
-		if (!strcmp(tname, HS_LAST_SP)) {
-			memcpy(&val, ent + v[HS_SYM_I_VALUE], 4);
-			lo->last_sp_offset = val;
-			break;
+		for (i = 0; i < ARRAY_SIZE(ints); i++) {
+			size_t d = ints[i].dest / sizeof(int64_t);
+
+			if (!found[d] && !strcmp(tname, ints[i].name)) {
+				memcpy(&val, ent + v[HS_SYM_I_VALUE], 4);
+				((int64_t *)lo)[d] = val;
+				found[d] = true;
+			}
+			left += !found[d];
 		}
+		if (!left)
+			break;
 	}
 	for (i = 0; i < ARRAY_SIZE(fields); i++) {
 		if (!found[fields[i].dest / sizeof(int64_t)] && !fields[i].optional) {
@@ -255,11 +306,22 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 		}
 	}
 	for (i = 0; i < ARRAY_SIZE(types); i++) {
-		if (!found[types[i].dest / sizeof(int64_t)]) {
+		if (!found[types[i].dest / sizeof(int64_t)] && !types[i].optional) {
 			*missing = types[i].type;
 			return -ENOENT;
 		}
 	}
+	/* The optional parts: whole, or not used. */
+	lo->scopes = lo->lines = 1;
+	for (i = 0; i < ARRAY_SIZE(fields); i++)
+		if (!found[fields[i].dest / sizeof(int64_t)])
+			part_off(lo, fields[i].optional);
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		if (!found[types[i].dest / sizeof(int64_t)])
+			part_off(lo, types[i].optional);
+	for (i = 0; i < ARRAY_SIZE(ints); i++)
+		if (!found[ints[i].dest / sizeof(int64_t)])
+			part_off(lo, ints[i].optional);
 	/* Offsets within what BPF and the readers below take (u16), sizes sane. */
 	for (i = L(heap_memory) / 8; i <= L(sym_body) / 8; i++)
 		if (((int64_t *)lo)[i] < 0 || ((int64_t *)lo)[i] > 4096)
@@ -271,6 +333,27 @@ int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS
 	if (lo->ai_code < 0 || lo->sq_buffer < 0 || lo->sq_buffer > 4096 || lo->sq_limit < 0 ||
 	    lo->sq_limit > 4096 || lo->last_sp_offset < -8 || lo->last_sp_offset > -1)
 		lo->ai_code = lo->sq_buffer = lo->sq_limit = lo->last_sp_offset = -1;
+	/*
+	 * Scopes and lines only with offsets inside their structures as sized (VMTypes): a
+	 * PcDesc's two ints, an nmethod's (a blob, its header within the blob's size), the
+	 * ConstMethod's u2s and int before its bytecodes.
+	 */
+	if (lo->scopes &&
+	    (!in_struct(lo->blob_code_begin, 8, 4096) || !in_struct(lo->cm_scopes_data, 8, 4096) ||
+	     !in_struct(lo->nm_metadata, 4, 4096) || !in_struct(lo->nm_scopes_pcs, 4, 4096) ||
+	     !in_struct(lo->nm_deps, 4, 4096) || lo->pcd_size <= 0 || lo->pcd_size > 64 ||
+	     !in_struct(lo->pcd_pc, 4, lo->pcd_size) || !in_struct(lo->pcd_scope, 4, lo->pcd_size)))
+		lo->scopes = 0;
+	if (lo->lines &&
+	    (lo->cmethod_hdr <= 0 || lo->cmethod_hdr > 4096 ||
+	     !in_struct(lo->cmethod_flags, 2, lo->cmethod_hdr) ||
+	     !in_struct(lo->cmethod_code_size, 2, lo->cmethod_hdr) ||
+	     !in_struct(lo->cmethod_size, 4, lo->cmethod_hdr) ||
+	     !in_struct(lo->cp_source, 2, lo->cp_size) || lo->has_lines_flag <= 0 ||
+	     lo->has_lines_flag > 0xffff))
+		lo->lines = 0;
+	if (!lo->scopes)
+		lo->lines = 0;	/* a bci comes from a scope */
 	return 0;
 }
 
@@ -385,14 +468,17 @@ int hotspot__name_method(hotspot_read_fn rd, void *ctx, const struct hotspot_lay
 /* Segment map hops followed in user space (the interpreter's blob takes a few dozen). */
 #define HS_MAX_HOPS 4096
 
-int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
-		     const struct hotspot_proc *hp, uint64_t pc, char *out, size_t len)
+/*
+ * The blob holding pc: its address, and in name its name ("" none). 0, -ENOENT when pc is in
+ * no blob, -EFAULT.
+ */
+static int find_blob(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+		     const struct hotspot_proc *hp, uint64_t pc, uint64_t *blob, int32_t *size,
+		     char *name, size_t len)
 {
 	const struct hotspot_heap *h = NULL;
-	uint64_t idx, blob, np, m;
-	int32_t size;
+	uint64_t idx, np;
 	uint8_t b;
-	char name[HS_NAME_MAX];
 	uint32_t i;
 
 	for (i = 0; i < hp->nr_heaps && i < HOTSPOT_MAX_HEAPS; i++)
@@ -414,24 +500,328 @@ int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout 
 	}
 	if (i == HS_MAX_HOPS)
 		return -ENOENT;
-	blob = h->low + (idx << hp->log2_seg) + lo->heapblock_size;
-	if (rd(ctx, blob + lo->blob_size, &size, 4) || rd_u64(rd, ctx, blob + lo->blob_name, &np))
+	*blob = h->low + (idx << hp->log2_seg) + lo->heapblock_size;
+	if (rd(ctx, *blob + lo->blob_size, size, 4) || rd_u64(rd, ctx, *blob + lo->blob_name, &np))
 		return -EFAULT;
-	if (size <= 0 || pc >= blob + (uint64_t)size)
+	if (*size <= 0 || pc >= *blob + (uint64_t)*size)
 		return -ENOENT;
 	name[0] = 0;
-	if (np && rd_cstr(rd, ctx, np, name, sizeof(name)))
+	if (np && rd_cstr(rd, ctx, np, name, len))
 		return -EFAULT;
-	/* "nmethod", or "native nmethod" for a native method's wrapper. */
-	if (!strcmp(name, "nmethod") || !strcmp(name, "native nmethod")) {
+	return 0;
+}
+
+/* "nmethod", or "native nmethod" for a native method's wrapper. */
+static bool is_nmethod(const char *name)
+{
+	return !strcmp(name, "nmethod") || !strcmp(name, "native nmethod");
+}
+
+/* The one frame of a blob: its method's name, or its own. */
+static void name_blob(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+		      uint64_t blob, const char *name, char *out, size_t len)
+{
+	uint64_t m;
+
+	if (is_nmethod(name)) {
 		if (!rd_u64(rd, ctx, blob + lo->cm_method, &m) &&
 		    !hotspot__name_method(rd, ctx, lo, m, out, len) && out[0])
-			return 0;
+			return;
 		snprintf(out, len, "[java nmethod 0x%llx]", (unsigned long long)blob);
-		return 0;
+		return;
 	}
 	snprintf(out, len, "%s", name[0] ? name : "[java code]");
+}
+
+int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+		     const struct hotspot_proc *hp, uint64_t pc, char *out, size_t len)
+{
+	char name[HS_NAME_MAX];
+	uint64_t blob;
+	int32_t size;
+	int err = find_blob(rd, ctx, lo, hp, pc, &blob, &size, name, sizeof(name));
+
+	if (err)
+		return err;
+	name_blob(rd, ctx, lo, blob, name, out, len);
 	return 0;
+}
+
+/* Scope descriptors and line tables. */
+
+/* CompressedStream's UNSIGNED5: 192 low codes end a number, 64 high ones go on (jdk17u). */
+#define U5_L 192
+#define U5_LG_H 6
+#define U5_MAX_BYTES 5
+
+int hotspot__read_u5(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v)
+{
+	uint32_t sum = 0;
+	int i, shift = 0;
+
+	for (i = 0; i < U5_MAX_BYTES; i++) {
+		uint32_t b;
+
+		if (*pos >= len)
+			return -EINVAL;
+		b = buf[(*pos)++];
+		sum += b << shift;
+		if (b < U5_L || i == U5_MAX_BYTES - 1)
+			break;
+		shift += U5_LG_H;
+	}
+	*v = sum;
+	return 0;
+}
+
+int hotspot__scope_decode(const uint8_t *buf, size_t len, uint32_t off, struct hotspot_scope *s)
+{
+	size_t pos = off;
+	uint32_t bci;
+
+	/* sender_decode_offset, method (metadata index), bci + 1 (InvocationEntryBci is -1). */
+	if (hotspot__read_u5(buf, len, &pos, &s->sender) ||
+	    hotspot__read_u5(buf, len, &pos, &s->method) || hotspot__read_u5(buf, len, &pos, &bci))
+		return -EINVAL;
+	s->bci = (int32_t)(bci - 1);
+	return 0;
+}
+
+/* CompressedReadStream::read_signed_int: zigzag over UNSIGNED5. */
+static int read_s5(const uint8_t *buf, size_t len, size_t *pos, int32_t *v)
+{
+	uint32_t u;
+
+	if (hotspot__read_u5(buf, len, pos, &u))
+		return -EINVAL;
+	*v = (int32_t)((u >> 1) ^ -(u & 1));
+	return 0;
+}
+
+uint32_t hotspot__line_of_bci(const uint8_t *buf, size_t len, int32_t bci)
+{
+	int64_t cur_bci = 0, cur_line = 0, best_bci = 0;
+	uint32_t best = 0;
+	size_t pos = 0;
+
+	if (bci == -1)
+		bci = 0;	/* the method's entry (SynchronizationEntryBCI) */
+	if (bci < 0)
+		return 0;
+	/* Each pair takes a byte at least: at most len of them. */
+	while (pos < len) {
+		uint8_t b = buf[pos++];
+
+		if (!b)
+			return best;	/* the terminator */
+		if (b == 0xff) {
+			int32_t db, dl;
+
+			/* An escape: both deltas as signed ints. */
+			if (read_s5(buf, len, &pos, &db) || read_s5(buf, len, &pos, &dl))
+				return 0;
+			cur_bci += db;
+			cur_line += dl;
+		} else {
+			/* Packed: bci delta in the high 5 bits, line delta in the low 3. */
+			cur_bci += b >> 3;
+			cur_line += b & 7;
+		}
+		if (cur_line <= 0 || cur_line > UINT32_MAX)
+			continue;
+		if (cur_bci == bci)
+			return cur_line;
+		if (cur_bci < bci && cur_bci >= best_bci) {
+			best_bci = cur_bci;
+			best = cur_line;
+		}
+	}
+	return 0;	/* no terminator within len */
+}
+
+/* PcDesc probes of a binary search: 2^32 PcDescs at most. */
+#define HS_MAX_PROBES 33
+/* PcDescs stepped back over, at most, for a PC after the last with a scope. */
+#define HS_MAX_BACK 64
+/* PcDesc::upper_offset_limit: the last PcDesc's pc_offset, a sentinel. */
+#define HS_PC_SENTINEL INT32_MAX
+
+int hotspot__find_pcdesc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			 uint64_t pcs, uint32_t n, int32_t pc_offset, uint32_t *scope)
+{
+	uint64_t low = 0, high = n;
+	int32_t at;
+	int i;
+
+	/* The first PcDesc whose _pc_offset is >= pc_offset. */
+	for (i = 0; low < high && i < HS_MAX_PROBES; i++) {
+		uint64_t mid = low + (high - low) / 2;
+
+		if (rd(ctx, pcs + mid * lo->pcd_size + lo->pcd_pc, &at, 4))
+			return -EFAULT;
+		if (at < pc_offset)
+			low = mid + 1;
+		else
+			high = mid;
+	}
+	if (low < high)
+		return -ENOENT;
+	if (low < n) {
+		if (rd(ctx, pcs + low * lo->pcd_size + lo->pcd_pc, &at, 4) ||
+		    rd(ctx, pcs + low * lo->pcd_size + lo->pcd_scope, scope, 4))
+			return -EFAULT;
+		if (at != HS_PC_SENTINEL && at >= pc_offset && *scope)
+			return 0;
+	}
+	/*
+	 * None after with a scope: C2 puts a loop's safepoint polls at its head, the body
+	 * after them, the method's last PcDesc (no scope) at its end. The last PcDesc before
+	 * with a scope then, the loop's own (a guess, as any for a PC between safepoints).
+	 */
+	for (i = 0; low > 0 && i < HS_MAX_BACK; i++) {
+		low--;
+		if (rd(ctx, pcs + low * lo->pcd_size + lo->pcd_pc, &at, 4) ||
+		    rd(ctx, pcs + low * lo->pcd_size + lo->pcd_scope, scope, 4))
+			return -EFAULT;
+		if (at < 0 || at > pc_offset)
+			return -ENOENT;		/* the first's sentinel, or out of order */
+		if (*scope)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+/* The bytes of one scope header read at most: three UNSIGNED5 ints. */
+#define HS_SCOPE_HDR (3 * U5_MAX_BYTES)
+/* A line number table read at most (bytes). */
+#define HS_MAX_LINE_TABLE 8192
+/* An nmethod's PcDescs, at most. */
+#define HS_MAX_PCDESCS (1U << 20)
+
+/* The source file ("Hot.java") of the class of the Method* m into out; "" unknown. */
+static void method_file(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			uint64_t m, char *out, size_t len)
+{
+	uint64_t cm, cp, sym;
+	uint16_t idx;
+	size_t pos = 0;
+
+	out[0] = 0;
+	if (rd_u64(rd, ctx, m + lo->method_const, &cm) || !cm ||
+	    rd_u64(rd, ctx, cm + lo->cmethod_constants, &cp) || !cp ||
+	    rd(ctx, cp + lo->cp_source, &idx, 2) || !idx ||
+	    rd_u64(rd, ctx, cp + lo->cp_size + 8 * (uint64_t)idx, &sym) ||
+	    rd_symbol(rd, ctx, lo, sym & ~1ULL, false, out, len, &pos))
+		out[0] = 0;
+}
+
+/* The line of bci in the Method* m: 0 unknown (no table, a bci out of its code). */
+static uint32_t method_line(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			    uint64_t m, int32_t bci)
+{
+	uint8_t tab[HS_MAX_LINE_TABLE];
+	uint64_t cm, start, end;
+	uint16_t flags, code_size;
+	int32_t words;
+
+	if (rd_u64(rd, ctx, m + lo->method_const, &cm) || !cm ||
+	    rd(ctx, cm + lo->cmethod_flags, &flags, 2) ||
+	    rd(ctx, cm + lo->cmethod_code_size, &code_size, 2) ||
+	    rd(ctx, cm + lo->cmethod_size, &words, 4))
+		return 0;
+	if (!(flags & lo->has_lines_flag) || bci >= code_size || words <= 0)
+		return 0;
+	/* After the bytecodes (a native method has none: never in a scope with a bci). */
+	start = cm + lo->cmethod_hdr + code_size;
+	end = cm + 8 * (uint64_t)words;
+	if (end <= start)
+		return 0;
+	if (end - start > sizeof(tab))
+		end = start + sizeof(tab);
+	if (rd(ctx, start, tab, end - start))
+		return 0;
+	return hotspot__line_of_bci(tab, end - start, bci);
+}
+
+int hotspot__frames_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+		       const struct hotspot_proc *hp, uint64_t pc,
+		       struct hotspot_frame *out, int max)
+{
+	uint64_t blob, code, sdata, root, methods[HOTSPOT_MAX_SCOPES];
+	int32_t bcis[HOTSPOT_MAX_SCOPES], size, md, pcs, deps;
+	uint8_t hdr[HS_SCOPE_HDR];
+	char name[HS_NAME_MAX];
+	uint32_t off, nmd, nscope = 0;
+	uint64_t slen;
+	int err, i;
+
+	if (max < 1)
+		return -EINVAL;
+	err = find_blob(rd, ctx, lo, hp, pc, &blob, &size, name, sizeof(name));
+	if (err)
+		return err;
+	out[0].file[0] = 0;
+	out[0].line = 0;
+	name_blob(rd, ctx, lo, blob, name, out[0].name, sizeof(out[0].name));
+	/* A compiled Java method's scopes (a native method's wrapper has none). */
+	if (!lo->scopes || strcmp(name, "nmethod") ||
+	    rd_u64(rd, ctx, blob + lo->cm_method, &root) ||
+	    rd_u64(rd, ctx, blob + lo->blob_code_begin, &code) ||
+	    rd_u64(rd, ctx, blob + lo->cm_scopes_data, &sdata) ||
+	    rd(ctx, blob + lo->nm_metadata, &md, 4) || rd(ctx, blob + lo->nm_scopes_pcs, &pcs, 4) ||
+	    rd(ctx, blob + lo->nm_deps, &deps, 4))
+		return 1;
+	/*
+	 * The nmethod's parts in order within its blob: metadata (Method*s, from index 1), scopes
+	 * data up to the PcDescs, the PcDescs up to the dependencies.
+	 */
+	if (md <= 0 || md > pcs || pcs >= deps || deps > size || code < blob ||
+	    pc < code || pc - code > INT32_MAX || sdata < blob + md || sdata > blob + pcs ||
+	    (uint64_t)(deps - pcs) / lo->pcd_size > HS_MAX_PCDESCS)
+		return 1;
+	nmd = (sdata - (blob + md)) / 8;
+	slen = blob + pcs - sdata;
+	if (hotspot__find_pcdesc(rd, ctx, lo, blob + pcs, (deps - pcs) / lo->pcd_size,
+				 (int32_t)(pc - code), &off))
+		return 1;
+	/* The chain from the innermost scope out, to the one with no sender. */
+	for (;;) {
+		struct hotspot_scope sc;
+		size_t n;
+
+		if (off >= slen || nscope == HOTSPOT_MAX_SCOPES || (int)nscope == max)
+			return 1;
+		n = MIN(sizeof(hdr), slen - off);
+		if (rd(ctx, sdata + off, hdr, n) || hotspot__scope_decode(hdr, n, 0, &sc) ||
+		    !sc.method || sc.method > nmd ||
+		    rd_u64(rd, ctx, blob + md + 8 * (uint64_t)(sc.method - 1), &methods[nscope]) ||
+		    !methods[nscope])
+			return 1;
+		bcis[nscope++] = sc.bci;
+		if (!sc.sender)
+			break;
+		off = sc.sender;
+	}
+	/* The outermost scope is the nmethod's own method, or the scopes are not its. */
+	if (methods[nscope - 1] != root)
+		return 1;
+	for (i = 0; i < (int)nscope; i++) {
+		struct hotspot_frame *f = &out[i];
+		uint64_t m = methods[nscope - 1 - i];
+
+		f->file[0] = 0;
+		f->line = 0;
+		if (hotspot__name_method(rd, ctx, lo, m, f->name, sizeof(f->name)) || !f->name[0]) {
+			if (i)
+				return 1;	/* out[0] keeps the blob's name */
+			name_blob(rd, ctx, lo, blob, name, f->name, sizeof(f->name));
+		}
+		if (lo->lines) {
+			method_file(rd, ctx, lo, m, f->file, sizeof(f->file));
+			f->line = method_line(rd, ctx, lo, m, bcis[nscope - 1 - i]);
+		}
+	}
+	return nscope;
 }
 
 /* The module. */
@@ -456,11 +846,27 @@ struct hsproc {
 	struct hotspot_proc hp;
 };
 
-/* h.addr: the code cache address, or a Method* (interpreted frame) with HS_KEY_METHOD. */
+/* A frame of a name: its method and the line running there. */
+struct hsframe {
+	const char *func;	/* "pkg.Class.method", or a blob's name */
+	const char *file;	/* "Hot.java"; NULL: unknown */
+	uint32_t line;		/* 0: unknown */
+};
+
+/*
+ * h.addr: the code cache address (a sampled PC, or a return address), or a Method*
+ * (interpreted frame) with HS_KEY_METHOD. Its frames root first, the inlined ones after,
+ * in one allocation with their strings (bytes long).
+ */
 struct hsname {
 	struct rt_name h;
-	char *name;
+	struct hsframe *fr;
+	uint32_t n;
+	size_t bytes;
 };
+
+/* Bytes of names kept before inlined frames are no longer (a name keeps its root frame). */
+#define HS_MAX_NAME_BYTES (64UL << 20)
 
 /* Set in a name's key for a Method* (no user address has it). */
 #define HS_KEY_METHOD (1ULL << 62)
@@ -474,7 +880,8 @@ struct hotspot {
 	struct rt_names names;	/* struct hsname */
 	struct rt_files files;	/* struct hsfile */
 	uint64_t read_failed;
-	char disp[512];
+	size_t name_bytes;	/* held by names */
+	char disp[HOTSPOT_MAX_SCOPES][512];
 };
 
 /* The reader of the parsers above: ctx is the process's pid. */
@@ -609,58 +1016,124 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 
 static void name_clear(void *ctx, void *entry)
 {
+	struct hotspot *h = ctx;
 	struct hsname *n = entry;
 
-	free(n->name);
+	h->name_bytes -= MIN(h->name_bytes, n->bytes);
+	free(n->fr);
 	memset(n, 0, sizeof(*n));
 }
 
-/*
- * The name of the code cache address pc of pid (or of the Method* pc & ~HS_KEY_METHOD), read
- * while the process lives; NULL if none.
- */
-static const char *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
+/* The n frames of f (their strings copied) into one allocation in nm. 0, -ENOMEM. */
+static int name_fill(struct hsname *nm, const struct hotspot_frame *f, int n)
 {
+	size_t bytes = n * sizeof(struct hsframe);
+	char *p;
+	int i;
+
+	for (i = 0; i < n; i++)
+		bytes += strlen(f[i].name) + 1 + (f[i].file[0] ? strlen(f[i].file) + 1 : 0);
+	nm->fr = malloc(bytes);
+	if (!nm->fr)
+		return -ENOMEM;
+	p = (char *)(nm->fr + n);
+	for (i = 0; i < n; i++) {
+		size_t l = strlen(f[i].name) + 1;
+
+		memcpy(p, f[i].name, l);
+		nm->fr[i].func = p;
+		p += l;
+		nm->fr[i].file = NULL;
+		if (f[i].file[0]) {
+			l = strlen(f[i].file) + 1;
+			memcpy(p, f[i].file, l);
+			nm->fr[i].file = p;
+			p += l;
+		}
+		nm->fr[i].line = f[i].line;
+	}
+	nm->n = n;
+	nm->bytes = bytes;
+	return 0;
+}
+
+/*
+ * The frames of the code cache address pc of pid (a sampled PC or a return address), or of
+ * the Method* pc & ~HS_KEY_METHOD, read while the process lives; NULL if none.
+ */
+static const struct hsname *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
+{
+	struct hotspot_frame fr[HOTSPOT_MAX_SCOPES];
 	struct hsproc *hp;
 	struct hsname *s = rtbase__name_find(&h->names, pid, pc), n = { 0 };
-	char buf[512];
-	int err;
+	int nr;
 
 	if (s)
-		return s->name;
+		return s;
 	hp = rtbase__proc_find(&h->procs, pid);
 	if (!hp || hp->h.exited || hp->state != HS_OK || h->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
-	if (pc & HS_KEY_METHOD)
-		err = hotspot__name_method(read_proc, &hp->h.pid, &hp->lo, pc & ~HS_KEY_METHOD, buf,
-					   sizeof(buf));
-	else if (pc >= hp->hp.code_start && pc < hp->hp.code_end)
-		err = hotspot__name_pc(read_proc, &hp->h.pid, &hp->lo, &hp->hp, pc, buf,
-				       sizeof(buf));
-	else
+	fr[0].file[0] = 0;
+	fr[0].line = 0;
+	if (pc & HS_KEY_METHOD) {
+		uint64_t m = pc & ~HS_KEY_METHOD;
+
+		nr = hotspot__name_method(read_proc, &hp->h.pid, &hp->lo, m, fr[0].name,
+					  sizeof(fr[0].name));
+		nr = nr ? nr : 1;
+	} else if (pc >= hp->hp.code_start && pc < hp->hp.code_end) {
+		nr = hotspot__frames_pc(read_proc, &hp->h.pid, &hp->lo, &hp->hp, pc, fr,
+					ARRAY_SIZE(fr));
+	} else {
 		return NULL;
-	if (!err && !buf[0])
-		err = -EINVAL;
-	if (err) {
+	}
+	if (nr > 0 && !fr[0].name[0])
+		nr = -EINVAL;
+	if (nr <= 0) {
 		h->read_failed++;
 		return NULL;
 	}
-	n.name = strdup(buf);
-	if (!n.name)
+	/* Past the bytes budget: the compiled method alone, as without scopes. */
+	if (h->name_bytes >= HS_MAX_NAME_BYTES)
+		nr = 1;
+	if (name_fill(&n, fr, nr))
 		return NULL;
-	s = rtbase__name_add(&h->names, pid, pc, &n);
-	return s ? s->name : NULL;
+	h->name_bytes += n.bytes;
+	return rtbase__name_add(&h->names, pid, pc, &n);
 }
 
-static const char *jit_name(void *ctx, uint32_t pid, uint64_t addr)
+/* Frame i of n into ret, its display (with its line when lines) in h->disp[i]. */
+static void frame_sym(struct hotspot *h, const struct hsframe *f, int i, bool lines,
+		      struct runtime_sym *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->name = h->disp[i];
+	ret->func = f->func;
+	ret->file = f->file;
+	ret->line = f->file ? f->line : 0;
+	ret->inlined = i > 0;
+	if (lines && f->file && f->line)
+		snprintf(h->disp[i], sizeof(h->disp[i]), "%s (%s:%u)", f->func, f->file, f->line);
+	else
+		snprintf(h->disp[i], sizeof(h->disp[i]), "%s", f->func);
+}
+
+/*
+ * The frames of a code cache address (addr: a sampled PC, or a return address's call),
+ * root first: the compiled method, the methods inlined into it there (_[i]).
+ */
+static int jit_frames(void *ctx, uint32_t pid, uint64_t addr, bool leaf, bool lines,
+		      struct runtime_sym *ret, int max)
 {
 	struct hotspot *h = ctx;
-	const char *n = name_of(h, pid, addr);
+	const struct hsname *n = name_of(h, pid, leaf ? addr : addr + 1);
+	int i;
 
 	if (!n)
-		return NULL;
-	snprintf(h->disp, sizeof(h->disp), "%s", n);
-	return h->disp;
+		return 0;
+	for (i = 0; i < (int)n->n && i < max && i < HOTSPOT_MAX_SCOPES; i++)
+		frame_sym(h, &n->fr[i], i, lines, &ret[i]);
+	return i;
 }
 
 /* An interpreted Java frame (bpf/hotspot.h): its Method* named as a compiled one is. */
@@ -668,18 +1141,19 @@ static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 			 struct runtime_sym *ret)
 {
 	struct hotspot *h = ctx;
-	const char *n;
+	const struct hsname *n;
 
 	if (!HOTSPOT_FRAME_IS(frame))
 		return -ENOENT;	/* another runtime's */
 	n = name_of(h, pid, RUNTIME_FRAME_CODE(frame) | HS_KEY_METHOD);
+	if (n) {
+		frame_sym(h, &n->fr[0], 0, lines, ret);
+		return FRAME_JIT;
+	}
 	memset(ret, 0, sizeof(*ret));
-	ret->name = h->disp;
-	if (n)
-		snprintf(h->disp, sizeof(h->disp), "%s", n);
-	else
-		snprintf(h->disp, sizeof(h->disp), "[java method 0x%llx]",
-			 (unsigned long long)RUNTIME_FRAME_CODE(frame));
+	ret->name = h->disp[0];
+	snprintf(h->disp[0], sizeof(h->disp[0]), "[java method 0x%llx]",
+		 (unsigned long long)RUNTIME_FRAME_CODE(frame));
 	return FRAME_JIT;
 }
 
@@ -694,13 +1168,11 @@ void hotspot__prefetch(struct hotspot *h, uint32_t pid, const uint64_t *ustack, 
 	if (hp->state != HS_OK)
 		return;
 	for (i = 0; i < n; i++) {
-		/* As the symbolizer looks them up: a return address's call instruction. */
-		uint64_t look = i ? ustack[i] - 1 : ustack[i];
-
+		/* As the symbolizer looks them up: the leaf's PC, the others' return addresses. */
 		if (HOTSPOT_FRAME_IS(ustack[i]))
 			name_of(h, pid, RUNTIME_FRAME_CODE(ustack[i]) | HS_KEY_METHOD);
-		else if (look >= hp->hp.code_start && look < hp->hp.code_end)
-			name_of(h, pid, look);
+		else if (ustack[i] >= hp->hp.code_start && ustack[i] < hp->hp.code_end)
+			name_of(h, pid, ustack[i]);
 	}
 }
 
@@ -713,7 +1185,7 @@ void hotspot__trim(struct hotspot *h)
 void hotspot__use_symbolizer(struct hotspot *h, struct symbolizer *sym)
 {
 	if (h && sym) {
-		symbolizer__add_jit_hook(sym, jit_name, h);
+		symbolizer__add_jit_hook(sym, jit_frames, h);
 		symbolizer__add_runtime_hook(sym, runtime_frame, h);
 	}
 }

@@ -71,6 +71,26 @@ struct hotspot_layout {
 	int64_t ai_code;
 	int64_t sq_buffer, sq_limit;
 	int64_t last_sp_offset;
+	/*
+	 * Optional, scope descriptors (scopes 0 when any is absent: a compiled frame is its
+	 * nmethod's method alone): CodeBlob::_code_begin (address), CompiledMethod::
+	 * _scopes_data_begin (address), nmethod::_metadata_offset, _scopes_pcs_offset,
+	 * _dependencies_offset (int, from the nmethod), PcDesc::_pc_offset (from _code_begin),
+	 * _scope_decode_offset (int), sizeof(PcDesc).
+	 */
+	int64_t blob_code_begin, cm_scopes_data;
+	int64_t nm_metadata, nm_scopes_pcs, nm_deps;
+	int64_t pcd_pc, pcd_scope, pcd_size;
+	/*
+	 * Optional, line numbers (lines 0 when any is absent): ConstMethod::_flags (u2),
+	 * _code_size (u2), _constMethod_size (int, words), sizeof(ConstMethod) (the bytecodes
+	 * follow it, then the compressed line number table), the int constant
+	 * ConstMethod::_has_linenumber_table; ConstantPool::_source_file_name_index (u2).
+	 */
+	int64_t cmethod_flags, cmethod_code_size, cmethod_size, cmethod_hdr;
+	int64_t has_lines_flag;
+	int64_t cp_source;
+	int64_t scopes, lines;		/* 1: the parts above are whole and in range */
 };
 
 /* Reads len bytes at addr of the process (or a test's buffer): 0 or -errno. */
@@ -85,17 +105,73 @@ typedef int (*hotspot_read_fn)(void *ctx, uint64_t addr, void *buf, size_t len);
 int hotspot__parse(hotspot_read_fn rd, void *ctx, const uint64_t syms[HS_NR_SYMS],
 		   struct hotspot_layout *lo, const char **missing);
 
+/* "pkg.Class.method" of the Method* m into out (through rd). 0, -EFAULT. */
+int hotspot__name_method(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			 uint64_t m, char *out, size_t len);
+
 /*
  * Names the code cache address pc (through rd, with the layout lo and the heaps of hp) into
  * out: "pkg.Class.method" for a compiled method, the blob's name for another blob. 0, -ENOENT
  * when pc is in no blob, -EFAULT on a failed read.
  */
-/* "pkg.Class.method" of the Method* m into out (through rd). 0, -EFAULT. */
-int hotspot__name_method(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
-			 uint64_t m, char *out, size_t len);
-
 int hotspot__name_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
 		     const struct hotspot_proc *hp, uint64_t pc, char *out, size_t len);
+
+/* Scopes of one compiled PC decoded at most (C2's MaxInlineLevel is 15 in JDK 17). */
+#define HOTSPOT_MAX_SCOPES 16
+
+/* One frame of a compiled PC: its method (or blob), source file and line. */
+struct hotspot_frame {
+	char name[256];		/* "pkg.Class.method", or a blob's name */
+	char file[128];		/* "Hot.java"; "" unknown */
+	uint32_t line;		/* 0: unknown */
+};
+
+/*
+ * The frames of the code cache address pc, root first: a compiled method's, then the methods
+ * inlined into it at pc from its scope descriptors, innermost last, each with its line; one
+ * frame (hotspot__name_pc's name) when the nmethod has no scope there or anything in it reads
+ * wrong. pc is a sampled PC or a return address: its PcDesc the first at or after it (a
+ * return address's is the call's, at it exactly; a leaf's the next safepoint or call, as
+ * async-profiler does; the last before it when none after has a scope). The number of
+ * frames (>= 1), -ENOENT when pc is in no blob, -EFAULT on a failed read.
+ */
+int hotspot__frames_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+		       const struct hotspot_proc *hp, uint64_t pc,
+		       struct hotspot_frame *out, int max);
+
+/*
+ * JDK 17's CompressedReadStream::read_int (UNSIGNED5 of Pack200: a byte below 192 ends a
+ * number, at most five bytes) at *pos of buf: 0 and *pos past it, -EINVAL past len.
+ */
+int hotspot__read_u5(const uint8_t *buf, size_t len, size_t *pos, uint32_t *v);
+
+/* A scope descriptor's header (ScopeDesc::decode_body). */
+struct hotspot_scope {
+	uint32_t sender;	/* the caller's scope's decode offset; 0: none (the outermost) */
+	uint32_t method;	/* index into the nmethod's metadata, from 1 */
+	int32_t bci;		/* -1: InvocationEntryBci */
+};
+
+/* The header of the scope at off of the scopes data buf (len bytes). 0, -EINVAL. */
+int hotspot__scope_decode(const uint8_t *buf, size_t len, uint32_t off,
+			  struct hotspot_scope *s);
+
+/*
+ * The line of bci (-1: the method's entry, as 0) in a compressed line number table (buf, len
+ * bytes; CompressedLineNumberReadStream): the line of bci's own pair, else of the pair with
+ * the largest bci below it. 0 when none, or when the table is cut or runs past len.
+ */
+uint32_t hotspot__line_of_bci(const uint8_t *buf, size_t len, int32_t bci);
+
+/*
+ * The scope decode offset of the PcDesc for pc_offset in an nmethod's PcDescs (n of them at
+ * pcs, stride bytes apart, sorted by _pc_offset, read through rd): the first whose
+ * _pc_offset is at or after pc_offset (the exact one of a return address); when that one has
+ * no scope (the end's), the last before it with one. 0 and *scope, or -ENOENT, -EFAULT.
+ */
+int hotspot__find_pcdesc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			 uint64_t pcs, uint32_t n, int32_t pc_offset, uint32_t *scope);
 
 /*
  * The heaps of the process (through rd) into hp. 0; -EAGAIN when the code cache is not set up

@@ -694,13 +694,34 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 		 * holds the pid now, if that is the one that took the sample.
 		 */
 		bool cur = procs__is_current(s->procs, pid, comm);
+		struct runtime_sym js[MAX_INLINE + 1];
 		struct perfmap *jm = NULL;
 		const char *name = NULL;
+		int nj = 0;
 
 		/* Runtimes that know their own JIT code first (HotSpot's code cache). */
-		for (i = 0; cur && i < s->nr_jits && !name; i++)
-			name = s->jits[i].fn(s->jits[i].ctx, pid, look);
-		jm = cur && !name ? perfmap_of(s, pid) : NULL;
+		for (i = 0; cur && i < s->nr_jits && nj <= 0; i++)
+			nj = s->jits[i].fn(s->jits[i].ctx, pid, look, leaf, s->opts.lines, js,
+					   ARRAY_SIZE(js));
+		if (nj > 0) {
+			s->st.frames_jit++;
+			for (i = 0; i < nj; i++) {
+				fr.kind = js[i].inlined ? FRAME_INLINE : FRAME_JIT;
+				fr.name = profile__intern_str(p, js[i].name);
+				/* pprof gets the function, its file and line whatever the name says. */
+				fr.func = js[i].func ? profile__intern_str(p, js[i].func) : 0;
+				fr.file = js[i].file ? profile__intern_str(p, js[i].file) : 0;
+				fr.line = fr.file ? js[i].line : 0;
+				if (!fr.name || (js[i].func && !fr.func) || (js[i].file && !fr.file))
+					return -ENOMEM;
+				s->st.frames_inline += js[i].inlined;
+				n = push_frame(s, p, &fr, out, n, max);
+				if (n < 0)
+					return n;
+			}
+			return n;
+		}
+		jm = cur ? perfmap_of(s, pid) : NULL;
 		if (jm)
 			name = perfmap__find(jm, look);
 

@@ -127,6 +127,7 @@ struct runtime_sym {
 	const char *file;	/* its source file as the runtime has it; NULL: unknown */
 	uint32_t line;		/* the line running, 0: unknown */
 	uint32_t start_line;	/* the function's first line, 0: unknown */
+	bool inlined;		/* a JIT's frame inlined into the one before it (_[i]) */
 };
 
 /*
@@ -147,10 +148,14 @@ int symbolizer__add_runtime_hook(struct symbolizer *s, symbolize_runtime_fn fn, 
 
 /*
  * Names an address of anonymous executable memory (JIT code) of process pid, before its perf
- * map is asked: a name that lives until the hook's next call, or NULL (not the hook's code).
- * Registered by runtime modules that find their JIT code themselves (src/runtime/hotspot.c).
+ * map is asked: addr is the leaf's PC, or (leaf false) the call before a return address. Its
+ * frames into ret (at most max), root first: the compiled function, then the calls inlined
+ * into it there (inlined set), each named with its line when lines is set; strings live until
+ * the hook's next call. The number of frames, 0 when addr is not the hook's code. Registered
+ * by runtime modules that find their JIT code themselves (src/runtime/hotspot.c).
  */
-typedef const char *(*symbolize_jit_fn)(void *ctx, uint32_t pid, uint64_t addr);
+typedef int (*symbolize_jit_fn)(void *ctx, uint32_t pid, uint64_t addr, bool leaf, bool lines,
+				struct runtime_sym *ret, int max);
 /* Adds a JIT namer (once, as runtime hooks); 0, or -ENOSPC past SYMBOLIZER_MAX_RUNTIMES. */
 int symbolizer__add_jit_hook(struct symbolizer *s, symbolize_jit_fn fn, void *ctx);
 

@@ -10,9 +10,11 @@
 . "$(dirname "$0")/lib.sh"
 
 SRC="$ROOT/tests/workloads/Hot.java"
-CHAIN='Hot[.]main_[[]j[]];Hot[.]mid_[[]j[]];Hot[.]hot_[[]j[]]'
+# hot's helper mix: inlined into compiled hot (_[i]), a frame of its own interpreted (_[j]).
+MIX='(;Hot[.]mix_[[][ij][]])?'
+CHAIN="Hot[.]main_[[]j[]];Hot[.]mid_[[]j[]];Hot[.]hot_[[]j[]]$MIX"
 # A frame whose Method* could not be read shows as the interpreter's blob.
-UCHAIN='(Hot[.]main|Interpreter)_[[]j[]];Hot[.]mid_[[]j[]];Hot[.]hot_[[]j[]]'
+UCHAIN="(Hot[.]main|Interpreter)_[[]j[]];Hot[.]mid_[[]j[]];Hot[.]hot_[[]j[]]$MIX"
 # Shares of the main thread's Java samples (under jni_CallStaticVoidMethod), measured in five
 # 5 s runs alone and five beside two CPU hogs (bench/busy.sh) on a busy 2-CPU machine (command
 # mode, as below): unwound whole (UCHAIN) and named whole (CHAIN) 98.7-99.3% alone,
@@ -78,6 +80,45 @@ if need_root "java frames" && need_tool "java frames" java javac; then
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	check_chain "-p PID" "$T/pid.folded" 200
+
+	# --lines, compiled steady state: each compiled frame's line from its scope's bci and
+	# its method's line table, mix an inline frame (_[i]) of hot at the line that calls it.
+	# The lines are the source's: hot's loop, its call of mix, mix's loop (one line).
+	java -cp "$T/cls" Hot 30 >/dev/null &
+	pid=$!
+	wait_until 60 ticks_at_least "$pid" 200
+	"$FLAMED" -F 499 -d 3 --lines -p "$pid" -o "$T/lines.folded" 2>>"$T/runs.err"
+	check "--lines -p PID: exit 0" test $? = 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	loop=$(grep -n 'for (int i = 0; i < 40; i++)' "$SRC" | cut -d: -f1)
+	call=$(grep -n 'h = mix(h);' "$SRC" | cut -d: -f1)
+	mixl=$(grep -n '^		do h = ' "$SRC" | cut -d: -f1)
+	# "hot inl ok loop": samples in compiled hot (its frame the last but an inlined one),
+	# those with mix inlined, those whose lines are hot's loop (loop..call) and mix's line.
+	read -r hot inl ok inloop < <(awk -v loop="$loop" -v call="$call" -v mixl="$mixl" '
+		{ n = $NF; s = substr($0, 1, length($0) - length(n) - 1); gsub(/;[^;]*_\[k\]/, "", s) }
+		s ~ /;Hot[.]hot \(Hot[.]java:[0-9]+\)_\[j\](;Hot[.]mix [^;]*_\[i\])?$/ {
+			hot += n
+			h = s; sub(/.*;Hot[.]hot \(Hot[.]java:/, "", h); hl = h + 0
+			if (hl >= loop && hl <= call)
+				inloop += n
+			if (s ~ /;Hot[.]mix [^;]*_\[i\]$/) {
+				inl += n
+				if (hl == call && s ~ ("Hot[.]mix \\(Hot[.]java:" mixl "\\)_\\[i\\]$"))
+					ok += n
+			}
+		}
+		END { print hot + 0, inl + 0, ok + 0, inloop + 0 }' "$T/lines.folded")
+	echo "     --lines: of $hot samples in compiled Hot.hot, $inloop at a line of its loop ($loop-$call), $inl with Hot.mix inlined, $ok of them at Hot.java:$call;Hot.java:$mixl"
+	check "--lines: >= 200 samples in compiled Hot.hot, >= 95% at a line of its loop ($inloop/$hot)" \
+		test "$hot" -ge 200 -a $((inloop * 100)) -ge $((hot * 95))
+	check "--lines: >= 10% of them with Hot.mix inlined (_[i]) ($inl/$hot)" \
+		test $((inl * 100)) -ge $((hot * 10))
+	check "--lines: >= 95% of those at hot's call of mix (Hot.java:$call) and mix's loop (Hot.java:$mixl) ($ok/$inl)" \
+		test "$inl" -gt 0 -a $((ok * 100)) -ge $((inl * 95))
+	check "--lines: no Hot.mix frame of its own in the compiled steady state" \
+		bash -c "! grep -q 'Hot[.]mix [^;]*_\[j\]' '$T/lines.folded'"
 
 	# Interpreted frames only (-Xint): each named by its Method*, unwound by frame pointers.
 	"$FLAMED" -F 499 -o "$T/xint.folded" -- java -Xint -cp "$T/cls" Hot 3 >/dev/null 2>>"$T/runs.err"

@@ -3,6 +3,8 @@
 // frame for the seconds given (argument 1). hot and mid are made of more bytecode than C2
 // inlines at a hot call site (FreqInlineSize, 325 bytes), so that with no JVM flag each stays
 // a compiled frame of its own; main's loop turns often enough to be compiled (OSR) early.
+// mix, called in hot's loop, is small enough to be inlined into hot wherever hot is compiled:
+// an inline frame (Hot.hot;Hot.mix_[i]) from hot's scope descriptors.
 public class Hot {
 	static volatile long sink;
 
@@ -34,7 +36,16 @@ public class Hot {
 			h ^= h << 5; h ^= h >>> 18; h += 0x18c475f0f066a9ceL;
 			h ^= h << 12; h ^= h >>> 23; h += 0x36fbefaa6fb125e3L;
 			h ^= h << 19; h ^= h >>> 5; h += 0x55336963eefba1f8L;
+			h = mix(h);
 		}
+		return h;
+	}
+
+	// Under MaxInlineSize (35 bytes of bytecode): inlined by C1 and C2. Its loop counts nothing
+	// (it ends when h does), so C2 keeps a safepoint poll in it: a PcDesc of mix's own scope
+	// after the code sampled there. The loop is one line: its samples have that line.
+	static long mix(long h) {
+		do h = (h ^ (h >>> 29)) * 0xbf58476d1ce4e5b9L; while ((h & 7) != 0);
 		return h;
 	}
 

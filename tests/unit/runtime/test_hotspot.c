@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "base/util.h"
 #include "harness.h"
 #include "runtime/hotspot.h"
 
@@ -382,4 +383,150 @@ TEST(hotspot_parse_names_what_is_missing)
 	build(&F, &j, true, true, true);
 	put64(&F, F.syms[HS_SYM_STRUCTS], 0x10);
 	CHECK_EQ_INT(hotspot__parse(rd, &F, F.syms, &lo, &missing), -EFAULT);
+}
+
+/* UNSIGNED5 as JDK 17 writes it (CompressedWriteStream::write_int): the reference encoder. */
+static size_t u5_put(uint8_t *b, uint32_t v)
+{
+	size_t n = 0;
+
+	while (n < 4 && v >= 192) {
+		b[n++] = 192 + (v - 192) % 64;
+		v = (v - 192) / 64;
+	}
+	b[n++] = v;
+	return n;
+}
+
+TEST(hotspot_u5_reads_jdk17_compressed_ints)
+{
+	static const uint32_t vals[] = { 0, 1, 191, 192, 255, 256, 12345, 1u << 20, 0x7fffffff,
+					 0xffffffff };
+	uint8_t b[64];
+	size_t i, n = 0, pos = 0;
+	uint32_t v;
+
+	for (i = 0; i < ARRAY_SIZE(vals); i++)
+		n += u5_put(b + n, vals[i]);
+	for (i = 0; i < ARRAY_SIZE(vals); i++) {
+		CHECK_EQ_INT(hotspot__read_u5(b, n, &pos, &v), 0);
+		CHECK(v == vals[i]);
+	}
+	CHECK(pos == n);
+	/* 192 takes two bytes (192, 0); cut after the first, it is refused. */
+	pos = 0;
+	CHECK_EQ_INT(u5_put(b, 192), 2);
+	CHECK_EQ_INT(hotspot__read_u5(b, 1, &pos, &v), -EINVAL);
+	/* Five high bytes: the fifth ends the number whatever it is. */
+	memset(b, 0xff, 8);
+	pos = 0;
+	CHECK_EQ_INT(hotspot__read_u5(b, 8, &pos, &v), 0);
+	CHECK(pos == 5);
+}
+
+TEST(hotspot_scope_header_decodes)
+{
+	struct hotspot_scope s;
+	uint8_t b[32];
+	size_t n = 3;
+
+	/* Three bytes of noise, then sender 300, method index 2, bci 489 (+1 written). */
+	n += u5_put(b + n, 300);
+	n += u5_put(b + n, 2);
+	n += u5_put(b + n, 490);
+	CHECK_EQ_INT(hotspot__scope_decode(b, n, 3, &s), 0);
+	CHECK(s.sender == 300 && s.method == 2 && s.bci == 489);
+	/* InvocationEntryBci: 0 written. */
+	n = 0;
+	n += u5_put(b + n, 0);
+	n += u5_put(b + n, 1);
+	n += u5_put(b + n, 0);
+	CHECK_EQ_INT(hotspot__scope_decode(b, n, 0, &s), 0);
+	CHECK(!s.sender && s.method == 1 && s.bci == -1);
+	/* Cut short. */
+	CHECK_EQ_INT(hotspot__scope_decode(b, n - 1, 0, &s), -EINVAL);
+	CHECK_EQ_INT(hotspot__scope_decode(b, n, n, &s), -EINVAL);
+}
+
+/* A pair as CompressedLineNumberWriteStream::write_pair writes it (deltas from the last). */
+static size_t line_put(uint8_t *b, int32_t db, int32_t dl)
+{
+	size_t n = 0;
+
+	if (db >= 0 && db < 32 && dl >= 0 && dl < 8 && (db || dl)) {
+		b[n++] = (db << 3) | dl;
+		return n;
+	}
+	b[n++] = 0xff;
+	n += u5_put(b + n, ((uint32_t)db << 1) ^ (uint32_t)(db >> 31));
+	n += u5_put(b + n, ((uint32_t)dl << 1) ^ (uint32_t)(dl >> 31));
+	return n;
+}
+
+TEST(hotspot_line_table_decodes)
+{
+	uint8_t b[64];
+	size_t n = 0;
+
+	/* bci 0 line 14, bci 5 line 15 (packed), bci 489 line 39 (escaped), bci 496 line 14. */
+	n += line_put(b + n, 0, 14);
+	n += line_put(b + n, 5, 1);
+	n += line_put(b + n, 484, 24);
+	n += line_put(b + n, 7, -25);
+	b[n++] = 0;
+	CHECK_EQ_INT(b[3], (5 << 3) | 1);	/* line 14 escaped (3 bytes), then packed */
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, 0), 14);
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, -1), 14);	/* the entry: bci 0's */
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, 5), 15);
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, 100), 15);	/* the pair before it */
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, 489), 39);
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, 500), 14);
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n, -5), 0);
+	/*
+	 * A bci's own pair answers as soon as read (as Method::line_number_from_bci); one
+	 * with none needs the whole table: no terminator within the bytes given, or an
+	 * escape cut, is nothing.
+	 */
+	CHECK_EQ_INT(hotspot__line_of_bci(b, 4, 5), 15);
+	CHECK_EQ_INT(hotspot__line_of_bci(b, n - 1, 100), 0);
+	CHECK_EQ_INT(hotspot__line_of_bci(b, 5, 100), 0);
+	/* Garbage that never ends: bounded by its length. */
+	memset(b, 0xfe, sizeof(b));
+	CHECK_EQ_INT(hotspot__line_of_bci(b, sizeof(b), 3), 0);
+}
+
+TEST(hotspot_pcdesc_search)
+{
+	struct hotspot_layout lo = { .pcd_pc = 4, .pcd_scope = 12, .pcd_size = 20 };
+	/* Sentinel, three with scopes, one without, the end's without. */
+	static const int32_t pcs[][2] = { { -1, 0 }, { 88, 24 }, { 146, 29 }, { 163, 47 },
+					  { 200, 0 }, { 1305, 0 } };
+	uint64_t at;
+	uint32_t sc, i;
+
+	memset(F.mem, 0, 4096);
+	F.top = 0;
+	at = alloc(&F, 20 * ARRAY_SIZE(pcs), 8);
+	for (i = 0; i < ARRAY_SIZE(pcs); i++) {
+		put32(&F, at + 20 * i + 4, pcs[i][0]);
+		put32(&F, at + 20 * i + 12, pcs[i][1]);
+	}
+	/* A return address: its own. */
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, ARRAY_SIZE(pcs), 146, &sc), 0);
+	CHECK_EQ_INT(sc, 29);
+	/* A leaf's PC: the next one. */
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, ARRAY_SIZE(pcs), 0, &sc), 0);
+	CHECK_EQ_INT(sc, 24);
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, ARRAY_SIZE(pcs), 147, &sc), 0);
+	CHECK_EQ_INT(sc, 47);
+	/* Next one without a scope, or past the end: the last before with one. */
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, ARRAY_SIZE(pcs), 170, &sc), 0);
+	CHECK_EQ_INT(sc, 47);
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, ARRAY_SIZE(pcs), 5000, &sc), 0);
+	CHECK_EQ_INT(sc, 47);
+	/* None with a scope before: none. */
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, 1, 0, &sc), -ENOENT);
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, at, 0, 0, &sc), -ENOENT);
+	/* Unreadable: -EFAULT. */
+	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, 16, 4, 100, &sc), -EFAULT);
 }
