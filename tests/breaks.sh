@@ -201,6 +201,11 @@ add idle-files-kept src/symbolize/symbolize.c sed \
 	's/^\tfor (; f \&\& s->window - f->window > FILE_IDLE_WINDOWS; f = newer) {$/\tfor (; 0 \&\& f; f = newer) {/' \
 	"build/unit-tests symbolizer_drops_files_idle_for_windows" \
 	"symbolizer_drops_files_idle_for_windows"
+# A HotSpot scope's bci read without InvocationEntryBci's +1: every compiled Java line is the
+# next bytecode's.
+add hotspot-bci-off-by-one src/runtime/hotspot.c sed \
+	's/^\ts->bci = (int32_t)(bci - 1);$/\ts->bci = (int32_t)bci;/' \
+	"build/unit-tests hotspot_scope_header_decodes" "hotspot_scope_header_decodes"
 # The rest is read whole before it runs (one compound command): editing this file during a
 # run cannot change that run.
 {
