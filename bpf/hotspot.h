@@ -15,8 +15,11 @@
  * Compiled frames are emitted as their native address: user space names it (the blob it falls
  * in). An interpreted frame (pc in the interpreter's code) keeps its Method* at rbp +
  * interp_method (frame_x86.hpp: interpreter_frame_method_offset, -3 words): the frame is
- * emitted as RUNTIME_FRAME_T(RUNTIME_TAG_HOTSPOT, Method*, HOTSPOT_KIND_INTERPRETED), named in
- * user space as compiled methods are.
+ * emitted as RUNTIME_FRAME_T(RUNTIME_TAG_HOTSPOT, Method*, bcp & 0xffff), named in user space
+ * as compiled methods are. The bytecode pointer's low 16 bits give the bci exactly (a method
+ * has at most 65535 bytes of bytecode, which follow its ConstMethod): a caller's is the one
+ * saved in its frame at the call (interpreter_frame_bcp_offset, -8 words), the leaf's the
+ * interpreter's register for it (r13) when it lies within 64 KiB of the saved one.
  */
 #ifndef FLAMED_BPF_HOTSPOT_H
 #define FLAMED_BPF_HOTSPOT_H
@@ -25,10 +28,8 @@
 
 #define HOTSPOT_FRAME_IS(v) (RUNTIME_FRAME_TAG_OF(v) == RUNTIME_TAG_HOTSPOT)
 
-/* The low 16 bits of a HotSpot frame. */
-enum hotspot_frame_kind {
-	HOTSPOT_KIND_INTERPRETED = 1,
-};
+/* The low 16 bits of a HotSpot frame: its bytecode pointer's. */
+#define HOTSPOT_FRAME_BCP16(v) ((__u16)(v))
 
 /* CodeHeaps kept (JDK 9+ has up to three: non-nmethods, profiled, non-profiled). */
 #define HOTSPOT_MAX_HEAPS 4
@@ -50,7 +51,7 @@ struct hotspot_proc {
 	__u16 off_size;		/* CodeBlob::_size (int, bytes) */
 	__u16 off_frame_size;	/* CodeBlob::_frame_size (int, words) */
 	__s16 interp_method;	/* Method* of an interpreted frame: at rbp + this; 0: not named */
-	__u16 pad;
+	__s16 interp_bcp;	/* its bytecode pointer as last saved: at rbp + this; 0: none */
 	__u64 interp_start, interp_end;	/* the interpreter's code (AbstractInterpreter::_code) */
 };
 

@@ -16,6 +16,20 @@ struct {
 } hotspot_procs SEC(".maps");
 
 /*
+ * The interpreter's bytecode pointer register (r13 on x86_64: templateTable's rbcp) of the
+ * sampled instruction at (ip, sp), when the registers are that instruction's (not a switch's
+ * saved ones); 0 otherwise.
+ */
+static __always_inline __u64 hotspot_leaf_bcp(__u64 ip, __u64 sp)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+
+	if (BPF_CORE_READ(regs, ip) != ip || BPF_CORE_READ(regs, sp) != sp)
+		return 0;
+	return BPF_CORE_READ(regs, r13);
+}
+
+/*
  * The stack bytes of the frame running pc in the code cache, when its blob has a frame size
  * (compiled code, runtime stubs): the CFA is rsp plus that. 0 when the blob keeps a frame
  * pointer (the interpreter, the call stub) or pc is not found in a blob (frame pointers then).

@@ -216,6 +216,7 @@ struct uw_state {
 	__u32 v8_frames;	/* JavaScript frames emitted */
 	struct hotspot_proc hs;	/* HotSpot (bpf/hotspot.h): code_end 0 when the process has none */
 	__u32 hs_frames;	/* compiled Java frames unwound by their frame size */
+	__u64 hs_leaf_bcp;	/* the sampled instruction's r13, when it runs in the interpreter */
 	__u8 py_buf[128 + 8];	/* one interpreter frame, read at once */
 	/* PHP (bpf/php_unwind.h): as py_next, a zend_execute_data; py_cur when php_active. */
 	__u64 php_next;
@@ -866,9 +867,13 @@ static __always_inline struct uw_state *unwind_user(__u32 tgid, __u64 ip, __u64 
 		c.st->v8 = *v8;
 	c.st->hs_frames = 0;
 	c.st->hs.code_end = 0;
+	c.st->hs_leaf_bcp = 0;
 	hs = bpf_map_lookup_elem(&hotspot_procs, &tgid);
-	if (hs)
+	if (hs) {
 		c.st->hs = *hs;
+		if (hs->interp_bcp && ip >= hs->interp_start && ip < hs->interp_end)
+			c.st->hs_leaf_bcp = hotspot_leaf_bcp(ip, sp);
+	}
 	py = bpf_map_lookup_elem(&py_procs, &tgid);
 	if (py) {
 		ts = py_thread_state(py, (__u32)bpf_get_current_pid_tgid());

@@ -48,7 +48,13 @@ __noinline int v8_emit(struct uw_state *st, __u64 ip, __u64 pc)
 	if (st->hs.interp_method && pc >= st->hs.interp_start && pc < st->hs.interp_end && fp &&
 	    !stack_word(st, fp + st->hs.interp_method, &method) && method && !(method & 7) &&
 	    !(method >> USER_ADDR_BITS)) {
-		p = RUNTIME_FRAME_T(RUNTIME_TAG_HOTSPOT, method, HOTSPOT_KIND_INTERPRETED);
+		__u64 bcp = 0;
+
+		/* The saved bcp, or the leaf's live one when both are in one method's code. */
+		if (st->hs.interp_bcp && !stack_word(st, fp + st->hs.interp_bcp, &bcp) && !n &&
+		    st->hs_leaf_bcp && st->hs_leaf_bcp - bcp + 0xffff < 0x1ffff)
+			bcp = st->hs_leaf_bcp;
+		p = RUNTIME_FRAME_T(RUNTIME_TAG_HOTSPOT, method, bcp & 0xffff);
 		st->hs_frames++;
 	} else if (kind && fp && !stack_word(st, fp + st->v8.fp_marker, &marker) &&
 		   !stack_word(st, fp + st->v8.fp_function, &fn) &&

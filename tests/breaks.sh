@@ -206,6 +206,11 @@ add idle-files-kept src/symbolize/symbolize.c sed \
 add hotspot-bci-off-by-one src/runtime/hotspot.c sed \
 	's/^\ts->bci = (int32_t)(bci - 1);$/\ts->bci = (int32_t)bci;/' \
 	"build/unit-tests hotspot_scope_header_decodes" "hotspot_scope_header_decodes"
+# The interpreter's bcp register never read: a leaf interpreted frame's line is the one saved
+# at its last call (hot's call of mix), wherever it runs.
+add hotspot-leaf-bcp-unused bpf/profile.bpf.c sed \
+	's/^\t\t\tc.st->hs_leaf_bcp = hotspot_leaf_bcp(ip, sp);$/\t\t\tc.st->hs_leaf_bcp = 0;/' \
+	"bash tests/e2e/test_hotspot.sh" "-Xint --lines: the leaf's line moves over hot's loop"
 # The rest is read whole before it runs (one compound command): editing this file during a
 # run cannot change that run.
 {

@@ -409,8 +409,12 @@ int hotspot__read_heaps(hotspot_read_fn rd, void *ctx, const struct hotspot_layo
 			return -EAGAIN;
 		hp->interp_start = buf;
 		hp->interp_end = buf + limit;
-		/* The Method* is the word below last_sp's (frame_x86.hpp, JDK 8 to 21). */
+		/*
+		 * The Method* is the word below last_sp's, the bytecode pointer six words below
+		 * that (frame_x86.hpp, JDK 8 to 21: method, mirror, mdp, cache, locals, bcp).
+		 */
 		hp->interp_method = (lo->last_sp_offset - 1) * 8;
+		hp->interp_bcp = (lo->last_sp_offset - 6) * 8;
 	}
 	hp->nr_heaps = len;
 	hp->log2_seg = log2;
@@ -743,6 +747,23 @@ static uint32_t method_line(hotspot_read_fn rd, void *ctx, const struct hotspot_
 	return hotspot__line_of_bci(tab, end - start, bci);
 }
 
+int hotspot__name_interpreted(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			       uint64_t m, uint16_t bcp16, struct hotspot_frame *out)
+{
+	uint64_t cm;
+	int err;
+
+	out->file[0] = 0;
+	out->line = 0;
+	err = hotspot__name_method(rd, ctx, lo, m, out->name, sizeof(out->name));
+	if (err || !lo->lines || rd_u64(rd, ctx, m + lo->method_const, &cm) || !cm)
+		return err;
+	method_file(rd, ctx, lo, m, out->file, sizeof(out->file));
+	/* The bytecodes follow the ConstMethod: 16 bits of the pointer are the whole bci. */
+	out->line = method_line(rd, ctx, lo, m, (uint16_t)(bcp16 - (uint16_t)(cm + lo->cmethod_hdr)));
+	return 0;
+}
+
 int hotspot__frames_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
 		       const struct hotspot_proc *hp, uint64_t pc,
 		       struct hotspot_frame *out, int max)
@@ -854,8 +875,8 @@ struct hsframe {
 };
 
 /*
- * h.addr: the code cache address (a sampled PC, or a return address), or a Method*
- * (interpreted frame) with HS_KEY_METHOD. Its frames root first, the inlined ones after,
+ * h.addr: the code cache address (a sampled PC, or a return address), or an interpreted
+ * frame's value (Method* and bytecode pointer, bpf/hotspot.h) with HS_KEY_METHOD. Its frames root first, the inlined ones after,
  * in one allocation with their strings (bytes long).
  */
 struct hsname {
@@ -868,7 +889,7 @@ struct hsname {
 /* Bytes of names kept before inlined frames are no longer (a name keeps its root frame). */
 #define HS_MAX_NAME_BYTES (64UL << 20)
 
-/* Set in a name's key for a Method* (no user address has it). */
+/* Set in a name's key for an interpreted frame (no user address nor frame value has it). */
 #define HS_KEY_METHOD (1ULL << 62)
 
 /* Attempts on a JVM still starting (its tables or code cache not set up), 50 ms apart. */
@@ -1059,7 +1080,7 @@ static int name_fill(struct hsname *nm, const struct hotspot_frame *f, int n)
 
 /*
  * The frames of the code cache address pc of pid (a sampled PC or a return address), or of
- * the Method* pc & ~HS_KEY_METHOD, read while the process lives; NULL if none.
+ * the interpreted frame pc & ~HS_KEY_METHOD, read while the process lives; NULL if none.
  */
 static const struct hsname *name_of(struct hotspot *h, uint32_t pid, uint64_t pc)
 {
@@ -1076,10 +1097,8 @@ static const struct hsname *name_of(struct hotspot *h, uint32_t pid, uint64_t pc
 	fr[0].file[0] = 0;
 	fr[0].line = 0;
 	if (pc & HS_KEY_METHOD) {
-		uint64_t m = pc & ~HS_KEY_METHOD;
-
-		nr = hotspot__name_method(read_proc, &hp->h.pid, &hp->lo, m, fr[0].name,
-					  sizeof(fr[0].name));
+		nr = hotspot__name_interpreted(read_proc, &hp->h.pid, &hp->lo, RUNTIME_FRAME_CODE(pc),
+					       HOTSPOT_FRAME_BCP16(pc), fr);
 		nr = nr ? nr : 1;
 	} else if (pc >= hp->hp.code_start && pc < hp->hp.code_end) {
 		nr = hotspot__frames_pc(read_proc, &hp->h.pid, &hp->lo, &hp->hp, pc, fr,
@@ -1145,7 +1164,8 @@ static int runtime_frame(void *ctx, uint32_t pid, uint64_t frame, bool lines,
 
 	if (!HOTSPOT_FRAME_IS(frame))
 		return -ENOENT;	/* another runtime's */
-	n = name_of(h, pid, RUNTIME_FRAME_CODE(frame) | HS_KEY_METHOD);
+	/* A name per bytecode pointer: its line in pprof, and shown with --lines. */
+	n = name_of(h, pid, frame | HS_KEY_METHOD);
 	if (n) {
 		frame_sym(h, &n->fr[0], 0, lines, ret);
 		return FRAME_JIT;
@@ -1170,7 +1190,7 @@ void hotspot__prefetch(struct hotspot *h, uint32_t pid, const uint64_t *ustack, 
 	for (i = 0; i < n; i++) {
 		/* As the symbolizer looks them up: the leaf's PC, the others' return addresses. */
 		if (HOTSPOT_FRAME_IS(ustack[i]))
-			name_of(h, pid, RUNTIME_FRAME_CODE(ustack[i]) | HS_KEY_METHOD);
+			name_of(h, pid, ustack[i] | HS_KEY_METHOD);
 		else if (ustack[i] >= hp->hp.code_start && ustack[i] < hp->hp.code_end)
 			name_of(h, pid, ustack[i]);
 	}

@@ -141,6 +141,14 @@ int hotspot__frames_pc(hotspot_read_fn rd, void *ctx, const struct hotspot_layou
 		       struct hotspot_frame *out, int max);
 
 /*
+ * An interpreted frame: the Method* m's name, and with the layout's line parts its file and
+ * the line of the bytecode whose pointer's low 16 bits are bcp16 (bpf/hotspot.h). 0, or
+ * hotspot__name_method's error.
+ */
+int hotspot__name_interpreted(hotspot_read_fn rd, void *ctx, const struct hotspot_layout *lo,
+			       uint64_t m, uint16_t bcp16, struct hotspot_frame *out);
+
+/*
  * JDK 17's CompressedReadStream::read_int (UNSIGNED5 of Pack200: a byte below 192 ends a
  * number, at most five bytes) at *pos of buf: 0 and *pos past it, -EINVAL past len.
  */

@@ -125,6 +125,43 @@ if need_root "java frames" && need_tool "java frames" java javac; then
 	check "-Xint: exit 0" test $? = 0
 	check_chain "-Xint" "$T/xint.folded" 100
 
+	# --lines, interpreted frames: each frame's line from the bci of its bytecode pointer (a
+	# caller's saved in its frame at the call, the leaf's the interpreter's register), so the
+	# callers sit at their call lines and the leaf moves over hot's loop.
+	"$FLAMED" -F 499 --lines -o "$T/xlines.folded" -- java -Xint -cp "$T/cls" Hot 3 \
+		>/dev/null 2>>"$T/runs.err"
+	check "-Xint --lines: exit 0" test $? = 0
+	mainl=$(grep -n 'acc += mid(acc, round++);' "$SRC" | cut -d: -f1)
+	mid0=$(grep -n 'case 0: acc += hot(' "$SRC" | cut -d: -f1)
+	mid15=$(grep -n 'case 15: acc += hot(' "$SRC" | cut -d: -f1)
+	# "all ok distinct": samples in interpreted hot (mix the leaf or not), those whose every
+	# Hot frame is at its line, and how many of hot's lines the leaf samples fall on.
+	read -r all ok distinct < <(awk -v mainl="$mainl" -v mid0="$mid0" -v mid15="$mid15" \
+		-v loop="$loop" -v call="$call" -v mixl="$mixl" '
+		function line_of(s, fn,   t) {
+			t = s; if (!sub(".*;Hot[.]" fn " [(]Hot[.]java:", "", t)) return -1
+			return t + 0
+		}
+		{ n = $NF; s = substr($0, 1, length($0) - length(n) - 1); gsub(/;[^;]*_\[k\]/, "", s) }
+		s ~ /;Hot[.]hot \(Hot[.]java:[0-9]+\)_\[j\](;Hot[.]mix \(Hot[.]java:[0-9]+\)_\[j\])?$/ {
+			all += n
+			m = line_of(s, "main"); d = line_of(s, "mid"); h = line_of(s, "hot")
+			x = s ~ /;Hot[.]mix / ? line_of(s, "mix") : 0
+			good = m == mainl && d >= mid0 && d <= mid15 && h >= loop && h <= call
+			if (x)
+				good = good && h == call && x >= mixl && x <= mixl + 1
+			else
+				seen[h] = 1
+			if (good)
+				ok += n
+		}
+		END { for (l in seen) k++; print all + 0, ok + 0, k + 0 }' "$T/xlines.folded")
+	echo "     -Xint --lines: of $all samples in interpreted Hot.hot, $ok with main at $mainl, mid at $mid0-$mid15, hot at $loop-$call (mix at $mixl); leaf hot on $distinct lines"
+	check "-Xint --lines: >= 200 samples in Hot.hot, >= 90% with every Hot frame at its line ($ok/$all)" \
+		test "$all" -ge 200 -a $((ok * 100)) -ge $((all * 90))
+	check "-Xint --lines: the leaf's line moves over hot's loop (on $distinct lines, >= 10)" \
+		test "$distinct" -ge 10
+
 	# --hotspot off: no Java name, the native frames kept.
 	"$FLAMED" -F 499 --hotspot off -o "$T/off.folded" -- java -cp "$T/cls" Hot 1 >/dev/null 2>>"$T/runs.err"
 	check "--hotspot off: no Hot.* frame, JavaMain kept" \
