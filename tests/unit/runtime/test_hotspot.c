@@ -530,3 +530,72 @@ TEST(hotspot_pcdesc_search)
 	/* Unreadable: -EFAULT. */
 	CHECK_EQ_INT(hotspot__find_pcdesc(rd, &F, &lo, 16, 4, 100, &sc), -EFAULT);
 }
+
+/*
+ * An interpreted frame (bpf/hotspot.h): the low 16 bits of its bytecode pointer, less the
+ * bytecodes' start (after the ConstMethod), are its bci, across a 64 KiB boundary too.
+ */
+TEST(hotspot_interpreted_frame_line_from_bcp16)
+{
+	struct hotspot_layout lo = {
+		.method_const = 8, .cmethod_constants = 16, .cmethod_name = 40,
+		.cmethod_flags = 44, .cmethod_code_size = 46, .cmethod_size = 48,
+		.cmethod_hdr = 56, .has_lines_flag = 0x4, .cp_size = 24, .cp_holder = 8,
+		.cp_source = 20, .klass_name = 16, .sym_length = 2, .sym_body = 10,
+		.scopes = 1, .lines = 1,
+	};
+	const uint16_t code_size = 0x40;
+	struct hotspot_frame fr;
+	uint64_t m, cm, cp, k, start;
+	uint8_t tab[16];
+	size_t n = 0;
+	uint16_t v16;
+	uint32_t words;
+
+	memset(&F, 0, sizeof(F));
+	m = alloc(&F, 32, 8);
+	cp = alloc(&F, 24 + 8 * 8, 8);
+	k = alloc(&F, 32, 8);
+	put64(&F, m + lo.method_const, 0);
+	/* The bytecodes start 16 bytes before a 64 KiB boundary. */
+	F.top = ((BASE + F.top + 0xffff) & ~0xffffULL) - BASE + 0x10000 - 16 - lo.cmethod_hdr;
+	cm = alloc(&F, lo.cmethod_hdr + code_size + sizeof(tab), 8);
+	start = cm + lo.cmethod_hdr;
+	CHECK_EQ_INT(start & 0xffff, 0xfff0);
+	put64(&F, m + lo.method_const, cm);
+	put64(&F, cm + lo.cmethod_constants, cp);
+	v16 = 5;
+	put(&F, cm + lo.cmethod_name, &v16, 2);
+	v16 = 0x4;
+	put(&F, cm + lo.cmethod_flags, &v16, 2);
+	put(&F, cm + lo.cmethod_code_size, &code_size, 2);
+	words = (lo.cmethod_hdr + code_size + sizeof(tab)) / 8;
+	put32(&F, cm + lo.cmethod_size, words);
+	/* bci 0 at line 10, bci 0x20 at line 12. */
+	n += line_put(tab + n, 0, 10);
+	n += line_put(tab + n, 0x20, 2);
+	tab[n++] = 0;
+	put(&F, start + code_size, tab, n);
+	put64(&F, cp + lo.cp_holder, k);
+	put64(&F, k + lo.klass_name, symbol(&F, "com/example/Hot"));
+	put64(&F, cp + lo.cp_size + 5 * 8, symbol(&F, "hot"));
+	v16 = 6;
+	put(&F, cp + lo.cp_source, &v16, 2);
+	put64(&F, cp + lo.cp_size + 6 * 8, symbol(&F, "Hot.java"));
+
+	/* bci 0x20: past the boundary, the pointer's low bits are 0x0010. */
+	CHECK_EQ_INT(hotspot__name_interpreted(rd, &F, &lo, m, (start + 0x20) & 0xffff, &fr), 0);
+	CHECK(!strcmp(fr.name, "com.example.Hot.hot"));
+	CHECK(!strcmp(fr.file, "Hot.java"));
+	CHECK_EQ_INT(fr.line, 12);
+	CHECK_EQ_INT(hotspot__name_interpreted(rd, &F, &lo, m, (start + 5) & 0xffff, &fr), 0);
+	CHECK_EQ_INT(fr.line, 10);
+	/* Outside the method's bytecodes: named, no line. */
+	CHECK_EQ_INT(hotspot__name_interpreted(rd, &F, &lo, m, (start + 0x100) & 0xffff, &fr), 0);
+	CHECK(!strcmp(fr.name, "com.example.Hot.hot"));
+	CHECK_EQ_INT(fr.line, 0);
+	/* Without the layout's line parts: the name alone. */
+	lo.lines = 0;
+	CHECK_EQ_INT(hotspot__name_interpreted(rd, &F, &lo, m, (start + 0x20) & 0xffff, &fr), 0);
+	CHECK(!strcmp(fr.name, "com.example.Hot.hot") && !fr.file[0] && !fr.line);
+}
