@@ -162,6 +162,19 @@ if need_root "java frames" && need_tool "java frames" java javac; then
 	check "-Xint --lines: the leaf's line moves over hot's loop (on $distinct lines, >= 10)" \
 		test "$distinct" -ge 10
 
+	# The JVM's own threads keep their native names beside the Java frames: the JIT
+	# compilers (compiling Hot's methods) and, with Hot's "gc" thread asking for full
+	# collections, the collector's workers.
+	"$FLAMED" -F 999 -o "$T/gc.folded" -- java -cp "$T/cls" Hot 3 gc >/dev/null 2>>"$T/runs.err"
+	check "gc: exit 0" test $? = 0
+	read -r jit gc < <(awk '
+		/;CompileBroker::compiler_thread_loop\(\);.*(C2Compiler|Compilation)::compile_method/ { j += $NF }
+		/;thread_native_entry.*;(G1|Serial|Parallel|PS|GenCollected|DefNew|Tenured)[A-Za-z]*::/ { g += $NF }
+		END { print j + 0, g + 0 }' "$T/gc.folded")
+	check "JIT compiler threads named: >= 3 samples in a compiler's compile_method ($jit)" \
+		test "$jit" -ge 3
+	check "GC threads named: >= 20 samples in the collector's functions ($gc)" test "$gc" -ge 20
+
 	# --hotspot off: no Java name, the native frames kept.
 	"$FLAMED" -F 499 --hotspot off -o "$T/off.folded" -- java -cp "$T/cls" Hot 1 >/dev/null 2>>"$T/runs.err"
 	check "--hotspot off: no Hot.* frame, JavaMain kept" \

@@ -76,9 +76,32 @@ public class Hot {
 		return acc;
 	}
 
+	// "gc" as argument 2: a thread that keeps 32 MiB alive and asks for a full collection
+	// every 100 ms, so the collector's own threads run (their native frames are named).
+	static void churn(long end) {
+		java.util.ArrayList<long[]> live = new java.util.ArrayList<>();
+		for (int i = 0; i < 256; i++)
+			live.add(new long[16384]);
+		while (System.nanoTime() < end) {
+			live.set((int)(System.nanoTime() & 255), new long[16384]);
+			System.gc();
+			try {
+				Thread.sleep(100);
+			} catch (InterruptedException e) {
+				return;
+			}
+		}
+	}
+
 	public static void main(String[] args) {
 		double secs = args.length > 0 ? Double.parseDouble(args[0]) : 5;
 		long end = System.nanoTime() + (long)(secs * 1e9);
+		if (args.length > 1 && args[1].equals("gc")) {
+			Thread t = new Thread(() -> churn(end), "churn");
+
+			t.setDaemon(true);
+			t.start();
+		}
 		int round = 0;
 		long acc = 0;
 		while (System.nanoTime() < end) {
