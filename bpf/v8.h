@@ -29,6 +29,11 @@ enum v8_frame_kind {
 /* One V8 process, keyed by tgid in the v8_procs map. */
 struct v8_proc {
 	__u64 code_start, code_end;	/* the embedded builtins' code in the process */
+	/*
+	 * Their copy remapped near the JIT code (V8's short builtin calls: node 20 maps its
+	 * own file's builtins again beside the code range and runs them there); 0, 0: none.
+	 */
+	__u64 remap_start, remap_end;
 	__s16 fp_marker;	/* v8dbg_off_fp_context_or_frame_type */
 	__s16 fp_function;	/* v8dbg_off_fp_function */
 	__u16 fn_shared;	/* v8dbg_class_JSFunction__shared__SharedFunctionInfo */

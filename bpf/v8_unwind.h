@@ -40,7 +40,8 @@ __noinline int v8_emit(struct uw_state *st, __u64 ip, __u64 pc)
 	if (n >= MAX_STACK_DEPTH)
 		return 0;
 	p = ip;
-	if (pc >= st->v8.code_start && pc < st->v8.code_end)
+	if ((pc >= st->v8.code_start && pc < st->v8.code_end) ||
+	    (pc >= st->v8.remap_start && pc < st->v8.remap_end))
 		kind = V8_KIND_BUILTIN;
 	else if (st->v8.code_end &&
 		 (pc < st->last.start || pc >= st->last.end || !st->last.row_count))

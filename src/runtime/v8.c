@@ -104,6 +104,7 @@ struct v8file {
 struct v8proc {
 	struct rt_proc h;
 	const struct v8file *f;
+	uint64_t remap_start;	/* as told to BPF */
 };
 
 /* h.addr: the SharedFunctionInfo, untagged. */
@@ -253,6 +254,32 @@ static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 	}
 }
 
+/*
+ * Where the builtins of f (mapped as m0) run again in a second mapping of the same file (V8's
+ * RemapEmbeddedBuiltins, for short builtin calls from the JIT code range): its start, 0 if
+ * none. The blob's file offset comes from the executable segment's offset-to-address delta.
+ */
+static uint64_t builtins_remap(const struct v8file *f, const struct map_entry *m0,
+			       const struct map_entry *maps, size_t n, uint64_t main_start)
+{
+	uint64_t foff, size = f->m.blob_code_size;
+	size_t i;
+
+	if (!f->m.blob_code || f->m.blob_code < f->h.x_vaddr)
+		return 0;
+	foff = f->m.blob_code - f->h.x_vaddr + f->h.x_off;
+	for (i = 0; i < n; i++) {
+		const struct map_entry *m = &maps[i];
+
+		if (m->ino != m0->ino || m->maj != m0->maj || m->min != m0->min ||
+		    foff < m->pgoff || foff - m->pgoff + size > m->end - m->start)
+			continue;
+		if (m->start + (foff - m->pgoff) != main_start)
+			return m->start + (foff - m->pgoff);
+	}
+	return 0;
+}
+
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct v8 *v = ctx;
@@ -274,15 +301,18 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 		f = rtbase__file_of(&v->files, pid, m);
 		if (!f || !f->h.ok || !rtbase__file_bias(&f->h, m, &bias))
 			continue;
-		if (vp && vp->f == f && !vp->h.exited)
+		/* Without the builtins' range an empty one, not 0: 0 means no V8 to BPF. */
+		bp.code_start = f->m.blob_code ? f->m.blob_code + bias : 1;
+		bp.code_end = f->m.blob_code ? bp.code_start + f->m.blob_code_size : 1;
+		bp.remap_start = builtins_remap(f, m, maps, n, bp.code_start);
+		bp.remap_end = bp.remap_start ? bp.remap_start + f->m.blob_code_size : 0;
+		if (vp && vp->f == f && vp->remap_start == bp.remap_start && !vp->h.exited)
 			return;	/* told already */
 		vp = rtbase__proc_add(&v->procs, pid);
 		if (!vp)
 			return;
 		vp->f = f;
-		/* Without the builtins' range an empty one, not 0: 0 means no V8 to BPF. */
-		bp.code_start = f->m.blob_code ? f->m.blob_code + bias : 1;
-		bp.code_end = f->m.blob_code ? bp.code_start + f->m.blob_code_size : 1;
+		vp->remap_start = bp.remap_start;
 		bp.fp_marker = f->m.fp_marker;
 		bp.fp_function = f->m.fp_function;
 		bp.fn_shared = f->m.fn_shared;

@@ -58,6 +58,21 @@ if need_root "node frames" && need_tool "node frames" node; then
 		grep -q 'Builtins_JSEntry;.*;main (jschain\.js)_\[v\];mid (jschain\.js)_\[v\];hotJsFunction (jschain\.js)_\[v\]' "$T/chain.folded"
 	check "no metadata warning for this node" bash -c "! grep -q 'v8:' '$T/chain.err'"
 
+	# Each tier of V8 alone: Ignition (bytecode handlers, embedded builtins), Sparkplug
+	# (baseline code, whose frameless calls go to the builtins node remaps beside its code
+	# range: read as builtins there too) and TurboFan.
+	for tier in "Ignition:--no-opt --no-sparkplug --no-maglev" \
+		"Sparkplug:--sparkplug --always-sparkplug --no-opt" "TurboFan:--always-turbofan"; do
+		name=${tier%%:*} flags=${tier#*:}
+		# shellcheck disable=SC2086 # the flags are words
+		(cd "$T" && "$FLAMED" -o "$T/$name.folded" -- node $flags "$JS" 2 >/dev/null \
+			2>"$T/$name.err")
+		check "$name ($flags): exit 0" test $? = 0
+		read -r chain running < <(chain_stats "$T/$name.folded")
+		check "$name: >= 80% of the script's samples are main;mid;hotJsFunction _[v] ($chain/$running)" \
+			test "$running" -ge 100 -a $((chain * 100)) -ge $((running * 80))
+	done
+
 	# A script shorter than a drain (0.4 s of wall time): its functions are named while it
 	# runs, as each new stack with JavaScript frames is announced, not at the next drain, when
 	# the process is gone. The stacks of its last instants may still go unnamed: 5% allowed.
