@@ -165,6 +165,19 @@ ok = lambda c: 215 <= int(c[0:2], 16) <= 255 and 185 <= int(c[2:4], 16) <= 240 a
 print("     %d pychain.py frames, fills %s" % (len(fills), " ".join(sorted(set(fills))[:6])))
 sys.exit(0 if len(fills) >= 3 and all(ok(c) for c in fills) else 1)' "$T/py.svg"
 
+	# System-wide, one shot (no -p, no command): a python3 started before flamed, under a name
+	# of its own (a symlink to Debian's python3: other suites run python3 system-wide) is held
+	# to command mode's bar over its samples.
+	ln -sf /usr/bin/python3 "$T/pysys"
+	"$T/pysys" "$SCRIPT" 30 &
+	pid=$!
+	wait_until 30 ticks_at_least "$pid" 10
+	"$FLAMED" -F 499 -d 3 -o "$T/sys.folded" 2>"$T/sys.err"
+	check "system-wide: exit 0" test $? = 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	check_chain "system-wide" pysys "$T/sys.folded" 50
+
 	for minor in 6 7 8 9 10 11 12 13; do
 		py=$(pyenv_python "$minor")
 		if [ -z "$py" ]; then
