@@ -150,14 +150,14 @@ run_version() {
 if need_root "python frames" && need_tool "python frames" python3; then
 	run_version debian-3.11 /usr/bin/python3
 
-	# SVG: Python frames have their own colour (not the blue of a native frame whose name
-	# looks like Python), named in the legend.
+	# SVG: Python frames have their own colour, named in the legend.
 	"$FLAMED" -F 499 -o "$T/py.svg" -- /usr/bin/python3 "$SCRIPT" 1.5 2>/dev/null
 	check "SVG: well-formed (xmllint)" xmllint --noout "$T/py.svg"
 	check "SVG: hot (pychain.py) drawn, Python in the legend" \
 		bash -c "grep -q '<title>hot (pychain.py) (' '$T/py.svg' && grep -q '>Python</text>' '$T/py.svg'"
 	# Every Python frame in the Python frame hue (src/render/svg.c HUE_PYFRAME: r 215-255,
-	# g 185-240, b 40-80; a .py name guessed as Python code, HUE_PYTHON, is r 90-140, b 210-255).
+	# g 185-240, b 40-80); the same names without their kind (_[p] removed from the folded
+	# profile, then rendered) are drawn in the hot palette and fail it (#fa2206 #e58e18 #d5b336).
 	check "SVG: every pychain.py frame filled in the Python frame hue" python3 -c '
 import re, sys
 fills = re.findall(r"<title>[^<]*\(pychain\.py\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"", open(sys.argv[1]).read())
