@@ -3,8 +3,9 @@
 # End-to-end: Python functions unwound in BPF among native frames (src/runtime/python.c), on
 # Debian's python3 and every CPython pyenv has here. tests/workloads/pychain.py spins in
 # <module> -> outer -> hot; each interpreter must show exactly that chain of _[p] frames, under
-# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7, Py_Main in 3.6), in >= 90% of the samples that run Python (CI at load 9 with other suites running: 94.3% on 3.13; 98-100% otherwise)
-# code (and >= 85% of all the process's samples, interpreter start-up included).
+# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7, Py_Main in 3.6), in
+# >= 95% of the samples that run Python code (10 runs under bench/busy.sh, load 4-13: the lowest
+# of 240 was 98.9%) and >= 85% of all the process's samples, interpreter start-up included.
 . "$(dirname "$0")/lib.sh"
 
 SCRIPT="$ROOT/tests/workloads/pychain.py"
@@ -46,10 +47,10 @@ check_chain() {
 	local label=$1 comm=$2 file=$3 min=${4:-100} chain running total
 	read -r chain running total < <(pychain_stats "$comm" "$file")
 	echo "     $label: $chain of $running samples running Python code, $total in all"
-	check "$label: >= 90% of Python samples are _start..Py_BytesMain..<module>;outer;hot ($chain/$running)" \
-		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 90))
+	check "$label: >= 95% of Python samples are _start..Py_BytesMain..<module>;outer;hot ($chain/$running)" \
+		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 95))
 	# On a miss, the heaviest stacks without the chain say why (read, not judged).
-	[ $((chain * 100)) -ge $((running * 90)) ] ||
+	[ $((chain * 100)) -ge $((running * 95)) ] ||
 		grep "^$comm;" "$file" | grep -v '<module> (pychain.py)_\[p\];outer (pychain.py)_\[p\];hot (pychain.py)_\[p\]' |
 		awk '{ print $NF, substr($0, 1, 300) }' | sort -nr | head -8 | sed 's/^/     miss /'
 	check "$label: >= 85% of all samples have the chain ($chain/$total)" \
