@@ -400,29 +400,37 @@ static __always_inline __u64 user_u64(__u64 addr)
 __noinline __u64 py_thread_state(struct py_proc *py, __u32 tid)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
-	__u64 fsbase = task->thread.fsbase, ts, interp, now;
+	__u64 fsbase = task->thread.fsbase, ts, interp, head, now;
 	struct py_thread *t = bpf_map_lookup_elem(&py_threads, &tid), nt;
 	int i;
 
 	if (!fsbase || !py)
 		return 0;
-	now = bpf_ktime_get_ns();
-	if (t && t->fsbase == fsbase) {
-		if (t->tstate && user_u64(t->tstate + py->off.ts_thread_id) == fsbase)
-			return t->tstate;
-		/* Not a Python thread (yet): the list walk is the costly part, not every sample. */
-		if (!t->tstate && now - t->when < PY_RETRY_NS)
-			return 0;
-	}
-	nt.fsbase = fsbase;
-	nt.when = now;
+	if (t && t->fsbase == fsbase && t->tstate &&
+	    user_u64(t->tstate + py->off.ts_thread_id) == fsbase)
+		return t->tstate;
 	interp = user_u64(py->runtime + py->off.rt_interp_head);
 	/* 3.6: that was the thread state holding the GIL; its interpreter has the list. */
 	if (interp && py->off.ts_interp)
 		interp = user_u64(interp + py->off.ts_interp);
 	if (!interp)
 		return 0;
-	ts = user_u64(interp + py->off.interp_threads);
+	head = user_u64(interp + py->off.interp_threads);
+	now = bpf_ktime_get_ns();
+	/*
+	 * Not a Python thread (yet): the list walk is the costly part, not every sample. Unless
+	 * the list has changed (a new thread state is put first): the main thread sampled between
+	 * PyInterpreterState_New and PyThreadState_New (0.1 ms apart) went unnamed for
+	 * PY_RETRY_NS of wall time, the interpreter's start and its first code (20-70 samples of
+	 * 1000 on a loaded machine).
+	 */
+	if (t && t->fsbase == fsbase && !t->tstate && t->head == head &&
+	    now - t->when < PY_RETRY_NS)
+		return 0;
+	nt.fsbase = fsbase;
+	nt.when = now;
+	nt.head = head;
+	ts = head;
 	for (i = 0; i < PY_MAX_THREADS && ts; i++) {
 		if (user_u64(ts + py->off.ts_thread_id) == fsbase) {
 			nt.tstate = ts;

@@ -64,6 +64,7 @@ struct py_thread {
 	__u64 tstate;		/* 0: not found at time `when` (not looked for again for a while) */
 	__u64 fsbase;
 	__u64 when;
+	__u64 head;		/* when not found: the interpreter's thread list then (its first) */
 };
 
 /* Threads walked in the interpreter's list to find the sampled one (newest first). */

@@ -3,8 +3,9 @@
 # End-to-end: Python functions unwound in BPF among native frames (src/runtime/python.c), on
 # Debian's python3 and every CPython pyenv has here. tests/workloads/pychain.py spins in
 # <module> -> outer -> hot; each interpreter must show exactly that chain of _[p] frames, under
-# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7, Py_Main in 3.6), in >= 90% of the samples that run Python (CI at load 9 with other suites running: 94.3% on 3.13; 98-100% otherwise)
-# code (and >= 85% of all the process's samples, interpreter start-up included).
+# the native frames from _start through Py_BytesMain (_Py_UnixMain in 3.7, Py_Main in 3.6), in
+# >= 95% of the samples that run Python code (10 runs under bench/busy.sh, load 4-13: the lowest
+# of 240 was 98.9%) and >= 85% of all the process's samples, interpreter start-up included.
 . "$(dirname "$0")/lib.sh"
 
 SCRIPT="$ROOT/tests/workloads/pychain.py"
@@ -46,10 +47,10 @@ check_chain() {
 	local label=$1 comm=$2 file=$3 min=${4:-100} chain running total
 	read -r chain running total < <(pychain_stats "$comm" "$file")
 	echo "     $label: $chain of $running samples running Python code, $total in all"
-	check "$label: >= 90% of Python samples are _start..Py_BytesMain..<module>;outer;hot ($chain/$running)" \
-		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 90))
+	check "$label: >= 95% of Python samples are _start..Py_BytesMain..<module>;outer;hot ($chain/$running)" \
+		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 95))
 	# On a miss, the heaviest stacks without the chain say why (read, not judged).
-	[ $((chain * 100)) -ge $((running * 90)) ] ||
+	[ $((chain * 100)) -ge $((running * 95)) ] ||
 		grep "^$comm;" "$file" | grep -v '<module> (pychain.py)_\[p\];outer (pychain.py)_\[p\];hot (pychain.py)_\[p\]' |
 		awk '{ print $NF, substr($0, 1, 300) }' | sort -nr | head -8 | sed 's/^/     miss /'
 	check "$label: >= 85% of all samples have the chain ($chain/$total)" \
@@ -149,6 +150,34 @@ run_version() {
 
 if need_root "python frames" && need_tool "python frames" python3; then
 	run_version debian-3.11 /usr/bin/python3
+
+	# SVG: Python frames have their own colour, named in the legend.
+	"$FLAMED" -F 499 -o "$T/py.svg" -- /usr/bin/python3 "$SCRIPT" 1.5 2>/dev/null
+	check "SVG: well-formed (xmllint)" xmllint --noout "$T/py.svg"
+	check "SVG: hot (pychain.py) drawn, Python in the legend" \
+		bash -c "grep -q '<title>hot (pychain.py) (' '$T/py.svg' && grep -q '>Python</text>' '$T/py.svg'"
+	# Every Python frame in the Python frame hue (src/render/svg.c HUE_PYFRAME: r 215-255,
+	# g 185-240, b 40-80); the same names without their kind (_[p] removed from the folded
+	# profile, then rendered) are drawn in the hot palette and fail it (#fa2206 #e58e18 #d5b336).
+	check "SVG: every pychain.py frame filled in the Python frame hue" python3 -c '
+import re, sys
+fills = re.findall(r"<title>[^<]*\(pychain\.py\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"", open(sys.argv[1]).read())
+ok = lambda c: 215 <= int(c[0:2], 16) <= 255 and 185 <= int(c[2:4], 16) <= 240 and 40 <= int(c[4:6], 16) <= 80
+print("     %d pychain.py frames, fills %s" % (len(fills), " ".join(sorted(set(fills))[:6])))
+sys.exit(0 if len(fills) >= 3 and all(ok(c) for c in fills) else 1)' "$T/py.svg"
+
+	# System-wide, one shot (no -p, no command): a python3 started before flamed, under a name
+	# of its own (a symlink to Debian's python3: other suites run python3 system-wide) is held
+	# to command mode's bar over its samples.
+	ln -sf /usr/bin/python3 "$T/pysys"
+	"$T/pysys" "$SCRIPT" 30 &
+	pid=$!
+	wait_until 30 ticks_at_least "$pid" 10
+	"$FLAMED" -F 499 -d 3 -o "$T/sys.folded" 2>"$T/sys.err"
+	check "system-wide: exit 0" test $? = 0
+	kill "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	check_chain "system-wide" pysys "$T/sys.folded" 50
 
 	for minor in 6 7 8 9 10 11 12 13; do
 		py=$(pyenv_python "$minor")

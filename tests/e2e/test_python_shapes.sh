@@ -64,36 +64,52 @@ truncated() {
 	sed -nE 's/.* ([0-9]+) truncated\).*/\1/p' "$1" | tail -1
 }
 
-# The name of the module of 3.7-3.10 code objects is co_name (no co_qualname): a method is
-# named without its class there, so patterns accept both.
-run_version() {
-	local label=$1 py=$2 hit python total a b ca cb tr tin tall
-
-	# Two threads in two functions, each under threading's bootstrap under start_thread, in
-	# proportion to the CPU time each used (the workload prints it): beta sleeps half its time.
-	shape "$label" "$py" threads
-	read -r a python total < <(pystats "$T/$label-threads.folded" '_bootstrap \(threading\.py\);.*;alpha \(pyshapes\.py\)(;spin \(pyshapes\.py\))?$')
-	read -r b python total < <(pystats "$T/$label-threads.folded" '_bootstrap \(threading\.py\);.*;beta \(pyshapes\.py\)(;spin \(pyshapes\.py\))?$')
+# two_threads LABEL PYTHON SHAPE A B ABOVE: SHAPE runs the functions A and B in two threads (A
+# all of SECS, B half of it) and prints "A CPU B CPU", their threads' CPU seconds: both are named
+# under the Python frames ABOVE (an awk regex) and under start_thread, their samples in
+# proportion to their CPU time.
+two_threads() {
+	local label=$1 py=$2 sh=$3 fa=$4 fb=$5 above=$6 a b python total ca cb tin tall
+	shape "$label" "$py" "$sh"
+	read -r a python total < <(pystats "$T/$label-$sh.folded" "$above;$fa \\(pyshapes\\.py\\)(;spin \\(pyshapes\\.py\\))?\$")
+	read -r b python total < <(pystats "$T/$label-$sh.folded" "$above;$fb \\(pyshapes\\.py\\)(;spin \\(pyshapes\\.py\\))?\$")
 	# Under start_thread: all but a rare sample whose native unwind stopped early (one taken
 	# in a thread's first or last instructions, where no table row describes the frame yet).
-	read -r tin tall < <(awk '/(alpha|beta) \(pyshapes\.py\)_\[p\]/ { n = $NF; all += n
-		if (/;start_thread;/) under += n } END { print under + 0, all + 0 }' "$T/$label-threads.folded")
-	check "$label threads: alpha and beta stacks are under start_thread ($tin of $tall samples)" \
+	read -r tin tall < <(awk -v re="($fa|$fb) \\(pyshapes\\.py\\)_\\[p\\]" '$0 ~ re { n = $NF; all += n
+		if (/;start_thread;/) under += n } END { print under + 0, all + 0 }' "$T/$label-$sh.folded")
+	check "$label $sh: $fa and $fb stacks are under start_thread ($tin of $tall samples)" \
 		test "$tall" -ge 75 -a "$((tin * 100))" -ge "$((tall * 99))"
-	[ "$tin" = "$tall" ] || grep -E '(alpha|beta) \(pyshapes\.py\)_\[p\]' "$T/$label-threads.folded" |
+	[ "$tin" = "$tall" ] || grep -E "($fa|$fb) \(pyshapes\.py\)_\[p\]" "$T/$label-$sh.folded" |
 		grep -v ';start_thread;' | head -3 | cut -c1-300
-	read -r ca cb < <(awk '/^alpha/ { print $2, $4 }' "$T/$label-threads.out")
-	echo "     $label threads: alpha $a samples, beta $b; CPU alpha ${ca:-?} s, beta ${cb:-?} s"
-	check "$label threads: both threads' functions named (alpha $a, beta $b samples)" \
+	read -r ca cb < <(awk -v fa="$fa" '$1 == fa { print $2, $4 }' "$T/$label-$sh.out")
+	echo "     $label $sh: $fa $a samples, $fb $b; CPU $fa ${ca:-?} s, $fb ${cb:-?} s"
+	check "$label $sh: both threads' functions named ($fa $a, $fb $b samples)" \
 		test "$a" -ge 50 -a "$b" -ge 25
+	[ "$a" -ge 50 ] && [ "$b" -ge 25 ] ||
+		awk '{ print $NF, substr($0, 1, 400) }' "$T/$label-$sh.folded" | sort -nr | head -5 |
+		sed 's/^/     miss /'
 	# Shares of samples vs shares of CPU time: within 0.12 (a 3-sigma binomial margin at 300
 	# samples is 0.08; the rest is sampling skew between threads on a loaded machine).
-	check "$label threads: in proportion to their CPU time (alpha's share of samples vs CPU)" \
+	check "$label $sh: in proportion to their CPU time ($fa's share of samples vs CPU)" \
 		awk -v a="$a" -v b="$b" -v ca="${ca:-0}" -v cb="${cb:-0}" 'BEGIN {
 			if (a + b == 0 || ca + cb == 0) exit 1
 			d = a / (a + b) - ca / (ca + cb); if (d < 0) d = -d
 			printf "     share of samples %.3f, of CPU %.3f\n", a / (a + b), ca / (ca + cb)
 			exit !(d <= 0.12) }'
+}
+
+# The name of the module of 3.7-3.10 code objects is co_name (no co_qualname): a method is
+# named without its class there, so patterns accept both.
+run_version() {
+	local label=$1 py=$2 hit python total tr
+
+	# Two threads in two functions, each under threading's bootstrap under start_thread, in
+	# proportion to the CPU time each used (the workload prints it): beta sleeps half its time.
+	two_threads "$label" "$py" threads alpha beta '_bootstrap \(threading\.py\);.*'
+	# The same through concurrent.futures: gamma and delta, each the work item a pool worker
+	# runs (_worker, then _WorkItem.run; "run" alone before 3.11's qualnames).
+	two_threads "$label" "$py" futures gamma delta \
+		'_bootstrap \(threading\.py\);.*;_worker \(thread\.py\);([A-Za-z_]+\.)?run \(thread\.py\)'
 
 	# Python -> C: the Python caller, then sha256's native frames below it (libcrypto's
 	# SHA256_Update and its assembly, or CPython's own _sha256 where built without OpenSSL).

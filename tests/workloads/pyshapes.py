@@ -4,6 +4,9 @@
 #   threads    two threads, alpha and beta; beta spins for half of SECS (and sleeps between
 #              rounds), so its share is a third. Prints "alpha S beta S": each thread's CPU
 #              seconds, to judge the proportion by.
+#   futures    a concurrent.futures.ThreadPoolExecutor of two workers running gamma and delta;
+#              delta spins for half of SECS (and sleeps between rounds). Prints "gamma S delta
+#              S": each worker thread's CPU seconds.
 #   hash       <module> -> hasher -> hashlib.sha256 of a 4 MiB buffer (Python -> C)
 #   sortkey    <module> -> sorter -> sorted(key=py_key) -> py_key (C -> Python)
 #   recurse    <module> -> down x 300 -> leaf (deeper than flamed's 127 frames)
@@ -57,6 +60,32 @@ def threads():
     for t in ts:
         t.join()
     print("alpha %.3f beta %.3f" % (cpu["alpha"], cpu["beta"]), flush=True)
+
+
+def gamma(secs):
+    while time.thread_time() < secs:
+        spin(20000)
+    return time.thread_time()
+
+
+def delta(secs):
+    while time.thread_time() < secs:
+        t = time.perf_counter()
+        while time.perf_counter() - t < 0.005:
+            spin(2000)
+        time.sleep(0.005)
+    return time.thread_time()
+
+
+def futures():
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Both submitted before either can finish: the pool starts a thread for each (a fresh
+    # thread, so its thread_time is all this function's).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        g = pool.submit(gamma, SECS)
+        d = pool.submit(delta, SECS / 2)
+        print("gamma %.3f delta %.3f" % (g.result(), d.result()), flush=True)
 
 
 def hasher(end):
@@ -139,6 +168,8 @@ def outer(end):
 end = time.process_time() + SECS
 if SHAPE == "threads":
     threads()
+elif SHAPE == "futures":
+    futures()
 elif SHAPE == "hash":
     hasher(end)
 elif SHAPE == "sortkey":
