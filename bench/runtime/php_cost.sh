@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
 # BPF cost per sample of PHP frames (or Ruby's: RUNTIME=ruby, tests/workloads/rbdeep.rb; Perl's:
-# RUNTIME=perl, tests/workloads/pldeep.pl):
+# RUNTIME=perl, tests/workloads/pldeep.pl; Java's: RUNTIME=hotspot, tests/workloads/Hot.java,
+# main -> mid -> hot -> mix whatever DEPTHS says):
 # the same PHP processes (tests/workloads/phpdeep.php, spinning DEPTH PHP frames deep, one per
 # CPU) profiled at once by two flamed instances, --php on and --php off (--ruby, --perl; both
 # DWARF), from the kernel's bpf_stats of each one's do_sample
 # over the same seconds. Prints ns per profiled sample for each and the difference, medians
 # over ROUNDS. (bench/runtime/python_cost.sh, for PHP; the first reading waits for both instances'
 # do_sample to have run, not a fixed time.)
-# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby|perl] [RUBY=/usr/bin/ruby]
+# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby|perl|hotspot] [RUBY=/usr/bin/ruby]
 #        [PERL=/usr/bin/perl]
 #        bench/runtime/php_cost.sh [SECONDS]
 set -eu
@@ -19,14 +20,17 @@ SECS=${1:-6}	# at least 4
 ROUNDS=${ROUNDS:-5}
 DEPTHS=${DEPTHS:-20}
 PHP=${PHP:-/usr/bin/php8.2}
-case ${RUNTIME:=php} in
-php) INTERP=$PHP WL=tests/workloads/phpdeep.php SUF='_[z]' ;;
-ruby) INTERP=${RUBY:-/usr/bin/ruby} WL=tests/workloads/rbdeep.rb SUF='_[r]' ;;
-perl) INTERP=${PERL:-/usr/bin/perl} WL=tests/workloads/pldeep.pl SUF='_[l]' ;;
-*) echo "RUNTIME: php, ruby or perl" >&2; exit 1 ;;
-esac
 NCPU=$(nproc)
 T=$(mktemp -d)
+case ${RUNTIME:=php} in
+php) RUN=("$PHP" tests/workloads/phpdeep.php) SUF='_[z]' ;;
+ruby) RUN=("${RUBY:-/usr/bin/ruby}" tests/workloads/rbdeep.rb) SUF='_[r]' ;;
+perl) RUN=("${PERL:-/usr/bin/perl}" tests/workloads/pldeep.pl) SUF='_[l]' ;;
+hotspot)
+	javac -d "$T/cls" tests/workloads/Hot.java
+	RUN=(java -cp "$T/cls" Hot) SUF='_[j]' ;;
+*) echo "RUNTIME: php, ruby, perl or hotspot" >&2; exit 1 ;;
+esac
 # bpf_stats held on by a BPF_ENABLE_STATS fd for the whole run, not by the sysctl: another
 # bench's exit (its `sysctl kernel.bpf_stats_enabled=0`) stopped the counters mid-round, so an
 # instance's run_time_ns did not move and it printed a bogus 0 ns per sample.
@@ -87,7 +91,7 @@ for depth in $DEPTHS; do
 	pids=()
 	args=()
 	for _ in $(seq "$NCPU"); do
-		"$INTERP" "$WL" $((SECS + 40)) "$depth" &
+		"${RUN[@]}" $((SECS + 40)) "$depth" &
 		pids+=($!)
 		args+=(-p $!)
 	done
