@@ -10,6 +10,7 @@
 # over ROUNDS. (bench/runtime/python_cost.sh, for PHP; the first reading waits for both instances'
 # do_sample to have run, not a fixed time.)
 # Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby|perl|hotspot] [RUBY=/usr/bin/ruby]
+#        [JAVA_OPTS=...]
 #        [PERL=/usr/bin/perl]
 #        bench/runtime/php_cost.sh [SECONDS]
 set -eu
@@ -28,7 +29,9 @@ ruby) RUN=("${RUBY:-/usr/bin/ruby}" tests/workloads/rbdeep.rb) SUF='_[r]' ;;
 perl) RUN=("${PERL:-/usr/bin/perl}" tests/workloads/pldeep.pl) SUF='_[l]' ;;
 hotspot)
 	javac -d "$T/cls" tests/workloads/Hot.java
-	RUN=(java -cp "$T/cls" Hot) SUF='_[j]' ;;
+	# shellcheck disable=SC2086 # JAVA_OPTS are words (-XX:+PreserveFramePointer: "off"
+	# then walks the same stacks by frame pointers)
+	RUN=(java ${JAVA_OPTS:-} -cp "$T/cls" Hot) SUF='_[j]' ;;
 *) echo "RUNTIME: php, ruby, perl or hotspot" >&2; exit 1 ;;
 esac
 # bpf_stats held on by a BPF_ENABLE_STATS fd for the whole run, not by the sysctl: another
