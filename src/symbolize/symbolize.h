@@ -60,7 +60,7 @@ struct symbolizer_stats {
 	uint64_t frames_unknown; /* frames outside any known mapping */
 	uint64_t frames_unnamed; /* frames in a known file but no symbol covers them */
 	uint64_t frames_inline;	/* inline frames added (DWARF, Go tables, JIT scopes) */
-	uint64_t frames_jit;	/* frames named by a perf-PID.map */
+	uint64_t frames_jit;	/* JIT frames named (a runtime's hook or a perf-PID.map) */
 	uint64_t frames_runtime; /* frames of language runtimes (Python) named by their hook */
 	uint64_t addr_hits;	/* addresses served by the per-profile address cache */
 	uint64_t dwarf_files;	/* files with DWARF indexed */

@@ -134,6 +134,23 @@ pyenv_python() {
 	ls -d "$(pyenv root 2>/dev/null)"/versions/3."$1".*/bin/python3."$1" 2>/dev/null | tail -1
 }
 
+# svg_hue_check SVG SCRIPT LANG MIN RMIN RMAX GMIN GMAX BMIN BMAX: every frame of SCRIPT in SVG
+# ("name (SCRIPT) (...)"), at least MIN of them, is filled in LANG's hue, the colour ranges of
+# src/render/svg.c's HUE_*FRAME.
+svg_hue_check() {
+	local svg=$1 script=$2 lang=$3 min=$4
+	shift 4
+	check "SVG: every $script frame filled in the $lang hue" python3 -c '
+import re, sys
+svg, script, least = sys.argv[1], sys.argv[2], int(sys.argv[3])
+lim = [int(x) for x in sys.argv[4:10]]
+fills = re.findall(r"<title>[^<]*\(" + re.escape(script) + r"\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"",
+		   open(svg).read())
+ok = lambda c: all(lim[2 * i] <= int(c[2 * i:2 * i + 2], 16) <= lim[2 * i + 1] for i in range(3))
+print("     %d %s frames, fills %s" % (len(fills), script, " ".join(sorted(set(fills))[:6])))
+sys.exit(0 if len(fills) >= least and all(ok(c) for c in fills) else 1)' "$svg" "$script" "$min" "$@"
+}
+
 # short_script_checks FILE SCRIPT CHAIN UNNAMED LANG NOUN [BAR]: a script shorter than a drain
 # (tests of the new_stacks announcement): BAR % (90) of the samples running SCRIPT's code (a
 # frame "(SCRIPT" or an unnamed one) hold CHAIN (its frames with their suffixes, joined by

@@ -150,11 +150,7 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 		bash -c "grep -q '<title>main::leaf (plchain.pl) (' '$T/pl.svg' && grep -q '>Perl</text>' '$T/pl.svg'"
 	# Every Perl frame in the Perl hue (src/render/svg.c HUE_PLFRAME: r 30-70, g 120-165,
 	# b 140-190).
-	check "SVG: every plchain.pl frame filled in the Perl hue" python3 -c '
-import re, sys
-fills = re.findall(r"<title>[^<]*\(plchain\.pl\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"", open(sys.argv[1]).read())
-ok = lambda c: 30 <= int(c[0:2], 16) <= 70 and 120 <= int(c[2:4], 16) <= 165 and 140 <= int(c[4:6], 16) <= 190
-sys.exit(0 if len(fills) >= 4 and all(ok(c) for c in fills) else 1)' "$T/pl.svg"
+	svg_hue_check "$T/pl.svg" plchain.pl Perl 4 30 70 120 165 140 190
 
 	# pprof: Function.name, filename and Line.line, read by go tool pprof; read back.
 	if need_tool "perl frames in pprof" go; then

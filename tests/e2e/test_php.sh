@@ -119,11 +119,7 @@ if need_root "php frames" && need_tool "php frames" php8.2; then
 	check "SVG: leaf (phpchain.php) drawn, PHP in the legend" \
 		bash -c "grep -q '<title>leaf (phpchain.php) (' '$T/php.svg' && grep -q '>PHP</text>' '$T/php.svg'"
 	# Every PHP frame in the PHP hue (src/render/svg.c HUE_PHPFRAME: r 205-250, g 90-140, b 150-200).
-	check "SVG: every phpchain.php frame filled in the PHP hue" python3 -c '
-import re, sys
-fills = re.findall(r"<title>[^<]*\(phpchain\.php\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"", open(sys.argv[1]).read())
-ok = lambda c: 205 <= int(c[0:2], 16) <= 250 and 90 <= int(c[2:4], 16) <= 140 and 150 <= int(c[4:6], 16) <= 200
-sys.exit(0 if len(fills) >= 4 and all(ok(c) for c in fills) else 1)' "$T/php.svg"
+	svg_hue_check "$T/php.svg" phpchain.php PHP 4 205 250 90 140 150 200
 
 	# pprof: Function.name, filename, start_line and Line.line, read by go tool pprof; read back.
 	if need_tool "php frames in pprof" go; then

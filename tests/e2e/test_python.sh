@@ -159,12 +159,7 @@ if need_root "python frames" && need_tool "python frames" python3; then
 	# Every Python frame in the Python frame hue (src/render/svg.c HUE_PYFRAME: r 215-255,
 	# g 185-240, b 40-80); the same names without their kind (_[p] removed from the folded
 	# profile, then rendered) are drawn in the hot palette and fail it (#fa2206 #e58e18 #d5b336).
-	check "SVG: every pychain.py frame filled in the Python frame hue" python3 -c '
-import re, sys
-fills = re.findall(r"<title>[^<]*\(pychain\.py\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"", open(sys.argv[1]).read())
-ok = lambda c: 215 <= int(c[0:2], 16) <= 255 and 185 <= int(c[2:4], 16) <= 240 and 40 <= int(c[4:6], 16) <= 80
-print("     %d pychain.py frames, fills %s" % (len(fills), " ".join(sorted(set(fills))[:6])))
-sys.exit(0 if len(fills) >= 3 and all(ok(c) for c in fills) else 1)' "$T/py.svg"
+	svg_hue_check "$T/py.svg" pychain.py "Python frame" 3 215 255 185 240 40 80
 
 	# System-wide, one shot (no -p, no command): a python3 started before flamed, under a name
 	# of its own (a symlink to Debian's python3: other suites run python3 system-wide) is held

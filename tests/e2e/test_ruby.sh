@@ -159,11 +159,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	check "SVG: leaf (rbchain.rb) drawn, Ruby in the legend" \
 		bash -c "grep -q '<title>leaf (rbchain.rb) (' '$T/rb.svg' && grep -q '>Ruby</text>' '$T/rb.svg'"
 	# Every Ruby frame in the Ruby hue (src/render/svg.c HUE_RBFRAME: r 200-250, g 30-70, b 40-80).
-	check "SVG: every rbchain.rb frame filled in the Ruby hue" python3 -c '
-import re, sys
-fills = re.findall(r"<title>[^<]*\(rbchain\.rb\) \([^<]*</title><rect [^>]*fill=\"#(\w{6})\"", open(sys.argv[1]).read())
-ok = lambda c: 200 <= int(c[0:2], 16) <= 250 and 30 <= int(c[2:4], 16) <= 70 and 40 <= int(c[4:6], 16) <= 80
-sys.exit(0 if len(fills) >= 4 and all(ok(c) for c in fills) else 1)' "$T/rb.svg"
+	svg_hue_check "$T/rb.svg" rbchain.rb Ruby 4 200 250 30 70 40 80
 
 	# pprof: Function.name, filename, start_line and Line.line, read by go tool pprof; read back.
 	if need_tool "ruby frames in pprof" go; then
