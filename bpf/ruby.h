@@ -22,6 +22,7 @@
 
 /* vm_core.h (3.1): ep[VM_ENV_DATA_INDEX_FLAGS] of a control frame. */
 #define RUBY_FRAME_MAGIC_MASK 0x7fff0001U
+#define RUBY_FRAME_MAGIC_METHOD 0x11110001U
 #define RUBY_FRAME_MAGIC_DUMMY 0x79990001U
 #define RUBY_FRAME_FLAG_FINISH 0x0020U
 #define RUBY_FRAME_FLAG_CFRAME 0x0080U
@@ -38,6 +39,17 @@ struct ruby_offsets {
 	__u16 th_ec;			/* rb_thread_t.ec (its current ec; < th_tid) */
 	__u16 ractor_threads;		/* rb_ractor_t.threads.set: rb_thread_t.lt_node at 0 */
 	__u16 pad;
+};
+
+/*
+ * A method's iseq in one process, key of ruby_methods: its value is what a control frame running
+ * it held at ep[VM_ENV_DATA_INDEX_ME_CREF] (-2), the callable method entry (or an imemo_svar
+ * holding it), from which src/runtime/ruby.c reads the method's owner: "Outer#mid".
+ */
+struct ruby_method_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 iseq;
 };
 
 /* One Ruby process, keyed by tgid in the ruby_procs map. */

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Ruby frames in the BPF unwinder: included by profile.bpf.c after struct uw_state (types in
- * bpf/ruby.h). A control frame is read at once (64 bytes in 3.1); its flags (ep[0]) are a
- * second read; a frame with an iseq two more (iseq->body, body->iseq_encoded) for the
+ * bpf/ruby.h). A control frame is read at once (64 bytes in 3.1); its flags (ep[0]) and method
+ * entry (ep[-2]) are a second read; a method frame adds a map lookup (ruby_methods, for its
+ * class's name); a frame with an iseq two more (iseq->body, body->iseq_encoded) for the
  * instruction index of its pc.
  *
  * Which thread: Ruby runs Ruby code only in the thread holding its ractor's GVL, and
@@ -42,6 +43,18 @@ struct {
 	__type(value, __u64);
 	__uint(max_entries, 4096);
 } ruby_thread_ecs SEC(".maps");
+
+/*
+ * Method iseq -> its method entry, added the first time a frame runs it (user space deletes one
+ * that did not read as a method entry, and a process's when it exits). Allocated as it fills.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__type(key, struct ruby_method_key);
+	__type(value, __u64);
+	__uint(max_entries, 16384);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+} ruby_methods SEC(".maps");
 
 #define RB_CFP_READ 64	/* rb_control_frame_t (3.1: 8 words, jit_return last) */
 #define RB_BUF_U64(st, off) (*(__u64 *)((st)->rb_buf + ((off) & 63)))
@@ -189,7 +202,8 @@ __noinline int ruby_enter(struct uw_state *st, __u64 pc)
 __noinline int ruby_step(struct uw_state *st)
 {
 	struct ruby_offsets *off;
-	__u64 cfp, pc, iseq, ep, body, enc, next, p, flags = 0, idx = 0;
+	struct ruby_method_key mk;
+	__u64 cfp, pc, iseq, ep, body, enc, next, p, flags, me, idx = 0;
 	__u32 n;
 
 	if (!st)
@@ -209,14 +223,25 @@ __noinline int ruby_step(struct uw_state *st)
 	iseq = RB_BUF_U64(st, off->cfp_iseq);
 	ep = RB_BUF_U64(st, off->cfp_ep);
 	next = cfp + off->cfp_size;
-	if (!ep || bpf_probe_read_user(&flags, 8, (void *)ep)) {
+	/* ep[-2] (the method entry) and ep[0] (the flags) in one read: ep[-1] between them. */
+	if (!ep || bpf_probe_read_user(st->rb_buf, 24, (void *)(ep - 16))) {
 		stat_inc(STAT_RUBY_READ);
 		st->rb_next = 0;
 		return 0;
 	}
+	me = RB_BUF_U64(st, 0);
+	flags = RB_BUF_U64(st, 16);
 	if (!iseq || (flags & RUBY_FRAME_FLAG_CFRAME) ||
 	    (flags & RUBY_FRAME_MAGIC_MASK) == RUBY_FRAME_MAGIC_DUMMY)
 		goto caller;
+	if ((flags & RUBY_FRAME_MAGIC_MASK) == RUBY_FRAME_MAGIC_METHOD && me) {
+		/* Once per method: a lookup a method frame, an update the first time. */
+		mk.tgid = bpf_get_current_pid_tgid() >> 32;
+		mk.pad = 0;
+		mk.iseq = iseq;
+		if (!bpf_map_lookup_elem(&ruby_methods, &mk))
+			bpf_map_update_elem(&ruby_methods, &mk, &me, BPF_NOEXIST);
+	}
 	body = user_u64(iseq + off->iseq_body);
 	enc = body ? user_u64(body + off->body_encoded) : 0;
 	if (enc && pc >= enc && pc - enc < 0xffffULL * 8)

@@ -87,6 +87,10 @@ add warm-never src/service/session.c sed \
 add ruby-start-up-refused src/runtime/ruby.c sed \
 	's/^\tif (!node || node == head)$/\tif (node == head)/' \
 	"build/unit-tests ruby_check_live_waits_for_start_up" "ruby_check_live_waits_for_start_up"
+# A singleton method's class named as an instance method's ("Shapes::Box#build").
+add ruby-singleton-as-instance src/runtime/ruby.c sed \
+	's/single ? "." : "#"/"#"/' \
+	"bash tests/e2e/test_ruby.sh" "classes: >= 90% of samples"
 # Every thread of a Ruby process is given the GVL holder's frames (the tid check gone).
 add ruby-gvl-holder-frames bpf/ruby_unwind.h sed \
 	's/^\tif (tid == (__s32)cur) {$/\tif (1) {/' \

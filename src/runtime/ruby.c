@@ -29,6 +29,20 @@
  *    iseq_insn_info_entry { int line_no; int node_id; rb_event_flag_t events } = 12 bytes;
  *  - RString: flags, klass, then { len, ptr } or the bytes embedded at 16 (RSTRING_NOEMBED,
  *    1 << 13, clear; the length in flags bits 14..18: "leaf" 4, "block in mid" 12).
+ * Class names ("Outer#mid", "Outer.build", "block in Outer#mid"): a method's iseq does not know
+ * its class (compile.c makes method and class bodies with no parent_iseq), its method entry
+ * does. BPF keeps, per method iseq, what a frame running it held at ep[-2]
+ * (VM_ENV_DATA_INDEX_ME_CREF): the rb_callable_method_entry_t, or an imemo_svar whose
+ * cref_or_me (at 8) is it once the method set $~ or $_ (vm_insnhelper.c lep_svar_write). Both
+ * are T_IMEMO (0x1a) with the imemo type in flags bits 12..15 (internal/imemo.h: svar 2, ment
+ * 6). rb_method_entry_t { flags; defined_class 8; def 16; called_id 24; owner 32 };
+ * rb_method_definition_t: type in the low 4 bits (VM_METHOD_TYPE_ISEQ 0), body.iseq.iseqptr at
+ * 8 (checked to be the iseq). The owner's name: RClass.ptr at 24 (rb_classext_t, iv_tbl at 8),
+ * an st_table (st.c: entries_start 32, entries_bound 40, entries 48) whose __classpath__ entry
+ * is the path String ("M::Outer"); a singleton class (FL_SINGLETON, 1 << 12) names the object
+ * it is attached to (__attached__). Both IDs are learned from the process at its first class
+ * name: rb_cObject's table maps __classpath__ to "Object", its singleton class's maps
+ * __attached__ to rb_cObject. A block's method is body.local_iseq (176), named the same way.
  * A patch release or a build whose structures moved is caught twice: at attach, when the main
  * ractor exists, the running ec must satisfy the invariants above (its thread pointing back,
  * its frames' flags magic values, their iseqs' labels Strings); when naming, an iseq's label
@@ -62,9 +76,13 @@
 /* 3.1: measured on Debian 12's ruby 3.1.2 (the file's comment). */
 static const struct ruby_layout layouts[] = {
 	{ 3, 1, { 520, 48, 88, 64, 0, 16, 32, 16, 8, 40, 304, 0 },
-	  4, 64, 80, 88, 120, 128, 136, 144, 12 },
+	  4, 64, 80, 88, 120, 128, 136, 144, 12,
+	  176, 16, 32, 8, 24, 8 },
 };
 
+/* vm_core.h enum iseq_type: ISEQ_TYPE_METHOD, ISEQ_TYPE_BLOCK. */
+#define RB_ISEQ_METHOD 1
+#define RB_ISEQ_BLOCK 2
 /* ruby/internal/value_type.h: RUBY_T_STRING, RUBY_T_ARRAY; RUBY_T_MASK. */
 #define RB_T_MASK 0x1f
 #define RB_T_STRING 0x05
@@ -229,6 +247,9 @@ int ruby__format_name(char *out, size_t outlen, const char *label, const char *f
 struct rbproc {
 	struct rt_proc h;	/* h.checked: the layout was checked on its running ec */
 	uint64_t main_ractor;	/* address of ruby_single_main_ractor */
+	uint64_t cobject;	/* address of rb_cObject (0: classes not named) */
+	uint64_t id_classpath, id_attached;	/* learned from Object; 0: not yet */
+	bool ids_failed;	/* learning them failed: classes not named */
 	struct ruby_layout l;
 };
 
@@ -250,6 +271,7 @@ struct rbfile {
 	struct rt_file h;	/* h.ok: symbols and a version */
 	unsigned int major, minor, patch;
 	uint64_t ractor, exec, exec_size, version;	/* ELF vaddrs */
+	uint64_t cobject;	/* rb_cObject's vaddr, 0 when not exported */
 };
 
 #define RUBY_NAME_MAX 512
@@ -265,6 +287,7 @@ struct ruby {
 	struct rt_procs procs;	/* struct rbproc */
 	struct rt_names names;	/* struct rbname */
 	struct rt_files files;	/* struct rbfile */
+	int methods_fd;		/* ruby_methods: a method iseq's method entry */
 	char disp[RUBY_NAME_MAX + 16];
 };
 
@@ -272,6 +295,7 @@ static const struct rt_sym file_syms[] = {
 	{ "ruby_single_main_ractor", offsetof(struct rbfile, ractor), RT_SYM_NO_SIZE },
 	{ "rb_vm_exec", offsetof(struct rbfile, exec), offsetof(struct rbfile, exec_size) },
 	{ "ruby_version", offsetof(struct rbfile, version), RT_SYM_NO_SIZE },
+	{ "rb_cObject", offsetof(struct rbfile, cobject), RT_SYM_NO_SIZE },
 };
 
 /* The version of a Ruby file: ruby_version's bytes, in the loadable segment holding them. */
@@ -475,6 +499,260 @@ static int name_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq,
 	return 0;
 }
 
+/* internal/imemo.h, ruby/internal/fl_type.h (3.1). */
+#define RB_T_CLASS 0x02
+#define RB_T_MODULE 0x03
+#define RB_T_IMEMO 0x1a
+#define RB_IMEMO_TYPE(flags) ((flags) >> 12 & 0x0f)
+#define RB_IMEMO_SVAR 2
+#define RB_IMEMO_MENT 6
+#define RB_FL_SINGLETON (1ULL << 12)
+/* st.c's st_table: entries_start, entries_bound, entries; an entry { hash, key, record }. */
+#define RB_ST_HDR 56
+#define RB_ST_START 32
+#define RB_ST_ENT 24
+#define RB_ST_MAX 256		/* entries of a class's table looked at */
+#define RB_CLASS_NEST 4		/* singleton classes of singleton classes followed */
+
+int ruby__st_find(const uint8_t *ents, size_t n, uint64_t key, uint64_t *val)
+{
+	uint64_t e[3];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(e, ents + i * RB_ST_ENT, sizeof(e));
+		if (e[0] != ~0ULL && e[1] == key) {
+			*val = e[2];
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+int ruby__qualify_block(char *out, size_t outlen, const char *label, const char *method,
+			const char *qualified)
+{
+	size_t ll = strlen(label), ml = strlen(method);
+	int r;
+
+	if (ll < ml + 4 || strcmp(label + ll - ml, method) ||
+	    memcmp(label + ll - ml - 4, " in ", 4))
+		return -EINVAL;
+	r = snprintf(out, outlen, "%.*s%s", (int)(ll - ml), label, qualified);
+	return r < 0 || (size_t)r >= outlen ? -ENAMETOOLONG : 0;
+}
+
+/*
+ * The entries of class klass's instance variable table, read into a malloc'd *ret (*n of them):
+ * 0 or -errno.
+ */
+static int class_ivars(uint32_t pid, const struct ruby_layout *l, uint64_t klass,
+		       uint8_t **ret, size_t *n)
+{
+	uint64_t ext, tbl, hdr[RB_ST_HDR / 8], cnt;
+	uint8_t *ents;
+
+	*ret = NULL;
+	if (rtbase__read_u64(pid, klass + l->class_ext, &ext) || !ext ||
+	    rtbase__read_u64(pid, ext + l->ext_iv_tbl, &tbl) || !tbl ||
+	    rtbase__read(pid, tbl, hdr, sizeof(hdr)) != sizeof(hdr))
+		return -EFAULT;
+	/* entries_bound - entries_start live and deleted entries, from entries_start on. */
+	cnt = hdr[RB_ST_START / 8 + 1] - hdr[RB_ST_START / 8];
+	if (hdr[RB_ST_START / 8 + 1] < hdr[RB_ST_START / 8] || !cnt || cnt > RB_ST_MAX ||
+	    !hdr[RB_ST_START / 8 + 2])
+		return -EPROTO;
+	ents = malloc(cnt * RB_ST_ENT);
+	if (!ents)
+		return -ENOMEM;
+	if (rtbase__read(pid, hdr[RB_ST_START / 8 + 2] + hdr[RB_ST_START / 8] * RB_ST_ENT, ents,
+			 cnt * RB_ST_ENT) != cnt * RB_ST_ENT) {
+		free(ents);
+		return -EFAULT;
+	}
+	*ret = ents;
+	*n = cnt;
+	return 0;
+}
+
+/* The instance variable id of class klass: 0 and *val, or -errno. */
+static int class_ivar(uint32_t pid, const struct ruby_layout *l, uint64_t klass, uint64_t id,
+		      uint64_t *val)
+{
+	uint8_t *ents;
+	size_t n;
+	int err = class_ivars(pid, l, klass, &ents, &n);
+
+	if (!err)
+		err = ruby__st_find(ents, n, id, val);
+	free(ents);
+	return err;
+}
+
+/*
+ * Learns the IDs of __classpath__ and __attached__ (they differ between builds): Object's table
+ * maps one to the String "Object", its singleton class's maps the other to Object. 0 or -errno.
+ */
+static int learn_ids(struct rbproc *pp)
+{
+	const struct ruby_layout *l = &pp->l;
+	uint64_t obj, meta, e[3];
+	uint8_t *ents = NULL;
+	size_t n, i;
+	int err;
+
+	if (!pp->cobject || rtbase__read_u64(pp->h.pid, pp->cobject, &obj) ||
+	    rtbase__read_u64(pp->h.pid, obj + 8, &meta))
+		return -EFAULT;
+	err = class_ivars(pp->h.pid, l, obj, &ents, &n);
+	for (i = 0; !err && i < n && !pp->id_classpath; i++) {
+		char *str = NULL;
+
+		memcpy(e, ents + i * RB_ST_ENT, sizeof(e));
+		if (e[0] != ~0ULL && !read_rstring(pp->h.pid, e[2], &str) && !strcmp(str, "Object"))
+			pp->id_classpath = e[1];
+		free(str);
+	}
+	free(ents);
+	ents = NULL;
+	err = err ?: class_ivars(pp->h.pid, l, meta, &ents, &n);
+	for (i = 0; !err && i < n && !pp->id_attached; i++) {
+		memcpy(e, ents + i * RB_ST_ENT, sizeof(e));
+		if (e[0] != ~0ULL && e[2] == obj)
+			pp->id_attached = e[1];
+	}
+	free(ents);
+	if (err)
+		return err;
+	return pp->id_classpath && pp->id_attached ? 0 : -ENOENT;
+}
+
+/*
+ * The name of class or module klass: "M::Outer", or for a singleton class the name of the class
+ * it belongs to with *singleton set. 0 and a malloc'd *ret, or -errno (an anonymous class).
+ */
+static int class_name(struct rbproc *pp, uint64_t klass, char **ret, bool *singleton)
+{
+	uint64_t flags, path;
+	int i;
+
+	*ret = NULL;
+	*singleton = false;
+	for (i = 0; i < RB_CLASS_NEST; i++) {
+		if (klass < 4096 || (klass & 7) || rtbase__read_u64(pp->h.pid, klass, &flags))
+			return -EFAULT;
+		if ((flags & RB_T_MASK) != RB_T_CLASS && (flags & RB_T_MASK) != RB_T_MODULE)
+			return -EPROTO;
+		if (!(flags & RB_FL_SINGLETON))
+			break;
+		/* The singleton class of an object that is no class: no name worth showing. */
+		if (*singleton ||
+		    class_ivar(pp->h.pid, &pp->l, klass, pp->id_attached, &klass))
+			return -ENOENT;
+		*singleton = true;
+	}
+	if (class_ivar(pp->h.pid, &pp->l, klass, pp->id_classpath, &path))
+		return -ENOENT;
+	return read_rstring(pp->h.pid, path, ret);
+}
+
+/*
+ * "Outer#mid" or "Outer.build" for method iseq of pp, whose label is label, from the method
+ * entry BPF saw with it (methods_fd): 0 and a malloc'd *ret, or -errno.
+ */
+static int qualify_method(struct rbproc *pp, int methods_fd, uint64_t iseq, const char *label,
+			  char **ret)
+{
+	const struct ruby_layout *l = &pp->l;
+	struct ruby_method_key key = { .tgid = pp->h.pid, .iseq = iseq };
+	uint64_t me, flags, def, owner, ptr;
+	uint32_t type;
+	char *cls;
+	bool single;
+	int err, r;
+
+	*ret = NULL;
+	if (methods_fd < 0 || bpf_map_lookup_elem(methods_fd, &key, &me))
+		return -ENOENT;
+	if (rtbase__read_u64(pp->h.pid, me, &flags) || (flags & RB_T_MASK) != RB_T_IMEMO)
+		goto stale;
+	if (RB_IMEMO_TYPE(flags) == RB_IMEMO_SVAR &&
+	    (rtbase__read_u64(pp->h.pid, me + 8, &me) || rtbase__read_u64(pp->h.pid, me, &flags) ||
+	     (flags & RB_T_MASK) != RB_T_IMEMO))
+		goto stale;
+	if (RB_IMEMO_TYPE(flags) != RB_IMEMO_MENT ||
+	    rtbase__read_u64(pp->h.pid, me + l->me_def, &def) ||
+	    rtbase__read_u64(pp->h.pid, me + l->me_owner, &owner) ||
+	    rtbase__read(pp->h.pid, def, &type, 4) != 4 ||
+	    rtbase__read_u64(pp->h.pid, def + l->def_iseq, &ptr) || (type & 0xf) || ptr != iseq)
+		goto stale;
+	if (!pp->id_classpath && !pp->ids_failed) {
+		err = learn_ids(pp);
+		if (err) {
+			pp->ids_failed = true;
+			pr_debug("ruby: process %u: the IDs of class names not found (%s): methods "
+				 "named without their class", pp->h.pid, strerror(-err));
+		}
+	}
+	if (pp->ids_failed)
+		return -ENOTSUP;
+	err = class_name(pp, owner, &cls, &single);
+	if (err)
+		return err;
+	r = asprintf(ret, "%s%s%s", cls, single ? "." : "#", label);
+	free(cls);
+	if (r < 0) {
+		*ret = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+stale:
+	/* Freed (an svar outlives no frame): BPF saves the next frame's for the next iseq read. */
+	bpf_map_delete_elem(methods_fd, &key);
+	return -ESTALE;
+}
+
+/*
+ * Puts n's method's class into its label: "mid" -> "Outer#mid", "block in mid" -> "block in
+ * Outer#mid". Best effort: the label stays as it is when the class is not known.
+ */
+static void qualify(struct rbproc *pp, int methods_fd, uint64_t iseq, struct rbname *n)
+{
+	const struct ruby_layout *l = &pp->l;
+	uint64_t body, local;
+	uint32_t type;
+	char *q = NULL, *mlabel = NULL, buf[RUBY_NAME_MAX];
+
+	if (rtbase__read_u64(pp->h.pid, iseq + l->off.iseq_body, &body) ||
+	    rtbase__read(pp->h.pid, body, &type, 4) != 4)
+		return;
+	if (type == RB_ISEQ_METHOD) {
+		if (!qualify_method(pp, methods_fd, iseq, n->label, &q)) {
+			free(n->label);
+			n->label = q;
+		}
+		return;
+	}
+	if (type != RB_ISEQ_BLOCK ||
+	    rtbase__read_u64(pp->h.pid, body + l->body_local_iseq, &local) || local == iseq ||
+	    rtbase__read_u64(pp->h.pid, local + l->off.iseq_body, &body) ||
+	    rtbase__read(pp->h.pid, body, &type, 4) != 4 || type != RB_ISEQ_METHOD ||
+	    rtbase__read_u64(pp->h.pid, body + l->loc_label, &body) ||
+	    read_rstring(pp->h.pid, body, &mlabel))
+		return;
+	if (!qualify_method(pp, methods_fd, local, mlabel, &q) &&
+	    !ruby__qualify_block(buf, sizeof(buf), n->label, mlabel, q)) {
+		char *full = strdup(buf);
+
+		if (full) {
+			free(n->label);
+			n->label = full;
+		}
+	}
+	free(q);
+	free(mlabel);
+}
+
 int ruby__read_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq, char *out,
 		    size_t outlen)
 {
@@ -595,6 +873,24 @@ static void check_proc(struct ruby *rb, struct rbproc *pp)
 		refuse(rb, pp, "its execution context and control frames");
 }
 
+/* Deletes the method entries BPF saved for process pid. */
+static void forget_methods(struct ruby *rb, uint32_t pid)
+{
+	struct ruby_method_key key, next, *prev = NULL;
+
+	if (rb->methods_fd < 0)
+		return;
+	while (!bpf_map_get_next_key(rb->methods_fd, prev, &next)) {
+		/* Deleting the current key restarts the walk: step past it first. */
+		if (prev && key.tgid == pid)
+			bpf_map_delete_elem(rb->methods_fd, &key);
+		key = next;
+		prev = &key;
+	}
+	if (prev && key.tgid == pid)
+		bpf_map_delete_elem(rb->methods_fd, &key);
+}
+
 static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_t n, bool exited)
 {
 	struct ruby *rb = ctx;
@@ -604,6 +900,8 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 	size_t i;
 
 	if (exited) {
+		if (pp)
+			forget_methods(rb, pid);
 		rtbase__proc_exited(&rb->procs, pid);
 		return;
 	}
@@ -636,6 +934,7 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 			return;
 		pp->l = l;
 		pp->main_ractor = f->ractor + bias;
+		pp->cobject = f->cobject ? f->cobject + bias : 0;
 		check_proc(rb, pp);
 		if (pp->h.refused)
 			return;
@@ -670,6 +969,7 @@ static const struct rbname *name_of(struct ruby *rb, uint32_t pid, uint64_t iseq
 		refuse(rb, pp, "its iseqs");
 	if (err)
 		return NULL;
+	qualify(pp, rb->methods_fd, iseq, &n);
 	return rtbase__name_add(&rb->names, pid, iseq, &n);
 }
 
@@ -742,6 +1042,7 @@ struct ruby *ruby__new(struct sampler *smp, struct unwinder *uw)
 	if (!rb)
 		return NULL;
 	rb->smp = smp;
+	rb->methods_fd = sampler__ruby_methods_fd(smp);
 	rtbase__procs_init(&rb->procs, fd, sizeof(struct rbproc));
 	rtbase__names_init(&rb->names, sizeof(struct rbname), name_clear, rb);
 	rb->files = (struct rt_files){ "ruby", sizeof(struct rbfile), file_scan, NULL, NULL };

@@ -3,7 +3,7 @@
  * Ruby frames (CRuby 3.1, YARV). Finds Ruby in processes (libruby or a static ruby exporting
  * ruby_single_main_ractor and rb_vm_exec), tells the BPF unwinder where the main ractor pointer
  * is and which native frames are the VM's entry (bpf/ruby.h), and names the frames it emitted:
- * an rb_iseq_t read from the process becomes "label (file.rb)", with its line from the iseq's
+ * an rb_iseq_t read from the process becomes "Owner#label (file.rb)", with its line from the iseq's
  * instruction table. A language runtime module like src/runtime/php.c.
  */
 #ifndef FLAMED_RUBY_H
@@ -29,6 +29,12 @@ struct ruby_layout {
 	uint16_t ii_size;		/* body.insns_info.size, an unsigned int */
 	uint16_t ii_succ;		/* body.insns_info.succ_index_table */
 	uint16_t ii_entry_size;		/* sizeof(struct iseq_insn_info_entry); line_no first */
+	/* Class names ("Outer#mid"): */
+	uint16_t body_local_iseq;	/* body.local_iseq: a block's method (or top) iseq */
+	uint16_t me_def, me_owner;	/* rb_method_entry_t.def, .owner (a class or module) */
+	uint16_t def_iseq;		/* rb_method_definition_t.body.iseq.iseqptr */
+	uint16_t class_ext;		/* RClass.ptr: its rb_classext_t */
+	uint16_t ext_iv_tbl;		/* rb_classext_t.iv_tbl: ID -> VALUE, an st_table */
 };
 
 /* The layout of Ruby major.minor: 0, or -ENOTSUP for a version without a known layout. */
@@ -55,6 +61,20 @@ int ruby__rstring(const uint8_t hdr[40], bool *embedded, uint64_t *len, uint64_t
  */
 uint32_t ruby__line_of(const uint32_t *lines, uint32_t size, const uint32_t *positions,
 		       const uint8_t *succ, size_t succ_len, uint32_t pos);
+
+/*
+ * The value of key in an st_table's entries (st.c: st_table_entry { hash, key, record }, 24
+ * bytes each; a deleted one's hash is all ones): 0 and *val, or -ENOENT.
+ */
+int ruby__st_find(const uint8_t *ents, size_t n, uint64_t key, uint64_t *val);
+
+/*
+ * A block's label with its method's qualified name: "block (2 levels) in mid" and "Outer#mid"
+ * give "block (2 levels) in Outer#mid". -EINVAL (out untouched) unless label ends in " in "
+ * followed by method, the bare method name.
+ */
+int ruby__qualify_block(char *out, size_t outlen, const char *label, const char *method,
+			const char *qualified);
 
 /* "label (file.rb)", or "label (file.rb:line)" with line; file's base name only. */
 int ruby__format_name(char *out, size_t outlen, const char *label, const char *file,

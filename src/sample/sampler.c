@@ -863,6 +863,11 @@ int sampler__ruby_procs_fd(struct sampler *s)
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.ruby_procs) : -1;
 }
 
+int sampler__ruby_methods_fd(struct sampler *s)
+{
+	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.ruby_methods) : -1;
+}
+
 int sampler__perl_procs_fd(struct sampler *s)
 {
 	return s->opts.dwarf ? bpf_map__fd(s->skel->maps.perl_procs) : -1;

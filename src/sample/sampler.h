@@ -84,6 +84,8 @@ int sampler__python_procs_fd(struct sampler *s);
 int sampler__php_procs_fd(struct sampler *s);
 /* The Ruby process map (tgid -> struct ruby_proc, bpf/ruby.h); -1 without DWARF unwinding. */
 int sampler__ruby_procs_fd(struct sampler *s);
+/* ruby_methods: a method iseq's method entry, per process (bpf/ruby.h). */
+int sampler__ruby_methods_fd(struct sampler *s);
 /* The Perl process map (tgid -> struct perl_proc, bpf/perl.h); -1 without DWARF unwinding. */
 int sampler__perl_procs_fd(struct sampler *s);
 /*

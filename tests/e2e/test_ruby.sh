@@ -3,7 +3,10 @@
 # End-to-end: Ruby methods and blocks unwound in BPF among native frames (src/runtime/ruby.c),
 # on Debian's ruby 3.1 (libruby-3.1, stripped). tests/workloads/rbchain.rb spins in
 # <main> -> main -> Outer#mid -> leaf; with "digest" ... mid -> digest -> block in digest ->
-# Digest::SHA256.digest (C); with "block" ... mid -> Integer#times (C) -> block in mid -> leaf.
+# Digest::SHA256.digest (C); with "block" ... mid -> Integer#times (C) -> block in mid -> leaf;
+# with "classes" ... mid -> Shapes::Box.build -> Shapes::Util.twice -> Shapes::Fill#fill ->
+# matchy -> leaf. Methods are named with their owner as Ruby 3.4's backtraces do: "Outer#mid",
+# "Object#leaf" (top-level methods are Object's), "Shapes::Box.build", "block in Outer#mid".
 # Each must show exactly that chain of _[r] frames in place of rb_vm_exec's activations, under
 # the native frames from _start through ruby_run_node. Lines (--lines, pprof) are read from the
 # workload by their marks.
@@ -12,9 +15,10 @@
 SCRIPT="$ROOT/tests/workloads/rbchain.rb"
 RUBY=/usr/bin/ruby
 R="(rbchain.rb)"
-CHAIN="<main> $R;main $R;mid $R;leaf $R"
-DCHAIN="<main> $R;main $R;mid $R;digest $R;block in digest $R"
-BCHAIN="<main> $R;main $R;mid $R;block in mid $R;leaf $R"
+CHAIN="<main> $R;Object#main $R;Outer#mid $R;Object#leaf $R"
+DCHAIN="<main> $R;Object#main $R;Outer#mid $R;Object#digest $R;block in Object#digest $R"
+BCHAIN="<main> $R;Object#main $R;Outer#mid $R;block in Outer#mid $R;Object#leaf $R"
+CCHAIN="<main> $R;Object#main $R;Outer#mid $R;Shapes::Box.build $R;Shapes::Util.twice $R;Shapes::Fill#fill $R;Object#matchy $R;Object#leaf $R"
 line_of() { grep -n -- "$1" "$SCRIPT" | head -1 | cut -d: -f1; }
 LL=$(line_of 'L-LEAF')
 LMID=$(line_of 'L-MID$')
@@ -77,7 +81,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	"$FLAMED" -F 999 -o "$T/short.folded" -- "$RUBY" "$SCRIPT" chain 0.4 wall 2>"$T/short.err"
 	check "script shorter than a drain: exit 0" test $? = 0
 	short_script_checks "$T/short.folded" rbchain.rb \
-		'<main> (rbchain.rb)_[r];main (rbchain.rb)_[r];mid (rbchain.rb)_[r];leaf (rbchain.rb)_[r]' \
+		'<main> (rbchain.rb)_[r];Object#main (rbchain.rb)_[r];Outer#mid (rbchain.rb)_[r];Object#leaf (rbchain.rb)_[r]' \
 		'[ruby iseq 0x' Ruby iseq
 
 	# -p PID: a process found running; its layout is checked on its running frames at attach.
@@ -110,13 +114,19 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	# activation of rb_vm_exec ends at its FINISH frame.
 	"$FLAMED" -F 499 -o "$T/block.folded" -- "$RUBY" "$SCRIPT" block 2 2>>"$T/runs.err"
 	check_chain "block" "$T/block.folded" "$BCHAIN"
-	pct=$(fraction ruby 'mid [(]rbchain[.]rb[)]_[[]r[]];[^_;][^;]*;([^;]*;)*block in mid [(]rbchain[.]rb[)]_[[]r[]];leaf' "$T/block.folded")
+	pct=$(fraction ruby 'Outer#mid [(]rbchain[.]rb[)]_[[]r[]];[^_;][^;]*;([^;]*;)*block in Outer#mid [(]rbchain[.]rb[)]_[[]r[]];Object#leaf' "$T/block.folded")
 	echo "     block: $pct% of ruby's samples (start-up included)"
 	check "block: >= 85% of samples are ...;mid;(Integer#times, native);block in mid;leaf ($pct%)" \
 		test "$pct" -ge 85
 
+	# Class names: singleton methods (def self., class << self), a module's method called on
+	# an including class (its owner is the module), a frame whose method entry is behind an
+	# svar (matchy's =~ sets $~).
+	"$FLAMED" -F 499 -o "$T/classes.folded" -- "$RUBY" "$SCRIPT" classes 2 2>>"$T/runs.err"
+	check_chain "classes" "$T/classes.folded" "$CCHAIN"
+
 	# --lines: the line of each frame, from the iseqs' line tables.
-	want="<main> (rbchain.rb:$LTOP);main (rbchain.rb:$LMAIN);mid (rbchain.rb:$LMID);leaf (rbchain.rb:$LL)"
+	want="<main> (rbchain.rb:$LTOP);Object#main (rbchain.rb:$LMAIN);Outer#mid (rbchain.rb:$LMID);Object#leaf (rbchain.rb:$LL)"
 	"$FLAMED" -F 499 --lines -o "$T/lines.folded" -- "$RUBY" "$SCRIPT" chain 1.5 2>>"$T/runs.err"
 	check_chain "--lines" "$T/lines.folded" "$want"
 
@@ -128,12 +138,12 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	tid=$(head -1 "$T/threads.out")
 	"$FLAMED" -F 499 -d 2 -t "$tid" -o "$T/thr.folded" 2>>"$T/runs.err"
 	wait "$pid" 2>/dev/null
-	wk=$(fraction ruby "worker [(]rbchain[.]rb[)]_[[]r[]];leaf [(]rbchain[.]rb[)]_[[]r[]]" "$T/thr.folded")
+	wk=$(fraction ruby "Object#worker [(]rbchain[.]rb[)]_[[]r[]];Object#leaf [(]rbchain[.]rb[)]_[[]r[]]" "$T/thr.folded")
 	echo "     threads: $wk% of the worker's $(samples ruby "$T/thr.folded") samples in worker;leaf"
 	check "threads: >= 80% of the worker thread's samples are worker;leaf ($wk%)" \
 		test "$(samples ruby "$T/thr.folded")" -ge 50 -a "$wk" -ge 80
 	check "threads: no sample of the worker thread has the main thread's frames" \
-		bash -c "! grep -q 'mid (rbchain.rb)_\[r\]' '$T/thr.folded'"
+		bash -c "! grep -q 'Outer#mid (rbchain.rb)_\[r\]' '$T/thr.folded'"
 
 	# A thread running C code with the GVL released (zlib's deflate, under rb_nogvl) while the
 	# main thread runs Ruby: the running ec is the main thread's; the worker keeps its own
@@ -146,7 +156,7 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	wait "$pid" 2>/dev/null
 	n=$(samples ruby "$T/nogvl.folded")
 	dn=$(fraction ruby ';rb_nogvl;.*;deflate' "$T/nogvl.folded")
-	own=$(fraction_within ruby ';rb_nogvl;.*;deflate' ';block in <main> [(]rbchain[.]rb[)]_[[]r[]];compress [(]rbchain[.]rb[)]_[[]r[]];' "$T/nogvl.folded")
+	own=$(fraction_within ruby ';rb_nogvl;.*;deflate' ';block in <main> [(]rbchain[.]rb[)]_[[]r[]];Object#compress [(]rbchain[.]rb[)]_[[]r[]];' "$T/nogvl.folded")
 	echo "     nogvl: $dn% of the worker's $n samples in deflate under rb_nogvl, $own% of those under block in <main>;compress"
 	check "nogvl: the worker's samples in deflate ($dn%) have its own Ruby callers ($own%)" \
 		test "$n" -ge 50 -a "$dn" -ge 50 -a "$own" -ge 90
@@ -156,8 +166,8 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	# SVG: well-formed, Ruby frames in their own colour, named in the legend.
 	"$FLAMED" -F 499 -o "$T/rb.svg" -- "$RUBY" "$SCRIPT" chain 1.5 2>>"$T/runs.err"
 	check "SVG: well-formed (xmllint)" xmllint --noout "$T/rb.svg"
-	check "SVG: leaf (rbchain.rb) drawn, Ruby in the legend" \
-		bash -c "grep -q '<title>leaf (rbchain.rb) (' '$T/rb.svg' && grep -q '>Ruby</text>' '$T/rb.svg'"
+	check "SVG: Object#leaf (rbchain.rb) drawn, Ruby in the legend" \
+		bash -c "grep -q '<title>Object#leaf (rbchain.rb) (' '$T/rb.svg' && grep -q '>Ruby</text>' '$T/rb.svg'"
 	# Every Ruby frame in the Ruby hue (src/render/svg.c HUE_RBFRAME: r 200-250, g 30-70, b 40-80).
 	svg_hue_check "$T/rb.svg" rbchain.rb Ruby 4 200 250 30 70 40 80
 
@@ -165,13 +175,13 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	if need_tool "ruby frames in pprof" go; then
 		"$FLAMED" -F 499 -o "$T/rb.pb.gz" -- "$RUBY" "$SCRIPT" chain 1 2>>"$T/runs.err"
 		go tool pprof -raw "$T/rb.pb.gz" >"$T/rb.raw" 2>&1
-		check "pprof: leaf at $SCRIPT:$LL, start line $LDEF" \
-			grep -qF " leaf $SCRIPT:$LL s=$LDEF" "$T/rb.raw"
-		check "pprof: mid at rbchain.rb:$LMID" \
-			grep -qF " mid $SCRIPT:$LMID s=" "$T/rb.raw"
+		check "pprof: Object#leaf at $SCRIPT:$LL, start line $LDEF" \
+			grep -qF " Object#leaf $SCRIPT:$LL s=$LDEF" "$T/rb.raw"
+		check "pprof: Outer#mid at rbchain.rb:$LMID" \
+			grep -qF " Outer#mid $SCRIPT:$LMID s=" "$T/rb.raw"
 		"$FLAMED" render "$T/rb.pb.gz" -o "$T/rt.folded" 2>/dev/null
-		check "pprof read back: main;mid;leaf (rbchain.rb)_[r]" \
-			grep -q 'main (rbchain.rb)_\[r\];mid (rbchain.rb)_\[r\];leaf (rbchain.rb)_\[r\]' "$T/rt.folded"
+		check "pprof read back: Object#main;Outer#mid;Object#leaf (rbchain.rb)_[r]" \
+			grep -q 'Object#main (rbchain.rb)_\[r\];Outer#mid (rbchain.rb)_\[r\];Object#leaf (rbchain.rb)_\[r\]' "$T/rt.folded"
 	fi
 
 	# --ruby off: no Ruby frame, the native ones kept.

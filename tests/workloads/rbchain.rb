@@ -6,9 +6,12 @@
 # a second entry into the VM); with "threads" a second thread spins in <main> -> worker -> leaf
 # while the main thread spins in main -> Outer#mid -> leaf (they take turns holding the GVL),
 # and the worker's thread id is printed first; with "nogvl" the worker compresses with zlib,
-# whose deflate runs with the GVL released, while the main thread runs Ruby code.
+# whose deflate runs with the GVL released, while the main thread runs Ruby code; with "classes"
+# Outer#mid -> Shapes::Box.build (def self.) -> Shapes::Util.twice (class << self of a module)
+# -> Shapes::Fill#fill (a module's method, included) -> matchy (whose =~ gives its frame an
+# svar in place of the method entry) -> leaf.
 # Runs for CPU time, not wall time: a loaded machine still gets its samples.
-#   ruby rbchain.rb [chain|digest|block|threads|nogvl] [SECONDS] [wall]
+#   ruby rbchain.rb [chain|digest|block|threads|nogvl|classes] [SECONDS] [wall]
 require 'digest'
 require 'zlib'
 
@@ -25,9 +28,39 @@ def digest(n)
   h
 end
 
+def matchy(n)
+  return 0 unless 'abc' =~ /b/
+  leaf(n)
+end
+
+module Shapes
+  module Fill
+    def fill(n)
+      matchy(n)
+    end
+  end
+
+  module Util
+    class << self
+      def twice(n)
+        Box.new.fill(n)
+      end
+    end
+  end
+
+  class Box
+    include Fill
+
+    def self.build(n)
+      Util.twice(n)
+    end
+  end
+end
+
 class Outer
   def mid(mode, n)
     return digest(n / 2000) if mode == 'digest' # L-MID-DIGEST
+    return Shapes::Box.build(n) if mode == 'classes' # L-MID-CLASSES
     if mode == 'block'
       r = 0
       4.times { r += leaf(n / 4) } # L-MID-BLOCK

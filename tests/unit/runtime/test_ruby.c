@@ -60,6 +60,37 @@ TEST(ruby_version_and_names)
 	CHECK_EQ_STR(buf, "? (?)");
 }
 
+TEST(ruby_st_find_and_block_names)
+{
+	/* st_table entries { hash, key, record }: a deleted one (hash all ones) is skipped. */
+	uint64_t ents[9] = { ~0ULL, 0xf01, 111, 7, 0xd563, 0xb, 9, 0xf01, 222 };
+	uint64_t v = 0;
+	char buf[64];
+
+	CHECK_EQ_INT(ruby__st_find((const uint8_t *)ents, 3, 0xf01, &v), 0);
+	CHECK_EQ_INT(v, 222);
+	CHECK_EQ_INT(ruby__st_find((const uint8_t *)ents, 3, 0xd563, &v), 0);
+	CHECK_EQ_INT(v, 0xb);
+	CHECK_EQ_INT(ruby__st_find((const uint8_t *)ents, 2, 0xf01, &v), -ENOENT);
+	CHECK_EQ_INT(ruby__st_find((const uint8_t *)ents, 0, 0xf01, &v), -ENOENT);
+
+	CHECK_EQ_INT(ruby__qualify_block(buf, sizeof(buf), "block in mid", "mid", "Outer#mid"), 0);
+	CHECK_EQ_STR(buf, "block in Outer#mid");
+	CHECK_EQ_INT(ruby__qualify_block(buf, sizeof(buf), "block (2 levels) in mid", "mid",
+					 "M::Outer.mid"), 0);
+	CHECK_EQ_STR(buf, "block (2 levels) in M::Outer.mid");
+	strcpy(buf, "kept");
+	/* Not its method's block (a label made by define_method, a mismatch): left alone. */
+	CHECK_EQ_INT(ruby__qualify_block(buf, sizeof(buf), "block in mid", "amid", "X#amid"),
+		     -EINVAL);
+	CHECK_EQ_INT(ruby__qualify_block(buf, sizeof(buf), "block inmid", "mid", "X#mid"),
+		     -EINVAL);
+	CHECK_EQ_INT(ruby__qualify_block(buf, sizeof(buf), "mid", "mid", "X#mid"), -EINVAL);
+	CHECK_EQ_STR(buf, "kept");
+	CHECK_EQ_INT(ruby__qualify_block(buf, 12, "block in mid", "mid", "Outer#mid"),
+		     -ENAMETOOLONG);
+}
+
 TEST(ruby_frame_encoding)
 {
 	uint64_t iseq = 0x7fe78c8d2b30ULL, v = RUBY_FRAME(iseq, 12);
