@@ -40,6 +40,7 @@ struct sampler {
 	struct profile_bpf *skel;
 	struct sampler_opts opts;
 	int nr_cpus;		/* possible CPUs: per-CPU map values */
+	bool stacks_derived;	/* opts.max_stacks from sampler__stacks_for_rate() */
 	int *pfds;		/* perf event fds, one per online CPU */
 	struct bpf_link **links;
 	int nr_links;
@@ -222,14 +223,14 @@ static void unwind_array__free(struct unwind_array *a)
  * The load's cost at -v: its time (mostly the verifier's, as system time) and each program's
  * verified instructions, so bench/sample/footprint.sh and a user see what start-up pays for.
  */
-static void log_load(struct profile_bpf *skel, uint64_t ns, bool builtin)
+static void log_load(const struct sampler *s, uint64_t ns, bool builtin)
 {
 	char buf[512];
 	struct bpf_program *p;
 	size_t len = 0;
 
 	buf[0] = 0;
-	bpf_object__for_each_program(p, skel->obj) {
+	bpf_object__for_each_program(p, s->skel->obj) {
 		struct bpf_prog_info info = {};
 		__u32 info_len = sizeof(info);
 		int fd = bpf_program__fd(p);
@@ -241,8 +242,10 @@ static void log_load(struct profile_bpf *skel, uint64_t ns, bool builtin)
 		if (len >= sizeof(buf))
 			break;
 	}
-	pr_info("BPF programs loaded in %.0f ms (kernel types: %s); verified instructions: %s",
-		ns / 1e6, builtin ? "built in for this kernel" : "/sys/kernel/btf/vmlinux", buf);
+	pr_info("BPF programs loaded in %.0f ms (kernel types: %s); verified instructions: %s; "
+		"stacks a drain can hold: %u (%s)",
+		ns / 1e6, builtin ? "built in for this kernel" : "/sys/kernel/btf/vmlinux", buf,
+		s->opts.max_stacks, s->stacks_derived ? "from the rate and CPUs" : "--max-stacks");
 }
 
 int sampler__kernel_id(const unsigned char *notes, size_t n, long long btf_size, char *out,
@@ -326,6 +329,16 @@ int sampler__new_stacks(struct sampler *s, sampler_new_stack_fn fn, void *ctx)
 	return n < 0 ? n : 0;
 }
 
+uint32_t sampler__stacks_for_rate(uint32_t freq_hz, int nr_cpus, uint64_t drain_ns, bool offcpu)
+{
+	uint64_t want = (uint64_t)freq_hz * (nr_cpus > 0 ? nr_cpus : 1) * 4 * drain_ns / 1000000000ULL;
+	uint32_t n = offcpu ? 16384 : 4096;
+
+	while (n < want && n < (1U << 20))
+		n <<= 1;
+	return n;
+}
+
 struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	uint64_t t0;
@@ -340,8 +353,14 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		goto cleanup;
 	}
 	s->opts = *o;
-	if (!s->opts.max_stacks)
-		s->opts.max_stacks = 16384;
+	if (!s->opts.max_stacks) {
+		long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+		s->stacks_derived = true;
+		s->opts.max_stacks = sampler__stacks_for_rate(
+			o->oncpu ? o->freq_hz : 0, online > 0 ? (int)online : 1,
+			o->drain_ns ? o->drain_ns : 1000000000ULL, o->offcpu);
+	}
 	libbpf_set_print(libbpf_print);
 	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
 		err = -ENOTSUP;
@@ -436,7 +455,7 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 		pr_err("cannot load the BPF programs: %s%s", strerror(-err), perm_hint(err));
 		goto cleanup;
 	}
-	log_load(s->skel, now_mono_ns() - t0, btf_fd >= 0);
+	log_load(s, now_mono_ns() - t0, btf_fd >= 0);
 	if (btf_fd >= 0)
 		close(btf_fd);
 	btf_fd = -1;

@@ -19,7 +19,9 @@ struct sampler_opts {
 	bool filter_tids;	/* and only threads added with sampler__add_tid */
 	bool follow_forks;	/* children of profiled processes are profiled too */
 	bool include_idle;
-	uint32_t max_stacks;	/* entries of the counts and stack maps, per generation */
+	uint32_t max_stacks;	/* entries of the counts and stack maps, per generation; 0:
+				 * sampler__stacks_for_rate() */
+	uint64_t drain_ns;	/* how often the caller drains (for the derived max_stacks) */
 	const char *event;	/* "cpu-clock" (default) or "cycles" */
 	const char *cpus;	/* CPU list sampled ("0-3,8"), NULL = every online CPU */
 	bool dwarf;		/* unwind user stacks with tables where processes have an index */
@@ -39,6 +41,14 @@ struct sampler;
 
 typedef int (*sampler_sample_fn)(void *ctx, const struct sample_key *key, uint64_t count,
 				 const uint64_t *ustack, int nu, const uint64_t *kstack, int nk);
+
+/*
+ * Distinct stacks a generation must hold when none is asked for: every sample of four drain
+ * periods (a drain late on a busy machine) at freq_hz on nr_cpus CPUs, a power of two from
+ * 4,096 to 1,048,576; with off-CPU time at least 16,384 (switches are not bounded by the
+ * rate).
+ */
+uint32_t sampler__stacks_for_rate(uint32_t freq_hz, int nr_cpus, uint64_t drain_ns, bool offcpu);
 
 /* Opens and loads the BPF object; NULL with *err = -errno and a message logged. */
 struct sampler *sampler__new(const struct sampler_opts *o, int *err);

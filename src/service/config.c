@@ -103,6 +103,26 @@ static int parse_uint(const struct config_key *k, const char *v, void *dst)
 	return 0;
 }
 
+/* A number, or "auto" (0: the sampler derives it). */
+static int parse_uint_auto(const struct config_key *k, const char *v, void *dst)
+{
+	if (!strcmp(v, "auto")) {
+		*(uint32_t *)dst = 0;
+		return 0;
+	}
+	return parse_uint(k, v, dst);
+}
+
+static void format_uint_auto(const struct config_key *k, const void *src, char *buf, size_t len)
+{
+	uint32_t x = *(const uint32_t *)src;
+
+	if (x)
+		snprintf(buf, len, "%u", x);
+	else
+		snprintf(buf, len, "auto");
+}
+
 static void format_uint(const struct config_key *k, const void *src, char *buf, size_t len)
 {
 	unsigned long long x;
@@ -689,10 +709,12 @@ static const struct config_key keys[] = {
 	{ .name = "no-demangle", .parse = parse_bool, .format = format_bool, FIELD(no_demangle),
 	  .modes = BOTH, .expect = "true or false",
 	  .help = "keep C++/Rust symbol names mangled" },
-	{ .name = "max-stacks", .arg = "N", .parse = parse_uint, .format = format_uint,
+	{ .name = "max-stacks", .arg = "N", .parse = parse_uint_auto, .format = format_uint_auto,
 	  FIELD(max_stacks), .min = 64, .max = 1 << 24, .modes = BOTH,
-	  .expect = "a number from 64 to 16777216",
-	  .help = "distinct stacks per drain the kernel can hold (default 16384)" },
+	  .expect = "auto or a number from 64 to 16777216",
+	  .help = "distinct stacks per drain the kernel can hold (default auto:\n"
+		  "every sample of 4 drains at the rate on every CPU, 4096 to\n"
+		  "1048576; 16384 at least with off-CPU time)" },
 	{ .name = "unwind", .arg = "MODE", .parse = parse_unwind, .format = format_unwind,
 	  FIELD(unwind), .modes = BOTH, .expect = "auto, fp or dwarf",
 	  .help = "auto (default: DWARF unwind tables where a binary has them,\n"
@@ -935,7 +957,7 @@ void config__init(struct config *c)
 	c->formats = 1u << FMT_SVG;
 	c->freq_hz = 99;
 	snprintf(c->event, sizeof(c->event), "cpu-clock");
-	c->max_stacks = 16384;
+	c->max_stacks = 0;	/* from the rate: sampler__stacks_for_rate() */
 	c->offcpu_sample = 1;
 	c->unwind = UNWIND_AUTO;
 	c->unwind_max_mb = 64;

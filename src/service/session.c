@@ -313,6 +313,7 @@ struct session *session__new(const struct session_opts *o, struct evloop *loop, 
 		.cpus = o->cpus,
 		.include_idle = o->include_idle,
 		.max_stacks = o->max_stacks,
+		.drain_ns = DRAIN_INTERVAL_NS,
 		.event = o->event,
 		.dwarf = o->unwind != UNWIND_FP,
 		.unwind_rows = (uint64_t)(o->unwind_max_mb ? o->unwind_max_mb : 64) * 1048576 /

@@ -161,6 +161,17 @@ if need_root "profiling" && [ "$(nproc)" -ge 2 ]; then
 	check "-C with CPUs that are not online: refused" \
 		grep -q "of the list '7-9' is not online" "$T/c9.err"
 
+	# --max-stacks auto (the default): room for every sample of 4 drains at the rate on every
+	# CPU, a power of two of at least 4096; a number given is kept.
+	n=$(nproc)
+	want=4096
+	while [ "$want" -lt $((999 * n * 4)) ]; do want=$((want * 2)); done
+	"$FLAMED" -v -F 999 -d 1 -o "$T/ms.folded" 2>"$T/ms.err"
+	check "--max-stacks auto at 999 Hz on $n CPUs: $want stacks a drain" \
+		grep -q "stacks a drain can hold: $want (from the rate and CPUs)" "$T/ms.err"
+	"$FLAMED" -v -F 99 --max-stacks 100 -d 1 -o "$T/ms2.folded" 2>"$T/ms2.err"
+	check "--max-stacks 100 kept" grep -q "stacks a drain can hold: 100 (--max-stacks)" "$T/ms2.err"
+
 	# -a with a command: the whole system until the command exits; without -a, the command only.
 	check "the pinned workloads still run" kill -0 $p0 $p1
 	"$FLAMED" -a -o "$T/a.folded" -- sleep 2 2>"$T/a.err"

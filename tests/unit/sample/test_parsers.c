@@ -263,3 +263,19 @@ TEST(parse_status_tgid_and_state)
 	CHECK_EQ_INT(procs__parse_status("State:\tR\nTgid:\t99999999999\n", &tgid), -EINVAL);
 	CHECK_EQ_INT(procs__parse_status("", &tgid), -EINVAL);
 }
+
+TEST(sampler_stacks_for_rate)
+{
+	/* 99 Hz on 2 CPUs, drained every second: 792 samples in 4 drains, the floor holds. */
+	CHECK_EQ_INT(sampler__stacks_for_rate(99, 2, 1000000000ULL, false), 4096);
+	/* 999 Hz: 7,992, the next power of two. */
+	CHECK_EQ_INT(sampler__stacks_for_rate(999, 2, 1000000000ULL, false), 8192);
+	/* 64 CPUs at 999 Hz: 255,744, where a fixed 16,384 lost most of a late drain. */
+	CHECK_EQ_INT(sampler__stacks_for_rate(999, 64, 1000000000ULL, false), 262144);
+	/* Capped; off-CPU time keeps 16,384 at least; the drain period counts. */
+	CHECK_EQ_INT(sampler__stacks_for_rate(99999, 1024, 1000000000ULL, false), 1 << 20);
+	CHECK_EQ_INT(sampler__stacks_for_rate(99, 2, 1000000000ULL, true), 16384);
+	CHECK_EQ_INT(sampler__stacks_for_rate(0, 2, 1000000000ULL, true), 16384);
+	CHECK_EQ_INT(sampler__stacks_for_rate(999, 2, 4000000000ULL, false), 32768);
+	CHECK_EQ_INT(sampler__stacks_for_rate(999, 0, 1000000000ULL, false), 4096);
+}
