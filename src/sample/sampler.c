@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,7 @@ struct sampler {
 	struct sampler_opts opts;
 	int nr_cpus;		/* possible CPUs: per-CPU map values */
 	bool stacks_derived;	/* opts.max_stacks from sampler__stacks_for_rate() */
+	int first_chunks_err;	/* first_chunks()'s */
 	int *pfds;		/* perf event fds, one per online CPU */
 	struct bpf_link **links;
 	int nr_links;
@@ -206,6 +208,49 @@ static int unwind_array__reserve(struct unwind_array *a, uint32_t n, sampler_chu
 	return 0;
 }
 
+/*
+ * An array of maps for a (unwind_rows, unwind_pages) made here rather than by libbpf, so that
+ * its first chunk can be added while the programs are verified: 0, or -errno.
+ */
+static int unwind_array__outer(struct bpf_map *m, size_t elem, uint32_t nchunks)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, inner_opts, .map_flags = BPF_F_MMAPABLE);
+	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	int tmpl, fd, err;
+
+	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), elem, UNWIND_CHUNK,
+			      &inner_opts);
+	if (tmpl < 0)
+		return -errno;
+	opts.inner_map_fd = tmpl;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY_OF_MAPS, bpf_map__name(m), sizeof(__u32),
+			    sizeof(__u32), nchunks, &opts);
+	err = fd < 0 ? -errno : 0;
+	close(tmpl);
+	if (err)
+		return err;
+	err = bpf_map__reuse_fd(m, fd);
+	close(fd);
+	return err;
+}
+
+/* The first chunk of each array: updating an array of maps waits for an RCU grace period. */
+static void *first_chunks(void *arg)
+{
+	struct sampler *s = arg;
+	int err;
+
+	err = unwind_array__init(&s->rows);
+	if (!err)
+		err = unwind_array__init(&s->pages);
+	if (!err)
+		err = unwind_array__reserve(&s->rows, 1, NULL, NULL);
+	if (!err)
+		err = unwind_array__reserve(&s->pages, 1, NULL, NULL);
+	s->first_chunks_err = err;
+	return NULL;
+}
+
 static void unwind_array__free(struct unwind_array *a)
 {
 	uint32_t i;
@@ -343,6 +388,8 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 {
 	uint64_t t0;
 	uint32_t ustacks, max_rows, max_pages;
+	pthread_t chunker;
+	bool chunking = false;
 	struct sampler *s = calloc(1, sizeof(*s));
 	LIBBPF_OPTS(bpf_object_open_opts, open_opts);
 	char btf_path[32];
@@ -441,20 +488,49 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	if (o->dwarf) {
 		bpf_map__set_max_entries(s->skel->maps.unwind_procs,
 					 o->unwind_procs ? o->unwind_procs : 4096);
-		bpf_map__set_max_entries(s->skel->maps.unwind_rows,
-					 (max_rows + UNWIND_CHUNK - 1) / UNWIND_CHUNK);
-		bpf_map__set_max_entries(s->skel->maps.unwind_pages,
-					 (max_pages + UNWIND_CHUNK - 1) / UNWIND_CHUNK);
 		ncpu = libbpf_num_possible_cpus();
 		if (ncpu > 0)
 			bpf_map__set_max_entries(s->skel->maps.row_cache, ncpu * ROW_CACHE_SIZE);
+		err = unwind_array__outer(s->skel->maps.unwind_rows, sizeof(struct unwind_row),
+					  (max_rows + UNWIND_CHUNK - 1) / UNWIND_CHUNK);
+		if (!err)
+			err = unwind_array__outer(s->skel->maps.unwind_pages, sizeof(__u64),
+						  (max_pages + UNWIND_CHUNK - 1) / UNWIND_CHUNK);
+		if (err) {
+			pr_err("cannot create the unwind table arrays: %s%s", strerror(-err),
+			       perm_hint(err));
+			goto cleanup;
+		}
+		s->rows = (struct unwind_array){
+			.name = "unwind table array", .elem = sizeof(struct unwind_row),
+			.outer_fd = bpf_map__fd(s->skel->maps.unwind_rows), .max = max_rows,
+		};
+		s->pages = (struct unwind_array){
+			.name = "unwind page index", .elem = sizeof(__u64),
+			.outer_fd = bpf_map__fd(s->skel->maps.unwind_pages), .max = max_pages,
+		};
+		/*
+		 * A chunk of each to start (1 MiB of rows: a command and its libraries; libc 0.1),
+		 * added while the programs are verified: each addition waits for a grace period.
+		 */
+		err = -pthread_create(&chunker, NULL, first_chunks, s);
+		if (err) {
+			pr_err("cannot start a thread: %s", strerror(-err));
+			goto cleanup;
+		}
+		chunking = true;
 	}
 	t0 = now_mono_ns();
 	err = profile_bpf__load(s->skel);
+	if (chunking)
+		pthread_join(chunker, NULL);
 	if (err) {
 		pr_err("cannot load the BPF programs: %s%s", strerror(-err), perm_hint(err));
 		goto cleanup;
 	}
+	err = s->first_chunks_err;	/* said by unwind_array__grow() */
+	if (err)
+		goto cleanup;
 	log_load(s, now_mono_ns() - t0, btf_fd >= 0);
 	if (btf_fd >= 0)
 		close(btf_fd);
@@ -474,26 +550,6 @@ struct sampler *sampler__new(const struct sampler_opts *o, int *ret_err)
 	if (!s->uval || !s->kval) {
 		err = -ENOMEM;
 		goto cleanup;
-	}
-	if (o->dwarf) {
-		s->rows = (struct unwind_array){
-			.name = "unwind table array", .elem = sizeof(struct unwind_row),
-			.outer_fd = bpf_map__fd(s->skel->maps.unwind_rows), .max = max_rows,
-		};
-		s->pages = (struct unwind_array){
-			.name = "unwind page index", .elem = sizeof(__u64),
-			.outer_fd = bpf_map__fd(s->skel->maps.unwind_pages), .max = max_pages,
-		};
-		/* A chunk of each to start (1 MiB of rows: a command and its libraries; libc 0.1). */
-		err = unwind_array__init(&s->rows);
-		if (!err)
-			err = unwind_array__init(&s->pages);
-		if (!err)
-			err = unwind_array__reserve(&s->rows, 1, NULL, NULL);
-		if (!err)
-			err = unwind_array__reserve(&s->pages, 1, NULL, NULL);
-		if (err)
-			goto cleanup;
 	}
 	return s;
 cleanup:
