@@ -214,8 +214,9 @@ static int unwind_array__reserve(struct unwind_array *a, uint32_t n, sampler_chu
  */
 static int unwind_array__outer(struct bpf_map *m, size_t elem, uint32_t nchunks)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, inner_opts, .map_flags = BPF_F_MMAPABLE);
-	LIBBPF_OPTS(bpf_map_create_opts, opts);
+	struct bpf_map_create_opts inner_opts = { .sz = sizeof(inner_opts),
+						   .map_flags = BPF_F_MMAPABLE };
+	struct bpf_map_create_opts opts = { .sz = sizeof(opts) };
 	int tmpl, fd, err;
 
 	tmpl = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, sizeof(__u32), elem, UNWIND_CHUNK,
