@@ -66,6 +66,8 @@ int sampler__attach(struct sampler *s);
  * nanoseconds and its kernel stack's leaf is OFFCPU_STATE_ADDR(key->state).
  */
 int sampler__drain(struct sampler *s, sampler_sample_fn fn, void *ctx, uint64_t *lost_drain);
+/* The next drain is the last: it does not wait for programs still running (a grace period). */
+void sampler__end(struct sampler *s);
 /* A user stack with language runtime frames, leaf first, as first met in a generation. */
 typedef void (*sampler_new_stack_fn)(void *ctx, uint32_t tgid, const uint64_t *ustack, int n);
 /*

@@ -124,6 +124,11 @@ int session__drain(struct session *s)
 	return err;
 }
 
+void session__end(struct session *s)
+{
+	sampler__end(s->smp);
+}
+
 /* Targets of --cgroup in BPF: their ids, and the deepest level to look for them at. */
 #define MAX_CGROUP_TARGETS 64
 
@@ -866,6 +871,7 @@ static int write_profile(struct oneshot *r, struct output *out)
 	struct profile *prof = NULL;
 	int err;
 
+	session__end(r->s);
 	err = session__drain(r->s);
 	if (err)
 		goto cleanup;

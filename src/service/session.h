@@ -88,6 +88,8 @@ int session__add_pid(struct session *s, uint32_t pid);
 int session__attach(struct session *s);
 /* Reads the pending mapping events (the loop does it as they come). */
 void session__consume(struct session *s);
+/* The next drain is the last (a one-shot profile's): see sampler__end(). */
+void session__end(struct session *s);
 /*
  * Moves everything counted so far in the kernel into the aggregate: mapping events first,
  * then the counts of the generation being closed. A sample lands in exactly one drain.
