@@ -134,6 +134,35 @@ pyenv_python() {
 	ls -d "$(pyenv root 2>/dev/null)"/versions/3."$1".*/bin/python3."$1" 2>/dev/null | tail -1
 }
 
+# patch_symbol FILE SYMBOL HEXBYTES: overwrites, in FILE, the bytes at the address of its
+# dynamic symbol SYMBOL (a runtime's version: ruby_version, PL_version) with HEXBYTES, through
+# the loadable segment that holds it. Fails when the symbol or its segment is not there.
+patch_symbol() {
+	python3 - "$1" "$2" "$3" <<'EOF_PATCH'
+import subprocess, sys
+path, sym, data = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
+addr = None
+for line in subprocess.run(["nm", "-D", "--defined-only", path], capture_output=True,
+                           text=True, check=True).stdout.splitlines():
+    f = line.split()
+    if len(f) == 3 and f[2] == sym:
+        addr = int(f[0], 16)
+if addr is None:
+    sys.exit(f"{path}: no dynamic symbol {sym}")
+for line in subprocess.run(["readelf", "-lW", path], capture_output=True, text=True,
+                           check=True).stdout.splitlines():
+    f = line.split()
+    if f and f[0] == "LOAD":
+        off, va, fsz = int(f[1], 16), int(f[2], 16), int(f[4], 16)
+        if va <= addr < va + fsz:
+            with open(path, "r+b") as fh:
+                fh.seek(off + addr - va)
+                fh.write(data)
+            sys.exit(0)
+sys.exit(f"{path}: {sym} in no loadable segment")
+EOF_PATCH
+}
+
 # svg_hue_check SVG SCRIPT LANG MIN RMIN RMAX GMIN GMAX BMIN BMAX: every frame of SCRIPT in SVG
 # ("name (SCRIPT) (...)"), at least MIN of them, is filled in LANG's hue, the colour ranges of
 # src/render/svg.c's HUE_*FRAME.

@@ -104,6 +104,20 @@ if need_root "perl frames" && need_tool "perl frames" perl; then
 	check "wrong layout: native frames only (perl_run kept, no _[l])" \
 		bash -c "! grep -q '_\[l\]' '$T/skew.folded' && grep -q ';perl_run;' '$T/skew.folded'"
 
+	# A version without a layout: a copy of perl whose PL_version says 99, run twice: reported
+	# once (per file), native frames kept, no _[l] frame.
+	mkdir -p "$T/bin"
+	cp "$PERL" "$T/bin/perl"
+	check "Perl 5.99: PL_version patched" patch_symbol "$T/bin/perl" PL_version 63
+	"$FLAMED" -F 499 -o "$T/v99.folded" -- sh -c \
+		"'$T/bin/perl' '$SCRIPT' chain 0.5 && '$T/bin/perl' '$SCRIPT' chain 0.5" 2>"$T/v99.err"
+	check "Perl 5.99: exit 0, both runs of the script too" \
+		bash -c "test $? = 0 && ! grep -q 'exited with status' '$T/v99.err'"
+	check "Perl 5.99: reported once as without a known layout" \
+		test "$(grep -c 'Perl 5\.99\.[0-9]* .*has no known layout' "$T/v99.err")" = 1
+	check "Perl 5.99: native frames only (perl_run, Perl_runops_standard kept, no _[l])" \
+		bash -c "! grep -q '_\[l\]' '$T/v99.folded' && grep -q ';perl_run;.*Perl_runops_standard' '$T/v99.folded'"
+
 	# Native code under Perl: Digest::MD5::md5 keeps its Perl callers above it.
 	"$FLAMED" -F 499 -o "$T/digest.folded" -- "$PERL" "$SCRIPT" digest 2 2>/dev/null
 	check_chain "Digest::MD5" "$T/digest.folded" "$DCHAIN" 100 'MD5'

@@ -105,6 +105,24 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	check "wrong layout: native frames only (ruby_run_node kept, no _[r])" \
 		bash -c "! grep -q '_\[r\]' '$T/skew.folded' && grep -q ';ruby_run_node;' '$T/skew.folded'"
 
+	# A version without a layout: the same libruby saying it is 3.9.2 (ruby_version patched),
+	# loaded by two processes: reported once (per file), native frames kept, no _[r] frame.
+	# --disable-gems: rubygems loads rbconfig.rb, which refuses a version not its own.
+	mkdir -p "$T/lib"
+	LIBRUBY=$(ldd "$RUBY" | awk '/libruby/ { print $3 }')
+	cp "$LIBRUBY" "$T/lib/"
+	check "Ruby 3.9: ruby_version patched" \
+		patch_symbol "$T/lib/$(basename "$LIBRUBY")" ruby_version "332e39"
+	LD_LIBRARY_PATH="$T/lib" "$FLAMED" -F 499 -o "$T/v39.folded" -- sh -c \
+		"'$RUBY' --disable-gems '$SCRIPT' chain 0.5 && '$RUBY' --disable-gems '$SCRIPT' chain 0.5" \
+		2>"$T/v39.err"
+	check "Ruby 3.9: exit 0, both runs of the script too" \
+		bash -c "test $? = 0 && ! grep -q 'exited with status' '$T/v39.err'"
+	check "Ruby 3.9: reported once as without a known layout" \
+		test "$(grep -c 'Ruby 3\.9\.2 .*has no known layout' "$T/v39.err")" = 1
+	check "Ruby 3.9: native frames only (rb_vm_exec, ruby_run_node kept, no _[r])" \
+		bash -c "! grep -q '_\[r\]' '$T/v39.folded' && grep -q ';ruby_run_node;.*;rb_vm_exec' '$T/v39.folded'"
+
 	# Native code under Ruby: Digest::SHA256.digest keeps its Ruby callers above it (the
 	# block's activation of rb_vm_exec, then the method's).
 	"$FLAMED" -F 499 -o "$T/digest.folded" -- "$RUBY" "$SCRIPT" digest 2 2>>"$T/runs.err"
