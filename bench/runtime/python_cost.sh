@@ -76,26 +76,32 @@ for depth in $DEPTHS; do
 	pids=()
 	args=()
 	for _ in $(seq "$NCPU"); do
-		"$PYTHON" tests/workloads/pydeep.py $((SECS + 4)) "$depth" &
+		"$PYTHON" tests/workloads/pydeep.py $((SECS + 40)) "$depth" &
 		pids+=($!)
 		args+=(-p $!)
 	done
 	sleep 0.5
 	fl=()
 	for mode in on off; do
-		"$FLAMED" --unwind dwarf --python $mode -F 999 -d "$SECS" "${args[@]}" \
+		"$FLAMED" --unwind dwarf --python $mode -F 999 -d $((SECS + 30)) "${args[@]}" \
 			-o "$T/$mode.folded" 2>"$T/$mode.err" &
 		fl+=($!)
 	done
-	sleep 1.5
-	prog_stats "${fl[0]}" >"$T/on.stats0"
-	prog_stats "${fl[1]}" >"$T/off.stats0"
-	sleep $((SECS - 2))
+	# Both instances sampling (their do_sample has run) before the first reading: a reading
+	# taken while one still loads saw no stats map, and the difference went negative.
+	start=$SECONDS
+	until prog_stats "${fl[0]}" >"$T/on.stats0" && prog_stats "${fl[1]}" >"$T/off.stats0" &&
+		[ "$(cut -d' ' -f1 "$T/on.stats0")" -gt 0 ] && [ "$(cut -d' ' -f1 "$T/off.stats0")" -gt 0 ]; do
+		[ $((SECONDS - start)) -lt 30 ] || { echo "instances did not start" >&2; exit 1; }
+		sleep 0.2
+	done
+	sleep "$SECS"
 	prog_stats "${fl[0]}" | paste -d' ' - "$T/on.stats0" |
 		awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/on.stats"
 	prog_stats "${fl[1]}" | paste -d' ' - "$T/off.stats0" |
 		awk '{ print $1 - $4, $2 - $5, $3 - $6 }' >"$T/off.stats"
-	wait "${fl[@]}"
+	kill -INT "${fl[@]}" 2>/dev/null || true
+	wait "${fl[@]}" || true
 	kill "${pids[@]}" 2>/dev/null || true
 	wait "${pids[@]}" 2>/dev/null || true
 	for mode in on off; do
