@@ -1,17 +1,15 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0-only
-# BPF cost per sample of PHP frames (or Ruby's: RUNTIME=ruby, tests/workloads/rbdeep.rb; Perl's:
-# RUNTIME=perl, tests/workloads/pldeep.pl; Java's: RUNTIME=hotspot, tests/workloads/Hot.java,
-# main -> mid -> hot -> mix whatever DEPTHS says):
-# the same PHP processes (tests/workloads/phpdeep.php, spinning DEPTH PHP frames deep, one per
-# CPU) profiled at once by two flamed instances, --php on and --php off (--ruby, --perl; both
-# DWARF), from the kernel's bpf_stats of each one's do_sample
-# over the same seconds. Prints ns per profiled sample for each and the difference, medians
-# over ROUNDS. (bench/runtime/python_cost.sh, for PHP; the first reading waits for both instances'
-# do_sample to have run, not a fixed time.)
-# Usage: [ROUNDS=5] [DEPTHS="20"] [PHP=/usr/bin/php8.2] [RUNTIME=php|ruby|perl|hotspot] [RUBY=/usr/bin/ruby]
-#        [JAVA_OPTS=...]
-#        [PERL=/usr/bin/perl]
+# BPF cost per sample of a language runtime's frames: the same processes spinning DEPTH frames
+# deep (one per CPU) profiled at once by two flamed instances, --RUNTIME on and --RUNTIME off
+# (both DWARF), from the kernel's bpf_stats of each one's do_sample over the same seconds
+# (the first reading waits for both instances' do_sample to have run, not a fixed time).
+# Prints ns per profiled sample for each and the difference, medians over ROUNDS.
+# RUNTIME: php (default, tests/workloads/phpdeep.php), ruby (rbdeep.rb), perl (pldeep.pl),
+# python (pydeep.py; bench/runtime/python_cost.sh), hotspot (Hot.java, main -> mid -> hot ->
+# mix whatever DEPTHS says).
+# Usage: [ROUNDS=5] [DEPTHS="20"] [RUNTIME=php|ruby|perl|python|hotspot] [PHP=/usr/bin/php8.2]
+#        [RUBY=/usr/bin/ruby] [PERL=/usr/bin/perl] [PYTHON=/usr/bin/python3] [JAVA_OPTS=...]
 #        bench/runtime/php_cost.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/../.."
@@ -27,12 +25,13 @@ case ${RUNTIME:=php} in
 php) RUN=("$PHP" tests/workloads/phpdeep.php) SUF='_[z]' ;;
 ruby) RUN=("${RUBY:-/usr/bin/ruby}" tests/workloads/rbdeep.rb) SUF='_[r]' ;;
 perl) RUN=("${PERL:-/usr/bin/perl}" tests/workloads/pldeep.pl) SUF='_[l]' ;;
+python) RUN=("${PYTHON:-/usr/bin/python3}" tests/workloads/pydeep.py) SUF='_[p]' ;;
 hotspot)
 	javac -d "$T/cls" tests/workloads/Hot.java
 	# shellcheck disable=SC2086 # JAVA_OPTS are words (-XX:+PreserveFramePointer: "off"
 	# then walks the same stacks by frame pointers)
 	RUN=(java ${JAVA_OPTS:-} -cp "$T/cls" Hot) SUF='_[j]' ;;
-*) echo "RUNTIME: php, ruby, perl or hotspot" >&2; exit 1 ;;
+*) echo "RUNTIME: php, ruby, perl, python or hotspot" >&2; exit 1 ;;
 esac
 # bpf_stats held on by a BPF_ENABLE_STATS fd for the whole run, not by the sysctl: another
 # bench's exit (its `sysctl kernel.bpf_stats_enabled=0`) stopped the counters mid-round, so an
