@@ -203,7 +203,7 @@ __noinline int ruby_step(struct uw_state *st)
 {
 	struct ruby_offsets *off;
 	struct ruby_method_key mk;
-	__u64 cfp, pc, iseq, ep, body, enc, next, p, flags, me, idx = 0;
+	__u64 cfp, pc, iseq, ep, body, enc, next, p, flags, me, mflags, idx = 0;
 	__u32 n;
 
 	if (!st)
@@ -239,8 +239,18 @@ __noinline int ruby_step(struct uw_state *st)
 		mk.tgid = bpf_get_current_pid_tgid() >> 32;
 		mk.pad = 0;
 		mk.iseq = iseq;
-		if (!bpf_map_lookup_elem(&ruby_methods, &mk))
-			bpf_map_update_elem(&ruby_methods, &mk, &me, BPF_NOEXIST);
+		if (!bpf_map_lookup_elem(&ruby_methods, &mk)) {
+			/*
+			 * An svar (T_IMEMO 0x1a, imemo type 2 in bits 12..15: the method set $~)
+			 * dies with its frame, and is often collected before the name is read;
+			 * the method entry it holds (at 8) lives as long as the method.
+			 */
+			if (!bpf_probe_read_user(&mflags, 8, (void *)me) && (mflags & 0x1f) == 0x1a &&
+			    (mflags >> 12 & 0xf) == 2 && bpf_probe_read_user(&me, 8, (void *)(me + 8)))
+				me = 0;
+			if (me)
+				bpf_map_update_elem(&ruby_methods, &mk, &me, BPF_NOEXIST);
+		}
 	}
 	body = user_u64(iseq + off->iseq_body);
 	enc = body ? user_u64(body + off->body_encoded) : 0;

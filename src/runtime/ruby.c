@@ -263,6 +263,7 @@ struct rbname {
 	uint32_t *lines;	/* their line_no */
 	uint32_t *positions;	/* NULL: succ */
 	uint8_t *succ;		/* the succinct index table, succ_len bytes */
+	uint8_t qualify_tries;	/* label not qualified yet: tries left (qualify()) */
 	size_t succ_len;
 };
 
@@ -275,6 +276,7 @@ struct rbfile {
 };
 
 #define RUBY_NAME_MAX 512
+#define RUBY_QUALIFY_TRIES 16	/* namings of an iseq that look for its method entry again */
 #define RUBY_MAX_LINES (1U << 20)
 /* Control frames, threads the attach-time check walks. */
 #define RUBY_CHECK_FRAMES 64
@@ -712,26 +714,36 @@ stale:
 	return -ESTALE;
 }
 
+/* Whether qualify_method() may succeed later: BPF had not (or no longer) saved the entry. */
+static bool qualify_later(int err)
+{
+	return err == -ENOENT || err == -ESTALE;
+}
+
 /*
  * Puts n's method's class into its label: "mid" -> "Outer#mid", "block in mid" -> "block in
- * Outer#mid". Best effort: the label stays as it is when the class is not known.
+ * Outer#mid". Best effort: the label stays as it is when the class is not known. True when
+ * worth trying again: the method entry was not saved yet (a store BPF could not allocate
+ * for, under load, is made again at the method's next frame).
  */
-static void qualify(struct rbproc *pp, int methods_fd, uint64_t iseq, struct rbname *n)
+static bool qualify(struct rbproc *pp, int methods_fd, uint64_t iseq, struct rbname *n)
 {
 	const struct ruby_layout *l = &pp->l;
 	uint64_t body, local;
 	uint32_t type;
 	char *q = NULL, *mlabel = NULL, buf[RUBY_NAME_MAX];
+	int err;
 
 	if (rtbase__read_u64(pp->h.pid, iseq + l->off.iseq_body, &body) ||
 	    rtbase__read(pp->h.pid, body, &type, 4) != 4)
-		return;
+		return false;
 	if (type == RB_ISEQ_METHOD) {
-		if (!qualify_method(pp, methods_fd, iseq, n->label, &q)) {
+		err = qualify_method(pp, methods_fd, iseq, n->label, &q);
+		if (!err) {
 			free(n->label);
 			n->label = q;
 		}
-		return;
+		return qualify_later(err);
 	}
 	if (type != RB_ISEQ_BLOCK ||
 	    rtbase__read_u64(pp->h.pid, body + l->body_local_iseq, &local) || local == iseq ||
@@ -739,9 +751,9 @@ static void qualify(struct rbproc *pp, int methods_fd, uint64_t iseq, struct rbn
 	    rtbase__read(pp->h.pid, body, &type, 4) != 4 || type != RB_ISEQ_METHOD ||
 	    rtbase__read_u64(pp->h.pid, body + l->loc_label, &body) ||
 	    read_rstring(pp->h.pid, body, &mlabel))
-		return;
-	if (!qualify_method(pp, methods_fd, local, mlabel, &q) &&
-	    !ruby__qualify_block(buf, sizeof(buf), n->label, mlabel, q)) {
+		return false;
+	err = qualify_method(pp, methods_fd, local, mlabel, &q);
+	if (!err && !ruby__qualify_block(buf, sizeof(buf), n->label, mlabel, q)) {
 		char *full = strdup(buf);
 
 		if (full) {
@@ -751,6 +763,7 @@ static void qualify(struct rbproc *pp, int methods_fd, uint64_t iseq, struct rbn
 	}
 	free(q);
 	free(mlabel);
+	return qualify_later(err);
 }
 
 int ruby__read_iseq(uint32_t pid, const struct ruby_layout *l, uint64_t iseq, char *out,
@@ -959,6 +972,14 @@ static const struct rbname *name_of(struct ruby *rb, uint32_t pid, uint64_t iseq
 	int err;
 
 	s = rtbase__name_find(&rb->names, pid, iseq);
+	if (s && s->qualify_tries) {
+		pp = rtbase__proc_find(&rb->procs, pid);
+		if (pp && !pp->h.exited && !pp->h.refused &&
+		    qualify(pp, rb->methods_fd, iseq, s))
+			s->qualify_tries--;
+		else
+			s->qualify_tries = 0;
+	}
 	if (s)
 		return s;
 	pp = rtbase__proc_find(&rb->procs, pid);
@@ -969,7 +990,8 @@ static const struct rbname *name_of(struct ruby *rb, uint32_t pid, uint64_t iseq
 		refuse(rb, pp, "its iseqs");
 	if (err)
 		return NULL;
-	qualify(pp, rb->methods_fd, iseq, &n);
+	if (qualify(pp, rb->methods_fd, iseq, &n))
+		n.qualify_tries = RUBY_QUALIFY_TRIES;
 	return rtbase__name_add(&rb->names, pid, iseq, &n);
 }
 
