@@ -114,7 +114,14 @@ struct v8name {
 	char *func;
 	char *file;		/* the script's name as V8 has it; NULL: none */
 	uint32_t line;		/* the function's first line, 0: unknown */
+	uint8_t line_tries;	/* no line yet: namings left that read the function again */
 };
+
+/*
+ * A function sampled while V8 compiles it (CompileLazy) has its name and no ScopeInfo yet, so
+ * no position: read again at its next namings, rather than left without a line for good.
+ */
+#define V8_LINE_TRIES 16
 
 /* Bytes of a string read. */
 #define V8_STR_MAX 512
@@ -519,7 +526,7 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 {
 	const struct v8_meta *m = &vp->f->m;
 	char func[V8_STR_MAX], file[V8_STR_MAX], buf[2 * V8_STR_MAX + 8];
-	uint64_t obj = sfi + 1, nos, script, sn, src;
+	uint64_t obj = sfi + 1, nos, script, sn, src, again;
 	const char *base;
 	int64_t start = -1;
 	uint32_t line = 0;
@@ -542,6 +549,13 @@ static int name_sfi(const struct v8proc *vp, uint64_t sfi, struct v8name *ret)
 		read_str(vp->h.pid, m, sn, file, sizeof(file));
 		if (start >= 0 && !rtbase__read_u64(vp->h.pid, script - 1 + m->script_source, &src))
 			line = source_line(vp->h.pid, m, src, start);
+		/*
+		 * A GC that moved the source while it was read left other bytes there: counted
+		 * again at a next naming (line_tries) rather than kept wrong.
+		 */
+		if (line && (rtbase__read_u64(vp->h.pid, script - 1 + m->script_source, &again) ||
+			     again != src || obj_type(vp->h.pid, m, obj) != m->type_sfi))
+			line = 0;
 	}
 	if (!func[0])
 		snprintf(func, sizeof(func), "(anonymous)");
@@ -567,6 +581,25 @@ static const struct v8name *name_of(struct v8 *v, uint32_t pid, uint64_t sfi)
 	struct v8name *s, n;
 
 	s = rtbase__name_find(&v->names, pid, sfi);
+	if (s && s->line_tries) {
+		vp = rtbase__proc_find(&v->procs, pid);
+		s->line_tries = vp && !vp->h.exited ? s->line_tries - 1 : 0;
+		if (s->line_tries && !name_sfi(vp, sfi, &n)) {
+			if (n.line) {
+				/* The entry's key (s->h) stays: only what it names is replaced. */
+				free(s->name);
+				free(s->func);
+				free(s->file);
+				s->name = n.name;
+				s->func = n.func;
+				s->file = n.file;
+				s->line = n.line;
+				s->line_tries = 0;
+			} else {
+				v8name_clear(&n);
+			}
+		}
+	}
 	if (s)
 		return s;
 	vp = rtbase__proc_find(&v->procs, pid);
@@ -576,6 +609,8 @@ static const struct v8name *name_of(struct v8 *v, uint32_t pid, uint64_t sfi)
 		v->read_failed++;
 		return NULL;
 	}
+	if (!n.line)
+		n.line_tries = V8_LINE_TRIES;
 	return rtbase__name_add(&v->names, pid, sfi, &n);
 }
 
