@@ -90,6 +90,9 @@ if need_root "node frames" && need_tool "node frames" node; then
 	lmain=$(grep -n '^function main' "$JS" | cut -d: -f1)
 	want="main (jschain.js:$lmain)_[v];mid (jschain.js:$lm)_[v];hotJsFunction (jschain.js:$lh)_[v]"
 	check "--lines: $want" grep -qF ";$want" "$T/lines.folded"
+	grep -qF ";$want" "$T/lines.folded" ||
+		grep -oE '[^;]* \(jschain\.js[^)]*\)_\[v\]' "$T/lines.folded" | sort | uniq -c |
+		sort -nr | head -8 | sed 's/^/     seen /'
 
 	# pprof: the function, its script and first line; read back as the same _[v] names.
 	(cd "$T" && "$FLAMED" -o "$T/chain.pb.gz" -- node "$JS" 1 >/dev/null 2>&1)
@@ -100,6 +103,8 @@ if need_root "node frames" && need_tool "node frames" node; then
 		go tool pprof -raw "$T/chain.pb.gz" >"$T/raw.txt" 2>&1
 		check "go tool pprof: hotJsFunction, jschain.js, start line $lh" \
 			grep -q "hotJsFunction .*/jschain\.js:0 s=$lh\$" "$T/raw.txt"
+		grep -q "hotJsFunction .*/jschain\.js:0 s=$lh\$" "$T/raw.txt" ||
+			grep -m4 'hotJsFunction' "$T/raw.txt" | sed 's/^/     seen /'
 	fi
 
 	# A node without .symtab (strip): the builtins' range is unknown, reported once;
