@@ -180,16 +180,17 @@ print("     %d %s frames, fills %s" % (len(fills), script, " ".join(sorted(set(f
 sys.exit(0 if len(fills) >= least and all(ok(c) for c in fills) else 1)' "$svg" "$script" "$min" "$@"
 }
 
-# short_script_checks FILE SCRIPT CHAIN UNNAMED LANG NOUN [BAR]: a script shorter than a drain
-# (tests of the new_stacks announcement): BAR % (90) of the samples running SCRIPT's code (a
-# frame "(SCRIPT" or an unnamed one) hold CHAIN (its frames with their suffixes, joined by
-# ';'), and at most 5 % of all samples an unnamed LANG frame (starting with UNNAMED). Judged on
-# the samples the runtime's frames were emitted for: a process's first instants, before its
-# tables are loaded, have none, and on a busy machine that was half of a 0.4 s script (CI,
-# stop 29); the interpreter's own start-up code (rubygems, importlib) is not the script's.
+# short_script_checks FILE SCRIPT CHAIN UNNAMED LANG NOUN [BAR] [RUNNING]: a script shorter than
+# a drain (tests of the new_stacks announcement): BAR % (90) of the samples running SCRIPT's code
+# (a frame "(SCRIPT", or the text RUNNING when given, or an unnamed one) hold CHAIN (its frames
+# with their suffixes, joined by ';'), and at most 5 % of all samples an unnamed LANG frame
+# (starting with UNNAMED). Judged on the samples the runtime's frames were emitted for: a
+# process's first instants, before its tables are loaded, have none, and on a busy machine that
+# was half of a 0.4 s script (CI, stop 29); the interpreter's own start-up code (rubygems,
+# importlib, Perl's compilation: RUNNING) is not the script's running.
 short_script_checks() {
 	local file=$1 script=$2 chain=$3 un=$4 lang=$5 noun=$6 bar=${7:-90} c rt u t
-	read -r c rt u t < <(awk -v own="($script" -v chain="$chain" -v un="$un" '
+	read -r c rt u t < <(awk -v own="${8:-($script}" -v chain="$chain" -v un="$un" '
 		{ n = $NF; t += n }
 		index($0, own) || index($0, un) { rt += n }
 		index($0, chain) { c += n }
