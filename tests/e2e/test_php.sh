@@ -109,9 +109,11 @@ if need_root "php frames" && need_tool "php frames" php8.2; then
 	# activation of execute_ex that runs leaf ended by its ZEND_CALL_TOP frame.
 	"$FLAMED" -F 499 -o "$T/cb.folded" -- "$PHP" "$SCRIPT" callback 2 2>/dev/null
 	# (awk -v: bracket expressions, as its escapes are taken before the regex sees them)
-	pct=$(fraction php8.2 'zend_execute;[{]main[}] [(]phpchain[.]php[)]_[[]z[]];main [(]phpchain[.]php[)]_[[]z[]];Outer::mid [(]phpchain[.]php[)]_[[]z[]];[^_;]*;zend_call_function;leaf [(]phpchain[.]php[)]_[[]z[]]' "$T/cb.folded")
-	echo "     callback: $pct% of php8.2's samples (start-up included)"
-	check "callback: >= 85% of samples are ...;Outer::mid;(array_map);zend_call_function;leaf ($pct%)" \
+	# Judged under Outer::mid: start-up and the workload's clock (getrusage, 6-12% of the
+	# samples on a loaded VM) are not the callback.
+	pct=$(fraction_within php8.2 'Outer::mid [(]phpchain[.]php[)]_[[]z[]]' 'zend_execute;[{]main[}] [(]phpchain[.]php[)]_[[]z[]];main [(]phpchain[.]php[)]_[[]z[]];Outer::mid [(]phpchain[.]php[)]_[[]z[]];[^_;]*;zend_call_function;leaf [(]phpchain[.]php[)]_[[]z[]]' "$T/cb.folded")
+	echo "     callback: $pct% of php8.2's samples under Outer::mid"
+	check "callback: >= 85% of samples under Outer::mid are ...;(array_map);zend_call_function;leaf ($pct%)" \
 		test "$(samples php8.2 "$T/cb.folded")" -ge 100 -a "$pct" -ge 85
 
 	# --lines: the line of each frame; leaf's from r15 when the sample is in execute_ex.
