@@ -231,6 +231,7 @@ struct uw_state {
 	__u64 rb_exec_start, rb_exec_end;	/* rb_vm_exec; 0, 0: not Ruby */
 	__u32 rb_frames;
 	__u32 rb_active;
+	__u32 rb_tgid;		/* the process: ruby_methods' key, without a helper call a frame */
 	struct ruby_offsets rb_off;
 	__u8 rb_buf[64 + 8];
 	/*

@@ -65,6 +65,7 @@ enum stat_idx {
 	STAT_PERL_READ,		/* Perl frame walks cut by a failed read of the process */
 	STAT_PERL_OTHER_THREAD,	/* Perl samples of a thread other than the main one: native only */
 	STAT_HOTSPOT_STACKS,	/* user stacks with compiled Java frames unwound by frame size */
+	STAT_RUBY_METHODS_LOST,	/* Ruby method entries not kept (ruby_methods full, or no memory) */
 	STAT_MAX,
 };
 

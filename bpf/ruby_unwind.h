@@ -133,6 +133,7 @@ static __always_inline void ruby_begin(struct uw_state *st, __u32 tgid)
 	st->rb_active = 0;
 	st->rb_exec_start = 0;
 	st->rb_exec_end = 0;
+	st->rb_tgid = tgid;
 	if (!rb)
 		return;
 	ractor = user_u64(rb->main_ractor);
@@ -205,6 +206,7 @@ __noinline int ruby_step(struct uw_state *st)
 	struct ruby_method_key mk;
 	__u64 cfp, pc, iseq, ep, body, enc, next, p, flags, me, mflags, idx = 0;
 	__u32 n;
+	long err;
 
 	if (!st)
 		return 0;
@@ -236,7 +238,7 @@ __noinline int ruby_step(struct uw_state *st)
 		goto caller;
 	if ((flags & RUBY_FRAME_MAGIC_MASK) == RUBY_FRAME_MAGIC_METHOD && me) {
 		/* Once per method: a lookup a method frame, an update the first time. */
-		mk.tgid = bpf_get_current_pid_tgid() >> 32;
+		mk.tgid = st->rb_tgid;
 		mk.pad = 0;
 		mk.iseq = iseq;
 		if (!bpf_map_lookup_elem(&ruby_methods, &mk)) {
@@ -248,8 +250,15 @@ __noinline int ruby_step(struct uw_state *st)
 			if (!bpf_probe_read_user(&mflags, 8, (void *)me) && (mflags & 0x1f) == 0x1a &&
 			    (mflags >> 12 & 0xf) == 2 && bpf_probe_read_user(&me, 8, (void *)(me + 8)))
 				me = 0;
-			if (me)
-				bpf_map_update_elem(&ruby_methods, &mk, &me, BPF_NOEXIST);
+			/*
+			 * Full, or no memory at hand in this context: the method stays unqualified
+			 * (-EEXIST: another CPU stored it first).
+			 */
+			if (me) {
+				err = bpf_map_update_elem(&ruby_methods, &mk, &me, BPF_NOEXIST);
+				if (err && err != -EEXIST)
+					stat_inc(STAT_RUBY_METHODS_LOST);
+			}
 		}
 	}
 	body = user_u64(iseq + off->iseq_body);

@@ -690,7 +690,8 @@ void session__report(const struct session *s, const struct profile *p, const cha
 		    st[STAT_RUBY_STACKS] || st[STAT_PERL_STACKS] || st[STAT_NEW_STACKS_LOST])
 			pr_info("runtime frames: stacks with Python %llu (%llu cut by a failed read, "
 				"%llu without a thread state), PHP %llu (%llu cut), JavaScript %llu (%llu "
-				"frames left native), Ruby %llu (%llu cut, %llu off the GVL), Perl %llu "
+				"frames left native), Ruby %llu (%llu cut, %llu off the GVL, %llu method "
+				"entries not kept: classes unnamed), Perl %llu "
 				"(%llu cut, %llu in other threads); %llu new stacks not announced",
 				(unsigned long long)st[STAT_PY_STACKS],
 				(unsigned long long)st[STAT_PY_READ],
@@ -702,6 +703,7 @@ void session__report(const struct session *s, const struct profile *p, const cha
 				(unsigned long long)st[STAT_RUBY_STACKS],
 				(unsigned long long)st[STAT_RUBY_READ],
 				(unsigned long long)st[STAT_RUBY_NOT_RUNNING],
+				(unsigned long long)st[STAT_RUBY_METHODS_LOST],
 				(unsigned long long)st[STAT_PERL_STACKS],
 				(unsigned long long)st[STAT_PERL_READ],
 				(unsigned long long)st[STAT_PERL_OTHER_THREAD],

@@ -143,6 +143,20 @@ if need_root "ruby frames" && need_tool "ruby frames" ruby; then
 	"$FLAMED" -F 499 -o "$T/classes.folded" -- "$RUBY" "$SCRIPT" classes 2 2>>"$T/runs.err"
 	check_chain "classes" "$T/classes.folded" "$CCHAIN"
 
+	# More methods than BPF keeps the method entries of (16,384): 64-deep chains through 20,000
+	# methods of Many. The entries not kept are counted (-v), and their methods named without
+	# a class, never with a wrong one.
+	"$FLAMED" -v -F 999 -o "$T/many.folded" -- "$RUBY" "$SCRIPT" many 2 2>"$T/many.err"
+	check "many methods: exit 0" test $? = 0
+	lost=$(sed -nE 's/.* ([0-9]+) method entries not kept.*/\1/p' "$T/many.err")
+	check "many methods: -v counts the method entries not kept (${lost:-none})" \
+		test "${lost:-0}" -gt 0
+	read -r qual bare other < <(grep -oE ';[^;]*m[0-9]+ \(rbchain\.rb\)_\[r\]' "$T/many.folded" |
+		awk '/^;Many#m/ { q++; next } /^;m[0-9]/ { b++; next } { o++ }
+			END { print q + 0, b + 0, o + 0 }')
+	check "many methods: named Many#mK ($qual frames) or mK when not kept ($bare), never another owner ($other)" \
+		test "$qual" -gt 0 -a "$bare" -gt 0 -a "$other" = 0
+
 	# --lines: the line of each frame, from the iseqs' line tables.
 	want="<main> (rbchain.rb:$LTOP);Object#main (rbchain.rb:$LMAIN);Outer#mid (rbchain.rb:$LMID);Object#leaf (rbchain.rb:$LL)"
 	"$FLAMED" -F 499 --lines -o "$T/lines.folded" -- "$RUBY" "$SCRIPT" chain 1.5 2>>"$T/runs.err"

@@ -9,9 +9,11 @@
 # whose deflate runs with the GVL released, while the main thread runs Ruby code; with "classes"
 # Outer#mid -> Shapes::Box.build (def self.) -> Shapes::Util.twice (class << self of a module)
 # -> Shapes::Fill#fill (a module's method, included) -> matchy (whose =~ gives its frame an
-# svar in place of the method entry) -> leaf.
+# svar in place of the method entry) -> leaf; with "many" Outer#mid -> Many#mK -> ... ->
+# Many#m(K+63) -> leaf, through 64 of 20,000 methods, more than flamed's BPF keeps the method
+# entries of (16,384).
 # Runs for CPU time, not wall time: a loaded machine still gets its samples.
-#   ruby rbchain.rb [chain|digest|block|threads|nogvl|classes] [SECONDS] [wall]
+#   ruby rbchain.rb [chain|digest|block|threads|nogvl|classes|many] [SECONDS] [wall]
 require 'digest'
 require 'zlib'
 
@@ -57,9 +59,24 @@ module Shapes
   end
 end
 
+MANY = 20_000
+MANY_DEPTH = 64
+
+class Many
+  # Each mK calls m(K+1) until d runs out; the last ones call leaf.
+  MANY.times do |k|
+    class_eval("def m#{k}(n, d) d > 0 ? m#{k + 1}(n, d - 1) : leaf(n) end", __FILE__, __LINE__)
+  end
+end
+
 class Outer
   def mid(mode, n)
     return digest(n / 2000) if mode == 'digest' # L-MID-DIGEST
+    if mode == 'many'
+      @k = ((@k || 0) + MANY_DEPTH) % (MANY - MANY_DEPTH)
+      @many ||= Many.new
+      return @many.public_send(:"m#{@k}", n / 100, MANY_DEPTH - 1) # L-MID-MANY
+    end
     return Shapes::Box.build(n) if mode == 'classes' # L-MID-CLASSES
     if mode == 'block'
       r = 0
