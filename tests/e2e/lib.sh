@@ -180,6 +180,15 @@ print("     %d %s frames, fills %s" % (len(fills), script, " ".join(sorted(set(f
 sys.exit(0 if len(fills) >= least and all(ok(c) for c in fills) else 1)' "$svg" "$script" "$min" "$@"
 }
 
+# heaviest_misses FILE [CHAIN]: after a failed chain check, the heaviest stacks of FILE (those
+# not holding the fixed string CHAIN, when given), to tell what took the rest: their last 400
+# characters, where the leaf and the runtimes' frames are.
+heaviest_misses() {
+	if [ -n "${2:-}" ]; then grep -vF -- "$2" "$1"; else cat "$1"; fi |
+		awk '{ n = length($0); print $NF, substr($0, n > 400 ? n - 399 : 1) }' | sort -nr |
+		head -6 | sed 's/^/     miss /'
+}
+
 # short_script_checks FILE SCRIPT CHAIN UNNAMED LANG NOUN [BAR] [RUNNING]: a script shorter than
 # a drain (tests of the new_stacks announcement): BAR % (90) of the samples running SCRIPT's code
 # (a frame "(SCRIPT", or the text RUNNING when given, or an unnamed one) hold CHAIN (its frames

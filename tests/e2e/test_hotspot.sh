@@ -48,8 +48,7 @@ check_chain() {
 		test "$java" -ge "$min" -a $((u * 100)) -ge $((java * UBAR))
 	check "$label: >= $BAR% of them are ...;call stub;Hot.main;Hot.mid;Hot.hot ($c/$java)" \
 		test "$java" -ge "$min" -a $((c * 100)) -ge $((java * BAR))
-	[ $((c * 100)) -ge $((java * BAR)) ] ||
-		awk '{ print $NF, substr($0, 1, 400) }' "$file" | sort -nr | head -6 | sed 's/^/     miss /'
+	[ $((c * 100)) -ge $((java * BAR)) ] || heaviest_misses "$file"
 }
 
 if need_root "java frames" && need_tool "java frames" java javac; then

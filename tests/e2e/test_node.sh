@@ -34,13 +34,7 @@ chain_stats() {
 		END { printf "%d %d\n", chain, running }' "$1"
 }
 
-# show_misses FILE CHAIN RUNNING: under 80%, the heaviest stacks, to tell what took the rest.
-show_misses() {
-	[ $(($2 * 100)) -ge $(($3 * 80)) ] && return
-	grep '^node;' "$1" | grep -vF 'main (jschain.js)_[v];mid (jschain.js)_[v];hotJsFunction' |
-		awk '{ print $NF, substr($0, length($0) - 300) }' | sort -nr | head -5 |
-		sed 's/^/     miss /'
-}
+NCHAIN='main (jschain.js)_[v];mid (jschain.js)_[v];hotJsFunction (jschain.js)_[v]'
 
 # top_leaf FILE: the user frame most samples of node end in (kernel frames left out).
 top_leaf() {
@@ -62,7 +56,7 @@ if need_root "node frames" && need_tool "node frames" node; then
 	echo "     $chain of $running samples running jschain.js have main;mid;hotJsFunction"
 	check ">= 80% of the script's samples are main;mid;hotJsFunction _[v] ($chain/$running)" \
 		test "$running" -ge 100 -a $((chain * 100)) -ge $((running * 80))
-	show_misses "$T/chain.folded" "$chain" "$running"
+	[ $((chain * 100)) -ge $((running * 80)) ] || heaviest_misses "$T/chain.folded" "$NCHAIN"
 	check "the chain sits under node's native entry (Builtins_JSEntry)" \
 		grep -q 'Builtins_JSEntry;.*;main (jschain\.js)_\[v\];mid (jschain\.js)_\[v\];hotJsFunction (jschain\.js)_\[v\]' "$T/chain.folded"
 	check "no metadata warning for this node" bash -c "! grep -q 'v8:' '$T/chain.err'"
@@ -80,7 +74,7 @@ if need_root "node frames" && need_tool "node frames" node; then
 		read -r chain running < <(chain_stats "$T/$name.folded")
 		check "$name: >= 80% of the script's samples are main;mid;hotJsFunction _[v] ($chain/$running)" \
 			test "$running" -ge 100 -a $((chain * 100)) -ge $((running * 80))
-		show_misses "$T/$name.folded" "$chain" "$running"
+		[ $((chain * 100)) -ge $((running * 80)) ] || heaviest_misses "$T/$name.folded" "$NCHAIN"
 	done
 
 	# A script shorter than a drain (0.4 s of wall time): its functions are named while it

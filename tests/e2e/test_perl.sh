@@ -63,9 +63,7 @@ check_chain() {
 	echo "     $label: $chain of $running samples"
 	check "$label: >= 90% of samples are _start..perl_run;$want ($chain/$running)" \
 		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 90))
-	[ $((chain * 100)) -ge $((running * 90)) ] ||
-		grep -vF "${want//;/_[l];}_[l]" "$file" | awk '{ print $NF, substr($0, 1, 400) }' |
-		sort -nr | head -6 | sed 's/^/     miss /'
+	[ $((chain * 100)) -ge $((running * 90)) ] || heaviest_misses "$file" "${want//;/_[l];}_[l]"
 }
 
 if need_root "perl frames" && need_tool "perl frames" perl; then

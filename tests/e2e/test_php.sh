@@ -66,9 +66,7 @@ check_chain() {
 	echo "     $label: $chain of $running samples"
 	check "$label: >= 90% of samples are _start..zend_execute;$want ($chain/$running)" \
 		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 90))
-	[ $((chain * 100)) -ge $((running * 90)) ] ||
-		grep -vF "${want//;/_[z];}_[z]" "$file" | awk '{ print $NF, substr($0, 1, 400) }' | sort -nr | head -6 |
-		sed 's/^/     miss /'
+	[ $((chain * 100)) -ge $((running * 90)) ] || heaviest_misses "$file" "${want//;/_[z];}_[z]"
 }
 
 if need_root "php frames" && need_tool "php frames" php8.2; then

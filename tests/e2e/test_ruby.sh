@@ -64,8 +64,7 @@ check_chain() {
 	echo "     $label: $chain of $running samples"
 	check "$label: >= 90% of samples are _start..ruby_run_node;$want ($chain/$running)" \
 		test "$running" -ge "$min" -a $((chain * 100)) -ge $((running * 90))
-	[ $((chain * 100)) -ge $((running * 90)) ] ||
-		awk '{ print $NF, substr($0, 1, 400) }' "$file" | sort -nr | head -6 | sed 's/^/     miss /'
+	[ $((chain * 100)) -ge $((running * 90)) ] || heaviest_misses "$file" "${want//;/_[r];}_[r]"
 }
 
 if need_root "ruby frames" && need_tool "ruby frames" ruby; then
