@@ -217,11 +217,16 @@ static void file_scan(struct rt_file *rf, Elf *elf, int fd, const struct map_ent
 			 m->path);
 }
 
-/* A NUL-terminated string at addr (cut at PERL_STR_MAX): 0, -EPROTO, -EFAULT, -ENOMEM. */
+/*
+ * A file name at addr (cut at PERL_STR_MAX): 0, -EPROTO, -EFAULT, -ENOMEM. Not empty, UTF-8
+ * without control bytes: what a freed name holds instead is malloc's link, a heap pointer's
+ * bytes, or nothing.
+ */
 static int read_cstr(uint32_t pid, uint64_t addr, char **ret)
 {
 	char buf[PERL_STR_MAX + 1];
-	size_t n, i;
+	size_t n, i, k;
+	uint32_t cp;
 
 	*ret = NULL;
 	if (addr < 4096)
@@ -230,9 +235,13 @@ static int read_cstr(uint32_t pid, uint64_t addr, char **ret)
 	if (!n)
 		return -EFAULT;
 	buf[n] = 0;
-	for (i = 0; i < n && buf[i]; i++)
-		if ((unsigned char)buf[i] < 0x20)
-			return -EPROTO;	/* a file name or identifier has no control bytes */
+	if (!buf[0])
+		return -EPROTO;
+	for (i = 0; i < n && buf[i]; i += k) {
+		k = utf8_decode((const unsigned char *)buf + i, n - i, &cp);
+		if (!k || cp < 0x20)
+			return -EPROTO;
+	}
 	*ret = strdup(buf);
 	return *ret ? 0 : -ENOMEM;
 }
@@ -314,7 +323,7 @@ static void name_clear(void *ctx, void *n)
 /*
  * Reads the CV at cv of pid into ret (main_cv: the main program, named main::RUNTIME as
  * Devel::NYTProf does, in the script). 0 or -errno: -EPROTO when it is no CV or its GV and
- * stash are not what the layout says, -EFAULT when unreadable.
+ * stash are not what the layout says, -EFAULT when unreadable, -EAGAIN when being freed.
  */
 static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint64_t interp,
 		   struct plname *ret)
@@ -348,6 +357,12 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		}
 		return 0;
 	}
+	/*
+	 * Every sub that runs has a file (an XSUB's is its C file): none is a CV being freed, as
+	 * cv_undef clears CvFILE first, then its GV and stash, which would name it "__ANON__".
+	 */
+	if (!file)
+		return -EAGAIN;
 	if (cvflags & PL_CVF_NAMED) {
 		/* No GV of its own (a package sub without one yet, a lexical sub): the HEK. */
 		err = read_hek(pid, l, gv, &ret->sub);
@@ -374,8 +389,12 @@ static int name_cv(uint32_t pid, const struct perl_layout *l, uint64_t cv, uint6
 		if (!err && stash)
 			err = read_stash(pid, l, stash, &ret->pkg);
 	}
-	if (!err && file)
-		err = read_cstr(pid, file, &ret->file) == -ENOMEM ? -ENOMEM : 0;
+	/* A file that does not read as one: a CV freed as it was read (name_cv_settled). */
+	if (!err) {
+		err = read_cstr(pid, file, &ret->file);
+		if (err && err != -ENOMEM)
+			err = -EAGAIN;
+	}
 	if (err) {
 		plname_clear(ret);
 		return err;
@@ -575,6 +594,39 @@ static void on_proc(void *ctx, uint32_t pid, const struct map_entry *maps, size_
 	}
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/*
+ * name_cv read twice, the same both times: -EAGAIN when not. The process runs on while it is
+ * read, and a closure's CV lives one call (microseconds): threaded perls give each clone a
+ * malloc'd copy of its file name (CvDYNFILE), freed with it and overwritten by malloc's own
+ * links, and the next clone takes the same head, body and string again. A read across a free
+ * had named the closure with a heap pointer's bytes as its file, kept for the CV's address:
+ * half the samples of a List::Util::first block misnamed for the rest of the run. read_cstr
+ * refuses what is no file name, and a second read, from the CV's head on, differs from a
+ * torn first one. Namings are rare (once a CV): twice is cheap.
+ */
+static int name_cv_settled(uint32_t pid, const struct perl_layout *l, uint64_t cv,
+			   uint64_t interp, struct plname *ret)
+{
+	struct plname again;
+	int err = name_cv(pid, l, cv, interp, ret);
+
+	if (err)
+		return err;
+	err = name_cv(pid, l, cv, interp, &again);
+	if (!err && !(same_str(ret->pkg, again.pkg) && same_str(ret->sub, again.sub) &&
+		      same_str(ret->file, again.file)))
+		err = -EAGAIN;
+	plname_clear(&again);
+	if (err)
+		plname_clear(ret);
+	return err;
+}
+
 static const struct plname *name_of(struct perl *pl, uint32_t pid, uint64_t cv)
 {
 	struct plproc *pp;
@@ -589,7 +641,7 @@ static const struct plname *name_of(struct perl *pl, uint32_t pid, uint64_t cv)
 	if (!pp || pp->h.exited || pp->h.refused || pl->names.nr >= RTBASE_MAX_NAMES)
 		return NULL;
 	rtbase__read_u64(pid, pp->curinterp, &interp);
-	err = name_cv(pid, &pp->l, cv, interp, &n);
+	err = name_cv_settled(pid, &pp->l, cv, interp, &n);
 	if (rtbase__proc_judge(&pp->h, err))
 		refuse(pl, pp, "its CVs");
 	if (err)

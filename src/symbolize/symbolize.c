@@ -629,6 +629,23 @@ static void perfmaps_trim(struct symbolizer *s)
 	}
 }
 
+/*
+ * A runtime's name, function and file, interned: 0 for none. An empty string is none too: a
+ * runtime may read one off its target (a script compiled from ""), and it must not read as
+ * the allocation failure that a 0 id of a string means. 0 or -ENOMEM.
+ */
+static int intern_sym(struct profile *p, const struct runtime_sym *rs, struct profile_frame *fr)
+{
+	fr->name = rs->name && *rs->name ? profile__intern_str(p, rs->name) : 0;
+	fr->func = rs->func && *rs->func ? profile__intern_str(p, rs->func) : 0;
+	fr->file = rs->file && *rs->file ? profile__intern_str(p, rs->file) : 0;
+	fr->line = fr->file ? rs->line : 0;
+	if ((rs->name && *rs->name && !fr->name) || (rs->func && *rs->func && !fr->func) ||
+	    (rs->file && *rs->file && !fr->file))
+		return -ENOMEM;
+	return 0;
+}
+
 static int push_frame(struct symbolizer *s, struct profile *p, const struct profile_frame *fr,
 		      uint32_t *out, int n, int max)
 {
@@ -670,21 +687,19 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 			kind = s->runtimes[r].fn(s->runtimes[r].ctx, pid, addr, s->opts.lines, &rs);
 
 		fr.addr = 0;
-		if (kind < 0 || !rs.name) {
+		if (kind < 0 || !rs.name || !*rs.name) {
 			s->st.frames_unknown++;
 			fr.kind = FRAME_USER;
 			fr.name = profile__intern_str(p, "[unknown runtime frame]");
+			if (!fr.name)
+				return -ENOMEM;
 		} else {
 			s->st.frames_runtime++;
 			fr.kind = kind;
-			fr.name = profile__intern_str(p, rs.name);
 			/* Always: pprof gets the function, its file and line whatever the name says. */
-			fr.func = rs.func ? profile__intern_str(p, rs.func) : 0;
-			fr.file = rs.file ? profile__intern_str(p, rs.file) : 0;
-			fr.line = fr.file ? rs.line : 0;
-			fr.start_line = fr.file ? rs.start_line : 0;
-			if (!fr.name || (rs.func && !fr.func) || (rs.file && !fr.file))
+			if (intern_sym(p, &rs, &fr))
 				return -ENOMEM;
+			fr.start_line = fr.file ? rs.start_line : 0;
 		}
 		return push_frame(s, p, &fr, out, 0, max);
 	}
@@ -707,12 +722,12 @@ static int user_frames(struct symbolizer *s, struct profile *p, uint32_t pid, co
 			s->st.frames_jit++;
 			for (i = 0; i < nj; i++) {
 				fr.kind = js[i].inlined ? FRAME_INLINE : FRAME_JIT;
-				fr.name = profile__intern_str(p, js[i].name);
 				/* pprof gets the function, its file and line whatever the name says. */
-				fr.func = js[i].func ? profile__intern_str(p, js[i].func) : 0;
-				fr.file = js[i].file ? profile__intern_str(p, js[i].file) : 0;
-				fr.line = fr.file ? js[i].line : 0;
-				if (!fr.name || (js[i].func && !fr.func) || (js[i].file && !fr.file))
+				if (intern_sym(p, &js[i], &fr))
+					return -ENOMEM;
+				if (!fr.name)
+					fr.name = profile__intern_str(p, "[unknown JIT frame]");
+				if (!fr.name)
 					return -ENOMEM;
 				s->st.frames_inline += js[i].inlined;
 				n = push_frame(s, p, &fr, out, n, max);

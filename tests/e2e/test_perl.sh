@@ -34,7 +34,7 @@ pl_stats() {
 import re, sys
 path, want, nat = sys.argv[1], sys.argv[2], sys.argv[3]
 chain = running = 0
-for line in open(path):
+for line in open(path, errors="surrogateescape"):
     stack, _, n = line.rstrip("\n").rpartition(" ")
     f = stack.split(";")[1:]
     if "perl_run" not in f:

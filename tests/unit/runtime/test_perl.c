@@ -95,6 +95,8 @@ TEST(perl_read_cv_checks_the_layout)
 	static uint64_t xcv[13], xgv[8], xhv[12];
 	static struct fake_hek name = { 0, 4, "leaf" }, pkg = { 0, 5, "Outer" };
 	static const char file[] = "/srv/chain.pl";
+	/* Seen as a closure's file in a race: 0x564b93a4f9c0, a mangled tcache link. */
+	static const char freed_link[] = "\xc0\xf9\xa4\x93KV";
 	char buf[128];
 	uint32_t pid = (uint32_t)getpid();
 
@@ -124,6 +126,21 @@ TEST(perl_read_cv_checks_the_layout)
 	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), 0);
 	CHECK_EQ_STR(buf, "Outer::__ANON__ (chain.pl)");
 	xcv[l.xcv_gv / 8] = (uint64_t)&gv;
+	/*
+	 * A CV freed as it is read: its file cleared (cv_undef's first step), or the string
+	 * already free, holding malloc's link (a heap pointer's bytes) or nothing. Not named
+	 * now (-EAGAIN), and so not kept: named at a later try.
+	 */
+	xcv[l.xcv_file / 8] = 0;
+	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), -EAGAIN);
+	xcv[l.xcv_file / 8] = (uint64_t)freed_link;
+	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), -EAGAIN);
+	xcv[l.xcv_file / 8] = (uint64_t)"";
+	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), -EAGAIN);
+	xcv[l.xcv_file / 8] = (uint64_t)"/srv/\xc3\xa9t\xc3\xa9.pl";	/* UTF-8: a name */
+	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), 0);
+	CHECK_EQ_STR(buf, "Outer::leaf (\xc3\xa9t\xc3\xa9.pl)");
+	xcv[l.xcv_file / 8] = (uint64_t)file;
 	/* A layout whose GV offset is a word off: the GV is no GV. */
 	l.xcv_gv += 8;
 	CHECK_EQ_INT(perl__read_cv(pid, &l, (uint64_t)&cv, buf, sizeof(buf)), -EPROTO);

@@ -29,6 +29,7 @@
 #include "aggregate/stacks.h"
 #include "symbolize/symbolize.h"
 #include "symbolize/symfile.h"
+#include "../../bpf/python.h"
 
 TEST(perfmap_parse_and_find)
 {
@@ -469,6 +470,76 @@ TEST(symbolizer_user_inline_jit)
 	symbolizer__free(s);
 	unlink(map);
 	munmap(jit, 4096);
+	profile__free(p);
+	stacks__free(st);
+	procs__free(procs);
+}
+
+/* A runtime that names every frame of its own with an empty file and function. */
+static int empty_file_runtime(void *ctx, uint32_t pid, uint64_t frame, bool lines,
+			      struct runtime_sym *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	if (!PY_FRAME_IS(frame))
+		return -ENOENT;
+	ret->name = RUNTIME_FRAME_INSTR(frame) == 1 ? "" : "spin (?)";
+	ret->func = "";
+	ret->file = "";
+	ret->line = 7;
+	return FRAME_PYTHON;
+}
+
+/*
+ * Empty strings read off a target (a script compiled from "", a file name read in a race)
+ * are no names: the frame keeps what it has, and the profile is built. Their string id, 0,
+ * had read as an allocation failure, and the whole profile was lost.
+ */
+TEST(symbolizer_runtime_empty_strings)
+{
+	struct procs *procs = procs__new(false, NULL);
+	struct stacks *st = stacks__new();
+	struct profile *p = profile__new();
+	struct symbolizer_opts o = { .lines = true };
+	struct symbolizer *s = NULL;
+	uint64_t ustack[2] = { RUNTIME_FRAME(0x1000, 3), RUNTIME_FRAME(0x2000, 1) };
+	int seen = 0;
+	size_t i;
+
+	CHECK(procs && st && p);
+	if (!procs || !st || !p)
+		goto cleanup;
+	CHECK_EQ_INT(procs__scan(procs, getpid()), 0);
+	CHECK_EQ_INT(stacks__add(st, getpid(), self_comm(), self_comm(), ustack, 2, NULL, 0, 3), 0);
+	s = symbolizer__new(procs, &o);
+	CHECK(s != NULL);
+	if (!s)
+		goto cleanup;
+	CHECK_EQ_INT(symbolizer__add_runtime_hook(s, empty_file_runtime, NULL), 0);
+	CHECK_EQ_INT(symbolizer__build_profile(s, st, p), 0);
+	CHECK_EQ_INT(profile__nr_samples(p), 1);
+	for (i = 0; i < profile__nr_samples(p); i++) {
+		const struct profile_sample *ps = profile__sample(p, i);
+		const uint32_t *ids = profile__sample_frames(p, ps);
+		size_t k;
+
+		for (k = 0; k < ps->nframes; k++) {
+			const struct profile_frame *fr = profile__frame(p, ids[k]);
+			const char *name = profile__str(p, fr->name);
+
+			if (!strcmp(name, "spin (?)")) {
+				CHECK_EQ_INT(fr->kind, FRAME_PYTHON);
+				CHECK_EQ_INT(fr->file, 0);
+				CHECK_EQ_INT(fr->func, 0);
+				CHECK_EQ_INT(fr->line, 0);
+				seen |= 1;
+			} else if (!strcmp(name, "[unknown runtime frame]")) {
+				seen |= 2;
+			}
+		}
+	}
+	CHECK_EQ_INT(seen, 3);
+cleanup:
+	symbolizer__free(s);
 	profile__free(p);
 	stacks__free(st);
 	procs__free(procs);
