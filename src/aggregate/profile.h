@@ -24,6 +24,12 @@ enum frame_kind {
 	FRAME_KIND_MAX,
 };
 
+/* A frame an interpreter's runtime names (Python to Perl): "name (file)", as its users read it. */
+static inline bool frame_kind_is_runtime(unsigned int kind)
+{
+	return kind >= FRAME_PYTHON && kind <= FRAME_PERL;
+}
+
 /* Why samples were lost; counted in BPF or by the loader, reported in every output. */
 enum profile_lost {
 	LOST_COUNTS_FULL = 0,	/* the in-kernel counts map was full */

@@ -152,9 +152,7 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 			w->map_of[f->mapping] = w_add_map(w, f->mapping, FRAME_USER);
 		return w->map_of[f->mapping];
 	}
-	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || f->kind == FRAME_PYTHON ||
-	    f->kind == FRAME_PHP || f->kind == FRAME_V8 || f->kind == FRAME_RUBY ||
-	    f->kind == FRAME_PERL) {
+	if (f->kind == FRAME_KERNEL || f->kind == FRAME_JIT || frame_kind_is_runtime(f->kind)) {
 		if (!w->made_up[f->kind])
 			w->made_up[f->kind] = w_add_map(w, 0, f->kind);
 		return w->made_up[f->kind];
@@ -163,9 +161,14 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 }
 
 /* Functions by (plain name, kind, source file, first line). */
+/*
+ * A runtime's frame is read back as "function (file)": without a file, its function is the
+ * name it was shown under ("sub (?)"), or reading the profile back named it otherwise.
+ */
 static uint64_t w_func(struct writer *w, const struct profile_frame *f)
 {
-	uint32_t key[4] = {f->func ? f->func : f->name, f->kind, f->file, f->start_line};
+	bool plain = f->func && (f->file || !frame_kind_is_runtime(f->kind));
+	uint32_t key[4] = {plain ? f->func : f->name, f->kind, f->file, f->start_line};
 	bool added;
 	long i = seqmap__get(&w->funcs, key, 4, &added);
 
@@ -1196,9 +1199,7 @@ static int r_locations(struct reader *r)
 			else
 				f.kind = kind;
 			/* PHP, JavaScript, Ruby and Perl functions: "name (file)" the same way. */
-			if ((f.kind == FRAME_PYTHON || f.kind == FRAME_PHP || f.kind == FRAME_V8 ||
-			     f.kind == FRAME_RUBY || f.kind == FRAME_PERL) &&
-			    !(f.name = r_pyname(r, fi))) {
+			if (frame_kind_is_runtime(f.kind) && !(f.name = r_pyname(r, fi))) {
 				ret = -ENOMEM;
 				goto cleanup;
 			}

@@ -358,6 +358,56 @@ TEST(pprof_jit_frames)
 	free(buf);
 }
 
+/* A runtime's frame as its namer makes it: shown name, function, file. */
+static uint32_t rt_frame(struct profile *p, const char *name, const char *func, const char *file,
+			 enum frame_kind kind)
+{
+	struct profile_frame f = {
+		.name = profile__intern_str(p, name),
+		.func = profile__intern_str(p, func),
+		.file = file ? profile__intern_str(p, file) : 0,
+		.line = file ? 12 : 0,
+		.kind = kind,
+	};
+
+	return profile__add_frame(p, &f);
+}
+
+/*
+ * Runtime frames read back under the names they were shown under: "function (file)" rebuilt
+ * from the function and its file, and a frame without a file keeps its whole name ("(?)"),
+ * which the daemon's history had read back as the bare function.
+ */
+TEST(pprof_runtime_frames_without_a_file)
+{
+	struct profile *p = profile__new(), *q;
+	uint32_t f[] = {
+		frame(p, "perl_run", 0, 0x1000, FRAME_USER),
+		rt_frame(p, "main::finder (x.pl)", "main::finder", "/srv/x.pl", FRAME_PERL),
+		rt_frame(p, "?::__ANON__ (?)", "?::__ANON__", NULL, FRAME_PERL),
+		rt_frame(p, "spin (?)", "spin", NULL, FRAME_PYTHON),
+		rt_frame(p, "Outer#mid (x.rb)", "Outer#mid", "/srv/x.rb", FRAME_RUBY),
+	};
+	char *buf = NULL, *a, *b;
+	size_t len = 0;
+	int err = 1;
+
+	profile__add_sample(p, f, 5, 2, 0, 0, 0);
+	CHECK_EQ_INT(write_mem(p, &buf, &len), 0);
+	q = pprof__read(buf, len, &err);
+	CHECK_EQ_INT(err, 0);
+	if (q) {
+		a = canon(p);
+		b = canon(q);
+		CHECK_EQ_STR(b, a);
+		free(a);
+		free(b);
+	}
+	profile__free(q);
+	profile__free(p);
+	free(buf);
+}
+
 /* A small well-formed message built by hand, which the hostile tests then break. */
 struct handmade {
 	Pprof__Profile pb;
