@@ -782,7 +782,9 @@ static int proc_check(struct python *py, struct pyproc *pp)
 
 /*
  * The identity of the code object at code, in one read (its fields lie within the first 144
- * bytes in every known layout). 0, or -EFAULT when the process's memory cannot be read.
+ * bytes in every known layout). 0, -EFAULT when the process's memory cannot be read, -ESTALE
+ * when the object is free: its reference count is then the allocator's free-list link (a heap
+ * pointer, or NULL), while a live object's, immortal ones' too, is below 2^32.
  */
 static int code_id(const struct pyproc *pp, uint64_t code, struct code_id *ret)
 {
@@ -790,6 +792,7 @@ static int code_id(const struct pyproc *pp, uint64_t code, struct code_id *ret)
 	uint16_t noff = l->co_qualname != PY_NO_OFF ? l->co_qualname : l->co_name;
 	uint8_t buf[256];
 	size_t need = MAX(noff + 8, 16);
+	uint64_t refcnt;
 
 	memset(ret, 0, sizeof(*ret));	/* compared whole, padding too */
 	need = MAX(need, (size_t)l->co_filename + 8);
@@ -797,6 +800,9 @@ static int code_id(const struct pyproc *pp, uint64_t code, struct code_id *ret)
 	need = MAX(need, (size_t)l->co_firstlineno + 4);
 	if (need > sizeof(buf) || rtbase__read(pp->h.pid, code, buf, need) != need)
 		return -EFAULT;
+	memcpy(&refcnt, buf, 8);
+	if (!refcnt || refcnt >> 32)
+		return -ESTALE;
 	memcpy(&ret->type, buf + 8, 8);
 	memcpy(&ret->name, buf + noff, 8);
 	memcpy(&ret->file, buf + l->co_filename, 8);
@@ -852,6 +858,37 @@ static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct
 }
 
 /*
+ * name_code read twice, the same both times: -EAGAIN when not. The process runs on while its
+ * code object is read, one read for each part: code made by exec() in a loop is freed within
+ * microseconds, and its strings reused by the next one's, so a read across a free mixed two
+ * objects' parts ("gen19 (gen26.py)", a file name as the function). The second read, from the
+ * header on, finds the object free (code_id) or differs. Namings are rare: twice is cheap.
+ */
+static int name_code_settled(struct python *py, struct pyproc *pp, uint64_t code,
+			     struct pyname *ret)
+{
+	uint64_t str_bytes = py->str_bytes, lines_bytes = py->lines_bytes;
+	struct pyname again;
+	int err = name_code(py, pp, code, ret);
+
+	if (err)
+		return err;
+	err = name_code(py, pp, code, &again);
+	if (!err && (memcmp(&ret->id, &again.id, sizeof(ret->id)) || strcmp(ret->name, again.name)))
+		err = -EAGAIN;
+	/* The second read's strings and lines are not kept: not counted either. */
+	py->str_bytes = str_bytes + pyname_str_bytes(ret);
+	py->lines_bytes = lines_bytes + ret->nr_lines;
+	pyname_clear(&again);
+	if (err) {
+		py->str_bytes -= pyname_str_bytes(ret);
+		py->lines_bytes -= ret->nr_lines;
+		pyname_clear(ret);
+	}
+	return err;
+}
+
+/*
  * The thread's CPU time: what naming costs flamed, not the time a busy machine kept it off the
  * CPU meanwhile.
  */
@@ -902,7 +939,7 @@ static void name_check(struct python *py, struct pyproc *pp, struct pyname *s)
 		return;
 	py->nr_read++;
 	t = cpu_now_ns();
-	err = name_code(py, pp, s->h.addr, &n);
+	err = name_code_settled(py, pp, s->h.addr, &n);
 	py->read_ns += cpu_now_ns() - t;
 	/*
 	 * Freed but not (yet) another code object: the name stays, since every stack drained so
@@ -938,7 +975,7 @@ static const struct pyname *name_of(struct python *py, uint32_t pid, uint64_t co
 	if (!pp->h.checked && proc_check(py, pp))
 		return NULL;
 	t = cpu_now_ns();
-	err = name_code(py, pp, code, &n);
+	err = name_code_settled(py, pp, code, &n);
 	py->read_ns += cpu_now_ns() - t;
 	py->nr_read++;
 	if (err)

@@ -176,6 +176,42 @@ run_version() {
 	shape "$label" "$py" exc
 	expect "$label" exc 90 "<module>;outer;hot with exceptions" \
 		'^<module> \(pyshapes\.py\);outer \(pyshapes\.py\);hot \(pyshapes\.py\)$'
+
+	# Code made by exec() in a loop: each genNN lives microseconds, and the next one takes its
+	# code object's and strings' memory. A name read across a free had mixed two objects'
+	# parts ("gen19 (gen26.py)", a file name as the function): 5-8% of their frames.
+	local good bad unk
+	shape "$label" "$py" execloop
+	read -r good bad unk < <(gen_names "$T/$label-execloop.folded")
+	check "$label execloop: no generated function misnamed ($bad of $((good + bad)) frames, $unk unnamed)" \
+		test "$bad" = 0 -a "$good" -ge 50
+	[ "$bad" = 0 ] || grep -oE '[^;]*gen[0-9]{2}[^;]*_\[p\]' "$T/$label-execloop.folded" |
+		grep -vE '^(gen([0-9]{2}) \(gen\2|<module> \(gen[0-9]{2})\.py\)_\[p\]$' | sort | uniq -c |
+		sort -nr | head -5 | sed 's/^/     misnamed /'
+}
+
+# gen_names FILE: "good bad unnamed" over the execloop shape's Python frames: good are genNN
+# frames of the file genNN.py (or its <module>), bad any other frame naming a genNN, unnamed
+# the frames no name was read for.
+gen_names() {
+	awk '{
+		n = $NF
+		k = split(substr($0, 1, length($0) - length(n) - 1), f, ";")
+		for (i = 1; i <= k; i++) {
+			if (f[i] ~ /^\[python code /)
+				unk += n
+			if (f[i] !~ /_\[p\]$/ || f[i] !~ /gen[0-9][0-9]/)
+				continue
+			if (match(f[i], /^gen[0-9][0-9] \(gen[0-9][0-9]\.py\)_\[p\]$/) &&
+			    substr(f[i], 4, 2) == substr(f[i], 11, 2))
+				good += n
+			else if (f[i] ~ /^<module> \(gen[0-9][0-9]\.py\)_\[p\]$/)
+				good += n
+			else
+				bad += n
+		}
+	}
+	END { printf "%d %d %d\n", good, bad, unk }' "$1"
 }
 
 # late_stats DIR NAME: "chain python" over the daemon's windows for the script NAME.py.

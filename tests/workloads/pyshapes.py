@@ -14,6 +14,9 @@
 #   gen        <module> -> consume -> produce (a generator's body)
 #   asyncio    asyncio.run(main()) -> a task running worker -> crunch (coroutines)
 #   exc        <module> -> outer -> hot, which raises and catches an exception every round
+#   execloop   <module> -> maker -> genNN, compiled by exec() from "genNN.py" every round (NN
+#              from 00 to 49) and run briefly: code objects and their names freed and their
+#              memory reused within microseconds
 import sys
 import time
 
@@ -165,6 +168,19 @@ def outer(end):
         hot(20000)
 
 
+GEN_SRC = "def {0}(n):\n    x = 0\n    for i in range(n):\n        x += i\n    return x\n"
+
+
+def maker(end):
+    i = 0
+    while time.process_time() < end:
+        name = "gen%02d" % (i % 50)
+        ns = {}
+        exec(compile(GEN_SRC.format(name), name + ".py", "exec"), ns)
+        ns[name](300)
+        i += 1
+
+
 end = time.process_time() + SECS
 if SHAPE == "threads":
     threads()
@@ -187,5 +203,7 @@ elif SHAPE == "asyncio":
     asyncio.run(main(end))
 elif SHAPE == "exc":
     outer(end)
+elif SHAPE == "execloop":
+    maker(end)
 else:
     sys.exit("unknown shape " + SHAPE)
