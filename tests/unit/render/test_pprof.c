@@ -180,6 +180,29 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* p written as pprof and read back: the same samples, frames, names and kinds. */
+static void check_read_back(int *failed, const struct profile *p)
+{
+	struct profile *q;
+	char *buf = NULL, *a, *b;
+	size_t len = 0;
+	int err = 1;
+
+	CHECK_EQ_INT(write_mem(p, &buf, &len), 0);
+	q = pprof__read(buf, len, &err);
+	CHECK_EQ_INT(err, 0);
+	CHECK(q != NULL);
+	if (q) {
+		a = canon(p);
+		b = canon(q);
+		CHECK_EQ_STR(b, a);
+		free(a);
+		free(b);
+	}
+	profile__free(q);
+	free(buf);
+}
+
 TEST(pprof_roundtrip)
 {
 	struct profile *p = fixture(), *q;
@@ -332,30 +355,16 @@ TEST(pprof_no_freq_and_empty)
 /* JIT frames keep their kind through a made-up "[jit]" mapping. */
 TEST(pprof_jit_frames)
 {
-	struct profile *p = profile__new(), *q;
+	struct profile *p = profile__new();
 	uint32_t f[] = {
 		frame(p, "interp_main", 0, 0x1000, FRAME_USER),
 		frame(p, "Lcom/example/Foo;.bar", 0, 0x7f0000001000, FRAME_JIT),
 		frame(p, "Lcom/example/Foo;.baz", 0, 0, FRAME_JIT),
 	};
-	char *buf = NULL, *a, *b;
-	size_t len = 0;
-	int err = 1;
 
 	profile__add_sample(p, f, 3, 4, 0, 0, 0);
-	CHECK_EQ_INT(write_mem(p, &buf, &len), 0);
-	q = pprof__read(buf, len, &err);
-	CHECK_EQ_INT(err, 0);
-	if (q) {
-		a = canon(p);
-		b = canon(q);
-		CHECK_EQ_STR(b, a);
-		free(a);
-		free(b);
-	}
-	profile__free(q);
+	check_read_back(failed, p);
 	profile__free(p);
-	free(buf);
 }
 
 /* A runtime's frame as its namer makes it: shown name, function, file. */
@@ -380,7 +389,7 @@ static uint32_t rt_frame(struct profile *p, const char *name, const char *func, 
  */
 TEST(pprof_runtime_frames_without_a_file)
 {
-	struct profile *p = profile__new(), *q;
+	struct profile *p = profile__new();
 	uint32_t f[] = {
 		frame(p, "perl_run", 0, 0x1000, FRAME_USER),
 		rt_frame(p, "main::finder (x.pl)", "main::finder", "/srv/x.pl", FRAME_PERL),
@@ -388,24 +397,10 @@ TEST(pprof_runtime_frames_without_a_file)
 		rt_frame(p, "spin (?)", "spin", NULL, FRAME_PYTHON),
 		rt_frame(p, "Outer#mid (x.rb)", "Outer#mid", "/srv/x.rb", FRAME_RUBY),
 	};
-	char *buf = NULL, *a, *b;
-	size_t len = 0;
-	int err = 1;
 
 	profile__add_sample(p, f, 5, 2, 0, 0, 0);
-	CHECK_EQ_INT(write_mem(p, &buf, &len), 0);
-	q = pprof__read(buf, len, &err);
-	CHECK_EQ_INT(err, 0);
-	if (q) {
-		a = canon(p);
-		b = canon(q);
-		CHECK_EQ_STR(b, a);
-		free(a);
-		free(b);
-	}
-	profile__free(q);
+	check_read_back(failed, p);
 	profile__free(p);
-	free(buf);
 }
 
 /* A small well-formed message built by hand, which the hostile tests then break. */
