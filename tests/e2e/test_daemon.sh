@@ -198,7 +198,7 @@ check "rolling: the last window is the one in progress at SIGTERM (ends $(echo "
 		for (i = 1; i < n; i++)
 			if (e[i] > sent + 0.25)
 				exit 1
-		exit !(n >= 5 && e[n] >= sent - 0.001) # the span is cut to the millisecond
+		exit !(n >= 5 && e[n] >= sent - 0.002) # the span is cut to the millisecond
 	}'
 check "rolling: SVG subtitle gives start, end and samples" \
 	grep -qE 'id="subtitle"[^>]*>[0-9-]{10} [0-9:.]{12} to [0-9:.]{12} UTC \([0-9.]+ s\), [0-9]+ Hz, [0-9]+ CPUs?, [0-9,]+ samples?' \
