@@ -179,12 +179,14 @@ run_version() {
 
 	# Code made by exec() in a loop: each genNN lives microseconds, and the next one takes its
 	# code object's and strings' memory. A name read across a free had mixed two objects'
-	# parts ("gen19 (gen26.py)", a file name as the function): 5-8% of their frames.
+	# parts ("gen19 (gen26.py)", a file name as the function): 5-9% of their frames. A frame
+	# whose code was free at every read stays unnamed: 0-55% of them, with the machine's load
+	# (flamed reads later), so the check asks for 50 frames of that code and 10 named.
 	local good bad unk
 	shape "$label" "$py" execloop
 	read -r good bad unk < <(gen_names "$T/$label-execloop.folded")
 	check "$label execloop: no generated function misnamed ($bad of $((good + bad)) frames, $unk unnamed)" \
-		test "$bad" = 0 -a "$good" -ge 50
+		test "$bad" = 0 -a "$good" -ge 10 -a $((good + bad + unk)) -ge 50
 	[ "$bad" = 0 ] || grep -oE '[^;]*gen[0-9]{2}[^;]*_\[p\]' "$T/$label-execloop.folded" |
 		grep -vE '^(gen([0-9]{2}) \(gen\2|<module> \(gen[0-9]{2})\.py\)_\[p\]$' | sort | uniq -c |
 		sort -nr | head -5 | sed 's/^/     misnamed /'
