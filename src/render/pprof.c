@@ -160,10 +160,10 @@ static uint32_t w_map(struct writer *w, const struct profile_frame *f)
 	return 0;
 }
 
-/* Functions by (plain name, kind, source file, first line). */
 /*
- * A runtime's frame is read back as "function (file)": without a file, its function is the
- * name it was shown under ("sub (?)"), or reading the profile back named it otherwise.
+ * Functions by (plain name, kind, source file, first line). A runtime's frame is read back as
+ * "function (file)": without a file, its function is the name it was shown under ("sub (?)"),
+ * or reading the profile back named it otherwise.
  */
 static uint64_t w_func(struct writer *w, const struct profile_frame *f)
 {

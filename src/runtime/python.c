@@ -858,37 +858,6 @@ static int name_code(struct python *py, struct pyproc *pp, uint64_t code, struct
 }
 
 /*
- * name_code read twice, the same both times: -EAGAIN when not. The process runs on while its
- * code object is read, one read for each part: code made by exec() in a loop is freed within
- * microseconds, and its strings reused by the next one's, so a read across a free mixed two
- * objects' parts ("gen19 (gen26.py)", a file name as the function). The second read, from the
- * header on, finds the object free (code_id) or differs. Namings are rare: twice is cheap.
- */
-static int name_code_settled(struct python *py, struct pyproc *pp, uint64_t code,
-			     struct pyname *ret)
-{
-	uint64_t str_bytes = py->str_bytes, lines_bytes = py->lines_bytes;
-	struct pyname again;
-	int err = name_code(py, pp, code, ret);
-
-	if (err)
-		return err;
-	err = name_code(py, pp, code, &again);
-	if (!err && (memcmp(&ret->id, &again.id, sizeof(ret->id)) || strcmp(ret->name, again.name)))
-		err = -EAGAIN;
-	/* The second read's strings and lines are not kept: not counted either. */
-	py->str_bytes = str_bytes + pyname_str_bytes(ret);
-	py->lines_bytes = lines_bytes + ret->nr_lines;
-	pyname_clear(&again);
-	if (err) {
-		py->str_bytes -= pyname_str_bytes(ret);
-		py->lines_bytes -= ret->nr_lines;
-		pyname_clear(ret);
-	}
-	return err;
-}
-
-/*
  * The thread's CPU time: what naming costs flamed, not the time a busy machine kept it off the
  * CPU meanwhile.
  */
@@ -915,6 +884,31 @@ static void name_forget(void *ctx, void *entry)
 	py->lines_bytes -= s->nr_lines;
 	py->str_bytes -= pyname_str_bytes(s);
 	pyname_clear(s);
+}
+
+/*
+ * name_code read twice, the same both times: -EAGAIN when not. The process runs on while its
+ * code object is read, one read for each part: code made by exec() in a loop is freed within
+ * microseconds, and its strings reused by the next one's, so a read across a free mixed two
+ * objects' parts ("gen19 (gen26.py)", a file name as the function). The second read, from the
+ * header on, finds the object free (code_id) or differs. Namings are rare: twice is cheap.
+ */
+static int name_code_settled(struct python *py, struct pyproc *pp, uint64_t code,
+			     struct pyname *ret)
+{
+	struct pyname again;
+	int err = name_code(py, pp, code, ret);
+
+	if (err)
+		return err;
+	err = name_code(py, pp, code, &again);
+	if (!err && (memcmp(&ret->id, &again.id, sizeof(ret->id)) || strcmp(ret->name, again.name)))
+		err = -EAGAIN;
+	/* Only one read is kept, and counted. */
+	name_forget(py, &again);
+	if (err)
+		name_forget(py, ret);
+	return err;
 }
 
 /*

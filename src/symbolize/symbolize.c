@@ -630,19 +630,22 @@ static void perfmaps_trim(struct symbolizer *s)
 }
 
 /*
- * A runtime's name, function and file, interned: 0 for none. An empty string is none too: a
- * runtime may read one off its target (a script compiled from ""), and it must not read as
- * the allocation failure that a 0 id of a string means. 0 or -ENOMEM.
+ * s interned, 0 for none: NULL or empty. A runtime may read an empty string off its target,
+ * and its id 0 must not read as an allocation failure. 0 or -ENOMEM.
  */
+static int intern_opt(struct profile *p, const char *s, uint32_t *id)
+{
+	*id = s && *s ? profile__intern_str(p, s) : 0;
+	return s && *s && !*id ? -ENOMEM : 0;
+}
+
+/* A runtime's name, function, file and line. 0 or -ENOMEM. */
 static int intern_sym(struct profile *p, const struct runtime_sym *rs, struct profile_frame *fr)
 {
-	fr->name = rs->name && *rs->name ? profile__intern_str(p, rs->name) : 0;
-	fr->func = rs->func && *rs->func ? profile__intern_str(p, rs->func) : 0;
-	fr->file = rs->file && *rs->file ? profile__intern_str(p, rs->file) : 0;
-	fr->line = fr->file ? rs->line : 0;
-	if ((rs->name && *rs->name && !fr->name) || (rs->func && *rs->func && !fr->func) ||
-	    (rs->file && *rs->file && !fr->file))
+	if (intern_opt(p, rs->name, &fr->name) || intern_opt(p, rs->func, &fr->func) ||
+	    intern_opt(p, rs->file, &fr->file))
 		return -ENOMEM;
+	fr->line = fr->file ? rs->line : 0;
 	return 0;
 }
 
